@@ -1,0 +1,543 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import {
+  countsLine,
+  renderNodesTable,
+  renderStatusMarkdown,
+  renderStatusText,
+  renderTasksTable,
+  type StatusData,
+} from "./cli/status-report.js";
+import { loadConfig, parseNode, saveConfig, thisMachine } from "./core/config.js";
+import { registerLocalProfiles } from "./core/discover.js";
+import { describeError, UserError } from "./core/errors.js";
+import { FederationCore, toTaskView } from "./core/federation.js";
+import { formatAge } from "./core/health.js";
+import { displayPath, resolveHome } from "./core/paths.js";
+import { sanitizeLine, sanitizeText } from "./core/sanitize.js";
+import {
+  type NodeConfigInput,
+  PRIORITIES,
+  type Priority,
+  TASK_STATES,
+  type TaskState,
+} from "./core/schema.js";
+import { VERSION } from "./core/version.js";
+import { runWorker } from "./core/worker.js";
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+}
+
+const EXIT_OK = 0;
+const EXIT_TASK_FAILED = 1;
+const EXIT_USAGE = 2;
+
+function parsePriority(value: string): Priority {
+  const upper = value.toUpperCase();
+  if (!(PRIORITIES as readonly string[]).includes(upper))
+    throw new InvalidArgumentError(`use one of ${PRIORITIES.join(", ")}`);
+  return upper as Priority;
+}
+
+function parsePositiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("must be a whole number ≥ 1");
+  return n;
+}
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new InvalidArgumentError("must be a port number 1–65535");
+  return n;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** Runs one command line; returns the exit code. Never calls process.exit itself. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const out = (text: string) => io.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+  const err = (text: string) => io.stderr.write(text.endsWith("\n") ? text : `${text}\n`);
+  let exitCode = EXIT_OK;
+
+  const program = new Command("clawos")
+    .description("Control center for a federation of OpenClaw gateways")
+    .version(VERSION, "-V, --version")
+    .option("--home <dir>", "federation home (default: $CLAWOS_HOME or ~/.openclaw/clawos)")
+    .showHelpAfterError("(clawos --help shows the commands)")
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .exitOverride();
+
+  const home = () => resolveHome(program.opts<{ home?: string }>().home, io.env);
+  const openCore = (options: { quarantine?: boolean } = {}) =>
+    FederationCore.open(home(), { env: io.env, ...options });
+  const withCore = async <T>(
+    fn: (core: FederationCore) => Promise<T>,
+    options: { quarantine?: boolean } = {},
+  ): Promise<T> => {
+    const core = await openCore(options);
+    try {
+      return await fn(core);
+    } finally {
+      await core.close();
+    }
+  };
+
+  const gatherStatus = async (core: FederationCore, finishedLimit: number): Promise<StatusData> => {
+    const [listing, statuses] = await Promise.all([
+      core.blackboard.list({ finishedLimit }),
+      core.blackboard.readNodeStatuses(),
+    ]);
+    const inFlight = new Map<string, number>();
+    for (const t of listing.tasks) {
+      if (t.state === "pending" || t.state === "claimed" || t.state === "running")
+        inFlight.set(t.node, (inFlight.get(t.node) ?? 0) + 1);
+    }
+    const { views } = await core.nodeViews({ probe: true, heartbeats: statuses.records, inFlight });
+    return {
+      machine: core.machine,
+      blackboard: displayPath(core.blackboard.location, io.env),
+      nodes: views,
+      tasks: listing.tasks.map(toTaskView),
+      counts: listing.counts,
+      problems: [...listing.problems, ...statuses.problems],
+      now: new Date(),
+    };
+  };
+
+  // ── tui (default) ─────────────────────────────────────────────────────────
+  const tui = program
+    .command("tui", { isDefault: true })
+    .description("open the full-screen control center (the default command)")
+    .option("--readonly", "watch only: no dispatch, retry or cancel")
+    .action(async (opts: { readonly?: boolean }) => {
+      const { startTui } = await import("./tui-entry.js");
+      exitCode = await startTui({ home: home(), env: io.env, readonly: Boolean(opts.readonly), err });
+    });
+  void tui;
+
+  // ── status ───────────────────────────────────────────────────────────────
+  program
+    .command("status")
+    .description("print the node and task tables once and exit")
+    .option("--json", "machine-readable output")
+    .option("--markdown", "the FEDERATION_STATUS.md layout")
+    .option("--limit <n>", "tasks to show", parsePositiveInt, 20)
+    .action(async (opts: { json?: boolean; markdown?: boolean; limit: number }) => {
+      await withCore(async (core) => {
+        const data = await gatherStatus(core, opts.json || opts.markdown ? 200 : opts.limit);
+        if (opts.json) out(JSON.stringify({ ...data, now: data.now.toISOString() }, null, 2));
+        else if (opts.markdown) out(renderStatusMarkdown(data));
+        else out(renderStatusText(data, { taskLimit: opts.limit }));
+      });
+    });
+
+  // ── dispatch ─────────────────────────────────────────────────────────────
+  program
+    .command("dispatch")
+    .description('create and route a task ("-" reads the text from stdin)')
+    .argument("<text...>", "what the agent should do")
+    .option("--to <node>", "a node id, or any", "any")
+    .addOption(new Option("--priority <p>", "P0 (urgent) … P3").argParser(parsePriority).default("P2"))
+    .option("--tag <tag>", "only nodes with this tag (repeatable)", collect)
+    .option("--wait", "wait for the answer and stream it to stdout")
+    .option("--json", "machine-readable output")
+    .action(
+      async (
+        words: string[],
+        opts: { to: string; priority: Priority; tag?: string[]; wait?: boolean; json?: boolean },
+      ) => {
+        let text = words.join(" ");
+        if (text === "-") text = await readAll(io.stdin);
+        await withCore(async (core) => {
+          const streamToStdout = Boolean(opts.wait && !opts.json);
+          let streamed = false;
+          const onDelta = (delta: string) => {
+            if (!streamToStdout) return;
+            streamed = true;
+            io.stdout.write(sanitizeText(delta));
+          };
+          const dispatched = await core.dispatch(
+            { text, to: opts.to, priority: opts.priority, ...(opts.tag ? { tags: opts.tag } : {}) },
+            { onDelta },
+          );
+          const { request } = dispatched;
+          if (!dispatched.created) {
+            if (!opts.json) err(`Task ${request.id} already exists; nothing new was queued.`);
+            return;
+          }
+          if (!opts.json)
+            err(
+              `${request.id} → ${request.route.node} via ${request.route.transport}: ${request.route.reason}`,
+            );
+          let final = dispatched.run
+            ? await dispatched.run.then(() => core.blackboard.get(request.id))
+            : undefined;
+          if (!final && opts.wait) {
+            final = await core.waitFor(request.id, { onProgress: onDelta });
+          }
+          if (streamed) io.stdout.write("\n");
+          if (opts.json) {
+            const task = final ?? (await core.blackboard.get(request.id));
+            out(JSON.stringify(task ? toTaskView(task) : { id: request.id, route: request.route }, null, 2));
+          }
+          if (final) {
+            if (final.state === "completed") {
+              if (!opts.json && !streamed && opts.wait) out(sanitizeText(final.result?.text ?? ""));
+              if (!opts.json && !opts.wait)
+                err(`${request.id} completed on ${final.node} (clawos tasks show ${request.id})`);
+            } else if (final.state === "pending" && !opts.wait) {
+              if (!opts.json)
+                err(`${request.id} is waiting in ${final.node}'s inbox (attempt ${final.request.attempt}).`);
+            } else if (final.state === "pending" || final.state === "claimed" || final.state === "running") {
+              // Handed back to the blackboard after a failure: keep waiting there.
+              const settled = opts.wait ? await core.waitFor(request.id, { onProgress: onDelta }) : final;
+              exitCode = reportFinal(settled, opts.json);
+            } else {
+              exitCode = reportFinal(final, opts.json);
+            }
+          } else if (!opts.json) {
+            err(`queued; follow it with: clawos tasks show ${request.id}`);
+          }
+        });
+      },
+    );
+
+  const reportFinal = (task: Awaited<ReturnType<FederationCore["waitFor"]>>, json?: boolean): number => {
+    if (task.state === "completed") return EXIT_OK;
+    if (!json) {
+      const e = task.result?.error;
+      err(`${task.request.id} ${task.state}${e ? `: ${sanitizeLine(e.message)}` : ""}`);
+      if (e?.hint) err(`  fix: ${sanitizeLine(e.hint)}`);
+    }
+    return task.state === "pending" || task.state === "running" || task.state === "claimed"
+      ? EXIT_OK
+      : EXIT_TASK_FAILED;
+  };
+
+  // ── tasks ────────────────────────────────────────────────────────────────
+  const tasks = program.command("tasks").description("list, show, retry and cancel tasks");
+  tasks
+    .command("list")
+    .description("list tasks, pending first")
+    .option("--state <state>", `only this state (${TASK_STATES.join(", ")})`)
+    .option("--node <node>", "only tasks routed to this node")
+    .option("--limit <n>", "finished tasks to read", parsePositiveInt, 200)
+    .option("--json", "machine-readable output")
+    .action(async (opts: { state?: string; node?: string; limit: number; json?: boolean }) => {
+      if (opts.state && !(TASK_STATES as readonly string[]).includes(opts.state)) {
+        throw new UserError(`Unknown state "${sanitizeLine(opts.state).slice(0, 30)}".`, {
+          hint: `use one of ${TASK_STATES.join(", ")}`,
+        });
+      }
+      await withCore(async (core) => {
+        const listing = await core.blackboard.list({ finishedLimit: opts.limit });
+        const views = listing.tasks
+          .map(toTaskView)
+          .filter(
+            (t) =>
+              (!opts.state || t.state === (opts.state as TaskState)) && (!opts.node || t.node === opts.node),
+          );
+        if (opts.json)
+          out(JSON.stringify({ tasks: views, counts: listing.counts, problems: listing.problems }, null, 2));
+        else {
+          out(views.length ? renderTasksTable(views, Date.now()) : "No tasks.");
+          out(`(${countsLine(listing.counts)})`);
+          for (const p of listing.problems) err(`! ${sanitizeLine(p)}`);
+        }
+      });
+    });
+  tasks
+    .command("show")
+    .description("everything about one task: request, route, attempts, reply")
+    .argument("<id>")
+    .option("--json", "machine-readable output")
+    .action(async (id: string, opts: { json?: boolean }) => {
+      await withCore(async (core) => {
+        const task = await core.blackboard.get(id);
+        if (!task)
+          throw new UserError(`No task "${sanitizeLine(id).slice(0, 90)}".`, {
+            hint: "clawos tasks list shows the ids",
+          });
+        const v = toTaskView(task);
+        if (opts.json) {
+          out(JSON.stringify(v, null, 2));
+          return;
+        }
+        const lines = [
+          `Task      ${v.id}`,
+          `State     ${v.state}${task.cancelRequested && v.state !== "cancelled" ? " (cancel requested)" : ""}`,
+          `Priority  ${v.priority}`,
+          `Target    ${v.target} → ${v.node} via ${v.route.transport}`,
+          `Route     ${sanitizeLine(v.route.reason)}`,
+          `Attempt   ${v.attempt} of ${v.maxAttempts}`,
+          `Created   ${v.createdAt} (${formatAge(Date.now() - Date.parse(v.createdAt))} ago)`,
+          ...(v.startedAt ? [`Started   ${v.startedAt}`] : []),
+          ...(v.finishedAt
+            ? [
+                `Finished  ${v.finishedAt}${v.durationMs !== undefined ? ` (${(v.durationMs / 1000).toFixed(1)} s)` : ""}`,
+              ]
+            : []),
+          "",
+          "Request:",
+          indent(sanitizeText(v.text)),
+          "",
+          "History:",
+          ...v.history.map((h) => `  ${h.at}  ${sanitizeLine(h.event)}: ${sanitizeLine(h.detail)}`),
+        ];
+        if (v.reply !== undefined)
+          lines.push("", v.state === "running" ? "Reply so far:" : "Reply:", indent(sanitizeText(v.reply)));
+        if (v.error)
+          lines.push(
+            "",
+            `Error: ${sanitizeLine(v.error.message)}`,
+            ...(v.error.hint ? [`  fix: ${sanitizeLine(v.error.hint)}`] : []),
+          );
+        out(lines.join("\n"));
+      });
+    });
+  tasks
+    .command("retry")
+    .description("run a failed or cancelled task again")
+    .argument("<id>")
+    .action(async (id: string) => {
+      await withCore(async (core) => {
+        const task = await core.blackboard.retry(id);
+        out(
+          `${task.request.id} is ${task.state} again in ${task.node}'s inbox (attempt ${task.request.attempt}).`,
+        );
+      });
+    });
+  tasks
+    .command("cancel")
+    .description("cancel a pending or running task")
+    .argument("<id>")
+    .action(async (id: string) => {
+      await withCore(async (core) => {
+        const task = await core.blackboard.requestCancel(id);
+        out(
+          task.state === "cancelled"
+            ? `${task.request.id} cancelled.`
+            : `${task.request.id}: cancel requested; its worker stops it.`,
+        );
+      });
+    });
+
+  // ── nodes ────────────────────────────────────────────────────────────────
+  const nodes = program.command("nodes").description("list, add, remove and probe nodes");
+  nodes
+    .command("list")
+    .description("the registry with live health")
+    .option("--json", "machine-readable output")
+    .action(async (opts: { json?: boolean }) => {
+      await withCore(async (core) => {
+        const { views } = await core.nodeViews({ probe: true });
+        if (opts.json) out(JSON.stringify(views, null, 2));
+        else
+          out(
+            views.length
+              ? renderNodesTable(views, Date.now())
+              : "No nodes yet. Run `clawos init` or `clawos nodes add ID --port N`.",
+          );
+      });
+    });
+  nodes
+    .command("add")
+    .description("register a node")
+    .argument("<id>", "node id (lowercase letters, digits, -)")
+    .option("--port <port>", "gateway port (omit with --planned)", parsePort)
+    .option("--planned", "a node without a gateway yet (port TBD)")
+    .option("--machine <name>", "the machine it runs on (default: this one)")
+    .option("--host <host>", "gateway host as seen from its machine", "127.0.0.1")
+    .option("--profile <name>", "OpenClaw profile (default: the default profile)")
+    .option("--agent <id>", "OpenClaw agent id", "main")
+    .option("--tag <tag>", "capability tag (repeatable)", collect)
+    .option("--token-file <path>", "read the gateway token from this file (mode 0600)")
+    .option("--token-env <var>", "read the gateway token from this environment variable")
+    .option("--no-token", "the gateway needs no token")
+    .addOption(
+      new Option("--transport <t>", "how to reach it")
+        .choices(["auto", "localhost", "blackboard", "ssh"])
+        .default("auto"),
+    )
+    .option("--ssh <user@host[:port]>", "SSH target for urgent tasks")
+    .option("--notes <text>", "free text shown in the tables")
+    .action(async (id: string, opts: Record<string, unknown>) => {
+      const loaded = await loadConfig(home());
+      if (loaded.config.nodes.some((n) => n.id === id)) {
+        throw new UserError(`Node "${id}" is already registered.`, {
+          hint: `remove it first: clawos nodes remove ${id}`,
+        });
+      }
+      if (opts.port === undefined && !opts.planned)
+        throw new UserError("Give --port N, or --planned for a node without a gateway yet.");
+      const token: NodeConfigInput["token"] = opts.tokenFile
+        ? { file: String(opts.tokenFile) }
+        : opts.tokenEnv
+          ? { env: String(opts.tokenEnv) }
+          : opts.token === false
+            ? { none: true }
+            : { profile: true };
+      const node = parseNode({
+        id,
+        machine: (opts.machine as string | undefined) ?? thisMachine(loaded.config, io.env),
+        host: opts.host as string,
+        port: opts.planned ? null : (opts.port as number),
+        profile: (opts.profile as string | undefined) ?? null,
+        agent: opts.agent as string,
+        tags: (opts.tag as string[] | undefined) ?? [],
+        token,
+        transport: opts.transport as "auto",
+        ...(opts.ssh ? { ssh: { target: String(opts.ssh) } } : {}),
+        ...(opts.notes ? { notes: String(opts.notes) } : {}),
+      });
+      loaded.config.nodes.push(node);
+      await saveConfig(loaded);
+      out(
+        `Added node ${id} (${node.port === null ? "planned" : `${node.host}:${node.port}`} on ${node.machine}) to ${displayPath(loaded.path, io.env)}.`,
+      );
+    });
+  nodes
+    .command("remove")
+    .description("unregister a node (its tasks stay on the blackboard)")
+    .argument("<id>")
+    .action(async (id: string) => {
+      const loaded = await loadConfig(home());
+      const before = loaded.config.nodes.length;
+      loaded.config.nodes = loaded.config.nodes.filter((n) => n.id !== id);
+      if (loaded.config.nodes.length === before)
+        throw new UserError(`There is no node "${sanitizeLine(id).slice(0, 60)}".`);
+      await saveConfig(loaded);
+      out(`Removed node ${id}.`);
+    });
+  nodes
+    .command("probe")
+    .description("check reachability, token and latency now")
+    .argument("[id]", "one node (default: all)")
+    .option("--json", "machine-readable output")
+    .action(async (id: string | undefined, opts: { json?: boolean }) => {
+      await withCore(async (core) => {
+        const ids = id ? [core.node(id).id] : core.nodes.map((n) => n.id);
+        await Promise.all(ids.filter((n) => core.node(n).port !== null).map((n) => core.probe(n)));
+        const { views } = await core.nodeViews();
+        const shown = views.filter((v) => ids.includes(v.id));
+        if (opts.json) out(JSON.stringify(shown, null, 2));
+        else for (const v of shown) out(`${v.id}: ${v.status} — ${sanitizeLine(v.reason)}`);
+        if (shown.some((v) => v.status !== "online" && v.status !== "planned")) exitCode = EXIT_TASK_FAILED;
+      });
+    });
+
+  // ── node run (worker) ────────────────────────────────────────────────────
+  const nodeCmd = program.command("node").description("run this machine's worker");
+  nodeCmd
+    .command("run")
+    .description("pick up blackboard tasks for nodes on this machine, run them, heartbeat")
+    .option("--node <id>", "serve this node (repeatable; default: every node on this machine)", collect)
+    .option("--once", "process what is waiting, then exit (for cron)")
+    .option("--coordinator", "also reap expired leases and re-route stuck tasks")
+    .option("--no-coordinator", "never do coordinator duties")
+    .option("--concurrency <n>", "tasks at once per node", parsePositiveInt, 2)
+    .option("--grace <seconds>", "on SIGTERM, let running tasks finish this long", parsePositiveInt, 10)
+    .action(
+      async (opts: {
+        node?: string[];
+        once?: boolean;
+        coordinator?: boolean;
+        concurrency: number;
+        grace: number;
+      }) => {
+        const stop = new AbortController();
+        const onSignal = () => stop.abort();
+        process.once("SIGTERM", onSignal);
+        process.once("SIGINT", onSignal);
+        try {
+          await withCore(
+            async (core) => {
+              const bb = core.config.blackboard;
+              const coordinator =
+                opts.coordinator ??
+                (bb.driver === "directory" &&
+                  (bb.coordinator === undefined || bb.coordinator === core.machine));
+              const summary = await runWorker(core, {
+                nodes: opts.node ?? [],
+                once: Boolean(opts.once),
+                coordinator,
+                concurrency: opts.concurrency,
+                graceMs: opts.grace * 1000,
+                stop: stop.signal,
+                log: (line) => err(`${new Date().toISOString()} ${sanitizeLine(line)}`),
+              });
+              if (opts.once)
+                out(
+                  `${summary.completed} completed, ${summary.failed} failed, ${summary.requeued} handed back`,
+                );
+            },
+            { quarantine: true },
+          );
+        } finally {
+          process.off("SIGTERM", onSignal);
+          process.off("SIGINT", onSignal);
+        }
+      },
+    );
+
+  // ── init ─────────────────────────────────────────────────────────────────
+  program
+    .command("init")
+    .description("find local OpenClaw profiles (~/.openclaw, ~/.openclaw-*) and register them as nodes")
+    .option("--json", "machine-readable output")
+    .action(async (opts: { json?: boolean }) => {
+      const report = await registerLocalProfiles(home(), io.env);
+      const core = await openCore(); // creates the blackboard directories
+      await core.close();
+      if (opts.json) {
+        out(JSON.stringify(report, null, 2));
+        return;
+      }
+      for (const n of report.notes) out(n);
+      out(
+        `Config: ${displayPath(report.configPath, io.env)} (${report.totalNodes} node(s)). Next: clawos status`,
+      );
+    });
+
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (
+        error.code === "commander.helpDisplayed" ||
+        error.code === "commander.version" ||
+        error.code === "commander.help"
+      )
+        return EXIT_OK;
+      return EXIT_USAGE;
+    }
+    if (error instanceof UserError) {
+      err(`clawos: ${describeError(error)}`);
+      return error.exitCode;
+    }
+    err(`clawos: ${error instanceof Error ? error.message : String(error)}`);
+    if (io.env.CLAWOS_DEBUG && error instanceof Error && error.stack) err(error.stack);
+    else err("  (unexpected; set CLAWOS_DEBUG=1 to see where it happened)");
+    return EXIT_TASK_FAILED;
+  }
+}
+
+function indent(text: string): string {
+  return text
+    .split("\n")
+    .map((l) => `  ${l}`)
+    .join("\n");
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  return Buffer.concat(chunks).toString("utf8");
+}

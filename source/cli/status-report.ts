@@ -1,0 +1,167 @@
+import type { NodeState, NodeView, TaskView } from "../core/federation-types.js";
+import { formatAge } from "../core/health.js";
+import { sanitizeLine } from "../core/sanitize.js";
+import type { TaskState } from "../core/schema.js";
+import { renderTable, truncateToWidth } from "./table.js";
+
+export interface StatusData {
+  machine: string;
+  blackboard: string;
+  nodes: NodeView[];
+  tasks: TaskView[];
+  counts: Record<TaskState, number>;
+  problems: string[];
+  now: Date;
+}
+
+export const ACTIVE_STATES: TaskState[] = ["pending", "claimed", "running"];
+
+export function address(node: NodeView): string {
+  return node.port === null ? "TBD" : `${node.host}:${node.port}`;
+}
+
+export function renderNodesTable(nodes: NodeView[], now: number): string {
+  return renderTable(
+    [
+      { header: "NODE" },
+      { header: "STATUS" },
+      { header: "REASON", max: 48 },
+      { header: "TRANSPORT" },
+      { header: "ADDRESS" },
+      { header: "LATENCY" },
+      { header: "IN FLIGHT" },
+      { header: "HEARTBEAT" },
+      { header: "NOTES", max: 40 },
+    ],
+    nodes.map((n) => [
+      n.id,
+      n.status,
+      n.reason,
+      n.transport,
+      address(n),
+      n.latencyMs !== undefined ? `${Math.round(n.latencyMs)} ms` : "-",
+      String(n.inFlight),
+      n.lastHeartbeatAt ? `${formatAge(now - Date.parse(n.lastHeartbeatAt))} ago` : "-",
+      n.notes ?? "",
+    ]),
+  );
+}
+
+export function sortTasks(tasks: TaskView[]): TaskView[] {
+  const active = (t: TaskView) => (ACTIVE_STATES.includes(t.state) ? 0 : 1);
+  return [...tasks].sort(
+    (a, b) => active(a) - active(b) || b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id),
+  );
+}
+
+export function renderTasksTable(tasks: TaskView[], now: number): string {
+  return renderTable(
+    [
+      { header: "TASK" },
+      { header: "TARGET→NODE", max: 30 },
+      { header: "STATE" },
+      { header: "PRI" },
+      { header: "AGE" },
+      { header: "TRY" },
+      { header: "DESCRIPTION", max: 50 },
+    ],
+    sortTasks(tasks).map((t) => [
+      t.id,
+      t.target === t.node ? t.node : `${t.target}→${t.node}`,
+      t.state,
+      t.priority,
+      formatAge(now - Date.parse(t.createdAt)),
+      `${t.attempt}/${t.maxAttempts}`,
+      t.text,
+    ]),
+  );
+}
+
+export function countsLine(counts: Record<TaskState, number>): string {
+  return (Object.entries(counts) as [TaskState, number][]).map(([s, n]) => `${n} ${s}`).join(", ");
+}
+
+export function renderStatusText(data: StatusData, options: { taskLimit?: number } = {}): string {
+  const now = data.now.getTime();
+  const out: string[] = [];
+  out.push(`ClawOS Federation on ${sanitizeLine(data.machine)} — blackboard ${data.blackboard}`);
+  out.push("");
+  if (data.nodes.length === 0) {
+    out.push(
+      "No nodes yet. Run `clawos init` to find local OpenClaw profiles, or `clawos nodes add ID --port N`.",
+    );
+  } else {
+    out.push(renderNodesTable(data.nodes, now));
+  }
+  out.push("");
+  out.push(`Tasks: ${countsLine(data.counts)}`);
+  const shown = sortTasks(data.tasks).slice(0, options.taskLimit ?? 20);
+  if (shown.length) out.push(renderTasksTable(shown, now));
+  if (data.tasks.length > shown.length)
+    out.push(`… ${data.tasks.length - shown.length} more (clawos tasks list)`);
+  for (const p of data.problems) out.push(`! ${sanitizeLine(p)}`);
+  return out.join("\n");
+}
+
+const MARKDOWN_STATUS: Record<NodeState, string> = {
+  online: "✅ Online",
+  stale: "⚠️ Stale",
+  asleep: "💤 Asleep",
+  unreachable: "❌ Unreachable",
+  misconfigured: "⚠️ Misconfigured",
+  planned: "❌ Planned",
+  unknown: "❔ Unknown",
+};
+
+function md(text: string, width = 80): string {
+  return truncateToWidth(sanitizeLine(text), width).replace(/\|/g, "\\|");
+}
+
+function localStamp(date: Date): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${p(date.getMonth() + 1)}-${p(date.getDate())} ${p(date.getHours())}:${p(date.getMinutes())}`;
+}
+
+/** The seed's FEDERATION_STATUS.md layout. */
+export function renderStatusMarkdown(data: StatusData): string {
+  const tasks = sortTasks(data.tasks);
+  const pending = tasks.filter((t) => ACTIVE_STATES.includes(t.state));
+  const completed = tasks.filter((t) => t.state === "completed");
+  const lines = [
+    "# ClawOS Federation Status",
+    "",
+    `> Last Updated: ${localStamp(data.now)}`,
+    "",
+    "## Node Status",
+    "",
+    "| Node | Status | Transport | Port | Notes |",
+    "|------|--------|-----------|------|-------|",
+    ...data.nodes.map(
+      (n) =>
+        `| **${md(n.id)}** | ${MARKDOWN_STATUS[n.status]} | ${n.transport === "planned" ? "blackboard" : n.transport} | ${n.port ?? "TBD"} | ${md([n.notes, n.reason].filter(Boolean).join("; "))} |`,
+    ),
+    "",
+    "## Communication Channels",
+    "",
+    "1. **localhost HTTP** - same-machine nodes (immediate, < 100ms)",
+    "2. **Blackboard** - cross-machine normal tasks (workers watch their inbox)",
+    "3. **Tailscale SSH** - cross-machine P0 urgent (seconds)",
+    "",
+    "## Pending Tasks",
+    "",
+    "| Task ID | Target | State | Description |",
+    "|---------|--------|-------|-------------|",
+    ...pending.map(
+      (t) =>
+        `| ${md(t.id)} | ${md(t.target === t.node ? t.target : `${t.target} → ${t.node}`)} | ${t.state} | ${md(t.text)} |`,
+    ),
+    "",
+    "## Completed Tasks",
+    "",
+    "| Task ID | Node | Description |",
+    "|---------|------|-------------|",
+    ...completed.map((t) => `| ${md(t.id)} | ${md(t.node)} | ${md(t.text)} |`),
+    "",
+  ];
+  return lines.join("\n");
+}

@@ -1,0 +1,43 @@
+import stringWidth from "string-width";
+import { sanitizeLine } from "../core/sanitize.js";
+
+/** Cut to a display width (CJK and emoji count double), adding … when cut. */
+export function truncateToWidth(text: string, width: number): string {
+  if (width <= 0) return "";
+  if (stringWidth(text) <= width) return text;
+  let out = "";
+  let used = 0;
+  for (const ch of text) {
+    const w = stringWidth(ch);
+    if (used + w > width - 1) break;
+    out += ch;
+    used += w;
+  }
+  return `${out}…`;
+}
+
+export function padToWidth(text: string, width: number): string {
+  return text + " ".repeat(Math.max(0, width - stringWidth(text)));
+}
+
+export interface Column {
+  header: string;
+  /** Upper bound for this column's width. */
+  max?: number;
+}
+
+/** A plain-text table aligned by display width; every cell is sanitized. */
+export function renderTable(columns: Column[], rows: string[][]): string {
+  const cells = rows.map((row) =>
+    row.map((cell, i) => truncateToWidth(sanitizeLine(cell), columns[i]?.max ?? 60)),
+  );
+  const widths = columns.map((c, i) =>
+    Math.max(stringWidth(c.header), ...cells.map((r) => stringWidth(r[i] ?? ""))),
+  );
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => (i === values.length - 1 ? v : padToWidth(v, widths[i] ?? 0)))
+      .join("  ")
+      .trimEnd();
+  return [line(columns.map((c) => c.header)), ...cells.map(line)].join("\n");
+}

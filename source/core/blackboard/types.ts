@@ -1,0 +1,98 @@
+import type {
+  NodeStatusRecord,
+  RouteDecision,
+  TaskEvent,
+  TaskProgress,
+  TaskRequest,
+  TaskResult,
+  TaskState,
+} from "../schema.js";
+
+/** A claimed task: only its holder may renew, report progress on, complete or release it. */
+export interface Claim {
+  readonly request: TaskRequest;
+  readonly node: string;
+  /** Driver-private handle (a path for the directory driver). */
+  readonly handle: string;
+}
+
+export interface StoredTask {
+  request: TaskRequest;
+  state: TaskState;
+  node: string;
+  result?: TaskResult;
+  progress?: TaskProgress;
+  cancelRequested: boolean;
+}
+
+export interface ListOptions {
+  /** Read at most this many finished tasks (newest first); the rest are only counted. */
+  finishedLimit?: number;
+}
+
+export interface TaskListing {
+  tasks: StoredTask[];
+  counts: Record<TaskState, number>;
+  problems: string[];
+}
+
+export interface RequeueOptions {
+  /** Move to another node's inbox (coordinator or the current claim holder only). */
+  reroute?: RouteDecision;
+  event: Omit<TaskEvent, "at">;
+  /** Failure to record if the task has no attempts left. */
+  error?: TaskResult["error"];
+}
+
+export type RequeueOutcome = "requeued" | "dead" | "lost" | "cancelled";
+
+/** The shared store of requests, results and node status. Drivers: directory (default), nats. */
+export interface Blackboard {
+  readonly location: string;
+  init(): Promise<void>;
+  /** Deduplicated by id: a second enqueue of the same id changes nothing and returns created:false. */
+  enqueue(request: TaskRequest): Promise<{ created: boolean }>;
+  /** Enqueue and claim in one step, for a dispatcher that runs the task itself (localhost route). */
+  enqueueClaimed(request: TaskRequest): Promise<Claim | undefined>;
+  /** Claim one pending task of `node` (a specific one if `id` is given). */
+  claim(node: string, id?: string): Promise<Claim | undefined>;
+  pendingIds(node: string): Promise<string[]>;
+  /** Refresh the lease. false → the lease was lost (reaped): stop working on it. */
+  renew(claim: Claim): Promise<boolean>;
+  progress(claim: Claim, text: string, startedAt: string): Promise<void>;
+  /** Fenced: false if the claim was lost meanwhile, and then the result does not count. */
+  complete(claim: Claim, result: TaskResult): Promise<boolean>;
+  /** Give a claimed task back (attempt + 1), optionally to another node. */
+  requeue(claim: Claim, options: RequeueOptions): Promise<RequeueOutcome>;
+  get(id: string): Promise<StoredTask | undefined>;
+  list(options?: ListOptions): Promise<TaskListing>;
+  requestCancel(id: string): Promise<StoredTask>;
+  isCancelRequested(id: string): Promise<boolean>;
+  retry(id: string, reroute?: RouteDecision): Promise<StoredTask>;
+  writeNodeStatus(record: NodeStatusRecord): Promise<void>;
+  readNodeStatuses(): Promise<{ records: NodeStatusRecord[]; problems: string[] }>;
+  /** Coordinator duties. */
+  coordinator(): CoordinatorDuties;
+  /** Wake-ups on changes (plus a slow rescan by the caller, since events can be dropped). */
+  watch(scope: WatchScope, onChange: () => void): () => void;
+  close(): Promise<void>;
+}
+
+export type WatchScope = { inboxOf: string } | { everything: true } | { task: string };
+
+export interface ExpiredLease {
+  id: string;
+  node: string;
+  outcome: RequeueOutcome;
+}
+
+export interface CoordinatorDuties {
+  /** Requeue tasks whose lease has not been renewed for `leaseMs` as seen by this coordinator's clock. */
+  reapExpired(leaseMs: number): Promise<ExpiredLease[]>;
+  /** Finish interrupted moves and republish tasks a crashed dispatcher left half-enqueued. */
+  recover(): Promise<string[]>;
+  /** Move a pending task to another node's inbox. */
+  reroutePending(id: string, from: string, decision: RouteDecision): Promise<boolean>;
+  /** Move malformed files aside; returns what was moved and why. */
+  quarantineMalformed(): Promise<string[]>;
+}

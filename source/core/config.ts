@@ -1,0 +1,164 @@
+import { readFile } from "node:fs/promises";
+import { hostname } from "node:os";
+import { isAbsolute, join } from "node:path";
+import JSON5 from "json5";
+import { writeFileAtomic } from "./atomic-file.js";
+import { isErrnoException, UserError } from "./errors.js";
+import { configPath, defaultBlackboardPath, displayPath, expandTilde, openclawStateDir } from "./paths.js";
+import {
+  describeZodError,
+  FederationConfig,
+  NodeConfig,
+  type NodeConfigInput,
+  type Route,
+} from "./schema.js";
+
+export interface LoadedConfig {
+  home: string;
+  path: string;
+  exists: boolean;
+  config: FederationConfig;
+}
+
+export async function loadConfig(home: string): Promise<LoadedConfig> {
+  const path = configPath(home);
+  let raw: string;
+  try {
+    raw = await readFile(path, "utf8");
+  } catch (error) {
+    if (isErrnoException(error, "ENOENT")) {
+      return { home, path, exists: false, config: FederationConfig.parse({}) };
+    }
+    throw new UserError(`Cannot read ${displayPath(path)}: ${(error as Error).message}`, { cause: error });
+  }
+  return { home, path, exists: true, config: parseConfig(raw, path) };
+}
+
+export function parseConfig(raw: string, path: string): FederationConfig {
+  let data: unknown;
+  try {
+    data = JSON5.parse(raw);
+  } catch (error) {
+    throw new UserError(
+      `${displayPath(path)} is not valid JSON: ${(error as Error).message.replace(/^JSON5: /, "")}`,
+      {
+        hint: "fix the syntax there, or move the file aside and run `clawos init` to start afresh",
+        code: "config_invalid",
+      },
+    );
+  }
+  const result = FederationConfig.safeParse(data);
+  if (!result.success) {
+    const { field, problem } = describeZodError(result.error);
+    throw new UserError(`${displayPath(path)}: field "${field}" ${problem}.`, {
+      hint: fixHintFor(field),
+      code: "config_invalid",
+    });
+  }
+  const ids = new Set<string>();
+  for (const node of result.data.nodes) {
+    if (ids.has(node.id)) {
+      throw new UserError(`${displayPath(path)}: node "${node.id}" is listed twice.`, {
+        hint: "remove one of them (`clawos nodes remove ID` removes the first)",
+        code: "config_invalid",
+      });
+    }
+    ids.add(node.id);
+  }
+  return result.data;
+}
+
+function fixHintFor(field: string): string {
+  if (field.startsWith("nodes"))
+    return "edit that node in the file, or remove it with `clawos nodes remove ID` and add it again";
+  if (field.startsWith("blackboard"))
+    return 'use { "driver": "directory" } or { "driver": "nats", "servers": [...] }';
+  return "edit the file; `clawos init` writes a fresh one if you move it aside";
+}
+
+export async function saveConfig(loaded: LoadedConfig): Promise<void> {
+  const config = FederationConfig.parse(loaded.config);
+  await writeFileAtomic(loaded.path, `${JSON.stringify(config, null, 2)}\n`);
+}
+
+export function parseNode(input: NodeConfigInput): NodeConfig {
+  const result = NodeConfig.safeParse(input);
+  if (!result.success) {
+    const { field, problem } = describeZodError(result.error);
+    throw new UserError(`Node ${field} ${problem}.`, { code: "usage" });
+  }
+  return result.data;
+}
+
+/** This machine's name: config, then CLAWOS_MACHINE, then the hostname. */
+export function thisMachine(config: FederationConfig, env: NodeJS.ProcessEnv = process.env): string {
+  return env.CLAWOS_MACHINE || config.machine || hostname();
+}
+
+export function blackboardDir(loaded: LoadedConfig, env: NodeJS.ProcessEnv = process.env): string {
+  const bb = loaded.config.blackboard;
+  if (bb.driver === "directory" && bb.path) {
+    const p = expandTilde(bb.path, env);
+    return isAbsolute(p) ? p : join(loaded.home, p);
+  }
+  return defaultBlackboardPath(loaded.home);
+}
+
+/** How this machine reaches a node; "planned" when it has no gateway yet. */
+export function routeOf(node: NodeConfig, machine: string): Route | "planned" {
+  if (node.port === null) return "planned";
+  if (node.transport !== "auto") return node.transport;
+  return node.machine === machine ? "localhost" : "blackboard";
+}
+
+export interface ResolvedToken {
+  token?: string;
+  /** Where it came from, for messages. Never the token itself. */
+  source: string;
+  problem?: string;
+}
+
+export async function resolveToken(
+  node: NodeConfig,
+  home: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ResolvedToken> {
+  const source = node.token;
+  if ("none" in source) return { source: "no token (token: none)" };
+  if ("env" in source) {
+    const value = env[source.env];
+    return value
+      ? { token: value.trim(), source: `environment variable ${source.env}` }
+      : { source: `environment variable ${source.env}`, problem: `${source.env} is not set` };
+  }
+  if ("file" in source) {
+    const expanded = expandTilde(source.file, env);
+    const file = isAbsolute(expanded) ? expanded : join(home, expanded);
+    const label = `token file ${displayPath(file, env)}`;
+    try {
+      const value = (await readFile(file, "utf8")).trim();
+      return value ? { token: value, source: label } : { source: label, problem: "the file is empty" };
+    } catch (error) {
+      return {
+        source: label,
+        problem: isErrnoException(error, "ENOENT") ? "the file does not exist" : String(error),
+      };
+    }
+  }
+  const file = join(openclawStateDir(node.profile, env), "openclaw.json");
+  const label = `gateway.auth.token in ${displayPath(file, env)}`;
+  try {
+    const parsed = JSON5.parse(await readFile(file, "utf8")) as { gateway?: { auth?: { token?: unknown } } };
+    const value = parsed?.gateway?.auth?.token;
+    return typeof value === "string" && value
+      ? { token: value, source: label }
+      : { source: label, problem: "gateway.auth.token is not set there" };
+  } catch (error) {
+    return {
+      source: label,
+      problem: isErrnoException(error, "ENOENT")
+        ? "the file does not exist"
+        : `cannot parse it (${(error as Error).message})`,
+    };
+  }
+}

@@ -1,0 +1,93 @@
+import type { Priority, Route, RouteDecision, TaskError, TaskEvent, TaskState } from "./schema.js";
+
+/** Live health of a node. "unknown" is never shown as online. */
+export const NODE_STATES = [
+  "online",
+  "stale",
+  "asleep",
+  "unreachable",
+  "misconfigured",
+  "planned",
+  "unknown",
+] as const;
+export type NodeState = (typeof NODE_STATES)[number];
+
+export interface NodeView {
+  id: string;
+  machine: string;
+  /** How tasks reach it from this machine; "planned" when it has no endpoint yet. */
+  transport: Route | "planned";
+  host: string;
+  port: number | null;
+  profile: string | null;
+  agent: string;
+  tags: string[];
+  status: NodeState;
+  /** Why it has that status, in a few words ("health 3 ms", "no heartbeat for 12 min"). */
+  reason: string;
+  latencyMs?: number;
+  inFlight: number;
+  lastHeartbeatAt?: string;
+  notes?: string;
+}
+
+export interface TaskView {
+  id: string;
+  target: string;
+  node: string;
+  state: TaskState;
+  priority: Priority;
+  text: string;
+  createdAt: string;
+  attempt: number;
+  maxAttempts: number;
+  route: RouteDecision;
+  history: TaskEvent[];
+  /** The reply so far (running) or the final reply (completed). */
+  reply?: string;
+  error?: TaskError;
+  startedAt?: string;
+  finishedAt?: string;
+  durationMs?: number;
+}
+
+export interface Snapshot {
+  /** Increases with every change; lets the UI skip identical frames. */
+  version: number;
+  updatedAt: string;
+  machine: string;
+  blackboardLocation: string;
+  nodes: NodeView[];
+  /** All nodes merged; the UI sorts and filters. */
+  tasks: TaskView[];
+  counts: Record<TaskState, number>;
+  /** The most recent problem worth a status-bar line (one line, already user-readable). */
+  lastError?: string;
+  /** Malformed files moved aside, etc. */
+  problems: string[];
+}
+
+export interface DispatchInput {
+  text: string;
+  to: string;
+  priority: Priority;
+}
+
+export interface DispatchOutcome {
+  id: string;
+  decision: RouteDecision | { node: null; reason: string };
+}
+
+/** Everything the UI may do. The UI never touches files or HTTP itself. */
+export interface FederationApi {
+  getSnapshot(): Snapshot;
+  subscribe(listener: (snapshot: Snapshot) => void): () => void;
+  dispatch(input: DispatchInput): Promise<DispatchOutcome>;
+  retry(id: string): Promise<void>;
+  cancel(id: string): Promise<void>;
+  /** Re-read everything and re-probe nodes now. */
+  refresh(): Promise<void>;
+  /** `clawos init`: find local OpenClaw profiles and register them; returns the ids added. */
+  discover(): Promise<string[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,425 @@
+import { DirectoryBlackboard } from "./blackboard/directory.js";
+import type { Blackboard, StoredTask } from "./blackboard/types.js";
+import {
+  blackboardDir,
+  type LoadedConfig,
+  loadConfig,
+  resolveToken,
+  routeOf,
+  thisMachine,
+} from "./config.js";
+import { UserError } from "./errors.js";
+import type { NodeView, TaskView } from "./federation-types.js";
+import { GatewayClient, GatewayError } from "./gateway-client.js";
+import { computeNodeHealth, type ProbeResult } from "./health.js";
+import { isValidNodeId, newTaskId } from "./ids.js";
+import { type RoutableNode, routeTask } from "./router.js";
+import {
+  MAX_TASK_TEXT,
+  type NodeConfig,
+  type NodeStatusRecord,
+  PRIORITIES,
+  type Priority,
+  type TaskRequest,
+} from "./schema.js";
+import { type RunOutcome, runClaim } from "./task-runner.js";
+
+export interface DispatchRequest {
+  text: string;
+  to: string;
+  priority: Priority;
+  tags?: string[];
+  /** Use a given id (idempotent re-dispatch); otherwise a new seed id. */
+  id?: string;
+}
+
+export interface Dispatched {
+  request: TaskRequest;
+  created: boolean;
+  waiting: boolean;
+  /** Set when the task runs in this process (localhost route). */
+  run?: Promise<RunOutcome>;
+}
+
+/** Loads the config once and owns the blackboard and one gateway client per node. */
+export class FederationCore {
+  readonly machine: string;
+  readonly blackboard: Blackboard;
+  private readonly clients = new Map<string, GatewayClient>();
+  private readonly probes = new Map<string, ProbeResult>();
+
+  private constructor(
+    readonly loaded: LoadedConfig,
+    readonly env: NodeJS.ProcessEnv,
+    options: { quarantine?: boolean },
+  ) {
+    this.machine = thisMachine(loaded.config, env);
+    const bb = loaded.config.blackboard;
+    if (bb.driver !== "directory") {
+      throw new UserError(`The "${bb.driver}" blackboard driver is not available in this version.`, {
+        hint: `set "blackboard": { "driver": "directory" } in ${loaded.path}`,
+      });
+    }
+    this.blackboard = new DirectoryBlackboard(blackboardDir(loaded, env), options);
+  }
+
+  static async open(
+    home: string,
+    options: { env?: NodeJS.ProcessEnv; quarantine?: boolean } = {},
+  ): Promise<FederationCore> {
+    const env = options.env ?? process.env;
+    const core = new FederationCore(await loadConfig(home), env, options);
+    await core.blackboard.init();
+    return core;
+  }
+
+  get config() {
+    return this.loaded.config;
+  }
+  get nodes(): NodeConfig[] {
+    return this.loaded.config.nodes;
+  }
+
+  node(id: string): NodeConfig {
+    const node = this.nodes.find((n) => n.id === id);
+    if (!node) {
+      throw new UserError(`There is no node "${id}" in ${this.loaded.path}.`, {
+        hint: `known nodes: ${this.nodes.map((n) => n.id).join(", ") || "none — run clawos init"}`,
+      });
+    }
+    return node;
+  }
+
+  /** The gateway client of a node, with its token resolved (throws a UserError if the token cannot be had). */
+  async gateway(nodeId: string): Promise<GatewayClient> {
+    const existing = this.clients.get(nodeId);
+    if (existing) return existing;
+    const node = this.node(nodeId);
+    if (node.port === null) throw new UserError(`Node ${nodeId} is planned and has no gateway port yet.`);
+    const token = await resolveToken(node, this.loaded.home, this.env);
+    if (token.problem) {
+      throw new UserError(`Node ${nodeId}: cannot read its token from ${token.source}: ${token.problem}.`, {
+        hint: `fix that, or point the node at another token source in ${this.loaded.path}`,
+        code: "token",
+      });
+    }
+    const client = new GatewayClient({
+      nodeId,
+      host: node.host,
+      port: node.port,
+      ...(token.token ? { token: token.token } : {}),
+      tokenSource: token.source,
+      profile: node.profile,
+      agent: node.agent,
+    });
+    this.clients.set(nodeId, client);
+    return client;
+  }
+
+  /** Probe a node's gateway: /health, then the token through /v1/models. */
+  async probe(nodeId: string, timeoutMs = 2_000): Promise<ProbeResult> {
+    const checkedAt = Date.now();
+    let result: ProbeResult;
+    try {
+      const client = await this.gateway(nodeId);
+      const signal = AbortSignal.timeout(timeoutMs);
+      const health = await client.health(signal);
+      if (!health.ok) {
+        result = {
+          ok: false,
+          checkedAt,
+          errorKind: "unhealthy",
+          error: "gateway answered /health but not ok",
+        };
+      } else {
+        await client.models(signal);
+        result = { ok: true, latencyMs: health.latencyMs, checkedAt };
+      }
+    } catch (error) {
+      const kind =
+        error instanceof GatewayError ? error.kind : error instanceof UserError ? error.code : "error";
+      result = {
+        ok: false,
+        checkedAt,
+        errorKind: kind,
+        error: error instanceof Error ? error.message : String(error),
+      };
+    }
+    this.probes.set(nodeId, result);
+    return result;
+  }
+
+  lastProbe(nodeId: string): ProbeResult | undefined {
+    return this.probes.get(nodeId);
+  }
+
+  /** Current view of every node. Localhost nodes are probed when `probe` is set (in parallel). */
+  async nodeViews(
+    options: { probe?: boolean; heartbeats?: NodeStatusRecord[]; inFlight?: Map<string, number> } = {},
+  ) {
+    const heartbeats = options.heartbeats ?? (await this.blackboard.readNodeStatuses()).records;
+    const inFlight = options.inFlight ?? (await this.inFlightCounts());
+    if (options.probe) {
+      await Promise.all(
+        this.nodes.filter((n) => routeOf(n, this.machine) === "localhost").map((n) => this.probe(n.id)),
+      );
+    }
+    const now = Date.now();
+    const routable: RoutableNode[] = [];
+    const views: NodeView[] = [];
+    for (const node of this.nodes) {
+      const route = routeOf(node, this.machine);
+      const heartbeat = heartbeats.find((h) => h.node === node.id);
+      const probe = this.probes.get(node.id);
+      const health = computeNodeHealth({
+        node,
+        route,
+        ...(probe ? { probe } : {}),
+        ...(heartbeat ? { heartbeat } : {}),
+        now,
+        timing: this.config.timing,
+      });
+      const count = inFlight.get(node.id) ?? 0;
+      const lastSeenAt = probe?.ok
+        ? probe.checkedAt
+        : heartbeat
+          ? Date.parse(heartbeat.heartbeatAt)
+          : undefined;
+      routable.push({
+        config: node,
+        route,
+        status: health.status,
+        statusReason: health.reason,
+        inFlight: count,
+        ...(health.latencyMs !== undefined ? { latencyMs: health.latencyMs } : {}),
+        ...(lastSeenAt !== undefined ? { lastSeenAt } : {}),
+      });
+      views.push({
+        id: node.id,
+        machine: node.machine,
+        transport: route,
+        host: node.host,
+        port: node.port,
+        profile: node.profile,
+        agent: node.agent,
+        tags: node.tags,
+        status: health.status,
+        reason: health.reason,
+        ...(health.latencyMs !== undefined ? { latencyMs: health.latencyMs } : {}),
+        inFlight: count,
+        ...(heartbeat ? { lastHeartbeatAt: heartbeat.heartbeatAt } : {}),
+        ...(node.notes ? { notes: node.notes } : {}),
+      });
+    }
+    return { views, routable };
+  }
+
+  async inFlightCounts(): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    const listing = await this.blackboard.list({ finishedLimit: 0 });
+    for (const t of listing.tasks) counts.set(t.node, (counts.get(t.node) ?? 0) + 1);
+    return counts;
+  }
+
+  /** Validate, route and publish a task; a localhost task also starts running here. */
+  async dispatch(
+    input: DispatchRequest,
+    options: { onDelta?: (delta: string) => void; signal?: AbortSignal } = {},
+  ): Promise<Dispatched> {
+    const text = input.text.trim();
+    if (!text)
+      throw new UserError("The task text is empty.", {
+        hint: 'give it as an argument: clawos dispatch "…"',
+        code: "usage",
+      });
+    if (input.text.length > MAX_TASK_TEXT) {
+      throw new UserError(
+        `The task text is ${input.text.length} characters; the limit is ${MAX_TASK_TEXT}.`,
+        { code: "usage" },
+      );
+    }
+    if (!PRIORITIES.includes(input.priority)) {
+      throw new UserError(`Priority "${input.priority}" is not one of ${PRIORITIES.join(", ")}.`, {
+        code: "usage",
+      });
+    }
+    if (input.to !== "any" && !isValidNodeId(input.to)) {
+      throw new UserError(`"${input.to.slice(0, 60)}" is not a node id.`, {
+        hint: "use --to any or a name from clawos nodes list",
+        code: "usage",
+      });
+    }
+    const { routable } = await this.nodeViews({ probe: true });
+    const outcome = routeTask(
+      { target: input.to, priority: input.priority, ...(input.tags ? { tags: input.tags } : {}) },
+      routable,
+    );
+    const now = new Date();
+    const request: TaskRequest = {
+      schema: "clawos.task/1",
+      id: input.id ?? newTaskId(now),
+      target: input.to,
+      priority: input.priority,
+      text: input.text,
+      tags: input.tags ?? [],
+      createdAt: now.toISOString(),
+      createdBy: this.machine,
+      attempt: 1,
+      maxAttempts: this.config.timing.maxAttempts,
+      route: { ...outcome.decision, decidedAt: now.toISOString() },
+      history: [{ at: now.toISOString(), event: "routed", detail: outcome.decision.reason }],
+    };
+    if (request.route.transport === "localhost") {
+      const claim = await this.blackboard.enqueueClaimed(request);
+      if (!claim) return { request, created: false, waiting: false };
+      const run = this.runLocal(claim, routable, options);
+      return { request, created: true, waiting: false, run };
+    }
+    // SSH is not wired yet: P0 tasks for other machines go through the blackboard.
+    const { created } = await this.blackboard.enqueue(request);
+    return { request, created, waiting: outcome.waiting };
+  }
+
+  /**
+   * Run a claimed localhost task here. If its node fails, the task goes to the next
+   * eligible node (for `any`) or back to its inbox — never a retry loop on the same node.
+   */
+  private async runLocal(
+    firstClaim: Awaited<ReturnType<Blackboard["enqueueClaimed"]>> & object,
+    routable: RoutableNode[],
+    options: { onDelta?: (delta: string) => void; signal?: AbortSignal },
+  ): Promise<RunOutcome> {
+    let claim = firstClaim;
+    const tried: string[] = [];
+    for (;;) {
+      tried.push(claim.node);
+      const gateway = await this.gateway(claim.node).catch((error: unknown) => error as Error);
+      const runner =
+        gateway instanceof GatewayClient
+          ? gateway
+          : {
+              chat: async () => {
+                throw gateway;
+              },
+            };
+      const result = await runClaim(this.blackboard, claim, runner, {
+        leaseMs: this.config.timing.leaseMs,
+        ...(options.onDelta ? { onDelta: options.onDelta } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        rerouteOnFailure: async () => {
+          if (claim.request.target !== "any") return undefined;
+          const marked = routable.map((n) =>
+            tried.includes(n.config.id) ? { ...n, status: "unreachable" as const } : n,
+          );
+          try {
+            const next = routeTask(
+              { target: "any", priority: claim.request.priority, exclude: tried, tags: claim.request.tags },
+              marked,
+            );
+            return { ...next.decision, decidedAt: new Date().toISOString() };
+          } catch {
+            return undefined;
+          }
+        },
+      });
+      if (result.kind !== "requeued" || result.outcome !== "requeued" || !result.rerouted) return result;
+      const nextNode = routable.find((n) => n.config.id === result.rerouted);
+      if (!nextNode || nextNode.route !== "localhost" || tried.includes(nextNode.config.id)) return result;
+      const next = await this.blackboard.claim(nextNode.config.id, claim.request.id);
+      if (!next) return result; // a worker took it: fine, it runs there
+      claim = next;
+    }
+  }
+
+  /** Wait until a task is final, reporting the reply as it grows. */
+  async waitFor(
+    id: string,
+    options: { onProgress?: (text: string) => void; signal?: AbortSignal; rescanMs?: number } = {},
+  ): Promise<StoredTask> {
+    let lastText = "";
+    return new Promise<StoredTask>((resolve, reject) => {
+      let busy = false;
+      let again = false;
+      const check = async () => {
+        if (busy) {
+          again = true;
+          return;
+        }
+        busy = true;
+        try {
+          do {
+            again = false;
+            const task = await this.blackboard.get(id);
+            if (!task) {
+              stop();
+              reject(new UserError(`Task ${id} is not on the blackboard.`));
+              return;
+            }
+            const text = task.result?.text ?? task.progress?.text ?? "";
+            if (text.length > lastText.length && text.startsWith(lastText))
+              options.onProgress?.(text.slice(lastText.length));
+            lastText = text;
+            if (task.state === "completed" || task.state === "failed" || task.state === "cancelled") {
+              stop();
+              resolve(task);
+              return;
+            }
+          } while (again);
+        } catch (error) {
+          stop();
+          reject(error);
+        } finally {
+          busy = false;
+        }
+      };
+      const unwatch = this.blackboard.watch({ everything: true }, () => void check());
+      const timer = setInterval(() => void check(), options.rescanMs ?? 1_000);
+      const onAbort = () => {
+        stop();
+        reject(
+          new UserError(`Stopped waiting for ${id}; it goes on. See it with clawos tasks show ${id}.`, {
+            exitCode: 1,
+          }),
+        );
+      };
+      options.signal?.addEventListener("abort", onAbort, { once: true });
+      function stop() {
+        unwatch();
+        clearInterval(timer);
+        options.signal?.removeEventListener("abort", onAbort);
+      }
+      void check();
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.clients.values()].map((c) => c.close()));
+    this.clients.clear();
+    await this.blackboard.close();
+  }
+}
+
+export function toTaskView(task: StoredTask): TaskView {
+  const { request, result, progress } = task;
+  const reply = result?.text ?? progress?.text;
+  return {
+    id: request.id,
+    target: request.target,
+    node: task.node,
+    state: task.state,
+    priority: request.priority,
+    text: request.text,
+    createdAt: request.createdAt,
+    attempt: request.attempt,
+    maxAttempts: request.maxAttempts,
+    route: request.route,
+    history: request.history,
+    ...(reply !== undefined ? { reply } : {}),
+    ...(result?.error ? { error: result.error } : {}),
+    ...(result?.startedAt || progress?.startedAt
+      ? { startedAt: result?.startedAt ?? progress?.startedAt }
+      : {}),
+    ...(result?.finishedAt ? { finishedAt: result.finishedAt } : {}),
+    ...(result?.durationMs !== undefined ? { durationMs: result.durationMs } : {}),
+  };
+}

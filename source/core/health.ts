@@ -1,0 +1,80 @@
+import type { NodeState } from "./federation-types.js";
+import type { NodeConfig, NodeStatusRecord, Route, TimingConfig } from "./schema.js";
+
+/** What the last probe of a node's gateway found (localhost nodes, or through SSH). */
+export interface ProbeResult {
+  ok: boolean;
+  latencyMs?: number;
+  checkedAt: number;
+  /** GatewayError kind when not ok, or a token problem. */
+  errorKind?: string;
+  error?: string;
+}
+
+export interface NodeHealth {
+  status: NodeState;
+  reason: string;
+  latencyMs?: number;
+}
+
+export function formatAge(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86_400)}d`;
+}
+
+const MISCONFIGURED = new Set(["unauthorized", "endpoint_disabled", "unknown_agent", "token"]);
+
+/**
+ * Pure: from what we know to a state and a reason. A node we know nothing about
+ * is "unknown", never "online".
+ */
+export function computeNodeHealth(input: {
+  node: NodeConfig;
+  route: Route | "planned";
+  probe?: ProbeResult;
+  heartbeat?: NodeStatusRecord;
+  now: number;
+  timing: Pick<TimingConfig, "staleAfterMs" | "asleepAfterMs">;
+}): NodeHealth {
+  const { node, route, probe, heartbeat, now, timing } = input;
+  if (route === "planned") return { status: "planned", reason: "planned: no gateway yet (port TBD)" };
+
+  if (route === "localhost" || (probe && route === "ssh")) {
+    if (!probe) return { status: "unknown", reason: "not probed yet" };
+    if (probe.ok) {
+      return {
+        status: "online",
+        reason: `health ${Math.round(probe.latencyMs ?? 0)} ms`,
+        latencyMs: probe.latencyMs ?? 0,
+      };
+    }
+    if (probe.errorKind && MISCONFIGURED.has(probe.errorKind)) {
+      return { status: "misconfigured", reason: probe.error ?? probe.errorKind };
+    }
+    return { status: "unreachable", reason: probe.error ?? "gateway not reachable" };
+  }
+
+  // Another machine: we only know what its worker tells us through heartbeats.
+  if (!heartbeat)
+    return { status: "unknown", reason: `no heartbeat yet (run clawos node run --node ${node.id} there)` };
+  const heartbeatAt = Date.parse(heartbeat.heartbeatAt);
+  const age = Number.isFinite(heartbeatAt) ? now - heartbeatAt : Number.POSITIVE_INFINITY;
+  if (heartbeat.state === "stopped")
+    return { status: "asleep", reason: `worker stopped ${formatAge(age)} ago` };
+  if (age > timing.asleepAfterMs) return { status: "asleep", reason: `no heartbeat for ${formatAge(age)}` };
+  if (age > timing.staleAfterMs) return { status: "stale", reason: `last heartbeat ${formatAge(age)} ago` };
+  if (!heartbeat.gateway.reachable) {
+    return {
+      status: "unreachable",
+      reason: `worker up, gateway down: ${heartbeat.gateway.error ?? "not reachable"}`,
+    };
+  }
+  return {
+    status: "online",
+    reason: `heartbeat ${formatAge(age)} ago`,
+    ...(heartbeat.gateway.latencyMs !== undefined ? { latencyMs: heartbeat.gateway.latencyMs } : {}),
+  };
+}

@@ -1,0 +1,199 @@
+import { routeOf } from "./config.js";
+import { registerLocalProfiles } from "./discover.js";
+import { describeError } from "./errors.js";
+import { FederationCore, toTaskView } from "./federation.js";
+import type { DispatchInput, DispatchOutcome, FederationApi, Snapshot } from "./federation-types.js";
+import { displayPath } from "./paths.js";
+
+const PROBE_EVERY_MS = 5_000;
+const MAX_BACKOFF_MS = 60_000;
+
+/**
+ * The facade the UI talks to: owns one immutable snapshot, rebuilds it when the
+ * blackboard changes (coalesced), probes nodes on an interval with per-node
+ * backoff, and never lets a hanging node block a refresh.
+ */
+export class LiveFederation implements FederationApi {
+  private snapshot: Snapshot;
+  private readonly listeners = new Set<(s: Snapshot) => void>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly nextProbeAt = new Map<string, number>();
+  private readonly backoff = new Map<string, number>();
+  private readonly probing = new Set<string>();
+  private unwatch: () => void = () => {};
+  private reloadTimer: NodeJS.Timeout | undefined;
+  private reloading: Promise<void> | undefined;
+  private reloadAgain = false;
+  private lastError: string | undefined;
+  private closed = false;
+
+  private constructor(
+    private core: FederationCore,
+    private readonly home: string,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {
+    this.snapshot = {
+      version: 0,
+      updatedAt: new Date().toISOString(),
+      machine: core.machine,
+      blackboardLocation: displayPath(core.blackboard.location, env),
+      nodes: [],
+      tasks: [],
+      counts: { pending: 0, claimed: 0, running: 0, completed: 0, failed: 0, cancelled: 0 },
+      problems: [],
+    };
+  }
+
+  static async open(home: string, env: NodeJS.ProcessEnv = process.env): Promise<LiveFederation> {
+    const live = new LiveFederation(await FederationCore.open(home, { env }), home, env);
+    await live.reload();
+    live.start();
+    return live;
+  }
+
+  private start(): void {
+    this.unwatch = this.core.blackboard.watch({ everything: true }, () => this.scheduleReload());
+    this.timers.push(setInterval(() => this.scheduleReload(), this.core.config.timing.rescanMs));
+    this.timers.push(setInterval(() => this.probeDue(), 1_000));
+    this.probeDue();
+  }
+
+  getSnapshot(): Snapshot {
+    return this.snapshot;
+  }
+
+  subscribe(listener: (snapshot: Snapshot) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Many file events in a burst become one reload. */
+  private scheduleReload(delayMs = 50): void {
+    if (this.closed || this.reloadTimer) return;
+    this.reloadTimer = setTimeout(() => {
+      this.reloadTimer = undefined;
+      void this.reload();
+    }, delayMs);
+  }
+
+  private async reload(): Promise<void> {
+    if (this.reloading) {
+      this.reloadAgain = true;
+      return this.reloading;
+    }
+    this.reloading = (async () => {
+      do {
+        this.reloadAgain = false;
+        try {
+          const [listing, statuses] = await Promise.all([
+            this.core.blackboard.list({ finishedLimit: 2_000 }),
+            this.core.blackboard.readNodeStatuses(),
+          ]);
+          const inFlight = new Map<string, number>();
+          for (const t of listing.tasks) {
+            if (t.state === "pending" || t.state === "claimed" || t.state === "running")
+              inFlight.set(t.node, (inFlight.get(t.node) ?? 0) + 1);
+          }
+          const { views } = await this.core.nodeViews({ heartbeats: statuses.records, inFlight });
+          this.publish({
+            nodes: views,
+            tasks: listing.tasks.map(toTaskView),
+            counts: listing.counts,
+            problems: [...listing.problems, ...statuses.problems],
+          });
+        } catch (error) {
+          this.fail(error);
+        }
+      } while (this.reloadAgain && !this.closed);
+    })().finally(() => {
+      this.reloading = undefined;
+    });
+    return this.reloading;
+  }
+
+  private publish(part: Pick<Snapshot, "nodes" | "tasks" | "counts" | "problems">): void {
+    this.snapshot = {
+      ...this.snapshot,
+      ...part,
+      version: this.snapshot.version + 1,
+      updatedAt: new Date().toISOString(),
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+    };
+    for (const l of this.listeners) l(this.snapshot);
+  }
+
+  private fail(error: unknown): void {
+    this.lastError = describeError(error).split("\n")[0];
+    this.snapshot = { ...this.snapshot, version: this.snapshot.version + 1, lastError: this.lastError };
+    for (const l of this.listeners) l(this.snapshot);
+  }
+
+  /** Probe each localhost node when due; a node that keeps failing is probed less often. */
+  private probeDue(force = false): void {
+    const now = Date.now();
+    for (const node of this.core.nodes) {
+      if (routeOf(node, this.core.machine) !== "localhost" || this.probing.has(node.id)) continue;
+      if (!force && (this.nextProbeAt.get(node.id) ?? 0) > now) continue;
+      this.probing.add(node.id);
+      void this.core
+        .probe(node.id)
+        .then((result) => {
+          const delay = result.ok
+            ? PROBE_EVERY_MS
+            : Math.min(MAX_BACKOFF_MS, (this.backoff.get(node.id) ?? PROBE_EVERY_MS / 2) * 2);
+          this.backoff.set(node.id, result.ok ? PROBE_EVERY_MS / 2 : delay);
+          this.nextProbeAt.set(node.id, Date.now() + delay);
+        })
+        .finally(() => {
+          this.probing.delete(node.id);
+          this.scheduleReload();
+        });
+    }
+  }
+
+  async dispatch(input: DispatchInput): Promise<DispatchOutcome> {
+    const dispatched = await this.core.dispatch({ text: input.text, to: input.to, priority: input.priority });
+    // A localhost task runs inside this process; its progress reaches the screen through the blackboard.
+    dispatched.run?.catch((error: unknown) => this.fail(error)).finally(() => this.scheduleReload());
+    this.scheduleReload(0);
+    return { id: dispatched.request.id, decision: dispatched.request.route };
+  }
+
+  async retry(id: string): Promise<void> {
+    await this.core.blackboard.retry(id);
+    this.scheduleReload(0);
+  }
+
+  async cancel(id: string): Promise<void> {
+    await this.core.blackboard.requestCancel(id);
+    this.scheduleReload(0);
+  }
+
+  async refresh(): Promise<void> {
+    this.probeDue(true);
+    await this.reload();
+  }
+
+  async discover(): Promise<string[]> {
+    const report = await registerLocalProfiles(this.home, this.env);
+    // The registry changed: reopen the core on the new config.
+    const old = this.core;
+    this.unwatch();
+    this.core = await FederationCore.open(this.home, { env: this.env });
+    this.unwatch = this.core.blackboard.watch({ everything: true }, () => this.scheduleReload());
+    await old.close();
+    this.nextProbeAt.clear();
+    this.probeDue(true);
+    await this.reload();
+    return report.added;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    if (this.reloadTimer) clearTimeout(this.reloadTimer);
+    this.unwatch();
+    this.listeners.clear();
+    await this.core.close();
+  }
+}

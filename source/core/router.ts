@@ -1,0 +1,141 @@
+import { UserError } from "./errors.js";
+import type { NodeState } from "./federation-types.js";
+import type { NodeConfig, Priority, Route, RouteDecision } from "./schema.js";
+
+export interface RoutableNode {
+  config: NodeConfig;
+  route: Route | "planned";
+  status: NodeState;
+  statusReason: string;
+  inFlight: number;
+  latencyMs?: number;
+  /** ms since epoch when last seen alive (probe or heartbeat); helps choose where to wait. */
+  lastSeenAt?: number;
+}
+
+export interface RouteRequest {
+  target: string;
+  priority: Priority;
+  tags?: string[];
+  /** Nodes to avoid (e.g. the one that just failed). */
+  exclude?: string[];
+  /** Whether the SSH route can be used for urgent tasks to other machines. */
+  sshAvailable?: boolean;
+}
+
+export type RoutingOutcome = { decision: Omit<RouteDecision, "decidedAt">; waiting: boolean };
+
+const STATUS_RANK: Record<NodeState, number> = {
+  online: 0,
+  stale: 1,
+  unknown: 2,
+  asleep: 3,
+  unreachable: 4,
+  misconfigured: 5,
+  planned: 6,
+};
+
+/** Pure: pick the node and transport for a task, and say why in words. */
+export function routeTask(request: RouteRequest, nodes: RoutableNode[]): RoutingOutcome {
+  if (request.target !== "any") return routeExplicit(request, nodes);
+  const exclude = new Set(request.exclude ?? []);
+  const wanted = request.tags ?? [];
+  const tagged = nodes.filter(
+    (n) =>
+      n.route !== "planned" && !exclude.has(n.config.id) && wanted.every((t) => n.config.tags.includes(t)),
+  );
+  if (tagged.length === 0) {
+    const what = wanted.length ? ` with tags ${wanted.join(", ")}` : "";
+    throw new UserError(
+      `No node${what} can take tasks${exclude.size ? " besides the one that failed" : ""}.`,
+      {
+        hint: nodes.length ? "check `clawos nodes list`" : "add one with `clawos init` or `clawos nodes add`",
+        code: "no_node",
+        exitCode: nodes.length ? 1 : 2,
+      },
+    );
+  }
+  const online = tagged.filter((n) => n.status === "online").sort(byLoad);
+  const best = online[0];
+  if (best) {
+    const others = online.length - 1;
+    const why = [
+      `${best.config.id} is online`,
+      `${best.inFlight} task(s) in flight`,
+      best.latencyMs !== undefined ? `${Math.round(best.latencyMs)} ms latency` : undefined,
+      others ? `best of ${online.length} online nodes` : "the only online node",
+    ].filter(Boolean);
+    return {
+      decision: { node: best.config.id, transport: transportFor(best, request), reason: why.join(", ") },
+      waiting: false,
+    };
+  }
+  // Nothing online: wait where the task is most likely to run soonest; the coordinator moves it later.
+  const fallback = [...tagged].sort(
+    (a, b) => STATUS_RANK[a.status] - STATUS_RANK[b.status] || (b.lastSeenAt ?? 0) - (a.lastSeenAt ?? 0),
+  )[0]!;
+  return {
+    decision: {
+      node: fallback.config.id,
+      transport: "blackboard",
+      reason: `no node is online; waiting in ${fallback.config.id}'s inbox (${fallback.status}: ${fallback.statusReason}) until it or another node can take it`,
+    },
+    waiting: true,
+  };
+}
+
+function routeExplicit(request: RouteRequest, nodes: RoutableNode[]): RoutingOutcome {
+  const node = nodes.find((n) => n.config.id === request.target);
+  if (!node) {
+    const known = nodes.map((n) => n.config.id).join(", ") || "none yet";
+    throw new UserError(`There is no node "${request.target}" (known: ${known}).`, {
+      hint: "use --to any, or add the node with `clawos nodes add`",
+      code: "usage",
+    });
+  }
+  if (node.route === "planned") {
+    return {
+      decision: {
+        node: node.config.id,
+        transport: "blackboard",
+        reason: `${node.config.id} is planned (no gateway yet); the task waits in its inbox`,
+      },
+      waiting: true,
+    };
+  }
+  if (node.route === "localhost" && node.status !== "online") {
+    return {
+      decision: {
+        node: node.config.id,
+        transport: "blackboard",
+        reason: `asked for ${node.config.id}, which is ${node.status} (${node.statusReason}); the task waits in its inbox for a worker`,
+      },
+      waiting: true,
+    };
+  }
+  const transport = transportFor(node, request);
+  return {
+    decision: {
+      node: node.config.id,
+      transport,
+      reason: `asked for ${node.config.id} (${node.status}: ${node.statusReason})`,
+    },
+    waiting: transport === "blackboard" && node.status !== "online",
+  };
+}
+
+function transportFor(node: RoutableNode, request: RouteRequest): Route {
+  if (node.route === "planned") return "blackboard";
+  if (node.route === "blackboard" && request.priority === "P0" && request.sshAvailable && node.config.ssh)
+    return "ssh";
+  return node.route;
+}
+
+function byLoad(a: RoutableNode, b: RoutableNode): number {
+  return (
+    a.inFlight - b.inFlight ||
+    (a.route === "localhost" ? 0 : 1) - (b.route === "localhost" ? 0 : 1) ||
+    (a.latencyMs ?? 1e9) - (b.latencyMs ?? 1e9) ||
+    a.config.id.localeCompare(b.config.id)
+  );
+}

@@ -1,0 +1,200 @@
+import { z } from "zod";
+import { isValidNodeId, isValidTaskId } from "./ids.js";
+
+export const PRIORITIES = ["P0", "P1", "P2", "P3"] as const;
+export const Priority = z.enum(PRIORITIES);
+export type Priority = z.infer<typeof Priority>;
+
+export const NodeId = z
+  .string()
+  .refine(isValidNodeId, "must be lowercase letters, digits and '-', at most 40 characters, and not 'any'");
+export const TaskId = z
+  .string()
+  .refine(isValidTaskId, "must look like req_YYYYMMDD_HHMMSS_<8 hex> (letters, digits, '_' and '-' only)");
+
+export const TRANSPORTS = ["auto", "localhost", "blackboard", "ssh"] as const;
+export const Transport = z.enum(TRANSPORTS);
+export type Transport = z.infer<typeof Transport>;
+export type Route = Exclude<Transport, "auto">;
+
+/** Where a node's gateway token comes from. The token itself never lives in federation.json. */
+export const TokenSource = z.union([
+  z.object({ file: z.string().min(1) }).strict(),
+  z
+    .object({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name") })
+    .strict(),
+  z.object({ profile: z.literal(true) }).strict(),
+  z.object({ none: z.literal(true) }).strict(),
+]);
+export type TokenSource = z.infer<typeof TokenSource>;
+
+export const SshSettings = z
+  .object({
+    target: z.string().regex(/^[^@\s]+@[^@\s:]+(:\d{1,5})?$/, "must be user@host or user@host:port"),
+    identityFile: z.string().optional(),
+    knownHosts: z.string().optional(),
+    remotePort: z.number().int().min(1).max(65535).optional(),
+  })
+  .strict();
+export type SshSettings = z.infer<typeof SshSettings>;
+
+export const NodeConfig = z
+  .object({
+    id: NodeId,
+    machine: z.string().min(1).max(100),
+    transport: Transport.default("auto"),
+    host: z.string().min(1).default("127.0.0.1"),
+    /** null = planned: the node exists on paper but has no gateway yet (the seed's "port TBD"). */
+    port: z.number().int().min(1).max(65535).nullable(),
+    profile: z.string().nullable().default(null),
+    agent: z.string().min(1).default("main"),
+    tags: z.array(z.string().min(1)).default([]),
+    token: TokenSource.default({ profile: true }),
+    ssh: SshSettings.optional(),
+    notes: z.string().max(500).optional(),
+  })
+  .strict();
+export type NodeConfig = z.infer<typeof NodeConfig>;
+export type NodeConfigInput = z.input<typeof NodeConfig>;
+
+export const BlackboardConfig = z.discriminatedUnion("driver", [
+  z
+    .object({
+      driver: z.literal("directory"),
+      path: z.string().optional(),
+      /** The machine whose worker reaps leases and re-routes (the hub holding the folder). */
+      coordinator: z.string().optional(),
+    })
+    .strict(),
+  z.object({ driver: z.literal("nats"), servers: z.array(z.string()).min(1) }).strict(),
+]);
+export type BlackboardConfig = z.infer<typeof BlackboardConfig>;
+
+export const TimingConfig = z
+  .object({
+    leaseMs: z.number().int().min(1000).default(30_000),
+    heartbeatMs: z.number().int().min(200).default(5_000),
+    rescanMs: z.number().int().min(100).default(5_000),
+    requestTimeoutMs: z.number().int().min(1000).default(600_000),
+    maxAttempts: z.number().int().min(1).max(20).default(3),
+    /** A node whose heartbeat is older than this is stale; older than `asleepAfterMs`, asleep. */
+    staleAfterMs: z.number().int().min(1000).default(30_000),
+    asleepAfterMs: z.number().int().min(1000).default(600_000),
+    /** `any` tasks waiting on a node that stays down this long are moved by the coordinator. */
+    rerouteAfterMs: z.number().int().min(1000).default(60_000),
+  })
+  .strict();
+export type TimingConfig = z.infer<typeof TimingConfig>;
+
+export const FederationConfig = z
+  .object({
+    version: z.literal(1).default(1),
+    /** This machine's name; nodes whose `machine` matches are reached over localhost. */
+    machine: z.string().min(1).optional(),
+    blackboard: BlackboardConfig.default({ driver: "directory" }),
+    timing: TimingConfig.default(TimingConfig.parse({})),
+    nodes: z.array(NodeConfig).default([]),
+    keys: z.record(z.string(), z.union([z.string(), z.array(z.string())])).default({}),
+  })
+  .strict();
+export type FederationConfig = z.infer<typeof FederationConfig>;
+
+// ── Blackboard records ────────────────────────────────────────────────────────
+
+export const MAX_TASK_TEXT = 100_000;
+export const MAX_RECORD_BYTES = 1_048_576;
+
+export const RouteDecision = z.object({
+  node: NodeId,
+  transport: z.enum(["localhost", "blackboard", "ssh"]),
+  reason: z.string().max(500),
+  decidedAt: z.string(),
+});
+export type RouteDecision = z.infer<typeof RouteDecision>;
+
+export const TaskEvent = z.object({ at: z.string(), event: z.string().max(40), detail: z.string().max(500) });
+export type TaskEvent = z.infer<typeof TaskEvent>;
+
+export const TaskRequest = z.object({
+  schema: z.literal("clawos.task/1"),
+  id: TaskId,
+  /** What the user asked for: a node id or "any". */
+  target: z.union([NodeId, z.literal("any")]),
+  priority: Priority,
+  text: z.string().min(1).max(MAX_TASK_TEXT),
+  tags: z.array(z.string()).default([]),
+  createdAt: z.string(),
+  createdBy: z.string().max(100),
+  attempt: z.number().int().min(1),
+  maxAttempts: z.number().int().min(1).max(20),
+  route: RouteDecision,
+  history: z.array(TaskEvent).max(200).default([]),
+});
+export type TaskRequest = z.infer<typeof TaskRequest>;
+
+export const TASK_STATES = ["pending", "claimed", "running", "completed", "failed", "cancelled"] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+export const FINAL_STATES: readonly TaskState[] = ["completed", "failed", "cancelled"];
+
+export const TaskError = z.object({
+  kind: z.string().max(60),
+  message: z.string().max(2000),
+  hint: z.string().max(2000).optional(),
+});
+export type TaskError = z.infer<typeof TaskError>;
+
+export const TaskResult = z.object({
+  schema: z.literal("clawos.result/1"),
+  id: TaskId,
+  attempt: z.number().int().min(1),
+  node: NodeId,
+  status: z.enum(["completed", "failed", "cancelled"]),
+  text: z.string().max(MAX_RECORD_BYTES).optional(),
+  error: TaskError.optional(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string(),
+  durationMs: z.number().min(0).optional(),
+  model: z.string().optional(),
+});
+export type TaskResult = z.infer<typeof TaskResult>;
+
+export const TaskProgress = z.object({
+  schema: z.literal("clawos.progress/1"),
+  id: TaskId,
+  attempt: z.number().int().min(1),
+  node: NodeId,
+  text: z.string().max(MAX_RECORD_BYTES),
+  startedAt: z.string(),
+  updatedAt: z.string(),
+});
+export type TaskProgress = z.infer<typeof TaskProgress>;
+
+export const NodeStatusRecord = z.object({
+  schema: z.literal("clawos.node-status/1"),
+  node: NodeId,
+  machine: z.string(),
+  pid: z.number().int(),
+  version: z.string(),
+  startedAt: z.string(),
+  heartbeatAt: z.string(),
+  state: z.enum(["running", "stopping", "stopped"]),
+  inFlight: z.array(TaskId).max(1000),
+  completed: z.number().int().min(0),
+  failed: z.number().int().min(0),
+  lastProgressAt: z.string().optional(),
+  gateway: z.object({
+    reachable: z.boolean(),
+    latencyMs: z.number().optional(),
+    checkedAt: z.string(),
+    error: z.string().max(500).optional(),
+  }),
+});
+export type NodeStatusRecord = z.infer<typeof NodeStatusRecord>;
+
+/** First zod issue as "field: problem" — enough for a one-line error. */
+export function describeZodError(error: z.ZodError): { field: string; problem: string } {
+  const issue = error.issues[0];
+  if (!issue) return { field: "(root)", problem: "invalid" };
+  const field = issue.path.length ? issue.path.map(String).join(".") : "(root)";
+  return { field, problem: issue.message };
+}

@@ -1,0 +1,175 @@
+import type { Blackboard, Claim } from "./blackboard/types.js";
+import { describeError, UserError } from "./errors.js";
+import type { RouteDecision, TaskError, TaskResult } from "./schema.js";
+
+/** The part of the gateway client a task run needs (lets tests and the SSH route plug in). */
+export interface ChatRunner {
+  chat(input: {
+    text: string;
+    user: string;
+    signal?: AbortSignal;
+    onDelta?: (delta: string) => void;
+  }): Promise<{ text: string; model?: string }>;
+}
+
+export type RunOutcome =
+  | { kind: "completed"; result: TaskResult }
+  | { kind: "failed"; result: TaskResult }
+  | { kind: "cancelled"; result: TaskResult }
+  /** Retryable failure: given back to the blackboard (maybe to another node), or dead after max attempts. */
+  | {
+      kind: "requeued";
+      error: TaskError;
+      outcome: "requeued" | "dead" | "cancelled" | "lost";
+      rerouted?: string;
+    }
+  /** The lease was lost (reaped): our result, if any, did not count. */
+  | { kind: "lost" };
+
+export interface RunOptions {
+  leaseMs: number;
+  /** How often the reply so far is written to the blackboard. */
+  progressEveryMs?: number;
+  onDelta?: (delta: string) => void;
+  /** Called for a retryable failure: where to send the task next (undefined = back to its own inbox). */
+  rerouteOnFailure?: (error: TaskError) => Promise<RouteDecision | undefined>;
+  signal?: AbortSignal;
+}
+
+/** The session key OpenClaw keeps per `user`: stable across attempts so a retry continues the same session. */
+export function sessionUserFor(taskId: string): string {
+  return `clawos:${taskId}`;
+}
+
+function toTaskError(error: unknown): TaskError & { retryable: boolean } {
+  if (error instanceof UserError) {
+    const retryable = "retryable" in error ? Boolean((error as { retryable?: boolean }).retryable) : false;
+    const kind = "kind" in error ? String((error as { kind?: string }).kind) : error.code;
+    return { kind, message: error.message, ...(error.hint ? { hint: error.hint } : {}), retryable };
+  }
+  return { kind: "internal", message: describeError(error), retryable: true };
+}
+
+/**
+ * Run one claimed task on a gateway: keep the lease alive, stream the reply into
+ * the task's progress record, honour cancel, and finish with a fenced completion.
+ */
+export async function runClaim(
+  blackboard: Blackboard,
+  claim: Claim,
+  gateway: ChatRunner,
+  options: RunOptions,
+): Promise<RunOutcome> {
+  const { request } = claim;
+  const startedAt = new Date().toISOString();
+  const started = Date.now();
+  const abort = new AbortController();
+  let lost = false;
+  let cancelled = false;
+  let reply = "";
+  let dirty = true;
+
+  const onOuterAbort = () => abort.abort();
+  options.signal?.addEventListener("abort", onOuterAbort, { once: true });
+
+  const renewEvery = Math.max(100, Math.floor(options.leaseMs / 3));
+  const renewTimer = setInterval(() => {
+    void (async () => {
+      try {
+        if (!(await blackboard.renew(claim))) {
+          lost = true;
+          abort.abort();
+        } else if (await blackboard.isCancelRequested(request.id)) {
+          cancelled = true;
+          abort.abort();
+        }
+      } catch {
+        // A transient disk error: the next tick tries again; the lease is long enough.
+      }
+    })();
+  }, renewEvery);
+  let writing: Promise<void> = Promise.resolve();
+  const flush = () => {
+    if (!dirty) return writing;
+    dirty = false;
+    const text = reply;
+    writing = writing.then(() => blackboard.progress(claim, text, startedAt).catch(() => {}));
+    return writing;
+  };
+  const progressTimer = setInterval(flush, options.progressEveryMs ?? 200);
+  await flush(); // marks the task running
+
+  const base = {
+    schema: "clawos.result/1" as const,
+    id: request.id,
+    attempt: request.attempt,
+    node: claim.node,
+    startedAt,
+  };
+  const finish = (status: TaskResult["status"], extra: Partial<TaskResult>): TaskResult => ({
+    ...base,
+    status,
+    ...extra,
+    finishedAt: new Date().toISOString(),
+    durationMs: Date.now() - started,
+  });
+
+  try {
+    const answer = await gateway.chat({
+      text: request.text,
+      user: sessionUserFor(request.id),
+      signal: abort.signal,
+      onDelta: (delta) => {
+        reply += delta;
+        dirty = true;
+        options.onDelta?.(delta);
+      },
+    });
+    clearInterval(renewTimer);
+    clearInterval(progressTimer);
+    await writing;
+    const result = finish("completed", {
+      text: answer.text,
+      ...(answer.model ? { model: answer.model } : {}),
+    });
+    return (await blackboard.complete(claim, result)) ? { kind: "completed", result } : { kind: "lost" };
+  } catch (error) {
+    clearInterval(renewTimer);
+    clearInterval(progressTimer);
+    await writing;
+    if (lost) return { kind: "lost" };
+    if (cancelled || (await blackboard.isCancelRequested(request.id).catch(() => false))) {
+      const result = finish("cancelled", {
+        ...(reply ? { text: reply } : {}),
+        error: { kind: "cancelled", message: "cancelled by request" },
+      });
+      return (await blackboard.complete(claim, result)) ? { kind: "cancelled", result } : { kind: "lost" };
+    }
+    const taskError = toTaskError(error);
+    const { retryable, ...plainError } = taskError;
+    if (retryable && !options.signal?.aborted) {
+      const reroute = await options.rerouteOnFailure?.(plainError);
+      const outcome = await blackboard.requeue(claim, {
+        ...(reroute ? { reroute } : {}),
+        event: {
+          event: "attempt-failed",
+          detail: `${claim.node}: ${plainError.message}${reroute ? `; re-routed to ${reroute.node}` : ""}`,
+        },
+        error: plainError,
+      });
+      return { kind: "requeued", error: plainError, outcome, ...(reroute ? { rerouted: reroute.node } : {}) };
+    }
+    if (options.signal?.aborted) {
+      // Our own process is stopping: give the task back rather than fail it.
+      const outcome = await blackboard.requeue(claim, {
+        event: { event: "worker-stopped", detail: `the worker of ${claim.node} stopped during the attempt` },
+        error: plainError,
+      });
+      return { kind: "requeued", error: plainError, outcome };
+    }
+    const result = finish("failed", { ...(reply ? { text: reply } : {}), error: plainError });
+    return (await blackboard.complete(claim, result)) ? { kind: "failed", result } : { kind: "lost" };
+  } finally {
+    options.signal?.removeEventListener("abort", onOuterAbort);
+  }
+}

@@ -1,0 +1,271 @@
+import { routeOf } from "./config.js";
+import { UserError } from "./errors.js";
+import type { FederationCore } from "./federation.js";
+import { routeTask } from "./router.js";
+import type { NodeStatusRecord } from "./schema.js";
+import { type RunOutcome, runClaim } from "./task-runner.js";
+import { VERSION } from "./version.js";
+
+export interface WorkerOptions {
+  /** Nodes this worker serves; empty = every node that lives on this machine. */
+  nodes: string[];
+  once: boolean;
+  coordinator: boolean;
+  concurrency: number;
+  /** How long running tasks may finish after SIGTERM before they are handed back. */
+  graceMs: number;
+  log: (line: string) => void;
+  stop: AbortSignal;
+}
+
+export interface WorkerSummary {
+  completed: number;
+  failed: number;
+  requeued: number;
+}
+
+interface NodeLoop {
+  id: string;
+  running: Map<string, Promise<RunOutcome>>;
+  gatewayUp: boolean;
+  gatewayError?: string;
+  latencyMs?: number;
+  lastProgressAt?: string;
+}
+
+/**
+ * `clawos node run`: watch the inboxes of the served nodes, claim, run each task on
+ * the node's own gateway, heartbeat. With coordinator duties it also reaps expired
+ * leases, finishes interrupted moves and re-routes `any` tasks away from dead nodes.
+ */
+export async function runWorker(core: FederationCore, options: WorkerOptions): Promise<WorkerSummary> {
+  const { blackboard, config } = core;
+  const timing = config.timing;
+  const served = options.nodes.length
+    ? options.nodes.map((id) => core.node(id).id)
+    : core.nodes.filter((n) => routeOf(n, core.machine) === "localhost").map((n) => n.id);
+  if (served.length === 0 && !options.coordinator) {
+    throw new UserError(`No node lives on this machine (${core.machine}), so there is nothing to serve.`, {
+      hint: "name one with --node ID, or set the node's machine in federation.json",
+    });
+  }
+  for (const id of served) {
+    if (core.node(id).port === null)
+      throw new UserError(`Node ${id} is planned (no gateway port yet); it cannot run tasks.`);
+  }
+  const summary: WorkerSummary = { completed: 0, failed: 0, requeued: 0 };
+  const startedAt = new Date().toISOString();
+  const runAbort = new AbortController();
+  const loops: NodeLoop[] = served.map((id) => ({ id, running: new Map(), gatewayUp: true }));
+  const log = options.log;
+  let stopping = false;
+
+  const heartbeat = async (loop: NodeLoop, state: NodeStatusRecord["state"]) => {
+    const record: NodeStatusRecord = {
+      schema: "clawos.node-status/1",
+      node: loop.id,
+      machine: core.machine,
+      pid: process.pid,
+      version: VERSION,
+      startedAt,
+      heartbeatAt: new Date().toISOString(),
+      state,
+      inFlight: [...loop.running.keys()],
+      completed: summary.completed,
+      failed: summary.failed,
+      ...(loop.lastProgressAt ? { lastProgressAt: loop.lastProgressAt } : {}),
+      gateway: {
+        reachable: loop.gatewayUp,
+        ...(loop.latencyMs !== undefined ? { latencyMs: loop.latencyMs } : {}),
+        checkedAt: new Date().toISOString(),
+        ...(loop.gatewayError ? { error: loop.gatewayError.slice(0, 400) } : {}),
+      },
+    };
+    await blackboard
+      .writeNodeStatus(record)
+      .catch((error: unknown) => log(`heartbeat for ${loop.id} not written: ${String(error)}`));
+  };
+
+  const probe = async (loop: NodeLoop) => {
+    const result = await core.probe(loop.id);
+    const wasUp = loop.gatewayUp;
+    loop.gatewayUp = result.ok;
+    loop.latencyMs = result.latencyMs;
+    loop.gatewayError = result.ok ? undefined : result.error;
+    if (wasUp !== result.ok)
+      log(result.ok ? `${loop.id}: gateway is back` : `${loop.id}: gateway down: ${result.error}`);
+  };
+
+  const pump = async (loop: NodeLoop) => {
+    while (!stopping && loop.gatewayUp && loop.running.size < options.concurrency) {
+      const claim = await blackboard.claim(loop.id);
+      if (!claim) return;
+      const { request } = claim;
+      log(
+        `${loop.id}: claimed ${request.id} (${request.priority}, attempt ${request.attempt}/${request.maxAttempts})`,
+      );
+      const gateway = await core.gateway(loop.id);
+      const run = runClaim(blackboard, claim, gateway, {
+        leaseMs: timing.leaseMs,
+        signal: runAbort.signal,
+        onDelta: () => {
+          loop.lastProgressAt = new Date().toISOString();
+        },
+      }).then((outcome) => {
+        loop.running.delete(request.id);
+        if (outcome.kind === "completed") summary.completed++;
+        else if (outcome.kind === "failed" || outcome.kind === "cancelled") summary.failed++;
+        else if (outcome.kind === "requeued") {
+          summary.requeued++;
+          // Stop claiming until a probe says the gateway is back: no retry loop on a dead gateway.
+          loop.gatewayUp = false;
+          loop.gatewayError = outcome.error.message;
+        }
+        log(`${loop.id}: ${request.id} ${describeOutcome(outcome)}`);
+        void heartbeat(loop, stopping ? "stopping" : "running");
+        if (!stopping) void wake(loop);
+        return outcome;
+      });
+      loop.running.set(request.id, run);
+    }
+  };
+
+  const pumping = new Map<string, Promise<void>>();
+  const wake = (loop: NodeLoop): Promise<void> => {
+    const current = pumping.get(loop.id);
+    if (current) return current;
+    const p = pump(loop)
+      .catch((error: unknown) => log(`${loop.id}: ${error instanceof Error ? error.message : String(error)}`))
+      .finally(() => pumping.delete(loop.id));
+    pumping.set(loop.id, p);
+    return p;
+  };
+
+  const coordinate = async () => {
+    const duties = blackboard.coordinator();
+    for (const expired of await duties.reapExpired(timing.leaseMs)) {
+      log(`coordinator: lease of ${expired.id} on ${expired.node} expired → ${expired.outcome}`);
+    }
+    for (const moved of await duties.quarantineMalformed()) log(`coordinator: quarantined ${moved}`);
+    await rerouteStuck();
+  };
+
+  const rerouteStuck = async () => {
+    const listing = await blackboard.list({ finishedLimit: 0 });
+    const stuck = listing.tasks.filter(
+      (t) =>
+        t.state === "pending" &&
+        t.request.target === "any" &&
+        Date.now() - Date.parse(t.request.route.decidedAt) > timing.rerouteAfterMs,
+    );
+    if (stuck.length === 0) return;
+    const { routable } = await core.nodeViews({ probe: true });
+    for (const task of stuck) {
+      const here = routable.find((n) => n.config.id === task.node);
+      if (here?.status === "online") continue;
+      try {
+        const next = routeTask(
+          { target: "any", priority: task.request.priority, tags: task.request.tags, exclude: [task.node] },
+          routable,
+        );
+        if (next.waiting || next.decision.node === task.node) continue;
+        const moved = await blackboard
+          .coordinator()
+          .reroutePending(task.request.id, task.node, {
+            ...next.decision,
+            decidedAt: new Date().toISOString(),
+          });
+        if (moved)
+          log(`coordinator: re-routed ${task.request.id} from ${task.node} to ${next.decision.node}`);
+      } catch {
+        // No eligible node right now: it keeps waiting.
+      }
+    }
+  };
+
+  if (options.coordinator) {
+    for (const note of await blackboard.coordinator().recover()) log(`coordinator: ${note}`);
+  }
+  await Promise.all(loops.map(probe));
+  await Promise.all(loops.map((l) => heartbeat(l, "running")));
+  log(
+    `worker started on ${core.machine}: serving ${served.join(", ") || "no nodes"}${options.coordinator ? " + coordinator duties" : ""}; blackboard ${blackboard.location}`,
+  );
+
+  if (options.once) {
+    if (options.coordinator) await coordinate();
+    await Promise.all(loops.map(wake));
+    for (const loop of loops) await Promise.all(loop.running.values());
+    await Promise.all(loops.map((l) => heartbeat(l, "stopped")));
+    return summary;
+  }
+
+  const unwatch = loops.map((loop) => blackboard.watch({ inboxOf: loop.id }, () => void wake(loop)));
+  const timers: NodeJS.Timeout[] = [];
+  timers.push(setInterval(() => loops.forEach((l) => void wake(l)), timing.rescanMs));
+  timers.push(
+    setInterval(() => {
+      for (const loop of loops) {
+        void probe(loop).then(() => {
+          void heartbeat(loop, "running");
+          void wake(loop);
+        });
+      }
+    }, timing.heartbeatMs),
+  );
+  if (options.coordinator) {
+    let busy = false;
+    timers.push(
+      setInterval(
+        () => {
+          if (busy) return;
+          busy = true;
+          coordinate()
+            .catch((error: unknown) =>
+              log(`coordinator: ${error instanceof Error ? error.message : String(error)}`),
+            )
+            .finally(() => {
+              busy = false;
+            });
+        },
+        Math.max(250, Math.floor(timing.leaseMs / 3)),
+      ),
+    );
+  }
+  loops.forEach((l) => void wake(l));
+
+  await new Promise<void>((resolve) => {
+    if (options.stop.aborted) resolve();
+    else options.stop.addEventListener("abort", () => resolve(), { once: true });
+  });
+  stopping = true;
+  for (const t of timers) clearInterval(t);
+  for (const u of unwatch) u();
+  const running = loops.flatMap((l) => [...l.running.values()]);
+  if (running.length) {
+    log(
+      `stopping: waiting up to ${Math.round(options.graceMs / 1000)} s for ${running.length} running task(s)`,
+    );
+    const grace = setTimeout(() => runAbort.abort(), options.graceMs);
+    await Promise.allSettled(running);
+    clearTimeout(grace);
+  }
+  await Promise.all(loops.map((l) => heartbeat(l, "stopped")));
+  log("worker stopped");
+  return summary;
+}
+
+function describeOutcome(outcome: RunOutcome): string {
+  switch (outcome.kind) {
+    case "completed":
+      return "completed";
+    case "failed":
+      return `failed: ${outcome.result.error?.message ?? "unknown error"}`;
+    case "cancelled":
+      return "cancelled";
+    case "lost":
+      return "lost its lease (the coordinator gave it to another attempt); result discarded";
+    case "requeued":
+      return `attempt failed (${outcome.error.message}) → ${outcome.outcome}`;
+  }
+}
