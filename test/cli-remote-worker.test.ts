@@ -1,0 +1,159 @@
+import assert from "node:assert/strict";
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { editConfig, FAST_TIMING, makeWorld, type World } from "./support/cli-harness.js";
+import { type StubGateway, startStubGateway } from "./support/stub-gateway.js";
+
+/** The "laptop" is another machine as far as clawos knows: its worker runs with CLAWOS_MACHINE=laptop. */
+const LAPTOP = { CLAWOS_MACHINE: "laptop", LAPTOP_TOKEN: "laptop-secret" };
+
+describe("a node on another machine, served by its own worker process", () => {
+  let world: World;
+  let gateway: StubGateway;
+
+  before(async () => {
+    world = await makeWorld();
+    gateway = await startStubGateway({ token: "laptop-secret", reply: (p) => `laptop did: ${p}`, deltas: 6 });
+    assert.equal((await world.run(["init"])).code, 0);
+    const add = await world.run([
+      "nodes",
+      "add",
+      "laptop",
+      "--machine",
+      "laptop",
+      "--port",
+      String(gateway.port),
+      "--token-env",
+      "LAPTOP_TOKEN",
+    ]);
+    assert.equal(add.code, 0, add.stderr);
+    await editConfig(world, (c) => {
+      c.timing = FAST_TIMING;
+    });
+  });
+  after(async () => {
+    await gateway.close();
+    await world.cleanup();
+  });
+
+  test("a task for the laptop is picked up by its worker and the answer comes back through the blackboard", async () => {
+    const status = await world.run(["status", "--json"]);
+    const before = JSON.parse(status.stdout) as {
+      nodes: { id: string; status: string; transport: string }[];
+    };
+    assert.deepEqual(
+      before.nodes.map((n) => [n.id, n.status, n.transport]),
+      [["laptop", "unknown", "blackboard"]],
+      "no heartbeat yet: unknown, never online",
+    );
+
+    const worker = world.spawn(["node", "run", "--node", "laptop"], { env: LAPTOP });
+    await worker.waitFor("worker started on laptop");
+    const r = await world.run(["dispatch", "compile the report", "--to", "laptop", "--wait"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), "laptop did: compile the report");
+    assert.match(r.stderr, /via blackboard/);
+
+    const live = JSON.parse((await world.run(["status", "--json"])).stdout) as {
+      nodes: { id: string; status: string }[];
+    };
+    assert.equal(live.nodes[0]?.status, "online");
+
+    worker.child.kill("SIGTERM");
+    assert.equal(await worker.exited, 0, worker.output());
+    assert.match(worker.output(), /worker stopped/);
+    const stopped = JSON.parse((await world.run(["status", "--json"])).stdout) as {
+      nodes: { status: string; reason: string }[];
+    };
+    assert.equal(stopped.nodes[0]?.status, "asleep");
+    assert.match(stopped.nodes[0]?.reason ?? "", /worker stopped/);
+  });
+
+  test("SIGKILL of the worker mid-task: the coordinator reaps it and it completes exactly once after a restart", async () => {
+    gateway.configure({ deltas: 30, chunkDelayMs: 150, reply: "a slow but complete answer from the laptop" });
+    const first = world.spawn(["node", "run", "--node", "laptop", "--no-coordinator"], { env: LAPTOP });
+    await first.waitFor("worker started on laptop");
+    const d = await world.run(["dispatch", "long job", "--to", "laptop", "--json"]);
+    const id = (JSON.parse(d.stdout) as { id: string }).id;
+    await first.waitFor(`claimed ${id}`);
+    // Wait until it is really running (progress written), then kill it without warning.
+    for (;;) {
+      const t = JSON.parse((await world.run(["tasks", "show", id, "--json"])).stdout) as { state: string };
+      if (t.state === "running") break;
+    }
+    first.child.kill("SIGKILL");
+    await first.exited;
+
+    const coordinator = world.spawn(["node", "run", "--coordinator"]);
+    await coordinator.waitFor(new RegExp(`lease of ${id} on laptop expired → requeued`));
+
+    gateway.configure({ deltas: 3, chunkDelayMs: 0 });
+    const second = world.spawn(["node", "run", "--node", "laptop", "--no-coordinator"], { env: LAPTOP });
+    await second.waitFor(`${id} completed`);
+
+    const task = JSON.parse((await world.run(["tasks", "show", id, "--json"])).stdout) as {
+      state: string;
+      attempt: number;
+      reply: string;
+      history: { event: string }[];
+    };
+    assert.equal(task.state, "completed");
+    assert.equal(task.attempt, 2);
+    assert.equal(task.reply, "a slow but complete answer from the laptop");
+    assert.ok(task.history.some((h) => h.event === "lease-expired"));
+
+    const results = (await readdir(join(world.blackboard, "results"))).filter((n) => n.startsWith(id));
+    assert.deepEqual(results, [`${id}.a2.completed.json`], "exactly one outcome");
+    const listed = JSON.parse((await world.run(["tasks", "list", "--json"])).stdout) as {
+      tasks: { id: string }[];
+    };
+    assert.equal(listed.tasks.filter((t) => t.id === id).length, 1);
+    const sessions = new Set(gateway.requests.filter((q) => q.prompt === "long job").map((q) => q.user));
+    assert.deepEqual([...sessions], [`clawos:${id}`], "both attempts used the same session user");
+
+    second.child.kill("SIGTERM");
+    coordinator.child.kill("SIGTERM");
+    await Promise.all([second.exited, coordinator.exited]);
+  });
+
+  test("an any-task waiting on a node that stays down is moved by the coordinator to one that is up", async () => {
+    // laptop's worker is not running (asleep); a localhost node appears and is online.
+    const local = await startStubGateway({ token: "local-secret", reply: "done locally" });
+    try {
+      await world.writeProfile(
+        "beta",
+        `{ gateway: { port: ${local.port}, auth: { token: "local-secret" } } }`,
+      );
+      assert.equal((await world.run(["init"])).code, 0);
+      local.setMode("hang");
+      const d = await world.run(["dispatch", "whoever is up", "--to", "any", "--json"]);
+      const waiting = JSON.parse(d.stdout) as {
+        id: string;
+        state: string;
+        node: string;
+        route: { reason: string };
+      };
+      assert.equal(waiting.state, "pending");
+      assert.match(waiting.route.reason, /no node is online/);
+      assert.equal(waiting.node, "laptop", "an asleep node ranks above an unreachable one to wait on");
+      local.setMode("ok");
+      const hub = world.spawn(["node", "run", "--coordinator"]);
+      await hub.waitFor(`${waiting.id} completed`);
+      const done = JSON.parse((await world.run(["tasks", "show", waiting.id, "--json"])).stdout) as {
+        state: string;
+        node: string;
+        reply: string;
+        history: { event: string }[];
+      };
+      assert.equal(done.state, "completed");
+      assert.equal(done.node, "beta");
+      assert.ok(done.history.some((h) => h.event === "rerouted"));
+      assert.equal(done.reply, "done locally");
+      hub.child.kill("SIGTERM");
+      await hub.exited;
+    } finally {
+      await local.close();
+    }
+  });
+});

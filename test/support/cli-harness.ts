@@ -1,0 +1,178 @@
+/**
+ * Runs the real `clawos` binary (dist/source/bin.js) as a child process in a throwaway
+ * HOME, so tests see exactly what a user sees: stdout, stderr and the exit code.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const BIN = fileURLToPath(new URL("../../source/bin.js", import.meta.url));
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface World {
+  home: string;
+  clawosHome: string;
+  blackboard: string;
+  env: NodeJS.ProcessEnv;
+  run(
+    args: string[],
+    options?: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number },
+  ): Promise<CliResult>;
+  spawn(args: string[], options?: { env?: NodeJS.ProcessEnv }): RunningCli;
+  /** Write ~/.openclaw[-profile]/openclaw.json (JSON5 is fine). */
+  writeProfile(profile: string | null, content: string): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+export interface RunningCli {
+  child: ChildProcess;
+  output(): string;
+  /** Resolves when the combined output contains `text`. */
+  waitFor(text: string | RegExp, timeoutMs?: number): Promise<void>;
+  exited: Promise<number | null>;
+}
+
+export async function makeWorld(): Promise<World> {
+  const home = await mkdtemp(join(tmpdir(), "clawos-test-"));
+  const clawosHome = join(home, ".openclaw", "clawos");
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: home,
+    CLAWOS_MACHINE: "hub",
+    NO_COLOR: "1",
+  };
+  const children: ChildProcess[] = [];
+  const world: World = {
+    home,
+    clawosHome,
+    blackboard: join(clawosHome, "clawos-blackboard", "federation"),
+    env,
+    run(args, options = {}) {
+      return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, [BIN, ...args], {
+          env: { ...env, ...options.env },
+          stdio: "pipe",
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.setEncoding("utf8").on("data", (d: string) => {
+          stdout += d;
+        });
+        child.stderr.setEncoding("utf8").on("data", (d: string) => {
+          stderr += d;
+        });
+        const timer = setTimeout(() => {
+          child.kill("SIGKILL");
+          reject(new Error(`clawos ${args.join(" ")} did not finish\nstdout: ${stdout}\nstderr: ${stderr}`));
+        }, options.timeoutMs ?? 60_000);
+        child.on("error", reject);
+        child.on("close", (code) => {
+          clearTimeout(timer);
+          resolve({ code, stdout, stderr });
+        });
+        child.stdin.end(options.input ?? "");
+      });
+    },
+    spawn(args, options = {}) {
+      const child = spawn(process.execPath, [BIN, ...args], {
+        env: { ...env, ...options.env },
+        stdio: "pipe",
+      });
+      children.push(child);
+      let output = "";
+      const waiters: { test: string | RegExp; resolve: () => void }[] = [];
+      const matches = (test: string | RegExp) =>
+        typeof test === "string" ? output.includes(test) : test.test(output);
+      const onData = (d: Buffer) => {
+        output += d.toString("utf8");
+        for (const w of [...waiters]) {
+          if (matches(w.test)) {
+            waiters.splice(waiters.indexOf(w), 1);
+            w.resolve();
+          }
+        }
+      };
+      child.stdout?.on("data", onData);
+      child.stderr?.on("data", onData);
+      const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+      return {
+        child,
+        output: () => output,
+        exited,
+        waitFor(test, timeoutMs = 30_000) {
+          if (matches(test)) return Promise.resolve();
+          return new Promise<void>((resolve, reject) => {
+            const timer = setTimeout(
+              () => reject(new Error(`never saw ${String(test)} in:\n${output}`)),
+              timeoutMs,
+            );
+            waiters.push({
+              test,
+              resolve: () => {
+                clearTimeout(timer);
+                resolve();
+              },
+            });
+          });
+        },
+      };
+    },
+    async writeProfile(profile, content) {
+      const dir = join(home, profile ? `.openclaw-${profile}` : ".openclaw");
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, "openclaw.json"), content);
+    },
+    async cleanup() {
+      for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+      await rm(home, { recursive: true, force: true });
+    },
+  };
+  return world;
+}
+
+/** A profile config as OpenClaw writes it (JSON5, with comments), pointing at a gateway port. */
+export function profileConfig(
+  port: number,
+  token: string,
+  options: { chatCompletions?: boolean } = {},
+): string {
+  return `// written by the test, as openclaw onboard would
+{
+  gateway: {
+    mode: "local",
+    port: ${port},
+    bind: "loopback",
+    auth: { mode: "token", token: "${token}" },
+    http: { endpoints: { chatCompletions: { enabled: ${options.chatCompletions ?? true} } } },
+  },
+}
+`;
+}
+
+/** Edit federation.json in place (tests shorten leases and intervals this way). */
+export async function editConfig(
+  world: World,
+  edit: (config: Record<string, unknown>) => void,
+): Promise<void> {
+  const { readFile } = await import("node:fs/promises");
+  const path = join(world.clawosHome, "federation.json");
+  const config = JSON.parse(await readFile(path, "utf8")) as Record<string, unknown>;
+  edit(config);
+  await writeFile(path, JSON.stringify(config, null, 2));
+}
+
+export const FAST_TIMING = {
+  leaseMs: 1500,
+  heartbeatMs: 300,
+  rescanMs: 300,
+  staleAfterMs: 10_000,
+  asleepAfterMs: 60_000,
+  rerouteAfterMs: 1000,
+};
