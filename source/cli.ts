@@ -13,7 +13,7 @@ import { describeError, UserError } from "./core/errors.js";
 import { FederationCore, toTaskView } from "./core/federation.js";
 import { formatAge } from "./core/health.js";
 import { displayPath, resolveHome } from "./core/paths.js";
-import { sanitizeLine, sanitizeText } from "./core/sanitize.js";
+import { createStreamSanitizer, sanitizeLine, sanitizeText } from "./core/sanitize.js";
 import {
   type NodeConfigInput,
   PRIORITIES,
@@ -157,10 +157,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         await withCore(async (core) => {
           const streamToStdout = Boolean(opts.wait && !opts.json);
           let streamed = false;
+          const clean = createStreamSanitizer();
           const onDelta = (delta: string) => {
             if (!streamToStdout) return;
             streamed = true;
-            io.stdout.write(sanitizeText(delta));
+            io.stdout.write(clean.push(delta));
           };
           const dispatched = await core.dispatch(
             { text, to: opts.to, priority: opts.priority, ...(opts.tag ? { tags: opts.tag } : {}) },
@@ -181,7 +182,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           if (!final && opts.wait) {
             final = await core.waitFor(request.id, { onProgress: onDelta });
           }
-          if (streamed) io.stdout.write("\n");
+          if (streamed) io.stdout.write(`${clean.end()}\n`);
           if (opts.json) {
             const task = final ?? (await core.blackboard.get(request.id));
             out(JSON.stringify(task ? toTaskView(task) : { id: request.id, route: request.route }, null, 2));
@@ -506,6 +507,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     });
 
   try {
+    // Without this, an unknown word would reach the default command as an argument.
+    const first = argv[0];
+    if (first && !first.startsWith("-") && !program.commands.some((c) => c.name() === first || c.aliases().includes(first))) {
+      err(`clawos: unknown command '${sanitizeLine(first).slice(0, 40)}' (clawos --help lists the commands)`);
+      return EXIT_USAGE;
+    }
     await program.parseAsync(argv, { from: "user" });
     return exitCode;
   } catch (error) {

@@ -143,6 +143,7 @@ export class FederationCore {
         checkedAt,
         errorKind: kind,
         error: error instanceof Error ? error.message : String(error),
+        ...(error instanceof UserError && error.hint ? { hint: error.hint } : {}),
       };
     }
     this.probes.set(nodeId, result);
@@ -190,6 +191,7 @@ export class FederationCore {
         route,
         status: health.status,
         statusReason: health.reason,
+        ...(health.hint ? { statusHint: health.hint } : {}),
         inFlight: count,
         ...(health.latencyMs !== undefined ? { latencyMs: health.latencyMs } : {}),
         ...(lastSeenAt !== undefined ? { lastSeenAt } : {}),

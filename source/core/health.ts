@@ -9,11 +9,14 @@ export interface ProbeResult {
   /** GatewayError kind when not ok, or a token problem. */
   errorKind?: string;
   error?: string;
+  /** The fix, when the probe knows it (e.g. the exact openclaw command). */
+  hint?: string;
 }
 
 export interface NodeHealth {
   status: NodeState;
   reason: string;
+  hint?: string;
   latencyMs?: number;
 }
 
@@ -52,7 +55,7 @@ export function computeNodeHealth(input: {
       };
     }
     if (probe.errorKind && MISCONFIGURED.has(probe.errorKind)) {
-      return { status: "misconfigured", reason: probe.error ?? probe.errorKind };
+      return { status: "misconfigured", reason: probe.error ?? probe.errorKind, ...(probe.hint ? { hint: probe.hint } : {}) };
     }
     return { status: "unreachable", reason: probe.error ?? "gateway not reachable" };
   }

@@ -7,6 +7,7 @@ export interface RoutableNode {
   route: Route | "planned";
   status: NodeState;
   statusReason: string;
+  statusHint?: string;
   inFlight: number;
   latencyMs?: number;
   /** ms since epoch when last seen alive (probe or heartbeat); helps choose where to wait. */
@@ -102,6 +103,14 @@ function routeExplicit(request: RouteRequest, nodes: RoutableNode[]): RoutingOut
       },
       waiting: true,
     };
+  }
+  if (node.status === "misconfigured") {
+    // Waiting would not help: the node needs a fix first.
+    throw new UserError(`Node ${node.config.id} is misconfigured: ${node.statusReason}`, {
+      ...(node.statusHint ? { hint: node.statusHint } : {}),
+      code: "misconfigured",
+      exitCode: 2,
+    });
   }
   if (node.route === "localhost" && node.status !== "online") {
     return {

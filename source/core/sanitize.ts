@@ -17,3 +17,33 @@ export function sanitizeText(text: string): string {
 export function sanitizeLine(text: string): string {
   return sanitizeText(text).replace(/\r?\n|\r/g, " ");
 }
+
+/** A complete escape sequence at the start of `tail`, as opposed to one still arriving. */
+const COMPLETE_AT_START =
+  /^(?:\u001b[\]PX^_][\s\S]*?(?:\u0007|\u001b\\)|\u009b[0-?]*[ -/]*[@-~]|\u001b\[[0-?]*[ -/]*[@-~]|\u001b(?![\]PX^_[])[ -/]*[0-~])/;
+const MAX_HELD = 4096;
+
+/**
+ * Sanitize text that arrives in pieces (streamed replies): an escape sequence cut
+ * between two deltas is held back until it is complete, then dropped whole.
+ */
+export function createStreamSanitizer(): { push(delta: string): string; end(): string } {
+  let held = "";
+  return {
+    push(delta: string): string {
+      const text = held + delta;
+      held = "";
+      const cut = Math.max(text.lastIndexOf("\u001b"), text.lastIndexOf("\u009b"));
+      if (cut >= 0 && !COMPLETE_AT_START.test(text.slice(cut)) && text.length - cut <= MAX_HELD) {
+        held = text.slice(cut);
+        return sanitizeText(text.slice(0, cut));
+      }
+      return sanitizeText(text);
+    },
+    end(): string {
+      const rest = held;
+      held = "";
+      return sanitizeText(rest);
+    },
+  };
+}

@@ -1,0 +1,240 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { parseConfig, routeOf } from "../source/core/config.js";
+import { UserError } from "../source/core/errors.js";
+import { computeNodeHealth } from "../source/core/health.js";
+import { isValidNodeId, isValidTaskId, newTaskId, taskIdTime } from "../source/core/ids.js";
+import { type RoutableNode, routeTask } from "../source/core/router.js";
+import { createStreamSanitizer, sanitizeLine, sanitizeText } from "../source/core/sanitize.js";
+import { NodeConfig, type NodeStatusRecord, TimingConfig } from "../source/core/schema.js";
+
+describe("task and node ids", () => {
+  test("new ids follow the seed format and carry their creation time", () => {
+    const id = newTaskId(new Date(Date.UTC(2026, 1, 27, 20, 32, 20)));
+    assert.match(id, /^req_20260227_203220_[0-9a-f]{8}$/);
+    assert.equal(taskIdTime(id)?.toISOString(), "2026-02-27T20:32:20.000Z");
+    assert.notEqual(newTaskId(), newTaskId());
+  });
+  test("seed ids are accepted; path-like, huge and odd ones are refused", () => {
+    for (const ok of ["req_20260227_200645", "req_20260227_203220_e68aee2d", "req_example"])
+      assert.ok(isValidTaskId(ok), ok);
+    for (const bad of [
+      "../req_x",
+      "req_a/b",
+      "req_",
+      "req_a.json",
+      `req_${"a".repeat(200)}`,
+      "task_1",
+      "req_a\u0000",
+      "req_ä",
+    ]) {
+      assert.ok(!isValidTaskId(bad), bad);
+    }
+    assert.ok(isValidNodeId("mac-mini") && isValidNodeId("alpha"));
+    for (const bad of ["any", "Alpha", "../x", "", "a b", "x".repeat(41)])
+      assert.ok(!isValidNodeId(bad), bad);
+  });
+});
+
+describe("sanitizing untrusted text", () => {
+  const nasty =
+    "a\u001b[2Jb\u001b]0;title\u0007c\u001b]8;;http://x\u001b\\d\u009b31me\u0007f\u0000g\u001bPq#0\u001b\\h\ti";
+  test("escape and control sequences are removed, text and newlines kept", () => {
+    assert.equal(sanitizeText(nasty), "abcdefgh  i");
+    assert.equal(sanitizeText("line1\nline2 中文 😀"), "line1\nline2 中文 😀");
+    assert.equal(sanitizeLine("a\nb\r\nc"), "a b c");
+  });
+  test("a stream cut at every possible place gives the same clean text", () => {
+    for (let i = 0; i <= nasty.length; i++) {
+      for (let j = i; j <= nasty.length; j += 3) {
+        const s = createStreamSanitizer();
+        const out = s.push(nasty.slice(0, i)) + s.push(nasty.slice(i, j)) + s.push(nasty.slice(j)) + s.end();
+        assert.equal(out, "abcdefgh  i", `cut at ${i}/${j}`);
+      }
+    }
+  });
+});
+
+describe("config parsing", () => {
+  test("a valid JSON5 file with comments parses, defaults filled in", () => {
+    const c = parseConfig(
+      `// hub\n{ nodes: [ { id: "alpha", machine: "mac-mini", port: 18790, profile: "alpha" } ] }`,
+      "/x/federation.json",
+    );
+    assert.equal(c.nodes[0]?.agent, "main");
+    assert.deepEqual(c.nodes[0]?.token, { profile: true });
+    assert.equal(c.blackboard.driver, "directory");
+  });
+  test("errors name the file, the field and a fix", () => {
+    const check = (raw: string, pattern: RegExp) => {
+      assert.throws(
+        () => parseConfig(raw, "/home/u/.openclaw/clawos/federation.json"),
+        (e: unknown) => e instanceof UserError && pattern.test(e.message) && Boolean(e.hint),
+      );
+    };
+    check("{ nodes: [ { id: 'Bad Id', machine: 'm', port: 1 } ] }", /field "nodes\.0\.id"/);
+    check("{ nodes: [ { id: 'a', machine: 'm', port: 70000 } ] }", /field "nodes\.0\.port"/);
+    check(
+      "{ nodes: [ { id: 'a', machine: 'm', port: 1, token: { file: 'x', env: 'Y' } } ] }",
+      /nodes\.0\.token/,
+    );
+    check(
+      "{ nodes: [ { id: 'a', machine: 'm', port: 1 }, { id: 'a', machine: 'm', port: 2 } ] }",
+      /listed twice/,
+    );
+    check("{ nodes: [", /not valid JSON/);
+    check("{ colour: 'blue' }", /colour|root/);
+  });
+  test("the seed's node table is representable, planned node included", () => {
+    const nodes = [
+      { id: "alpha", machine: "mac-mini", port: 18790, profile: "alpha", notes: "Quant node, running" },
+      { id: "mac-mini", machine: "mac-mini", port: 18789, notes: "Main node" },
+      { id: "macbook-air", machine: "macbook-air", port: 18789, notes: "Sleeping, Tailscale 100.71.170.104" },
+      { id: "cloud-node", machine: "cloud", port: null, notes: "AWS Lightsail ($5/mo)" },
+    ].map((n) => NodeConfig.parse(n));
+    assert.deepEqual(
+      nodes.map((n) => routeOf(n, "mac-mini")),
+      ["localhost", "localhost", "blackboard", "planned"],
+    );
+  });
+});
+
+const timing = TimingConfig.parse({});
+const node = (id: string, extra: Partial<NodeConfig> = {}) =>
+  NodeConfig.parse({ id, machine: "hub", port: 18789, ...extra });
+const heartbeat = (ageMs: number, extra: Partial<NodeStatusRecord> = {}): NodeStatusRecord => ({
+  schema: "clawos.node-status/1",
+  node: "laptop",
+  machine: "laptop",
+  pid: 1,
+  version: "0",
+  startedAt: new Date(0).toISOString(),
+  heartbeatAt: new Date(1_000_000 - ageMs).toISOString(),
+  state: "running",
+  inFlight: [],
+  completed: 0,
+  failed: 0,
+  gateway: { reachable: true, latencyMs: 3, checkedAt: new Date(0).toISOString() },
+  ...extra,
+});
+
+describe("node health", () => {
+  const now = 1_000_000;
+  test("localhost: from probes; unknown until probed", () => {
+    const n = node("alpha");
+    assert.equal(computeNodeHealth({ node: n, route: "localhost", now, timing }).status, "unknown");
+    assert.equal(
+      computeNodeHealth({
+        node: n,
+        route: "localhost",
+        now,
+        timing,
+        probe: { ok: true, latencyMs: 2, checkedAt: now },
+      }).status,
+      "online",
+    );
+    const down = computeNodeHealth({
+      node: n,
+      route: "localhost",
+      now,
+      timing,
+      probe: { ok: false, checkedAt: now, errorKind: "unreachable", error: "refused" },
+    });
+    assert.deepEqual([down.status, down.reason], ["unreachable", "refused"]);
+    const token = computeNodeHealth({
+      node: n,
+      route: "localhost",
+      now,
+      timing,
+      probe: { ok: false, checkedAt: now, errorKind: "unauthorized", error: "bad token" },
+    });
+    assert.equal(token.status, "misconfigured");
+  });
+  test("other machines: from heartbeat age; never online without one", () => {
+    const n = node("laptop", { machine: "laptop" });
+    const h = (age: number, extra: Partial<NodeStatusRecord> = {}) =>
+      computeNodeHealth({ node: n, route: "blackboard", now, timing, heartbeat: heartbeat(age, extra) })
+        .status;
+    assert.equal(computeNodeHealth({ node: n, route: "blackboard", now, timing }).status, "unknown");
+    assert.equal(h(1_000), "online");
+    assert.equal(h(timing.staleAfterMs + 1), "stale");
+    assert.equal(h(timing.asleepAfterMs + 1), "asleep");
+    assert.equal(h(1_000, { state: "stopped" }), "asleep");
+    assert.equal(h(1_000, { gateway: { reachable: false, checkedAt: "", error: "refused" } }), "unreachable");
+    assert.equal(
+      computeNodeHealth({ node: node("c", { port: null }), route: "planned", now, timing }).status,
+      "planned",
+    );
+  });
+});
+
+describe("router", () => {
+  const r = (id: string, extra: Partial<RoutableNode> = {}): RoutableNode => ({
+    config: node(id, extra.config ?? {}),
+    route: "localhost",
+    status: "online",
+    statusReason: "health 1 ms",
+    inFlight: 0,
+    latencyMs: 5,
+    ...extra,
+  });
+  test("any: the least loaded online node, with the reason", () => {
+    const out = routeTask({ target: "any", priority: "P2" }, [
+      r("a", { inFlight: 2 }),
+      r("b", { inFlight: 0 }),
+      r("c", { status: "unreachable" }),
+    ]);
+    assert.equal(out.decision.node, "b");
+    assert.equal(out.waiting, false);
+    assert.match(out.decision.reason, /b is online, 0 task\(s\) in flight.*best of 2 online nodes/);
+  });
+  test("any: ties go to localhost, then latency", () => {
+    const out = routeTask({ target: "any", priority: "P2" }, [
+      r("far", { route: "blackboard", latencyMs: 1 }),
+      r("near", { latencyMs: 9 }),
+    ]);
+    assert.equal(out.decision.node, "near");
+    const out2 = routeTask({ target: "any", priority: "P2" }, [
+      r("slow", { latencyMs: 50 }),
+      r("fast", { latencyMs: 2 }),
+    ]);
+    assert.equal(out2.decision.node, "fast");
+  });
+  test("any: tags and exclusions are respected; nothing online means wait, and says where", () => {
+    const tagged = routeTask({ target: "any", priority: "P2", tags: ["gpu"] }, [
+      r("a"),
+      r("b", { config: node("b", { tags: ["gpu"] }) }),
+    ]);
+    assert.equal(tagged.decision.node, "b");
+    const none = routeTask({ target: "any", priority: "P2" }, [
+      r("a", { status: "asleep", lastSeenAt: 5 }),
+      r("b", { status: "unreachable" }),
+    ]);
+    assert.equal(none.waiting, true);
+    assert.equal(none.decision.node, "a");
+    assert.equal(none.decision.transport, "blackboard");
+    assert.match(none.decision.reason, /no node is online/);
+    assert.throws(() => routeTask({ target: "any", priority: "P2", exclude: ["a"] }, [r("a")]), UserError);
+    assert.throws(() => routeTask({ target: "any", priority: "P2" }, []), /No node/);
+  });
+  test("explicit: unknown refused, planned waits, dead localhost waits on the blackboard, misconfigured refused", () => {
+    assert.throws(() => routeTask({ target: "zzz", priority: "P2" }, [r("a")]), /no node "zzz" \(known: a\)/);
+    assert.equal(
+      routeTask({ target: "c", priority: "P2" }, [r("c", { route: "planned", status: "planned" })]).waiting,
+      true,
+    );
+    const dead = routeTask({ target: "a", priority: "P2" }, [
+      r("a", { status: "unreachable", statusReason: "refused" }),
+    ]);
+    assert.deepEqual([dead.decision.node, dead.decision.transport, dead.waiting], ["a", "blackboard", true]);
+    assert.throws(
+      () =>
+        routeTask({ target: "a", priority: "P2" }, [
+          r("a", { status: "misconfigured", statusReason: "401" }),
+        ]),
+      /misconfigured/,
+    );
+    const remote = routeTask({ target: "l", priority: "P2" }, [r("l", { route: "blackboard" })]);
+    assert.equal(remote.decision.transport, "blackboard");
+  });
+});
