@@ -156,4 +156,52 @@ describe("a node on another machine, served by its own worker process", () => {
       await local.close();
     }
   });
+
+  test("cancel stops a running task; retry runs it again; a pending task cancels at once", async () => {
+    gateway.configure({
+      deltas: 40,
+      chunkDelayMs: 100,
+      reply: "a long answer that will be cut short by cancel",
+    });
+    const worker = world.spawn(["node", "run", "--node", "laptop", "--no-coordinator"], { env: LAPTOP });
+    await worker.waitFor("worker started on laptop");
+    const d = await world.run(["dispatch", "cancel me", "--to", "laptop", "--json"]);
+    const id = (JSON.parse(d.stdout) as { id: string }).id;
+    await worker.waitFor(`claimed ${id}`);
+    const c = await world.run(["tasks", "cancel", id]);
+    assert.equal(c.code, 0, c.stderr);
+    assert.match(c.stdout, /cancel requested|cancelled/);
+    await worker.waitFor(`${id} cancelled`);
+    const cancelled = JSON.parse((await world.run(["tasks", "show", id, "--json"])).stdout) as {
+      state: string;
+    };
+    assert.equal(cancelled.state, "cancelled");
+    const again = await world.run(["tasks", "cancel", id]);
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /already finished/);
+
+    gateway.configure({ deltas: 2, chunkDelayMs: 0, reply: "done on retry" });
+    const retry = await world.run(["tasks", "retry", id]);
+    assert.equal(retry.code, 0, retry.stderr);
+    await worker.waitFor(`${id} completed`);
+    const done = JSON.parse((await world.run(["tasks", "show", id, "--json"])).stdout) as {
+      state: string;
+      reply: string;
+      attempt: number;
+    };
+    assert.deepEqual([done.state, done.reply, done.attempt], ["completed", "done on retry", 2]);
+    const completedRetry = await world.run(["tasks", "retry", id]);
+    assert.equal(completedRetry.code, 2);
+    assert.match(completedRetry.stderr, /only failed or cancelled tasks/);
+
+    worker.child.kill("SIGTERM");
+    await worker.exited;
+    const p = await world.run(["dispatch", "never runs", "--to", "laptop", "--json"]);
+    const pendingId = (JSON.parse(p.stdout) as { id: string }).id;
+    assert.match((await world.run(["tasks", "cancel", pendingId])).stdout, /cancelled/);
+    const shown = JSON.parse((await world.run(["tasks", "show", pendingId, "--json"])).stdout) as {
+      state: string;
+    };
+    assert.equal(shown.state, "cancelled");
+  });
 });

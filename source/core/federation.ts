@@ -24,6 +24,9 @@ import {
 } from "./schema.js";
 import { type RunOutcome, runClaim } from "./task-runner.js";
 
+/** How long a successful or failed probe stays good enough for routing. */
+const PROBE_FRESH_MS = 2_000;
+
 export interface DispatchRequest {
   text: string;
   to: string;
@@ -156,13 +159,18 @@ export class FederationCore {
 
   /** Current view of every node. Localhost nodes are probed when `probe` is set (in parallel). */
   async nodeViews(
-    options: { probe?: boolean; heartbeats?: NodeStatusRecord[]; inFlight?: Map<string, number> } = {},
+    options: { probe?: boolean | "always"; heartbeats?: NodeStatusRecord[]; inFlight?: Map<string, number> } = {},
   ) {
     const heartbeats = options.heartbeats ?? (await this.blackboard.readNodeStatuses()).records;
     const inFlight = options.inFlight ?? (await this.inFlightCounts());
     if (options.probe) {
+      // A long-lived process (TUI, worker, benchmark) reuses a probe younger than PROBE_FRESH_MS.
+      const now = Date.now();
       await Promise.all(
-        this.nodes.filter((n) => routeOf(n, this.machine) === "localhost").map((n) => this.probe(n.id)),
+        this.nodes
+          .filter((n) => routeOf(n, this.machine) === "localhost")
+          .filter((n) => options.probe === "always" || now - (this.probes.get(n.id)?.checkedAt ?? 0) > PROBE_FRESH_MS)
+          .map((n) => this.probe(n.id)),
       );
     }
     const now = Date.now();

@@ -12,6 +12,8 @@ export interface ChatRunner {
   }): Promise<{ text: string; model?: string }>;
 }
 
+const CANCEL_CHECK_MS = 500;
+
 export type RunOutcome =
   | { kind: "completed"; result: TaskResult }
   | { kind: "failed"; result: TaskResult }
@@ -74,20 +76,28 @@ export async function runClaim(
 
   const renewEvery = Math.max(100, Math.floor(options.leaseMs / 3));
   const renewTimer = setInterval(() => {
-    void (async () => {
-      try {
-        if (!(await blackboard.renew(claim))) {
+    blackboard.renew(claim).then(
+      (held) => {
+        if (!held) {
           lost = true;
           abort.abort();
-        } else if (await blackboard.isCancelRequested(request.id)) {
+        }
+      },
+      () => {}, // a transient disk error: the next tick tries again; the lease is long enough
+    );
+  }, renewEvery);
+  // Cancel is checked more often than the lease is renewed: a user waiting on `x` wants it to stop now.
+  const cancelTimer = setInterval(() => {
+    blackboard.isCancelRequested(request.id).then(
+      (requested) => {
+        if (requested) {
           cancelled = true;
           abort.abort();
         }
-      } catch {
-        // A transient disk error: the next tick tries again; the lease is long enough.
-      }
-    })();
-  }, renewEvery);
+      },
+      () => {},
+    );
+  }, CANCEL_CHECK_MS);
   let writing: Promise<void> = Promise.resolve();
   const flush = () => {
     if (!dirty) return writing;
@@ -126,6 +136,7 @@ export async function runClaim(
       },
     });
     clearInterval(renewTimer);
+    clearInterval(cancelTimer);
     clearInterval(progressTimer);
     await writing;
     const result = finish("completed", {
@@ -135,6 +146,7 @@ export async function runClaim(
     return (await blackboard.complete(claim, result)) ? { kind: "completed", result } : { kind: "lost" };
   } catch (error) {
     clearInterval(renewTimer);
+    clearInterval(cancelTimer);
     clearInterval(progressTimer);
     await writing;
     if (lost) return { kind: "lost" };
