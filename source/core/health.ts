@@ -75,9 +75,12 @@ export function computeNodeHealth(input: {
       reason: `worker up, gateway down: ${heartbeat.gateway.error ?? "not reachable"}`,
     };
   }
+  // Alive but not progressing: a task in flight whose reply has not grown for a while.
+  const lastProgress = heartbeat.lastProgressAt ? Date.parse(heartbeat.lastProgressAt) : Number.NaN;
+  const quiet = heartbeat.inFlight.length > 0 && Number.isFinite(lastProgress) ? now - lastProgress : 0;
   return {
     status: "online",
-    reason: `heartbeat ${formatAge(age)} ago`,
+    reason: `heartbeat ${formatAge(age)} ago${quiet > timing.staleAfterMs ? `; no task progress for ${formatAge(quiet)}` : ""}`,
     ...(heartbeat.gateway.latencyMs !== undefined ? { latencyMs: heartbeat.gateway.latencyMs } : {}),
   };
 }
