@@ -1,0 +1,456 @@
+// Real-OpenClaw integration test (node:test). Normally started by run-openclaw-test.mjs,
+// which installs the pinned OpenClaw, gives us a temp root and enforces the hard timeout.
+// Runs standalone too: node --test test/openclaw/openclaw.test.mjs (with Node >= 24.16).
+//
+// Env from the runner: CLAWOS_OPENCLAW_ENTRY (openclaw.mjs), CLAWOS_OPENCLAW_NODE (a Node
+// OpenClaw accepts), CLAWOS_OPENCLAW_TMP (a temp dir we may fill; the runner removes it).
+
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { FAKE_MODEL_ID, fakeReplyFor, startFakeProvider } from "./fake-provider.mjs";
+import { ensureOpenClaw, REPO_ROOT, removeStateLocks } from "./openclaw-support.mjs";
+
+const TOKEN = `clawos-test-token-${process.pid}-${Date.now().toString(36)}`;
+const READY_TIMEOUT_MS = 180_000;
+const TURN_TIMEOUT_MS = 150_000;
+const CLI_TIMEOUT_MS = 240_000;
+const CLI_BIN = join(REPO_ROOT, "dist", "source", "bin.js");
+
+let entry = process.env.CLAWOS_OPENCLAW_ENTRY;
+let nodeBin = process.env.CLAWOS_OPENCLAW_NODE;
+const ownsTmp = !process.env.CLAWOS_OPENCLAW_TMP;
+const tmpRoot = process.env.CLAWOS_OPENCLAW_TMP || mkdtempSync(join(tmpdir(), "clawos-openclaw-test-"));
+const home = join(tmpRoot, "home");
+const stateDir = join(home, ".openclaw");
+const gatewayLogPath = join(tmpRoot, "gateway.log");
+const pidFile = join(tmpRoot, "gateway.pid");
+
+let provider;
+let gateway; // { child, port, base, exited: Promise }
+let gatewayPort;
+let ready = false; // /startupz answered 200
+let failed = false;
+const facts = [];
+
+/** test() that remembers failures, for the log tail in after(). */
+function step(name, opts, fn) {
+  test(name, opts, async (t) => {
+    try {
+      await fn(t);
+    } catch (error) {
+      failed = true;
+      throw error;
+    }
+  });
+}
+
+function portFree(port) {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once("error", () => resolve(false));
+    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
+  });
+}
+
+/** A gateway port whose neighbours (browser control at +2, CDP from +11) are free too. */
+async function pickGatewayPort() {
+  for (let i = 0; i < 50; i++) {
+    const base = 20_000 + Math.floor(Math.random() * 400) * 20;
+    const probes = await Promise.all([base, base + 1, base + 2, base + 11].map(portFree));
+    if (probes.every(Boolean)) return base;
+  }
+  throw new Error("no free port block for the gateway");
+}
+
+function gatewayEnv() {
+  const env = { ...process.env };
+  for (const key of Object.keys(env)) {
+    if (/^(OPENCLAW_|CLAWOS_|XDG_)/.test(key) || /^npm_/i.test(key)) delete env[key];
+  }
+  return {
+    ...env,
+    HOME: home,
+    PATH: `${join(nodeBin, "..")}:${process.env.PATH ?? ""}`,
+    OPENCLAW_DISABLE_BONJOUR: "1",
+    NO_COLOR: "1",
+    FORCE_COLOR: "0",
+    NO_PROXY: "127.0.0.1,localhost,::1",
+    no_proxy: "127.0.0.1,localhost,::1",
+  };
+}
+
+function openclawConfig(port) {
+  return {
+    gateway: {
+      mode: "local",
+      port,
+      bind: "loopback",
+      auth: { mode: "token", token: TOKEN },
+      http: { endpoints: { chatCompletions: { enabled: true } } },
+    },
+    models: {
+      // Without this the gateway tries catalog.openclaw.ai at start.
+      catalogRefresh: { enabled: false },
+      providers: {
+        fake: {
+          baseUrl: provider.baseUrl,
+          apiKey: "x",
+          api: "openai-completions",
+          models: [
+            {
+              id: FAKE_MODEL_ID,
+              name: "Fake echo model",
+              reasoning: false,
+              input: ["text"],
+              cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
+              contextWindow: 32_000,
+              maxTokens: 4096,
+            },
+          ],
+        },
+      },
+    },
+    agents: { defaults: { model: { primary: `fake/${FAKE_MODEL_ID}` } } },
+    discovery: { mdns: { mode: "off" } },
+    update: { checkOnStart: false },
+    logging: { file: join(tmpRoot, "openclaw-file.log") },
+  };
+}
+
+function tail(path, lines = 80) {
+  try {
+    const text = readFileSync(path, "utf8").replace(/\x1b\[[0-9;]*m/g, "");
+    return text.split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}
+
+/** A sleep that does not keep the process alive (used in races with the gateway's exit). */
+function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}
+
+async function get(path, headers = {}) {
+  const res = await fetch(`${gateway.base}${path}`, { headers, signal: AbortSignal.timeout(10_000) });
+  return { status: res.status, text: await res.text() };
+}
+
+async function chat(body, { token = TOKEN, timeoutMs = TURN_TIMEOUT_MS } = {}) {
+  const res = await fetch(`${gateway.base}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  return { status: res.status, contentType: res.headers.get("content-type") ?? "", text: await res.text() };
+}
+
+/** Parse an SSE chat.completion.chunk stream: the joined content and whether [DONE] came. */
+function parseSse(text) {
+  let content = "";
+  let done = false;
+  let finish = null;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith("data:")) continue;
+    const data = line.slice(5).trim();
+    if (data === "[DONE]") {
+      done = true;
+      continue;
+    }
+    const chunk = JSON.parse(data);
+    // A failed turn still answers 200 and sends the error in-band: data: {"error":{…}}.
+    if (chunk.error) assert.fail(`gateway stream error: ${JSON.stringify(chunk.error)}`);
+    assert.equal(chunk.object, "chat.completion.chunk");
+    for (const choice of chunk.choices ?? []) {
+      if (typeof choice.delta?.content === "string") content += choice.delta.content;
+      if (choice.finish_reason) finish = choice.finish_reason;
+    }
+  }
+  return { content, done, finish };
+}
+
+function runCli(args, timeoutMs = CLI_TIMEOUT_MS) {
+  return new Promise((resolve) => {
+    const env = gatewayEnv();
+    const child = spawn(nodeBin, [CLI_BIN, ...args], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    const started = Date.now();
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, ms: Date.now() - started });
+    });
+  });
+}
+
+function describeRun(r) {
+  return `exit ${r.code ?? r.signal} after ${r.ms} ms\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}`;
+}
+
+function rssMb(pid) {
+  try {
+    const m = readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/);
+    return m ? Math.round(Number(m[1]) / 1024) : null;
+  } catch {
+    return null;
+  }
+}
+
+async function stopGateway() {
+  if (!gateway) return;
+  const { child, exited } = gateway;
+  if (child.exitCode === null && child.signalCode === null) {
+    const started = Date.now();
+    try {
+      process.kill(-child.pid, "SIGTERM");
+    } catch {}
+    const stopped = await Promise.race([exited.then(() => true), sleep(20_000).then(() => false)]);
+    if (!stopped) {
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {}
+      await Promise.race([exited, sleep(5_000)]);
+    }
+    facts.push(`gateway stop: ${stopped ? "SIGTERM" : "SIGKILL"} after ${Date.now() - started} ms`);
+  }
+  // Workers of the gateway share its process group: make sure none is left.
+  try {
+    process.kill(-child.pid, "SIGKILL");
+  } catch {}
+  rmSync(pidFile, { force: true });
+  gateway = undefined;
+  removeStateLocks(stateDir);
+}
+
+// Last resort if the process dies without after(): kill the gateway's process group.
+process.on("exit", () => {
+  if (gateway?.child.pid) {
+    try {
+      process.kill(-gateway.child.pid, "SIGKILL");
+    } catch {}
+    removeStateLocks(stateDir);
+  }
+  if (ownsTmp) rmSync(tmpRoot, { recursive: true, force: true });
+});
+for (const sig of ["SIGINT", "SIGTERM"]) {
+  process.once(sig, () => {
+    // Under the runner, the runner prints the log tail itself after cleaning up.
+    if (ownsTmp) {
+      process.stderr.write(
+        `# ${sig}: stopping the gateway\n# --- gateway log tail ---\n${tail(gatewayLogPath)}\n`,
+      );
+    }
+    process.exit(1);
+  });
+}
+
+before(async () => {
+  if (!entry || !nodeBin) {
+    const install = ensureOpenClaw({ log: (m) => process.stderr.write(`${m}\n`) });
+    entry = install.entry;
+    nodeBin = install.nodeBin;
+  }
+  assert.ok(existsSync(entry), `missing ${entry}`);
+  mkdirSync(stateDir, { recursive: true });
+  provider = await startFakeProvider();
+  gatewayPort = await pickGatewayPort();
+  writeFileSync(join(stateDir, "openclaw.json"), `${JSON.stringify(openclawConfig(gatewayPort), null, 2)}\n`);
+});
+
+after(async () => {
+  const rss = gateway ? rssMb(gateway.child.pid) : null;
+  if (rss) facts.push(`gateway RSS at end: ${rss} MB`);
+  await stopGateway();
+  await provider?.close();
+  if (facts.length) process.stdout.write(`${facts.map((f) => `# ${f}`).join("\n")}\n`);
+  if (failed) {
+    process.stdout.write(
+      `# --- gateway log tail (${gatewayLogPath}) ---\n${tail(gatewayLogPath)}\n# --- end ---\n`,
+    );
+    const reqs = provider?.requests ?? [];
+    process.stdout.write(
+      `# fake provider got ${reqs.length} request(s): ${reqs.map((r) => `${r.method} ${r.path}`).join(", ")}\n`,
+    );
+  }
+  if (ownsTmp) rmSync(tmpRoot, { recursive: true, force: true });
+});
+
+step(
+  "the real gateway starts offline and /startupz turns 200",
+  { timeout: READY_TIMEOUT_MS + 30_000 },
+  async () => {
+    const logFd = openSync(gatewayLogPath, "a");
+    const started = Date.now();
+    const child = spawn(nodeBin, [entry, "gateway", "run"], {
+      cwd: home,
+      env: gatewayEnv(),
+      stdio: ["ignore", logFd, logFd],
+      detached: true, // own process group: we can stop it and its workers together
+    });
+    closeSync(logFd);
+    const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+    gateway = { child, port: gatewayPort, base: `http://127.0.0.1:${gatewayPort}`, exited };
+    writeFileSync(pidFile, `${child.pid}\n`);
+
+    let healthAt = null;
+    let lastStatus = "no answer";
+    while (Date.now() - started < READY_TIMEOUT_MS) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        assert.fail(`gateway exited early (${child.exitCode ?? child.signalCode}) before /startupz was 200`);
+      }
+      try {
+        if (healthAt === null && (await get("/health")).status === 200) healthAt = Date.now() - started;
+        const r = await get("/startupz");
+        lastStatus = `${r.status} ${r.text.slice(0, 200)}`;
+        if (r.status === 200) {
+          assert.equal(JSON.parse(r.text).status, "started");
+          ready = true;
+          facts.push(
+            `gateway /health 200 after ${healthAt} ms, /startupz 200 after ${Date.now() - started} ms`,
+          );
+          return;
+        }
+      } catch (error) {
+        lastStatus = String(error?.cause?.code ?? error?.message ?? error);
+      }
+      await sleep(250);
+    }
+    assert.fail(`gateway not started after ${READY_TIMEOUT_MS} ms (last /startupz: ${lastStatus})`);
+  },
+);
+
+step("probes and GET /v1/models answer per the contract", { timeout: 30_000 }, async (t) => {
+  if (!ready) return t.skip("the gateway did not start");
+  const health = await get("/health");
+  assert.equal(health.status, 200);
+  assert.deepEqual(JSON.parse(health.text), { ok: true, status: "live" });
+
+  const models = await get("/v1/models", { authorization: `Bearer ${TOKEN}` });
+  assert.equal(models.status, 200, models.text);
+  const ids = JSON.parse(models.text).data.map((m) => m.id);
+  assert.ok(ids.includes("openclaw/default"), `model ids: ${ids}`);
+  assert.ok(ids.includes("openclaw/main"), `model ids: ${ids}`);
+
+  const noToken = await get("/v1/models");
+  assert.equal(noToken.status, 401);
+  const badToken = await get("/v1/models", { authorization: "Bearer wrong" });
+  assert.equal(badToken.status, 401);
+});
+
+step(
+  "POST /v1/chat/completions stream:true returns the fake model's text",
+  { timeout: TURN_TIMEOUT_MS + 10_000 },
+  async (t) => {
+    if (!ready) return t.skip("the gateway did not start");
+    const word = `clawtest-${Math.random().toString(36).slice(2, 10)}`;
+    const before = provider.requests.length;
+    const started = Date.now();
+    const r = await chat({
+      model: "openclaw/default",
+      messages: [{ role: "user", content: `Please repeat the magic word ${word}` }],
+      stream: true,
+    });
+    facts.push(`first turn (stream) took ${Date.now() - started} ms`);
+    assert.equal(r.status, 200, r.text);
+    assert.match(r.contentType, /^text\/event-stream/);
+    const sse = parseSse(r.text);
+    assert.equal(sse.content, fakeReplyFor(word));
+    assert.equal(sse.done, true, "stream ends with data: [DONE]");
+    assert.equal(sse.finish, "stop");
+    const calls = provider.requests.slice(before).filter((q) => q.path.endsWith("/chat/completions"));
+    assert.ok(calls.length >= 1, "the gateway called the fake provider");
+    assert.equal(calls.at(-1).body.stream, true, "the gateway streams from the provider");
+    assert.equal(calls.at(-1).body.model, FAKE_MODEL_ID);
+  },
+);
+
+step(
+  "the user field keeps one session; errors are 401 / 400",
+  { timeout: TURN_TIMEOUT_MS + 10_000 },
+  async (t) => {
+    if (!ready) return t.skip("the gateway did not start");
+    const user = `clawos-test-${process.pid}`;
+    const first = `clawtest-${Math.random().toString(36).slice(2, 10)}`;
+    const second = `clawtest-${Math.random().toString(36).slice(2, 10)}`;
+    const a = await chat({
+      model: "openclaw/main",
+      messages: [{ role: "user", content: `one ${first}` }],
+      user,
+    });
+    assert.equal(a.status, 200, a.text);
+    assert.equal(JSON.parse(a.text).choices[0].message.content, fakeReplyFor(first));
+    const mark = provider.requests.length;
+    const b = await chat({
+      model: "openclaw/main",
+      messages: [{ role: "user", content: `two ${second}` }],
+      user,
+    });
+    assert.equal(b.status, 200, b.text);
+    assert.equal(JSON.parse(b.text).choices[0].message.content, fakeReplyFor(second));
+    const sent = JSON.stringify(provider.requests.slice(mark).map((q) => q.body?.messages));
+    assert.ok(sent.includes(first), "second turn with the same user carries the first turn's history");
+
+    const unauthorized = await chat(
+      { model: "openclaw/default", messages: [{ role: "user", content: "x" }] },
+      { token: "wrong" },
+    );
+    assert.equal(unauthorized.status, 401);
+    const unknown = await chat({ model: "openclaw/nosuchagent", messages: [{ role: "user", content: "x" }] });
+    assert.equal(unknown.status, 400);
+    assert.deepEqual(JSON.parse(unknown.text), {
+      error: { message: "Unknown agent 'nosuchagent'.", type: "invalid_request_error" },
+    });
+  },
+);
+
+step("clawos init discovers ~/.openclaw and registers node main", { timeout: 90_000 }, async (t) => {
+  if (!ready) return t.skip("the gateway did not start");
+  assert.ok(
+    existsSync(CLI_BIN),
+    `${CLI_BIN} is missing: run npm run build (the CLI must exist for this test)`,
+  );
+  const r = await runCli(["init"], 60_000);
+  assert.equal(r.code, 0, describeRun(r));
+  process.stdout.write(`# clawos init: ${r.stdout.trim().split("\n").join("\n#   ")}\n`);
+});
+
+step(
+  "clawos dispatch --to main --wait prints the fake model's text",
+  { timeout: CLI_TIMEOUT_MS + 10_000 },
+  async (t) => {
+    if (!ready) return t.skip("the gateway did not start");
+    assert.ok(existsSync(CLI_BIN), `${CLI_BIN} is missing`);
+    const word = `clawtest-${Math.random().toString(36).slice(2, 10)}`;
+    const r = await runCli(["dispatch", `请重复这个词 please repeat ${word}`, "--to", "main", "--wait"]);
+    facts.push(`clawos dispatch --wait took ${r.ms} ms`);
+    assert.equal(r.code, 0, describeRun(r));
+    const flat = r.stdout.replace(/\s+/g, " ");
+    assert.ok(flat.includes(fakeReplyFor(word)), `stdout lacks "${fakeReplyFor(word)}"\n${describeRun(r)}`);
+  },
+);
