@@ -146,11 +146,23 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .addOption(new Option("--priority <p>", "P0 (urgent) … P3").argParser(parsePriority).default("P2"))
     .option("--tag <tag>", "only nodes with this tag (repeatable)", collect)
     .option("--wait", "wait for the answer and stream it to stdout")
+    .option(
+      "--timeout <seconds>",
+      "with --wait: stop waiting after this long (the task goes on)",
+      parsePositiveInt,
+    )
     .option("--json", "machine-readable output")
     .action(
       async (
         words: string[],
-        opts: { to: string; priority: Priority; tag?: string[]; wait?: boolean; json?: boolean },
+        opts: {
+          to: string;
+          priority: Priority;
+          tag?: string[];
+          wait?: boolean;
+          json?: boolean;
+          timeout?: number;
+        },
       ) => {
         let text = words.join(" ");
         if (text === "-") text = await readAll(io.stdin);
@@ -158,6 +170,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           const streamToStdout = Boolean(opts.wait && !opts.json);
           let streamed = false;
           const clean = createStreamSanitizer();
+          const waitLimit = opts.timeout ? { signal: AbortSignal.timeout(opts.timeout * 1000) } : {};
           const onDelta = (delta: string) => {
             if (!streamToStdout) return;
             streamed = true;
@@ -180,7 +193,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             ? await dispatched.run.then(() => core.blackboard.get(request.id))
             : undefined;
           if (!final && opts.wait) {
-            final = await core.waitFor(request.id, { onProgress: onDelta });
+            final = await core.waitFor(request.id, { onProgress: onDelta, ...waitLimit });
           }
           if (streamed) io.stdout.write(`${clean.end()}\n`);
           if (opts.json) {
@@ -197,7 +210,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
                 err(`${request.id} is waiting in ${final.node}'s inbox (attempt ${final.request.attempt}).`);
             } else if (final.state === "pending" || final.state === "claimed" || final.state === "running") {
               // Handed back to the blackboard after a failure: keep waiting there.
-              const settled = opts.wait ? await core.waitFor(request.id, { onProgress: onDelta }) : final;
+              const settled = opts.wait
+                ? await core.waitFor(request.id, { onProgress: onDelta, ...waitLimit })
+                : final;
               exitCode = reportFinal(settled, opts.json);
             } else {
               exitCode = reportFinal(final, opts.json);
@@ -509,7 +524,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
     // Without this, an unknown word would reach the default command as an argument.
     const first = argv[0];
-    if (first && !first.startsWith("-") && !program.commands.some((c) => c.name() === first || c.aliases().includes(first))) {
+    if (
+      first &&
+      !first.startsWith("-") &&
+      !program.commands.some((c) => c.name() === first || c.aliases().includes(first))
+    ) {
       err(`clawos: unknown command '${sanitizeLine(first).slice(0, 40)}' (clawos --help lists the commands)`);
       return EXIT_USAGE;
     }

@@ -22,7 +22,8 @@ import {
   type Priority,
   type TaskRequest,
 } from "./schema.js";
-import { type RunOutcome, runClaim } from "./task-runner.js";
+import { SshChatRunner, SshPool } from "./ssh/ssh-route.js";
+import { type ChatRunner, type RunOutcome, runClaim } from "./task-runner.js";
 
 /** How long a successful or failed probe stays good enough for routing. */
 const PROBE_FRESH_MS = 2_000;
@@ -50,6 +51,7 @@ export class FederationCore {
   readonly blackboard: Blackboard;
   private readonly clients = new Map<string, GatewayClient>();
   private readonly probes = new Map<string, ProbeResult>();
+  private readonly sshPool: SshPool;
 
   private constructor(
     readonly loaded: LoadedConfig,
@@ -64,6 +66,7 @@ export class FederationCore {
       });
     }
     this.blackboard = new DirectoryBlackboard(blackboardDir(loaded, env), options);
+    this.sshPool = new SshPool(env);
   }
 
   static async open(
@@ -99,13 +102,7 @@ export class FederationCore {
     if (existing) return existing;
     const node = this.node(nodeId);
     if (node.port === null) throw new UserError(`Node ${nodeId} is planned and has no gateway port yet.`);
-    const token = await resolveToken(node, this.loaded.home, this.env);
-    if (token.problem) {
-      throw new UserError(`Node ${nodeId}: cannot read its token from ${token.source}: ${token.problem}.`, {
-        hint: `fix that, or point the node at another token source in ${this.loaded.path}`,
-        code: "token",
-      });
-    }
+    const token = await this.token(node);
     const client = new GatewayClient({
       nodeId,
       host: node.host,
@@ -117,6 +114,31 @@ export class FederationCore {
     });
     this.clients.set(nodeId, client);
     return client;
+  }
+
+  private async token(node: NodeConfig) {
+    const token = await resolveToken(node, this.loaded.home, this.env);
+    if (token.problem) {
+      throw new UserError(`Node ${node.id}: cannot read its token from ${token.source}: ${token.problem}.`, {
+        hint: `fix that, or point the node at another token source in ${this.loaded.path}`,
+        code: "token",
+      });
+    }
+    return token;
+  }
+
+  /** The P0 route to another machine: the gateway through an SSH tunnel. */
+  private async sshRunner(node: NodeConfig): Promise<ChatRunner> {
+    if (!node.ssh || node.port === null) throw new UserError(`Node ${node.id} has no SSH settings.`);
+    const token = await this.token(node);
+    return new SshChatRunner(this.sshPool, node.ssh, {
+      nodeId: node.id,
+      ...(token.token ? { token: token.token } : {}),
+      tokenSource: token.source,
+      profile: node.profile,
+      agent: node.agent,
+      remotePort: node.ssh.remotePort ?? node.port,
+    });
   }
 
   /** Probe a node's gateway: /health, then the token through /v1/models. */
@@ -261,7 +283,7 @@ export class FederationCore {
     }
     const { routable } = await this.nodeViews({ probe: true });
     const outcome = routeTask(
-      { target: input.to, priority: input.priority, ...(input.tags ? { tags: input.tags } : {}) },
+      { target: input.to, priority: input.priority, sshAvailable: true, ...(input.tags ? { tags: input.tags } : {}) },
       routable,
     );
     const now = new Date();
@@ -285,7 +307,22 @@ export class FederationCore {
       const run = this.runLocal(claim, routable, options);
       return { request, created: true, waiting: false, run };
     }
-    // SSH is not wired yet: P0 tasks for other machines go through the blackboard.
+    if (request.route.transport === "ssh") {
+      const claim = await this.blackboard.enqueueClaimed(request);
+      if (!claim) return { request, created: false, waiting: false };
+      // Any SSH failure hands the task to the node's inbox, where its worker finds it later.
+      const run = this.sshRunner(this.node(claim.node)).then(
+        (runner) =>
+          runClaim(this.blackboard, claim, runner, {
+            leaseMs: this.config.timing.leaseMs,
+            ...(options.onDelta ? { onDelta: options.onDelta } : {}),
+            ...(options.signal ? { signal: options.signal } : {}),
+          }),
+        (error: unknown) =>
+          runClaim(this.blackboard, claim, { chat: () => Promise.reject(error) }, { leaseMs: this.config.timing.leaseMs }),
+      );
+      return { request, created: true, waiting: false, run };
+    }
     const { created } = await this.blackboard.enqueue(request);
     return { request, created, waiting: outcome.waiting };
   }
@@ -404,6 +441,7 @@ export class FederationCore {
 
   async close(): Promise<void> {
     await Promise.all([...this.clients.values()].map((c) => c.close()));
+    await this.sshPool.closeAll();
     this.clients.clear();
     await this.blackboard.close();
   }

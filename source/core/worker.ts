@@ -147,11 +147,17 @@ export async function runWorker(core: FederationCore, options: WorkerOptions): P
       log(`coordinator: lease of ${expired.id} on ${expired.node} expired → ${expired.outcome}`);
     }
     for (const moved of await duties.quarantineMalformed()) log(`coordinator: quarantined ${moved}`);
+    for (const note of await duties.recover()) log(`coordinator: ${note}`);
     await rerouteStuck();
   };
 
   const rerouteStuck = async () => {
     const listing = await blackboard.list({ finishedLimit: 0 });
+    // A cancel interrupted between its marker and its move: finish it.
+    for (const t of listing.tasks.filter((t) => t.state === "pending" && t.cancelRequested)) {
+      await blackboard.requestCancel(t.request.id).catch(() => {});
+      log(`coordinator: finished cancelling ${t.request.id}`);
+    }
     const stuck = listing.tasks.filter(
       (t) =>
         t.state === "pending" &&

@@ -1,6 +1,7 @@
+import { randomBytes } from "node:crypto";
 import { type FSWatcher, watch } from "node:fs";
 import { link, mkdir, rename, stat, unlink, utimes, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { diskError, writeFileAtomic, writeTemp } from "../atomic-file.js";
 import { isErrnoException, UserError } from "../errors.js";
 import { isValidNodeId, isValidTaskId } from "../ids.js";
@@ -31,7 +32,9 @@ import type {
  * The default blackboard: a directory, shareable by a synced folder.
  *
  *   requests/<node>/<id>.json   pending, in the inbox of the node it was routed to
- *   claimed/<node>/<id>.json    being worked on; the file's mtime is the lease
+ *   claimed/<node>/<id>.<claim>.json   being worked on; the file's mtime is the lease.
+ *                               <claim> is fresh for every claim, so the holder of an
+ *                               earlier, reaped claim never finds its handle again.
  *   done/<node>/<id>.json       finished; the outcome is in results/
  *   results/<id>.a<attempt>.<status>.json
  *   progress/<id>.json          the reply so far, written by the claim holder
@@ -43,12 +46,36 @@ import type {
  *
  * Every state change is one rename(), so whichever rename wins decides: a claim
  * races only with other claims, a finishing worker races with the reaper, and
- * a late "zombie" completion finds its claimed file gone.
+ * a late "zombie" completion finds its claimed file gone. A worker publishes its
+ * result before its finishing rename; if that rename loses, the result is void:
+ * the loser withdraws it, and the winner (reaper) discards it before its own verdict.
  */
+/** A move or dispatch leftover younger than this may still be in flight: recover() leaves it alone. */
+const IN_FLIGHT_GRACE_MS = 5_000;
+const OUTCOME_PRECEDENCE: Record<TaskResult["status"], number> = { failed: 0, cancelled: 1, completed: 2 };
+
+interface ResultEntry {
+  attempt: number;
+  status: TaskResult["status"];
+  name: string;
+}
+
+interface MovePlan {
+  reroute?: RouteDecision;
+  event: Omit<TaskEvent, "at">;
+  error?: TaskResult["error"];
+  consumesAttempt?: boolean;
+  raiseMaxAttempts?: boolean;
+  /** The move took the task from a claim: results published for this attempt lost the race and are void. */
+  fromClaim?: boolean;
+}
+
 export class DirectoryBlackboard implements Blackboard {
   readonly location: string;
   private readonly inboxCache = new Map<string, { mtimeMs: number; request: TaskRequest }>();
   private readonly leaseSeen = new Map<string, { mtimeMs: number; seenAt: number }>();
+  /** Claims with a complete() in progress here: a concurrent second complete() of the same claim loses. */
+  private readonly finishing = new Set<string>();
 
   constructor(
     readonly root: string,
@@ -70,6 +97,10 @@ export class DirectoryBlackboard implements Blackboard {
   }
   private requestPath(area: "requests" | "claimed" | "done", node: string, id: string): string {
     return this.dir(area, node, `${id}.json`);
+  }
+  /** A fresh claimed-file name: every claim of a task gets its own handle. */
+  private newClaimPath(node: string, id: string): string {
+    return this.dir("claimed", node, `${id}.${randomBytes(6).toString("hex")}.json`);
   }
   private resultName(id: string, attempt: number, status: TaskResult["status"]): string {
     return `${id}.a${attempt}.${status}.json`;
@@ -97,18 +128,23 @@ export class DirectoryBlackboard implements Blackboard {
     }
   }
 
-  private async publishNew(request: TaskRequest, area: "requests" | "claimed"): Promise<boolean> {
+  /** Publish a new task; returns where it landed, or undefined if the id was already taken. */
+  private async publishNew(
+    request: TaskRequest,
+    area: "requests" | "claimed",
+  ): Promise<{ request: TaskRequest; path: string } | undefined> {
     const valid = TaskRequest.parse(request);
     const node = valid.route.node;
-    const dest = this.requestPath(area, node, valid.id);
-    await mkdir(join(dest, ".."), { recursive: true });
+    const dest =
+      area === "claimed" ? this.newClaimPath(node, valid.id) : this.requestPath(area, node, valid.id);
+    await mkdir(dirname(dest), { recursive: true });
     const tmp = await writeTemp(dest, JSON.stringify(valid), { tmpDir: this.dir("tmp") });
     try {
       // link() never overwrites: the index entry is the dedupe guard.
       try {
         await link(tmp, this.dir("index", `${valid.id}.json`));
       } catch (error) {
-        if (isErrnoException(error, "EEXIST")) return false;
+        if (isErrnoException(error, "EEXIST")) return undefined;
         throw diskError(error, this.dir("index"));
       }
       try {
@@ -116,41 +152,44 @@ export class DirectoryBlackboard implements Blackboard {
       } catch (error) {
         throw diskError(error, dest);
       }
-      return true;
+      return { request: valid, path: dest };
     } finally {
       await unlink(tmp).catch(() => {});
     }
   }
 
   async enqueue(request: TaskRequest): Promise<{ created: boolean }> {
-    return { created: await this.publishNew(request, "requests") };
+    return { created: (await this.publishNew(request, "requests")) !== undefined };
   }
 
   async enqueueClaimed(request: TaskRequest): Promise<Claim | undefined> {
-    if (!(await this.publishNew(request, "claimed"))) return undefined;
-    return {
-      request,
-      node: request.route.node,
-      handle: this.requestPath("claimed", request.route.node, request.id),
-    };
+    const published = await this.publishNew(request, "claimed");
+    if (!published) return undefined;
+    return { request: published.request, node: published.request.route.node, handle: published.path };
   }
 
   async pendingIds(node: string): Promise<string[]> {
-    return (await listDir(this.inbox(node)))
-      .filter((n) => !isSyncArtifact(n) && n.endsWith(".json"))
-      .map((n) => n.slice(0, -5));
+    if (!isValidNodeId(node)) return [];
+    const ids: string[] = [];
+    for (const name of await listDir(this.inbox(node))) {
+      const id = pendingIdOf(name);
+      if (id) ids.push(id);
+    }
+    return ids;
   }
 
   async claim(node: string, id?: string): Promise<Claim | undefined> {
+    // A node id becomes a path: anything else ("../requests/x") could name another area or inbox.
+    if (!isValidNodeId(node)) return undefined;
     const candidates = id ? [id] : await this.claimOrder(node);
     for (const candidate of candidates) {
       if (!isValidTaskId(candidate)) continue;
       const from = this.requestPath("requests", node, candidate);
-      const to = this.requestPath("claimed", node, candidate);
       const read = await this.readRequestAt(from, node, candidate);
       if (read.kind !== "ok") continue;
       if (await this.isCancelRequested(candidate)) continue;
-      await mkdir(join(to, ".."), { recursive: true });
+      const to = this.newClaimPath(node, candidate);
+      await mkdir(dirname(to), { recursive: true });
       try {
         await rename(from, to);
       } catch (error) {
@@ -160,7 +199,10 @@ export class DirectoryBlackboard implements Blackboard {
       this.inboxCache.delete(from);
       const now = new Date(this.now());
       await utimes(to, now, now).catch(() => {});
-      return { request: read.value, node, handle: to };
+      // The file renamed may be newer than the one read (reaped and requeued in between): trust the one held.
+      const held = await readRecord(to, TaskRequest, this.now());
+      const request = held.kind === "ok" && held.value.id === candidate ? held.value : read.value;
+      return { request, node, handle: to };
     }
     return undefined;
   }
@@ -192,19 +234,17 @@ export class DirectoryBlackboard implements Blackboard {
   /** Read a request file and check it belongs where it lies. Malformed ones are quarantined if allowed. */
   private async readRequestAt(path: string, node: string, id: string): Promise<ReadOutcome<TaskRequest>> {
     const read = await readRecord(path, TaskRequest, this.now());
-    if (read.kind === "ok" && (read.value.id !== id || read.value.route.node !== node)) {
-      const bad: ReadOutcome<TaskRequest> = {
-        kind: "malformed",
-        reason: `holds task ${read.value.id} for node ${read.value.route.node}, but lies at ${node}/${id}.json`,
-      };
-      await this.maybeQuarantine(path, bad.reason);
-      return bad;
+    const wrong = read.kind === "ok" ? misplaced(read.value, id, node) : undefined;
+    if (wrong) {
+      await this.maybeQuarantine(path, wrong);
+      return { kind: "malformed", reason: wrong };
     }
     if (read.kind === "malformed") await this.maybeQuarantine(path, read.reason);
     return read;
   }
 
   async renew(claim: Claim): Promise<boolean> {
+    // Handles are unique per claim, so a reaped holder gets ENOENT even once the task is claimed again.
     const now = new Date(this.now());
     try {
       await utimes(claim.handle, now, now);
@@ -216,6 +256,7 @@ export class DirectoryBlackboard implements Blackboard {
   }
 
   async progress(claim: Claim, text: string, startedAt: string): Promise<void> {
+    if (!(await exists(claim.handle))) return; // lost: only the holder reports progress
     const record: TaskProgress = {
       schema: "clawos.progress/1",
       id: claim.request.id,
@@ -230,8 +271,11 @@ export class DirectoryBlackboard implements Blackboard {
     });
   }
 
-  /** Publish a result without overwriting: the first result of an attempt is the one kept. */
-  private async publishResult(result: TaskResult): Promise<boolean> {
+  /**
+   * Publish a result without overwriting: the first result of an attempt is the one kept.
+   * Returns what was published (its inode, so a loser can withdraw exactly its own file).
+   */
+  private async publishResult(result: TaskResult): Promise<{ path: string; ino: bigint } | undefined> {
     const valid = TaskResult.parse(result);
     const dest = this.dir("results", this.resultName(valid.id, valid.attempt, valid.status));
     const tmp = await writeTemp(dest, JSON.stringify(valid), { tmpDir: this.dir("tmp") });
@@ -241,32 +285,59 @@ export class DirectoryBlackboard implements Blackboard {
           status !== valid.status &&
           (await exists(this.dir("results", this.resultName(valid.id, valid.attempt, status))))
         ) {
-          return false;
+          return undefined;
         }
       }
       await link(tmp, dest);
-      return true;
+      return { path: dest, ino: (await stat(tmp, { bigint: true })).ino };
     } catch (error) {
-      if (isErrnoException(error, "EEXIST")) return false;
+      if (isErrnoException(error, "EEXIST")) return undefined;
       throw diskError(error, dest);
     } finally {
       await unlink(tmp).catch(() => {});
     }
   }
 
+  /** Take back a result whose finishing rename lost — only if the file is still the one we linked. */
+  private async withdrawResult(published: { path: string; ino: bigint }): Promise<void> {
+    const now = await stat(published.path, { bigint: true }).catch(() => undefined);
+    if (now?.ino === published.ino) await unlink(published.path).catch(() => {});
+  }
+
+  /** The caller won the fence for this attempt: any result published for it is a loser's, and void. */
+  private async discardResults(id: string, attempt: number): Promise<void> {
+    for (const status of ["completed", "failed", "cancelled"] as const)
+      await unlink(this.dir("results", this.resultName(id, attempt, status))).catch(() => {});
+  }
+
   async complete(claim: Claim, result: TaskResult): Promise<boolean> {
-    if (!(await exists(claim.handle))) return false; // lease already lost: do not even publish
-    if (!(await this.publishResult(result))) return false;
-    const done = this.requestPath("done", claim.node, claim.request.id);
-    await mkdir(join(done, ".."), { recursive: true });
-    try {
-      await rename(claim.handle, done); // the fence: fails if the reaper took the claim meanwhile
-    } catch (error) {
-      if (isErrnoException(error, "ENOENT")) return false;
-      throw diskError(error, done);
+    if (result.id !== claim.request.id || result.attempt !== claim.request.attempt) {
+      throw new Error(
+        `a result for ${result.id} attempt ${result.attempt} cannot complete the claim of ${claim.request.id} attempt ${claim.request.attempt}`,
+      );
     }
-    await unlink(this.dir("progress", `${claim.request.id}.json`)).catch(() => {});
-    return true;
+    if (this.finishing.has(claim.handle)) return false; // a concurrent complete() of this claim goes first
+    this.finishing.add(claim.handle);
+    try {
+      if (!(await exists(claim.handle))) return false; // lease already lost: do not even publish
+      const published = await this.publishResult(result);
+      if (!published) return false;
+      const done = this.requestPath("done", claim.node, claim.request.id);
+      await mkdir(dirname(done), { recursive: true });
+      try {
+        await rename(claim.handle, done); // the fence: fails if the reaper took the claim meanwhile
+      } catch (error) {
+        if (isErrnoException(error, "ENOENT")) {
+          await this.withdrawResult(published); // lost after publishing: the result does not count
+          return false;
+        }
+        throw diskError(error, done);
+      }
+      await unlink(this.dir("progress", `${claim.request.id}.json`)).catch(() => {});
+      return true;
+    } finally {
+      this.finishing.delete(claim.handle);
+    }
   }
 
   async requeue(claim: Claim, options: RequeueOptions): Promise<RequeueOutcome> {
@@ -275,6 +346,7 @@ export class DirectoryBlackboard implements Blackboard {
       ...(options.reroute ? { reroute: options.reroute } : {}),
       event: options.event,
       ...(options.error ? { error: options.error } : {}),
+      fromClaim: true,
     });
   }
 
@@ -286,17 +358,10 @@ export class DirectoryBlackboard implements Blackboard {
     from: string,
     node: string,
     request: TaskRequest,
-    plan: {
-      intent: string;
-      reroute?: RouteDecision;
-      event: Omit<TaskEvent, "at">;
-      error?: TaskResult["error"];
-      consumesAttempt?: boolean;
-      raiseMaxAttempts?: boolean;
-    },
+    plan: MovePlan & { intent: string },
   ): Promise<RequeueOutcome> {
     const reaping = this.dir("reaping", node, `${request.id}.${plan.intent}.json`);
-    await mkdir(join(reaping, ".."), { recursive: true });
+    await mkdir(dirname(reaping), { recursive: true });
     try {
       await rename(from, reaping);
     } catch (error) {
@@ -310,17 +375,13 @@ export class DirectoryBlackboard implements Blackboard {
     reaping: string,
     node: string,
     request: TaskRequest,
-    plan: {
-      reroute?: RouteDecision;
-      event: Omit<TaskEvent, "at">;
-      error?: TaskResult["error"];
-      consumesAttempt?: boolean;
-      raiseMaxAttempts?: boolean;
-    },
+    plan: MovePlan,
   ): Promise<RequeueOutcome> {
     const at = new Date(this.now()).toISOString();
+    // This move won the fence over the claim holder: whatever it published for this attempt is void.
+    if (plan.fromClaim) await this.discardResults(request.id, request.attempt);
     const finishAs = async (status: "failed" | "cancelled", error?: TaskResult["error"]) => {
-      await this.publishResult({
+      const verdict: TaskResult = {
         schema: "clawos.result/1",
         id: request.id,
         attempt: request.attempt,
@@ -328,9 +389,20 @@ export class DirectoryBlackboard implements Blackboard {
         status,
         ...(error ? { error } : {}),
         finishedAt: at,
-      });
+      };
+      if (plan.fromClaim) {
+        // A loser may still be linking its result: ours overwrites it, never the other way round.
+        await this.discardResults(request.id, request.attempt);
+        await writeFileAtomic(
+          this.dir("results", this.resultName(request.id, request.attempt, status)),
+          JSON.stringify(TaskResult.parse(verdict)),
+          { tmpDir: this.dir("tmp") },
+        );
+      } else {
+        await this.publishResult(verdict);
+      }
       const done = this.requestPath("done", node, request.id);
-      await mkdir(join(done, ".."), { recursive: true });
+      await mkdir(dirname(done), { recursive: true });
       await rename(reaping, done);
       await unlink(this.dir("progress", `${request.id}.json`)).catch(() => {});
     };
@@ -368,11 +440,17 @@ export class DirectoryBlackboard implements Blackboard {
     return (await listDir(this.dir(area))).filter((n) => isValidNodeId(n));
   }
 
-  private async resultsIndex(): Promise<
-    Map<string, { attempt: number; status: TaskResult["status"]; name: string }[]>
-  > {
-    const map = new Map<string, { attempt: number; status: TaskResult["status"]; name: string }[]>();
+  /** Claimed files of task `id` on `node` (normally none or one). */
+  private async claimedPaths(node: string, id: string): Promise<string[]> {
+    return (await listDir(this.dir("claimed", node)))
+      .filter((name) => claimedIdOf(name) === id)
+      .map((name) => this.dir("claimed", node, name));
+  }
+
+  private async resultsIndex(): Promise<Map<string, ResultEntry[]>> {
+    const map = new Map<string, ResultEntry[]>();
     for (const name of await listDir(this.dir("results"))) {
+      if (isSyncArtifact(name)) continue;
       const m = /^(.+)\.a(\d+)\.(completed|failed|cancelled)\.json$/.exec(name);
       if (!m) continue;
       const list = map.get(m[1]!) ?? [];
@@ -386,7 +464,7 @@ export class DirectoryBlackboard implements Blackboard {
     area: "requests" | "claimed" | "done" | "reaping",
     node: string,
     request: TaskRequest,
-    results?: Map<string, { attempt: number; status: TaskResult["status"]; name: string }[]>,
+    results?: Map<string, ResultEntry[]>,
   ): Promise<StoredTask> {
     const cancelRequested = await this.isCancelRequested(request.id);
     if (area === "requests" || area === "reaping")
@@ -402,12 +480,13 @@ export class DirectoryBlackboard implements Blackboard {
         ...(running ? { progress: progress.value } : {}),
       };
     }
-    const entry = (results ?? (await this.resultsIndex()))
-      .get(request.id)
-      ?.find((r) => r.attempt === request.attempt);
-    if (entry) {
+    // Normally one result per attempt; if a crash left a loser's beside it, a verdict outranks a completion.
+    const entries = ((results ?? (await this.resultsIndex())).get(request.id) ?? [])
+      .filter((r) => r.attempt === request.attempt)
+      .sort((a, b) => OUTCOME_PRECEDENCE[a.status] - OUTCOME_PRECEDENCE[b.status]);
+    for (const entry of entries) {
       const read = await readRecord(this.dir("results", entry.name), TaskResult);
-      if (read.kind === "ok")
+      if (read.kind === "ok" && read.value.id === request.id && read.value.attempt === request.attempt)
         return { request, node, state: read.value.status, result: read.value, cancelRequested };
     }
     // Finished without a readable result: a cancel of a pending task interrupted, or a result lost.
@@ -436,16 +515,24 @@ export class DirectoryBlackboard implements Blackboard {
     if (index.kind === "ok") nodes.add(index.value.route.node);
     for (const area of ["requests", "claimed", "done"])
       for (const n of await this.nodeDirs(area)) nodes.add(n);
+    // Only a record that holds this task for this node counts (see misplaced()).
+    const read = async (path: string, node: string) => {
+      const r = await readRecord(path, TaskRequest);
+      return r.kind === "ok" && !misplaced(r.value, id, node) ? r.value : undefined;
+    };
     for (const node of nodes) {
-      for (const area of ["claimed", "requests", "done"] as const) {
-        const read = await readRecord(this.requestPath(area, node, id), TaskRequest);
-        if (read.kind === "ok") return this.describe(area, node, read.value);
+      for (const path of await this.claimedPaths(node, id)) {
+        const request = await read(path, node);
+        if (request) return this.describe("claimed", node, request);
+      }
+      for (const area of ["requests", "done"] as const) {
+        const request = await read(this.requestPath(area, node, id), node);
+        if (request) return this.describe(area, node, request);
       }
       for (const name of await listDir(this.dir("reaping", node))) {
-        if (name.startsWith(`${id}.`)) {
-          const read = await readRecord(this.dir("reaping", node, name), TaskRequest);
-          if (read.kind === "ok") return this.describe("reaping", node, read.value);
-        }
+        if (reapingNameOf(name)?.id !== id) continue;
+        const request = await read(this.dir("reaping", node, name), node);
+        if (request) return this.describe("reaping", node, request);
       }
     }
     return undefined;
@@ -464,20 +551,35 @@ export class DirectoryBlackboard implements Blackboard {
     const tasks: StoredTask[] = [];
     const problems: string[] = [];
     const seen = new Set<string>();
+    for (const area of ["requests", "claimed", "reaping", "done"]) {
+      for (const name of await listDir(this.dir(area))) {
+        if (!isSyncArtifact(name) && !isValidNodeId(name))
+          problems.push(`${area}/${truncateName(name)}: not a node directory (expected ${area}/<node id>/)`);
+      }
+    }
     const collect = async (area: "requests" | "claimed" | "reaping", node: string) => {
       for (const name of await listDir(this.dir(area, node))) {
         if (isSyncArtifact(name)) continue;
-        const id = area === "reaping" ? (name.split(".")[0] ?? "") : name.slice(0, -5);
-        const path = this.dir(area, node, name);
-        if (!isValidTaskId(id) || !name.endsWith(".json")) {
-          problems.push(
-            `${area}/${node}/${truncateName(name)}: not a task file name (expected <task id>.json)`,
-          );
+        const id =
+          area === "claimed"
+            ? claimedIdOf(name)
+            : area === "reaping"
+              ? reapingNameOf(name)?.id
+              : pendingIdOf(name);
+        const where = `${area}/${node}/${truncateName(name)}`;
+        if (!id) {
+          problems.push(`${where}: not a task file name (expected <task id>.json)`);
           continue;
         }
-        const read = await readRecord(path, TaskRequest, this.now());
-        if (read.kind === "malformed") problems.push(`${area}/${node}/${name}: ${read.reason}`);
-        if (read.kind !== "ok" || seen.has(id)) continue;
+        const read = await readRecord(this.dir(area, node, name), TaskRequest, this.now());
+        if (read.kind === "malformed") problems.push(`${where}: ${read.reason}`);
+        if (read.kind !== "ok") continue;
+        const wrong = misplaced(read.value, id, node);
+        if (wrong) {
+          problems.push(`${where}: ${wrong}`);
+          continue;
+        }
+        if (seen.has(id)) continue;
         seen.add(id);
         const task = await this.describe(area, node, read.value);
         counts[task.state]++;
@@ -492,9 +594,8 @@ export class DirectoryBlackboard implements Blackboard {
     const finished: { node: string; id: string }[] = [];
     for (const node of await this.nodeDirs("done")) {
       for (const name of await listDir(this.dir("done", node))) {
-        if (isSyncArtifact(name) || !name.endsWith(".json")) continue;
-        const id = name.slice(0, -5);
-        if (isValidTaskId(id) && !seen.has(id)) finished.push({ node, id });
+        const id = pendingIdOf(name);
+        if (id && !seen.has(id)) finished.push({ node, id });
       }
     }
     finished.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
@@ -505,13 +606,23 @@ export class DirectoryBlackboard implements Blackboard {
           if (read.kind === "malformed") problems.push(`done/${node}/${id}.json: ${read.reason}`);
           continue;
         }
+        const wrong = misplaced(read.value, id, node);
+        if (wrong) {
+          problems.push(`done/${node}/${id}.json: ${wrong}`);
+          continue;
+        }
         const task = await this.describe("done", node, read.value, results);
         counts[task.state]++;
         tasks.push(task);
       } else {
         // Only counted: the newest result of a finished task is its outcome.
         const outcomes = results.get(id);
-        const last = outcomes?.reduce((a, b) => (b.attempt > a.attempt ? b : a));
+        const last = outcomes?.reduce((a, b) =>
+          b.attempt > a.attempt ||
+          (b.attempt === a.attempt && OUTCOME_PRECEDENCE[b.status] < OUTCOME_PRECEDENCE[a.status])
+            ? b
+            : a,
+        );
         counts[last?.status ?? "failed"]++;
       }
     }
@@ -522,7 +633,7 @@ export class DirectoryBlackboard implements Blackboard {
 
   // ── cancel and retry ───────────────────────────────────────────────────────
   async isCancelRequested(id: string): Promise<boolean> {
-    return exists(this.dir("cancel", id));
+    return isValidTaskId(id) && exists(this.dir("cancel", id));
   }
 
   async requestCancel(id: string): Promise<StoredTask> {
@@ -607,9 +718,9 @@ export class DirectoryBlackboard implements Blackboard {
       if (isSyncArtifact(name) || !name.endsWith(".json")) continue;
       const read = await readRecord(this.dir("node-status", name), NodeStatusRecord, this.now());
       if (read.kind === "ok" && read.value.node === name.slice(0, -5)) records.push(read.value);
-      else if (read.kind === "malformed") problems.push(`node-status/${name}: ${read.reason}`);
+      else if (read.kind === "malformed") problems.push(`node-status/${truncateName(name)}: ${read.reason}`);
       else if (read.kind === "ok")
-        problems.push(`node-status/${name}: holds the status of node ${read.value.node}`);
+        problems.push(`node-status/${truncateName(name)}: holds the status of node ${read.value.node}`);
     }
     return { records, problems };
   }
@@ -634,7 +745,8 @@ export class DirectoryBlackboard implements Blackboard {
     const present = new Set<string>();
     for (const node of await this.nodeDirs("claimed")) {
       for (const name of await listDir(this.dir("claimed", node))) {
-        if (isSyncArtifact(name) || !name.endsWith(".json")) continue;
+        const id = claimedIdOf(name);
+        if (!id) continue;
         const path = this.dir("claimed", node, name);
         present.add(path);
         let mtimeMs: number;
@@ -649,7 +761,7 @@ export class DirectoryBlackboard implements Blackboard {
           continue;
         }
         if (now - seen.seenAt < leaseMs) continue;
-        const read = await this.readRequestAt(path, node, name.slice(0, -5));
+        const read = await this.readRequestAt(path, node, id);
         if (read.kind !== "ok") continue;
         const outcome = await this.moveThroughReaping(path, node, read.value, {
           intent: "requeue",
@@ -658,6 +770,7 @@ export class DirectoryBlackboard implements Blackboard {
             detail: `no lease renewal from node ${node} for ${Math.round((now - seen.seenAt) / 1000)} s (attempt ${read.value.attempt})`,
           },
           error: { kind: "lease_expired", message: `the worker of node ${node} stopped renewing its lease` },
+          fromClaim: true,
         });
         this.leaseSeen.delete(path);
         expired.push({ id: read.value.id, node, outcome });
@@ -667,58 +780,84 @@ export class DirectoryBlackboard implements Blackboard {
     return expired;
   }
 
+  /** Seconds-old or younger leftovers may belong to a move or dispatch still in flight: not ours to finish. */
+  private async inFlight(path: string): Promise<boolean> {
+    const st = await stat(path).catch(() => undefined);
+    // rename() updates ctime, not mtime: a file just moved into reaping/ is young by its ctime.
+    return !st || this.now() - Math.max(st.mtimeMs, st.ctimeMs) < IN_FLIGHT_GRACE_MS;
+  }
+
   private async recover(): Promise<string[]> {
     const notes: string[] = [];
     const located = new Set<string>();
     for (const area of ["requests", "claimed", "done"]) {
       for (const node of await this.nodeDirs(area)) {
-        for (const name of await listDir(this.dir(area, node)))
-          if (name.endsWith(".json")) located.add(name.slice(0, -5));
+        for (const name of await listDir(this.dir(area, node))) {
+          const id = area === "claimed" ? claimedIdOf(name) : pendingIdOf(name);
+          if (id) located.add(id);
+        }
       }
     }
+    const moving = new Set<string>();
     // 1. Moves interrupted between the fencing rename and the publish.
     for (const node of await this.nodeDirs("reaping")) {
       for (const name of await listDir(this.dir("reaping", node))) {
-        const m = /^([^.]+)\.([a-z]+)(?:-([a-z0-9-]+))?\.json$/.exec(name);
+        const parsed = reapingNameOf(name);
+        if (!parsed) continue;
+        const { id, intent, to } = parsed;
+        moving.add(id);
         const path = this.dir("reaping", node, name);
-        if (!m) continue;
-        const [, id, intent, to] = m;
-        if (located.has(id!)) {
-          await unlink(path).catch(() => {});
+        if (await this.inFlight(path)) continue;
+        if (located.has(id)) {
+          await unlink(path).catch(() => {}); // published, but the crash came before the clean-up
           continue;
         }
-        const read = await readRecord(path, TaskRequest);
-        if (read.kind !== "ok") continue;
+        const read = await readRecord(path, TaskRequest, this.now());
+        if (read.kind !== "ok" || misplaced(read.value, id, node)) continue;
         const reroute =
           to && to !== read.value.route.node
             ? { ...read.value.route, node: to, reason: `${read.value.route.reason} (recovered move)` }
             : undefined;
-        const outcome = await this.finishReaping(path, node, read.value, {
-          ...(reroute ? { reroute } : {}),
-          event: { event: "recovered", detail: `finished an interrupted ${intent} after a crash` },
-          consumesAttempt: intent === "requeue" || intent === "retry",
-          raiseMaxAttempts: intent === "retry",
-        });
-        located.add(id!);
-        notes.push(`${id}: finished an interrupted ${intent} (${outcome})`);
+        try {
+          const outcome = await this.finishReaping(path, node, read.value, {
+            ...(reroute ? { reroute } : {}),
+            event: { event: "recovered", detail: `finished an interrupted ${intent} after a crash` },
+            consumesAttempt: intent === "requeue" || intent === "retry",
+            raiseMaxAttempts: intent === "retry",
+            fromClaim: intent === "requeue",
+          });
+          located.add(id);
+          notes.push(`${id}: finished an interrupted ${intent} (${outcome})`);
+        } catch (error) {
+          if (!isErrnoException(error, "ENOENT")) throw error;
+          // Someone else finished it meanwhile.
+        }
       }
     }
     // 2. Dispatches that crashed after reserving the id but before publishing.
     for (const name of await listDir(this.dir("index"))) {
-      if (!name.endsWith(".json")) continue;
-      const id = name.slice(0, -5);
-      if (located.has(id)) continue;
+      const id = pendingIdOf(name);
+      if (!id || located.has(id) || moving.has(id)) continue;
       const path = this.dir("index", name);
-      const read = await readRecord(path, TaskRequest);
-      if (read.kind !== "ok" || this.now() - read.mtimeMs < 5_000) continue;
+      const read = await readRecord(path, TaskRequest, this.now());
+      if (read.kind !== "ok" || read.value.id !== id || (await this.inFlight(path))) continue;
       const dest = this.requestPath("requests", read.value.route.node, id);
-      await writeFileAtomic(dest, JSON.stringify(read.value), { tmpDir: this.dir("tmp") });
-      notes.push(`${id}: republished a task whose dispatch was interrupted`);
+      await mkdir(dirname(dest), { recursive: true });
+      const tmp = await writeTemp(dest, JSON.stringify(read.value), { tmpDir: this.dir("tmp") });
+      try {
+        await link(tmp, dest); // never over a copy someone else republished meanwhile
+        notes.push(`${id}: republished a task whose dispatch was interrupted`);
+      } catch (error) {
+        if (!isErrnoException(error, "EEXIST")) throw diskError(error, dest);
+      } finally {
+        await unlink(tmp).catch(() => {});
+      }
     }
     return notes;
   }
 
   private async reroutePending(id: string, from: string, decision: RouteDecision): Promise<boolean> {
+    if (!isValidNodeId(from) || !isValidTaskId(id)) return false;
     const path = this.requestPath("requests", from, id);
     const read = await this.readRequestAt(path, from, id);
     if (read.kind !== "ok") return false;
@@ -731,19 +870,19 @@ export class DirectoryBlackboard implements Blackboard {
     return outcome === "requeued";
   }
 
-  private async maybeQuarantine(path: string, reason: string): Promise<void> {
-    if (!this.options.quarantine) return;
+  /** Move a malformed file aside (if this handle may) with a `.reason` beside it; true if it was moved. */
+  private async maybeQuarantine(path: string, reason: string): Promise<boolean> {
+    if (!this.options.quarantine) return false;
     const rel = path.slice(this.root.length + 1).replace(/[/\\]/g, "_");
-    const dest = this.dir(
-      "quarantine",
-      `${new Date(this.now()).toISOString().replace(/[:.]/g, "-")}_${truncateName(rel)}`,
-    );
+    const stamp = new Date(this.now()).toISOString().replace(/[:.]/g, "-");
+    const dest = this.dir("quarantine", `${stamp}_${randomBytes(3).toString("hex")}_${truncateName(rel)}`);
     try {
       await rename(path, dest);
-      await writeFile(`${dest}.reason`, `${path}\n${reason}\n`).catch(() => {});
     } catch {
-      // Already moved by someone else, or unwritable: the reader still skips it.
+      return false; // already moved by someone else, or unwritable: readers still skip it
     }
+    await writeFile(`${dest}.reason`, `${path}\n${reason}\n`).catch(() => {});
+    return true;
   }
 
   private async quarantineMalformed(): Promise<string[]> {
@@ -752,26 +891,21 @@ export class DirectoryBlackboard implements Blackboard {
       for (const name of await listDir(dir)) {
         if (isSyncArtifact(name)) continue;
         const reason = await validate(name);
-        if (reason) {
-          await this.maybeQuarantine(join(dir, name), reason);
+        if (reason && (await this.maybeQuarantine(join(dir, name), reason)))
           moved.push(`${join(dir, name).slice(this.root.length + 1)}: ${reason}`);
-        }
       }
     };
-    const requestCheck = (node: string, dir: string) => async (name: string) => {
-      const id = name.endsWith(".json") ? name.slice(0, -5) : "";
-      if (!isValidTaskId(id)) return "not a task file name (expected <task id>.json)";
-      const read = await readRecord(join(dir, name), TaskRequest, this.now());
+    const requestCheck = (area: "requests" | "claimed", node: string) => async (name: string) => {
+      const id = area === "claimed" ? claimedIdOf(name) : pendingIdOf(name);
+      if (!id) return "not a task file name (expected <task id>.json)";
+      const read = await readRecord(this.dir(area, node, name), TaskRequest, this.now());
       if (read.kind === "malformed") return read.reason;
-      if (read.kind === "ok" && (read.value.id !== id || read.value.route.node !== node))
-        return "task id or node does not match where the file lies";
+      if (read.kind === "ok") return misplaced(read.value, id, node);
       return undefined;
     };
-    for (const area of ["requests", "claimed"]) {
-      for (const node of await listDir(this.dir(area))) {
-        if (!isValidNodeId(node)) continue;
-        await check(this.dir(area, node), requestCheck(node, this.dir(area, node)));
-      }
+    for (const area of ["requests", "claimed"] as const) {
+      for (const node of await this.nodeDirs(area))
+        await check(this.dir(area, node), requestCheck(area, node));
     }
     await check(this.dir("node-status"), async (name) => {
       if (!name.endsWith(".json")) return "not a node status file name";
@@ -784,8 +918,11 @@ export class DirectoryBlackboard implements Blackboard {
   // ── wake-ups ──────────────────────────────────────────────────────────────
   watch(scope: WatchScope, onChange: () => void): () => void {
     const watchers = new Map<string, FSWatcher>();
+    let closed = false;
+    if ("inboxOf" in scope && !isValidNodeId(scope.inboxOf)) return () => {};
     const add = (dir: string) => {
-      if (watchers.has(dir)) return;
+      // refresh() is asynchronous: once unwatched, it must not start new watchers.
+      if (closed || watchers.has(dir)) return;
       try {
         // Non-recursive on purpose: recursive watching is slow on Linux (DESIGN §5).
         const w = watch(dir, { persistent: false }, () => {
@@ -824,6 +961,7 @@ export class DirectoryBlackboard implements Blackboard {
     };
     void refresh();
     return () => {
+      closed = true;
       for (const w of watchers.values()) w.close();
       watchers.clear();
     };
@@ -841,6 +979,35 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** `requests/<node>/<id>.json` and `done/<node>/<id>.json` → id. */
+function pendingIdOf(name: string): string | undefined {
+  if (isSyncArtifact(name) || !name.endsWith(".json")) return undefined;
+  const id = name.slice(0, -5);
+  return isValidTaskId(id) ? id : undefined;
+}
+
+/** `claimed/<node>/<id>.<claim>.json` → id (task ids never contain "."); `<id>.json` from older versions too. */
+function claimedIdOf(name: string): string | undefined {
+  if (isSyncArtifact(name)) return undefined;
+  const m = /^([^.]+)(?:\.[0-9a-f]{8,32})?\.json$/.exec(name);
+  return m && isValidTaskId(m[1]!) ? m[1] : undefined;
+}
+
+/** `reaping/<node>/<id>.<intent>[-<to node>].json` → its parts. */
+function reapingNameOf(name: string): { id: string; intent: string; to?: string } | undefined {
+  if (isSyncArtifact(name)) return undefined;
+  const m = /^([^.]+)\.([a-z]+)(?:-([a-z0-9-]+))?\.json$/.exec(name);
+  if (!m || !isValidTaskId(m[1]!)) return undefined;
+  if (m[3] !== undefined && !isValidNodeId(m[3])) return undefined;
+  return { id: m[1]!, intent: m[2]!, ...(m[3] ? { to: m[3] } : {}) };
+}
+
+/** Why a request record does not belong where it lies (task `id` in `node`'s directory), if it does not. */
+function misplaced(request: TaskRequest, id: string, node: string): string | undefined {
+  if (request.id === id && request.route.node === node) return undefined;
+  return `holds task ${request.id} for node ${request.route.node}, but lies at ${node}/${id}`;
 }
 
 function truncateName(name: string): string {

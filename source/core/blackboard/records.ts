@@ -1,3 +1,4 @@
+import { constants } from "node:fs";
 import { open, readdir } from "node:fs/promises";
 import type { z } from "zod";
 import { isErrnoException } from "../errors.js";
@@ -21,7 +22,8 @@ export async function readRecord<T>(
 ): Promise<ReadOutcome<T>> {
   let handle: Awaited<ReturnType<typeof open>>;
   try {
-    handle = await open(path, "r");
+    // O_NONBLOCK: a FIFO dropped where a record should be must not hang the reader (no effect on files).
+    handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (error) {
     if (isErrnoException(error, "ENOENT")) return { kind: "missing" };
     if (isErrnoException(error, "EISDIR")) return { kind: "malformed", reason: "is a directory, not a file" };

@@ -1,0 +1,5 @@
+/** The blackboard contract (DESIGN §5) for the directory driver: each test on a fresh temp directory. */
+import { runBlackboardContract } from "./contract.js";
+import { makeDirectoryDriver } from "./directory-fixture.js";
+
+runBlackboardContract("directory", makeDirectoryDriver);

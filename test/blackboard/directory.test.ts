@@ -1,0 +1,202 @@
+/** Directory-driver behaviour beyond the shared contract (contract.ts): its ordering, layout and files. */
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdir, readdir, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { test } from "node:test";
+import { promisify } from "node:util";
+import { FakeClock, makeRequest, resultFor } from "./contract.js";
+import { makeDirectoryDriver } from "./directory-fixture.js";
+
+type Fixture = Awaited<ReturnType<typeof makeDirectoryDriver>>;
+
+async function withDirectory(
+  options: { clock?: () => number },
+  body: (fx: Fixture) => Promise<void>,
+): Promise<void> {
+  const fx = await makeDirectoryDriver(options);
+  try {
+    await body(fx);
+  } finally {
+    await fx.cleanup();
+  }
+}
+
+test("directory driver: claims the most urgent task first (P0 before P3), then the oldest", async () => {
+  await withDirectory({}, async ({ bb }) => {
+    const order = [
+      makeRequest({ priority: "P3", createdAt: "2026-03-01T10:00:00.000Z" }),
+      makeRequest({ priority: "P1", createdAt: "2026-03-01T11:00:00.000Z" }),
+      makeRequest({ priority: "P0", createdAt: "2026-03-01T12:00:00.000Z" }),
+      makeRequest({ priority: "P1", createdAt: "2026-03-01T09:00:00.000Z" }),
+    ];
+    for (const r of order) await bb.enqueue(r);
+    const claimed: string[] = [];
+    for (let c = await bb.claim("alpha"); c; c = await bb.claim("alpha")) claimed.push(c.request.id);
+    assert.deepEqual(claimed, [order[2]!.id, order[3]!.id, order[1]!.id, order[0]!.id]);
+  });
+});
+
+test("directory driver: a FIFO where a task should be is reported, never waited on", async () => {
+  await withDirectory({}, async ({ bb, root }) => {
+    const good = makeRequest();
+    await bb.enqueue(good);
+    const fifoId = makeRequest().id;
+    await promisify(execFile)("mkfifo", [join(root, "requests", "alpha", `${fifoId}.json`)]);
+    const listing = await bb.list();
+    assert.ok(
+      listing.problems.some((p) => p.includes(fifoId) && /not a regular file/.test(p)),
+      listing.problems.join("\n"),
+    );
+    assert.equal((await bb.claim("alpha"))?.request.id, good.id);
+    assert.equal(await bb.claim("alpha"), undefined);
+  });
+});
+
+test("directory driver: each claim gets its own claimed file, so a reaped holder's handle never comes back", async () => {
+  const clock = new FakeClock();
+  await withDirectory({ clock: clock.now }, async ({ bb, root }) => {
+    const request = makeRequest();
+    await bb.enqueue(request);
+    const first = await bb.claim("alpha");
+    assert.ok(first);
+    await bb.coordinator().reapExpired(30_000);
+    clock.advance(30_001);
+    assert.equal((await bb.coordinator().reapExpired(30_000)).length, 1);
+    const second = await bb.claim("alpha");
+    assert.ok(second);
+    assert.notEqual(second.handle, first.handle);
+    assert.deepEqual(await readdir(join(root, "claimed", "alpha")), [second.handle.split("/").at(-1)]);
+    assert.deepEqual((await readdir(join(root, "results"))).sort(), []);
+    assert.equal(await bb.complete(second, resultFor(second)), true);
+    assert.deepEqual(
+      await readdir(join(root, "results")),
+      [`${request.id}.a2.completed.json`],
+      "one outcome",
+    );
+  });
+});
+
+test("directory driver: a claimed file in the older <id>.json layout is still listed, fenced and reaped", async () => {
+  const clock = new FakeClock();
+  await withDirectory({ clock: clock.now }, async ({ bb, root }) => {
+    const request = makeRequest();
+    await bb.enqueue(request);
+    await mkdir(join(root, "claimed", "alpha"), { recursive: true });
+    await rename(
+      join(root, "requests", "alpha", `${request.id}.json`),
+      join(root, "claimed", "alpha", `${request.id}.json`),
+    );
+    assert.equal((await bb.get(request.id))?.state, "claimed");
+    assert.equal((await bb.list()).counts.claimed, 1);
+    await bb.coordinator().reapExpired(30_000);
+    clock.advance(30_001);
+    assert.deepEqual(await bb.coordinator().reapExpired(30_000), [
+      { id: request.id, node: "alpha", outcome: "requeued" },
+    ]);
+    assert.equal((await bb.claim("alpha"))?.request.attempt, 2);
+  });
+});
+
+test("directory driver: recover() leaves a move that may still be in flight alone, and finishes it later", async () => {
+  const clock = new FakeClock();
+  await withDirectory({ clock: clock.now }, async ({ bb, faults }) => {
+    const request = makeRequest();
+    await bb.enqueue(request);
+    const claim = await bb.claim("alpha");
+    assert.ok(claim);
+    await faults.crashDuringRequeue(claim); // just now: as far as recover() can tell, its mover is still busy
+    assert.deepEqual(await bb.coordinator().recover(), []);
+    assert.equal((await bb.get(request.id))?.state, "pending", "a task being moved is shown as pending");
+    const dispatched = makeRequest();
+    await faults.crashDuringDispatch(dispatched);
+    assert.deepEqual(await bb.coordinator().recover(), [], "a dispatch seconds old may still be publishing");
+    clock.advance(60_000);
+    assert.equal((await bb.coordinator().recover()).length, 2);
+    assert.equal((await bb.claim("alpha", request.id))?.request.attempt, 2);
+    assert.equal((await bb.claim("alpha", dispatched.id))?.request.attempt, 1);
+  });
+});
+
+test("directory driver: bad node-status files are reported or set aside; good ones still read", async () => {
+  await withDirectory({}, async (fx) => {
+    const { bb, root } = fx;
+    const status = {
+      schema: "clawos.node-status/1" as const,
+      node: "alpha",
+      machine: "mac-mini",
+      pid: 1,
+      version: "0.1.0",
+      startedAt: "2026-03-01T12:00:00.000Z",
+      heartbeatAt: "2026-03-01T12:00:00.000Z",
+      state: "running" as const,
+      inFlight: [],
+      completed: 0,
+      failed: 0,
+      gateway: { reachable: true, checkedAt: "2026-03-01T12:00:00.000Z" },
+    };
+    await bb.writeNodeStatus(status);
+    const dir = join(root, "node-status");
+    await writeFile(join(dir, "beta.json"), JSON.stringify({ ...status, node: "beta", pid: "one" }));
+    await writeFile(join(dir, "gamma.json"), JSON.stringify(status)); // alpha's status under gamma's name
+    await writeFile(join(dir, `${"n".repeat(200)}.json`), "{");
+    const { records, problems } = await bb.readNodeStatuses();
+    assert.deepEqual(
+      records.map((r) => r.node),
+      ["alpha"],
+    );
+    assert.ok(problems.some((p) => p.startsWith("node-status/beta.json") && p.includes("pid")));
+    assert.ok(problems.some((p) => p.startsWith("node-status/gamma.json") && p.includes("alpha")));
+    assert.ok(
+      problems.every((p) => p.length < 400),
+      "names are shortened in reports",
+    );
+
+    const quarantiner = await fx.connect({ quarantine: true, clock: () => Date.now() + 60_000 });
+    const moved = await quarantiner.coordinator().quarantineMalformed();
+    assert.equal(moved.length, 2, moved.join("\n")); // beta's bad schema and the invalid JSON
+    assert.equal((await bb.readNodeStatuses()).records.length, 1);
+  });
+});
+
+test("directory driver: stray entries where node directories belong are reported by list()", async () => {
+  await withDirectory({}, async ({ bb, root }) => {
+    await mkdir(join(root, "requests", "Not A Node"), { recursive: true });
+    await writeFile(join(root, "requests", "req_20260301_000000_seedfile.json"), "{}");
+    await mkdir(join(root, "claimed", ".stfolder"), { recursive: true });
+    const good = makeRequest();
+    await bb.enqueue(good);
+    const listing = await bb.list();
+    assert.equal(listing.tasks.length, 1);
+    assert.equal(listing.problems.length, 2, listing.problems.join("\n"));
+    assert.ok(listing.problems.some((p) => p.startsWith("requests/Not?A?Node")));
+    assert.ok(listing.problems.some((p) => p.startsWith("requests/req_20260301_000000_seedfile.json")));
+  });
+});
+
+test("directory driver: watch() wakes on a new task in the inbox, and never after unwatch", async () => {
+  await withDirectory({}, async (fx) => {
+    const worker = await fx.connect();
+    let woken = 0;
+    const unwatch = worker.watch({ inboxOf: "alpha" }, () => woken++);
+    try {
+      // The watcher starts asynchronously: dispatch until it has seen one (a rescan would cover the rest).
+      for (let i = 0; i < 200 && woken === 0; i++) {
+        await fx.bb.enqueue(makeRequest());
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.ok(woken > 0, "a wake-up arrived");
+    } finally {
+      unwatch();
+    }
+    const before = woken;
+    for (let i = 0; i < 5; i++) await fx.bb.enqueue(makeRequest());
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(woken, before, "no wake-ups after unwatch");
+    assert.deepEqual(
+      worker.watch({ inboxOf: "../requests/alpha" }, () => woken++)(),
+      undefined,
+      "a path-like node is not watched",
+    );
+  });
+});

@@ -1,0 +1,112 @@
+/**
+ * A real OpenSSH server on 127.0.0.1 for tests: generated host and client keys,
+ * public-key auth only, TCP forwarding on, and a PATH of our choosing for exec.
+ */
+import { execFile, spawn } from "node:child_process";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { userInfo } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+export const SSHD = "/usr/sbin/sshd";
+
+export interface Sshd {
+  port: number;
+  user: string;
+  target: string;
+  clientKey: string;
+  otherClientKey: string;
+  /** A known_hosts file that trusts this server. */
+  knownHosts: string;
+  hostKeyLine: string;
+  /** Directory put first on PATH for commands run over exec. */
+  binDir: string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const address = s.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function keygen(path: string, type = "ed25519"): Promise<void> {
+  await run("ssh-keygen", ["-q", "-t", type, "-N", "", "-C", "clawos-test", "-f", path]);
+}
+
+export async function startSshd(dir: string): Promise<Sshd> {
+  await mkdir(dir, { recursive: true });
+  const binDir = join(dir, "bin");
+  await mkdir(binDir, { recursive: true });
+  await keygen(join(dir, "host_ed25519"));
+  await keygen(join(dir, "client_ed25519"));
+  await keygen(join(dir, "other_ed25519"));
+  await writeFile(join(dir, "authorized_keys"), await readFile(join(dir, "client_ed25519.pub")), {
+    mode: 0o600,
+  });
+  if (process.getuid?.() === 0) await mkdir("/run/sshd", { recursive: true, mode: 0o755 });
+  const port = await freePort();
+  const config = [
+    `Port ${port}`,
+    "ListenAddress 127.0.0.1",
+    `HostKey ${join(dir, "host_ed25519")}`,
+    `PidFile ${join(dir, "sshd.pid")}`,
+    `AuthorizedKeysFile ${join(dir, "authorized_keys")}`,
+    "AuthenticationMethods publickey",
+    "PubkeyAuthentication yes",
+    "PasswordAuthentication no",
+    "KbdInteractiveAuthentication no",
+    "PermitRootLogin prohibit-password",
+    "StrictModes no",
+    "UsePAM no",
+    "AllowTcpForwarding yes",
+    `SetEnv PATH=${binDir}:/usr/local/bin:/usr/bin:/bin`,
+    "LogLevel VERBOSE",
+  ].join("\n");
+  await writeFile(join(dir, "sshd_config"), `${config}\n`);
+  const child = spawn(SSHD, ["-D", "-e", "-f", join(dir, "sshd_config")], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let log = "";
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`sshd did not start:\n${log}`)), 15_000);
+    child.stderr.on("data", (d: Buffer) => {
+      log += d.toString();
+      if (log.includes("Server listening")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`sshd exited ${code}:\n${log}`));
+    });
+  });
+  const hostPub = (await readFile(join(dir, "host_ed25519.pub"), "utf8")).trim().split(/\s+/);
+  const hostKeyLine = `[127.0.0.1]:${port} ${hostPub[0]} ${hostPub[1]}`;
+  const knownHosts = join(dir, "known_hosts");
+  await writeFile(knownHosts, `${hostKeyLine}\n`);
+  const user = userInfo().username;
+  return {
+    port,
+    user,
+    target: `${user}@127.0.0.1:${port}`,
+    clientKey: join(dir, "client_ed25519"),
+    otherClientKey: join(dir, "other_ed25519"),
+    knownHosts,
+    hostKeyLine,
+    binDir,
+    async stop() {
+      child.kill("SIGTERM");
+      await new Promise((r) => child.once("exit", r));
+    },
+  };
+}
