@@ -421,3 +421,26 @@ describe("stub-gateway-main", () => {
     assert.equal(code, 0);
   });
 });
+
+describe("errors streamed inside a 200 reply (as real OpenClaw does)", () => {
+  it("an upstream provider failure in the stream is a retryable provider_timeout, partial text kept", async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8" });
+      res.write('data: {"choices":[{"delta":{"role":"assistant"}}]}\n\n');
+      res.write('data: {"choices":[{"delta":{"content":"par"}}]}\n\n');
+      res.write('data: {"error":{"message":"upstream provider timeout","type":"api_error"}}\n\n');
+      res.end("data: [DONE]\n\n");
+    });
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const client = new GatewayClient(targetFor((server.address() as AddressInfo).port));
+    try {
+      const error = await expectGatewayError(client.chat({ text: "hi", user: "u" }), "provider_timeout");
+      assert.equal(error.retryable, true);
+      assert.equal(error.partialText, "par");
+    } finally {
+      await client.close();
+      server.close();
+    }
+  });
+});

@@ -277,6 +277,17 @@ export class GatewayClient {
           throw this.badResponse("an SSE event is not a chat.completion.chunk", progress.text);
         }
         if (chunk.data.error) {
+          // Real OpenClaw streams provider failures as 200 + `data: {"error":…}` (verified on 2026.9.6).
+          if (/provider|timeout|upstream/i.test(chunk.data.error.message ?? "")) {
+            throw this.fail(
+              "provider_timeout",
+              `Node ${this.target.nodeId}'s model provider failed mid-reply: ${this.clean(chunk.data.error.message)}.`,
+              {
+                hint: "The gateway runs but its model provider is down or unreachable; check models.providers in its openclaw.json.",
+                partialText: progress.text,
+              },
+            );
+          }
           throw this.fail(
             "http_error",
             `Node ${this.target.nodeId}'s gateway reported an error mid-reply: ${this.clean(chunk.data.error.message)}.`,

@@ -175,12 +175,10 @@ export async function runWorker(core: FederationCore, options: WorkerOptions): P
           routable,
         );
         if (next.waiting || next.decision.node === task.node) continue;
-        const moved = await blackboard
-          .coordinator()
-          .reroutePending(task.request.id, task.node, {
-            ...next.decision,
-            decidedAt: new Date().toISOString(),
-          });
+        const moved = await blackboard.coordinator().reroutePending(task.request.id, task.node, {
+          ...next.decision,
+          decidedAt: new Date().toISOString(),
+        });
         if (moved)
           log(`coordinator: re-routed ${task.request.id} from ${task.node} to ${next.decision.node}`);
       } catch {
