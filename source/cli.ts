@@ -502,6 +502,41 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       },
     );
 
+  // ── serve ────────────────────────────────────────────────────────────────
+  program
+    .command("serve")
+    .description("serve the control center over SSH (public-key auth only)")
+    .option("--ssh <host:port>", "where to listen", "127.0.0.1:2222")
+    .option("--authorized-keys <file>", "public keys allowed in (default: ~/.ssh/authorized_keys)")
+    .option(
+      "--host-key <file>",
+      "the server's host key, made on first run (default: <home>/serve/ssh_host_ed25519_key)",
+    )
+    .option("--readonly", "sessions can watch but not dispatch, retry or cancel")
+    .option("--max-sessions <n>", "sessions at once", parsePositiveInt, 20)
+    .action(
+      async (opts: {
+        ssh: string;
+        authorizedKeys?: string;
+        hostKey?: string;
+        readonly?: boolean;
+        maxSessions: number;
+      }) => {
+        const { serveSsh } = await import("./serve/serve-command.js");
+        exitCode = await serveSsh({
+          home: home(),
+          env: io.env,
+          listen: opts.ssh,
+          ...(opts.authorizedKeys ? { authorizedKeys: opts.authorizedKeys } : {}),
+          ...(opts.hostKey ? { hostKey: opts.hostKey } : {}),
+          readonly: Boolean(opts.readonly),
+          maxSessions: opts.maxSessions,
+          out,
+          err,
+        });
+      },
+    );
+
   // ── init ─────────────────────────────────────────────────────────────────
   program
     .command("init")

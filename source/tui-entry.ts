@@ -15,6 +15,14 @@ export async function startTui(options: {
   }
   const { config } = await loadConfig(options.home);
   const live = await LiveFederation.open(options.home, options.env);
+  // Listening ourselves makes runTui restore the terminal and resolve on a signal instead of
+  // re-raising it, so the facade below still closes (its watchers and timers stop).
+  const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+  let signalled = false;
+  const onSignal = () => {
+    signalled = true;
+  };
+  for (const s of signals) process.on(s, onSignal);
   try {
     const { runTui } = await import("./ui/run-tui.js");
     await runTui(live, {
@@ -23,11 +31,12 @@ export async function startTui(options: {
       readonly: options.readonly,
       keys: config.keys,
     });
-    return 0;
+    return signalled ? 130 : 0;
   } catch (error) {
     options.err(`clawos: ${describeError(error)}`);
     return 1;
   } finally {
+    for (const s of signals) process.off(s, onSignal);
     await live.close();
   }
 }

@@ -30,13 +30,10 @@ describe("localhost nodes through the real CLI", () => {
     assert.match(again.stdout, /already registered/);
     const list = await world.run(["nodes", "list", "--json"]);
     const nodes = JSON.parse(list.stdout) as { id: string; status: string; transport: string }[];
-    assert.deepEqual(
-      nodes.map((n) => [n.id, n.status, n.transport]).sort(),
-      [
-        ["alpha", "online", "localhost"],
-        ["main", "online", "localhost"],
-      ],
-    );
+    assert.deepEqual(nodes.map((n) => [n.id, n.status, n.transport]).sort(), [
+      ["alpha", "online", "localhost"],
+      ["main", "online", "localhost"],
+    ]);
   });
 
   test("dispatch --to alpha --wait streams the gateway's answer to stdout", async () => {
@@ -103,7 +100,11 @@ describe("localhost nodes through the real CLI", () => {
     for (let i = 0; i < 3; i++) {
       const r = await world.run(["dispatch", `task ${i} for anyone`, "--json"]);
       assert.equal(r.code, 0, r.stderr);
-      const task = JSON.parse(r.stdout) as { node: string; state: string; history: { event: string; detail: string }[] };
+      const task = JSON.parse(r.stdout) as {
+        node: string;
+        state: string;
+        history: { event: string; detail: string }[];
+      };
       assert.equal(task.state, "completed");
       assert.equal(task.node, "main");
       const failures = task.history.filter((h) => h.event === "attempt-failed");
@@ -117,7 +118,11 @@ describe("localhost nodes through the real CLI", () => {
     const r = await world.run(["dispatch", "nobody can do this", "--json"]);
     const task = JSON.parse(r.stdout) as { id: string; state: string; history: { event: string }[] };
     assert.ok(["pending", "failed"].includes(task.state), task.state);
-    assert.equal(task.history.filter((h) => h.event === "attempt-failed").length, 2, "one try per node, no loop");
+    assert.equal(
+      task.history.filter((h) => h.event === "attempt-failed").length,
+      2,
+      "one try per node, no loop",
+    );
     const listed = await world.run(["tasks", "list", "--json"]);
     assert.ok((JSON.parse(listed.stdout) as { tasks: { id: string }[] }).tasks.some((t) => t.id === task.id));
 

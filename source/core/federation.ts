@@ -181,7 +181,11 @@ export class FederationCore {
 
   /** Current view of every node. Localhost nodes are probed when `probe` is set (in parallel). */
   async nodeViews(
-    options: { probe?: boolean | "always"; heartbeats?: NodeStatusRecord[]; inFlight?: Map<string, number> } = {},
+    options: {
+      probe?: boolean | "always";
+      heartbeats?: NodeStatusRecord[];
+      inFlight?: Map<string, number>;
+    } = {},
   ) {
     const heartbeats = options.heartbeats ?? (await this.blackboard.readNodeStatuses()).records;
     const inFlight = options.inFlight ?? (await this.inFlightCounts());
@@ -191,7 +195,10 @@ export class FederationCore {
       await Promise.all(
         this.nodes
           .filter((n) => routeOf(n, this.machine) === "localhost")
-          .filter((n) => options.probe === "always" || now - (this.probes.get(n.id)?.checkedAt ?? 0) > PROBE_FRESH_MS)
+          .filter(
+            (n) =>
+              options.probe === "always" || now - (this.probes.get(n.id)?.checkedAt ?? 0) > PROBE_FRESH_MS,
+          )
           .map((n) => this.probe(n.id)),
       );
     }
@@ -283,7 +290,12 @@ export class FederationCore {
     }
     const { routable } = await this.nodeViews({ probe: true });
     const outcome = routeTask(
-      { target: input.to, priority: input.priority, sshAvailable: true, ...(input.tags ? { tags: input.tags } : {}) },
+      {
+        target: input.to,
+        priority: input.priority,
+        sshAvailable: true,
+        ...(input.tags ? { tags: input.tags } : {}),
+      },
       routable,
     );
     const now = new Date();
@@ -319,7 +331,12 @@ export class FederationCore {
             ...(options.signal ? { signal: options.signal } : {}),
           }),
         (error: unknown) =>
-          runClaim(this.blackboard, claim, { chat: () => Promise.reject(error) }, { leaseMs: this.config.timing.leaseMs }),
+          runClaim(
+            this.blackboard,
+            claim,
+            { chat: () => Promise.reject(error) },
+            { leaseMs: this.config.timing.leaseMs },
+          ),
       );
       return { request, created: true, waiting: false, run };
     }

@@ -55,7 +55,11 @@ export function computeNodeHealth(input: {
       };
     }
     if (probe.errorKind && MISCONFIGURED.has(probe.errorKind)) {
-      return { status: "misconfigured", reason: probe.error ?? probe.errorKind, ...(probe.hint ? { hint: probe.hint } : {}) };
+      return {
+        status: "misconfigured",
+        reason: probe.error ?? probe.errorKind,
+        ...(probe.hint ? { hint: probe.hint } : {}),
+      };
     }
     return { status: "unreachable", reason: probe.error ?? "gateway not reachable" };
   }

@@ -43,7 +43,10 @@ export function parseKnownHosts(text: string): KnownHostEntry[] {
 
 /** known_hosts patterns know only `*` and `?`; everything else (brackets of [host]:port included) is literal. */
 function globToRegExp(pattern: string): RegExp {
-  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  const escaped = pattern
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
   return new RegExp(`^${escaped}$`, "i");
 }
 

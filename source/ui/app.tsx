@@ -1,0 +1,192 @@
+import { useApp, useInput, useStdin, useStdout } from "ink";
+import { useCallback, useEffect, useRef, useState } from "react";
+import type { FederationApi, Snapshot } from "../core/federation-types.js";
+import { createCoalescer, timerSchedule } from "./coalesce.js";
+import { ControlCenter } from "./components/control-center.js";
+import { toKeyPresses } from "./input.js";
+import type { Keymap } from "./keymap.js";
+import type { ScreenSize } from "./layout.js";
+import { appReducer } from "./state/app-reducer.js";
+import { type AppAction, type AppState, type Effect, initialState } from "./state/app-state.js";
+import { readTerminalSize } from "./terminal.js";
+
+export interface AppProps {
+  api: FederationApi;
+  keymap: Keymap;
+  readonly?: boolean;
+  title?: string;
+  /** Milliseconds between snapshot deliveries (one render per tick at most). */
+  snapshotIntervalMs?: number;
+  /** For tests: a fixed clock and a fixed size instead of the terminal's. */
+  clock?: () => number;
+  size?: ScreenSize;
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+/**
+ * Keeps the state in a ref so that a burst of keys is reduced key by key
+ * against the latest state, then renders once. Effects queued by the reducer
+ * are taken out and run here.
+ */
+function useAppStore(init: () => AppState, runEffect: (effect: Effect) => void) {
+  const ref = useRef<AppState | null>(null);
+  if (ref.current === null) ref.current = init();
+  const [, setVersion] = useState(0);
+  const runRef = useRef(runEffect);
+  runRef.current = runEffect;
+  const send = useCallback((actions: AppAction[]) => {
+    let state = ref.current as AppState;
+    for (const action of actions) state = appReducer(state, action);
+    const effects = state.effects;
+    if (effects.length > 0) state = appReducer(state, { type: "effectsTaken" });
+    if (state !== ref.current) {
+      ref.current = state;
+      setVersion((v) => v + 1);
+    }
+    for (const effect of effects) runRef.current(effect);
+  }, []);
+  return [ref.current, send] as const;
+}
+
+/** The control center bound to a federation and a terminal. */
+export function App({
+  api,
+  keymap,
+  readonly = false,
+  title,
+  snapshotIntervalMs = 50,
+  clock = Date.now,
+  size,
+}: AppProps) {
+  const { stdout } = useStdout();
+  const { isRawModeSupported } = useStdin();
+  const { exit } = useApp();
+  const mounted = useRef(true);
+  const sendRef = useRef<(actions: AppAction[]) => void>(() => {});
+  const [now, setNow] = useState(clock);
+
+  const runEffect = useCallback(
+    (effect: Effect) => {
+      const report = (action: AppAction) => {
+        if (mounted.current) sendRef.current([action]);
+      };
+      const each = async (ids: string[], call: (id: string) => Promise<void>, verb: string) => {
+        const failures: string[] = [];
+        for (const id of ids) {
+          try {
+            await call(id);
+          } catch (error) {
+            failures.push(`${id}: ${errorText(error)}`);
+          }
+        }
+        report({
+          type: "notify",
+          message:
+            failures.length > 0
+              ? { text: `Could not ${verb} ${failures.join("; ")}`, tone: "error" }
+              : {
+                  text: `Asked to ${verb} ${ids.length === 1 ? ids[0] : `${ids.length} tasks`}.`,
+                  tone: "info",
+                },
+        });
+      };
+      switch (effect.type) {
+        case "dispatch":
+          api.dispatch(effect.input).then(
+            (outcome) => report({ type: "dispatched", outcome }),
+            (error: unknown) => report({ type: "dispatchFailed", error: errorText(error) }),
+          );
+          return;
+        case "retry":
+          void each(effect.ids, (id) => api.retry(id), "retry");
+          return;
+        case "cancel":
+          void each(effect.ids, (id) => api.cancel(id), "cancel");
+          return;
+        case "refresh":
+          api.refresh().then(
+            () => report({ type: "notify", message: { text: "Refreshed.", tone: "info" } }),
+            (error: unknown) =>
+              report({
+                type: "notify",
+                message: { text: `Refresh failed: ${errorText(error)}`, tone: "error" },
+              }),
+          );
+          return;
+        case "discover":
+          api.discover().then(
+            (ids) => report({ type: "discovered", ids }),
+            (error: unknown) => report({ type: "discoverFailed", error: errorText(error) }),
+          );
+          return;
+      }
+    },
+    [api],
+  );
+
+  const [state, send] = useAppStore(
+    () =>
+      initialState({ snapshot: api.getSnapshot(), size: size ?? readTerminalSize(stdout), keymap, readonly }),
+    runEffect,
+  );
+  sendRef.current = send;
+
+  useEffect(() => {
+    mounted.current = true;
+    return () => {
+      mounted.current = false;
+    };
+  }, []);
+
+  // Live data: newest snapshot only, at most one per tick; identical versions are skipped.
+  useEffect(() => {
+    let lastVersion = -1;
+    const coalescer = createCoalescer<Snapshot>((snapshot) => {
+      if (snapshot.version === lastVersion) return;
+      lastVersion = snapshot.version;
+      send([{ type: "snapshot", snapshot }]);
+    }, timerSchedule(snapshotIntervalMs));
+    const unsubscribe = api.subscribe((snapshot) => coalescer.push(snapshot));
+    coalescer.push(api.getSnapshot());
+    return () => {
+      unsubscribe();
+      coalescer.cancel();
+    };
+  }, [api, send, snapshotIntervalMs]);
+
+  // This terminal's size, from the stdout we were given.
+  useEffect(() => {
+    if (size) return;
+    const onResize = () => send([{ type: "resize", size: readTerminalSize(stdout) }]);
+    stdout.on("resize", onResize);
+    onResize();
+    return () => {
+      stdout.off("resize", onResize);
+    };
+  }, [stdout, send, size]);
+
+  // Ages ("3s ago") move on by themselves.
+  useEffect(() => {
+    const timer = setInterval(() => setNow(clock()), 1000);
+    timer.unref?.();
+    return () => clearInterval(timer);
+  }, [clock]);
+
+  useInput(
+    (input, key) => {
+      const presses = toKeyPresses(input, key);
+      if (presses.length > 0) send(presses.map((k) => ({ type: "key", key: k })));
+    },
+    { isActive: isRawModeSupported },
+  );
+
+  useEffect(() => {
+    if (state.quit) exit();
+  }, [state.quit, exit]);
+
+  return <ControlCenter state={state} now={now} {...(title ? { title } : {})} />;
+}

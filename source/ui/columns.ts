@@ -1,0 +1,76 @@
+import { sanitizeLine } from "../core/sanitize.js";
+import { displayWidth } from "./text.js";
+import type { Tone } from "./theme.js";
+
+/**
+ * A table column. Columns are dropped from the highest `drop` number first
+ * when the screen is too narrow; `flex` columns take what is left.
+ */
+export interface Column<Row> {
+  id: string;
+  header: string;
+  /** 0 = never dropped; higher numbers go first. */
+  drop: number;
+  value: (row: Row) => string;
+  tone?: (row: Row) => Tone | undefined;
+  align?: "left" | "right";
+  /** Takes leftover width (up to its content; the lowest `drop` first); shrinks down to `min`. */
+  flex?: boolean;
+  min?: number;
+  max?: number;
+}
+
+export interface FittedColumn<Row> {
+  column: Column<Row>;
+  width: number;
+}
+
+export const COLUMN_GAP = 1;
+
+/**
+ * Choose the columns that fit `width` and their widths, measured by display
+ * width over the rows that will be shown (only the visible window is passed in).
+ * Values are sanitized before they are measured.
+ */
+export function fitColumns<Row>(
+  columns: readonly Column<Row>[],
+  rows: readonly Row[],
+  width: number,
+): FittedColumn<Row>[] {
+  const content = new Map<Column<Row>, number>();
+  for (const column of columns) {
+    let widest = displayWidth(column.header);
+    for (const row of rows) widest = Math.max(widest, displayWidth(sanitizeLine(column.value(row))));
+    content.set(column, widest);
+  }
+  const natural = (c: Column<Row>): number => {
+    const want = content.get(c) ?? 1;
+    if (c.flex) return Math.max(1, Math.min(c.min ?? 8, want));
+    return Math.max(c.min ?? 1, Math.min(c.max ?? Number.POSITIVE_INFINITY, want));
+  };
+
+  const chosen = new Set<Column<Row>>();
+  let used = 0;
+  for (const column of [...columns].sort((a, b) => a.drop - b.drop)) {
+    const need = natural(column) + (chosen.size > 0 ? COLUMN_GAP : 0);
+    if (used + need > width && column.drop > 0) continue;
+    chosen.add(column);
+    used += need;
+  }
+
+  const widths = new Map<Column<Row>, number>();
+  for (const column of chosen) widths.set(column, natural(column));
+  let leftover = Math.max(0, width - used);
+  // Flex columns grow to their content, the most important first…
+  const flexible = [...chosen].filter((c) => c.flex).sort((a, b) => a.drop - b.drop);
+  for (const column of flexible) {
+    const current = widths.get(column) ?? 0;
+    const grow = Math.min(leftover, Math.max(0, (content.get(column) ?? 0) - current));
+    widths.set(column, current + grow);
+    leftover -= grow;
+  }
+  // …then what is still free goes to the most important one, so rows reach the edge.
+  const first = flexible[0];
+  if (first) widths.set(first, (widths.get(first) ?? 0) + leftover);
+  return columns.filter((c) => chosen.has(c)).map((column) => ({ column, width: widths.get(column) ?? 1 }));
+}

@@ -1,0 +1,66 @@
+import { Text } from "ink";
+import type { TaskView } from "../../core/federation-types.js";
+import type { Column } from "../columns.js";
+import type { TableCursor } from "../state/navigation.js";
+import { clip, formatAge } from "../text.js";
+import { taskStateTone } from "../theme.js";
+import { Table } from "./table.js";
+
+function route(task: TaskView): string {
+  return task.target === task.node ? task.node : `${task.target}→${task.node}`;
+}
+
+export function taskColumns(now: number): Column<TaskView>[] {
+  return [
+    { id: "id", header: "TASK", drop: 0, value: (t) => t.id, max: 32 },
+    { id: "route", header: "TARGET→NODE", drop: 3, value: route, max: 26 },
+    { id: "state", header: "STATE", drop: 0, value: (t) => t.state, tone: (t) => taskStateTone(t.state) },
+    { id: "priority", header: "PRI", drop: 4, value: (t) => t.priority },
+    { id: "age", header: "AGE", drop: 5, align: "right", value: (t) => formatAge(t.createdAt, now) },
+    { id: "text", header: "DESCRIPTION", drop: 0, value: (t) => t.text, flex: true, min: 12 },
+  ];
+}
+
+export interface TasksViewProps {
+  rows: readonly TaskView[];
+  table: TableCursor;
+  marks: readonly string[];
+  filter: string;
+  totalTasks: number;
+  width: number;
+  height: number;
+  now: number;
+  dispatchKey: string | null;
+}
+
+export function TasksView({
+  rows,
+  table,
+  marks,
+  filter,
+  totalTasks,
+  width,
+  height,
+  now,
+  dispatchKey,
+}: TasksViewProps) {
+  const empty =
+    totalTasks === 0 ? (
+      <Text dimColor>No tasks yet.{dispatchKey ? ` Press ${dispatchKey} to dispatch one.` : ""}</Text>
+    ) : (
+      <Text dimColor>No task matches “{clip(filter, Math.max(1, width - 30))}” (Esc clears the filter).</Text>
+    );
+  return (
+    <Table
+      columns={taskColumns(now)}
+      rows={rows}
+      rowKey={(t) => t.id}
+      cursor={table.cursor}
+      offset={table.offset}
+      height={height - 1}
+      width={width}
+      marks={new Set(marks)}
+      empty={empty}
+    />
+  );
+}

@@ -1,0 +1,67 @@
+import { Box, Text } from "ink";
+import type { Screen, TableName } from "../state/app-state.js";
+import { clip, displayWidth } from "../text.js";
+import { useTheme } from "../theme.js";
+
+export interface TitleBarProps {
+  title: string;
+  active: TableName;
+  top: Screen;
+  nodeCount: number;
+  taskCount: number;
+  /** "5/240" position in the active table, or "" */
+  position: string;
+  filter: string;
+  readonly: boolean;
+  helpKey: string | null;
+  width: number;
+}
+
+function Tab({ label, active }: { label: string; active: boolean }) {
+  const theme = useTheme();
+  return (
+    <Text inverse={active} bold={active} color={active ? undefined : theme.color("accent")}>
+      {` ${label} `}
+    </Text>
+  );
+}
+
+/** App name, the two panes, where we are, the filter in force and a read-only badge. */
+export function TitleBar(props: TitleBarProps) {
+  const { title, active, top, nodeCount, taskCount, position, filter, readonly, helpKey, width } = props;
+  const theme = useTheme();
+  const crumb =
+    top.kind === "detail"
+      ? ` › ${top.taskId}`
+      : top.kind === "dispatch"
+        ? " › dispatch"
+        : position
+          ? ` ${position}`
+          : "";
+  const right = `${readonly ? "READ-ONLY " : ""}${helpKey ? `${helpKey} help` : ""}`;
+  const left = ` ${clip(title, 40)} `;
+  const tabs = ` Nodes ${nodeCount}  Tasks ${taskCount} `;
+  const filterText = filter ? `  /${filter}` : "";
+  const room = Math.max(0, width - displayWidth(left) - displayWidth(tabs) - displayWidth(right) - 2);
+  const middle = clip(`${crumb}${filterText}`, room);
+  const gap = Math.max(
+    1,
+    width - displayWidth(left) - displayWidth(tabs) - displayWidth(middle) - displayWidth(right),
+  );
+  return (
+    <Box width={width}>
+      <Text wrap="truncate-end">
+        <Text bold color={theme.color("accent")}>
+          {left}
+        </Text>
+        <Tab label={`Nodes ${nodeCount}`} active={active === "nodes" && top.kind === "nodes"} />
+        <Tab label={`Tasks ${taskCount}`} active={active === "tasks" && top.kind === "tasks"} />
+        <Text dimColor>{middle}</Text>
+        {" ".repeat(gap)}
+        <Text bold={readonly} color={readonly ? theme.color("error") : undefined}>
+          {right}
+        </Text>
+      </Text>
+    </Box>
+  );
+}

@@ -1,0 +1,112 @@
+import type { DispatchOutcome, TaskView } from "../core/federation-types.js";
+import { FINAL_STATES } from "../core/schema.js";
+import { clip, formatAge, formatElapsed, wrapLines } from "./text.js";
+import type { Tone } from "./theme.js";
+
+/** One screen line of the task detail view, already sanitized and cut to width. */
+export interface DetailLine {
+  text: string;
+  tone?: Tone;
+  bold?: boolean;
+}
+
+function when(iso: string | undefined, now: number): string {
+  if (!iso) return "—";
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return clip(iso, 30);
+  return `${new Date(t).toISOString().replace("T", " ").slice(0, 19)}Z (${formatAge(iso, now)} ago)`;
+}
+
+function section(lines: DetailLine[], title: string): void {
+  lines.push({ text: "" });
+  lines.push({ text: title, bold: true, tone: "accent" });
+}
+
+function indented(lines: DetailLine[], text: string | undefined, width: number, tone?: Tone): void {
+  for (const line of wrapLines(text, Math.max(1, width - 2)))
+    lines.push({ text: `  ${line}`, ...(tone ? { tone } : {}) });
+}
+
+/**
+ * Everything the detail view shows, as lines: the reducer uses the count to
+ * clamp scrolling and the component renders a window of them. The reply comes
+ * last so that "follow" keeps the streaming text in view.
+ */
+export function buildDetailLines(
+  task: TaskView | undefined,
+  width: number,
+  now: number,
+  pending?: { id: string; outcome?: DispatchOutcome },
+): DetailLine[] {
+  const lines: DetailLine[] = [];
+  if (!task) {
+    const id = pending?.id ?? "?";
+    lines.push({ text: clip(`Task ${id}`, width), bold: true });
+    lines.push({ text: "Waiting for the task to appear in the federation…", tone: "muted" });
+    const decision = pending?.outcome?.decision;
+    if (decision) {
+      const routed = decision.node
+        ? `Routed to ${decision.node}: ${decision.reason}`
+        : `Not routed yet: ${decision.reason}`;
+      for (const line of wrapLines(routed, width)) lines.push({ text: line });
+    }
+    return lines;
+  }
+  const running = !FINAL_STATES.includes(task.state);
+  lines.push({
+    text: clip(
+      `${task.id} · ${task.state} · ${task.priority} · attempt ${task.attempt}/${task.maxAttempts}`,
+      width,
+    ),
+    bold: true,
+    tone: task.state === "failed" ? "error" : task.state === "completed" ? "ok" : "accent",
+  });
+  const target = task.target === task.node ? task.node : `${task.target} → ${task.node}`;
+  lines.push({ text: clip(`Target    ${target} via ${task.route.transport}`, width) });
+  for (const [i, line] of wrapLines(
+    `${task.route.node}: ${task.route.reason}`,
+    Math.max(1, width - 10),
+  ).entries()) {
+    lines.push({ text: `${i === 0 ? "Routing   " : "          "}${line}` });
+  }
+  lines.push({ text: clip(`Created   ${when(task.createdAt, now)}`, width) });
+  if (task.startedAt) lines.push({ text: clip(`Started   ${when(task.startedAt, now)}`, width) });
+  if (task.finishedAt) lines.push({ text: clip(`Finished  ${when(task.finishedAt, now)}`, width) });
+  if (task.durationMs !== undefined)
+    lines.push({ text: clip(`Took      ${formatElapsed(task.durationMs)}`, width) });
+
+  section(lines, "Request");
+  indented(lines, task.text, width);
+
+  if (task.history.length > 0) {
+    section(lines, `History (${task.history.length})`);
+    for (const event of task.history) {
+      const at = Number.isNaN(Date.parse(event.at))
+        ? ""
+        : new Date(Date.parse(event.at)).toISOString().slice(11, 19);
+      const head = `  ${at}  ${event.event}`;
+      const detail = event.detail ? `  ${event.detail}` : "";
+      lines.push({ text: clip(`${head}${detail}`, width), tone: "muted" });
+    }
+  }
+
+  if (task.error) {
+    section(lines, "Error");
+    indented(lines, `${task.error.kind}: ${task.error.message}`, width, "error");
+    if (task.error.hint) {
+      lines.push({ text: "  Hint:", bold: true });
+      indented(lines, task.error.hint, width);
+    }
+  }
+
+  const replyTitle = task.reply
+    ? running
+      ? "Reply (streaming…)"
+      : "Reply"
+    : running
+      ? "Reply (waiting for the node…)"
+      : "Reply (none)";
+  section(lines, replyTitle);
+  if (task.reply) indented(lines, task.reply, width);
+  return lines;
+}

@@ -1,0 +1,143 @@
+import { type Instance, render } from "ink";
+import type { FederationApi } from "../core/federation-types.js";
+import { App } from "./app.js";
+import { resolveKeymap } from "./keymap.js";
+import { LEAVE_ALTERNATE_SCREEN, releaseRawMode, SHOW_CURSOR, writeQuietly } from "./terminal.js";
+import { createTheme, noColorRequested, ThemeContext } from "./theme.js";
+
+export interface TuiOptions {
+  stdin: NodeJS.ReadStream;
+  stdout: NodeJS.WriteStream;
+  /** Hide and refuse dispatch, retry, cancel and discovery (shared screens). */
+  readonly?: boolean;
+  /** Rebinding from the config: action → key(s). Unknown names are reported in the status line. */
+  keys?: Record<string, string | string[]>;
+  title?: string;
+  /** Default: the NO_COLOR environment variable. */
+  noColor?: boolean;
+  /**
+   * Restore the terminal on SIGINT/SIGTERM/SIGHUP (default true). After
+   * restoring, a signal nobody else listens for is raised again so the
+   * process ends as it would have. An SSH server that handles signals itself
+   * can turn this off per session.
+   */
+  handleSignals?: boolean;
+}
+
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
+/**
+ * Run the full-screen control center on the given streams until the user
+ * quits. The terminal is always given back as it was (main screen, cursor
+ * shown, raw mode off): on quit, on an exception, on a signal, and when the
+ * output stream closes. No process-wide state besides the optional signal
+ * listeners, so many sessions can run side by side.
+ */
+export async function runTui(api: FederationApi, options: TuiOptions): Promise<void> {
+  const { stdin, stdout } = options;
+  // From the stream itself, never from CI: Ink would turn itself off under CI=true.
+  const interactive = Boolean(stdout.isTTY);
+  const keymap = resolveKeymap(options.keys ?? {});
+  const theme = createTheme(options.noColor ?? noColorRequested(process.env));
+
+  return new Promise<void>((resolve, reject) => {
+    let instance: Instance | undefined;
+    let settled = false;
+    const cleanups: (() => void)[] = [];
+
+    const restore = () => {
+      let unmounted = false;
+      try {
+        instance?.unmount();
+        unmounted = true;
+      } catch {
+        // fall through to the manual restore below
+      }
+      if (interactive) {
+        // Ink leaves the alternate screen itself on a clean unmount; only repeat it if that failed.
+        writeQuietly(stdout, `${unmounted ? "" : LEAVE_ALTERNATE_SCREEN}${SHOW_CURSOR}`);
+      }
+      releaseRawMode(stdin);
+    };
+
+    const finish = (error?: unknown) => {
+      if (settled) return;
+      settled = true;
+      restore();
+      for (const cleanup of cleanups.splice(0)) cleanup();
+      if (error === undefined) resolve();
+      else reject(error);
+    };
+
+    if (options.handleSignals !== false) {
+      for (const signal of SIGNALS) {
+        const onSignal = () => {
+          finish();
+          // Nobody else wants this signal: end the process the way the signal would have.
+          if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+        };
+        process.on(signal, onSignal);
+        cleanups.push(() => process.off(signal, onSignal));
+      }
+    }
+
+    // Lost connection: the terminal is gone, there is nothing left to draw on.
+    // A write or read error (EIO, EPIPE) means the same. The error listeners stay
+    // attached afterwards: a late write to a dead terminal must not crash the process.
+    const onGone = () => finish();
+    const ignore = () => {};
+    stdout.once("close", onGone);
+    stdout.once("error", onGone);
+    stdout.on("error", ignore);
+    stdin.once("end", onGone);
+    stdin.once("close", onGone);
+    stdin.once("error", onGone);
+    stdin.on("error", ignore);
+    cleanups.push(() => {
+      stdout.off("close", onGone);
+      stdout.off("error", onGone);
+      stdin.off("end", onGone);
+      stdin.off("close", onGone);
+      stdin.off("error", onGone);
+    });
+
+    // Raw mode before the first frame: keys typed as soon as the screen appears are
+    // neither echoed nor held back by the line discipline while Ink starts listening.
+    try {
+      if (stdin.isTTY && typeof stdin.setRawMode === "function") stdin.setRawMode(true);
+    } catch {
+      // Ink reports a stdin without raw mode itself
+    }
+
+    try {
+      instance = render(
+        <ThemeContext.Provider value={theme}>
+          <App
+            api={api}
+            keymap={keymap}
+            readonly={options.readonly ?? false}
+            {...(options.title ? { title: options.title } : {})}
+          />
+        </ThemeContext.Provider>,
+        {
+          stdin,
+          stdout,
+          stderr: stdout,
+          interactive,
+          alternateScreen: true,
+          patchConsole: false,
+          exitOnCtrlC: false,
+          maxFps: 20,
+          incrementalRendering: true,
+        },
+      );
+    } catch (error) {
+      finish(error);
+      return;
+    }
+    instance.waitUntilExit().then(
+      () => finish(),
+      (error: unknown) => finish(error ?? new Error("the control center stopped")),
+    );
+  });
+}

@@ -1,0 +1,476 @@
+import type { Snapshot, TaskView } from "../../core/federation-types.js";
+import { FINAL_STATES } from "../../core/schema.js";
+import { buildDetailLines } from "../detail-lines.js";
+import { buildHelpLines } from "../help-lines.js";
+import type { KeyPress } from "../input.js";
+import { ACTIONS, type Action, type ActionSpec } from "../keymap.js";
+import { bodyHeight, clampSize, tablePageRows } from "../layout.js";
+import type { AppAction, AppState, Effect, Screen, TableName } from "./app-state.js";
+import { activeTable, topScreen } from "./app-state.js";
+import { createForm, dispatchFormReducer, formInput, withTargets } from "./dispatch-form.js";
+import { parseFilter } from "./filter.js";
+import { type Move, move, settle } from "./navigation.js";
+import { type CommandName, completeCommand, resolveCommand } from "./palette.js";
+import { findTask, selectNodeRows, selectTaskRows } from "./rows.js";
+import { editText, textField } from "./text-edit.js";
+
+/**
+ * The control center's state machine: (state, action) → state, no side
+ * effects. Anything that must touch the federation is queued in
+ * `state.effects` for the App to run; the results come back as actions.
+ */
+export function appReducer(state: AppState, action: AppAction): AppState {
+  switch (action.type) {
+    case "snapshot":
+      return settleAll({ ...state, snapshot: action.snapshot });
+    case "resize":
+      return settleAll({ ...state, size: action.size });
+    case "key":
+      return onKey({ ...state, message: null }, action.key);
+    case "effectsTaken":
+      return state.effects.length === 0 ? state : { ...state, effects: [] };
+    case "notify":
+      return { ...state, message: action.message };
+    case "dispatched": {
+      const { outcome } = action;
+      const stack = topScreen(state).kind === "dispatch" ? state.stack.slice(0, -1) : state.stack;
+      const routed = outcome.decision.node
+        ? `Dispatched ${outcome.id} → ${outcome.decision.node}: ${outcome.decision.reason}`
+        : `Queued ${outcome.id}: ${outcome.decision.reason}`;
+      return {
+        ...state,
+        form: null,
+        stack: [...stack, { kind: "detail", taskId: outcome.id, outcome }],
+        detail: { scroll: 0, follow: true },
+        message: { text: routed, tone: "info" },
+      };
+    }
+    case "dispatchFailed":
+      if (state.form && topScreen(state).kind === "dispatch") {
+        return { ...state, form: { ...state.form, submitting: false, error: `Not sent: ${action.error}` } };
+      }
+      return { ...state, message: { text: `Dispatch failed: ${action.error}`, tone: "error" } };
+    case "discovered":
+      return {
+        ...state,
+        discovery: { status: "done", found: action.ids },
+        message: {
+          text:
+            action.ids.length > 0
+              ? `Discovered and added: ${action.ids.join(", ")}`
+              : "No local OpenClaw profiles found (looked for ~/.openclaw and ~/.openclaw-*).",
+          tone: "info",
+        },
+      };
+    case "discoverFailed":
+      return {
+        ...state,
+        discovery: { status: "failed", found: [], error: action.error },
+        message: { text: `Discovery failed: ${action.error}`, tone: "error" },
+      };
+  }
+}
+
+// ── rows and cursors ────────────────────────────────────────────────────────
+
+const idCache = new WeakMap<readonly { id: string }[], string[]>();
+function idsOf(rows: readonly { id: string }[]): string[] {
+  let ids = idCache.get(rows);
+  if (!ids) {
+    ids = rows.map((r) => r.id);
+    idCache.set(rows, ids);
+  }
+  return ids;
+}
+
+function nodeIds(state: AppState): string[] {
+  return idsOf(selectNodeRows(state.snapshot, state.nodes.filter));
+}
+
+function taskIds(state: AppState): string[] {
+  return idsOf(selectTaskRows(state.snapshot, state.tasks.filter));
+}
+
+function allNodeIds(snapshot: Snapshot): string[] {
+  return snapshot.nodes.map((n) => n.id).sort();
+}
+
+/** After new data, a new filter or a new size: keep each cursor on its row and in view. */
+function settleAll(state: AppState): AppState {
+  const page = tablePageRows(state.size);
+  const nodes = settle(state.nodes, nodeIds(state), page);
+  const tasks = settle(state.tasks, taskIds(state), page);
+  const known = new Set(state.snapshot.tasks.map((t) => t.id));
+  const marks = state.tasks.marks.filter((id) => known.has(id));
+  const form = state.form ? withTargets(state.form, allNodeIds(state.snapshot)) : null;
+  return {
+    ...state,
+    nodes: nodes === state.nodes ? state.nodes : { ...state.nodes, ...nodes },
+    tasks:
+      tasks === state.tasks && marks.length === state.tasks.marks.length
+        ? state.tasks
+        : { ...state.tasks, ...tasks, marks },
+    form,
+  };
+}
+
+function withFilter(state: AppState, table: TableName, filter: string): AppState {
+  const next =
+    table === "nodes"
+      ? { ...state, nodes: { ...state.nodes, filter } }
+      : { ...state, tasks: { ...state.tasks, filter } };
+  return settleAll(next);
+}
+
+function selectedTask(state: AppState): TaskView | undefined {
+  const top = topScreen(state);
+  if (top.kind === "detail") return findTask(state.snapshot, top.taskId);
+  if (top.kind !== "tasks") return undefined;
+  const rows = selectTaskRows(state.snapshot, state.tasks.filter);
+  const ids = idsOf(rows);
+  const at = state.tasks.selectedId ? ids.indexOf(state.tasks.selectedId) : -1;
+  return rows[at >= 0 ? at : Math.min(state.tasks.cursor, rows.length - 1)];
+}
+
+function selectedNodeId(state: AppState): string | undefined {
+  const ids = nodeIds(state);
+  if (state.nodes.selectedId && ids.includes(state.nodes.selectedId)) return state.nodes.selectedId;
+  return ids[Math.min(state.nodes.cursor, ids.length - 1)];
+}
+
+// ── messages ────────────────────────────────────────────────────────────────
+
+function say(state: AppState, text: string, tone: "info" | "error" = "info"): AppState {
+  return { ...state, message: { text, tone } };
+}
+
+function queue(state: AppState, ...effects: Effect[]): AppState {
+  return { ...state, effects: [...state.effects, ...effects] };
+}
+
+const READONLY_REFUSALS: Partial<Record<Action, string>> = {
+  dispatch: "dispatching",
+  retry: "retrying",
+  cancel: "cancelling",
+  discover: "discovery",
+};
+
+function refuseReadonly(state: AppState, action: Action): AppState {
+  return say(state, `Read-only session: ${READONLY_REFUSALS[action] ?? action} is turned off.`, "error");
+}
+
+// ── keys ────────────────────────────────────────────────────────────────────
+
+function onKey(state: AppState, key: KeyPress): AppState {
+  // Ctrl+C always leaves, whatever is open and however keys are bound.
+  if (key.name === "ctrl+c") return { ...state, quit: true };
+  if (state.confirm) return onConfirmKey(state, key);
+  if (state.input) return onLineInputKey(state, key);
+  if (state.help) return onHelpKey(state, key);
+  if (topScreen(state).kind === "dispatch" && state.form) return onFormKey(state, key);
+  const action = state.keymap.lookup.get(key.name);
+  return action ? onAction(state, action) : state;
+}
+
+function onConfirmKey(state: AppState, key: KeyPress): AppState {
+  const confirm = state.confirm;
+  if (!confirm) return state;
+  const cleared = { ...state, confirm: null };
+  if (key.name === "y" || key.name === "Y") {
+    const done = queue(say(cleared, confirm.yes), ...confirm.effects);
+    return confirm.clearMarks ? { ...done, tasks: { ...done.tasks, marks: [] } } : done;
+  }
+  return say(cleared, confirm.no);
+}
+
+function onLineInputKey(state: AppState, key: KeyPress): AppState {
+  const input = state.input;
+  if (!input) return state;
+  if (input.kind === "filter") {
+    if (key.name === "enter") {
+      const errors = parseFilter(input.field.text).errors;
+      return errors.length > 0
+        ? say({ ...state, input: null }, `Filter: ${errors.join("; ")}`, "error")
+        : { ...state, input: null };
+    }
+    if (key.name === "escape") return withFilter({ ...state, input: null }, input.table, input.before);
+    const field = editText(input.field, key);
+    if (!field) return state;
+    return withFilter({ ...state, input: { ...input, field } }, input.table, field.text);
+  }
+  if (key.name === "escape") return { ...state, input: null };
+  if (key.name === "enter") return runCommand({ ...state, input: null }, input.field.text);
+  if (key.name === "tab")
+    return { ...state, input: { ...input, field: textField(completeCommand(input.field.text)) } };
+  const field = editText(input.field, key);
+  return field ? { ...state, input: { ...input, field } } : state;
+}
+
+function helpLineCount(state: AppState): number {
+  return buildHelpLines(state.keymap, state.readonly, clampSize(state.size).columns).length;
+}
+
+function onHelpKey(state: AppState, key: KeyPress): AppState {
+  const help = state.help;
+  if (!help) return state;
+  const action = state.keymap.lookup.get(key.name);
+  if (action === "help" || action === "back" || action === "quit" || action === "open")
+    return { ...state, help: null };
+  const max = Math.max(0, helpLineCount(state) - bodyHeight(state.size));
+  const step: Partial<Record<Action, number>> = {
+    up: -1,
+    down: 1,
+    pageUp: -bodyHeight(state.size),
+    pageDown: bodyHeight(state.size),
+    top: -Infinity,
+    bottom: Infinity,
+  };
+  const delta = action ? step[action] : undefined;
+  if (delta === undefined) return state;
+  return { ...state, help: { scroll: Math.max(0, Math.min(max, help.scroll + delta)) } };
+}
+
+function onFormKey(state: AppState, key: KeyPress): AppState {
+  const form = state.form;
+  if (!form) return state;
+  const { form: next, intent } = dispatchFormReducer(form, key);
+  if (intent === "cancel") return { ...state, form: null, stack: state.stack.slice(0, -1) };
+  if (intent === "submit")
+    return queue({ ...state, form: next }, { type: "dispatch", input: formInput(next) });
+  return next === form ? state : { ...state, form: next };
+}
+
+const MOVES: Partial<Record<Action, Move>> = {
+  up: "up",
+  down: "down",
+  top: "top",
+  bottom: "bottom",
+  pageUp: "pageUp",
+  pageDown: "pageDown",
+};
+
+function onAction(state: AppState, action: Action): AppState {
+  const spec: ActionSpec = ACTIONS[action];
+  if (state.readonly && spec.mutating) return refuseReadonly(state, action);
+  const how = MOVES[action];
+  if (how) return onMove(state, how);
+  const top = topScreen(state);
+  switch (action) {
+    case "open":
+      return openSelected(state);
+    case "back":
+      return goBack(state);
+    case "switchPane":
+      return { ...state, stack: [{ kind: activeTable(state) === "nodes" ? "tasks" : "nodes" }] };
+    case "filter": {
+      if (top.kind !== "nodes" && top.kind !== "tasks") {
+        return say(state, "The filter works on the Nodes and Tasks tables (Esc to go back to one).");
+      }
+      const before = state[top.kind].filter;
+      return { ...state, input: { kind: "filter", field: textField(before), before, table: top.kind } };
+    }
+    case "palette":
+      return { ...state, input: { kind: "palette", field: textField("") } };
+    case "help":
+      return { ...state, help: { scroll: 0 } };
+    case "dispatch":
+      return openDispatch(state);
+    case "retry":
+      return retry(state);
+    case "cancel":
+      return cancel(state);
+    case "mark":
+      return toggleMark(state);
+    case "refresh":
+      return queue(say(state, "Refreshing: re-reading the blackboard and probing nodes…"), {
+        type: "refresh",
+      });
+    case "discover":
+      return discover(state);
+    case "quit":
+      return { ...state, quit: true };
+    default:
+      return state;
+  }
+}
+
+function detailLineCount(state: AppState, screen: Extract<Screen, { kind: "detail" }>): number {
+  const task = findTask(state.snapshot, screen.taskId);
+  const pending = { id: screen.taskId, ...(screen.outcome ? { outcome: screen.outcome } : {}) };
+  return buildDetailLines(task, clampSize(state.size).columns, 0, pending).length;
+}
+
+function onMove(state: AppState, how: Move): AppState {
+  const top = topScreen(state);
+  const page = tablePageRows(state.size);
+  if (top.kind === "nodes")
+    return { ...state, nodes: { ...state.nodes, ...move(state.nodes, how, nodeIds(state), page) } };
+  if (top.kind === "tasks")
+    return { ...state, tasks: { ...state.tasks, ...move(state.tasks, how, taskIds(state), page) } };
+  if (top.kind !== "detail") return state;
+  const height = bodyHeight(state.size);
+  const max = Math.max(0, detailLineCount(state, top) - height);
+  const current = state.detail.follow ? max : Math.min(state.detail.scroll, max);
+  const target = {
+    up: current - 1,
+    down: current + 1,
+    top: 0,
+    bottom: max,
+    pageUp: current - (height - 1),
+    pageDown: current + (height - 1),
+  }[how];
+  const scroll = Math.max(0, Math.min(max, target));
+  return { ...state, detail: { scroll, follow: scroll >= max && how !== "up" && how !== "pageUp" } };
+}
+
+function openSelected(state: AppState): AppState {
+  const top = topScreen(state);
+  if (top.kind === "nodes") {
+    const id = selectedNodeId(state);
+    if (!id) return state;
+    const drilled: AppState = {
+      ...state,
+      stack: [...state.stack, { kind: "tasks", drilledFrom: { filter: state.tasks.filter } }],
+      tasks: { ...state.tasks, cursor: 0, offset: 0, selectedId: null },
+    };
+    return withFilter(drilled, "tasks", `node:${id}`);
+  }
+  if (top.kind === "tasks") {
+    const task = selectedTask(state);
+    if (!task) return state;
+    return {
+      ...state,
+      stack: [...state.stack, { kind: "detail", taskId: task.id }],
+      detail: { scroll: 0, follow: true },
+    };
+  }
+  return state;
+}
+
+function goBack(state: AppState): AppState {
+  const top = topScreen(state);
+  if (state.stack.length > 1) {
+    const popped = { ...state, stack: state.stack.slice(0, -1) };
+    if (top.kind === "tasks" && top.drilledFrom) return withFilter(popped, "tasks", top.drilledFrom.filter);
+    return popped;
+  }
+  const table = activeTable(state);
+  if (state[table].filter !== "") return withFilter(state, table, "");
+  if (state.tasks.marks.length > 0) return { ...state, tasks: { ...state.tasks, marks: [] } };
+  return state;
+}
+
+function openDispatch(state: AppState, text = ""): AppState {
+  if (state.readonly) return refuseReadonly(state, "dispatch");
+  const target = topScreen(state).kind === "nodes" ? (selectedNodeId(state) ?? "any") : "any";
+  const base = topScreen(state).kind === "dispatch" ? state.stack.slice(0, -1) : state.stack;
+  return {
+    ...state,
+    form: createForm(allNodeIds(state.snapshot), target, text),
+    stack: [...base, { kind: "dispatch" }],
+  };
+}
+
+const RETRIABLE = new Set(["failed", "cancelled"]);
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+function markedTasks(state: AppState): TaskView[] {
+  if (topScreen(state).kind !== "tasks" || state.tasks.marks.length === 0) return [];
+  const byId = new Map(state.snapshot.tasks.map((t) => [t.id, t]));
+  return state.tasks.marks.flatMap((id) => byId.get(id) ?? []);
+}
+
+function retry(state: AppState): AppState {
+  const marked = markedTasks(state);
+  if (marked.length > 0) {
+    const ids = marked.filter((t) => RETRIABLE.has(t.state)).map((t) => t.id);
+    if (ids.length === 0)
+      return say(state, "None of the marked tasks failed or was cancelled: nothing to retry.");
+    const skipped = marked.length - ids.length;
+    return {
+      ...state,
+      confirm: {
+        prompt: `Retry ${plural(ids.length, "marked task")}${skipped ? ` (${skipped} still active or done, skipped)` : ""}?`,
+        effects: [{ type: "retry", ids }],
+        yes: `Retrying ${plural(ids.length, "task")}…`,
+        no: "Nothing retried.",
+        clearMarks: true,
+      },
+    };
+  }
+  const task = selectedTask(state);
+  if (!task) return say(state, "Select a task first (Tab switches to the Tasks table).");
+  if (!RETRIABLE.has(task.state))
+    return say(state, `${task.id} is ${task.state}: only failed or cancelled tasks can be retried.`);
+  return queue(say(state, `Retrying ${task.id}…`), { type: "retry", ids: [task.id] });
+}
+
+function cancel(state: AppState): AppState {
+  const marked = markedTasks(state);
+  if (marked.length > 0) {
+    const ids = marked.filter((t) => !FINAL_STATES.includes(t.state)).map((t) => t.id);
+    if (ids.length === 0) return say(state, "All marked tasks have already finished: nothing to cancel.");
+    return {
+      ...state,
+      confirm: {
+        prompt: `Cancel ${plural(ids.length, "marked task")}?`,
+        effects: [{ type: "cancel", ids }],
+        yes: `Cancelling ${plural(ids.length, "task")}…`,
+        no: "Nothing cancelled.",
+        clearMarks: true,
+      },
+    };
+  }
+  const task = selectedTask(state);
+  if (!task) return say(state, "Select a task first (Tab switches to the Tasks table).");
+  if (FINAL_STATES.includes(task.state))
+    return say(state, `${task.id} has already finished (${task.state}).`);
+  return {
+    ...state,
+    confirm: {
+      prompt: `Cancel ${task.id} (${task.state} on ${task.node})?`,
+      effects: [{ type: "cancel", ids: [task.id] }],
+      yes: `Cancelling ${task.id}…`,
+      no: "Nothing cancelled.",
+      clearMarks: false,
+    },
+  };
+}
+
+function toggleMark(state: AppState): AppState {
+  if (topScreen(state).kind !== "tasks") return say(state, "Marks are for the Tasks table.");
+  const task = selectedTask(state);
+  if (!task) return state;
+  const marks = state.tasks.marks.includes(task.id)
+    ? state.tasks.marks.filter((id) => id !== task.id)
+    : [...state.tasks.marks, task.id];
+  const moved = move(state.tasks, "down", taskIds(state), tablePageRows(state.size));
+  return { ...state, tasks: { ...state.tasks, ...moved, marks } };
+}
+
+function discover(state: AppState): AppState {
+  if (state.readonly) return refuseReadonly(state, "discover");
+  if (state.discovery.status === "running") return say(state, "Discovery is already running…");
+  return queue(
+    { ...say(state, "Looking for local OpenClaw profiles…"), discovery: { status: "running", found: [] } },
+    { type: "discover" },
+  );
+}
+
+function runCommand(state: AppState, text: string): AppState {
+  const resolved = resolveCommand(text);
+  if (!resolved.ok) return say(state, resolved.error, "error");
+  const { command, args } = resolved;
+  const handlers: Record<CommandName, () => AppState> = {
+    nodes: () => withFilter({ ...state, stack: [{ kind: "nodes" }] }, "nodes", args || state.nodes.filter),
+    tasks: () => withFilter({ ...state, stack: [{ kind: "tasks" }] }, "tasks", args || state.tasks.filter),
+    dispatch: () => openDispatch(state, args),
+    incubate: () =>
+      say(state, "Incubation is not available yet: it will come with `clawos incubate NAME`.", "info"),
+    refresh: () => onAction(state, "refresh"),
+    init: () => discover(state),
+    help: () => ({ ...state, help: { scroll: 0 } }),
+    quit: () => ({ ...state, quit: true }),
+  };
+  return handlers[command]();
+}

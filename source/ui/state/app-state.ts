@@ -1,0 +1,119 @@
+import type { DispatchInput, DispatchOutcome, Snapshot } from "../../core/federation-types.js";
+import type { KeyPress } from "../input.js";
+import type { Keymap } from "../keymap.js";
+import type { ScreenSize } from "../layout.js";
+import type { DispatchFormState } from "./dispatch-form.js";
+import { EMPTY_CURSOR, type TableCursor } from "./navigation.js";
+import type { TextField } from "./text-edit.js";
+
+/** What fills the body. The stack's first entry is a table; Esc pops. */
+export type Screen =
+  | { kind: "nodes" }
+  | { kind: "tasks"; drilledFrom?: { filter: string } }
+  | { kind: "detail"; taskId: string; outcome?: DispatchOutcome }
+  | { kind: "dispatch" };
+
+export type TableName = "nodes" | "tasks";
+
+/** Side effects are data: the reducer queues them, the App runs them against the facade. */
+export type Effect =
+  | { type: "dispatch"; input: DispatchInput }
+  | { type: "retry"; ids: string[] }
+  | { type: "cancel"; ids: string[] }
+  | { type: "refresh" }
+  | { type: "discover" };
+
+export interface Message {
+  text: string;
+  tone: "info" | "error";
+}
+
+export type LineInput =
+  | { kind: "filter"; field: TextField; before: string; table: TableName }
+  | { kind: "palette"; field: TextField };
+
+export interface Confirm {
+  prompt: string;
+  effects: Effect[];
+  /** Shown when the user says yes / anything else. */
+  yes: string;
+  no: string;
+  clearMarks: boolean;
+}
+
+export interface Discovery {
+  status: "idle" | "running" | "done" | "failed";
+  found: string[];
+  error?: string;
+}
+
+export interface AppState {
+  snapshot: Snapshot;
+  size: ScreenSize;
+  readonly: boolean;
+  keymap: Keymap;
+  stack: Screen[];
+  nodes: TableCursor & { filter: string };
+  tasks: TableCursor & { filter: string; marks: string[] };
+  detail: { scroll: number; follow: boolean };
+  form: DispatchFormState | null;
+  input: LineInput | null;
+  confirm: Confirm | null;
+  help: { scroll: number } | null;
+  message: Message | null;
+  discovery: Discovery;
+  effects: Effect[];
+  quit: boolean;
+}
+
+export type AppAction =
+  | { type: "snapshot"; snapshot: Snapshot }
+  | { type: "resize"; size: ScreenSize }
+  | { type: "key"; key: KeyPress }
+  | { type: "dispatched"; outcome: DispatchOutcome }
+  | { type: "dispatchFailed"; error: string }
+  | { type: "discovered"; ids: string[] }
+  | { type: "discoverFailed"; error: string }
+  | { type: "notify"; message: Message }
+  | { type: "effectsTaken" };
+
+export interface InitialStateOptions {
+  snapshot: Snapshot;
+  size: ScreenSize;
+  keymap: Keymap;
+  readonly?: boolean;
+}
+
+export function initialState({ snapshot, size, keymap, readonly = false }: InitialStateOptions): AppState {
+  return {
+    snapshot,
+    size,
+    readonly,
+    keymap,
+    stack: [{ kind: "nodes" }],
+    nodes: { ...EMPTY_CURSOR, filter: "" },
+    tasks: { ...EMPTY_CURSOR, filter: "", marks: [] },
+    detail: { scroll: 0, follow: true },
+    form: null,
+    input: null,
+    confirm: null,
+    help: null,
+    message: keymap.warnings.length > 0 ? { text: keymap.warnings.join("; "), tone: "error" } : null,
+    discovery: { status: "idle", found: [] },
+    effects: [],
+    quit: false,
+  };
+}
+
+export function topScreen(state: AppState): Screen {
+  return state.stack[state.stack.length - 1] ?? { kind: "nodes" };
+}
+
+/** The table the user is looking at (or came from, under a detail view). */
+export function activeTable(state: AppState): TableName {
+  for (let i = state.stack.length - 1; i >= 0; i--) {
+    const kind = state.stack[i]?.kind;
+    if (kind === "nodes" || kind === "tasks") return kind;
+  }
+  return "nodes";
+}

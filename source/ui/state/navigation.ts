@@ -1,0 +1,66 @@
+/**
+ * Cursor and scroll position of a windowed table. The selected row is kept by
+ * id, so it stays put when rows are added above it; the index is the fallback
+ * when the selected row disappears.
+ */
+export interface TableCursor {
+  cursor: number;
+  offset: number;
+  selectedId: string | null;
+}
+
+export const EMPTY_CURSOR: TableCursor = { cursor: 0, offset: 0, selectedId: null };
+
+export type Move = "up" | "down" | "top" | "bottom" | "pageUp" | "pageDown";
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.max(min, Math.min(max, value));
+}
+
+/** Where the cursor is in `ids` now: by id if still there, else the old index clamped. */
+export function locate(table: TableCursor, ids: readonly string[]): number {
+  if (ids.length === 0) return 0;
+  if (table.selectedId !== null) {
+    const at = ids.indexOf(table.selectedId);
+    if (at >= 0) return at;
+  }
+  return clamp(table.cursor, 0, ids.length - 1);
+}
+
+/** First visible row so that `cursor` is inside a window of `height` rows, moving the window as little as possible. */
+export function windowStart(cursor: number, offset: number, height: number, total: number): number {
+  const h = Math.max(1, height);
+  let start = offset;
+  if (cursor < start) start = cursor;
+  if (cursor >= start + h) start = cursor - h + 1;
+  return clamp(start, 0, Math.max(0, total - h));
+}
+
+/** Keep the cursor on its row after the rows changed (new snapshot, new filter, resize). */
+export function settle(table: TableCursor, ids: readonly string[], height: number): TableCursor {
+  const cursor = locate(table, ids);
+  const selectedId = ids[cursor] ?? null;
+  const offset = windowStart(cursor, table.offset, height, ids.length);
+  if (cursor === table.cursor && offset === table.offset && selectedId === table.selectedId) return table;
+  return { cursor, offset, selectedId };
+}
+
+export function move(table: TableCursor, how: Move, ids: readonly string[], height: number): TableCursor {
+  if (ids.length === 0) return EMPTY_CURSOR;
+  const current = locate(table, ids);
+  const page = Math.max(1, height - 1);
+  const last = ids.length - 1;
+  const target = {
+    up: current - 1,
+    down: current + 1,
+    top: 0,
+    bottom: last,
+    pageUp: current - page,
+    pageDown: current + page,
+  }[how];
+  const cursor = clamp(target, 0, last);
+  let offset = table.offset;
+  if (how === "pageDown" || how === "pageUp")
+    offset = clamp(offset + (cursor - current), 0, Math.max(0, ids.length - height));
+  return { cursor, offset: windowStart(cursor, offset, height, ids.length), selectedId: ids[cursor] ?? null };
+}

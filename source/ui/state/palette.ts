@@ -1,0 +1,67 @@
+/** The `:` command palette: its commands and how typed text resolves to one. */
+
+export const COMMANDS = [
+  { name: "nodes", help: "Show the nodes table (optional filter: :nodes state:online)" },
+  { name: "tasks", help: "Show the tasks table (optional filter: :tasks state:failed)" },
+  { name: "dispatch", help: "Dispatch a task (optional text: :dispatch summarise the logs)" },
+  { name: "incubate", help: "Create a new local node" },
+  { name: "refresh", help: "Re-read everything and re-probe nodes" },
+  { name: "init", help: "Discover local OpenClaw profiles and add them" },
+  { name: "help", help: "Show the keys" },
+  { name: "quit", help: "Leave the control center" },
+] as const;
+
+export type CommandName = (typeof COMMANDS)[number]["name"];
+
+const ALIASES: Record<string, CommandName> = {
+  q: "quit",
+  exit: "quit",
+  node: "nodes",
+  task: "tasks",
+  "?": "help",
+  discover: "init",
+};
+
+export type ResolvedCommand = { ok: true; command: CommandName; args: string } | { ok: false; error: string };
+
+function split(input: string): { word: string; args: string } {
+  const trimmed = input.trim().replace(/^:/, "");
+  const space = trimmed.search(/\s/);
+  if (space < 0) return { word: trimmed.toLowerCase(), args: "" };
+  return { word: trimmed.slice(0, space).toLowerCase(), args: trimmed.slice(space).trim() };
+}
+
+/** Commands whose name starts with what has been typed (before any argument). */
+export function suggestCommands(input: string): (typeof COMMANDS)[number][] {
+  const { word } = split(input);
+  return COMMANDS.filter((c) => c.name.startsWith(word));
+}
+
+/** Exact name, alias, or a prefix that names exactly one command. */
+export function resolveCommand(input: string): ResolvedCommand {
+  const { word, args } = split(input);
+  if (word === "")
+    return { ok: false, error: "Type a command: nodes, tasks, dispatch, refresh, init, quit…" };
+  const alias = ALIASES[word];
+  if (alias) return { ok: true, command: alias, args };
+  const exact = COMMANDS.find((c) => c.name === word);
+  if (exact) return { ok: true, command: exact.name, args };
+  const matches = COMMANDS.filter((c) => c.name.startsWith(word));
+  const only = matches[0];
+  if (matches.length === 1 && only) return { ok: true, command: only.name, args };
+  if (matches.length > 1)
+    return { ok: false, error: `':${word}' could be ${matches.map((c) => `:${c.name}`).join(" or ")}` };
+  return {
+    ok: false,
+    error: `Unknown command ':${word}' — try :nodes :tasks :dispatch :refresh :init :quit`,
+  };
+}
+
+/** Tab in the palette: complete the command name when the prefix is unambiguous. */
+export function completeCommand(input: string): string {
+  const { word, args } = split(input);
+  const matches = COMMANDS.filter((c) => c.name.startsWith(word));
+  const only = matches[0];
+  if (matches.length !== 1 || !only) return input;
+  return args ? `${only.name} ${args}` : `${only.name} `;
+}

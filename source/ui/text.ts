@@ -1,0 +1,140 @@
+import stringWidth from "string-width";
+import { sanitizeLine, sanitizeText } from "../core/sanitize.js";
+
+/**
+ * Display-width aware text helpers. Everything that reaches the terminal from
+ * a snapshot goes through `cell` (one line) or `wrapLines` (multi-line): both
+ * sanitize first, so escape sequences in untrusted text never reach the screen.
+ */
+
+const graphemes = new Intl.Segmenter("en", { granularity: "grapheme" });
+
+export function displayWidth(text: string): number {
+  return stringWidth(text);
+}
+
+function* eachGrapheme(text: string): Generator<string> {
+  for (const { segment } of graphemes.segment(text)) yield segment;
+}
+
+/** Cut `text` (already one clean line) to at most `width` columns; adds "…" when cut. */
+export function truncate(text: string, width: number): string {
+  if (width <= 0) return "";
+  if (displayWidth(text) <= width) return text;
+  let out = "";
+  let used = 0;
+  for (const g of eachGrapheme(text)) {
+    const w = displayWidth(g);
+    if (used + w > width - 1) break;
+    out += g;
+    used += w;
+  }
+  return `${out}…`;
+}
+
+/** Pad (or cut) a clean line to exactly `width` columns. */
+export function pad(text: string, width: number, align: "left" | "right" = "left"): string {
+  const cut = truncate(text, width);
+  const gap = Math.max(0, width - displayWidth(cut));
+  return align === "right" ? " ".repeat(gap) + cut : cut + " ".repeat(gap);
+}
+
+/** Untrusted text → one sanitized line of exactly `width` columns. */
+export function cell(text: string | undefined, width: number, align: "left" | "right" = "left"): string {
+  return pad(sanitizeLine(text ?? ""), width, align);
+}
+
+/** Untrusted text → one sanitized line cut to `width` (not padded). */
+export function clip(text: string | undefined, width: number): string {
+  return truncate(sanitizeLine(text ?? ""), width);
+}
+
+/** Hard-split one word that is wider than the line, filling the current line first. */
+function splitWord(word: string, width: number, firstRoom: number): string[] {
+  const parts: string[] = [];
+  let part = "";
+  let used = 0;
+  let room = firstRoom;
+  for (const g of eachGrapheme(word)) {
+    const w = displayWidth(g);
+    if (used + w > room) {
+      parts.push(part);
+      part = "";
+      used = 0;
+      room = width;
+    }
+    part += g;
+    used += w;
+  }
+  parts.push(part);
+  return parts;
+}
+
+/** Untrusted, possibly multi-line text → sanitized lines no wider than `width`. */
+export function wrapLines(text: string | undefined, width: number): string[] {
+  const w = Math.max(1, width);
+  const out: string[] = [];
+  for (const paragraph of sanitizeText(text ?? "").split(/\r?\n|\r/)) {
+    let line = "";
+    let used = 0;
+    for (const token of paragraph.split(/(\s+)/)) {
+      if (token === "") continue;
+      const tw = displayWidth(token);
+      if (/^\s+$/.test(token)) {
+        if (used > 0 && used + tw <= w) {
+          line += token;
+          used += tw;
+        }
+        continue;
+      }
+      if (used + tw <= w) {
+        line += token;
+        used += tw;
+        continue;
+      }
+      if (tw <= w) {
+        out.push(line.trimEnd());
+        line = token;
+        used = tw;
+        continue;
+      }
+      const parts = splitWord(token, w, w - used);
+      const first = parts.shift() ?? "";
+      line += first;
+      for (const part of parts) {
+        out.push(line.trimEnd());
+        line = part;
+      }
+      used = displayWidth(line);
+    }
+    out.push(line.trimEnd());
+  }
+  return out;
+}
+
+/** "4s", "12m", "3h", "2d"; clock skew never shows a negative age. */
+export function formatAge(fromIso: string | undefined, now: number): string {
+  if (!fromIso) return "—";
+  const then = Date.parse(fromIso);
+  if (Number.isNaN(then)) return "?";
+  return formatDuration(Math.max(0, now - then));
+}
+
+export function formatDuration(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h}h`;
+  return `${Math.floor(h / 24)}d`;
+}
+
+/** Precise duration for the detail view: "850 ms", "4.2 s", "3 min 5 s". */
+export function formatElapsed(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const m = Math.floor(ms / 60_000);
+  const s = Math.round((ms % 60_000) / 1000);
+  return `${m} min ${s} s`;
+}

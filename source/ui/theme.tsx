@@ -1,0 +1,77 @@
+import { createContext, useContext } from "react";
+import type { NodeState } from "../core/federation-types.js";
+import type { TaskState } from "../core/schema.js";
+
+/**
+ * Colours by meaning. Only the basic ANSI hues that stay readable on both dark
+ * and light backgrounds (no white, black, grey or yellow text); secondary text
+ * uses the terminal's own dim attribute. With NO_COLOR every colour is dropped
+ * and meaning is carried by words, bold and inverse video.
+ */
+export type Tone = "ok" | "warn" | "error" | "accent" | "muted" | "info";
+
+const TONE_COLORS: Record<Tone, string | undefined> = {
+  ok: "green",
+  warn: "magenta",
+  error: "red",
+  accent: "cyan",
+  info: "blue",
+  muted: undefined,
+};
+
+export interface Theme {
+  noColor: boolean;
+  color(tone: Tone | undefined): string | undefined;
+  /** Dim is a text attribute, not a colour: used for "muted" in both modes. */
+  dim(tone: Tone | undefined): boolean;
+}
+
+export function createTheme(noColor: boolean): Theme {
+  return {
+    noColor,
+    color: (tone) => (noColor || tone === undefined ? undefined : TONE_COLORS[tone]),
+    dim: (tone) => tone === "muted",
+  };
+}
+
+/** NO_COLOR (https://no-color.org): any non-empty value turns colour off. */
+export function noColorRequested(env: NodeJS.ProcessEnv): boolean {
+  return typeof env.NO_COLOR === "string" && env.NO_COLOR !== "";
+}
+
+export const ThemeContext = createContext<Theme>(createTheme(false));
+
+export function useTheme(): Theme {
+  return useContext(ThemeContext);
+}
+
+export function nodeStateTone(state: NodeState): Tone {
+  switch (state) {
+    case "online":
+      return "ok";
+    case "stale":
+    case "asleep":
+      return "warn";
+    case "unreachable":
+    case "misconfigured":
+      return "error";
+    default:
+      return "muted";
+  }
+}
+
+export function taskStateTone(state: TaskState): Tone {
+  switch (state) {
+    case "completed":
+      return "ok";
+    case "failed":
+      return "error";
+    case "running":
+    case "claimed":
+      return "info";
+    case "pending":
+      return "accent";
+    default:
+      return "muted";
+  }
+}
