@@ -1,11 +1,14 @@
 import { timingSafeEqual } from "node:crypto";
 import { appendFile, chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { type Connection, type ParsedKey, Server, utils } from "ssh2";
+import ssh2, { type Connection, type ParsedKey } from "ssh2";
 import { isErrnoException, UserError } from "../core/errors.js";
 import type { FederationApi } from "../core/federation-types.js";
 import { fingerprint } from "../core/ssh/known-hosts.js";
 import { asSessionInput, SessionOutput } from "./session-streams.js";
+
+// ssh2 is CommonJS: its Server and utils are not visible as named ESM exports.
+const { Server, utils } = ssh2;
 
 export interface ServeOptions {
   host: string;
@@ -174,11 +177,20 @@ export async function startSshServer(api: FederationApi, options: ServeOptions):
               log(`session ${id}: UI error: ${error instanceof Error ? error.message : String(error)}`),
             )
             .finally(() => {
-              if (!channel.destroyed) {
+              // Exit status, EOF and close must reach the client before the connection ends,
+              // or its ssh reports a disconnect (exit 255) instead of a clean exit.
+              const hangUp = setTimeout(() => client.end(), 2_000);
+              hangUp.unref();
+              channel.once("close", () => {
+                clearTimeout(hangUp);
+                client.end();
+              });
+              try {
                 channel.exit(0);
                 channel.end();
+              } catch {
+                client.end();
               }
-              client.end();
             });
         });
       });
