@@ -104,7 +104,12 @@ describe("the control center served over SSH", () => {
     const exit = await s.waitForExit();
     assert.equal(exit.exitCode, 0);
     assert.equal(s.isAlternateBuffer(), false, "the client's terminal is back on the normal screen");
-    const log = await readFile(join(world.clawosHome, "serve", "serve.log"), "utf8");
+    // The server notes the disconnect after the client has gone: read until it is there.
+    let log = "";
+    for (let i = 0; i < 100 && !/disconnected/.test(log); i++) {
+      log = await readFile(join(world.clawosHome, "serve", "serve.log"), "utf8");
+      if (!/disconnected/.test(log)) await new Promise((r) => setTimeout(r, 100));
+    }
     assert.match(log, /session \d+: viewer from 127\.0\.0\.1:\d+ logged in \(key SHA256:/);
     assert.match(log, /viewer disconnected after \d+ s/);
     assert.ok(!log.includes("t0k"), "no secrets in the log");
