@@ -1,0 +1,62 @@
+/**
+ * A stand-in `openclaw` command for incubation tests: `onboard` and `config set` edit
+ * ~/.openclaw-<profile>/openclaw.json like the real one; `gateway run` serves the stub
+ * gateway on the configured port with the configured token. FAKE_OPENCLAW_MODE makes it
+ * fail on purpose: "onboard-fails", or "never-ready" (the gateway never listens).
+ */
+import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const STUB_MAIN = fileURLToPath(new URL("./stub-gateway-main.js", import.meta.url));
+
+export async function installFakeOpenclaw(binDir: string): Promise<string> {
+  await mkdir(binDir, { recursive: true });
+  const script = `#!/usr/bin/env node
+const fs = require("node:fs");
+const path = require("node:path");
+const { spawn } = require("node:child_process");
+const args = process.argv.slice(2);
+let profile = null;
+if (args[0] === "--profile") { profile = args[1]; args.splice(0, 2); }
+const dir = path.join(process.env.HOME, profile ? ".openclaw-" + profile : ".openclaw");
+const file = path.join(dir, "openclaw.json");
+const mode = process.env.FAKE_OPENCLAW_MODE || "";
+const opt = (name) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
+if (args[0] === "onboard") {
+  if (mode === "onboard-fails") { console.error("onboard: simulated failure"); process.exit(1); }
+  fs.mkdirSync(dir, { recursive: true });
+  fs.mkdirSync(path.join(dir, "workspace"), { recursive: true });
+  fs.writeFileSync(path.join(dir, "workspace", "SOUL.md"), "# soul of " + profile + "\\n");
+  const config = { gateway: { mode: "local", port: Number(opt("--gateway-port")), bind: "loopback", auth: { mode: "token", token: opt("--gateway-token") } } };
+  fs.writeFileSync(file, JSON.stringify(config, null, 2), { mode: 0o600 });
+  console.log(JSON.stringify({ ok: true }));
+} else if (args[0] === "config" && args[1] === "set") {
+  const config = JSON.parse(fs.readFileSync(file, "utf8"));
+  let cursor = config;
+  const parts = args[2].split(".");
+  for (const p of parts.slice(0, -1)) cursor = cursor[p] = cursor[p] || {};
+  let value = args[3];
+  try { value = JSON.parse(value); } catch {}
+  cursor[parts.at(-1)] = value;
+  fs.writeFileSync(file, JSON.stringify(config, null, 2));
+} else if (args[0] === "gateway" && args[1] === "run") {
+  if (mode === "never-ready") { setInterval(() => {}, 1000); return; }
+  const config = JSON.parse(fs.readFileSync(file, "utf8"));
+  const child = spawn(process.execPath, [${JSON.stringify(STUB_MAIN)}, "--port", String(config.gateway.port), "--token", config.gateway.auth.token, "--reply", "incubated node says hi"], { stdio: "inherit" });
+  const stop = () => child.kill("SIGTERM");
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  child.on("exit", (code) => process.exit(code ?? 0));
+} else if (args[0] === "--version") {
+  console.log("fake-openclaw 0.0.0");
+} else {
+  console.error("fake openclaw: unsupported " + args.join(" "));
+  process.exit(2);
+}
+`;
+  const path = join(binDir, "openclaw");
+  await writeFile(path, script);
+  await chmod(path, 0o755);
+  return path;
+}
