@@ -579,6 +579,44 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       }
     });
 
+  // ── migrate ──────────────────────────────────────────────────────────────
+  program
+    .command("migrate")
+    .description("move a local node to another machine over SSH (or --rollback)")
+    .argument("<node>")
+    .option("--to <user@host[:port]>", "the SSH target of the new machine")
+    .option("--identity <file>", "SSH private key (default: ~/.ssh/id_ed25519, id_ecdsa, id_rsa, or the agent)")
+    .option("--known-hosts <file>", "known_hosts to verify the host key with (default: ~/.ssh/known_hosts)")
+    .option("--remote-port <port>", "gateway port there (default: the same as here)", parsePort)
+    .option("--machine <name>", "the new machine's name in the registry (default: the SSH host)")
+    .option("--dry-run", "show the plan only")
+    .option("--rollback", "undo an earlier migration of this node")
+    .option("--ready-timeout <seconds>", "how long to wait for the remote gateway", parsePositiveInt, 180)
+    .action(async (nodeId: string, opts: Record<string, unknown>) => {
+      const { migrate, rollbackMigration } = await import("./core/migrate.js");
+      const say = (line: string) => out(sanitizeLine(line));
+      if (opts.rollback) {
+        await rollbackMigration(home(), io.env, nodeId, say);
+        return;
+      }
+      if (!opts.to) throw new UserError("Say where to: --to user@host[:port].", { code: "usage" });
+      await migrate(
+        home(),
+        io.env,
+        {
+          node: nodeId,
+          to: String(opts.to),
+          ...(opts.identity ? { identityFile: String(opts.identity) } : {}),
+          ...(opts.knownHosts ? { knownHosts: String(opts.knownHosts) } : {}),
+          ...(opts.remotePort !== undefined ? { remotePort: opts.remotePort as number } : {}),
+          ...(opts.machine ? { machine: String(opts.machine) } : {}),
+          dryRun: Boolean(opts.dryRun),
+          readyTimeoutMs: (opts.readyTimeout as number) * 1000,
+        },
+        say,
+      );
+    });
+
   // ── serve ────────────────────────────────────────────────────────────────
   program
     .command("serve")

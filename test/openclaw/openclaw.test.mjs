@@ -345,8 +345,8 @@ step(
   },
 );
 
-step("probes and GET /v1/models answer per the contract", { timeout: 30_000 }, async (t) => {
-  if (!ready) return t.skip("the gateway did not start");
+step("probes and GET /v1/models answer per the contract", { timeout: 30_000 }, async () => {
+  assert.ok(ready, "the gateway did not start (see the first test)");
   const health = await get("/health");
   assert.equal(health.status, 200);
   assert.deepEqual(JSON.parse(health.text), { ok: true, status: "live" });
@@ -366,8 +366,8 @@ step("probes and GET /v1/models answer per the contract", { timeout: 30_000 }, a
 step(
   "POST /v1/chat/completions stream:true returns the fake model's text",
   { timeout: TURN_TIMEOUT_MS + 10_000 },
-  async (t) => {
-    if (!ready) return t.skip("the gateway did not start");
+  async () => {
+    assert.ok(ready, "the gateway did not start (see the first test)");
     const word = `clawtest-${Math.random().toString(36).slice(2, 10)}`;
     const before = provider.requests.length;
     const started = Date.now();
@@ -393,8 +393,8 @@ step(
 step(
   "the user field keeps one session; errors are 401 / 400",
   { timeout: TURN_TIMEOUT_MS + 10_000 },
-  async (t) => {
-    if (!ready) return t.skip("the gateway did not start");
+  async () => {
+    assert.ok(ready, "the gateway did not start (see the first test)");
     const user = `clawos-test-${process.pid}`;
     const first = `clawtest-${Math.random().toString(36).slice(2, 10)}`;
     const second = `clawtest-${Math.random().toString(36).slice(2, 10)}`;
@@ -429,8 +429,8 @@ step(
   },
 );
 
-step("clawos init discovers ~/.openclaw and registers node main", { timeout: 90_000 }, async (t) => {
-  if (!ready) return t.skip("the gateway did not start");
+step("clawos init discovers ~/.openclaw and registers node main", { timeout: 90_000 }, async () => {
+  assert.ok(ready, "the gateway did not start (see the first test)");
   assert.ok(
     existsSync(CLI_BIN),
     `${CLI_BIN} is missing: run npm run build (the CLI must exist for this test)`,
@@ -443,8 +443,8 @@ step("clawos init discovers ~/.openclaw and registers node main", { timeout: 90_
 step(
   "clawos dispatch --to main --wait prints the fake model's text",
   { timeout: CLI_TIMEOUT_MS + 10_000 },
-  async (t) => {
-    if (!ready) return t.skip("the gateway did not start");
+  async () => {
+    assert.ok(ready, "the gateway did not start (see the first test)");
     assert.ok(existsSync(CLI_BIN), `${CLI_BIN} is missing`);
     const word = `clawtest-${Math.random().toString(36).slice(2, 10)}`;
     const r = await runCli(["dispatch", `请重复这个词 please repeat ${word}`, "--to", "main", "--wait"]);
@@ -454,3 +454,77 @@ step(
     assert.ok(flat.includes(fakeReplyFor(word)), `stdout lacks "${fakeReplyFor(word)}"\n${describeRun(r)}`);
   },
 );
+
+step(
+  "clawos incubate --start creates a real OpenClaw node that answers a dispatched task",
+  { timeout: READY_TIMEOUT_MS + CLI_TIMEOUT_MS },
+  async () => {
+    assert.ok(existsSync(CLI_BIN), `${CLI_BIN} is missing`);
+    // `openclaw` on PATH, as a user has it after npm install -g openclaw.
+    const bin = join(tmpRoot, "bin");
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, "openclaw"), `#!/bin/sh\nexec "${nodeBin}" "${entry}" "$@"\n`, { mode: 0o755 });
+    const offline = [
+      ["discovery.mdns.mode", "off"],
+      ["update.checkOnStart", "false"],
+      ["models.catalogRefresh.enabled", "false"],
+      ["logging.file", join(tmpRoot, "incubated-file.log")],
+    ].flatMap(([k, v]) => ["--set", `${k}=${v}`]);
+    const r = await runCliWithPath(
+      [
+        "incubate",
+        "beta",
+        "--start",
+        "--model-base-url",
+        provider.baseUrl,
+        "--model-id",
+        FAKE_MODEL_ID,
+        "--provider-id",
+        "fake",
+        ...offline,
+        "--ready-timeout",
+        String(READY_TIMEOUT_MS / 1000),
+      ],
+      bin,
+      READY_TIMEOUT_MS + 60_000,
+    );
+    facts.push(`clawos incubate --start took ${r.ms} ms`);
+    try {
+      assert.equal(r.code, 0, describeRun(r));
+      const word = `clawtest-${Math.random().toString(36).slice(2, 10)}`;
+      const d = await runCli(["dispatch", `please repeat ${word}`, "--to", "beta", "--wait"]);
+      assert.equal(d.code, 0, describeRun(d));
+      assert.ok(d.stdout.replace(/\s+/g, " ").includes(fakeReplyFor(word)), describeRun(d));
+    } finally {
+      const pidPath = join(home, ".openclaw", "clawos", "run", "beta.gateway.pid");
+      if (existsSync(pidPath)) {
+        const pid = Number(readFileSync(pidPath, "utf8").trim());
+        try {
+          process.kill(-pid, "SIGTERM");
+        } catch {}
+        for (let i = 0; i < 100; i++) {
+          try {
+            process.kill(pid, 0);
+            await sleep(200);
+          } catch {
+            break;
+          }
+        }
+        try {
+          process.kill(-pid, "SIGKILL");
+        } catch {}
+      }
+      removeStateLocks?.(join(home, ".openclaw-beta"));
+    }
+  },
+);
+
+function runCliWithPath(args, bin, timeoutMs) {
+  const saved = process.env.PATH;
+  process.env.PATH = `${bin}:${saved ?? ""}`;
+  try {
+    return runCli(args, timeoutMs);
+  } finally {
+    process.env.PATH = saved;
+  }
+}

@@ -6,7 +6,7 @@ import { execFile, spawn } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { userInfo } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
@@ -42,7 +42,8 @@ export async function keygen(path: string, type = "ed25519"): Promise<void> {
   await run("ssh-keygen", ["-q", "-t", type, "-N", "", "-C", "clawos-test", "-f", path]);
 }
 
-export async function startSshd(dir: string): Promise<Sshd> {
+/** `remoteHome`: HOME for the sessions, so a second HOME on this machine can play "the remote machine". */
+export async function startSshd(dir: string, options: { remoteHome?: string } = {}): Promise<Sshd> {
   await mkdir(dir, { recursive: true });
   const binDir = join(dir, "bin");
   await mkdir(binDir, { recursive: true });
@@ -68,7 +69,8 @@ export async function startSshd(dir: string): Promise<Sshd> {
     "StrictModes no",
     "UsePAM no",
     "AllowTcpForwarding yes",
-    `SetEnv PATH=${binDir}:/usr/local/bin:/usr/bin:/bin`,
+    "Subsystem sftp internal-sftp",
+    `SetEnv PATH=${binDir}:${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin${options.remoteHome ? ` HOME=${options.remoteHome}` : ""}`,
     "LogLevel VERBOSE",
   ].join("\n");
   await writeFile(join(dir, "sshd_config"), `${config}\n`);

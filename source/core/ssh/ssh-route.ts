@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
-import { Client, type ConnectConfig } from "ssh2";
+import { Client, type ConnectConfig, type SFTPWrapper } from "ssh2";
 import { UserError } from "../errors.js";
 import { GatewayClient, GatewayError, type GatewayTarget } from "../gateway-client.js";
 import { expandTilde, userHome } from "../paths.js";
@@ -214,6 +214,21 @@ export class SshSession {
         stream.end(input);
       });
     });
+  }
+
+  sftp(): Promise<SFTPWrapper> {
+    return new Promise((resolve, reject) => {
+      this.client.sftp((error, sftp) => {
+        if (error) reject(new SshError("remote_failed", `SFTP is not available on ${this.target.host}: ${error.message}`));
+        else resolve(sftp);
+      });
+    });
+  }
+
+  /** Drop the connection at once, as a network failure would. */
+  destroy(): void {
+    this.closed = true;
+    (this.client as unknown as { _sock?: { destroy(): void } })._sock?.destroy();
   }
 
   close(): void {

@@ -1,0 +1,352 @@
+import { readdir, readFile, rm, stat } from "node:fs/promises";
+import { join, posix } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import JSON5 from "json5";
+import type { SFTPWrapper } from "ssh2";
+import { writeFileAtomic } from "./atomic-file.js";
+import { loadConfig, resolveToken, routeOf, saveConfig, thisMachine } from "./config.js";
+import { isErrnoException, UserError } from "./errors.js";
+import { GatewayClient } from "./gateway-client.js";
+import { gatewayPidFile, stopProcessGroup } from "./incubate.js";
+import { displayPath, openclawStateDir } from "./paths.js";
+import { NodeConfig, type SshSettings } from "./schema.js";
+import { parseSshTarget, SshSession } from "./ssh/ssh-route.js";
+
+/** Workspace files that make an agent what it is; caches, locks, logs and sessions never travel. */
+const WORKSPACE_FILE = /\.(md|txt|json|json5|ya?ml)$/i;
+const NEVER = /(^|\/)(cache|caches|\.cache|locks?|logs?|sessions?|tmp|node_modules|\.git)(\/|$)|\.(lock|log|sqlite|db|pid|sock)$/i;
+
+export interface MigrateOptions {
+  node: string;
+  to: string;
+  identityFile?: string;
+  knownHosts?: string;
+  remotePort?: number;
+  /** Name of the remote machine in the registry (default: the SSH host). */
+  machine?: string;
+  dryRun?: boolean;
+  readyTimeoutMs?: number;
+  drainTimeoutMs?: number;
+}
+
+export interface MigrationPlan {
+  node: string;
+  from: string;
+  to: string;
+  localStateDir: string;
+  remoteStateDir: string;
+  remotePort: number;
+  files: string[];
+  skipped: string[];
+}
+
+interface MigrationRecord {
+  node: NodeConfig;
+  remote: { target: string; stateDir: string; pid?: number; settings: SshSettings };
+  localGatewayStopped: boolean;
+  at: string;
+}
+
+function recordPath(home: string, node: string): string {
+  return join(home, "migrations", `${node}.json`);
+}
+
+/** Relative paths to copy from a profile's state dir. */
+export async function filesToCopy(stateDir: string): Promise<{ files: string[]; skipped: string[] }> {
+  const files: string[] = [];
+  const skipped: string[] = [];
+  try {
+    await stat(join(stateDir, "openclaw.json"));
+    files.push("openclaw.json");
+  } catch {
+    throw new UserError(`${displayPath(stateDir)} has no openclaw.json; there is nothing to migrate.`);
+  }
+  const walk = async (rel: string) => {
+    let entries: import("node:fs").Dirent[];
+    try {
+      entries = await readdir(join(stateDir, rel), { withFileTypes: true });
+    } catch (error) {
+      if (isErrnoException(error, "ENOENT")) return;
+      throw error;
+    }
+    for (const e of entries) {
+      const path = posix.join(rel, e.name);
+      if (NEVER.test(path)) {
+        skipped.push(path);
+        continue;
+      }
+      if (e.isDirectory()) await walk(path);
+      else if (e.isFile() && WORKSPACE_FILE.test(e.name)) files.push(path);
+      else skipped.push(path);
+    }
+  };
+  await walk("workspace");
+  return { files, skipped };
+}
+
+function remoteQuote(path: string): string {
+  return `'${path.replace(/'/g, "'\\''")}'`;
+}
+
+async function sftpCall<T>(fn: (cb: (error: Error | null | undefined, value?: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => fn((error, value) => (error ? reject(error) : resolve(value as T))));
+}
+
+/**
+ * `clawos migrate NODE --to user@host`: copy the profile over SFTP, start it there, check it
+ * through SSH, switch the registry, then drain and stop the local instance. Until the switch,
+ * a failure leaves the local registry and disk as they were.
+ */
+export async function migrate(
+  home: string,
+  env: NodeJS.ProcessEnv,
+  options: MigrateOptions,
+  say: (line: string) => void,
+): Promise<MigrationPlan> {
+  const loaded = await loadConfig(home);
+  const node = loaded.config.nodes.find((n) => n.id === options.node);
+  if (!node) throw new UserError(`There is no node "${options.node}".`, { code: "usage" });
+  const machine = thisMachine(loaded.config, env);
+  if (routeOf(node, machine) !== "localhost" || node.port === null) {
+    throw new UserError(`Node ${node.id} does not run on this machine (${machine}); only local nodes can be migrated from here.`, {
+      code: "usage",
+    });
+  }
+  try {
+    await stat(recordPath(home, node.id));
+    throw new UserError(`Node ${node.id} was already migrated.`, { hint: `clawos migrate --rollback ${node.id} undoes it` });
+  } catch (error) {
+    if (!isErrnoException(error, "ENOENT")) throw error;
+  }
+  const target = parseSshTarget(options.to);
+  const localStateDir = openclawStateDir(node.profile, env);
+  const { files, skipped } = await filesToCopy(localStateDir);
+  const remotePort = options.remotePort ?? node.port;
+  const settings: SshSettings = {
+    target: options.to,
+    ...(options.identityFile ? { identityFile: options.identityFile } : {}),
+    ...(options.knownHosts ? { knownHosts: options.knownHosts } : {}),
+    remotePort,
+  };
+  const profileDirName = node.profile && node.profile !== "default" ? `.openclaw-${node.profile}` : ".openclaw";
+  const plan: MigrationPlan = {
+    node: node.id,
+    from: `${machine}:${displayPath(localStateDir, env)} (port ${node.port})`,
+    to: `${options.to}:~/${profileDirName} (port ${remotePort}, bound to loopback)`,
+    localStateDir,
+    remoteStateDir: `~/${profileDirName}`,
+    remotePort,
+    files,
+    skipped,
+  };
+  say(`Plan for ${node.id}: ${plan.from} → ${plan.to}`);
+  say(`  copy ${files.length} file(s): ${files.join(", ")}`);
+  if (skipped.length) say(`  leave behind ${skipped.length}: ${skipped.slice(0, 8).join(", ")}${skipped.length > 8 ? ", …" : ""}`);
+  say("  then start the gateway there, check it through SSH, switch the node, drain and stop the local one");
+  if (options.dryRun) return plan;
+
+  const token = await resolveToken(node, home, env);
+  if (token.problem) throw new UserError(`Node ${node.id}: cannot read its token from ${token.source}: ${token.problem}.`);
+
+  const session = await SshSession.connect(settings, env);
+  let remoteStateDir = "";
+  let staging = "";
+  let remotePid: number | undefined;
+  try {
+    const whereHome = await session.exec('printf %s "$HOME"', "");
+    const remoteHome = whereHome.stdout.trim();
+    if (whereHome.code !== 0 || !remoteHome.startsWith("/")) throw new UserError(`Could not find the home directory on ${target.host}.`);
+    remoteStateDir = posix.join(remoteHome, profileDirName);
+    plan.remoteStateDir = remoteStateDir;
+    staging = `${remoteStateDir}.clawos-incoming`;
+    const exists = await session.exec(`test -e ${remoteQuote(remoteStateDir)}`, "");
+    if (exists.code === 0) {
+      throw new UserError(`${target.host} already has ${remoteStateDir}; refusing to overwrite it.`, {
+        hint: "move it aside there, or migrate to another machine",
+      });
+    }
+
+    // Copy into a staging dir, renamed into place only once complete.
+    say(`Copying ${files.length} file(s) to ${target.host} …`);
+    await session.exec(`rm -rf ${remoteQuote(staging)}`, "");
+    const sftp = await session.sftp();
+    const dropAfter = Number(/^ssh-drop-after:(\d+)$/.exec(env.CLAWOS_FAULT ?? "")?.[1] ?? Number.NaN);
+    for (const [i, rel] of files.entries()) {
+      if (i === dropAfter) session.destroy(); // fault injection for tests: the connection drops mid-copy
+      const dest = posix.join(staging, rel);
+      await mkdirs(sftp, posix.dirname(dest));
+      let data = await readFile(join(localStateDir, rel));
+      if (rel === "openclaw.json") data = Buffer.from(remoteConfig(data.toString("utf8"), remotePort));
+      await sftpCall<void>((cb) => sftp.writeFile(dest, data, { mode: rel === "openclaw.json" ? 0o600 : 0o644 }, cb));
+    }
+    const moved = await session.exec(`mv ${remoteQuote(staging)} ${remoteQuote(remoteStateDir)}`, "");
+    if (moved.code !== 0) throw new UserError(`Could not move the copy into place on ${target.host}: ${moved.stderr.trim()}`);
+
+    // Start it there and check it through SSH.
+    say(`Starting the gateway on ${target.host} …`);
+    const profileFlag = node.profile && node.profile !== "default" ? `--profile ${remoteQuote(node.profile)} ` : "";
+    const start = await session.exec(
+      `cd ~ && OPENCLAW_DISABLE_BONJOUR=1 nohup openclaw ${profileFlag}gateway run > ${remoteQuote(posix.join(remoteStateDir, "clawos-gateway.out"))} 2>&1 < /dev/null & echo $!`,
+      "",
+    );
+    remotePid = Number(start.stdout.trim()) || undefined;
+    if (start.code !== 0 || !remotePid) throw new UserError(`Could not start the gateway on ${target.host}: ${start.stderr.trim().slice(0, 200)}`);
+    const tunnelPort = await waitTunnel(session, remotePort, options.readyTimeoutMs ?? 180_000);
+    const client = new GatewayClient({
+      nodeId: node.id,
+      host: "127.0.0.1",
+      port: tunnelPort,
+      ...(token.token ? { token: token.token } : {}),
+      tokenSource: token.source,
+      profile: node.profile,
+      agent: node.agent,
+    });
+    try {
+      await waitStarted(client, options.readyTimeoutMs ?? 180_000);
+      await client.models(AbortSignal.timeout(10_000));
+    } finally {
+      await client.close();
+    }
+    say(`The gateway on ${target.host} answers through SSH.`);
+  } catch (error) {
+    // Nothing local has changed yet; tidy what we can on the remote side.
+    if (session.alive) {
+      if (remotePid) await session.exec(`kill ${remotePid}`, "").catch(() => {});
+      if (staging) await session.exec(`rm -rf ${remoteQuote(staging)}`, "").catch(() => {});
+      if (remotePid && remoteStateDir) await session.exec(`rm -rf ${remoteQuote(remoteStateDir)}`, "").catch(() => {});
+    }
+    session.close();
+    if (error instanceof UserError) throw error;
+    throw new UserError(
+      `Migration of ${node.id} stopped: ${error instanceof Error ? error.message : String(error)}. Nothing changed here${session.alive ? "" : `; a partial copy may be left in ${staging || "the staging dir"} on ${target.host}, and the next attempt removes it`}.`,
+    );
+  }
+
+  // Switch the registry, keeping what is needed to undo it.
+  const record: MigrationRecord = {
+    node,
+    remote: { target: options.to, stateDir: remoteStateDir, ...(remotePid ? { pid: remotePid } : {}), settings },
+    localGatewayStopped: false,
+    at: new Date().toISOString(),
+  };
+  await writeFileAtomic(recordPath(home, node.id), JSON.stringify(record, null, 2), { mode: 0o600 });
+  const fresh = await loadConfig(home);
+  fresh.config.nodes = fresh.config.nodes.map((n) =>
+    n.id === node.id
+      ? NodeConfig.parse({
+          ...n,
+          machine: options.machine ?? target.host,
+          port: remotePort,
+          ssh: settings,
+          transport: "auto",
+          notes: `migrated from ${machine} ${new Date().toISOString().slice(0, 10)}`,
+        })
+      : n,
+  );
+  await saveConfig(fresh);
+  say(`Node ${node.id} now lives on ${options.machine ?? target.host}.`);
+
+  // Drain: tasks already claimed here finish first; then stop the local gateway.
+  const deadline = Date.now() + (options.drainTimeoutMs ?? 120_000);
+  const { FederationCore } = await import("./federation.js");
+  const core = await FederationCore.open(home, { env });
+  try {
+    for (;;) {
+      const listing = await core.blackboard.list({ finishedLimit: 0 });
+      const busy = listing.tasks.filter((t) => t.node === node.id && (t.state === "claimed" || t.state === "running"));
+      if (busy.length === 0) break;
+      if (Date.now() > deadline) {
+        say(`  ${busy.length} task(s) still running here; their leases will hand them to the new place`);
+        break;
+      }
+      await sleep(500);
+    }
+  } finally {
+    await core.close();
+  }
+  const pidText = await readFile(gatewayPidFile(home, node.id), "utf8").catch(() => "");
+  if (pidText.trim()) {
+    await stopProcessGroup(Number(pidText.trim()));
+    await rm(gatewayPidFile(home, node.id), { force: true });
+    record.localGatewayStopped = true;
+    await writeFileAtomic(recordPath(home, node.id), JSON.stringify(record, null, 2), { mode: 0o600 });
+    say("Stopped the local gateway.");
+  } else {
+    say(`Stop the local gateway when you are ready: openclaw ${node.profile ? `--profile ${node.profile} ` : ""}gateway stop`);
+  }
+  session.close();
+  return plan;
+}
+
+/** Undo a migration: the node points here again, the remote gateway is stopped. */
+export async function rollbackMigration(home: string, env: NodeJS.ProcessEnv, nodeId: string, say: (line: string) => void) {
+  let record: MigrationRecord;
+  try {
+    record = JSON.parse(await readFile(recordPath(home, nodeId), "utf8")) as MigrationRecord;
+  } catch {
+    throw new UserError(`There is no migration of ${nodeId} to roll back.`, { code: "usage" });
+  }
+  const loaded = await loadConfig(home);
+  loaded.config.nodes = loaded.config.nodes.map((n) => (n.id === nodeId ? NodeConfig.parse(record.node) : n));
+  if (!loaded.config.nodes.some((n) => n.id === nodeId)) loaded.config.nodes.push(NodeConfig.parse(record.node));
+  await saveConfig(loaded);
+  say(`Node ${nodeId} points at this machine again (port ${record.node.port}).`);
+  if (record.localGatewayStopped) {
+    say(`Start the local gateway again: openclaw ${record.node.profile ? `--profile ${record.node.profile} ` : ""}gateway run`);
+  }
+  try {
+    const session = await SshSession.connect(record.remote.settings, env);
+    if (record.remote.pid) await session.exec(`kill ${record.remote.pid}`, "");
+    session.close();
+    say(`Stopped the gateway on ${record.remote.target}; its copy stays in ${record.remote.stateDir}.`);
+  } catch (error) {
+    say(`Could not stop the remote gateway (${error instanceof Error ? error.message : String(error)}); stop it there by hand.`);
+  }
+  await rm(recordPath(home, nodeId), { force: true });
+}
+
+/** The copied config, set to the remote port and bound to loopback. */
+function remoteConfig(raw: string, port: number): string {
+  const config = JSON5.parse(raw) as { gateway?: Record<string, unknown> };
+  config.gateway = { ...(config.gateway ?? {}), port, bind: "loopback" };
+  return `${JSON.stringify(config, null, 2)}\n`;
+}
+
+async function mkdirs(sftp: SFTPWrapper, dir: string): Promise<void> {
+  const parts = dir.split("/").filter(Boolean);
+  let path = "";
+  for (const part of parts) {
+    path += `/${part}`;
+    try {
+      await sftpCall<void>((cb) => sftp.mkdir(path, cb));
+    } catch {
+      // exists already (or will fail at the write, with a clearer error)
+    }
+  }
+}
+
+async function waitTunnel(session: SshSession, port: number, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await session.tunnel(port);
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await sleep(500);
+    }
+  }
+}
+
+async function waitStarted(client: GatewayClient, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await client.startupz(AbortSignal.timeout(2_000))) === "started") return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline) throw new UserError(`The remote gateway was not ready after ${Math.round(timeoutMs / 1000)} s.`);
+    await sleep(500);
+  }
+}
+
