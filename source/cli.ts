@@ -585,7 +585,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .description("move a local node to another machine over SSH (or --rollback)")
     .argument("<node>")
     .option("--to <user@host[:port]>", "the SSH target of the new machine")
-    .option("--identity <file>", "SSH private key (default: ~/.ssh/id_ed25519, id_ecdsa, id_rsa, or the agent)")
+    .option(
+      "--identity <file>",
+      "SSH private key (default: ~/.ssh/id_ed25519, id_ecdsa, id_rsa, or the agent)",
+    )
     .option("--known-hosts <file>", "known_hosts to verify the host key with (default: ~/.ssh/known_hosts)")
     .option("--remote-port <port>", "gateway port there (default: the same as here)", parsePort)
     .option("--machine <name>", "the new machine's name in the registry (default: the SSH host)")

@@ -14,7 +14,8 @@ import { parseSshTarget, SshSession } from "./ssh/ssh-route.js";
 
 /** Workspace files that make an agent what it is; caches, locks, logs and sessions never travel. */
 const WORKSPACE_FILE = /\.(md|txt|json|json5|ya?ml)$/i;
-const NEVER = /(^|\/)(cache|caches|\.cache|locks?|logs?|sessions?|tmp|node_modules|\.git)(\/|$)|\.(lock|log|sqlite|db|pid|sock)$/i;
+const NEVER =
+  /(^|\/)(cache|caches|\.cache|locks?|logs?|sessions?|tmp|node_modules|\.git)(\/|$)|\.(lock|log|sqlite|db|pid|sock)$/i;
 
 export interface MigrateOptions {
   node: string;
@@ -88,8 +89,12 @@ function remoteQuote(path: string): string {
   return `'${path.replace(/'/g, "'\\''")}'`;
 }
 
-async function sftpCall<T>(fn: (cb: (error: Error | null | undefined, value?: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) => fn((error, value) => (error ? reject(error) : resolve(value as T))));
+async function sftpCall<T>(
+  fn: (cb: (error: Error | null | undefined, value?: T) => void) => void,
+): Promise<T> {
+  return new Promise((resolve, reject) =>
+    fn((error, value) => (error ? reject(error) : resolve(value as T))),
+  );
 }
 
 /**
@@ -108,13 +113,18 @@ export async function migrate(
   if (!node) throw new UserError(`There is no node "${options.node}".`, { code: "usage" });
   const machine = thisMachine(loaded.config, env);
   if (routeOf(node, machine) !== "localhost" || node.port === null) {
-    throw new UserError(`Node ${node.id} does not run on this machine (${machine}); only local nodes can be migrated from here.`, {
-      code: "usage",
-    });
+    throw new UserError(
+      `Node ${node.id} does not run on this machine (${machine}); only local nodes can be migrated from here.`,
+      {
+        code: "usage",
+      },
+    );
   }
   try {
     await stat(recordPath(home, node.id));
-    throw new UserError(`Node ${node.id} was already migrated.`, { hint: `clawos migrate --rollback ${node.id} undoes it` });
+    throw new UserError(`Node ${node.id} was already migrated.`, {
+      hint: `clawos migrate --rollback ${node.id} undoes it`,
+    });
   } catch (error) {
     if (!isErrnoException(error, "ENOENT")) throw error;
   }
@@ -128,7 +138,8 @@ export async function migrate(
     ...(options.knownHosts ? { knownHosts: options.knownHosts } : {}),
     remotePort,
   };
-  const profileDirName = node.profile && node.profile !== "default" ? `.openclaw-${node.profile}` : ".openclaw";
+  const profileDirName =
+    node.profile && node.profile !== "default" ? `.openclaw-${node.profile}` : ".openclaw";
   const plan: MigrationPlan = {
     node: node.id,
     from: `${machine}:${displayPath(localStateDir, env)} (port ${node.port})`,
@@ -141,12 +152,16 @@ export async function migrate(
   };
   say(`Plan for ${node.id}: ${plan.from} → ${plan.to}`);
   say(`  copy ${files.length} file(s): ${files.join(", ")}`);
-  if (skipped.length) say(`  leave behind ${skipped.length}: ${skipped.slice(0, 8).join(", ")}${skipped.length > 8 ? ", …" : ""}`);
+  if (skipped.length)
+    say(
+      `  leave behind ${skipped.length}: ${skipped.slice(0, 8).join(", ")}${skipped.length > 8 ? ", …" : ""}`,
+    );
   say("  then start the gateway there, check it through SSH, switch the node, drain and stop the local one");
   if (options.dryRun) return plan;
 
   const token = await resolveToken(node, home, env);
-  if (token.problem) throw new UserError(`Node ${node.id}: cannot read its token from ${token.source}: ${token.problem}.`);
+  if (token.problem)
+    throw new UserError(`Node ${node.id}: cannot read its token from ${token.source}: ${token.problem}.`);
 
   const session = await SshSession.connect(settings, env);
   let remoteStateDir = "";
@@ -155,7 +170,8 @@ export async function migrate(
   try {
     const whereHome = await session.exec('printf %s "$HOME"', "");
     const remoteHome = whereHome.stdout.trim();
-    if (whereHome.code !== 0 || !remoteHome.startsWith("/")) throw new UserError(`Could not find the home directory on ${target.host}.`);
+    if (whereHome.code !== 0 || !remoteHome.startsWith("/"))
+      throw new UserError(`Could not find the home directory on ${target.host}.`);
     remoteStateDir = posix.join(remoteHome, profileDirName);
     plan.remoteStateDir = remoteStateDir;
     staging = `${remoteStateDir}.clawos-incoming`;
@@ -174,23 +190,30 @@ export async function migrate(
     for (const [i, rel] of files.entries()) {
       if (i === dropAfter) session.destroy(); // fault injection for tests: the connection drops mid-copy
       const dest = posix.join(staging, rel);
-      await mkdirs(sftp, posix.dirname(dest));
+      await Promise.race([mkdirs(sftp, posix.dirname(dest)), session.dropped]);
       let data = await readFile(join(localStateDir, rel));
       if (rel === "openclaw.json") data = Buffer.from(remoteConfig(data.toString("utf8"), remotePort));
-      await sftpCall<void>((cb) => sftp.writeFile(dest, data, { mode: rel === "openclaw.json" ? 0o600 : 0o644 }, cb));
+      await sftpCall<void>((cb) =>
+        sftp.writeFile(dest, data, { mode: rel === "openclaw.json" ? 0o600 : 0o644 }, cb),
+      );
     }
     const moved = await session.exec(`mv ${remoteQuote(staging)} ${remoteQuote(remoteStateDir)}`, "");
-    if (moved.code !== 0) throw new UserError(`Could not move the copy into place on ${target.host}: ${moved.stderr.trim()}`);
+    if (moved.code !== 0)
+      throw new UserError(`Could not move the copy into place on ${target.host}: ${moved.stderr.trim()}`);
 
     // Start it there and check it through SSH.
     say(`Starting the gateway on ${target.host} …`);
-    const profileFlag = node.profile && node.profile !== "default" ? `--profile ${remoteQuote(node.profile)} ` : "";
+    const profileFlag =
+      node.profile && node.profile !== "default" ? `--profile ${remoteQuote(node.profile)} ` : "";
     const start = await session.exec(
-      `cd ~ && OPENCLAW_DISABLE_BONJOUR=1 nohup openclaw ${profileFlag}gateway run > ${remoteQuote(posix.join(remoteStateDir, "clawos-gateway.out"))} 2>&1 < /dev/null & echo $!`,
+      `cd ~ && S=; command -v setsid >/dev/null && S=setsid; OPENCLAW_DISABLE_BONJOUR=1 $S nohup openclaw ${profileFlag}gateway run > ${remoteQuote(posix.join(remoteStateDir, "clawos-gateway.out"))} 2>&1 < /dev/null & echo $!`,
       "",
     );
     remotePid = Number(start.stdout.trim()) || undefined;
-    if (start.code !== 0 || !remotePid) throw new UserError(`Could not start the gateway on ${target.host}: ${start.stderr.trim().slice(0, 200)}`);
+    if (start.code !== 0 || !remotePid)
+      throw new UserError(
+        `Could not start the gateway on ${target.host}: ${start.stderr.trim().slice(0, 200)}`,
+      );
     const tunnelPort = await waitTunnel(session, remotePort, options.readyTimeoutMs ?? 180_000);
     const client = new GatewayClient({
       nodeId: node.id,
@@ -213,19 +236,27 @@ export async function migrate(
     if (session.alive) {
       if (remotePid) await session.exec(`kill ${remotePid}`, "").catch(() => {});
       if (staging) await session.exec(`rm -rf ${remoteQuote(staging)}`, "").catch(() => {});
-      if (remotePid && remoteStateDir) await session.exec(`rm -rf ${remoteQuote(remoteStateDir)}`, "").catch(() => {});
+      if (remotePid && remoteStateDir)
+        await session.exec(`rm -rf ${remoteQuote(remoteStateDir)}`, "").catch(() => {});
     }
+    const dropped = !session.alive;
     session.close();
-    if (error instanceof UserError) throw error;
+    const reason = error instanceof Error ? error.message.replace(/\.$/, "") : String(error);
     throw new UserError(
-      `Migration of ${node.id} stopped: ${error instanceof Error ? error.message : String(error)}. Nothing changed here${session.alive ? "" : `; a partial copy may be left in ${staging || "the staging dir"} on ${target.host}, and the next attempt removes it`}.`,
+      `Migration of ${node.id} stopped: ${reason}. Nothing changed here${dropped ? `; a partial copy may be left in ${staging || "a staging dir"} on ${target.host} (the next attempt removes it)` : ""}.`,
+      error instanceof UserError && error.hint ? { hint: error.hint } : {},
     );
   }
 
   // Switch the registry, keeping what is needed to undo it.
   const record: MigrationRecord = {
     node,
-    remote: { target: options.to, stateDir: remoteStateDir, ...(remotePid ? { pid: remotePid } : {}), settings },
+    remote: {
+      target: options.to,
+      stateDir: remoteStateDir,
+      ...(remotePid ? { pid: remotePid } : {}),
+      settings,
+    },
     localGatewayStopped: false,
     at: new Date().toISOString(),
   };
@@ -253,7 +284,9 @@ export async function migrate(
   try {
     for (;;) {
       const listing = await core.blackboard.list({ finishedLimit: 0 });
-      const busy = listing.tasks.filter((t) => t.node === node.id && (t.state === "claimed" || t.state === "running"));
+      const busy = listing.tasks.filter(
+        (t) => t.node === node.id && (t.state === "claimed" || t.state === "running"),
+      );
       if (busy.length === 0) break;
       if (Date.now() > deadline) {
         say(`  ${busy.length} task(s) still running here; their leases will hand them to the new place`);
@@ -272,14 +305,21 @@ export async function migrate(
     await writeFileAtomic(recordPath(home, node.id), JSON.stringify(record, null, 2), { mode: 0o600 });
     say("Stopped the local gateway.");
   } else {
-    say(`Stop the local gateway when you are ready: openclaw ${node.profile ? `--profile ${node.profile} ` : ""}gateway stop`);
+    say(
+      `Stop the local gateway when you are ready: openclaw ${node.profile ? `--profile ${node.profile} ` : ""}gateway stop`,
+    );
   }
   session.close();
   return plan;
 }
 
 /** Undo a migration: the node points here again, the remote gateway is stopped. */
-export async function rollbackMigration(home: string, env: NodeJS.ProcessEnv, nodeId: string, say: (line: string) => void) {
+export async function rollbackMigration(
+  home: string,
+  env: NodeJS.ProcessEnv,
+  nodeId: string,
+  say: (line: string) => void,
+) {
   let record: MigrationRecord;
   try {
     record = JSON.parse(await readFile(recordPath(home, nodeId), "utf8")) as MigrationRecord;
@@ -288,11 +328,14 @@ export async function rollbackMigration(home: string, env: NodeJS.ProcessEnv, no
   }
   const loaded = await loadConfig(home);
   loaded.config.nodes = loaded.config.nodes.map((n) => (n.id === nodeId ? NodeConfig.parse(record.node) : n));
-  if (!loaded.config.nodes.some((n) => n.id === nodeId)) loaded.config.nodes.push(NodeConfig.parse(record.node));
+  if (!loaded.config.nodes.some((n) => n.id === nodeId))
+    loaded.config.nodes.push(NodeConfig.parse(record.node));
   await saveConfig(loaded);
   say(`Node ${nodeId} points at this machine again (port ${record.node.port}).`);
   if (record.localGatewayStopped) {
-    say(`Start the local gateway again: openclaw ${record.node.profile ? `--profile ${record.node.profile} ` : ""}gateway run`);
+    say(
+      `Start the local gateway again: openclaw ${record.node.profile ? `--profile ${record.node.profile} ` : ""}gateway run`,
+    );
   }
   try {
     const session = await SshSession.connect(record.remote.settings, env);
@@ -300,7 +343,9 @@ export async function rollbackMigration(home: string, env: NodeJS.ProcessEnv, no
     session.close();
     say(`Stopped the gateway on ${record.remote.target}; its copy stays in ${record.remote.stateDir}.`);
   } catch (error) {
-    say(`Could not stop the remote gateway (${error instanceof Error ? error.message : String(error)}); stop it there by hand.`);
+    say(
+      `Could not stop the remote gateway (${error instanceof Error ? error.message : String(error)}); stop it there by hand.`,
+    );
   }
   await rm(recordPath(home, nodeId), { force: true });
 }
@@ -345,8 +390,8 @@ async function waitStarted(client: GatewayClient, timeoutMs: number): Promise<vo
     } catch (error) {
       if (Date.now() > deadline) throw error;
     }
-    if (Date.now() > deadline) throw new UserError(`The remote gateway was not ready after ${Math.round(timeoutMs / 1000)} s.`);
+    if (Date.now() > deadline)
+      throw new UserError(`The remote gateway was not ready after ${Math.round(timeoutMs / 1000)} s.`);
     await sleep(500);
   }
 }
-

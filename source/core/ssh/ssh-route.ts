@@ -76,10 +76,19 @@ export class SshSession {
   private tunnels = new Map<number, { server: Server; port: number }>();
   private closed = false;
 
+  /** Rejects when the connection goes away: race long operations against it so none hangs. */
+  readonly dropped: Promise<never>;
+
   private constructor(
     readonly target: SshTarget,
     private readonly client: Client,
   ) {
+    this.dropped = new Promise<never>((_resolve, reject) => {
+      client.once("close", () =>
+        reject(new SshError("unreachable", `The SSH connection to ${target.host} dropped.`)),
+      );
+    });
+    this.dropped.catch(() => {}); // nobody may be racing it
     client.on("close", () => {
       this.closed = true;
       for (const t of this.tunnels.values()) t.server.close();
@@ -219,7 +228,10 @@ export class SshSession {
   sftp(): Promise<SFTPWrapper> {
     return new Promise((resolve, reject) => {
       this.client.sftp((error, sftp) => {
-        if (error) reject(new SshError("remote_failed", `SFTP is not available on ${this.target.host}: ${error.message}`));
+        if (error)
+          reject(
+            new SshError("remote_failed", `SFTP is not available on ${this.target.host}: ${error.message}`),
+          );
         else resolve(sftp);
       });
     });

@@ -1,0 +1,162 @@
+import assert from "node:assert/strict";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { makeWorld, type World } from "./support/cli-harness.js";
+import { installFakeOpenclaw } from "./support/fake-openclaw.js";
+import { freePort, type Sshd, startSshd } from "./support/sshd.js";
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** "The cloud" is a second HOME on this machine behind a real sshd on 127.0.0.1. */
+describe("clawos migrate to a loopback sshd 'remote', and back", () => {
+  let world: World;
+  let sshd: Sshd;
+  let dir: string;
+  let remoteHome: string;
+  let env: NodeJS.ProcessEnv;
+  let remotePort: number;
+  let args: string[];
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "clawos-migrate-"));
+    remoteHome = join(dir, "remote-home");
+    await mkdir(remoteHome, { recursive: true });
+    sshd = await startSshd(join(dir, "sshd"), { remoteHome });
+    await installFakeOpenclaw(sshd.binDir);
+    world = await makeWorld();
+    const bin = join(world.home, "fakebin");
+    await installFakeOpenclaw(bin);
+    env = { PATH: `${bin}:${process.env.PATH}` };
+    const inc = await world.run(["incubate", "beta", "--start", "--ready-timeout", "60"], { env });
+    assert.equal(inc.code, 0, inc.stderr);
+    // Things that must never travel.
+    const state = join(world.home, ".openclaw-beta");
+    await mkdir(join(state, "workspace", "sessions"), { recursive: true });
+    await writeFile(join(state, "workspace", "sessions", "s1.json"), "{}");
+    await writeFile(join(state, "workspace", "MEMORY.md"), "remember the milk\n");
+    await mkdir(join(state, "logs"), { recursive: true });
+    await writeFile(join(state, "logs", "gateway.log"), "noise");
+    await writeFile(join(state, "workspace", "agent.lock"), "");
+    remotePort = await freePort();
+    args = [
+      "migrate",
+      "beta",
+      "--to",
+      sshd.target,
+      "--identity",
+      sshd.clientKey,
+      "--known-hosts",
+      sshd.knownHosts,
+      "--remote-port",
+      String(remotePort),
+      "--machine",
+      "cloud",
+      "--ready-timeout",
+      "30",
+    ];
+  });
+  after(async () => {
+    await sshd.stop();
+    await world.cleanup();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const registry = () => readFile(join(world.clawosHome, "federation.json"), "utf8");
+
+  test("--dry-run shows the plan and changes nothing", async () => {
+    const before = await registry();
+    const r = await world.run([...args, "--dry-run"], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /Plan for beta: hub:.*\.openclaw-beta \(port \d+\) → .*\.openclaw-beta \(port \d+, bound to loopback\)/,
+    );
+    assert.match(r.stdout, /copy \d+ file\(s\): openclaw\.json, .*workspace\/MEMORY\.md/);
+    assert.match(r.stdout, /leave behind 2: workspace\/agent\.lock, workspace\/sessions/);
+    assert.equal(await registry(), before);
+    assert.deepEqual(await readdir(remoteHome), []);
+  });
+
+  test("an SSH connection dropped mid-copy leaves the registry and the local disk as they were", async () => {
+    const before = await registry();
+    const localFiles = await readdir(join(world.home, ".openclaw-beta"), { recursive: true });
+    const r = await world.run(args, { env: { ...env, CLAWOS_FAULT: "ssh-drop-after:1" } });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /Migration of beta stopped: .*Nothing changed here/);
+    assert.equal(await registry(), before);
+    assert.deepEqual(await readdir(join(world.home, ".openclaw-beta"), { recursive: true }), localFiles);
+    assert.ok(
+      !(await readdir(remoteHome)).includes(".openclaw-beta"),
+      "nothing half-made in place on the remote",
+    );
+  });
+
+  test("migrate moves the node: files copied (not logs, locks or sessions), started there, local one stopped, tasks run there", async () => {
+    const localPid = Number(
+      (await readFile(join(world.clawosHome, "run", "beta.gateway.pid"), "utf8")).trim(),
+    );
+    const r = await world.run(args, { env });
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /answers through SSH/);
+    assert.match(r.stdout, /Node beta now lives on cloud/);
+    assert.match(r.stdout, /Stopped the local gateway/);
+    assert.equal(alive(localPid), false);
+
+    const copied = (await readdir(join(remoteHome, ".openclaw-beta"), { recursive: true })).sort();
+    assert.ok(
+      copied.includes("openclaw.json") &&
+        copied.includes(join("workspace", "MEMORY.md")) &&
+        copied.includes(join("workspace", "SOUL.md")),
+    );
+    assert.ok(!copied.some((f) => /sessions|logs|\.lock/.test(f)), copied.join(", "));
+    const remoteConfig = JSON.parse(
+      await readFile(join(remoteHome, ".openclaw-beta", "openclaw.json"), "utf8"),
+    );
+    assert.equal(remoteConfig.gateway.port, remotePort);
+    assert.equal(remoteConfig.gateway.bind, "loopback");
+
+    const nodes = JSON.parse((await world.run(["nodes", "list", "--json"])).stdout) as {
+      id: string;
+      machine: string;
+      transport: string;
+    }[];
+    const beta = nodes.find((n) => n.id === "beta");
+    assert.deepEqual([beta?.machine, beta?.transport], ["cloud", "blackboard"]);
+
+    const d = await world.run(
+      ["dispatch", "are you in the cloud?", "--to", "beta", "--priority", "P0", "--wait"],
+      { env },
+    );
+    assert.equal(d.code, 0, d.stderr);
+    assert.match(d.stderr, /via ssh/);
+    assert.equal(d.stdout.trim(), "incubated node says hi");
+  });
+
+  test("--rollback points the node back here and stops the remote gateway", async () => {
+    const r = await world.run(["migrate", "beta", "--rollback"], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /points at this machine again/);
+    assert.match(r.stdout, /Stopped the gateway on/);
+    const nodes = JSON.parse((await world.run(["nodes", "list", "--json"])).stdout) as {
+      id: string;
+      machine: string;
+      transport: string;
+    }[];
+    assert.deepEqual(
+      nodes.filter((n) => n.id === "beta").map((n) => [n.machine, n.transport]),
+      [["hub", "localhost"]],
+    );
+    const again = await world.run(["migrate", "beta", "--rollback"], { env });
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /no migration of beta/);
+  });
+});
