@@ -620,6 +620,29 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       );
     });
 
+  // ── doctor ───────────────────────────────────────────────────────────────
+  program
+    .command("doctor")
+    .description("check everything, one line per finding with its fix")
+    .option("--fix", "repair what is safe to repair (token file modes)")
+    .option("--json", "machine-readable output")
+    .action(async (opts: { fix?: boolean; json?: boolean }) => {
+      const { runDoctor } = await import("./core/doctor.js");
+      const checks = await runDoctor(home(), io.env, { fix: Boolean(opts.fix) });
+      if (opts.json) out(JSON.stringify(checks, null, 2));
+      else {
+        for (const c of checks) {
+          const mark = c.fixed ? "fixed" : c.level === "ok" ? "ok  " : c.level === "warn" ? "warn" : "FAIL";
+          out(`${mark}  ${c.area.padEnd(10)} ${sanitizeLine(c.message)}`);
+          if (c.fix && c.level !== "ok") out(`      ${"".padEnd(10)} fix: ${sanitizeLine(c.fix)}`);
+        }
+        const fails = checks.filter((c) => c.level === "fail").length;
+        const warns = checks.filter((c) => c.level === "warn").length;
+        out(fails || warns ? `${fails} problem(s), ${warns} warning(s).` : "All good.");
+      }
+      if (checks.some((c) => c.level === "fail")) exitCode = EXIT_TASK_FAILED;
+    });
+
   // ── serve ────────────────────────────────────────────────────────────────
   program
     .command("serve")
