@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import {
   countsLine,
@@ -12,6 +13,7 @@ import { registerLocalProfiles } from "./core/discover.js";
 import { describeError, UserError } from "./core/errors.js";
 import { FederationCore, toTaskView } from "./core/federation.js";
 import { formatAge } from "./core/health.js";
+import { LOG_LEVELS, type LogLevel, levelOf, rotatingLog } from "./core/log-file.js";
 import { displayPath, resolveHome } from "./core/paths.js";
 import { createStreamSanitizer, sanitizeLine, sanitizeText } from "./core/sanitize.js";
 import {
@@ -459,6 +461,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option("--no-coordinator", "never do coordinator duties")
     .option("--concurrency <n>", "tasks at once per node", parsePositiveInt, 2)
     .option("--grace <seconds>", "on SIGTERM, let running tasks finish this long", parsePositiveInt, 10)
+    .option("--log-file <path>", "also log here, rotated at 5 MB (default: <home>/logs/worker.log)")
+    .addOption(
+      new Option("--log-level <level>", "least important lines shown")
+        .choices(["error", "warn", "info"])
+        .default("info"),
+    )
     .action(
       async (opts: {
         node?: string[];
@@ -466,7 +474,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         coordinator?: boolean;
         concurrency: number;
         grace: number;
+        logFile?: string;
+        logLevel: LogLevel;
       }) => {
+        const fileLog = rotatingLog(opts.logFile ?? join(home(), "logs", "worker.log"));
+        const shown = LOG_LEVELS.indexOf(opts.logLevel);
         const stop = new AbortController();
         const onSignal = () => stop.abort();
         process.once("SIGTERM", onSignal);
@@ -486,7 +498,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
                 concurrency: opts.concurrency,
                 graceMs: opts.grace * 1000,
                 stop: stop.signal,
-                log: (line) => err(`${new Date().toISOString()} ${sanitizeLine(line)}`),
+                log: (line) => {
+                  const level = levelOf(line);
+                  if (LOG_LEVELS.indexOf(level) > shown) return;
+                  const text = `${new Date().toISOString()} ${level.padEnd(5)} ${sanitizeLine(line)}`;
+                  err(text);
+                  fileLog(text);
+                },
               });
               if (opts.once)
                 out(
@@ -643,6 +661,20 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       if (checks.some((c) => c.level === "fail")) exitCode = EXIT_TASK_FAILED;
     });
 
+  // ── completion ───────────────────────────────────────────────────────────
+  program
+    .command("completion")
+    .description('print a shell completion script: eval "$(clawos completion bash)"')
+    .argument("<shell>", "bash or zsh")
+    .action((shell: string) => {
+      if (shell !== "bash" && shell !== "zsh")
+        throw new UserError(`No completion for "${sanitizeLine(shell).slice(0, 20)}".`, {
+          hint: "use bash or zsh",
+          code: "usage",
+        });
+      out(completionScript(program, shell));
+    });
+
   // ── serve ────────────────────────────────────────────────────────────────
   program
     .command("serve")
@@ -677,6 +709,33 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         });
       },
     );
+
+  nodeCmd
+    .command("install-service")
+    .description("run the worker as a systemd user unit (Linux) or launchd agent (macOS)")
+    .option("--node <id>", "serve only this node (repeatable)", collect)
+    .option("--print", "show the file instead of installing it")
+    .option("--uninstall", "stop and remove it")
+    .action(async (opts: { node?: string[]; print?: boolean; uninstall?: boolean }) => {
+      const { installService, serviceFile, uninstallService } = await import(
+        "./core/service/worker-service.js"
+      );
+      const file = serviceFile({
+        platform: process.platform,
+        home: home(),
+        nodeBin: process.execPath,
+        cliBin: process.argv[1] ?? "clawos",
+        nodes: opts.node ?? [],
+        env: io.env,
+      });
+      if (opts.print) {
+        out(`# ${file.path}`);
+        out(file.content);
+        return;
+      }
+      const notes = opts.uninstall ? await uninstallService(file) : await installService(file);
+      for (const n of notes) out(n);
+    });
 
   // ── init ─────────────────────────────────────────────────────────────────
   program
@@ -729,6 +788,33 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     else err("  (unexpected; set CLAWOS_DEBUG=1 to see where it happened)");
     return EXIT_TASK_FAILED;
   }
+}
+
+/** Built from the command tree itself, so it never drifts from the real commands. */
+function completionScript(program: Command, shell: "bash" | "zsh"): string {
+  const words = (cmd: Command) => [
+    ...cmd.commands.filter((c) => c.name() !== "help").map((c) => c.name()),
+    ...cmd.options.map((o) => o.long).filter((o): o is string => Boolean(o)),
+  ];
+  const cases = program.commands
+    .filter((c) => c.commands.length || c.options.length)
+    .map((c) => `    ${c.name()}) words="${words(c).join(" ")}" ;;`)
+    .join("\n");
+  const body = `_clawos_complete() {
+  local cur="\${COMP_WORDS[COMP_CWORD]}" sub="\${COMP_WORDS[1]}" words
+  if [ "$COMP_CWORD" -eq 1 ]; then
+    words="${words(program).join(" ")}"
+  else
+    case "$sub" in
+${cases}
+      *) words="" ;;
+    esac
+  fi
+  COMPREPLY=( $(compgen -W "$words" -- "$cur") )
+}`;
+  return shell === "bash"
+    ? `# clawos bash completion\n${body}\ncomplete -F _clawos_complete clawos`
+    : `# clawos zsh completion\nautoload -U +X bashcompinit && bashcompinit\n${body}\ncomplete -F _clawos_complete clawos`;
 }
 
 function indent(text: string): string {
