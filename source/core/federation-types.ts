@@ -89,5 +89,38 @@ export interface FederationApi {
   refresh(): Promise<void>;
   /** `clawos init`: find local OpenClaw profiles and register them; returns the ids added. */
   discover(): Promise<string[]>;
+  /** `:incubate`: create a local node step by step (see IncubateStep); absent on read-only facades. */
+  incubate?(
+    input: IncubateInput,
+    onStep: (step: IncubateStep) => void,
+  ): Promise<{ node: string; port: number }>;
+  /** Node action "migrate": move a local node to another machine over SSH; each line says what happens. */
+  migrate?(input: MigrateInput, onLine: (line: string) => void): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface IncubateInput {
+  name: string;
+  port?: number;
+  /** Start the gateway now and wait for it (needs `openclaw` on PATH). */
+  start?: boolean;
+  /** Write openclaw.json directly instead of running `openclaw onboard`. */
+  configOnly?: boolean;
+}
+
+export interface IncubateStep {
+  step: number;
+  total: number;
+  title: string;
+  status: "running" | "done" | "warning" | "failed" | "undone";
+  detail?: string;
+}
+
+export interface MigrateInput {
+  node: string;
+  /** user@host[:port] */
+  to: string;
+  dryRun?: boolean;
+  rollback?: boolean;
+  remotePort?: number;
 }

@@ -2,7 +2,15 @@ import { routeOf } from "./config.js";
 import { registerLocalProfiles } from "./discover.js";
 import { describeError } from "./errors.js";
 import { FederationCore, toTaskView } from "./federation.js";
-import type { DispatchInput, DispatchOutcome, FederationApi, Snapshot } from "./federation-types.js";
+import type {
+  DispatchInput,
+  DispatchOutcome,
+  FederationApi,
+  IncubateInput,
+  IncubateStep,
+  MigrateInput,
+  Snapshot,
+} from "./federation-types.js";
 import { displayPath } from "./paths.js";
 
 const PROBE_EVERY_MS = 5_000;
@@ -176,7 +184,51 @@ export class LiveFederation implements FederationApi {
 
   async discover(): Promise<string[]> {
     const report = await registerLocalProfiles(this.home, this.env);
-    // The registry changed: reopen the core on the new config.
+    await this.reopen();
+    return report.added;
+  }
+
+  async incubate(
+    input: IncubateInput,
+    onStep: (step: IncubateStep) => void,
+  ): Promise<{ node: string; port: number }> {
+    const { incubate } = await import("./incubate.js");
+    const result = await incubate(
+      this.home,
+      this.env,
+      {
+        name: input.name,
+        ...(input.port !== undefined ? { port: input.port } : {}),
+        start: Boolean(input.start),
+        configOnly: Boolean(input.configOnly),
+      },
+      onStep,
+    );
+    await this.reopen();
+    return { node: result.node, port: result.port };
+  }
+
+  async migrate(input: MigrateInput, onLine: (line: string) => void): Promise<void> {
+    const { migrate, rollbackMigration } = await import("./migrate.js");
+    if (input.rollback) await rollbackMigration(this.home, this.env, input.node, onLine);
+    else {
+      await migrate(
+        this.home,
+        this.env,
+        {
+          node: input.node,
+          to: input.to,
+          dryRun: Boolean(input.dryRun),
+          ...(input.remotePort ? { remotePort: input.remotePort } : {}),
+        },
+        onLine,
+      );
+    }
+    if (!input.dryRun) await this.reopen();
+  }
+
+  /** The registry changed on disk: reopen the core on the new config. */
+  private async reopen(): Promise<void> {
     const old = this.core;
     this.unwatch();
     this.core = await FederationCore.open(this.home, { env: this.env });
@@ -185,7 +237,6 @@ export class LiveFederation implements FederationApi {
     this.nextProbeAt.clear();
     this.probeDue(true);
     await this.reload();
-    return report.added;
   }
 
   async close(): Promise<void> {
