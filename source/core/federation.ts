@@ -45,6 +45,22 @@ export interface Dispatched {
   run?: Promise<RunOutcome>;
 }
 
+/** The blackboard federation.json names. The NATS client is loaded only when it is the one used. */
+async function openBlackboard(
+  loaded: LoadedConfig,
+  env: NodeJS.ProcessEnv,
+  options: { quarantine?: boolean },
+): Promise<Blackboard> {
+  const bb = loaded.config.blackboard;
+  if (bb.driver === "nats") {
+    const { NatsBlackboard } = await import("./blackboard/nats.js");
+    return new NatsBlackboard({ servers: bb.servers, ...(options.quarantine ? { quarantine: true } : {}) });
+  }
+  return new DirectoryBlackboard(blackboardDir(loaded, env), {
+    ...(options.quarantine ? { quarantine: true } : {}),
+  });
+}
+
 /** Loads the config once and owns the blackboard and one gateway client per node. */
 export class FederationCore {
   readonly machine: string;
@@ -56,16 +72,10 @@ export class FederationCore {
   private constructor(
     readonly loaded: LoadedConfig,
     readonly env: NodeJS.ProcessEnv,
-    options: { quarantine?: boolean },
+    blackboard: Blackboard,
   ) {
     this.machine = thisMachine(loaded.config, env);
-    const bb = loaded.config.blackboard;
-    if (bb.driver !== "directory") {
-      throw new UserError(`The "${bb.driver}" blackboard driver is not available in this version.`, {
-        hint: `set "blackboard": { "driver": "directory" } in ${loaded.path}`,
-      });
-    }
-    this.blackboard = new DirectoryBlackboard(blackboardDir(loaded, env), options);
+    this.blackboard = blackboard;
     this.sshPool = new SshPool(env);
   }
 
@@ -74,7 +84,8 @@ export class FederationCore {
     options: { env?: NodeJS.ProcessEnv; quarantine?: boolean } = {},
   ): Promise<FederationCore> {
     const env = options.env ?? process.env;
-    const core = new FederationCore(await loadConfig(home), env, options);
+    const loaded = await loadConfig(home);
+    const core = new FederationCore(loaded, env, await openBlackboard(loaded, env, options));
     await core.blackboard.init();
     return core;
   }

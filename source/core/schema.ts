@@ -30,28 +30,64 @@ export type TokenSource = z.infer<typeof TokenSource>;
 
 export const SshSettings = z
   .object({
-    target: z.string().regex(/^[^@\s]+@[^@\s:]+(:\d{1,5})?$/, "must be user@host or user@host:port"),
-    identityFile: z.string().optional(),
-    knownHosts: z.string().optional(),
-    remotePort: z.number().int().min(1).max(65535).optional(),
+    target: z
+      .string()
+      .regex(/^[^@\s]+@[^@\s:]+(:\d{1,5})?$/, "must be user@host or user@host:port")
+      .describe("user@host[:port] of the node's machine (e.g. its Tailscale name)"),
+    identityFile: z
+      .string()
+      .optional()
+      .describe("Private key to log in with (default: ~/.ssh/id_*, or ssh-agent)"),
+    knownHosts: z
+      .string()
+      .optional()
+      .describe("known_hosts to verify the host key with (default: ~/.ssh/known_hosts)"),
+    remotePort: z
+      .number()
+      .int()
+      .min(1)
+      .max(65535)
+      .optional()
+      .describe("Gateway port on that machine (default: port)"),
   })
   .strict();
 export type SshSettings = z.infer<typeof SshSettings>;
 
 export const NodeConfig = z
   .object({
-    id: NodeId,
-    machine: z.string().min(1).max(100),
-    transport: Transport.default("auto"),
-    host: z.string().min(1).default("127.0.0.1"),
+    id: NodeId.describe("Node id: lowercase letters, digits and '-' (e.g. alpha, mac-mini)"),
+    machine: z
+      .string()
+      .min(1)
+      .max(100)
+      .describe("The machine it runs on; nodes on this machine are reached over localhost"),
+    transport: Transport.default("auto").describe("auto (from machine), localhost, blackboard or ssh"),
+    host: z.string().min(1).default("127.0.0.1").describe("Gateway host as seen from its own machine"),
     /** null = planned: the node exists on paper but has no gateway yet (the seed's "port TBD"). */
-    port: z.number().int().min(1).max(65535).nullable(),
-    profile: z.string().nullable().default(null),
-    agent: z.string().min(1).default("main"),
-    tags: z.array(z.string().min(1)).default([]),
-    token: TokenSource.default({ profile: true }),
-    ssh: SshSettings.optional(),
-    notes: z.string().max(500).optional(),
+    port: z
+      .number()
+      .int()
+      .min(1)
+      .max(65535)
+      .nullable()
+      .describe("Gateway port; null for a planned node (port TBD)"),
+    profile: z
+      .string()
+      .nullable()
+      .default(null)
+      .describe("OpenClaw profile (null = the default ~/.openclaw)"),
+    agent: z.string().min(1).default("main").describe("OpenClaw agent id; tasks use model openclaw/<agent>"),
+    tags: z
+      .array(z.string().min(1))
+      .default([])
+      .describe("Capabilities; dispatch --tag picks among nodes that have them"),
+    token: TokenSource.default({ profile: true }).describe(
+      "Where the gateway token comes from: {file}, {env}, {profile: true} (gateway.auth.token of the profile) or {none: true}",
+    ),
+    ssh: SshSettings.optional().describe(
+      "SSH route for urgent (P0) tasks: {target, identityFile?, knownHosts?, remotePort?}",
+    ),
+    notes: z.string().max(500).optional().describe("Free text shown in the tables"),
   })
   .strict();
 export type NodeConfig = z.infer<typeof NodeConfig>;
@@ -72,29 +108,73 @@ export type BlackboardConfig = z.infer<typeof BlackboardConfig>;
 
 export const TimingConfig = z
   .object({
-    leaseMs: z.number().int().min(1000).default(30_000),
-    heartbeatMs: z.number().int().min(200).default(5_000),
-    rescanMs: z.number().int().min(100).default(5_000),
-    requestTimeoutMs: z.number().int().min(1000).default(600_000),
-    maxAttempts: z.number().int().min(1).max(20).default(3),
+    leaseMs: z
+      .number()
+      .int()
+      .min(1000)
+      .default(30_000)
+      .describe("A claimed task whose lease is not renewed this long is handed back"),
+    heartbeatMs: z
+      .number()
+      .int()
+      .min(200)
+      .default(5_000)
+      .describe("How often a worker writes its node status"),
+    rescanMs: z
+      .number()
+      .int()
+      .min(100)
+      .default(5_000)
+      .describe("Slow rescan behind file watching (events can be dropped)"),
+    requestTimeoutMs: z
+      .number()
+      .int()
+      .min(1000)
+      .default(600_000)
+      .describe("Longest a single agent turn may take"),
+    maxAttempts: z.number().int().min(1).max(20).default(3).describe("Attempts before a task fails for good"),
     /** A node whose heartbeat is older than this is stale; older than `asleepAfterMs`, asleep. */
-    staleAfterMs: z.number().int().min(1000).default(30_000),
-    asleepAfterMs: z.number().int().min(1000).default(600_000),
+    staleAfterMs: z
+      .number()
+      .int()
+      .min(1000)
+      .default(30_000)
+      .describe("Heartbeat age after which a node is stale"),
+    asleepAfterMs: z
+      .number()
+      .int()
+      .min(1000)
+      .default(600_000)
+      .describe("Heartbeat age after which a node is asleep"),
     /** `any` tasks waiting on a node that stays down this long are moved by the coordinator. */
-    rerouteAfterMs: z.number().int().min(1000).default(60_000),
+    rerouteAfterMs: z
+      .number()
+      .int()
+      .min(1000)
+      .default(60_000)
+      .describe("An any-task waiting on a down node this long is moved"),
   })
   .strict();
 export type TimingConfig = z.infer<typeof TimingConfig>;
 
 export const FederationConfig = z
   .object({
-    version: z.literal(1).default(1),
+    version: z.literal(1).default(1).describe("Config format version"),
     /** This machine's name; nodes whose `machine` matches are reached over localhost. */
-    machine: z.string().min(1).optional(),
-    blackboard: BlackboardConfig.default({ driver: "directory" }),
-    timing: TimingConfig.default(TimingConfig.parse({})),
-    nodes: z.array(NodeConfig).default([]),
-    keys: z.record(z.string(), z.union([z.string(), z.array(z.string())])).default({}),
+    machine: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("This machine's name (default: CLAWOS_MACHINE, then the hostname)"),
+    blackboard: BlackboardConfig.default({ driver: "directory" }).describe(
+      '{driver: "directory", path?, coordinator?} or {driver: "nats", servers: [...]}',
+    ),
+    timing: TimingConfig.default(TimingConfig.parse({})).describe("Leases, heartbeats and health thresholds"),
+    nodes: z.array(NodeConfig).default([]).describe("The registry"),
+    keys: z
+      .record(z.string(), z.union([z.string(), z.array(z.string())]))
+      .default({})
+      .describe('Control-center key rebinding: action → key(s), e.g. {"quit": "Q"}'),
   })
   .strict();
 export type FederationConfig = z.infer<typeof FederationConfig>;

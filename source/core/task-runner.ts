@@ -124,6 +124,7 @@ export async function runClaim(
     durationMs: Date.now() - started,
   });
 
+  let answered = false;
   try {
     const answer = await gateway.chat({
       text: request.text,
@@ -135,6 +136,7 @@ export async function runClaim(
         options.onDelta?.(delta);
       },
     });
+    answered = true;
     clearInterval(renewTimer);
     clearInterval(cancelTimer);
     clearInterval(progressTimer);
@@ -149,6 +151,9 @@ export async function runClaim(
     clearInterval(cancelTimer);
     clearInterval(progressTimer);
     await writing;
+    // The agent answered but the blackboard refused its outcome (a full disk, say): not the task's
+    // failure. The caller sees the error; the unrenewed lease runs out and the task is handed out again.
+    if (answered) throw error;
     if (lost) return { kind: "lost" };
     if (cancelled || (await blackboard.isCancelRequested(request.id).catch(() => false))) {
       const result = finish("cancelled", {

@@ -111,21 +111,34 @@ export async function runWorker(core: FederationCore, options: WorkerOptions): P
         onDelta: () => {
           loop.lastProgressAt = new Date().toISOString();
         },
-      }).then((outcome) => {
-        loop.running.delete(request.id);
-        if (outcome.kind === "completed") summary.completed++;
-        else if (outcome.kind === "failed" || outcome.kind === "cancelled") summary.failed++;
-        else if (outcome.kind === "requeued") {
-          summary.requeued++;
-          // Stop claiming until a probe says the gateway is back: no retry loop on a dead gateway.
-          loop.gatewayUp = false;
-          loop.gatewayError = outcome.error.message;
-        }
-        log(`${loop.id}: ${request.id} ${describeOutcome(outcome)}`);
-        void heartbeat(loop, stopping ? "stopping" : "running");
-        if (!stopping) void wake(loop);
-        return outcome;
-      });
+      }).then(
+        (outcome) => {
+          loop.running.delete(request.id);
+          if (outcome.kind === "completed") summary.completed++;
+          else if (outcome.kind === "failed" || outcome.kind === "cancelled") summary.failed++;
+          else if (outcome.kind === "requeued") {
+            summary.requeued++;
+            // Stop claiming until a probe says the gateway is back: no retry loop on a dead gateway.
+            loop.gatewayUp = false;
+            loop.gatewayError = outcome.error.message;
+          }
+          log(`${loop.id}: ${request.id} ${describeOutcome(outcome)}`);
+          void heartbeat(loop, stopping ? "stopping" : "running");
+          if (!stopping) void wake(loop);
+          return outcome;
+        },
+        (error: unknown): RunOutcome => {
+          // The blackboard refused a write (a full disk, say). Never crash the worker: the claim
+          // stays behind unrenewed, its lease runs out and the coordinator hands the task out again.
+          loop.running.delete(request.id);
+          log(
+            `${loop.id}: ${request.id} outcome not recorded (${error instanceof Error ? error.message : String(error)}); it is handed out again when its lease expires`,
+          );
+          void heartbeat(loop, stopping ? "stopping" : "running");
+          if (!stopping) void wake(loop);
+          return { kind: "lost" };
+        },
+      );
       loop.running.set(request.id, run);
     }
   };

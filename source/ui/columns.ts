@@ -61,16 +61,19 @@ export function fitColumns<Row>(
   const widths = new Map<Column<Row>, number>();
   for (const column of chosen) widths.set(column, natural(column));
   let leftover = Math.max(0, width - used);
-  // Flex columns grow to their content, the most important first…
+  // Flex columns grow to their content (at least their `min`, so a column does not
+  // twitch as "9 ms" becomes "10 ms"), the most important first…
   const flexible = [...chosen].filter((c) => c.flex).sort((a, b) => a.drop - b.drop);
   for (const column of flexible) {
     const current = widths.get(column) ?? 0;
-    const grow = Math.min(leftover, Math.max(0, (content.get(column) ?? 0) - current));
+    const want = Math.max(content.get(column) ?? 0, column.min ?? 0);
+    const grow = Math.min(leftover, Math.max(0, want - current));
     widths.set(column, current + grow);
     leftover -= grow;
   }
-  // …then what is still free goes to the most important one, so rows reach the edge.
-  const first = flexible[0];
-  if (first) widths.set(first, (widths.get(first) ?? 0) + leftover);
+  // …then what is still free goes to the last flex column on screen, so rows reach
+  // the edge without pushing the columns after a wide one far to the right.
+  const last = columns.filter((c) => chosen.has(c) && c.flex).at(-1);
+  if (last) widths.set(last, (widths.get(last) ?? 0) + leftover);
   return columns.filter((c) => chosen.has(c)).map((column) => ({ column, width: widths.get(column) ?? 1 }));
 }

@@ -1,4 +1,4 @@
-import type { DispatchOutcome, TaskView } from "../core/federation-types.js";
+import type { DispatchOutcome, NodeView, TaskView } from "../core/federation-types.js";
 import { FINAL_STATES } from "../core/schema.js";
 import { clip, formatAge, formatElapsed, wrapLines } from "./text.js";
 import type { Tone } from "./theme.js";
@@ -27,6 +27,25 @@ function indented(lines: DetailLine[], text: string | undefined, width: number, 
     lines.push({ text: `  ${line}`, ...(tone ? { tone } : {}) });
 }
 
+/** A worker that has not been heard from for this long is not counted on to pick a task up soon. */
+const WORKER_QUIET_MS = 60_000;
+
+/**
+ * Why a pending task is not moving, and what would move it: only a node's
+ * worker (`clawos node run`) takes tasks out of its inbox.
+ */
+export function waitingHint(task: TaskView, node: NodeView | undefined, now: number): string | undefined {
+  if (task.state !== "pending") return undefined;
+  if (!node) return `No node called ${task.node} is registered: the task waits in its inbox.`;
+  const run = `clawos node run --node ${node.id}`;
+  const beat = node.lastHeartbeatAt ? Date.parse(node.lastHeartbeatAt) : Number.NaN;
+  if (Number.isNaN(beat))
+    return `Waiting in ${node.id}'s inbox. No worker has reported for ${node.id}: nothing picks the task up until \`${run}\` runs on ${node.machine}.`;
+  if (now - beat > WORKER_QUIET_MS)
+    return `Waiting in ${node.id}'s inbox. Its worker was last heard from ${formatAge(node.lastHeartbeatAt, now)} ago: the task runs when it is back (\`${run}\` on ${node.machine}).`;
+  return `Waiting in ${node.id}'s inbox: its worker picks it up shortly.`;
+}
+
 /**
  * Everything the detail view shows, as lines: the reducer uses the count to
  * clamp scrolling and the component renders a window of them. The reply comes
@@ -37,6 +56,7 @@ export function buildDetailLines(
   width: number,
   now: number,
   pending?: { id: string; outcome?: DispatchOutcome },
+  node?: NodeView,
 ): DetailLine[] {
   const lines: DetailLine[] = [];
   if (!task) {
@@ -80,13 +100,15 @@ export function buildDetailLines(
 
   if (task.history.length > 0) {
     section(lines, `History (${task.history.length})`);
+    // Time, event and detail; long details wrap under the event, not off the screen.
     for (const event of task.history) {
       const at = Number.isNaN(Date.parse(event.at))
         ? ""
         : new Date(Date.parse(event.at)).toISOString().slice(11, 19);
-      const head = `  ${at}  ${event.event}`;
-      const detail = event.detail ? `  ${event.detail}` : "";
-      lines.push({ text: clip(`${head}${detail}`, width), tone: "muted" });
+      const head = `  ${at.padEnd(8)}  `;
+      const text = event.detail ? `${event.event}  ${event.detail}` : event.event;
+      for (const [i, line] of wrapLines(text, Math.max(1, width - head.length)).entries())
+        lines.push({ text: `${i === 0 ? head : " ".repeat(head.length)}${line}`, tone: "muted" });
     }
   }
 
@@ -107,6 +129,8 @@ export function buildDetailLines(
       ? "Reply (waiting for the node…)"
       : "Reply (none)";
   section(lines, replyTitle);
+  const hint = waitingHint(task, node, now);
+  if (hint) indented(lines, hint, width, "warn");
   if (task.reply) indented(lines, task.reply, width);
   return lines;
 }

@@ -1,4 +1,5 @@
-import { helpEntries, type Keymap } from "./keymap.js";
+import { helpEntries, type Keymap, primaryKey } from "./keymap.js";
+import { availableCommands } from "./state/palette.js";
 import { displayWidth, pad, truncate } from "./text.js";
 import type { Tone } from "./theme.js";
 
@@ -18,8 +19,22 @@ const FORM_KEYS: [string, string][] = [
   ["← → Space", "Change target/priority"],
 ];
 
-const FOOTER =
-  "Filter terms: free text, state:failed node:alpha priority:P0 target:any id:req_… ; commas = or, -term = not.";
+/** A read-only session has no dispatch form: only the filter and palette prompts. */
+const PROMPT_KEYS: [string, string][] = [
+  ["Enter", "Apply"],
+  ["Esc", "Close, nothing changed"],
+];
+
+const FILTER_ITEMS = [
+  "free text",
+  "state:failed",
+  "node:alpha",
+  "priority:P0",
+  "target:any",
+  "id:req_…",
+  "· state:a,b either",
+  "· -term not",
+];
 
 function block(title: string, rows: [string, string][], keyWidth: number, width: number): HelpLine[] {
   const lines: HelpLine[] = [[{ text: title, bold: true, tone: "accent" }]];
@@ -38,19 +53,45 @@ function lineWidth(line: HelpLine): number {
 }
 
 /**
+ * A titled paragraph of items ("state:failed", ":nodes [filter]") wrapped to the
+ * width between items, never inside one; continuation lines indented under the text.
+ */
+function paragraph(title: string, items: string[], width: number): HelpLine[] {
+  const head = `${title}  `;
+  const indent = " ".repeat(displayWidth(head));
+  const room = Math.max(10, width - indent.length);
+  const rows: string[] = [];
+  let line = "";
+  for (const item of items) {
+    if (line !== "" && displayWidth(line) + 2 + displayWidth(item) > room) {
+      rows.push(line);
+      line = item;
+    } else {
+      line = line === "" ? item : `${line}  ${item}`;
+    }
+  }
+  if (line !== "") rows.push(line);
+  return rows.map((row, i) => [
+    i === 0 ? { text: head, bold: true, tone: "accent" } : { text: indent },
+    { text: truncate(row, room), tone: "muted" },
+  ]);
+}
+
+/**
  * The help overlay's lines, generated from the resolved keymap (so a rebinding
- * shows up here automatically). Two columns when the screen is wide enough,
- * so that everything fits on an 80×24 terminal.
+ * shows up here automatically) and from the palette's commands. Two columns
+ * when the screen is wide enough, so that everything fits on an 80×24 terminal.
  */
 export function buildHelpLines(keymap: Keymap, readonly: boolean, width: number): HelpLine[] {
   const groups = helpEntries(keymap, readonly);
+  const formKeys = readonly ? PROMPT_KEYS : FORM_KEYS;
   const twoColumns = width >= 76;
   const columnWidth = twoColumns ? Math.floor(width / 2) - 1 : width;
   const keyWidth = Math.min(
     12,
     Math.max(
       ...groups.flatMap((g) => g.entries.map((e) => displayWidth(e.keys))),
-      ...FORM_KEYS.map(([k]) => k.length),
+      ...formKeys.map(([k]) => displayWidth(k)),
     ),
   );
   const blocks: HelpLine[][] = groups.map((g) =>
@@ -61,18 +102,19 @@ export function buildHelpLines(keymap: Keymap, readonly: boolean, width: number)
       columnWidth,
     ),
   );
-  blocks.push(block("Forms and prompts", FORM_KEYS, keyWidth, columnWidth));
-  const intro: HelpLine = [
-    { text: "Keys", bold: true },
-    {
-      text: readonly
-        ? "  read-only session: dispatch, retry, cancel and discovery are off"
-        : "  ? or Esc closes",
-    },
+  blocks.push(block(readonly ? "Prompts" : "Forms and prompts", formKeys, keyWidth, columnWidth));
+  const palette = primaryKey(keymap, "palette");
+  const commands = availableCommands(readonly).map((c) => `:${c.name}${c.args ? ` ${c.args}` : ""}`);
+  const footer: HelpLine[] = [
+    ...(palette ? paragraph("Commands", [...commands, "(Tab completes)"], width) : []),
+    ...paragraph("Filter", FILTER_ITEMS, width),
   ];
-  const footer: HelpLine = [{ text: truncate(FOOTER, width), tone: "muted" }];
+  // Only a read-only session needs a word up front; everything else is in the hint line.
+  const intro: HelpLine[] = readonly
+    ? [[{ text: "Read-only session: dispatch, retry, cancel and discovery are off.", tone: "error" }], []]
+    : [];
 
-  if (!twoColumns) return [intro, ...blocks.flatMap((b) => [[] as HelpLine, ...b]), [], footer];
+  if (!twoColumns) return [...intro, ...blocks.flatMap((b, i) => (i > 0 ? [[], ...b] : b)), [], ...footer];
 
   const total = blocks.reduce((n, b) => n + b.length, 0);
   const left: HelpLine[] = [];
@@ -84,12 +126,12 @@ export function buildHelpLines(keymap: Keymap, readonly: boolean, width: number)
     if (column.length > 0) column.push([]);
     column.push(...b);
   }
-  const rows: HelpLine[] = [intro, []];
+  const rows: HelpLine[] = [...intro];
   for (let i = 0; i < Math.max(left.length, right.length); i++) {
     const l = left[i] ?? [];
     const gap = Math.max(1, columnWidth + 2 - lineWidth(l));
     rows.push([...l, { text: " ".repeat(gap) }, ...(right[i] ?? [])]);
   }
-  rows.push([], footer);
+  rows.push([], ...footer);
   return rows;
 }

@@ -28,9 +28,10 @@ export const ACTIONS = {
   palette: { keys: [":"], help: "Command palette", group: "Views" },
   help: { keys: ["?"], help: "Show / hide this help", group: "Views" },
   dispatch: { keys: ["d"], help: "Dispatch a new task", group: "Tasks", mutating: true },
-  retry: { keys: ["r"], help: "Retry task (bulk asks)", group: "Tasks", mutating: true },
+  retry: { keys: ["r"], help: "Retry failed/cancelled", group: "Tasks", mutating: true },
   cancel: { keys: ["x"], help: "Cancel task (asks first)", group: "Tasks", mutating: true },
-  mark: { keys: ["space"], help: "Mark for bulk actions", group: "Tasks" },
+  /** Marks only feed bulk retry and cancel: off (and hidden) with them in a read-only session. */
+  mark: { keys: ["space"], help: "Mark for bulk r / x", group: "Tasks", mutating: true },
   refresh: { keys: ["R"], help: "Refresh, re-probe nodes", group: "Federation" },
   discover: {
     keys: ["i"],

@@ -21,3 +21,13 @@ export function bodyHeight(size: ScreenSize): number {
 export function tablePageRows(size: ScreenSize): number {
   return Math.max(1, bodyHeight(size) - 1);
 }
+
+/** Rows under the nodes table that describe the selected node in full (none on a short screen). */
+export function nodeInfoRows(size: ScreenSize): number {
+  return bodyHeight(size) >= 12 ? 4 : 0;
+}
+
+/** Visible data rows of the nodes table: the body less its header and the selected node's description. */
+export function nodePageRows(size: ScreenSize): number {
+  return Math.max(1, tablePageRows(size) - nodeInfoRows(size));
+}

@@ -49,6 +49,34 @@ export function clip(text: string | undefined, width: number): string {
   return truncate(sanitizeLine(text ?? ""), width);
 }
 
+/**
+ * Untrusted text → one sanitized line cut to `width` in its middle
+ * ("~/.openclaw/…/federation"): for paths, whose start and end both matter.
+ */
+export function clipMiddle(text: string | undefined, width: number): string {
+  const clean = sanitizeLine(text ?? "");
+  if (width <= 0) return "";
+  if (displayWidth(clean) <= width) return clean;
+  const all = [...eachGrapheme(clean)];
+  const headRoom = Math.ceil((width - 1) / 2);
+  let head = "";
+  let used = 0;
+  for (const g of all) {
+    const w = displayWidth(g);
+    if (used + w > headRoom) break;
+    head += g;
+    used += w;
+  }
+  let tail = "";
+  for (const g of all.reverse()) {
+    const w = displayWidth(g);
+    if (used + 1 + w > width) break;
+    tail = g + tail;
+    used += w;
+  }
+  return `${head}…${tail}`;
+}
+
 /** Hard-split one word that is wider than the line, filling the current line first. */
 function splitWord(word: string, width: number, firstRoom: number): string[] {
   const parts: string[] = [];

@@ -1,21 +1,25 @@
 /**
  * A claimer in its own process, for the contract's "one winner per task" race.
  *
- *   node claim-racer.js <blackboard dir> <node>
+ *   node claim-racer.js <blackboard dir | nats://host:port> <node>
  *
  * Prints "ready", waits for a line on stdin (so every racer starts at once), then claims
  * and completes tasks of <node> until none are left, and prints {"won":[ids…]}.
  */
 import { createInterface } from "node:readline";
 import { DirectoryBlackboard } from "../../source/core/blackboard/directory.js";
+import type { Blackboard } from "../../source/core/blackboard/types.js";
 
 const [root, node] = process.argv.slice(2);
 if (!root || !node) {
-  process.stderr.write("usage: claim-racer <blackboard dir> <node>\n");
+  process.stderr.write("usage: claim-racer <blackboard dir | nats://host:port> <node>\n");
   process.exit(2);
 }
 
-const bb = new DirectoryBlackboard(root);
+// The NATS client is loaded only when asked for, so directory racers start as fast as before.
+const bb: Blackboard = root.startsWith("nats://")
+  ? new (await import("../../source/core/blackboard/nats.js")).NatsBlackboard({ servers: [root] })
+  : new DirectoryBlackboard(root);
 await bb.init();
 const lines = createInterface({ input: process.stdin });
 const go = new Promise<void>((resolve) => lines.once("line", () => resolve()));

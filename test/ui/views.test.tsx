@@ -31,13 +31,13 @@ describe("NodesView", () => {
         rows={selectNodeRows(snapshot, "")}
         table={EMPTY_CURSOR}
         filter=""
-        width={100}
+        width={120}
         height={10}
         now={FIXED_NOW}
       />,
     );
     const lines = frame.split("\n");
-    assert.match(lines[0] ?? "", /NODE\s+STATUS\s+WHY\s+VIA\s+ENDPOINT\s+LAT\s+RUN\s+BEAT\s+NOTES/);
+    assert.match(lines[0] ?? "", /NODE\s+STATUS\s+WHY\s+VIA\s+ENDPOINT\s+LAT\s+ACTIVE\s+BEAT\s+NOTES/);
     assert.match(
       frame,
       /› alpha\s+online\s+health 3 ms\s+localhost\s+127\.0\.0\.1:18790\s+3ms\s+1\s+5s\s+Quant no/,
@@ -254,8 +254,11 @@ describe("HelpOverlay", () => {
     const frame = frameOf(
       <HelpOverlay keymap={resolveKeymap()} readonly scroll={0} width={100} height={30} />,
     );
-    assert.match(frame, /read-only session/);
+    assert.match(frame, /read-only session/i);
     assert.doesNotMatch(frame, /Dispatch a new task/);
+    assert.doesNotMatch(frame, /Mark for bulk/, "marks only serve retry and cancel");
+    assert.doesNotMatch(frame, /:dispatch|:init|:incubate/, "no mutating palette commands");
+    assert.doesNotMatch(frame, /Change target/, "no dispatch form in a read-only session");
     assert.doesNotMatch(frame, /Cancel task/);
     assert.match(frame, /Quit/);
   });
@@ -309,8 +312,16 @@ describe("status bar", () => {
     const frame = frameOf(<SummaryLine snapshot={snapshotOf()} now={FIXED_NOW + 3000} width={100} />);
     assert.match(
       frame,
-      /1 pending · 1 running · 1 done · 1 failed · updated 3s ago · board ~\/\.openclaw\/clawos/,
+      /1 pending · 1 running · 1 done · 1 failed · updated 3s ago · board ~\/\.openclaw\/claw\S*…\S*blackboard$/,
     );
+    // A long path is cut in its middle: its start (which home) and its end (which board) both stay.
+    const far = {
+      ...snapshotOf(),
+      blackboardLocation: "~/Sync/shared-folder/teams/clawos-blackboard/federation",
+    };
+    const cut = frameOf(<SummaryLine snapshot={far} now={FIXED_NOW + 3000} width={100} />);
+    assert.match(cut, /board ~\/Sync\/shared-fo\S*…\S*\/federation$/);
+    assert.ok(displayWidth(cut) <= 100, cut);
     const troubled = { ...snapshotOf(), problems: ["moved aside: bad.json", "moved aside: worse.json"] };
     assert.match(
       frameOf(<SummaryLine snapshot={troubled} now={FIXED_NOW} width={100} />),
@@ -326,7 +337,7 @@ describe("status bar", () => {
       /! node alpha: 401 bad token/,
     );
     const hints = frameOf(<BottomLine {...base} lastError={undefined} />);
-    assert.match(hints, /\? help\s+: command\s+\/ filter\s+d dispatch/);
+    assert.match(hints, /\? help\s+Enter its tasks\s+Tab all tasks\s+\/ filter\s+: command\s+d dispatch/);
     assert.doesNotMatch(frameOf(<BottomLine {...base} readonly lastError={undefined} />), /dispatch/);
     const asking = frameOf(
       <BottomLine

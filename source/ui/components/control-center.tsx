@@ -1,12 +1,13 @@
-import { Box } from "ink";
+import { Box, Text } from "ink";
 import { primaryKey } from "../keymap.js";
-import { bodyHeight, clampSize } from "../layout.js";
+import { bodyHeight, clampSize, MIN_SIZE, nodeInfoRows } from "../layout.js";
 import { type AppState, activeTable, topScreen } from "../state/app-state.js";
 import { findTask, selectNodeRows, selectTaskRows } from "../state/rows.js";
+import { truncate, wrapLines } from "../text.js";
 import { DispatchForm } from "./dispatch-form.js";
 import { HelpOverlay } from "./help-overlay.js";
 import { FirstRunPanel, NodesView } from "./nodes-view.js";
-import { StatusBar } from "./status-bar.js";
+import { type HintContext, StatusBar } from "./status-bar.js";
 import { TaskDetail } from "./task-detail.js";
 import { TasksView } from "./tasks-view.js";
 import { TitleBar } from "./title-bar.js";
@@ -19,6 +20,8 @@ export interface ControlCenterProps {
 
 /** The whole screen for one state: title bar, the current view, two status lines. Pure: state in, frame out. */
 export function ControlCenter({ state, now, title = "ClawOS Federation" }: ControlCenterProps) {
+  if (state.size.columns < MIN_SIZE.columns || state.size.rows < MIN_SIZE.rows)
+    return <TooSmall state={state} />;
   const size = clampSize(state.size);
   const width = size.columns;
   const height = bodyHeight(state.size);
@@ -29,7 +32,24 @@ export function ControlCenter({ state, now, title = "ClawOS Federation" }: Contr
   const firstRun = state.snapshot.nodes.length === 0;
   const rowsOf = active === "nodes" ? nodeRows : taskRows;
   const table = active === "nodes" ? state.nodes : state.tasks;
-  const position = rowsOf.length > 0 ? `${Math.min(table.cursor + 1, rowsOf.length)}/${rowsOf.length}` : "";
+  // "0/0" when a filter hides every row, so the title does not just go quiet.
+  const position =
+    rowsOf.length > 0
+      ? `${Math.min(table.cursor + 1, rowsOf.length)}/${rowsOf.length}`
+      : table.filter !== ""
+        ? "0/0"
+        : "";
+  const hintContext: HintContext = state.help
+    ? "help"
+    : top.kind === "dispatch" && state.form
+      ? "form"
+      : top.kind === "detail"
+        ? "detail"
+        : top.kind === "tasks"
+          ? "tasks"
+          : firstRun
+            ? "firstRun"
+            : "nodes";
 
   let body: React.ReactNode;
   if (state.help) {
@@ -45,10 +65,13 @@ export function ControlCenter({ state, now, title = "ClawOS Federation" }: Contr
   } else if (top.kind === "dispatch" && state.form) {
     body = <DispatchForm form={state.form} width={width} />;
   } else if (top.kind === "detail") {
+    const task = findTask(state.snapshot, top.taskId);
+    const taskNode = task ? state.snapshot.nodes.find((n) => n.id === task.node) : undefined;
     body = (
       <TaskDetail
-        task={findTask(state.snapshot, top.taskId)}
+        task={task}
         taskId={top.taskId}
+        {...(taskNode ? { node: taskNode } : {})}
         {...(top.outcome ? { outcome: top.outcome } : {})}
         scroll={state.detail.scroll}
         follow={state.detail.follow}
@@ -68,7 +91,8 @@ export function ControlCenter({ state, now, title = "ClawOS Federation" }: Contr
         width={width}
         height={height}
         now={now}
-        dispatchKey={state.readonly ? null : primaryKey(state.keymap, "dispatch")}
+        dispatchKey={state.readonly || firstRun ? null : primaryKey(state.keymap, "dispatch")}
+        noNodes={firstRun}
       />
     );
   } else if (firstRun) {
@@ -89,6 +113,7 @@ export function ControlCenter({ state, now, title = "ClawOS Federation" }: Contr
         width={width}
         height={height}
         now={now}
+        infoRows={nodeInfoRows(state.size)}
       />
     );
   }
@@ -111,6 +136,16 @@ export function ControlCenter({ state, now, title = "ClawOS Federation" }: Contr
         {body}
       </Box>
       <StatusBar
+        context={hintContext}
+        marks={top.kind === "tasks" ? state.tasks.marks.length : 0}
+        drilled={top.kind === "tasks" && top.drilledFrom !== undefined}
+        empty={
+          top.kind === "tasks" && taskRows.length === 0
+            ? state.tasks.filter === ""
+              ? "none"
+              : "filtered"
+            : false
+        }
         snapshot={state.snapshot}
         now={now}
         input={state.input}
@@ -121,6 +156,29 @@ export function ControlCenter({ state, now, title = "ClawOS Federation" }: Contr
         readonly={state.readonly}
         width={width}
       />
+    </Box>
+  );
+}
+
+/**
+ * A terminal smaller than the smallest layout gets a plain note cut to its real
+ * size: a 40-column frame on a 30-column terminal wraps into garbage. Keys still
+ * work (q quits), and the full screen returns as soon as the terminal grows.
+ */
+function TooSmall({ state }: { state: AppState }) {
+  const { columns, rows } = state.size;
+  const quit = primaryKey(state.keymap, "quit");
+  const width = Math.max(1, columns);
+  const text = `Terminal too small (${columns}×${rows}): ClawOS needs ${MIN_SIZE.columns}×${MIN_SIZE.rows}. Enlarge the window${quit ? ` or press ${quit} to quit` : ""}.`;
+  const lines = wrapLines(text, width).slice(0, Math.max(1, rows));
+  return (
+    <Box flexDirection="column" width={width} height={Math.max(1, rows)}>
+      {lines.map((line, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: lines are positional
+        <Text key={i} wrap="truncate-end">
+          {truncate(line, width)}
+        </Text>
+      ))}
     </Box>
   );
 }

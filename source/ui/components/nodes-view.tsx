@@ -3,7 +3,7 @@ import type { NodeView } from "../../core/federation-types.js";
 import type { Column } from "../columns.js";
 import type { Discovery } from "../state/app-state.js";
 import type { TableCursor } from "../state/navigation.js";
-import { clip, formatAge } from "../text.js";
+import { clip, displayWidth, formatAge, wrapLines } from "../text.js";
 import { nodeStateTone, useTheme } from "../theme.js";
 import { Table } from "./table.js";
 
@@ -34,7 +34,8 @@ export function nodeColumns(now: number): Column<NodeView>[] {
       align: "right",
       value: (n) => (n.latencyMs === undefined ? "—" : `${Math.round(n.latencyMs)}ms`),
     },
-    { id: "inFlight", header: "RUN", drop: 4, align: "right", value: (n) => String(n.inFlight) },
+    // Pending, claimed and running tasks: not all of them run ("RUN 1" for a queued task misled).
+    { id: "inFlight", header: "ACTIVE", drop: 4, align: "right", value: (n) => String(n.inFlight) },
     {
       id: "heartbeat",
       header: "BEAT",
@@ -42,7 +43,8 @@ export function nodeColumns(now: number): Column<NodeView>[] {
       align: "right",
       value: (n) => formatAge(n.lastHeartbeatAt, now),
     },
-    { id: "notes", header: "NOTES", drop: 8, value: (n) => n.notes ?? "", flex: true, min: 8 },
+    // Notes cut to a few letters say nothing: they go before WHY has to be cut (the full text is under the table).
+    { id: "notes", header: "NOTES", drop: 8, value: (n) => n.notes ?? "", flex: true, min: 12 },
   ];
 }
 
@@ -53,24 +55,95 @@ export interface NodesViewProps {
   width: number;
   height: number;
   now: number;
+  /** Rows under the table for the selected node in full (0: none). */
+  infoRows?: number;
 }
 
-export function NodesView({ rows, table, filter, width, height, now }: NodesViewProps) {
+export function NodesView({ rows, table, filter, width, height, now, infoRows = 0 }: NodesViewProps) {
+  const selected = rows[Math.min(table.cursor, rows.length - 1)];
   return (
-    <Table
-      columns={nodeColumns(now)}
-      rows={rows}
-      rowKey={(n) => n.id}
-      cursor={table.cursor}
-      offset={table.offset}
-      height={height - 1}
-      width={width}
-      empty={
-        <Text dimColor>
-          No node matches “{clip(filter, Math.max(1, width - 30))}” (Esc clears the filter).
+    <Box flexDirection="column" width={width} height={height}>
+      <Box flexDirection="column">
+        <Table
+          columns={nodeColumns(now)}
+          rows={rows}
+          rowKey={(n) => n.id}
+          cursor={table.cursor}
+          offset={table.offset}
+          height={height - 1 - infoRows}
+          width={width}
+          empty={
+            <Text dimColor>
+              No node matches “{clip(filter, Math.max(1, width - 30))}” (Esc clears the filter).
+            </Text>
+          }
+        />
+      </Box>
+      {infoRows > 0 && selected ? <NodeInfo node={selected} width={width} rows={infoRows} now={now} /> : null}
+    </Box>
+  );
+}
+
+function facts(node: NodeView, now: number): string {
+  const parts = [
+    node.port === null ? node.transport : `${node.transport} ${node.host}:${node.port}`,
+    `machine ${node.machine}`,
+    ...(node.profile ? [`profile ${node.profile}`] : []),
+    `agent ${node.agent}`,
+    ...(node.tags.length > 0 ? [`tags ${node.tags.join(",")}`] : []),
+    `${node.inFlight} active task${node.inFlight === 1 ? "" : "s"}`,
+    node.lastHeartbeatAt ? `worker seen ${formatAge(node.lastHeartbeatAt, now)} ago` : "no worker heartbeat",
+    ...(node.notes ? [node.notes] : []),
+  ];
+  return parts.join(" · ");
+}
+
+/**
+ * The selected node in full, under the table: the table cuts the reason
+ * ("The gateway of node alpha is not running on…") to its column, and a
+ * person needs all of it to act.
+ */
+export function NodeInfo({
+  node,
+  width,
+  rows,
+  now,
+}: {
+  node: NodeView;
+  width: number;
+  rows: number;
+  now: number;
+}) {
+  const theme = useTheme();
+  const title = ` ${clip(node.id, 30)} `;
+  const head = `${node.status}: `;
+  const reason = wrapLines(node.reason, Math.max(10, width - 2 - head.length)).slice(
+    0,
+    Math.max(1, rows - 2),
+  );
+  const reasonRows = Math.max(1, reason.length);
+  return (
+    <Box flexDirection="column" width={width}>
+      <Text dimColor wrap="truncate-end">
+        {`──${title}${"─".repeat(Math.max(0, width - 2 - displayWidth(title)))}`}
+      </Text>
+      {Array.from({ length: reasonRows }, (_, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: rows are positional
+        <Text key={i} wrap="truncate-end">
+          {i === 0 ? (
+            <Text color={theme.color(nodeStateTone(node.status))} bold>
+              {` ${head}`}
+            </Text>
+          ) : (
+            ` ${" ".repeat(head.length)}`
+          )}
+          {reason[i] ?? ""}
         </Text>
-      }
-    />
+      ))}
+      <Text dimColor wrap="truncate-end">
+        {` ${clip(facts(node, now), width - 1)}`}
+      </Text>
+    </Box>
   );
 }
 

@@ -1,11 +1,11 @@
 import { Box, Text } from "ink";
 import type { Snapshot } from "../../core/federation-types.js";
 import { TASK_STATES } from "../../core/schema.js";
-import { type Action, displayKey, type Keymap } from "../keymap.js";
+import { ACTIONS, type Action, type ActionSpec, displayKey, type Keymap } from "../keymap.js";
 import type { Confirm, LineInput, Message } from "../state/app-state.js";
 import { parseFilter } from "../state/filter.js";
 import { suggestCommands } from "../state/palette.js";
-import { clip, displayWidth, formatAge, truncate } from "../text.js";
+import { clip, clipMiddle, displayWidth, formatAge, truncate } from "../text.js";
 import { useTheme } from "../theme.js";
 
 const SHORT_STATE: Record<string, string> = {
@@ -29,7 +29,8 @@ export function SummaryLine({ snapshot, now, width }: { snapshot: Snapshot; now:
       : "";
   const head = `${counts.length > 0 ? counts.join(" · ") : "no tasks"}${problems} · updated ${formatAge(snapshot.updatedAt, now)} ago`;
   const room = Math.max(0, width - displayWidth(head) - 4);
-  const where = room > 8 ? ` · ${clip(`board ${snapshot.blackboardLocation}`, room)}` : "";
+  // A path cut at its end loses the part that tells boards apart: cut it in the middle.
+  const where = room > 16 ? ` · board ${clipMiddle(snapshot.blackboardLocation, room - 6)}` : "";
   const failed = (snapshot.counts.failed ?? 0) > 0 || snapshot.problems.length > 0;
   return (
     <Text wrap="truncate-end">
@@ -40,7 +41,18 @@ export function SummaryLine({ snapshot, now, width }: { snapshot: Snapshot; now:
   );
 }
 
+/** What the screen shows, for the key hints: each screen offers what works there. */
+export type HintContext = "nodes" | "tasks" | "detail" | "form" | "help" | "firstRun";
+
 export interface BottomLineProps {
+  /** Default "nodes". */
+  context?: HintContext;
+  /** Marked tasks (the tasks table offers bulk actions then). */
+  marks?: number;
+  /** The tasks table was reached from a node (Esc goes back there). */
+  drilled?: boolean;
+  /** The table on screen has no rows ("filtered": a filter hides them all): no hints for keys that act on a row. */
+  empty?: false | "none" | "filtered";
   input: LineInput | null;
   confirm: Confirm | null;
   message: Message | null;
@@ -84,19 +96,139 @@ function FieldLine({
   );
 }
 
-const HINT_ACTIONS: Action[] = ["help", "palette", "filter", "dispatch", "open", "back", "quit"];
-const HINT_WORDS: Partial<Record<Action, string>> = {
-  help: "help",
-  palette: "command",
-  filter: "filter",
-  dispatch: "dispatch",
-  open: "open",
-  back: "back",
-  quit: "quit",
-};
+type Hint = [Action, string] | [Action, Action, string] | string;
+
+/** Per screen, the keys that do something there, most useful first (the line is cut at the right). */
+function hintList(
+  context: HintContext,
+  marks: number,
+  drilled: boolean,
+  empty: false | "none" | "filtered",
+): Hint[] {
+  switch (context) {
+    case "help":
+      // q closes the help too (it never quits from here): Ctrl+C does.
+      return [["down", "up", "scroll"], ["help", "back", "close"], "Ctrl+C quit"];
+    case "form":
+      return ["Enter send", "Tab next field", "← → change", "Esc cancel", "Ctrl+C quit"];
+    case "firstRun":
+      return [
+        ["help", "help"],
+        ["discover", "look for local profiles"],
+        ["palette", "command"],
+        ["quit", "quit"],
+      ];
+    case "detail":
+      return [
+        ["help", "help"],
+        ["down", "up", "scroll"],
+        ["back", "back"],
+        ["retry", "retry"],
+        ["cancel", "cancel"],
+        ["dispatch", "dispatch"],
+        ["quit", "quit"],
+      ];
+    case "tasks":
+      if (marks > 0)
+        return [
+          `${marks} marked:`,
+          ["retry", "retry them"],
+          ["cancel", "cancel them"],
+          ["mark", "unmark"],
+          ["back", "clear marks"],
+        ];
+      if (empty)
+        return [
+          ["help", "help"],
+          ["filter", "filter"],
+          ...(drilled
+            ? [["back", "back"] as Hint]
+            : empty === "filtered"
+              ? [["back", "clear filter"] as Hint]
+              : []),
+          ["palette", "command"],
+          ["dispatch", "dispatch"],
+          ["switchPane", "nodes"],
+          ["quit", "quit"],
+        ];
+      return [
+        ["help", "help"],
+        ["open", "details"],
+        ["filter", "filter"],
+        ["palette", "command"],
+        ...(drilled ? [["back", "back"] as Hint] : []),
+        ["retry", "retry"],
+        ["cancel", "cancel"],
+        ["mark", "mark"],
+        ["dispatch", "dispatch"],
+        ["switchPane", "nodes"],
+        ["quit", "quit"],
+      ];
+    default:
+      return [
+        ["help", "help"],
+        ["open", "its tasks"],
+        ["switchPane", "all tasks"],
+        ["filter", "filter"],
+        ["palette", "command"],
+        ["dispatch", "dispatch"],
+        ["refresh", "refresh"],
+        ["quit", "quit"],
+      ];
+  }
+}
+
+/** The hint line's words: only keys that are bound, and nothing a read-only session refuses. */
+export function keyHints(
+  context: HintContext,
+  keymap: Keymap,
+  readonly: boolean,
+  marks = 0,
+  drilled = false,
+  empty: false | "none" | "filtered" = false,
+): string[] {
+  const key = (action: Action): string | null => {
+    const spec: ActionSpec = ACTIONS[action];
+    if (readonly && spec.mutating) return null;
+    const first = keymap.bindings[action][0];
+    return first === undefined ? null : displayKey(first);
+  };
+  return hintList(context, marks, drilled, empty).flatMap((hint) => {
+    if (typeof hint === "string") return [hint];
+    if (hint.length === 2) {
+      const k = key(hint[0]);
+      return k ? [`${k} ${hint[1]}`] : [];
+    }
+    const [a, b, word] = hint;
+    const keys = [key(a), key(b)].filter((k): k is string => k !== null);
+    return keys.length > 0 ? [`${keys.join("/")} ${word}`] : [];
+  });
+}
+
+/**
+ * Hints that fit the width: the first (help) and the last (quit) always stay,
+ * a stranger looks for those two; the least useful ones before quit go first.
+ */
+export function fitHints(hints: string[], width: number): string[] {
+  const kept = [...hints];
+  while (kept.length > 2 && displayWidth(kept.join("  ")) > width) kept.splice(kept.length - 2, 1);
+  return kept;
+}
 
 /** Second status line: the open prompt (filter, palette, y/n), else the latest message or error, else key hints. */
-export function BottomLine({ input, confirm, message, lastError, keymap, readonly, width }: BottomLineProps) {
+export function BottomLine({
+  context = "nodes",
+  marks = 0,
+  drilled = false,
+  empty = false,
+  input,
+  confirm,
+  message,
+  lastError,
+  keymap,
+  readonly,
+  width,
+}: BottomLineProps) {
   const theme = useTheme();
   if (confirm) {
     return (
@@ -119,7 +251,7 @@ export function BottomLine({ input, confirm, message, lastError, keymap, readonl
     );
   }
   if (input?.kind === "palette") {
-    const names = suggestCommands(input.field.text).map((c) => c.name);
+    const names = suggestCommands(input.field.text, readonly).map((c) => c.name);
     return (
       <FieldLine
         prefix=":"
@@ -146,12 +278,7 @@ export function BottomLine({ input, confirm, message, lastError, keymap, readonl
       </Text>
     );
   }
-  const hints = HINT_ACTIONS.filter((a) => !(readonly && a === "dispatch"))
-    .map((a) => {
-      const key = keymap.bindings[a][0];
-      return key === undefined ? null : `${displayKey(key)} ${HINT_WORDS[a]}`;
-    })
-    .filter((h): h is string => h !== null);
+  const hints = fitHints(keyHints(context, keymap, readonly, marks, drilled, empty), width - 1);
   return (
     <Text wrap="truncate-end" dimColor>
       {" "}

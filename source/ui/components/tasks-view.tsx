@@ -31,6 +31,8 @@ export interface TasksViewProps {
   height: number;
   now: number;
   dispatchKey: string | null;
+  /** The federation has no node yet: nothing can be dispatched. */
+  noNodes?: boolean;
 }
 
 export function TasksView({
@@ -43,9 +45,12 @@ export function TasksView({
   height,
   now,
   dispatchKey,
+  noNodes = false,
 }: TasksViewProps) {
   const empty =
-    totalTasks === 0 ? (
+    totalTasks === 0 && noNodes ? (
+      <Text dimColor>No tasks yet, and no node to run one: add a node first (on the Nodes view).</Text>
+    ) : totalTasks === 0 ? (
       <Text dimColor>No tasks yet.{dispatchKey ? ` Press ${dispatchKey} to dispatch one.` : ""}</Text>
     ) : (
       <Text dimColor>No task matches “{clip(filter, Math.max(1, width - 30))}” (Esc clears the filter).</Text>

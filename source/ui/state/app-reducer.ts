@@ -3,14 +3,14 @@ import { FINAL_STATES } from "../../core/schema.js";
 import { buildDetailLines } from "../detail-lines.js";
 import { buildHelpLines } from "../help-lines.js";
 import type { KeyPress } from "../input.js";
-import { ACTIONS, type Action, type ActionSpec } from "../keymap.js";
-import { bodyHeight, clampSize, tablePageRows } from "../layout.js";
+import { ACTIONS, type Action, type ActionSpec, primaryKey } from "../keymap.js";
+import { bodyHeight, clampSize, nodePageRows, tablePageRows } from "../layout.js";
 import type { AppAction, AppState, Effect, Screen, TableName } from "./app-state.js";
 import { activeTable, topScreen } from "./app-state.js";
 import { createForm, dispatchFormReducer, formInput, withTargets } from "./dispatch-form.js";
 import { parseFilter } from "./filter.js";
 import { type Move, move, settle } from "./navigation.js";
-import { type CommandName, completeCommand, resolveCommand } from "./palette.js";
+import { COMMANDS, type CommandName, type CommandSpec, completeCommand, resolveCommand } from "./palette.js";
 import { findTask, selectNodeRows, selectTaskRows } from "./rows.js";
 import { editText, textField } from "./text-edit.js";
 
@@ -58,7 +58,9 @@ export function appReducer(state: AppState, action: AppAction): AppState {
           text:
             action.ids.length > 0
               ? `Discovered and added: ${action.ids.join(", ")}`
-              : "No local OpenClaw profiles found (looked for ~/.openclaw and ~/.openclaw-*).",
+              : state.snapshot.nodes.length > 0
+                ? "No new OpenClaw profiles to add (looked in ~/.openclaw and ~/.openclaw-*; known ones are already nodes)."
+                : "No local OpenClaw profiles found (looked for ~/.openclaw and ~/.openclaw-*).",
           tone: "info",
         },
       };
@@ -97,9 +99,8 @@ function allNodeIds(snapshot: Snapshot): string[] {
 
 /** After new data, a new filter or a new size: keep each cursor on its row and in view. */
 function settleAll(state: AppState): AppState {
-  const page = tablePageRows(state.size);
-  const nodes = settle(state.nodes, nodeIds(state), page);
-  const tasks = settle(state.tasks, taskIds(state), page);
+  const nodes = settle(state.nodes, nodeIds(state), nodePageRows(state.size));
+  const tasks = settle(state.tasks, taskIds(state), tablePageRows(state.size));
   const known = new Set(state.snapshot.tasks.map((t) => t.id));
   const marks = state.tasks.marks.filter((id) => known.has(id));
   const form = state.form ? withTargets(state.form, allNodeIds(state.snapshot)) : null;
@@ -148,14 +149,17 @@ function queue(state: AppState, ...effects: Effect[]): AppState {
   return { ...state, effects: [...state.effects, ...effects] };
 }
 
-const READONLY_REFUSALS: Partial<Record<Action, string>> = {
+const READONLY_REFUSALS: Partial<Record<Action | CommandName, string>> = {
   dispatch: "dispatching",
   retry: "retrying",
   cancel: "cancelling",
   discover: "discovery",
+  init: "discovery",
+  incubate: "incubation",
+  mark: "marking (it only serves retry and cancel)",
 };
 
-function refuseReadonly(state: AppState, action: Action): AppState {
+function refuseReadonly(state: AppState, action: Action | CommandName): AppState {
   return say(state, `Read-only session: ${READONLY_REFUSALS[action] ?? action} is turned off.`, "error");
 }
 
@@ -201,7 +205,10 @@ function onLineInputKey(state: AppState, key: KeyPress): AppState {
   if (key.name === "escape") return { ...state, input: null };
   if (key.name === "enter") return runCommand({ ...state, input: null }, input.field.text);
   if (key.name === "tab")
-    return { ...state, input: { ...input, field: textField(completeCommand(input.field.text)) } };
+    return {
+      ...state,
+      input: { ...input, field: textField(completeCommand(input.field.text, state.readonly)) },
+    };
   const field = editText(input.field, key);
   return field ? { ...state, input: { ...input, field } } : state;
 }
@@ -297,16 +304,22 @@ function onAction(state: AppState, action: Action): AppState {
 function detailLineCount(state: AppState, screen: Extract<Screen, { kind: "detail" }>): number {
   const task = findTask(state.snapshot, screen.taskId);
   const pending = { id: screen.taskId, ...(screen.outcome ? { outcome: screen.outcome } : {}) };
-  return buildDetailLines(task, clampSize(state.size).columns, 0, pending).length;
+  const node = task ? state.snapshot.nodes.find((n) => n.id === task.node) : undefined;
+  // The snapshot's time stands in for the clock (the reducer has none): ages only change a wrap now and then.
+  const now = Date.parse(state.snapshot.updatedAt) || 0;
+  return buildDetailLines(task, clampSize(state.size).columns, now, pending, node).length;
 }
 
 function onMove(state: AppState, how: Move): AppState {
   const top = topScreen(state);
-  const page = tablePageRows(state.size);
-  if (top.kind === "nodes")
-    return { ...state, nodes: { ...state.nodes, ...move(state.nodes, how, nodeIds(state), page) } };
-  if (top.kind === "tasks")
-    return { ...state, tasks: { ...state.tasks, ...move(state.tasks, how, taskIds(state), page) } };
+  if (top.kind === "nodes") {
+    const moved = move(state.nodes, how, nodeIds(state), nodePageRows(state.size));
+    return { ...state, nodes: { ...state.nodes, ...moved } };
+  }
+  if (top.kind === "tasks") {
+    const moved = move(state.tasks, how, taskIds(state), tablePageRows(state.size));
+    return { ...state, tasks: { ...state.tasks, ...moved } };
+  }
   if (top.kind !== "detail") return state;
   const height = bodyHeight(state.size);
   const max = Math.max(0, detailLineCount(state, top) - height);
@@ -362,6 +375,14 @@ function goBack(state: AppState): AppState {
 
 function openDispatch(state: AppState, text = ""): AppState {
   if (state.readonly) return refuseReadonly(state, "dispatch");
+  if (state.snapshot.nodes.length === 0) {
+    const key = primaryKey(state.keymap, "discover");
+    return say(
+      state,
+      `No node to dispatch to yet: add one first${key ? ` (${key} looks for local OpenClaw profiles)` : ""}.`,
+      "error",
+    );
+  }
   const target = topScreen(state).kind === "nodes" ? (selectedNodeId(state) ?? "any") : "any";
   const base = topScreen(state).kind === "dispatch" ? state.stack.slice(0, -1) : state.stack;
   return {
@@ -461,6 +482,8 @@ function runCommand(state: AppState, text: string): AppState {
   const resolved = resolveCommand(text);
   if (!resolved.ok) return say(state, resolved.error, "error");
   const { command, args } = resolved;
+  const spec: CommandSpec | undefined = COMMANDS.find((c) => c.name === command);
+  if (state.readonly && spec?.mutating) return refuseReadonly(state, command);
   const handlers: Record<CommandName, () => AppState> = {
     nodes: () => withFilter({ ...state, stack: [{ kind: "nodes" }] }, "nodes", args || state.nodes.filter),
     tasks: () => withFilter({ ...state, stack: [{ kind: "tasks" }] }, "tasks", args || state.tasks.filter),

@@ -93,11 +93,14 @@ function normalizePriority(value: string): string {
   return /^\d$/.test(value) ? `p${value}` : value;
 }
 
+/** Words people use for a state besides its name: the status line says "done". */
+const STATE_ALIASES: Record<string, string> = { done: "completed", canceled: "cancelled" };
+
 function fieldMatches(actual: string, field: FilterField, values: string[]): boolean {
   const a = actual.toLowerCase();
   switch (field) {
     case "state":
-      return values.some((v) => a.startsWith(v));
+      return values.some((v) => a.startsWith(STATE_ALIASES[v] ?? v));
     case "priority":
       return values.some((v) => a === normalizePriority(v));
     default:

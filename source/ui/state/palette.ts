@@ -1,15 +1,29 @@
 /** The `:` command palette: its commands and how typed text resolves to one. */
 
+export interface CommandSpec {
+  name: string;
+  help: string;
+  /** What may follow the name, for the help overlay ("[filter]"). */
+  args?: string;
+  /** Changes the federation: hidden from suggestions and refused in a read-only session. */
+  mutating?: boolean;
+}
+
 export const COMMANDS = [
-  { name: "nodes", help: "Show the nodes table (optional filter: :nodes state:online)" },
-  { name: "tasks", help: "Show the tasks table (optional filter: :tasks state:failed)" },
-  { name: "dispatch", help: "Dispatch a task (optional text: :dispatch summarise the logs)" },
-  { name: "incubate", help: "Create a new local node" },
+  { name: "nodes", args: "[filter]", help: "Show the nodes table (optional filter: :nodes state:online)" },
+  { name: "tasks", args: "[filter]", help: "Show the tasks table (optional filter: :tasks state:failed)" },
+  {
+    name: "dispatch",
+    args: "[text]",
+    help: "Dispatch a task (optional text: :dispatch summarise the logs)",
+    mutating: true,
+  },
+  { name: "incubate", help: "Create a new local node", mutating: true },
   { name: "refresh", help: "Re-read everything and re-probe nodes" },
-  { name: "init", help: "Discover local OpenClaw profiles and add them" },
+  { name: "init", help: "Discover local OpenClaw profiles and add them", mutating: true },
   { name: "help", help: "Show the keys" },
   { name: "quit", help: "Leave the control center" },
-] as const;
+] as const satisfies readonly CommandSpec[];
 
 export type CommandName = (typeof COMMANDS)[number]["name"];
 
@@ -31,10 +45,15 @@ function split(input: string): { word: string; args: string } {
   return { word: trimmed.slice(0, space).toLowerCase(), args: trimmed.slice(space).trim() };
 }
 
+/** Commands a session may run: a read-only one has no mutating commands. */
+export function availableCommands(readonly = false): CommandSpec[] {
+  return COMMANDS.filter((c: CommandSpec) => !(readonly && c.mutating));
+}
+
 /** Commands whose name starts with what has been typed (before any argument). */
-export function suggestCommands(input: string): (typeof COMMANDS)[number][] {
+export function suggestCommands(input: string, readonly = false): CommandSpec[] {
   const { word } = split(input);
-  return COMMANDS.filter((c) => c.name.startsWith(word));
+  return availableCommands(readonly).filter((c) => c.name.startsWith(word));
 }
 
 /** Exact name, alias, or a prefix that names exactly one command. */
@@ -58,9 +77,9 @@ export function resolveCommand(input: string): ResolvedCommand {
 }
 
 /** Tab in the palette: complete the command name when the prefix is unambiguous. */
-export function completeCommand(input: string): string {
+export function completeCommand(input: string, readonly = false): string {
   const { word, args } = split(input);
-  const matches = COMMANDS.filter((c) => c.name.startsWith(word));
+  const matches = availableCommands(readonly).filter((c) => c.name.startsWith(word));
   const only = matches[0];
   if (matches.length !== 1 || !only) return input;
   return args ? `${only.name} ${args}` : `${only.name} `;

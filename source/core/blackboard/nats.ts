@@ -1,0 +1,1470 @@
+import { randomBytes } from "node:crypto";
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiError,
+  type JetStreamClient,
+  type JetStreamManager,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+} from "@nats-io/jetstream";
+import { type KV, type KvEntry, Kvm } from "@nats-io/kv";
+import {
+  connect,
+  Empty,
+  headers,
+  type Msg,
+  type NatsConnection,
+  NoRespondersError,
+  type Subscription,
+  TimeoutError,
+} from "@nats-io/transport-node";
+import { z } from "zod";
+import { UserError } from "../errors.js";
+import { isValidNodeId, isValidTaskId } from "../ids.js";
+import {
+  describeZodError,
+  MAX_RECORD_BYTES,
+  NodeId,
+  NodeStatusRecord,
+  type RouteDecision,
+  type TaskEvent,
+  TaskProgress,
+  TaskRequest,
+  TaskResult,
+  type TaskState,
+} from "../schema.js";
+import type {
+  Blackboard,
+  Claim,
+  CoordinatorDuties,
+  ExpiredLease,
+  ListOptions,
+  RequeueOptions,
+  RequeueOutcome,
+  StoredTask,
+  TaskListing,
+  WatchScope,
+} from "./types.js";
+
+/**
+ * The scale-out blackboard: NATS JetStream (DESIGN §5), behind the same interface and
+ * contract suite as the directory driver.
+ *
+ *   KV <p>-tasks      <id> → the task record: request (its attempt is the current one),
+ *                      state pending | claimed | finished, the node whose inbox or claim it
+ *                      is in, the claim token, the cancel flag, and for a finished task its
+ *                      outcome. The record is the single source of truth, and every state
+ *                      change is one compare-and-set on its revision: whichever CAS wins
+ *                      decides (a claim races other claims; a finishing worker races the
+ *                      reaper; a zombie's CAS finds the revision moved on). JetStream acks are
+ *                      not fenced and play no part in correctness.
+ *   KV <p>-results    <id>.<attempt> → the worker's result, created with create() (first
+ *                      result of an attempt kept), then committed by the record's CAS, which
+ *                      names the result's revision. An uncommitted result never counts; a
+ *                      verdict the blackboard itself reaches (lease expired, dead, cancelled)
+ *                      is stored inside the record.
+ *   KV <p>-progress   <id> → the reply so far, written by the claim holder
+ *   KV <p>-nodes      <node> → heartbeats. Liveness comes from the heartbeat's own timestamp,
+ *                      never from KV TTLs (on server 2.9 an expiry sends no event).
+ *   KV <p>-aside      malformed records set aside by a quarantining coordinator, with reasons
+ *   stream <p>-work   work queue, subjects <p>.tasks.<node>.<id>: one "doorbell" per pending
+ *                      task (published with msgID <id>@<revision>, so retries dedupe). A
+ *                      durable pull consumer per node hands each doorbell to one claimer, so
+ *                      claimers do not pile onto the same task; the claim itself is still the
+ *                      record's CAS. Doorbells are hints: a stale one (the task moved on) is
+ *                      dropped by whoever pulls it, a missing one is republished by recover().
+ *
+ * Leases are judged like the directory driver's: by when this coordinator saw the record's
+ * revision change (every renewal is a CAS, so a renewal changes the revision), on its own
+ * clock, so skewed clocks never expire a lease early. Every network operation is retried
+ * through disconnects (the client reconnects by itself) for `retryForMs`, then surfaces as
+ * an error; retries are idempotent (write ids, msgIDs, create-once keys).
+ */
+
+const RECORD_SCHEMA = "clawos.nats-task/1";
+/** A leftover younger than this (by its server timestamp) may belong to an operation still in flight. */
+const IN_FLIGHT_GRACE_MS = 5_000;
+/** Doorbells carry the record itself up to this size, saving the claimer a read. */
+const DOORBELL_INLINE_MAX = 16 * 1024;
+/** A pulled message nobody acknowledged (its claimer died) comes back after this long. */
+const DOORBELL_ACK_WAIT_MS = 30_000;
+const WRONG_LAST_SEQUENCE = 10071;
+const CONCURRENCY = 32;
+
+const Outcome = z.object({
+  status: z.enum(["completed", "failed", "cancelled"]),
+  /** The revision of results/<id>.<attempt> that counts (a worker's completion). */
+  resultRevision: z.number().int().min(1).optional(),
+  /** The verdict itself, when the blackboard reached it (reaper, cancel, give-up). */
+  verdict: TaskResult.optional(),
+});
+
+/** One task on NATS. Exported for the migration and the test fixture, which write records as this driver does. */
+export const NatsTaskRecord = z.object({
+  schema: z.literal(RECORD_SCHEMA),
+  node: NodeId,
+  state: z.enum(["pending", "claimed", "finished"]),
+  request: TaskRequest,
+  cancelRequested: z.boolean().default(false),
+  /** What wrote this revision: enqueue, claim, renew, complete, requeue, lease-expired, reroute, retry, cancel, migrate. */
+  via: z.string().max(40),
+  claim: z
+    .object({ token: z.string().regex(/^[0-9a-f]{8,32}$/), renewals: z.number().int().min(0) })
+    .optional(),
+  outcome: Outcome.optional(),
+  /** Write id: tells a retried write whether its first try landed after all. */
+  w: z.string().max(40),
+  /** When it was written, by the writer's clock (for people; leases never use it). */
+  at: z.string(),
+});
+export type NatsTaskRecord = z.infer<typeof NatsTaskRecord>;
+
+const Doorbell = z.object({ id: z.string(), rev: z.number().int().min(1).optional(), record: z.unknown() });
+
+export interface NatsBlackboardOptions {
+  /** nats://host:port URLs of the servers (one federation: one JetStream). */
+  servers: string[];
+  /** Names of the streams, buckets and subjects start with this (default "clawos"). */
+  prefix?: string;
+  /** JetStream domain of the hub, when this machine's server is a leaf node with its own JetStream. */
+  domain?: string;
+  clock?: () => number;
+  /** Let this handle set malformed records aside (the coordinator's quarantineMalformed). */
+  quarantine?: boolean;
+  /** How long one operation keeps retrying through a disconnect before it fails (default 30 s). */
+  retryForMs?: number;
+  /** Connection name shown by the server's monitoring. */
+  name?: string;
+}
+
+/** Can these servers be reached, with JetStream on? (Connects and leaves; writes nothing.) */
+export async function probeNats(
+  servers: string[],
+): Promise<{ ok: true; version: string } | { ok: false; error: string }> {
+  let nc: NatsConnection | undefined;
+  try {
+    nc = await connect({ servers, timeout: 3_000, maxReconnectAttempts: 0, name: "clawos probe" });
+    await jetstreamManager(nc, { timeout: 3_000 });
+    return { ok: true, version: nc.info?.version ?? "unknown" };
+  } catch (error) {
+    return { ok: false, error: (error as Error).message };
+  } finally {
+    await nc?.close().catch(() => {});
+  }
+}
+
+/** The names one federation uses on a NATS server. */
+export function natsNames(prefix = "clawos") {
+  if (!/^[a-z0-9][a-z0-9-]{0,30}$/.test(prefix))
+    throw new UserError(`"${prefix.slice(0, 40)}" cannot name a NATS blackboard.`, {
+      hint: "use lowercase letters, digits and '-'",
+      code: "usage",
+    });
+  return {
+    prefix,
+    workStream: `${prefix}-work`,
+    workSubjects: `${prefix}.tasks.>`,
+    doorbell: (node: string, id: string) => `${prefix}.tasks.${node}.${id}`,
+    inboxFilter: (node: string) => `${prefix}.tasks.${node}.*`,
+    durable: (node: string) => `inbox-${node}`,
+    tasks: `${prefix}-tasks`,
+    results: `${prefix}-results`,
+    progress: `${prefix}-progress`,
+    nodes: `${prefix}-nodes`,
+    aside: `${prefix}-aside`,
+    resultKey: (id: string, attempt: number) => `${id}.${attempt}`,
+  };
+}
+export type NatsNames = ReturnType<typeof natsNames>;
+
+type Read =
+  | { kind: "ok"; record: NatsTaskRecord; rev: number; created: number }
+  | { kind: "missing" }
+  | { kind: "malformed"; reason: string; rev: number };
+
+interface Held {
+  rev: number;
+  record: NatsTaskRecord;
+}
+
+interface Plan {
+  reroute?: RouteDecision;
+  event: Omit<TaskEvent, "at">;
+  error?: TaskResult["error"];
+  consumesAttempt: boolean;
+  raiseMaxAttempts?: boolean;
+  clearCancel?: boolean;
+  via: string;
+}
+
+const decoder = new TextDecoder();
+
+export class NatsBlackboard implements Blackboard {
+  readonly location: string;
+  readonly names: NatsNames;
+  private nc: NatsConnection | undefined;
+  private js!: JetStreamClient;
+  private jsm!: JetStreamManager;
+  private kv!: Record<"tasks" | "results" | "progress" | "nodes" | "aside", KV>;
+  private apiPrefix = "$JS.API";
+  private maxRecordBytes = MAX_RECORD_BYTES;
+  private initializing: Promise<void> | undefined;
+  private closed = false;
+  /** False between a disconnect and the reconnect: operations wait rather than queue blind. */
+  private connected = true;
+  private reconnected: { promise: Promise<void>; resolve: () => void } | undefined;
+  /** Rejects at the next disconnect: operations in flight then retry at once instead of timing out. */
+  private disconnected = rejectLater();
+  /** Claims this handle holds: the record revision it last wrote, so renew/complete need no read. */
+  private readonly held = new Map<string, Held>();
+  /** Claims with a complete() in progress here: a concurrent second complete() of the same claim loses. */
+  private readonly finishing = new Set<string>();
+  private readonly leaseSeen = new Map<string, { rev: number; seenAt: number }>();
+  private readonly consumers = new Map<string, Promise<void>>();
+
+  constructor(private readonly options: NatsBlackboardOptions) {
+    if (options.servers.length === 0)
+      throw new UserError("The NATS blackboard needs at least one server URL.");
+    this.names = natsNames(options.prefix);
+    this.location = options.servers.join(",");
+  }
+
+  private now(): number {
+    return this.options.clock ? this.options.clock() : Date.now();
+  }
+  private stamp(): string {
+    return new Date(this.now()).toISOString();
+  }
+
+  // ── connection and retries ─────────────────────────────────────────────────
+
+  async init(): Promise<void> {
+    this.initializing ??= this.open();
+    try {
+      await this.initializing;
+    } catch (error) {
+      this.initializing = undefined;
+      throw error;
+    }
+  }
+
+  private async open(): Promise<void> {
+    let nc: NatsConnection;
+    try {
+      nc = await connect({
+        servers: this.options.servers,
+        name: this.options.name ?? "clawos",
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 250,
+        timeout: 5_000,
+      });
+    } catch (error) {
+      throw new UserError(
+        `Cannot reach the NATS blackboard at ${this.location}: ${(error as Error).message}`,
+        {
+          hint: "is nats-server running with JetStream (-js) and reachable from here? (federation.json → blackboard.servers)",
+          cause: error,
+        },
+      );
+    }
+    this.nc = nc;
+    void this.followStatus(nc);
+    try {
+      await this.prepare(nc);
+    } catch (error) {
+      this.nc = undefined;
+      await nc.close().catch(() => {});
+      throw error;
+    }
+  }
+
+  private async prepare(nc: NatsConnection): Promise<void> {
+    const domain = this.options.domain;
+    if (domain) this.apiPrefix = `$JS.${domain}.API`;
+    this.js = jetstream(nc, { timeout: 5_000, ...(domain ? { domain } : {}) });
+    this.jsm = await this.io("open JetStream", () =>
+      jetstreamManager(nc, { timeout: 5_000, ...(domain ? { domain } : {}) }),
+    );
+    const maxPayload = nc.info?.max_payload ?? MAX_RECORD_BYTES;
+    this.maxRecordBytes = Math.min(MAX_RECORD_BYTES, maxPayload - 8 * 1024);
+    await this.io("create the work stream", () => this.ensureWorkStream());
+    const kvm = new Kvm(this.js);
+    const bucket = (name: string) =>
+      this.io(`open bucket ${name}`, () => kvm.create(name, { history: 1, storage: StorageType.File }));
+    const [tasks, results, progress, nodes, aside] = await Promise.all([
+      bucket(this.names.tasks),
+      bucket(this.names.results),
+      bucket(this.names.progress),
+      bucket(this.names.nodes),
+      bucket(this.names.aside),
+    ]);
+    this.kv = { tasks: tasks!, results: results!, progress: progress!, nodes: nodes!, aside: aside! };
+  }
+
+  private async followStatus(nc: NatsConnection): Promise<void> {
+    for await (const status of nc.status()) {
+      if (status.type === "disconnect") {
+        this.connected = false;
+        this.disconnected.reject(new Error("disconnected from the server"));
+        this.disconnected = rejectLater();
+      } else if (status.type === "reconnect") {
+        this.connected = true;
+        this.reconnected?.resolve();
+        this.reconnected = undefined;
+      }
+    }
+  }
+
+  /** Wait (at most until `deadline`) for the client to reconnect; true if it is connected. */
+  private async waitConnected(deadline: number): Promise<boolean> {
+    if (this.connected) return true;
+    if (!this.reconnected) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => {
+        resolve = r;
+      });
+      this.reconnected = { promise, resolve };
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.reconnected.promise,
+      new Promise((r) => {
+        timer = setTimeout(r, Math.max(0, deadline - Date.now()));
+      }),
+    ]);
+    clearTimeout(timer);
+    return this.connected;
+  }
+
+  private async ensureWorkStream(): Promise<void> {
+    try {
+      await this.jsm.streams.info(this.names.workStream);
+      return;
+    } catch (error) {
+      if (!(error instanceof JetStreamApiError) || error.code !== 10059) throw error;
+    }
+    try {
+      await this.jsm.streams.add({
+        name: this.names.workStream,
+        subjects: [this.names.workSubjects],
+        retention: RetentionPolicy.Workqueue,
+        storage: StorageType.File,
+        duplicate_window: 120_000_000_000,
+      });
+    } catch (error) {
+      // Another handle created it meanwhile.
+      if (!(error instanceof JetStreamApiError) || error.code !== 10058) throw error;
+    }
+  }
+
+  private get conn(): NatsConnection {
+    if (!this.nc) throw new Error("NatsBlackboard: call init() first");
+    return this.nc;
+  }
+
+  /**
+   * Run one network operation, retrying it through disconnects and server restarts for
+   * `retryForMs`; then the error surfaces (nothing is dropped silently). Callers make their
+   * operations idempotent, since a try that timed out may still have landed.
+   */
+  private async io<T>(what: string, op: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + (this.options.retryForMs ?? 30_000);
+    const giveUp = (reason: string, cause?: unknown) =>
+      new UserError(`The NATS blackboard at ${this.location} did not answer (${what}): ${reason}`, {
+        hint: "is nats-server running and reachable from here? try again once it is",
+        ...(cause ? { cause } : {}),
+      });
+    let wait = 50;
+    for (;;) {
+      // While disconnected, wait for the reconnect instead of queueing the request blind.
+      if (!this.closed && !(await this.waitConnected(deadline))) throw giveUp("disconnected, not sent");
+      try {
+        // A try cut off by a disconnect may still land: callers' operations are idempotent.
+        return await Promise.race([op(), this.disconnected.promise]);
+      } catch (error) {
+        if (this.closed || !isTransient(error)) throw error;
+        if (Date.now() + wait > deadline) throw giveUp((error as Error).message, error);
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        wait = Math.min(wait * 2, 1_000);
+      }
+    }
+  }
+
+  // ── records ────────────────────────────────────────────────────────────────
+
+  private parseRecord(key: string, entry: KvEntry): Read {
+    if (entry.operation !== "PUT") return { kind: "missing" };
+    const parsed = parseJsonRecord(entry.value, NatsTaskRecord);
+    if (!parsed.ok) return { kind: "malformed", reason: parsed.reason, rev: entry.revision };
+    const record = parsed.value;
+    const wrong = inconsistent(record, key);
+    if (wrong) return { kind: "malformed", reason: wrong, rev: entry.revision };
+    return { kind: "ok", record, rev: entry.revision, created: entry.created.getTime() };
+  }
+
+  private async readTask(id: string): Promise<Read> {
+    const entry = await this.io("read a task", () => this.kv.tasks.get(id));
+    return entry ? this.parseRecord(id, entry) : { kind: "missing" };
+  }
+
+  private newWrite(record: Omit<NatsTaskRecord, "w" | "at">): NatsTaskRecord {
+    return { ...record, w: randomBytes(6).toString("hex"), at: this.stamp() };
+  }
+
+  /** Compare-and-set a task record. Returns the new revision, or undefined if the record moved on. */
+  private async cas(id: string, next: NatsTaskRecord, rev: number): Promise<number | undefined> {
+    const data = JSON.stringify(next);
+    try {
+      return await this.io("update a task", () => this.kv.tasks.update(id, data, rev));
+    } catch (error) {
+      if (!isWrongLastSequence(error)) throw error;
+      return this.landedAnyway(id, next);
+    }
+  }
+
+  /** Create a task record that must not exist yet. Returns its revision, or undefined if the id is taken. */
+  private async createRecord(record: NatsTaskRecord): Promise<number | undefined> {
+    const id = record.request.id;
+    try {
+      return await this.io("create a task", () => this.kv.tasks.create(id, JSON.stringify(record)));
+    } catch (error) {
+      if (!isWrongLastSequence(error)) throw error;
+      return this.landedAnyway(id, record);
+    }
+  }
+
+  /** After a conflict: did an earlier try of this very write land (a retry after a lost reply)? */
+  private async landedAnyway(id: string, written: NatsTaskRecord): Promise<number | undefined> {
+    const now = await this.readTask(id);
+    return now.kind === "ok" && now.record.w === written.w ? now.rev : undefined;
+  }
+
+  /** Publish the doorbell of a pending task. Deduplicated by msgID, so retries and recover() are idempotent. */
+  private async ring(record: NatsTaskRecord, rev: number): Promise<void> {
+    const id = record.request.id;
+    const inline = JSON.stringify({ id, rev, record });
+    const payload = inline.length <= DOORBELL_INLINE_MAX ? inline : JSON.stringify({ id, rev });
+    await this.io("publish to an inbox", () =>
+      this.js.publish(this.names.doorbell(record.node, id), payload, { msgID: `${id}@${rev}` }),
+    );
+  }
+
+  // ── enqueue and claim ─────────────────────────────────────────────────────
+
+  async enqueue(request: TaskRequest): Promise<{ created: boolean }> {
+    const valid = TaskRequest.parse(request);
+    const record = this.newWrite({
+      schema: RECORD_SCHEMA,
+      node: valid.route.node,
+      state: "pending",
+      request: valid,
+      cancelRequested: false,
+      via: "enqueue",
+    });
+    const rev = await this.createRecord(record);
+    if (rev === undefined) return { created: false };
+    // A crash here leaves a pending record without a doorbell: recover() republishes it.
+    await this.ring(record, rev);
+    return { created: true };
+  }
+
+  async enqueueClaimed(request: TaskRequest): Promise<Claim | undefined> {
+    const valid = TaskRequest.parse(request);
+    const token = newToken();
+    const record = this.newWrite({
+      schema: RECORD_SCHEMA,
+      node: valid.route.node,
+      state: "claimed",
+      request: valid,
+      cancelRequested: false,
+      via: "enqueue-claimed",
+      claim: { token, renewals: 0 },
+    });
+    const rev = await this.createRecord(record);
+    if (rev === undefined) return undefined;
+    this.held.set(token, { rev, record });
+    return { request: valid, node: record.node, handle: token };
+  }
+
+  async pendingIds(node: string): Promise<string[]> {
+    if (!isValidNodeId(node)) return [];
+    const ids = await this.inboxIds(node);
+    const reads = await mapLimit(ids, CONCURRENCY, (id) => this.readTask(id));
+    return ids.filter((_, i) => {
+      const read = reads[i]!;
+      return read.kind === "ok" && read.record.state === "pending" && read.record.node === node;
+    });
+  }
+
+  /** Ids with a doorbell in `node`'s inbox (stale ones included: callers check the record). */
+  private async inboxIds(node: string): Promise<string[]> {
+    const info = await this.io("list an inbox", () =>
+      this.jsm.streams.info(this.names.workStream, { subjects_filter: this.names.inboxFilter(node) }),
+    );
+    const prefix = `${this.names.prefix}.tasks.${node}.`;
+    return Object.keys(info.state.subjects ?? {})
+      .filter((s) => s.startsWith(prefix))
+      .map((s) => s.slice(prefix.length))
+      .filter(isValidTaskId);
+  }
+
+  async claim(node: string, id?: string): Promise<Claim | undefined> {
+    if (!isValidNodeId(node)) return undefined;
+    if (id !== undefined) return isValidTaskId(id) ? this.claimById(node, id) : undefined;
+    // Fast path: the node's consumer hands each doorbell to one claimer.
+    for (let i = 0; i < 100; i++) {
+      const msg = await this.pull(node);
+      if (!msg) break;
+      const claim = await this.claimFromDoorbell(node, msg);
+      if (claim) return claim;
+    }
+    // Slow path: doorbells delivered to a claimer that died or timed out stay invisible until
+    // their ack wait passes; the inbox listing still shows them, and the record decides.
+    for (const candidate of shuffle(await this.inboxIds(node))) {
+      const claim = await this.claimById(node, candidate);
+      if (claim) return claim;
+    }
+    return undefined;
+  }
+
+  private ensureConsumer(node: string): Promise<void> {
+    let ready = this.consumers.get(node);
+    if (!ready) {
+      ready = this.io("create an inbox consumer", async () => {
+        try {
+          await this.jsm.consumers.add(this.names.workStream, {
+            durable_name: this.names.durable(node),
+            filter_subject: this.names.inboxFilter(node),
+            ack_policy: AckPolicy.Explicit,
+            deliver_policy: DeliverPolicy.All,
+            ack_wait: DOORBELL_ACK_WAIT_MS * 1_000_000,
+            max_deliver: -1,
+            max_ack_pending: 20_000,
+          });
+        } catch (error) {
+          // 10148: it exists with another configuration (an older version made it): use it as it is.
+          if (!(error instanceof JetStreamApiError) || error.code !== 10148) throw error;
+        }
+      });
+      this.consumers.set(node, ready);
+      ready.catch(() => this.consumers.delete(node));
+    }
+    return ready;
+  }
+
+  /** One doorbell of `node`, or undefined if none is waiting (a no-wait pull: never blocks). */
+  private async pull(node: string): Promise<Msg | undefined> {
+    await this.ensureConsumer(node);
+    const subject = `${this.apiPrefix}.CONSUMER.MSG.NEXT.${this.names.workStream}.${this.names.durable(node)}`;
+    let msg: Msg;
+    try {
+      msg = await this.io("pull from an inbox", () =>
+        this.conn.request(subject, JSON.stringify({ batch: 1, no_wait: true }), {
+          timeout: 5_000,
+          noMux: true,
+        }),
+      );
+    } catch (error) {
+      // The consumer (or the stream) was deleted under us: make it again next time.
+      this.consumers.delete(node);
+      throw error;
+    }
+    const code = msg.headers?.code ?? 0;
+    if (code >= 300 || !msg.reply) {
+      if (code === 409 && /consumer deleted/i.test(msg.headers?.description ?? ""))
+        this.consumers.delete(node);
+      return undefined; // 404 no messages, 408 request expired, 409 limits: nothing for us now
+    }
+    return msg;
+  }
+
+  private ack(msg: Msg, verb = "+ACK"): void {
+    if (!msg.reply) return;
+    try {
+      this.conn.publish(msg.reply, verb);
+    } catch {
+      // The connection is gone: the doorbell comes back after its ack wait, and stale ones are harmless.
+    }
+  }
+
+  private async claimFromDoorbell(node: string, msg: Msg): Promise<Claim | undefined> {
+    const prefix = `${this.names.prefix}.tasks.${node}.`;
+    const id = msg.subject.startsWith(prefix) ? msg.subject.slice(prefix.length) : "";
+    if (!isValidTaskId(id)) {
+      this.ack(msg); // not a task doorbell at all
+      return undefined;
+    }
+    // The doorbell may carry the record as of the revision that rang it: a CAS on that
+    // revision succeeds only if the record is still exactly that, so it saves a read.
+    let candidate: Read | undefined;
+    try {
+      const bell = Doorbell.safeParse(JSON.parse(decoder.decode(msg.data)));
+      if (bell.success && bell.data.id === id && bell.data.rev && bell.data.record) {
+        const record = NatsTaskRecord.safeParse(bell.data.record);
+        if (record.success && !inconsistent(record.data, id))
+          candidate = { kind: "ok", record: record.data, rev: bell.data.rev, created: 0 };
+      }
+    } catch {
+      // Not JSON: read the record instead.
+    }
+    try {
+      const claim = await this.claimRecord(node, id, candidate);
+      this.ack(msg); // claimed, or stale: either way this doorbell is done
+      return claim;
+    } catch (error) {
+      this.ack(msg, "-NAK"); // let another claimer try it
+      throw error;
+    }
+  }
+
+  private claimById(node: string, id: string): Promise<Claim | undefined> {
+    return this.claimRecord(node, id, undefined);
+  }
+
+  /** Claim task `id` of `node` by CAS on its record (starting from `known`, if given). */
+  private async claimRecord(node: string, id: string, known: Read | undefined): Promise<Claim | undefined> {
+    let read = known ?? (await this.readTask(id));
+    for (let i = 0; i < 5; i++) {
+      if (read.kind !== "ok") return undefined;
+      const { record } = read;
+      if (record.state !== "pending" || record.node !== node || record.cancelRequested) return undefined;
+      const token = newToken();
+      const next = this.newWrite({
+        ...record,
+        state: "claimed",
+        claim: { token, renewals: 0 },
+        via: "claim",
+      });
+      const rev = await this.cas(id, next, read.rev);
+      if (rev !== undefined) {
+        this.held.set(token, { rev, record: next });
+        return { request: record.request, node, handle: token };
+      }
+      read = await this.readTask(id); // it changed meanwhile: look again
+    }
+    return undefined;
+  }
+
+  // ── the claim holder ───────────────────────────────────────────────────────
+
+  /** The record if `claim` still holds it, read fresh. */
+  private async readHeld(claim: Claim): Promise<Held | undefined> {
+    const read = await this.readTask(claim.request.id);
+    if (read.kind !== "ok") return undefined;
+    const { record } = read;
+    if (
+      record.state !== "claimed" ||
+      record.claim?.token !== claim.handle ||
+      record.request.attempt !== claim.request.attempt
+    )
+      return undefined;
+    return { rev: read.rev, record };
+  }
+
+  async renew(claim: Claim): Promise<boolean> {
+    let held = this.held.get(claim.handle) ?? (await this.readHeld(claim));
+    for (let i = 0; i < 5 && held; i++) {
+      const next = this.newWrite({
+        ...held.record,
+        claim: { token: claim.handle, renewals: (held.record.claim?.renewals ?? 0) + 1 },
+        via: "renew",
+      });
+      const rev = await this.cas(claim.request.id, next, held.rev);
+      if (rev !== undefined) {
+        this.held.set(claim.handle, { rev, record: next });
+        return true;
+      }
+      held = await this.readHeld(claim);
+      if (held) this.held.set(claim.handle, held);
+    }
+    this.held.delete(claim.handle);
+    return false;
+  }
+
+  async progress(claim: Claim, text: string, startedAt: string): Promise<void> {
+    if (!(await this.readHeld(claim))) return; // lost: only the holder reports progress
+    const record: TaskProgress & { claim: string } = {
+      schema: "clawos.progress/1",
+      id: claim.request.id,
+      attempt: claim.request.attempt,
+      node: claim.node,
+      text,
+      startedAt,
+      updatedAt: this.stamp(),
+      claim: claim.handle,
+    };
+    const data = fitText(record, this.maxRecordBytes);
+    await this.io("write progress", () => this.kv.progress.put(claim.request.id, data));
+  }
+
+  async complete(claim: Claim, result: TaskResult): Promise<boolean> {
+    if (result.id !== claim.request.id || result.attempt !== claim.request.attempt) {
+      throw new Error(
+        `a result for ${result.id} attempt ${result.attempt} cannot complete the claim of ${claim.request.id} attempt ${claim.request.attempt}`,
+      );
+    }
+    if (this.finishing.has(claim.handle)) return false; // a concurrent complete() of this claim goes first
+    this.finishing.add(claim.handle);
+    try {
+      let held = this.held.get(claim.handle) ?? (await this.readHeld(claim));
+      if (!held) return false; // lease already lost: do not even publish
+      const id = claim.request.id;
+      const key = this.names.resultKey(id, claim.request.attempt);
+      const data = fitText(TaskResult.parse(result), this.maxRecordBytes);
+      const resultRevision = await this.createResult(key, data);
+      if (resultRevision === undefined) return false; // this attempt already has a result
+      for (let i = 0; i < 5 && held; i++) {
+        const next = this.newWrite({
+          ...held.record,
+          state: "finished",
+          claim: undefined,
+          outcome: { status: result.status, resultRevision },
+          via: "complete",
+        });
+        if ((await this.cas(id, next, held.rev)) !== undefined) {
+          this.held.delete(claim.handle);
+          await this.dropProgress(id);
+          return true;
+        }
+        held = await this.readHeld(claim); // a renewal of ours may have raced us: try again if still ours
+      }
+      // Lost after publishing: the result does not count; take it back if it is still ours.
+      this.held.delete(claim.handle);
+      await this.io("withdraw a result", () =>
+        this.kv.results.delete(key, { previousSeq: resultRevision }),
+      ).catch(() => {});
+      return false;
+    } finally {
+      this.finishing.delete(claim.handle);
+    }
+  }
+
+  /** Create results/<key>; undefined if it exists (unless it is this very write, landed by an earlier try). */
+  private async createResult(key: string, data: string): Promise<number | undefined> {
+    try {
+      return await this.io("publish a result", () => this.kv.results.create(key, data));
+    } catch (error) {
+      if (!isWrongLastSequence(error)) throw error;
+      const now = await this.io("read a result", () => this.kv.results.get(key));
+      return now?.operation === "PUT" && decoder.decode(now.value) === data ? now.revision : undefined;
+    }
+  }
+
+  private async dropProgress(id: string): Promise<void> {
+    await this.io("clear progress", () => this.kv.progress.purge(id)).catch(() => {});
+  }
+
+  async requeue(claim: Claim, options: RequeueOptions): Promise<RequeueOutcome> {
+    let held = this.held.get(claim.handle) ?? (await this.readHeld(claim));
+    for (let i = 0; i < 5 && held; i++) {
+      const outcome = await this.move(claim.request.id, held, {
+        ...(options.reroute ? { reroute: options.reroute } : {}),
+        event: options.event,
+        ...(options.error ? { error: options.error } : {}),
+        consumesAttempt: true,
+        via: "requeue",
+      });
+      if (outcome !== "lost") {
+        this.held.delete(claim.handle);
+        return outcome;
+      }
+      held = await this.readHeld(claim);
+    }
+    this.held.delete(claim.handle);
+    return "lost";
+  }
+
+  /**
+   * The next form of a task taken from its current state by `plan`: pending again (attempt + 1
+   * if the plan consumes one, maybe elsewhere), or finished — cancelled if a cancel was asked
+   * for, failed if no attempts are left.
+   */
+  private successor(record: NatsTaskRecord, plan: Plan): { next: NatsTaskRecord; outcome: RequeueOutcome } {
+    const at = this.stamp();
+    const request = record.request;
+    const cancelRequested = plan.clearCancel ? false : record.cancelRequested;
+    const finish = (status: "failed" | "cancelled", error: TaskResult["error"], outcome: RequeueOutcome) => {
+      const verdict: TaskResult = {
+        schema: "clawos.result/1",
+        id: request.id,
+        attempt: request.attempt,
+        node: record.node,
+        status,
+        ...(error ? { error } : {}),
+        finishedAt: at,
+      };
+      return {
+        next: this.newWrite({
+          ...record,
+          state: "finished",
+          cancelRequested,
+          claim: undefined,
+          outcome: { status, verdict },
+          via: plan.via,
+        }),
+        outcome,
+      };
+    };
+    if (cancelRequested)
+      return finish("cancelled", { kind: "cancelled", message: "cancelled by request" }, "cancelled");
+    const attempt = plan.consumesAttempt ? request.attempt + 1 : request.attempt;
+    if (attempt > request.maxAttempts && !plan.raiseMaxAttempts) {
+      return finish(
+        "failed",
+        {
+          kind: plan.error?.kind ?? "gave_up",
+          message: `gave up after ${request.attempt} attempt(s): ${plan.error?.message ?? plan.event.detail}`,
+          ...(plan.error?.hint ? { hint: plan.error.hint } : {}),
+        },
+        "dead",
+      );
+    }
+    const route = plan.reroute ?? request.route;
+    const next: TaskRequest = {
+      ...request,
+      attempt,
+      maxAttempts: plan.raiseMaxAttempts ? Math.max(request.maxAttempts, attempt) : request.maxAttempts,
+      route,
+      history: [...request.history, { at, ...plan.event }].slice(-100),
+    };
+    return {
+      next: this.newWrite({
+        schema: RECORD_SCHEMA,
+        node: route.node,
+        state: "pending",
+        request: next,
+        cancelRequested,
+        via: plan.via,
+      }),
+      outcome: "requeued",
+    };
+  }
+
+  /** Move a task on by `plan` with one CAS from `from`; "lost" if the record moved on first. */
+  private async move(id: string, from: Held, plan: Plan): Promise<RequeueOutcome> {
+    const { next, outcome } = this.successor(from.record, plan);
+    const rev = await this.cas(id, next, from.rev);
+    if (rev === undefined) return "lost";
+    if (from.record.state === "claimed") {
+      // This move won over the claim holder: anything it published for this attempt is void.
+      await this.io("void a result", () =>
+        this.kv.results.purge(this.names.resultKey(id, from.record.request.attempt)),
+      ).catch(() => {});
+      await this.dropProgress(id);
+    }
+    if (next.state === "pending") await this.ring(next, rev);
+    return outcome;
+  }
+
+  // ── reading ───────────────────────────────────────────────────────────────
+
+  /** Every current entry of a bucket (deleted keys come back as DEL/PURGE entries). */
+  private async scan(kv: KV): Promise<KvEntry[]> {
+    return this.io("scan a bucket", async () => {
+      const latest = new Map<string, KvEntry>();
+      const iter = await kv.history();
+      for await (const entry of iter) {
+        const seen = latest.get(entry.key);
+        if (!seen || seen.revision < entry.revision) latest.set(entry.key, entry);
+      }
+      return [...latest.values()];
+    });
+  }
+
+  private async describe(record: NatsTaskRecord): Promise<StoredTask> {
+    const { request, node, cancelRequested } = record;
+    if (record.state === "pending") return { request, node, state: "pending", cancelRequested };
+    if (record.state === "claimed") {
+      const entry = await this.io("read progress", () => this.kv.progress.get(request.id));
+      const parsed = entry?.operation === "PUT" ? parseJsonRecord(entry.value, ProgressWithClaim) : undefined;
+      const progress = parsed?.ok ? parsed.value : undefined;
+      const running =
+        progress !== undefined &&
+        progress.id === request.id &&
+        progress.attempt === request.attempt &&
+        (progress.claim === undefined || progress.claim === record.claim?.token);
+      if (!running) return { request, node, state: "claimed", cancelRequested };
+      const { claim: _claim, ...plain } = progress;
+      return { request, node, state: "running", cancelRequested, progress: plain };
+    }
+    const outcome = record.outcome!;
+    let result: TaskResult | undefined = outcome.verdict;
+    if (!result && outcome.resultRevision !== undefined) {
+      const key = this.names.resultKey(request.id, request.attempt);
+      const entry = await this.io("read a result", () => this.kv.results.get(key));
+      const parsed =
+        entry?.operation === "PUT" && entry.revision === outcome.resultRevision
+          ? parseJsonRecord(entry.value, TaskResult)
+          : undefined;
+      if (parsed?.ok && parsed.value.id === request.id && parsed.value.attempt === request.attempt)
+        result = parsed.value;
+    }
+    result ??= {
+      schema: "clawos.result/1",
+      id: request.id,
+      attempt: request.attempt,
+      node,
+      status: outcome.status,
+      error: { kind: "result_missing", message: "finished, but its result is missing or unreadable" },
+      finishedAt: record.at,
+    };
+    return { request, node, state: outcome.status, result, cancelRequested };
+  }
+
+  async get(id: string): Promise<StoredTask | undefined> {
+    if (!isValidTaskId(id)) return undefined;
+    const read = await this.readTask(id);
+    return read.kind === "ok" ? this.describe(read.record) : undefined;
+  }
+
+  async list(options: ListOptions = {}): Promise<TaskListing> {
+    const finishedLimit = options.finishedLimit ?? 500;
+    const counts: Record<TaskState, number> = {
+      pending: 0,
+      claimed: 0,
+      running: 0,
+      completed: 0,
+      failed: 0,
+      cancelled: 0,
+    };
+    const problems: string[] = [];
+    const active: NatsTaskRecord[] = [];
+    const finished: NatsTaskRecord[] = [];
+    for (const entry of await this.scan(this.kv.tasks)) {
+      if (entry.operation !== "PUT") continue;
+      const where = `${this.names.tasks}/${truncateName(entry.key)}`;
+      if (!isValidTaskId(entry.key)) {
+        problems.push(`${where}: not a task record (its key is not a task id)`);
+        continue;
+      }
+      const read = this.parseRecord(entry.key, entry);
+      if (read.kind === "malformed") problems.push(`${where}: ${read.reason}`);
+      if (read.kind !== "ok") continue;
+      (read.record.state === "finished" ? finished : active).push(read.record);
+    }
+    active.sort((a, b) => (a.state === b.state ? 0 : a.state === "claimed" ? -1 : 1));
+    finished.sort((a, b) => (a.request.id < b.request.id ? 1 : a.request.id > b.request.id ? -1 : 0));
+    const shown = [...active, ...finished.slice(0, finishedLimit)];
+    const tasks = await mapLimit(shown, CONCURRENCY, (r) => this.describe(r));
+    for (const t of tasks) counts[t.state]++;
+    for (const r of finished.slice(finishedLimit)) counts[r.outcome!.status]++;
+    const aside = (await this.scan(this.kv.aside)).filter(
+      (e) => e.operation === "PUT" && e.key.endsWith(".reason"),
+    ).length;
+    if (aside) problems.push(`${aside} malformed record(s) set aside in bucket ${this.names.aside}`);
+    return { tasks, counts, problems };
+  }
+
+  // ── cancel and retry ───────────────────────────────────────────────────────
+
+  async isCancelRequested(id: string): Promise<boolean> {
+    if (!isValidTaskId(id)) return false;
+    const read = await this.readTask(id);
+    return read.kind === "ok" && read.record.cancelRequested;
+  }
+
+  async requestCancel(id: string): Promise<StoredTask> {
+    await this.requireTask(id);
+    for (let i = 0; i < 20; i++) {
+      const read = await this.readTask(id);
+      if (read.kind !== "ok") break;
+      const { record } = read;
+      if (record.state === "finished") {
+        throw new UserError(
+          `Task ${id} has already finished (${record.outcome?.status}); there is nothing to cancel.`,
+          { code: "not_cancellable" },
+        );
+      }
+      if (record.cancelRequested) break;
+      const next =
+        record.state === "pending"
+          ? this.successor(
+              { ...record, cancelRequested: true },
+              {
+                event: { event: "cancelled", detail: "cancelled while pending" },
+                consumesAttempt: false,
+                via: "cancel",
+              },
+            ).next
+          : // A claimed task is stopped by its worker, which polls isCancelRequested.
+            this.newWrite({ ...record, cancelRequested: true, via: "cancel" });
+      if ((await this.cas(id, next, read.rev)) !== undefined) {
+        if (record.state === "pending") await this.dropProgress(id);
+        break;
+      }
+    }
+    return (await this.get(id)) ?? (await this.requireTask(id));
+  }
+
+  async retry(id: string, reroute?: RouteDecision): Promise<StoredTask> {
+    const task = await this.requireTask(id);
+    if (task.state !== "failed" && task.state !== "cancelled") {
+      throw new UserError(`Task ${id} is ${task.state}; only failed or cancelled tasks can be retried.`, {
+        hint:
+          task.state === "completed"
+            ? "dispatch it again to run it once more"
+            : "wait for it to finish, or cancel it first",
+        code: "not_retryable",
+      });
+    }
+    const read = await this.readTask(id);
+    const outcome =
+      read.kind === "ok" && read.record.state === "finished"
+        ? await this.move(id, read, {
+            ...(reroute ? { reroute } : {}),
+            event: { event: "retry", detail: `retried by hand after ${task.state}` },
+            consumesAttempt: true,
+            raiseMaxAttempts: true,
+            clearCancel: true,
+            via: "retry",
+          })
+        : "lost";
+    if (outcome === "lost")
+      throw new UserError(`Task ${id} changed while retrying it; look again with clawos tasks show ${id}.`);
+    return (await this.get(id)) ?? task;
+  }
+
+  private async requireTask(id: string): Promise<StoredTask> {
+    if (!isValidTaskId(id)) {
+      throw new UserError(`"${truncateName(id)}" is not a task id.`, {
+        hint: "ids look like req_20260227_203220_e68aee2d",
+        code: "usage",
+      });
+    }
+    const task = await this.get(id);
+    if (!task)
+      throw new UserError(`No task ${id} on the NATS blackboard at ${this.location}.`, {
+        hint: "clawos tasks list shows them",
+        code: "not_found",
+      });
+    return task;
+  }
+
+  // ── node status ───────────────────────────────────────────────────────────
+
+  async writeNodeStatus(record: NodeStatusRecord): Promise<void> {
+    const valid = NodeStatusRecord.parse(record);
+    await this.io("write a node status", () => this.kv.nodes.put(valid.node, JSON.stringify(valid)));
+  }
+
+  async readNodeStatuses(): Promise<{ records: NodeStatusRecord[]; problems: string[] }> {
+    const records: NodeStatusRecord[] = [];
+    const problems: string[] = [];
+    for (const entry of await this.scan(this.kv.nodes)) {
+      if (entry.operation !== "PUT") continue;
+      const where = `${this.names.nodes}/${truncateName(entry.key)}`;
+      const parsed = parseJsonRecord(entry.value, NodeStatusRecord);
+      if (!parsed.ok) problems.push(`${where}: ${parsed.reason}`);
+      else if (parsed.value.node !== entry.key)
+        problems.push(`${where}: holds the status of node ${parsed.value.node}`);
+      else records.push(parsed.value);
+    }
+    return { records, problems };
+  }
+
+  // ── coordinator ───────────────────────────────────────────────────────────
+
+  coordinator(): CoordinatorDuties {
+    return {
+      reapExpired: (leaseMs) => this.reapExpired(leaseMs),
+      recover: () => this.recover(),
+      reroutePending: (id, from, decision) => this.reroutePending(id, from, decision),
+      quarantineMalformed: () => this.quarantineMalformed(),
+    };
+  }
+
+  /** Current, well-formed task records. */
+  private async scanTasks(): Promise<Extract<Read, { kind: "ok" }>[]> {
+    const ok: Extract<Read, { kind: "ok" }>[] = [];
+    for (const entry of await this.scan(this.kv.tasks)) {
+      if (!isValidTaskId(entry.key)) continue;
+      const read = this.parseRecord(entry.key, entry);
+      if (read.kind === "ok") ok.push(read);
+    }
+    return ok;
+  }
+
+  /**
+   * Leases are judged by when *this* coordinator saw the record's revision change (every
+   * renewal is a CAS, so it changes the revision), never by comparing timestamps across
+   * machines: skewed clocks never expire a lease early.
+   */
+  private async reapExpired(leaseMs: number): Promise<ExpiredLease[]> {
+    const now = this.now();
+    const expired: ExpiredLease[] = [];
+    const present = new Set<string>();
+    for (const read of await this.scanTasks()) {
+      const { record, rev } = read;
+      if (record.state !== "claimed") continue;
+      const id = record.request.id;
+      present.add(id);
+      const seen = this.leaseSeen.get(id);
+      if (!seen || seen.rev !== rev) {
+        this.leaseSeen.set(id, { rev, seenAt: now });
+        continue;
+      }
+      if (now - seen.seenAt < leaseMs) continue;
+      const outcome = await this.move(id, read, {
+        event: {
+          event: "lease-expired",
+          detail: `no lease renewal from node ${record.node} for ${Math.round((now - seen.seenAt) / 1000)} s (attempt ${record.request.attempt})`,
+        },
+        error: {
+          kind: "lease_expired",
+          message: `the worker of node ${record.node} stopped renewing its lease`,
+        },
+        consumesAttempt: true,
+        via: "lease-expired",
+      });
+      this.leaseSeen.delete(id);
+      if (outcome !== "lost") expired.push({ id, node: record.node, outcome });
+    }
+    for (const key of this.leaseSeen.keys()) if (!present.has(key)) this.leaseSeen.delete(key);
+    return expired;
+  }
+
+  /**
+   * Republish the doorbells of pending tasks that have none (a dispatch, requeue, reroute or
+   * retry died between its deciding CAS and its publish), and drop doorbells of tasks that
+   * have moved on. Leftovers younger than a few seconds may still be in flight: left alone
+   * (and republishing is deduplicated by msgID anyway).
+   */
+  private async recover(): Promise<string[]> {
+    const now = this.now();
+    const notes: string[] = [];
+    const info = await this.io("list the inboxes", () =>
+      this.jsm.streams.info(this.names.workStream, { subjects_filter: this.names.workSubjects }),
+    );
+    const rung = new Set(Object.keys(info.state.subjects ?? {}));
+    const records = new Map<string, NatsTaskRecord>();
+    for (const read of await this.scanTasks()) {
+      const { record, rev, created } = read;
+      records.set(record.request.id, record);
+      if (record.state !== "pending" || record.cancelRequested) continue;
+      if (rung.has(this.names.doorbell(record.node, record.request.id))) continue;
+      if (now - created < IN_FLIGHT_GRACE_MS) continue;
+      await this.ring(record, rev);
+      notes.push(
+        `${record.request.id}: republished to ${record.node}'s inbox after an interrupted ${record.via}`,
+      );
+    }
+    // Doorbells of tasks that were claimed, finished or moved meanwhile: clean up, quietly.
+    const prefix = `${this.names.prefix}.tasks.`;
+    for (const subject of rung) {
+      const [node, id] = subject.slice(prefix.length).split(".");
+      if (!node || !id || !isValidTaskId(id)) continue;
+      const record = records.get(id);
+      if (!record || (record.state === "pending" && record.node === node)) continue;
+      await this.dropDoorbells(subject);
+    }
+    return notes;
+  }
+
+  private async dropDoorbells(subject: string): Promise<void> {
+    for (let i = 0; i < 10; i++) {
+      try {
+        const stored = await this.io("find a doorbell", () =>
+          this.jsm.streams.getMessage(this.names.workStream, { last_by_subj: subject }),
+        );
+        if (!stored) return;
+        // Never a filtered purge: on server 2.9 it moves work-queue consumers past other subjects' messages.
+        await this.io("drop a doorbell", () =>
+          this.jsm.streams.deleteMessage(this.names.workStream, stored.seq, false),
+        );
+      } catch (error) {
+        if (error instanceof JetStreamApiError && error.code === 10037) return; // no message
+        throw error;
+      }
+    }
+  }
+
+  private async reroutePending(id: string, from: string, decision: RouteDecision): Promise<boolean> {
+    if (!isValidNodeId(from) || !isValidTaskId(id) || !isValidNodeId(decision.node)) return false;
+    const read = await this.readTask(id);
+    if (read.kind !== "ok" || read.record.state !== "pending" || read.record.node !== from) return false;
+    const outcome = await this.move(id, read, {
+      reroute: decision,
+      event: { event: "rerouted", detail: `moved from ${from} to ${decision.node}: ${decision.reason}` },
+      consumesAttempt: false,
+      via: "reroute",
+    });
+    return outcome === "requeued";
+  }
+
+  /**
+   * Set malformed records aside (with a reason) if this handle may. A KV value is written
+   * whole, so no reader ever sees half of one: a record that does not parse is broken
+   * whatever its age, and there is no young/half-written grace as on a synced folder.
+   */
+  private async quarantineMalformed(): Promise<string[]> {
+    if (!this.options.quarantine) return [];
+    const moved: string[] = [];
+    for (const entry of await this.scan(this.kv.tasks)) {
+      if (entry.operation !== "PUT") continue;
+      const reason = isValidTaskId(entry.key)
+        ? (() => {
+            const read = this.parseRecord(entry.key, entry);
+            return read.kind === "malformed" ? read.reason : undefined;
+          })()
+        : "not a task record (its key is not a task id)";
+      if (reason && (await this.setAside(this.names.tasks, entry, reason)))
+        moved.push(`${this.names.tasks}/${truncateName(entry.key)}: ${reason}`);
+    }
+    for (const entry of await this.scan(this.kv.nodes)) {
+      if (entry.operation !== "PUT") continue;
+      const parsed = parseJsonRecord(entry.value, NodeStatusRecord);
+      if (!parsed.ok && (await this.setAside(this.names.nodes, entry, parsed.reason)))
+        moved.push(`${this.names.nodes}/${truncateName(entry.key)}: ${parsed.reason}`);
+    }
+    return moved;
+  }
+
+  /** Copy a record into the aside bucket with its reason, then delete it — only if it is still that revision. */
+  private async setAside(bucket: string, entry: KvEntry, reason: string): Promise<boolean> {
+    const stamp = new Date(this.now()).toISOString().replace(/[:.]/g, "-");
+    const name = `${stamp}_${randomBytes(3).toString("hex")}_${truncateName(entry.key).replace(/[^\w-]/g, "_")}`;
+    await this.io("set a record aside", () => this.kv.aside.put(`${name}.value`, entry.value));
+    await this.io("set a record aside", () =>
+      this.kv.aside.put(`${name}.reason`, `${bucket}/${entry.key}\n${reason}\n`),
+    );
+    try {
+      // A raw delete marker: the key may be one the KV client refuses to name.
+      const h = headers();
+      h.set("KV-Operation", "DEL");
+      await this.io("delete a malformed record", () =>
+        this.js.publish(`$KV.${bucket}.${entry.key}`, Empty, {
+          headers: h,
+          expect: { lastSubjectSequence: entry.revision },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!isWrongLastSequence(error)) throw error;
+      // Rewritten meanwhile (maybe fixed): leave it, and take our copy back.
+      await this.kv.aside.purge(`${name}.value`).catch(() => {});
+      await this.kv.aside.purge(`${name}.reason`).catch(() => {});
+      return false;
+    }
+  }
+
+  // ── migration ──────────────────────────────────────────────────────────────
+
+  /**
+   * Copy one task from another blackboard (clawos blackboard migrate). Pending and claimed
+   * tasks arrive pending with the same attempt (a claim does not survive the move: its run is
+   * redone); finished ones keep their result. Idempotent: an id already here is left alone.
+   */
+  async importTask(task: StoredTask, from: string): Promise<"created" | "exists"> {
+    const id = task.request.id;
+    if ((await this.readTask(id)).kind !== "missing") return "exists";
+    const request = TaskRequest.parse(task.request);
+    const event = (detail: string): TaskRequest => ({
+      ...request,
+      history: [...request.history, { at: this.stamp(), event: "migrated", detail }].slice(-100),
+    });
+    const base = { schema: RECORD_SCHEMA, node: task.node, cancelRequested: task.cancelRequested } as const;
+    let record: NatsTaskRecord;
+    if (task.state === "pending" || task.state === "claimed" || task.state === "running") {
+      const was = task.state === "pending" ? "pending" : `${task.state} (its run is redone)`;
+      if (task.cancelRequested) {
+        record = this.successor(
+          {
+            ...base,
+            state: "pending",
+            request: event(`copied from ${from}, was ${task.state}`),
+            via: "migrate",
+            w: "",
+            at: "",
+          },
+          {
+            event: { event: "cancelled", detail: "cancel was requested before the move" },
+            consumesAttempt: false,
+            via: "migrate",
+          },
+        ).next;
+      } else {
+        record = this.newWrite({
+          ...base,
+          state: "pending",
+          request: event(`copied from ${from}, was ${was}`),
+          via: "migrate",
+        });
+      }
+    } else {
+      const result = task.result ? TaskResult.parse(task.result) : undefined;
+      let resultRevision: number | undefined;
+      if (result && result.error?.kind !== "result_missing") {
+        const data = JSON.stringify(result);
+        const key = this.names.resultKey(id, request.attempt);
+        resultRevision = await this.createResult(key, data);
+        if (resultRevision === undefined) {
+          // An earlier, interrupted migration published it: use that one.
+          const entry = await this.io("read a result", () => this.kv.results.get(key));
+          resultRevision = entry?.operation === "PUT" ? entry.revision : undefined;
+        }
+      }
+      record = this.newWrite({
+        ...base,
+        state: "finished",
+        request: event(`copied from ${from}, was ${task.state}`),
+        outcome: {
+          status: task.state,
+          ...(resultRevision !== undefined ? { resultRevision } : result ? { verdict: result } : {}),
+        },
+        via: "migrate",
+      });
+    }
+    const rev = await this.createRecord(NatsTaskRecord.parse(record));
+    if (rev === undefined) return "exists";
+    if (record.state === "pending") await this.ring(record, rev);
+    return "created";
+  }
+
+  // ── wake-ups ──────────────────────────────────────────────────────────────
+
+  watch(scope: WatchScope, onChange: () => void): () => void {
+    if (!this.nc || this.closed) return () => {};
+    const n = this.names;
+    let subjects: string[];
+    if ("inboxOf" in scope) {
+      if (!isValidNodeId(scope.inboxOf)) return () => {};
+      subjects = [n.inboxFilter(scope.inboxOf)];
+    } else if ("task" in scope) {
+      if (!isValidTaskId(scope.task)) return () => {};
+      subjects = [
+        `$KV.${n.tasks}.${scope.task}`,
+        `$KV.${n.progress}.${scope.task}`,
+        `$KV.${n.results}.${scope.task}.*`,
+      ];
+    } else {
+      subjects = [n.workSubjects, ...[n.tasks, n.progress, n.results, n.nodes].map((b) => `$KV.${b}.>`)];
+    }
+    // Plain subscriptions on the subjects JetStream stores: no consumer on the server, and the
+    // client re-subscribes by itself after a reconnect. Events can still be missed: callers rescan.
+    const subs: Subscription[] = subjects.map((subject) =>
+      this.conn.subscribe(subject, {
+        callback: () => {
+          onChange();
+        },
+      }),
+    );
+    return () => {
+      for (const s of subs) s.unsubscribe();
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.held.clear();
+    const nc = this.nc;
+    this.nc = undefined;
+    if (nc && !nc.isClosed()) await nc.close().catch(() => {});
+  }
+}
+
+// ── helpers ─────────────────────────────────────────────────────────────────
+
+function rejectLater(): { promise: Promise<never>; reject: (error: Error) => void } {
+  let reject!: (error: Error) => void;
+  const promise = new Promise<never>((_, r) => {
+    reject = r;
+  });
+  promise.catch(() => {}); // only ever raced against an operation
+  return { promise, reject };
+}
+
+const ProgressWithClaim = TaskProgress.extend({ claim: z.string().optional() });
+
+function newToken(): string {
+  return randomBytes(6).toString("hex");
+}
+
+/** Why a record cannot be trusted as the task stored under `key`, if it cannot. */
+function inconsistent(record: NatsTaskRecord, key: string): string | undefined {
+  const request = record.request;
+  if (request.id !== key || request.route.node !== record.node)
+    return `holds task ${request.id} for node ${request.route.node}, but lies at ${record.node}/${truncateName(key)}`;
+  if (record.state === "claimed" && !record.claim) return "is claimed but names no claim";
+  if (record.state === "finished" && !record.outcome) return "is finished but has no outcome";
+  return undefined;
+}
+
+function parseJsonRecord<T>(
+  value: Uint8Array,
+  schema: z.ZodType<T>,
+): { ok: true; value: T } | { ok: false; reason: string } {
+  if (value.length > MAX_RECORD_BYTES)
+    return { ok: false, reason: `is ${value.length} bytes, over the ${MAX_RECORD_BYTES}-byte limit` };
+  let data: unknown;
+  try {
+    data = JSON.parse(decoder.decode(value));
+  } catch (error) {
+    return { ok: false, reason: `is not valid JSON (${(error as Error).message})` };
+  }
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) {
+    const { field, problem } = describeZodError(parsed.error);
+    return { ok: false, reason: `field "${field}" ${problem}` };
+  }
+  return { ok: true, value: parsed.data };
+}
+
+/** JSON of a record with a `text`, its text cut (and marked) so the whole fits in `limit` bytes. */
+function fitText(record: { text?: string | undefined }, limit: number): string {
+  const full = JSON.stringify(record);
+  const size = Buffer.byteLength(full);
+  if (size <= limit || record.text === undefined) return full;
+  const marker = `\n[… cut by clawos: the whole text was ${size} bytes, over the blackboard's ${limit}-byte record limit]`;
+  let lo = 0;
+  let hi = record.text.length;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    const candidate = JSON.stringify({ ...record, text: record.text.slice(0, mid) + marker });
+    if (Buffer.byteLength(candidate) <= limit) lo = mid;
+    else hi = mid - 1;
+  }
+  return JSON.stringify({ ...record, text: record.text.slice(0, lo) + marker });
+}
+
+function isWrongLastSequence(error: unknown): boolean {
+  return error instanceof JetStreamApiError && error.code === WRONG_LAST_SEQUENCE;
+}
+
+/** Errors a reconnect or a restarting server cures. */
+function isTransient(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof TimeoutError || e instanceof NoRespondersError) return true;
+    if (e instanceof JetStreamApiError) return e.status === 503 || e.code === 10008;
+    if (
+      /timeout|timed out|no responders|disconnect|reconnect|connection (closed|lost|refused)/i.test(e.message)
+    )
+      return true;
+  }
+  return false;
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const lane = async () => {
+    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return out;
+}
+
+function shuffle<T>(items: T[]): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  return items;
+}
+
+function truncateName(name: string): string {
+  const clean = name.replace(/[^\w.-]/g, "?");
+  return clean.length > 60 ? `${clean.slice(0, 57)}...` : clean;
+}

@@ -1,0 +1,220 @@
+/**
+ * NATS-specific behaviour beyond the shared contract: real processes dying mid-task, the
+ * server restarting under its clients, and the pitfalls of JetStream itself (a pulled
+ * message nobody acknowledges stays invisible for its whole ack wait).
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+import { describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { NatsBlackboard } from "../../source/core/blackboard/nats.js";
+import type { Blackboard, Claim } from "../../source/core/blackboard/types.js";
+import { FakeClock, makeRequest, resultFor } from "./contract.js";
+import { type NatsServer, NatsStore, startNatsServer } from "./nats-fixture.js";
+
+const CHILD = fileURLToPath(new URL("./nats-worker-child.js", import.meta.url));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function withServer(body: (server: NatsServer, open: OpenFn) => Promise<void>): Promise<void> {
+  const server = await startNatsServer();
+  const handles: Blackboard[] = [];
+  const open: OpenFn = async (options = {}) => {
+    const bb = new NatsBlackboard({ servers: [server.url], ...options });
+    handles.push(bb);
+    await bb.init();
+    return bb;
+  };
+  try {
+    await body(server, open);
+  } finally {
+    for (const h of handles) await h.close();
+    await server.cleanup();
+  }
+}
+type OpenFn = (options?: { clock?: () => number; retryForMs?: number }) => Promise<NatsBlackboard>;
+
+/** Claim and complete until the node's inbox is empty. */
+async function drain(bb: Blackboard, node: string, text: string): Promise<string[]> {
+  const done: string[] = [];
+  for (;;) {
+    const claim = await bb.claim(node);
+    if (!claim) {
+      if ((await bb.pendingIds(node)).length === 0) return done;
+      continue;
+    }
+    assert.equal(await bb.complete(claim, resultFor(claim, "completed", text)), true);
+    done.push(claim.request.id);
+  }
+}
+
+describe("NATS blackboard: processes and servers that die", () => {
+  test("a worker SIGKILLed mid-task: the reaper requeues it, another worker completes it, exactly once", async () => {
+    await withServer(async (server, open) => {
+      const LEASE_MS = 1_500;
+      const coordinator = await open();
+      const requests = Array.from({ length: 5 }, () => makeRequest({ node: "alpha" }));
+      for (const r of requests) await coordinator.enqueue(r);
+
+      const child = spawn(process.execPath, [CHILD, server.url, "alpha", "300"], {
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      const [line] = (await once(createInterface({ input: child.stdout! }), "line")) as [string];
+      const held = JSON.parse(line) as { id: string; attempt: number; handle: string };
+      assert.equal(held.attempt, 1);
+      const running = await coordinator.get(held.id);
+      assert.equal(running?.state, "running", "the worker was mid-task, with progress written");
+
+      child.kill("SIGKILL");
+      await once(child, "exit");
+
+      // The coordinator notices the lease stopped changing, on its own clock.
+      let expired: Awaited<ReturnType<ReturnType<Blackboard["coordinator"]>["reapExpired"]>> = [];
+      const deadline = Date.now() + 60_000;
+      while (expired.length === 0) {
+        assert.ok(Date.now() < deadline, "the dead worker's lease was never reaped");
+        expired = await coordinator.coordinator().reapExpired(LEASE_MS);
+        if (expired.length === 0) await sleep(100);
+      }
+      assert.deepEqual(expired, [{ id: held.id, node: "alpha", outcome: "requeued" }]);
+
+      const survivor = await open();
+      const done = await drain(survivor, "alpha", "done by the survivor");
+      assert.deepEqual(done.sort(), requests.map((r) => r.id).sort(), "every task completed by the survivor");
+
+      // The dead worker's claim, if it ever came back, completes nothing.
+      const original = requests.find((r) => r.id === held.id)!;
+      const zombie: Claim = { request: original, node: "alpha", handle: held.handle };
+      assert.equal(await survivor.renew(zombie), false);
+      assert.equal(await survivor.complete(zombie, resultFor(zombie, "completed", "from the grave")), false);
+
+      const listing = await coordinator.list();
+      assert.deepEqual(listing.problems, []);
+      assert.equal(listing.counts.completed, 5);
+      assert.equal(listing.tasks.length, 5);
+      for (const task of listing.tasks) {
+        assert.equal(task.state, "completed");
+        assert.equal(task.result?.text, "done by the survivor");
+        assert.equal(task.result?.attempt, task.request.id === held.id ? 2 : 1);
+      }
+      const killed = listing.tasks.find((t) => t.request.id === held.id)!;
+      assert.ok(killed.request.history.some((h) => h.event === "lease-expired"));
+      assert.equal((await coordinator.coordinator().reapExpired(LEASE_MS)).length, 0);
+    });
+  });
+
+  test("a server restart with tasks pending, held and in flight loses nothing and doubles nothing", async () => {
+    await withServer(async (server, open) => {
+      const dispatcher = await open();
+      const worker = await open();
+      let wakeUps = 0;
+      const unwatch = worker.watch({ inboxOf: "alpha" }, () => wakeUps++);
+      const first = Array.from({ length: 30 }, () => makeRequest({ node: "alpha" }));
+      for (const r of first) await dispatcher.enqueue(r);
+      for (let i = 0; i < 10; i++) {
+        const c = await worker.claim("alpha");
+        assert.ok(c);
+        assert.equal(await worker.complete(c, resultFor(c)), true);
+      }
+      const held = await worker.claim("alpha");
+      assert.ok(held);
+
+      await server.kill();
+      // Operations issued while the server is down wait for it, then land once.
+      const later = Array.from({ length: 5 }, () => makeRequest({ node: "alpha" }));
+      const inFlight = Promise.all([
+        Promise.all(later.map((r) => dispatcher.enqueue(r))),
+        worker.renew(held),
+        dispatcher.pendingIds("alpha"),
+      ]);
+      await sleep(500);
+      await server.restart();
+      const [enqueued, renewed, pendingDuring] = await inFlight;
+      assert.deepEqual(
+        enqueued.map((e) => e.created),
+        [true, true, true, true, true],
+      );
+      assert.equal(renewed, true, "the claim held across the restart is still ours");
+      assert.ok(pendingDuring.length >= 19, "the pending tasks survived the restart");
+
+      // Wake-ups resume after the reconnect.
+      const before = wakeUps;
+      assert.deepEqual(await dispatcher.enqueue(later[0]!), { created: false }, "still deduplicated");
+      const extra = makeRequest({ node: "alpha" });
+      await dispatcher.enqueue(extra);
+      const deadline = Date.now() + 10_000;
+      while (wakeUps === before && Date.now() < deadline) await sleep(20);
+      assert.ok(wakeUps > before, "watch() still wakes the worker after the reconnect");
+      unwatch();
+
+      const drained = await drain(worker, "alpha", "after the restart");
+      assert.equal(await worker.complete(held, resultFor(held, "completed", "held across")), true);
+      const all = [...first, ...later, extra].map((r) => r.id);
+      assert.equal(drained.length, all.length - 11, "the rest, each once");
+      const listing = await dispatcher.list();
+      assert.deepEqual(listing.problems, []);
+      assert.equal(listing.tasks.length, all.length);
+      assert.deepEqual(listing.counts, {
+        pending: 0,
+        claimed: 0,
+        running: 0,
+        completed: all.length,
+        failed: 0,
+        cancelled: 0,
+      });
+      assert.deepEqual(listing.tasks.map((t) => t.request.id).sort(), [...all].sort());
+      for (const t of listing.tasks) assert.equal(t.result?.attempt, 1, "no lease was lost to the restart");
+    });
+  });
+
+  test("an operation the server cannot answer in time fails loudly; the task is then neither lost nor doubled", async () => {
+    await withServer(async (server, open) => {
+      const clock = new FakeClock();
+      const impatient = await open({ retryForMs: 1_000, clock: clock.now });
+      const request = makeRequest({ node: "beta" });
+      await server.kill();
+      await assert.rejects(impatient.enqueue(request), /did not answer/);
+      await server.restart();
+      // The caller tries again (a patient handle waits for the reconnect). Had the failed try
+      // landed after all, the id would be taken by the task itself: either way, one task.
+      const patient = await open({ clock: clock.now });
+      const again = await patient.enqueue(request);
+      if (!again.created) assert.ok(await patient.get(request.id), "the id is taken by the task itself");
+      clock.advance(10 * 60_000);
+      await patient.coordinator().recover();
+      const worker = await open();
+      const claim = await worker.claim("beta");
+      assert.equal(claim?.request.id, request.id);
+      assert.equal(await worker.claim("beta"), undefined, "delivered once");
+      assert.deepEqual(await worker.pendingIds("beta"), []);
+    });
+  });
+
+  test("a doorbell pulled by a claimer that died before acknowledging it is claimable at once, not after the ack wait", async () => {
+    await withServer(async (server, open) => {
+      const worker = await open();
+      assert.equal(await worker.claim("alpha"), undefined); // creates alpha's consumer
+      const request = makeRequest({ node: "alpha" });
+      await worker.enqueue(request);
+      // A claimer pulls the doorbell (JetStream now counts it as delivered) and dies.
+      const store = await NatsStore.open(server.url);
+      try {
+        const n = store.names;
+        const pulled = await store.nc.request(
+          `$JS.API.CONSUMER.MSG.NEXT.${n.workStream}.${n.durable("alpha")}`,
+          JSON.stringify({ batch: 1, no_wait: true }),
+          { timeout: 5_000, noMux: true },
+        );
+        assert.equal(pulled.subject, n.doorbell("alpha", request.id));
+      } finally {
+        await store.close();
+      }
+      const other = await open();
+      const claim = await other.claim("alpha");
+      assert.equal(claim?.request.id, request.id);
+      assert.equal(await other.claim("alpha"), undefined);
+      assert.equal(await worker.claim("alpha"), undefined);
+    });
+  });
+});
