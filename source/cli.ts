@@ -654,10 +654,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .command("migrate")
     .description("copy every task and node status to NATS JetStream, then switch federation.json to it")
     .option("--to <url>", "nats://host:port of a NATS server (repeatable, or comma-separated)", collect)
+    .option("--domain <name>", "JetStream domain of the hub, if this machine's server is a leaf node of it")
     .option("--from <dir>", "the directory blackboard to copy (default: the one federation.json names)")
     .option("--dry-run", "print the plan only; change nothing")
     .option("--json", "machine-readable report")
-    .action(async (opts: { to?: string[]; from?: string; dryRun?: boolean; json?: boolean }) => {
+    .action(async (opts: { to?: string[]; domain?: string; from?: string; dryRun?: boolean; json?: boolean }) => {
       if (!opts.to?.length)
         throw new UserError("Say where to: --to nats://host:port.", {
           hint: "start one with: nats-server -js -sd <dir>",
@@ -666,6 +667,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       const { migrateBlackboard } = await import("./core/blackboard/migrate.js");
       const r = await migrateBlackboard(home(), io.env, {
         to: opts.to,
+        ...(opts.domain ? { domain: opts.domain } : {}),
         ...(opts.from ? { from: opts.from } : {}),
         dryRun: Boolean(opts.dryRun),
       });

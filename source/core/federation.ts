@@ -54,7 +54,11 @@ async function openBlackboard(
   const bb = loaded.config.blackboard;
   if (bb.driver === "nats") {
     const { NatsBlackboard } = await import("./blackboard/nats.js");
-    return new NatsBlackboard({ servers: bb.servers, ...(options.quarantine ? { quarantine: true } : {}) });
+    return new NatsBlackboard({
+      servers: bb.servers,
+      ...(bb.domain ? { domain: bb.domain } : {}),
+      ...(options.quarantine ? { quarantine: true } : {}),
+    });
   }
   return new DirectoryBlackboard(blackboardDir(loaded, env), {
     ...(options.quarantine ? { quarantine: true } : {}),

@@ -1,3 +1,4 @@
+import { watch } from "node:fs";
 import { routeOf } from "./config.js";
 import { registerLocalProfiles } from "./discover.js";
 import { describeError } from "./errors.js";
@@ -34,6 +35,9 @@ export class LiveFederation implements FederationApi {
   private reloadAgain = false;
   private lastError: string | undefined;
   private closed = false;
+  private configTimer: NodeJS.Timeout | undefined;
+  private stopConfigWatch: () => void = () => {};
+  private readonly runs = new Map<FederationCore, Set<Promise<unknown>>>();
 
   private constructor(
     private core: FederationCore,
@@ -61,6 +65,21 @@ export class LiveFederation implements FederationApi {
 
   private start(): void {
     this.unwatch = this.core.blackboard.watch({ everything: true }, () => this.scheduleReload());
+    // `clawos nodes add`, `init` or an editor may change the registry while the screen is open.
+    try {
+      const configWatcher = watch(this.home, { persistent: false }, (_event, name) => {
+        if (name !== "federation.json" || this.closed) return;
+        if (this.configTimer) clearTimeout(this.configTimer);
+        this.configTimer = setTimeout(() => {
+          this.configTimer = undefined;
+          this.reopen().catch((error: unknown) => this.fail(error));
+        }, 200);
+      });
+      configWatcher.on("error", () => configWatcher.close());
+      this.stopConfigWatch = () => configWatcher.close();
+    } catch {
+      // No watching on this filesystem: the registry is read again on R (refresh).
+    }
     this.timers.push(setInterval(() => this.scheduleReload(), this.core.config.timing.rescanMs));
     this.timers.push(setInterval(() => this.probeDue(), 1_000));
     this.probeDue();
@@ -160,9 +179,20 @@ export class LiveFederation implements FederationApi {
   }
 
   async dispatch(input: DispatchInput): Promise<DispatchOutcome> {
-    const dispatched = await this.core.dispatch({ text: input.text, to: input.to, priority: input.priority });
+    const core = this.core;
+    const dispatched = await core.dispatch({ text: input.text, to: input.to, priority: input.priority });
     // A localhost task runs inside this process; its progress reaches the screen through the blackboard.
-    dispatched.run?.catch((error: unknown) => this.fail(error)).finally(() => this.scheduleReload());
+    if (dispatched.run) {
+      const runs = this.runs.get(core) ?? new Set<Promise<unknown>>();
+      this.runs.set(core, runs);
+      const run = dispatched.run
+        .catch((error: unknown) => this.fail(error))
+        .finally(() => {
+          runs.delete(run);
+          this.scheduleReload();
+        });
+      runs.add(run);
+    }
     this.scheduleReload(0);
     return { id: dispatched.request.id, decision: dispatched.request.route };
   }
@@ -178,8 +208,7 @@ export class LiveFederation implements FederationApi {
   }
 
   async refresh(): Promise<void> {
-    this.probeDue(true);
-    await this.reload();
+    await this.reopen();
   }
 
   async discover(): Promise<string[]> {
@@ -229,18 +258,29 @@ export class LiveFederation implements FederationApi {
 
   /** The registry changed on disk: reopen the core on the new config. */
   private async reopen(): Promise<void> {
+    // Open the new one first: an invalid config leaves the old one working (and says why).
+    const fresh = await FederationCore.open(this.home, { env: this.env });
     const old = this.core;
     this.unwatch();
-    this.core = await FederationCore.open(this.home, { env: this.env });
+    this.core = fresh;
     this.unwatch = this.core.blackboard.watch({ everything: true }, () => this.scheduleReload());
-    await old.close();
+    this.retire(old);
     this.nextProbeAt.clear();
     this.probeDue(true);
     await this.reload();
   }
 
+  /** Close a replaced core once the tasks it is running here have finished. */
+  private retire(core: FederationCore): void {
+    const pending = this.runs.get(core);
+    if (!pending || pending.size === 0) void core.close();
+    else void Promise.allSettled([...pending]).then(() => core.close());
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    this.stopConfigWatch();
+    if (this.configTimer) clearTimeout(this.configTimer);
     for (const t of this.timers) clearInterval(t);
     if (this.reloadTimer) clearTimeout(this.reloadTimer);
     this.unwatch();

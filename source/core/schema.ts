@@ -102,7 +102,17 @@ export const BlackboardConfig = z.discriminatedUnion("driver", [
       coordinator: z.string().optional(),
     })
     .strict(),
-  z.object({ driver: z.literal("nats"), servers: z.array(z.string()).min(1) }).strict(),
+  z
+    .object({
+      driver: z.literal("nats"),
+      servers: z.array(z.string()).min(1),
+      /** JetStream domain of the hub, for machines whose local server is a leaf node of it. */
+      domain: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{1,64}$/, "must be a JetStream domain name")
+        .optional(),
+    })
+    .strict(),
 ]);
 export type BlackboardConfig = z.infer<typeof BlackboardConfig>;
 

@@ -51,7 +51,7 @@ const RUNNING_RECENTLY_MS = 60_000;
 export async function migrateBlackboard(
   home: string,
   env: NodeJS.ProcessEnv,
-  options: { to: string[]; from?: string; dryRun?: boolean; now?: () => number },
+  options: { to: string[]; domain?: string; from?: string; dryRun?: boolean; now?: () => number },
 ): Promise<MigrationReport> {
   const servers = normalizeServers(options.to);
   const loaded = await loadConfig(home);
@@ -89,11 +89,12 @@ export async function migrateBlackboard(
     config: loaded.path,
   };
   if (options.dryRun) {
-    report.reachable = await probeNats(servers);
+    report.reachable = await probeNats(servers, options.domain);
     return report;
   }
 
-  const target = new NatsBlackboard({ servers });
+  const domain = options.domain ? { domain: options.domain } : {};
+  const target = new NatsBlackboard({ servers, ...domain });
   await target.init();
   try {
     for (const task of listing.tasks) {
@@ -114,7 +115,7 @@ export async function migrateBlackboard(
     await target.close();
   }
   if (current.driver !== "nats") {
-    loaded.config.blackboard = { driver: "nats", servers };
+    loaded.config.blackboard = { driver: "nats", servers, ...domain };
     await saveConfig(loaded);
     report.switched = true;
   }

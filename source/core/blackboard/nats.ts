@@ -143,11 +143,12 @@ export interface NatsBlackboardOptions {
 /** Can these servers be reached, with JetStream on? (Connects and leaves; writes nothing.) */
 export async function probeNats(
   servers: string[],
+  domain?: string,
 ): Promise<{ ok: true; version: string } | { ok: false; error: string }> {
   let nc: NatsConnection | undefined;
   try {
     nc = await connect({ servers, timeout: 3_000, maxReconnectAttempts: 0, name: "clawos probe" });
-    await jetstreamManager(nc, { timeout: 3_000 });
+    await jetstreamManager(nc, { timeout: 3_000, ...(domain ? { domain } : {}) });
     return { ok: true, version: nc.info?.version ?? "unknown" };
   } catch (error) {
     return { ok: false, error: (error as Error).message };
@@ -188,6 +189,8 @@ type Read =
 interface Held {
   rev: number;
   record: NatsTaskRecord;
+  /** This handle wrote progress for the claim (so finishing must clear it). */
+  progressed?: boolean;
 }
 
 interface Plan {
@@ -260,6 +263,8 @@ export class NatsBlackboard implements Blackboard {
         maxReconnectAttempts: -1,
         reconnectTimeWait: 250,
         timeout: 5_000,
+        // No stack captured up front for every request: they cost more than the request itself.
+        noAsyncTraces: true,
       });
     } catch (error) {
       throw new UserError(
@@ -485,7 +490,7 @@ export class NatsBlackboard implements Blackboard {
     });
     const rev = await this.createRecord(record);
     if (rev === undefined) return undefined;
-    this.held.set(token, { rev, record });
+    this.held.set(token, { rev, record, progressed: false });
     return { request: valid, node: record.node, handle: token };
   }
 
@@ -640,7 +645,7 @@ export class NatsBlackboard implements Blackboard {
       });
       const rev = await this.cas(id, next, read.rev);
       if (rev !== undefined) {
-        this.held.set(token, { rev, record: next });
+        this.held.set(token, { rev, record: next, progressed: false });
         return { request: record.request, node, handle: token };
       }
       read = await this.readTask(id); // it changed meanwhile: look again
@@ -674,7 +679,7 @@ export class NatsBlackboard implements Blackboard {
       });
       const rev = await this.cas(claim.request.id, next, held.rev);
       if (rev !== undefined) {
-        this.held.set(claim.handle, { rev, record: next });
+        this.held.set(claim.handle, { rev, record: next, progressed: held.progressed ?? true });
         return true;
       }
       held = await this.readHeld(claim);
@@ -697,6 +702,8 @@ export class NatsBlackboard implements Blackboard {
       claim: claim.handle,
     };
     const data = fitText(record, this.maxRecordBytes);
+    const cached = this.held.get(claim.handle);
+    if (cached) cached.progressed = true;
     await this.io("write progress", () => this.kv.progress.put(claim.request.id, data));
   }
 
@@ -711,6 +718,8 @@ export class NatsBlackboard implements Blackboard {
     try {
       let held = this.held.get(claim.handle) ?? (await this.readHeld(claim));
       if (!held) return false; // lease already lost: do not even publish
+      // Progress to clear: what this handle wrote, or (for a claim taken elsewhere) whatever is there.
+      const clearProgress = held.progressed ?? true;
       const id = claim.request.id;
       const key = this.names.resultKey(id, claim.request.attempt);
       const data = fitText(TaskResult.parse(result), this.maxRecordBytes);
@@ -726,7 +735,7 @@ export class NatsBlackboard implements Blackboard {
         });
         if ((await this.cas(id, next, held.rev)) !== undefined) {
           this.held.delete(claim.handle);
-          await this.dropProgress(id);
+          if (clearProgress) await this.dropProgress(id);
           return true;
         }
         held = await this.readHeld(claim); // a renewal of ours may have raced us: try again if still ours

@@ -85,14 +85,15 @@ export function NodesView({ rows, table, filter, width, height, now, infoRows = 
 }
 
 function facts(node: NodeView, now: number): string {
+  // Most telling first: the line is cut at the right on a narrow screen.
   const parts = [
     node.port === null ? node.transport : `${node.transport} ${node.host}:${node.port}`,
+    `${node.inFlight} active task${node.inFlight === 1 ? "" : "s"}`,
+    node.lastHeartbeatAt ? `worker seen ${formatAge(node.lastHeartbeatAt, now)} ago` : "no worker heartbeat",
     `machine ${node.machine}`,
     ...(node.profile ? [`profile ${node.profile}`] : []),
     `agent ${node.agent}`,
     ...(node.tags.length > 0 ? [`tags ${node.tags.join(",")}`] : []),
-    `${node.inFlight} active task${node.inFlight === 1 ? "" : "s"}`,
-    node.lastHeartbeatAt ? `worker seen ${formatAge(node.lastHeartbeatAt, now)} ago` : "no worker heartbeat",
     ...(node.notes ? [node.notes] : []),
   ];
   return parts.join(" · ");

@@ -96,7 +96,8 @@ function FieldLine({
   );
 }
 
-type Hint = [Action, string] | [Action, Action, string] | string;
+/** [action, word], [action, action, word] ("j/k scroll"), [action, action, joiner, word] ("? or Esc closes"), or fixed text. */
+type Hint = [Action, string] | [Action, Action, string] | [Action, Action, string, string] | string;
 
 /** Per screen, the keys that do something there, most useful first (the line is cut at the right). */
 function hintList(
@@ -108,7 +109,7 @@ function hintList(
   switch (context) {
     case "help":
       // q closes the help too (it never quits from here): Ctrl+C does.
-      return [["down", "up", "scroll"], ["help", "back", "close"], "Ctrl+C quit"];
+      return [["down", "up", "scroll"], ["help", "back", "or", "closes"], "Ctrl+C quit"];
     case "form":
       return ["Enter send", "Tab next field", "← → change", "Esc cancel", "Ctrl+C quit"];
     case "firstRun":
@@ -199,9 +200,11 @@ export function keyHints(
       const k = key(hint[0]);
       return k ? [`${k} ${hint[1]}`] : [];
     }
-    const [a, b, word] = hint;
+    const [a, b, ...rest] = hint;
+    const word = rest.at(-1) ?? "";
+    const joiner = rest.length > 1 ? ` ${rest[0]} ` : "/";
     const keys = [key(a), key(b)].filter((k): k is string => k !== null);
-    return keys.length > 0 ? [`${keys.join("/")} ${word}`] : [];
+    return keys.length > 0 ? [`${keys.join(joiner)} ${word}`] : [];
   });
 }
 
