@@ -658,64 +658,66 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option("--from <dir>", "the directory blackboard to copy (default: the one federation.json names)")
     .option("--dry-run", "print the plan only; change nothing")
     .option("--json", "machine-readable report")
-    .action(async (opts: { to?: string[]; domain?: string; from?: string; dryRun?: boolean; json?: boolean }) => {
-      if (!opts.to?.length)
-        throw new UserError("Say where to: --to nats://host:port.", {
-          hint: "start one with: nats-server -js -sd <dir>",
-          code: "usage",
+    .action(
+      async (opts: { to?: string[]; domain?: string; from?: string; dryRun?: boolean; json?: boolean }) => {
+        if (!opts.to?.length)
+          throw new UserError("Say where to: --to nats://host:port.", {
+            hint: "start one with: nats-server -js -sd <dir>",
+            code: "usage",
+          });
+        const { migrateBlackboard } = await import("./core/blackboard/migrate.js");
+        const r = await migrateBlackboard(home(), io.env, {
+          to: opts.to,
+          ...(opts.domain ? { domain: opts.domain } : {}),
+          ...(opts.from ? { from: opts.from } : {}),
+          dryRun: Boolean(opts.dryRun),
         });
-      const { migrateBlackboard } = await import("./core/blackboard/migrate.js");
-      const r = await migrateBlackboard(home(), io.env, {
-        to: opts.to,
-        ...(opts.domain ? { domain: opts.domain } : {}),
-        ...(opts.from ? { from: opts.from } : {}),
-        dryRun: Boolean(opts.dryRun),
-      });
-      if (opts.json) {
-        out(JSON.stringify(r, null, 2));
-        return;
-      }
-      const say = (line: string) => out(sanitizeLine(line));
-      const f = r.finished;
-      say(
-        `${r.dryRun ? "Plan (dry run: nothing is changed)" : "Moved"}: the directory blackboard at ${displayPath(r.from, io.env)}`,
-      );
-      say(`  → NATS at ${r.to.join(", ")}`);
-      if (r.reachable)
+        if (opts.json) {
+          out(JSON.stringify(r, null, 2));
+          return;
+        }
+        const say = (line: string) => out(sanitizeLine(line));
+        const f = r.finished;
         say(
-          r.reachable.ok
-            ? `    reachable, JetStream on (server ${r.reachable.version})`
-            : `    NOT reachable: ${r.reachable.error}`,
+          `${r.dryRun ? "Plan (dry run: nothing is changed)" : "Moved"}: the directory blackboard at ${displayPath(r.from, io.env)}`,
         );
-      say(
-        `  ${r.tasks} task(s): ${r.pending} arrive pending${r.wereClaimed ? ` (${r.wereClaimed} were claimed: their run is redone, same attempt)` : ""}, ` +
-          `${f.completed + f.failed + f.cancelled} finished (${f.completed} completed, ${f.failed} failed, ${f.cancelled} cancelled)`,
-      );
-      const nodesLine = Object.entries(r.byNode)
-        .map(([n, c]) => `${n} ${c}`)
-        .join(", ");
-      if (nodesLine) say(`  per node: ${nodesLine}`);
-      say(`  ${r.nodeStatuses} node status record(s)`);
-      for (const p of r.problems) err(`! not copied: ${sanitizeLine(p)}`);
-      for (const w of r.liveWorkers)
-        err(
-          `! the worker of ${sanitizeLine(w)} looks alive: stop it first, or what it does after the copy stays in the directory`,
-        );
-      if (r.dryRun) {
-        say(`  then federation.json: "blackboard": ${JSON.stringify({ driver: "nats", servers: r.to })}`);
-        return;
-      }
-      say(`  copied ${r.created}, already on NATS ${r.alreadyThere}`);
-      say(
-        r.switched
-          ? `federation.json now uses "blackboard": ${JSON.stringify({ driver: "nats", servers: r.to })}. The directory was left as it was.`
-          : "federation.json already used this NATS blackboard; it is unchanged.",
-      );
-      if (r.switched)
+        say(`  → NATS at ${r.to.join(", ")}`);
+        if (r.reachable)
+          say(
+            r.reachable.ok
+              ? `    reachable, JetStream on (server ${r.reachable.version})`
+              : `    NOT reachable: ${r.reachable.error}`,
+          );
         say(
-          "Restart the workers (clawos node run) and any open control center so they use NATS; run one with --coordinator.",
+          `  ${r.tasks} task(s): ${r.pending} arrive pending${r.wereClaimed ? ` (${r.wereClaimed} were claimed: their run is redone, same attempt)` : ""}, ` +
+            `${f.completed + f.failed + f.cancelled} finished (${f.completed} completed, ${f.failed} failed, ${f.cancelled} cancelled)`,
         );
-    });
+        const nodesLine = Object.entries(r.byNode)
+          .map(([n, c]) => `${n} ${c}`)
+          .join(", ");
+        if (nodesLine) say(`  per node: ${nodesLine}`);
+        say(`  ${r.nodeStatuses} node status record(s)`);
+        for (const p of r.problems) err(`! not copied: ${sanitizeLine(p)}`);
+        for (const w of r.liveWorkers)
+          err(
+            `! the worker of ${sanitizeLine(w)} looks alive: stop it first, or what it does after the copy stays in the directory`,
+          );
+        if (r.dryRun) {
+          say(`  then federation.json: "blackboard": ${JSON.stringify(r.blackboard)}`);
+          return;
+        }
+        say(`  copied ${r.created}, already on NATS ${r.alreadyThere}`);
+        say(
+          r.switched
+            ? `federation.json now uses "blackboard": ${JSON.stringify(r.blackboard)}. The directory was left as it was.`
+            : "federation.json already used this NATS blackboard; it is unchanged.",
+        );
+        if (r.switched)
+          say(
+            "Restart the workers (clawos node run) and any open control center so they use NATS; run one with --coordinator.",
+          );
+      },
+    );
 
   // ── doctor ───────────────────────────────────────────────────────────────
   program

@@ -20,6 +20,8 @@ export interface AppProps {
   /** For tests: a fixed clock and a fixed size instead of the terminal's. */
   clock?: () => number;
   size?: ScreenSize;
+  /** Diagnostics: a key or a snapshot changed the state; `startedAt` (performance.now()) is when it came in. */
+  onChange?: (startedAt: number) => void;
 }
 
 function errorText(error: unknown): string {
@@ -32,18 +34,26 @@ function errorText(error: unknown): string {
  * against the latest state, then renders once. Effects queued by the reducer
  * are taken out and run here.
  */
-function useAppStore(init: () => AppState, runEffect: (effect: Effect) => void) {
+function useAppStore(
+  init: () => AppState,
+  runEffect: (effect: Effect) => void,
+  onChange?: (startedAt: number) => void,
+) {
   const ref = useRef<AppState | null>(null);
   if (ref.current === null) ref.current = init();
   const [, setVersion] = useState(0);
   const runRef = useRef(runEffect);
   runRef.current = runEffect;
+  const changeRef = useRef(onChange);
+  changeRef.current = onChange;
   const send = useCallback((actions: AppAction[]) => {
+    const startedAt = changeRef.current ? performance.now() : 0;
     let state = ref.current as AppState;
     for (const action of actions) state = appReducer(state, action);
     const effects = state.effects;
     if (effects.length > 0) state = appReducer(state, { type: "effectsTaken" });
     if (state !== ref.current) {
+      changeRef.current?.(startedAt);
       ref.current = state;
       setVersion((v) => v + 1);
     }
@@ -61,6 +71,7 @@ export function App({
   snapshotIntervalMs = 50,
   clock = Date.now,
   size,
+  onChange,
 }: AppProps) {
   const { stdout } = useStdout();
   const { isRawModeSupported } = useStdin();
@@ -132,6 +143,7 @@ export function App({
     () =>
       initialState({ snapshot: api.getSnapshot(), size: size ?? readTerminalSize(stdout), keymap, readonly }),
     runEffect,
+    onChange,
   );
   sendRef.current = send;
 

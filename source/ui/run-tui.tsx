@@ -22,6 +22,18 @@ export interface TuiOptions {
    * can turn this off per session.
    */
   handleSignals?: boolean;
+  /**
+   * Diagnostics (benchmarks): called after every frame Ink writes. `renderTime`
+   * is Ink's own layout and output; `frameTime`, when a key or a snapshot caused
+   * the frame, runs from the moment the App took it in to the frame's write:
+   * reducer, React, layout and output together.
+   */
+  onRender?: (metrics: FrameMetrics) => void;
+}
+
+export interface FrameMetrics {
+  renderTime: number;
+  frameTime?: number;
 }
 
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
@@ -39,6 +51,21 @@ export async function runTui(api: FederationApi, options: TuiOptions): Promise<v
   const interactive = Boolean(stdout.isTTY);
   const keymap = resolveKeymap(options.keys ?? {});
   const theme = createTheme(options.noColor ?? noColorRequested(process.env));
+
+  // When the App took in the change the next frame shows (first one wins until that frame is out).
+  let changedAt: number | undefined;
+  const onChange = options.onRender
+    ? (startedAt: number) => {
+        changedAt ??= startedAt;
+      }
+    : undefined;
+  const onRender = options.onRender
+    ? ({ renderTime }: { renderTime: number }) => {
+        const frameTime = changedAt === undefined ? undefined : performance.now() - changedAt;
+        changedAt = undefined;
+        options.onRender?.({ renderTime, ...(frameTime === undefined ? {} : { frameTime }) });
+      }
+    : undefined;
 
   return new Promise<void>((resolve, reject) => {
     let instance: Instance | undefined;
@@ -117,6 +144,7 @@ export async function runTui(api: FederationApi, options: TuiOptions): Promise<v
             keymap={keymap}
             readonly={options.readonly ?? false}
             {...(options.title ? { title: options.title } : {})}
+            {...(onChange ? { onChange } : {})}
           />
         </ThemeContext.Provider>,
         {
@@ -129,6 +157,7 @@ export async function runTui(api: FederationApi, options: TuiOptions): Promise<v
           exitOnCtrlC: false,
           maxFps: 20,
           incrementalRendering: true,
+          ...(onRender ? { onRender } : {}),
         },
       );
     } catch (error) {

@@ -73,6 +73,7 @@ interface MovePlan {
 export class DirectoryBlackboard implements Blackboard {
   readonly location: string;
   private readonly inboxCache = new Map<string, { mtimeMs: number; request: TaskRequest }>();
+  private readonly doneCache = new Map<string, StoredTask>();
   private readonly leaseSeen = new Map<string, { mtimeMs: number; seenAt: number }>();
   /** Claims with a complete() in progress here: a concurrent second complete() of the same claim loses. */
   private readonly finishing = new Set<string>();
@@ -599,8 +600,20 @@ export class DirectoryBlackboard implements Blackboard {
       }
     }
     finished.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+    const seenDone = new Set<string>();
     for (const [i, { node, id }] of finished.entries()) {
       if (i < finishedLimit) {
+        // A finished task never changes while it stays in done/ (a retry moves it out): read it once.
+        // Keyed by the newest result's attempt too, so a retried-and-finished-again task is read afresh.
+        const newest = (results.get(id) ?? []).reduce((a, r) => Math.max(a, r.attempt), 0);
+        const key = `${node}/${id}/${newest}`;
+        seenDone.add(key);
+        const cached = this.doneCache.get(key);
+        if (cached) {
+          counts[cached.state]++;
+          tasks.push(cached);
+          continue;
+        }
         const read = await readRecord(this.requestPath("done", node, id), TaskRequest);
         if (read.kind !== "ok") {
           if (read.kind === "malformed") problems.push(`done/${node}/${id}.json: ${read.reason}`);
@@ -614,6 +627,7 @@ export class DirectoryBlackboard implements Blackboard {
         const task = await this.describe("done", node, read.value, results);
         counts[task.state]++;
         tasks.push(task);
+        if (task.result?.error?.kind !== "result_missing") this.doneCache.set(key, task);
       } else {
         // Only counted: the newest result of a finished task is its outcome.
         const outcomes = results.get(id);
@@ -626,6 +640,7 @@ export class DirectoryBlackboard implements Blackboard {
         counts[last?.status ?? "failed"]++;
       }
     }
+    for (const key of this.doneCache.keys()) if (!seenDone.has(key)) this.doneCache.delete(key);
     const quarantined = (await listDir(this.dir("quarantine"))).filter((n) => !n.endsWith(".reason")).length;
     if (quarantined) problems.push(`${quarantined} malformed file(s) set aside in ${this.dir("quarantine")}`);
     return { tasks, counts, problems };

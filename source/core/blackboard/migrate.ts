@@ -38,6 +38,8 @@ export interface MigrationPlan {
 
 export interface MigrationReport extends MigrationPlan {
   dryRun: boolean;
+  /** What federation.json's "blackboard" becomes. */
+  blackboard: { driver: "nats"; servers: string[]; domain?: string };
   reachable?: { ok: true; version: string } | { ok: false; error: string };
   created: number;
   alreadyThere: number;
@@ -83,6 +85,7 @@ export async function migrateBlackboard(
   const report: MigrationReport = {
     ...plan,
     dryRun: Boolean(options.dryRun),
+    blackboard: { driver: "nats", servers, ...(options.domain ? { domain: options.domain } : {}) },
     created: 0,
     alreadyThere: 0,
     switched: false,
@@ -115,7 +118,7 @@ export async function migrateBlackboard(
     await target.close();
   }
   if (current.driver !== "nats") {
-    loaded.config.blackboard = { driver: "nats", servers, ...domain };
+    loaded.config.blackboard = report.blackboard;
     await saveConfig(loaded);
     report.switched = true;
   }

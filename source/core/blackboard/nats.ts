@@ -375,7 +375,11 @@ export class NatsBlackboard implements Blackboard {
    * `retryForMs`; then the error surfaces (nothing is dropped silently). Callers make their
    * operations idempotent, since a try that timed out may still have landed.
    */
-  private async io<T>(what: string, op: () => Promise<T>): Promise<T> {
+  private async io<T>(
+    what: string,
+    op: () => Promise<T>,
+    transient: (error: unknown) => boolean = isTransient,
+  ): Promise<T> {
     const deadline = Date.now() + (this.options.retryForMs ?? 30_000);
     const giveUp = (reason: string, cause?: unknown) =>
       new UserError(`The NATS blackboard at ${this.location} did not answer (${what}): ${reason}`, {
@@ -390,7 +394,7 @@ export class NatsBlackboard implements Blackboard {
         // A try cut off by a disconnect may still land: callers' operations are idempotent.
         return await Promise.race([op(), this.disconnected.promise]);
       } catch (error) {
-        if (this.closed || !isTransient(error)) throw error;
+        if (this.closed || !transient(error)) throw error;
         if (Date.now() + wait > deadline) throw giveUp((error as Error).message, error);
         await new Promise((resolve) => setTimeout(resolve, wait));
         wait = Math.min(wait * 2, 1_000);
@@ -562,20 +566,26 @@ export class NatsBlackboard implements Blackboard {
 
   /** One doorbell of `node`, or undefined if none is waiting (a no-wait pull: never blocks). */
   private async pull(node: string): Promise<Msg | undefined> {
-    await this.ensureConsumer(node);
     const subject = `${this.apiPrefix}.CONSUMER.MSG.NEXT.${this.names.workStream}.${this.names.durable(node)}`;
-    let msg: Msg;
-    try {
-      msg = await this.io("pull from an inbox", () =>
-        this.conn.request(subject, JSON.stringify({ batch: 1, no_wait: true }), {
-          timeout: 5_000,
-          noMux: true,
-        }),
-      );
-    } catch (error) {
-      // The consumer (or the stream) was deleted under us: make it again next time.
-      this.consumers.delete(node);
-      throw error;
+    let msg: Msg | undefined;
+    for (let attempt = 0; !msg; attempt++) {
+      await this.ensureConsumer(node);
+      try {
+        msg = await this.io(
+          "pull from an inbox",
+          () =>
+            this.conn.request(subject, JSON.stringify({ batch: 1, no_wait: true }), {
+              timeout: 5_000,
+              noMux: true,
+            }),
+          // Nobody answers for a consumer that does not exist: make it (and the stream) again.
+          (error) => isTransient(error) && !isNoResponders(error),
+        );
+      } catch (error) {
+        this.consumers.delete(node);
+        if (attempt > 0 || !isNoResponders(error)) throw error;
+        await this.io("create the work stream", () => this.ensureWorkStream());
+      }
     }
     const code = msg.headers?.code ?? 0;
     if (code >= 300 || !msg.reply) {
@@ -1000,10 +1010,7 @@ export class NatsBlackboard implements Blackboard {
             ).next
           : // A claimed task is stopped by its worker, which polls isCancelRequested.
             this.newWrite({ ...record, cancelRequested: true, via: "cancel" });
-      if ((await this.cas(id, next, read.rev)) !== undefined) {
-        if (record.state === "pending") await this.dropProgress(id);
-        break;
-      }
+      if ((await this.cas(id, next, read.rev)) !== undefined) break;
     }
     return (await this.get(id)) ?? (await this.requireTask(id));
   }
@@ -1436,6 +1443,12 @@ function fitText(record: { text?: string | undefined }, limit: number): string {
     else hi = mid - 1;
   }
   return JSON.stringify({ ...record, text: record.text.slice(0, lo) + marker });
+}
+
+function isNoResponders(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++)
+    if (e instanceof NoRespondersError) return true;
+  return false;
 }
 
 function isWrongLastSequence(error: unknown): boolean {
