@@ -77,9 +77,20 @@ describe("the urgent P0 route through a real sshd", () => {
     assert.equal(gateway.requests.filter((q) => q.path === "/v1/chat/completions").length, 1);
   });
 
-  test("a P2 task to the same node still goes through the blackboard", async () => {
-    const r = await world.run(["dispatch", "not urgent", "--to", "cloud", "--json"], { env });
-    const task = JSON.parse(r.stdout) as { state: string; route: { transport: string } };
+  test("a P2 task uses SSH while the node's worker is silent, and the blackboard when that is turned off", async () => {
+    const r = await world.run(["dispatch", "worker is asleep", "--to", "cloud", "--json"], { env });
+    const viaSsh = JSON.parse(r.stdout) as { state: string; reply: string; route: { transport: string } };
+    assert.deepEqual([viaSsh.state, viaSsh.route.transport], ["completed", "ssh"]);
+    assert.equal(viaSsh.reply, "cloud answers: worker is asleep");
+    await setSsh({
+      target: sshd.target,
+      identityFile: sshd.clientKey,
+      knownHosts: sshd.knownHosts,
+      remotePort: gateway.port,
+      whenWorkerSilent: false,
+    });
+    const q = await world.run(["dispatch", "not urgent", "--to", "cloud", "--json"], { env });
+    const task = JSON.parse(q.stdout) as { state: string; route: { transport: string } };
     assert.deepEqual([task.state, task.route.transport], ["pending", "blackboard"]);
   });
 

@@ -217,6 +217,27 @@ describe("router", () => {
     assert.throws(() => routeTask({ target: "any", priority: "P2", exclude: ["a"] }, [r("a")]), UserError);
     assert.throws(() => routeTask({ target: "any", priority: "P2" }, []), /No node/);
   });
+  test("ssh: P0 to another machine, and any task while its worker is silent (unless turned off)", () => {
+    const ssh = { target: "me@vm" };
+    const remote = (status: RoutableNode["status"], extra: Record<string, unknown> = {}) =>
+      r("vm", {
+        route: "blackboard",
+        status,
+        config: node("vm", { machine: "vm", ssh: { ...ssh, ...extra } }),
+      });
+    const pick = (n: RoutableNode, priority: "P0" | "P2") =>
+      routeTask({ target: "vm", priority, sshAvailable: true }, [n]).decision.transport;
+    assert.equal(pick(remote("online"), "P0"), "ssh");
+    assert.equal(pick(remote("online"), "P2"), "blackboard");
+    assert.equal(pick(remote("asleep"), "P2"), "ssh");
+    assert.equal(pick(remote("unknown"), "P2"), "ssh");
+    assert.equal(pick(remote("asleep", { whenWorkerSilent: false }), "P2"), "blackboard");
+    assert.equal(
+      pick(remote("unreachable"), "P2"),
+      "blackboard",
+      "its worker says the gateway is down: SSH would not help",
+    );
+  });
   test("explicit: unknown refused, planned waits, dead localhost waits on the blackboard, misconfigured refused", () => {
     assert.throws(() => routeTask({ target: "zzz", priority: "P2" }, [r("a")]), /no node "zzz" \(known: a\)/);
     assert.equal(

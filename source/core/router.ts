@@ -135,7 +135,10 @@ function routeExplicit(request: RouteRequest, nodes: RoutableNode[]): RoutingOut
 
 function transportFor(node: RoutableNode, request: RouteRequest): Route {
   if (node.route === "planned") return "blackboard";
-  if (node.route === "blackboard" && request.priority === "P0" && request.sshAvailable && node.config.ssh)
+  if (node.route !== "blackboard" || !request.sshAvailable || !node.config.ssh) return node.route;
+  if (request.priority === "P0") return "ssh";
+  // Its worker is silent (asleep, stale, never seen) but the machine may still answer SSH.
+  if (node.config.ssh.whenWorkerSilent !== false && node.status !== "online" && node.status !== "unreachable")
     return "ssh";
   return node.route;
 }

@@ -49,6 +49,12 @@ export const SshSettings = z
       .max(65535)
       .optional()
       .describe("Gateway port on that machine (default: port)"),
+    whenWorkerSilent: z
+      .boolean()
+      .optional()
+      .describe(
+        "Also use SSH for non-urgent tasks while the node's worker sends no heartbeat (default true)",
+      ),
   })
   .strict();
 export type SshSettings = z.infer<typeof SshSettings>;
@@ -85,7 +91,7 @@ export const NodeConfig = z
       "Where the gateway token comes from: {file}, {env}, {profile: true} (gateway.auth.token of the profile) or {none: true}",
     ),
     ssh: SshSettings.optional().describe(
-      "SSH route for urgent (P0) tasks: {target, identityFile?, knownHosts?, remotePort?}",
+      "SSH route for urgent (P0) tasks and silent workers: {target, identityFile?, knownHosts?, remotePort?, whenWorkerSilent?}",
     ),
     notes: z.string().max(500).optional().describe("Free text shown in the tables"),
   })
