@@ -61,6 +61,8 @@ export interface PtySession {
   kill(signal?: string): void;
   /** Kill if still running and free the terminal. */
   dispose(): void;
+  /** The headless terminal itself (cells with colours, for screenshots). */
+  readonly terminal: InstanceType<typeof Terminal>;
 }
 
 export function spawnInPty(file: string, args: string[], options: PtyOptions = {}): PtySession {
@@ -147,6 +149,7 @@ export function spawnInPty(file: string, args: string[], options: PtyOptions = {
     typeof text === "string" ? screenText().includes(text) : text.test(screenText());
 
   return {
+    terminal: term,
     exit,
     get exited() {
       return exited;
