@@ -362,7 +362,9 @@ export class DirectoryBlackboard implements Blackboard {
     plan: MovePlan & { intent: string },
   ): Promise<RequeueOutcome> {
     const reaping = this.dir("reaping", node, `${request.id}.${plan.intent}.json`);
-    await mkdir(dirname(reaping), { recursive: true });
+    await mkdir(dirname(reaping), { recursive: true }).catch((error: unknown) => {
+      throw diskError(error, reaping);
+    });
     try {
       await rename(from, reaping);
     } catch (error) {
