@@ -4,6 +4,8 @@ import { sanitizeLine } from "../core/sanitize.js";
 /** Cut to a display width (CJK and emoji count double), adding … when cut. */
 export function truncateToWidth(text: string, width: number): string {
   if (width <= 0) return "";
+  // Printable ASCII is one column per character: no need to measure.
+  if (/^[\x20-\x7e]*$/.test(text)) return text.length <= width ? text : `${text.slice(0, width - 1)}…`;
   if (stringWidth(text) <= width) return text;
   let out = "";
   let used = 0;

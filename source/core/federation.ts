@@ -22,7 +22,7 @@ import {
   type Priority,
   type TaskRequest,
 } from "./schema.js";
-import { SshChatRunner, SshPool } from "./ssh/ssh-route.js";
+import type { SshPool } from "./ssh/ssh-route.js";
 import { type ChatRunner, type RunOutcome, runClaim } from "./task-runner.js";
 
 /** How long a successful or failed probe stays good enough for routing. */
@@ -71,7 +71,8 @@ export class FederationCore {
   readonly blackboard: Blackboard;
   private readonly clients = new Map<string, GatewayClient>();
   private readonly probes = new Map<string, ProbeResult>();
-  private readonly sshPool: SshPool;
+  /** Loaded on first use: ssh2 is heavy, and most commands never need it. */
+  private sshPool: SshPool | undefined;
 
   private constructor(
     readonly loaded: LoadedConfig,
@@ -80,7 +81,6 @@ export class FederationCore {
   ) {
     this.machine = thisMachine(loaded.config, env);
     this.blackboard = blackboard;
-    this.sshPool = new SshPool(env);
   }
 
   static async open(
@@ -146,6 +146,8 @@ export class FederationCore {
   private async sshRunner(node: NodeConfig): Promise<ChatRunner> {
     if (!node.ssh || node.port === null) throw new UserError(`Node ${node.id} has no SSH settings.`);
     const token = await this.token(node);
+    const { SshChatRunner, SshPool } = await import("./ssh/ssh-route.js");
+    this.sshPool ??= new SshPool(this.env);
     return new SshChatRunner(this.sshPool, node.ssh, {
       nodeId: node.id,
       ...(token.token ? { token: token.token } : {}),
@@ -269,6 +271,7 @@ export class FederationCore {
   }
 
   async inFlightCounts(): Promise<Map<string, number>> {
+    if (this.blackboard.activeCounts) return this.blackboard.activeCounts();
     const counts = new Map<string, number>();
     const listing = await this.blackboard.list({ finishedLimit: 0 });
     for (const t of listing.tasks) counts.set(t.node, (counts.get(t.node) ?? 0) + 1);
@@ -473,7 +476,7 @@ export class FederationCore {
 
   async close(): Promise<void> {
     await Promise.all([...this.clients.values()].map((c) => c.close()));
-    await this.sshPool.closeAll();
+    await this.sshPool?.closeAll();
     this.clients.clear();
     await this.blackboard.close();
   }

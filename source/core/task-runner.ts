@@ -107,7 +107,7 @@ export async function runClaim(
     return writing;
   };
   const progressTimer = setInterval(flush, options.progressEveryMs ?? 200);
-  await flush(); // marks the task running
+  void flush(); // marks the task running; written alongside the chat, not before it
 
   const base = {
     schema: "clawos.result/1" as const,

@@ -72,7 +72,7 @@ interface MovePlan {
 
 export class DirectoryBlackboard implements Blackboard {
   readonly location: string;
-  private readonly inboxCache = new Map<string, { mtimeMs: number; request: TaskRequest }>();
+  private readonly inboxCache = new Map<string, { mtimeMs: number; request: TaskRequest; key: string }>();
   private readonly doneCache = new Map<string, StoredTask>();
   private readonly leaseSeen = new Map<string, { mtimeMs: number; seenAt: number }>();
   /** Claims with a complete() in progress here: a concurrent second complete() of the same claim loses. */
@@ -212,24 +212,40 @@ export class DirectoryBlackboard implements Blackboard {
   private async claimOrder(node: string): Promise<string[]> {
     const dir = this.inbox(node);
     const names = await listDir(dir);
-    const entries: TaskRequest[] = [];
+    const entries: { key: string; id: string }[] = [];
     for (const name of names) {
       if (isSyncArtifact(name) || !name.endsWith(".json")) continue;
-      const path = join(dir, name);
+      const path = `${dir}/${name}`;
       const cached = this.inboxCache.get(path);
       if (cached) {
-        entries.push(cached.request);
+        entries.push({ key: cached.key, id: cached.request.id });
         continue;
       }
       const read = await this.readRequestAt(path, node, name.slice(0, -5));
       if (read.kind === "ok") {
-        this.inboxCache.set(path, { mtimeMs: read.mtimeMs, request: read.value });
-        entries.push(read.value);
+        // P0…P3 and ISO timestamps sort correctly by code unit: one string, compared with < and >.
+        const key = `${read.value.priority}${read.value.createdAt}${read.value.id}`;
+        this.inboxCache.set(path, { mtimeMs: read.mtimeMs, request: read.value, key });
+        entries.push({ key, id: read.value.id });
       }
     }
     if (this.inboxCache.size > 50_000) this.inboxCache.clear();
-    entries.sort((a, b) => a.priority.localeCompare(b.priority) || a.createdAt.localeCompare(b.createdAt));
-    return entries.map((r) => r.id);
+    entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return entries.map((e) => e.id);
+  }
+
+  /** Tasks waiting or being worked on, per node, from directory listings alone (no file is read). */
+  async activeCounts(): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for (const area of ["requests", "claimed", "reaping"]) {
+      for (const node of await this.nodeDirs(area)) {
+        const n = (await listDir(this.dir(area, node))).filter(
+          (f) => f.endsWith(".json") && !isSyncArtifact(f),
+        ).length;
+        if (n) counts.set(node, (counts.get(node) ?? 0) + n);
+      }
+    }
+    return counts;
   }
 
   /** Read a request file and check it belongs where it lies. Malformed ones are quarantined if allowed. */

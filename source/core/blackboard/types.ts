@@ -57,6 +57,8 @@ export interface Blackboard {
   /** Claim one pending task of `node` (a specific one if `id` is given). */
   claim(node: string, id?: string): Promise<Claim | undefined>;
   pendingIds(node: string): Promise<string[]>;
+  /** Active (pending or claimed) tasks per node, cheaply; drivers without it are counted through list(). */
+  activeCounts?(): Promise<Map<string, number>>;
   /** Refresh the lease. false → the lease was lost (reaped): stop working on it. */
   renew(claim: Claim): Promise<boolean>;
   progress(claim: Claim, text: string, startedAt: string): Promise<void>;

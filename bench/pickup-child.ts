@@ -1,0 +1,76 @@
+/**
+ * The dedicated pickup worker of bench/blackboard-pickup.ts: a separate process that does
+ * what `clawos node run` does to wake up — non-recursive fs.watch on its inbox plus a
+ * slow rescan — then claims with DirectoryBlackboard.claim and reports, over IPC, the
+ * moment each claim returned, read from CLOCK_MONOTONIC (system-wide, so the parent
+ * can compare it with its own readings). Each claimed task is completed at once.
+ *
+ *   node dist/bench/pickup-child.js --root BLACKBOARD --node NODE [--rescan-ms 5000]
+ */
+import { parseArgs } from "node:util";
+import { DirectoryBlackboard } from "../source/core/blackboard/directory.js";
+
+const { values } = parseArgs({
+  options: {
+    root: { type: "string" },
+    node: { type: "string" },
+    "rescan-ms": { type: "string", default: "5000" },
+  },
+});
+if (!values.root || !values.node || !process.send) {
+  process.stderr.write("usage: pickup-child --root DIR --node ID (spawned with an IPC channel)\n");
+  process.exit(2);
+}
+const node = values.node;
+const bb = new DirectoryBlackboard(values.root);
+await bb.init();
+
+let busy = false;
+let again = false;
+async function drain(): Promise<void> {
+  if (busy) {
+    again = true;
+    return;
+  }
+  busy = true;
+  try {
+    do {
+      again = false;
+      for (;;) {
+        const claim = await bb.claim(node);
+        if (!claim) break;
+        const claimedNs = process.hrtime.bigint().toString();
+        process.send!({ type: "claimed", id: claim.request.id, claimedNs });
+        const now = new Date().toISOString();
+        await bb.complete(claim, {
+          schema: "clawos.result/1",
+          id: claim.request.id,
+          attempt: claim.request.attempt,
+          node,
+          status: "completed",
+          text: "ok",
+          startedAt: now,
+          finishedAt: now,
+          durationMs: 0,
+        });
+      }
+    } while (again);
+  } finally {
+    busy = false;
+  }
+}
+
+const unwatch = bb.watch({ inboxOf: node }, () => void drain());
+const rescan = setInterval(() => void drain(), Number(values["rescan-ms"]));
+process.on("message", (message: { type?: string }) => {
+  if (message?.type === "stop") {
+    unwatch();
+    clearInterval(rescan);
+    process.disconnect();
+  }
+});
+// watch() sets itself up asynchronously; give it a moment before saying we are ready.
+setTimeout(() => {
+  void drain();
+  process.send!({ type: "ready" });
+}, 100);

@@ -1,0 +1,300 @@
+/**
+ * Benchmark 4 — `clawos status` wall time with 10 000 finished tasks on the blackboard.
+ *
+ * A federation like the seed's: main and alpha on this machine (two stub gateway processes,
+ * which status probes), macbook-air on another machine (a heartbeat 3 minutes old), and
+ * cloud-node planned. The blackboard is seeded through DirectoryBlackboard itself
+ * (enqueueClaimed + complete, so the on-disk format is exactly the driver's), with
+ * 85 % completed, 10 % failed and 5 % cancelled tasks spread over the last week.
+ *
+ * Each measurement is a fresh process: `node dist/source/bin.js status` (and `status --json`),
+ * timed from spawn to exit; commands are interleaved, one warm-up round first. For scale the
+ * same commands are timed on the empty blackboard before seeding, plus `node -e 0` and
+ * `clawos --version` (process start and module loading alone). Goal: p50 ≤ 300 ms.
+ *
+ *   node dist/bench/status-wall.js [--tasks 10000] [--runs 10] [--no-diagnose] [--profile-dir DIR]
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { DirectoryBlackboard } from "../source/core/blackboard/directory.js";
+import { blackboardDir, loadConfig } from "../source/core/config.js";
+import { FederationCore } from "../source/core/federation.js";
+import { newTaskId } from "../source/core/ids.js";
+import type { TaskRequest, TaskResult } from "../source/core/schema.js";
+import {
+  BIN,
+  emitResult,
+  installCleanup,
+  killChildren,
+  machineInfo,
+  makeHome,
+  monoMs,
+  round,
+  SUMMARY_HEADER,
+  type Summary,
+  spawnStub,
+  summarize,
+  summaryRow,
+  table,
+  timeProcess,
+  verdict,
+} from "./lib.js";
+
+const { values } = parseArgs({
+  options: {
+    tasks: { type: "string", default: "10000" },
+    runs: { type: "string", default: "10" },
+    concurrency: { type: "string", default: "16" },
+    /** Also time module imports alone and NODE_COMPILE_CACHE, and list() in-process (--no-diagnose: skip). */
+    diagnose: { type: "boolean", default: true },
+    /** One extra `status` run with --cpu-prof writing here, after the timed runs. */
+    "profile-dir": { type: "string" },
+  },
+  allowNegative: true,
+});
+const CLI_MODULE = fileURLToPath(new URL("../source/cli.js", import.meta.url));
+const TASKS = Number(values.tasks);
+const RUNS = Number(values.runs);
+const CONCURRENCY = Number(values.concurrency);
+
+const TEXTS = [
+  "检查 alpha 节点的健康状态并汇报",
+  "整理今天的日志并给出摘要",
+  "把 FEDERATION_STATUS.md 同步到最新",
+  "summarise yesterday's failed tasks",
+  "为 macbook-air 生成每周报告",
+  "rotate the gateway tokens on cloud-node",
+];
+
+const home = await makeHome("clawos-bench-status-");
+installCleanup(() => home.cleanup());
+const main = await spawnStub({ token: "main-secret" });
+const alpha = await spawnStub({ token: "alpha-secret" });
+await home.writeProfile(null, main.port, "main-secret");
+await home.writeProfile("alpha", alpha.port, "alpha-secret");
+await home.writeFederation({
+  version: 1,
+  machine: "hub",
+  blackboard: { driver: "directory", coordinator: "hub" },
+  nodes: [
+    { id: "main", machine: "hub", port: main.port, profile: null, token: { profile: true } },
+    { id: "alpha", machine: "hub", port: alpha.port, profile: "alpha", token: { profile: true } },
+    { id: "macbook-air", machine: "macbook-air", port: 18789, token: { env: "MBA_TOKEN" } },
+    { id: "cloud-node", machine: "cloud", port: null, notes: "planned: port TBD" },
+  ],
+});
+const loaded = await loadConfig(home.clawosHome);
+const bb = new DirectoryBlackboard(blackboardDir(loaded, home.env));
+await bb.init();
+const heartbeatAt = new Date(Date.now() - 3 * 60_000).toISOString();
+await bb.writeNodeStatus({
+  schema: "clawos.node-status/1",
+  node: "macbook-air",
+  machine: "macbook-air",
+  pid: 4242,
+  version: "0.1.0",
+  startedAt: new Date(Date.now() - 3_600_000).toISOString(),
+  heartbeatAt,
+  state: "running",
+  inFlight: [],
+  completed: 120,
+  failed: 3,
+  gateway: { reachable: true, latencyMs: 2, checkedAt: heartbeatAt },
+});
+
+const commands: { label: string; args: string[] }[] = [
+  { label: "node -e 0 (process start only)", args: ["-e", "0"] },
+  { label: "clawos --version (CLI module load)", args: [BIN, "--version"] },
+  { label: "clawos status", args: [BIN, "status"] },
+  { label: "clawos status --json", args: [BIN, "status", "--json"] },
+];
+
+async function timeAll(
+  phase: string,
+  commands: { label: string; args: string[]; env?: NodeJS.ProcessEnv }[],
+): Promise<Record<string, Summary>> {
+  const samples = new Map<string, number[]>(commands.map((c) => [c.label, []]));
+  for (let round = -1; round < RUNS; round++) {
+    for (const c of commands) {
+      const r = await timeProcess(c.args, { env: c.env ?? home.env });
+      if (r.code !== 0) throw new Error(`${c.label} exited ${r.code} (${phase}):\n${r.stderr}`);
+      if (round >= 0) samples.get(c.label)!.push(r.ms);
+    }
+  }
+  return Object.fromEntries([...samples].map(([k, v]) => [k, summarize(v)]));
+}
+
+const empty = await timeAll("empty blackboard", commands);
+
+// ── seed through the driver ────────────────────────────────────────────────────
+const seedStart = monoMs();
+const nodes = ["main", "alpha", "macbook-air"] as const;
+const newest = Date.now() - 60_000;
+let next = 0;
+const seedLane = async () => {
+  for (let i = next++; i < TASKS; i = next++) {
+    const created = new Date(newest - i * 61_000); // one task a minute, back over ~a week
+    const node = nodes[i % nodes.length]!;
+    const at = created.toISOString();
+    const request: TaskRequest = {
+      schema: "clawos.task/1",
+      id: newTaskId(created),
+      target: i % 4 === 0 ? "any" : node,
+      priority: (["P0", "P1", "P2", "P2", "P3"] as const)[i % 5]!,
+      text: `${TEXTS[i % TEXTS.length]} (#${i})`,
+      tags: [],
+      createdAt: at,
+      createdBy: "hub",
+      attempt: 1,
+      maxAttempts: 3,
+      route: {
+        node,
+        transport: node === "macbook-air" ? "blackboard" : "localhost",
+        reason: `${node} is online, 0 task(s) in flight`,
+        decidedAt: at,
+      },
+      history: [{ at, event: "routed", detail: `${node} is online` }],
+    };
+    const claim = await bb.enqueueClaimed(request);
+    if (!claim) throw new Error(`duplicate id ${request.id}`);
+    const pick = i % 20;
+    const status: TaskResult["status"] = pick === 0 ? "cancelled" : pick <= 2 ? "failed" : "completed";
+    const finishedAt = new Date(created.getTime() + 4_000).toISOString();
+    await bb.complete(claim, {
+      schema: "clawos.result/1",
+      id: request.id,
+      attempt: 1,
+      node,
+      status,
+      ...(status === "completed"
+        ? { text: `完成：${request.text}。All checks passed; nothing else needs attention today.` }
+        : {
+            error:
+              status === "failed"
+                ? { kind: "gateway_provider_timeout", message: "upstream provider timeout" }
+                : { kind: "cancelled", message: "cancelled by request" },
+          }),
+      startedAt: at,
+      finishedAt,
+      durationMs: 4_000,
+      model: "openclaw/main",
+    });
+  }
+};
+await Promise.all(Array.from({ length: CONCURRENCY }, seedLane));
+const seedSeconds = round((monoMs() - seedStart) / 1000, 2);
+
+// Check the seeded board through the real CLI before timing it.
+const check = await timeProcess([BIN, "status", "--json"], { env: home.env });
+const counts = (JSON.parse(check.stdout) as { counts: Record<string, number> }).counts;
+const finished = (counts.completed ?? 0) + (counts.failed ?? 0) + (counts.cancelled ?? 0);
+if (finished !== TASKS) throw new Error(`status --json counts ${JSON.stringify(counts)}, expected ${TASKS}`);
+
+const seeded = await timeAll(`${TASKS} finished tasks`, commands.slice(2));
+
+// ── diagnosis: where a fresh `status` spends its time ───────────────────────────
+let diagnosis: Record<string, Summary> | undefined;
+if (values.diagnose) {
+  const nm = (pkg: string) => fileURLToPath(import.meta.resolve(pkg));
+  const imp = (what: string) => ["--input-type=module", "-e", `await import(${JSON.stringify(what)})`];
+  const cacheEnv = { ...home.env, NODE_COMPILE_CACHE: join(home.home, "node-compile-cache") };
+  diagnosis = await timeAll("diagnosis", [
+    { label: "node -e 0", args: ["-e", "0"] },
+    { label: "import undici", args: imp(nm("undici")) },
+    { label: "import zod", args: imp(nm("zod")) },
+    { label: "import ssh2", args: imp(nm("ssh2")) },
+    { label: "import string-width", args: imp(nm("string-width")) },
+    { label: "import commander", args: imp(nm("commander")) },
+    { label: "import node:http", args: imp("node:http") },
+    {
+      label: "built-in fetch, first request (refused)",
+      args: ["-e", "fetch('http://127.0.0.1:9/').catch(() => {})"],
+    },
+    { label: "import dist/source/cli.js (whole CLI graph)", args: imp(CLI_MODULE) },
+    { label: "clawos status", args: [BIN, "status"] },
+    { label: "clawos status, NODE_COMPILE_CACHE warm", args: [BIN, "status"], env: cacheEnv },
+  ]);
+  // In-process (warm JIT and page cache): the blackboard work alone.
+  const core = await FederationCore.open(home.clawosHome, { env: home.env });
+  const steps: Record<string, number[]> = {
+    "in-process list({finishedLimit: 0}) (every dispatch pays it)": [],
+    "in-process list({finishedLimit: 20})": [],
+    "in-process list({finishedLimit: 200})": [],
+    "in-process readNodeStatuses()": [],
+    "in-process nodeViews(probe always)": [],
+  };
+  for (let i = 0; i < RUNS; i++) {
+    for (const [label, fn] of [
+      [
+        "in-process list({finishedLimit: 0}) (every dispatch pays it)",
+        () => core.blackboard.list({ finishedLimit: 0 }),
+      ],
+      ["in-process list({finishedLimit: 20})", () => core.blackboard.list({ finishedLimit: 20 })],
+      ["in-process list({finishedLimit: 200})", () => core.blackboard.list({ finishedLimit: 200 })],
+      ["in-process readNodeStatuses()", () => core.blackboard.readNodeStatuses()],
+      [
+        "in-process nodeViews(probe always)",
+        () => core.nodeViews({ probe: "always", heartbeats: [], inFlight: new Map() }),
+      ],
+    ] as const) {
+      const t = performance.now();
+      await fn();
+      steps[label]!.push(performance.now() - t);
+    }
+  }
+  await core.close();
+  for (const [k, v] of Object.entries(steps)) diagnosis[k] = summarize(v);
+}
+
+let profiled: string | undefined;
+if (values["profile-dir"]) {
+  const r = await timeProcess(["--cpu-prof", "--cpu-prof-dir", values["profile-dir"], BIN, "status"], {
+    env: home.env,
+  });
+  profiled = `status with --cpu-prof: ${round(r.ms, 1)} ms wall; profile in ${values["profile-dir"]}`;
+}
+
+await main.stop();
+await alpha.stop();
+killChildren();
+await home.cleanup();
+
+const statusP50 = seeded["clawos status"]!.p50;
+const jsonP50 = seeded["clawos status --json"]!.p50;
+console.log(
+  `clawos status wall time — fresh process per run, ${RUNS} runs after 1 warm-up round, commands interleaved`,
+);
+console.log(
+  `(4 nodes: 2 localhost stub gateways probed, 1 remote with heartbeat, 1 planned; seeded ${TASKS} finished tasks through the driver in ${seedSeconds} s: ${JSON.stringify(counts)})\n`,
+);
+console.log(
+  table([
+    SUMMARY_HEADER,
+    ...commands.map((c) => summaryRow(`${c.label} — empty board`, empty[c.label]!)),
+    ...commands.slice(2).map((c) => summaryRow(`${c.label} — ${TASKS} finished`, seeded[c.label]!)),
+  ]),
+);
+if (diagnosis) {
+  console.log(`\nDiagnosis (${RUNS} runs each, fresh processes unless in-process):\n`);
+  console.log(table([SUMMARY_HEADER, ...Object.entries(diagnosis).map(([k, v]) => summaryRow(k, v))]));
+}
+console.log(
+  `\ngoal p50 ≤ 300 ms: status ${round(statusP50, 1)} ms ${verdict(statusP50 <= 300)}, status --json ${round(jsonP50, 1)} ms ${verdict(jsonP50 <= 300)}`,
+);
+if (profiled) console.log(profiled);
+emitResult({
+  bench: "status-wall",
+  goal: "`clawos status` p50 ≤ 300 ms with 10 000 finished tasks",
+  tasks: TASKS,
+  runs: RUNS,
+  seedSeconds,
+  counts,
+  empty,
+  seeded: Object.fromEntries(commands.map((c) => [c.label, seeded[c.label] ?? empty[c.label]])),
+  diagnosis,
+  statusP50Ms: statusP50,
+  statusJsonP50Ms: jsonP50,
+  met: statusP50 <= 300 && jsonP50 <= 300,
+  machine: machineInfo(),
+});

@@ -1,0 +1,123 @@
+/**
+ * One of the racing worker processes of bench/directory-throughput.ts: claim → complete
+ * as fast as the directory driver allows, on one shared inbox. Wakes on fs.watch of the
+ * inbox (plus a 20 ms fallback timer when the inbox looked empty). Reports progress and,
+ * when told to stop, every id it claimed and every id whose completion it won.
+ *
+ *   node dist/bench/throughput-child.js --root BLACKBOARD --node NODE [--ablate nofsync,claim-random]
+ *   (spawned with an IPC channel; ablations are for finding costs, never for the headline number)
+ */
+import { parseArgs } from "node:util";
+import { DirectoryBlackboard } from "../source/core/blackboard/directory.js";
+import { disableFsync } from "./lib.js";
+
+const { values } = parseArgs({
+  options: { root: { type: "string" }, node: { type: "string" }, ablate: { type: "string", default: "" } },
+});
+if (!values.root || !values.node || !process.send) {
+  process.stderr.write("usage: throughput-child --root DIR --node ID (spawned with an IPC channel)\n");
+  process.exit(2);
+}
+const node = values.node;
+const send = (message: unknown) => process.send!(message);
+const ablate = new Set(values.ablate.split(",").filter(Boolean));
+if (ablate.has("nofsync")) await disableFsync();
+const bb = new DirectoryBlackboard(values.root);
+await bb.init();
+
+const claimed: string[] = [];
+const completed: string[] = [];
+let lostCompletions = 0;
+let emptyClaims = 0;
+let lastCompleteNs = 0n;
+let stopping = false;
+let going = false;
+let wake: (() => void) | undefined;
+
+const unwatch = bb.watch({ inboxOf: node }, () => wake?.());
+
+/**
+ * Ablation "claim-random": instead of claim(node) — which lists, parses (cached) and sorts
+ * the whole inbox on every call — keep one listing, try its ids in random order with
+ * claim(node, id), and list again only when it is used up. Tells how much of the cost is
+ * the per-claim ordering of the inbox and the 4 workers all racing for the same head.
+ */
+let candidates: string[] = [];
+async function claimNext() {
+  if (!ablate.has("claim-random")) return bb.claim(node);
+  for (let pass = 0; pass < 2; pass++) {
+    if (candidates.length === 0) candidates = await bb.pendingIds(node);
+    while (candidates.length) {
+      const i = Math.floor(Math.random() * candidates.length);
+      const id = candidates[i]!;
+      candidates[i] = candidates.at(-1)!;
+      candidates.pop();
+      const claim = await bb.claim(node, id);
+      if (claim) return claim;
+    }
+  }
+  return undefined;
+}
+
+async function work(): Promise<void> {
+  let reported = 0;
+  while (!stopping) {
+    const claim = await claimNext();
+    if (!claim) {
+      emptyClaims++;
+      if (completed.length !== reported) {
+        reported = completed.length;
+        send({ type: "progress", completed: reported, lastCompleteNs: lastCompleteNs.toString() });
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 20);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = undefined;
+      continue;
+    }
+    claimed.push(claim.request.id);
+    const now = new Date().toISOString();
+    const won = await bb.complete(claim, {
+      schema: "clawos.result/1",
+      id: claim.request.id,
+      attempt: claim.request.attempt,
+      node,
+      status: "completed",
+      text: "ok",
+      startedAt: now,
+      finishedAt: now,
+      durationMs: 0,
+    });
+    if (won) {
+      completed.push(claim.request.id);
+      lastCompleteNs = process.hrtime.bigint();
+    } else lostCompletions++;
+    if (completed.length - reported >= 100) {
+      reported = completed.length;
+      send({ type: "progress", completed: reported, lastCompleteNs: lastCompleteNs.toString() });
+    }
+  }
+}
+
+let working: Promise<void> = Promise.resolve();
+process.on("message", (message: { type?: string }) => {
+  if (message?.type === "go" && !going) {
+    going = true;
+    working = work();
+  }
+  if (message?.type === "stop") {
+    stopping = true;
+    wake?.();
+    void working.then(() => {
+      unwatch();
+      process.send!({ type: "final", claimed, completed, lostCompletions, emptyClaims }, () =>
+        process.exit(0),
+      );
+    });
+  }
+});
+setTimeout(() => send({ type: "ready" }), 100);
