@@ -689,7 +689,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
               : `    NOT reachable: ${r.reachable.error}`,
           );
         say(
-          `  ${r.tasks} task(s): ${r.pending} arrive pending${r.wereClaimed ? ` (${r.wereClaimed} were claimed: their run is redone, same attempt)` : ""}, ` +
+          `  ${r.tasks} task(s): ${r.pending} arrive pending${r.wereClaimed ? ` (${r.wereClaimed} ${r.wereClaimed === 1 ? "was" : "were"} claimed: their run is redone, same attempt)` : ""}, ` +
             `${f.completed + f.failed + f.cancelled} finished (${f.completed} completed, ${f.failed} failed, ${f.cancelled} cancelled)`,
         );
         const nodesLine = Object.entries(r.byNode)

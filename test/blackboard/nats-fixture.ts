@@ -54,6 +54,8 @@ export interface NatsServer {
   url: string;
   port: number;
   storeDir: string;
+  /** The running server's process id (undefined while stopped). */
+  readonly pid: number | undefined;
   /** SIGTERM and wait for the exit. */
   stop(): Promise<void>;
   /** SIGKILL: the way a crash or a power cut of the process looks. */
@@ -64,24 +66,29 @@ export interface NatsServer {
   cleanup(): Promise<void>;
 }
 
-/** `nats-server -js -a 127.0.0.1 -p <port|random> -sd <dir>`, ready when it says so. */
-export async function startNatsServer(options: { port?: number } = {}): Promise<NatsServer> {
+/**
+ * `nats-server -js -a 127.0.0.1 -p <port|random> -sd <dir>`, ready when it says so. With
+ * `config`, the server runs from that configuration alone (given its store directory), e.g.
+ * a hub with a JetStream domain and a leafnode listener, or a leaf node.
+ */
+export async function startNatsServer(
+  options: { port?: number; config?: (storeDir: string) => string } = {},
+): Promise<NatsServer> {
   const root = await mkdtemp(join(tmpdir(), "clawos-nats-"));
   const storeDir = join(root, "store");
   await mkdir(storeDir);
   const conf = join(root, "nats.conf");
   // 4 MB: lets the contract's "huge" record exist on the server, as it could on a tuned one.
-  await writeFile(conf, "max_payload: 4194304\n");
+  await writeFile(conf, options.config ? options.config(storeDir) : "max_payload: 4194304\n");
   let child: ChildProcess | undefined;
   let port = options.port ?? -1;
   let log = "";
   const launch = async () => {
     log = "";
-    const proc = spawn(
-      NATS_SERVER_BIN,
-      ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", storeDir, "-c", conf],
-      { stdio: ["ignore", "ignore", "pipe"] },
-    );
+    const args = options.config
+      ? ["-c", conf]
+      : ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", storeDir, "-c", conf];
+    const proc = spawn(NATS_SERVER_BIN, args, { stdio: ["ignore", "ignore", "pipe"] });
     child = proc;
     port = await new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`nats-server did not start:\n${log}`)), 15_000);
@@ -103,6 +110,9 @@ export async function startNatsServer(options: { port?: number } = {}): Promise<
       });
     });
   };
+  // A test process that dies (an uncaught error, process.exit) takes its server with it.
+  const onExit = () => child?.kill("SIGKILL");
+  process.once("exit", onExit);
   const end = async (signal: NodeJS.Signals) => {
     const proc = child;
     child = undefined;
@@ -119,11 +129,15 @@ export async function startNatsServer(options: { port?: number } = {}): Promise<
     get port() {
       return port;
     },
+    get pid() {
+      return child?.pid;
+    },
     storeDir,
     stop: () => end("SIGTERM"),
     kill: () => end("SIGKILL"),
     restart: launch,
     async cleanup() {
+      process.off("exit", onExit);
       await end("SIGKILL");
       if (basename(root).startsWith("clawos-nats-")) await rm(root, { recursive: true, force: true });
     },
@@ -222,7 +236,7 @@ export class NatsStore {
 
   async task(id: string): Promise<{ record: NatsTaskRecord; revision: number }> {
     const entry = await this.kv(this.names.tasks).get(id);
-    if (!entry || entry.operation !== "PUT") throw new Error(`no task record ${id}`);
+    if (entry?.operation !== "PUT") throw new Error(`no task record ${id}`);
     return { record: NatsTaskRecord.parse(entry.json()), revision: entry.revision };
   }
 

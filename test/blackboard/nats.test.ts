@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { createServer } from "node:net";
 import { createInterface } from "node:readline";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -16,6 +17,15 @@ import { type NatsServer, NatsStore, startNatsServer } from "./nats-fixture.js";
 
 const CHILD = fileURLToPath(new URL("./nats-worker-child.js", import.meta.url));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 async function withServer(body: (server: NatsServer, open: OpenFn) => Promise<void>): Promise<void> {
   const server = await startNatsServer();
@@ -49,7 +59,7 @@ async function drain(bb: Blackboard, node: string, text: string): Promise<string
   }
 }
 
-describe("NATS blackboard: processes and servers that die", () => {
+describe("NATS blackboard: real processes, restarts and leaf nodes", () => {
   test("a worker SIGKILLed mid-task: the reaper requeues it, another worker completes it, exactly once", async () => {
     await withServer(async (server, open) => {
       const LEASE_MS = 1_500;
@@ -215,6 +225,107 @@ describe("NATS blackboard: processes and servers that die", () => {
       assert.equal(claim?.request.id, request.id);
       assert.equal(await other.claim("alpha"), undefined);
       assert.equal(await worker.claim("alpha"), undefined);
+    });
+  });
+
+  test("hub and leaf: a worker behind a leaf node claims and completes the hub's tasks through the JetStream domain", async () => {
+    const leafPort = await freePort();
+    const hub = await startNatsServer({
+      config: (dir) =>
+        `listen: "127.0.0.1:-1"\njetstream { store_dir: "${dir}", domain: hub }\nleafnodes { listen: "127.0.0.1:${leafPort}" }\n`,
+    });
+    const leaf = await startNatsServer({
+      config: () =>
+        `listen: "127.0.0.1:-1"\nleafnodes { remotes: [ { url: "nats-leaf://127.0.0.1:${leafPort}" } ] }\n`,
+    });
+    const handles: NatsBlackboard[] = [];
+    try {
+      const atHub = new NatsBlackboard({ servers: [hub.url] });
+      handles.push(atHub);
+      await atHub.init();
+      // The leaf connects to the hub on its own schedule: a handle there retries until it can.
+      const onLeaf = new NatsBlackboard({ servers: [leaf.url], domain: "hub" });
+      handles.push(onLeaf);
+      await onLeaf.init();
+      let wakeUps = 0;
+      const unwatch = onLeaf.watch({ inboxOf: "laptop" }, () => wakeUps++);
+      const requests = Array.from({ length: 5 }, () => makeRequest({ node: "laptop" }));
+      for (const r of requests) await atHub.enqueue(r);
+      assert.deepEqual((await onLeaf.pendingIds("laptop")).sort(), requests.map((r) => r.id).sort());
+      assert.deepEqual(
+        (await drain(onLeaf, "laptop", "done behind the leaf")).sort(),
+        requests.map((r) => r.id).sort(),
+      );
+      const deadline = Date.now() + 10_000;
+      while (wakeUps === 0 && Date.now() < deadline) await sleep(20);
+      assert.ok(wakeUps > 0, "the hub's doorbells wake a watcher on the leaf");
+      unwatch();
+      const listing = await atHub.list();
+      assert.equal(listing.counts.completed, 5);
+      for (const t of listing.tasks) assert.equal(t.result?.text, "done behind the leaf");
+      // And the other way: dispatched on the leaf, claimed at the hub, once.
+      const back = makeRequest({ node: "hub-node" });
+      assert.deepEqual(await onLeaf.enqueue(back), { created: true });
+      assert.deepEqual(await onLeaf.enqueue(back), { created: false });
+      assert.equal((await atHub.claim("hub-node"))?.request.id, back.id);
+      assert.equal(await atHub.claim("hub-node"), undefined);
+    } finally {
+      for (const h of handles) await h.close();
+      await leaf.cleanup();
+      await hub.cleanup();
+    }
+  });
+
+  test("a large result goes through the results bucket: first one of an attempt kept, a zombie's never counts, an oversized one is cut", async () => {
+    await withServer(async (server, open) => {
+      const clock = new FakeClock();
+      const bb = await open({ clock: clock.now });
+      const store = await NatsStore.open(server.url);
+      try {
+        const big = (tag: string) => `${tag}: ${"大".repeat(40_000)}`; // ~120 KB: over the inline limit
+        const one = makeRequest({ node: "alpha" });
+        await bb.enqueue(one);
+        const c1 = await bb.claim("alpha");
+        assert.ok(c1);
+        assert.equal(await bb.complete(c1, resultFor(c1, "completed", big("first"))), true);
+        assert.equal(await bb.complete(c1, resultFor(c1, "completed", big("second"))), false);
+        assert.equal((await bb.get(one.id))?.result?.text, big("first"));
+        const stored = await store.kv(store.names.results).get(store.names.resultKey(one.id, 1));
+        assert.equal(stored?.operation, "PUT", "kept in the results bucket, not in the record");
+
+        // A zombie's large result, published after its lease was reaped, never counts.
+        const two = makeRequest({ node: "alpha" });
+        await bb.enqueue(two);
+        const zombie = await bb.claim("alpha");
+        assert.ok(zombie);
+        await bb.coordinator().reapExpired(30_000);
+        clock.advance(30_001);
+        assert.equal((await bb.coordinator().reapExpired(30_000))[0]?.outcome, "requeued");
+        const live = await bb.claim("alpha");
+        assert.equal(live?.request.attempt, 2);
+        assert.equal(await bb.complete(zombie, resultFor(zombie, "completed", big("zombie"))), false);
+        const left = await store.kv(store.names.results).get(store.names.resultKey(two.id, 1));
+        assert.notEqual(left?.operation, "PUT", "the loser took its result back");
+        assert.equal((await bb.get(two.id))?.state, "claimed");
+        assert.equal(await bb.complete(live!, resultFor(live!, "completed", big("live"))), true);
+        const done = await bb.get(two.id);
+        assert.equal(done?.result?.text, big("live"));
+        assert.equal(done?.result?.attempt, 2);
+
+        // Within the schema's million characters but 3 MB of UTF-8, more than a record may be:
+        // stored cut, and says so.
+        const three = makeRequest({ node: "alpha" });
+        await bb.enqueue(three);
+        const c3 = await bb.claim("alpha");
+        assert.ok(c3);
+        assert.equal(await bb.complete(c3, resultFor(c3, "completed", "大".repeat(1_000_000))), true);
+        const cut = (await bb.get(three.id))?.result?.text ?? "";
+        const bytes = Buffer.byteLength(cut);
+        assert.ok(bytes > 900_000 && bytes < 1_048_576, `cut to fit (${bytes} bytes)`);
+        assert.match(cut, /cut by clawos: the whole text was \d+ bytes/);
+      } finally {
+        await store.close();
+      }
     });
   });
 });

@@ -10,9 +10,10 @@ import {
   RetentionPolicy,
   StorageType,
 } from "@nats-io/jetstream";
-import { type KV, type KvEntry, Kvm } from "@nats-io/kv";
+import { Bucket, type KV, type KvEntry, Kvm } from "@nats-io/kv";
 import {
   connect,
+  createInbox,
   Empty,
   headers,
   type Msg,
@@ -36,6 +37,7 @@ import {
   TaskResult,
   type TaskState,
 } from "../schema.js";
+import { JsWire, type StoredEntry } from "./nats-wire.js";
 import type {
   Blackboard,
   Claim,
@@ -61,11 +63,13 @@ import type {
  *                      decides (a claim races other claims; a finishing worker races the
  *                      reaper; a zombie's CAS finds the revision moved on). JetStream acks are
  *                      not fenced and play no part in correctness.
- *   KV <p>-results    <id>.<attempt> → the worker's result, created with create() (first
- *                      result of an attempt kept), then committed by the record's CAS, which
- *                      names the result's revision. An uncommitted result never counts; a
- *                      verdict the blackboard itself reaches (lease expired, dead, cancelled)
- *                      is stored inside the record.
+ *                      A worker's result up to 64 KB is committed inside the record by the
+ *                      one CAS that finishes the task (so there is no window between result
+ *                      and commit at all); so is a verdict the blackboard reaches itself
+ *                      (lease expired, dead, cancelled).
+ *   KV <p>-results    <id>.<attempt> → a larger result, created with create() (first result
+ *                      of an attempt kept), then committed by the record's CAS naming its
+ *                      revision. An uncommitted result never counts.
  *   KV <p>-progress   <id> → the reply so far, written by the claim holder
  *   KV <p>-nodes      <node> → heartbeats. Liveness comes from the heartbeat's own timestamp,
  *                      never from KV TTLs (on server 2.9 an expiry sends no event).
@@ -89,6 +93,8 @@ const RECORD_SCHEMA = "clawos.nats-task/1";
 const IN_FLIGHT_GRACE_MS = 5_000;
 /** Doorbells carry the record itself up to this size, saving the claimer a read. */
 const DOORBELL_INLINE_MAX = 16 * 1024;
+/** Results up to this size (JSON bytes) are committed inside the task record. */
+const INLINE_RESULT_MAX = 64 * 1024;
 /** A pulled message nobody acknowledged (its claimer died) comes back after this long. */
 const DOORBELL_ACK_WAIT_MS = 30_000;
 const WRONG_LAST_SEQUENCE = 10071;
@@ -100,6 +106,8 @@ const Outcome = z.object({
   resultRevision: z.number().int().min(1).optional(),
   /** The verdict itself, when the blackboard reached it (reaper, cancel, give-up). */
   verdict: TaskResult.optional(),
+  /** A worker's result small enough to be committed inside the record itself. */
+  result: TaskResult.optional(),
 });
 
 /** One task on NATS. Exported for the migration and the test fixture, which write records as this driver does. */
@@ -129,7 +137,7 @@ export interface NatsBlackboardOptions {
   servers: string[];
   /** Names of the streams, buckets and subjects start with this (default "clawos"). */
   prefix?: string;
-  /** JetStream domain of the hub, when this machine's server is a leaf node with its own JetStream. */
+  /** JetStream domain of the hub, when this machine's server is a leaf node of it. */
   domain?: string;
   clock?: () => number;
   /** Let this handle set malformed records aside (the coordinator's quarantineMalformed). */
@@ -193,6 +201,11 @@ interface Held {
   progressed?: boolean;
 }
 
+interface PullQueue {
+  waiting: { resolve: (msg: Msg | undefined) => void; reject: (error: unknown) => void }[];
+  busy: boolean;
+}
+
 interface Plan {
   reroute?: RouteDecision;
   event: Omit<TaskEvent, "at">;
@@ -213,6 +226,11 @@ export class NatsBlackboard implements Blackboard {
   private jsm!: JetStreamManager;
   private kv!: Record<"tasks" | "results" | "progress" | "nodes" | "aside", KV>;
   private apiPrefix = "$JS.API";
+  /** Writes to a bucket in another JetStream domain go through that domain's API prefix. */
+  private kvWritePrefix = "";
+  private wire!: JsWire;
+  /** The tasks bucket answers direct gets (buckets made by clawos do). */
+  private direct = true;
   private maxRecordBytes = MAX_RECORD_BYTES;
   private initializing: Promise<void> | undefined;
   private closed = false;
@@ -227,6 +245,7 @@ export class NatsBlackboard implements Blackboard {
   private readonly finishing = new Set<string>();
   private readonly leaseSeen = new Map<string, { rev: number; seenAt: number }>();
   private readonly consumers = new Map<string, Promise<void>>();
+  private readonly pullQueues = new Map<string, PullQueue>();
 
   constructor(private readonly options: NatsBlackboardOptions) {
     if (options.servers.length === 0)
@@ -288,7 +307,11 @@ export class NatsBlackboard implements Blackboard {
 
   private async prepare(nc: NatsConnection): Promise<void> {
     const domain = this.options.domain;
-    if (domain) this.apiPrefix = `$JS.${domain}.API`;
+    if (domain) {
+      this.apiPrefix = `$JS.${domain}.API`;
+      this.kvWritePrefix = `${this.apiPrefix}.`;
+    }
+    this.wire = new JsWire(nc, this.apiPrefix);
     this.js = jetstream(nc, { timeout: 5_000, ...(domain ? { domain } : {}) });
     this.jsm = await this.io("open JetStream", () =>
       jetstreamManager(nc, { timeout: 5_000, ...(domain ? { domain } : {}) }),
@@ -307,6 +330,8 @@ export class NatsBlackboard implements Blackboard {
       bucket(this.names.aside),
     ]);
     this.kv = { tasks: tasks!, results: results!, progress: progress!, nodes: nodes!, aside: aside! };
+    // A bucket made elsewhere without direct gets is read through the library instead.
+    this.direct = tasks instanceof Bucket ? tasks.direct : false;
   }
 
   private async followStatus(nc: NatsConnection): Promise<void> {
@@ -404,30 +429,43 @@ export class NatsBlackboard implements Blackboard {
 
   // ── records ────────────────────────────────────────────────────────────────
 
-  private parseRecord(key: string, entry: KvEntry): Read {
+  private parseRecord(key: string, entry: StoredEntry | KvEntry): Read {
     if (entry.operation !== "PUT") return { kind: "missing" };
     const parsed = parseJsonRecord(entry.value, NatsTaskRecord);
     if (!parsed.ok) return { kind: "malformed", reason: parsed.reason, rev: entry.revision };
     const record = parsed.value;
     const wrong = inconsistent(record, key);
     if (wrong) return { kind: "malformed", reason: wrong, rev: entry.revision };
-    return { kind: "ok", record, rev: entry.revision, created: entry.created.getTime() };
+    const created = typeof entry.created === "number" ? entry.created : entry.created.getTime();
+    return { kind: "ok", record, rev: entry.revision, created };
   }
 
   private async readTask(id: string): Promise<Read> {
-    const entry = await this.io("read a task", () => this.kv.tasks.get(id));
+    const entry = await this.io("read a task", () => this.lastTaskEntry(id));
     return entry ? this.parseRecord(id, entry) : { kind: "missing" };
   }
 
+  private async lastTaskEntry(id: string): Promise<StoredEntry | KvEntry | undefined> {
+    const bucket = this.names.tasks;
+    if (this.direct) return this.wire.last(`KV_${bucket}`, `$KV.${bucket}.${id}`);
+    return (await this.kv.tasks.get(id)) ?? undefined;
+  }
+
+  private taskSubject(id: string): string {
+    return `${this.kvWritePrefix}$KV.${this.names.tasks}.${id}`;
+  }
+
   private newWrite(record: Omit<NatsTaskRecord, "w" | "at">): NatsTaskRecord {
-    return { ...record, w: randomBytes(6).toString("hex"), at: this.stamp() };
+    return { ...record, w: newToken(), at: this.stamp() };
   }
 
   /** Compare-and-set a task record. Returns the new revision, or undefined if the record moved on. */
   private async cas(id: string, next: NatsTaskRecord, rev: number): Promise<number | undefined> {
     const data = JSON.stringify(next);
     try {
-      return await this.io("update a task", () => this.kv.tasks.update(id, data, rev));
+      return await this.io("update a task", () =>
+        this.wire.publish(this.taskSubject(id), data, { expectLastSubjectSequence: rev }),
+      );
     } catch (error) {
       if (!isWrongLastSequence(error)) throw error;
       return this.landedAnyway(id, next);
@@ -437,12 +475,26 @@ export class NatsBlackboard implements Blackboard {
   /** Create a task record that must not exist yet. Returns its revision, or undefined if the id is taken. */
   private async createRecord(record: NatsTaskRecord): Promise<number | undefined> {
     const id = record.request.id;
+    const data = JSON.stringify(record);
+    const create = (over: number) =>
+      this.io("create a task", () =>
+        this.wire.publish(this.taskSubject(id), data, { expectLastSubjectSequence: over }),
+      );
     try {
-      return await this.io("create a task", () => this.kv.tasks.create(id, JSON.stringify(record)));
+      return await create(0);
     } catch (error) {
       if (!isWrongLastSequence(error)) throw error;
-      return this.landedAnyway(id, record);
     }
+    // Taken — unless only a delete marker is there, which a create may replace.
+    const now = await this.io("read a task", () => this.lastTaskEntry(id));
+    if (now && now.operation !== "PUT") {
+      try {
+        return await create(now.revision);
+      } catch (error) {
+        if (!isWrongLastSequence(error)) throw error;
+      }
+    }
+    return this.landedAnyway(id, record);
   }
 
   /** After a conflict: did an earlier try of this very write land (a retry after a lost reply)? */
@@ -456,9 +508,20 @@ export class NatsBlackboard implements Blackboard {
     const id = record.request.id;
     const inline = JSON.stringify({ id, rev, record });
     const payload = inline.length <= DOORBELL_INLINE_MAX ? inline : JSON.stringify({ id, rev });
-    await this.io("publish to an inbox", () =>
-      this.js.publish(this.names.doorbell(record.node, id), payload, { msgID: `${id}@${rev}` }),
-    );
+    const publish = () =>
+      this.io(
+        "publish to an inbox",
+        () => this.wire.publish(this.names.doorbell(record.node, id), payload, { msgID: `${id}@${rev}` }),
+        (error) => isTransient(error) && !isNoResponders(error),
+      );
+    try {
+      await publish();
+    } catch (error) {
+      if (!isNoResponders(error)) throw error;
+      // No stream takes the subject (it was deleted): make it again, then publish.
+      await this.io("create the work stream", () => this.ensureWorkStream());
+      await publish();
+    }
   }
 
   // ── enqueue and claim ─────────────────────────────────────────────────────
@@ -564,36 +627,95 @@ export class NatsBlackboard implements Blackboard {
     return ready;
   }
 
-  /** One doorbell of `node`, or undefined if none is waiting (a no-wait pull: never blocks). */
-  private async pull(node: string): Promise<Msg | undefined> {
+  /**
+   * One doorbell of `node`, or undefined if none is waiting (a no-wait pull: never blocks).
+   * Claims running at once in this handle share one pull for as many doorbells as they want.
+   */
+  private pull(node: string): Promise<Msg | undefined> {
+    let queue = this.pullQueues.get(node);
+    if (!queue) {
+      queue = { waiting: [], busy: false };
+      this.pullQueues.set(node, queue);
+    }
+    const q = queue;
+    return new Promise<Msg | undefined>((resolve, reject) => {
+      q.waiting.push({ resolve, reject });
+      if (!q.busy) void this.runPulls(node, q);
+    });
+  }
+
+  private async runPulls(node: string, q: PullQueue): Promise<void> {
+    q.busy = true;
+    try {
+      while (q.waiting.length) {
+        const batch = q.waiting.splice(0, 64);
+        let msgs: Msg[];
+        try {
+          msgs = await this.pullBatch(node, batch.length);
+        } catch (error) {
+          for (const w of batch) w.reject(error);
+          continue;
+        }
+        batch.forEach((w, i) => {
+          w.resolve(msgs[i]);
+        });
+        for (const extra of msgs.slice(batch.length)) this.ack(extra, "-NAK");
+      }
+    } finally {
+      q.busy = false;
+    }
+  }
+
+  private async pullBatch(node: string, want: number): Promise<Msg[]> {
     const subject = `${this.apiPrefix}.CONSUMER.MSG.NEXT.${this.names.workStream}.${this.names.durable(node)}`;
-    let msg: Msg | undefined;
-    for (let attempt = 0; !msg; attempt++) {
+    for (let attempt = 0; ; attempt++) {
       await this.ensureConsumer(node);
       try {
-        msg = await this.io(
+        return await this.io(
           "pull from an inbox",
-          () =>
-            this.conn.request(subject, JSON.stringify({ batch: 1, no_wait: true }), {
-              timeout: 5_000,
-              noMux: true,
-            }),
-          // Nobody answers for a consumer that does not exist: make it (and the stream) again.
-          (error) => isTransient(error) && !isNoResponders(error),
+          () => this.collect(subject, want),
+          (error) => isTransient(error) && !isNoResponders(error) && !isTimeout(error),
         );
       } catch (error) {
+        // A no-wait pull answers at once unless its consumer is gone (deleted, or a wiped
+        // store): then nobody answers. Make the consumer, and the stream, again.
         this.consumers.delete(node);
-        if (attempt > 0 || !isNoResponders(error)) throw error;
+        if (attempt >= 2 || !(isNoResponders(error) || isTimeout(error))) throw error;
         await this.io("create the work stream", () => this.ensureWorkStream());
       }
     }
-    const code = msg.headers?.code ?? 0;
-    if (code >= 300 || !msg.reply) {
-      if (code === 409 && /consumer deleted/i.test(msg.headers?.description ?? ""))
-        this.consumers.delete(node);
-      return undefined; // 404 no messages, 408 request expired, 409 limits: nothing for us now
-    }
-    return msg;
+  }
+
+  /** Ask for up to `want` messages without waiting; collect them until the server says there are no more. */
+  private collect(subject: string, want: number): Promise<Msg[]> {
+    const nc = this.conn;
+    const msgs: Msg[] = [];
+    return new Promise<Msg[]>((resolve, reject) => {
+      let settled = false;
+      const finish = (error?: Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        sub.unsubscribe();
+        if (error && msgs.length === 0) reject(error);
+        else resolve(msgs);
+      };
+      const timer = setTimeout(() => finish(new TimeoutError()), 3_000);
+      const sub = nc.subscribe(createInbox(), {
+        callback: (error, msg) => {
+          if (error) return finish(error);
+          const code = msg.headers?.code ?? 0;
+          // 404 no messages, 408 request expired, 409 limits/consumer deleted: no more for now.
+          if (code >= 300 || !msg.reply) {
+            if (code === 503) return finish(new NoRespondersError(subject));
+            return finish();
+          }
+          msgs.push(msg);
+          if (msgs.length >= want) finish();
+        },
+      });
+      nc.publish(subject, JSON.stringify({ batch: want, no_wait: true }), { reply: sub.getSubject() });
+    });
   }
 
   private ack(msg: Msg, verb = "+ACK"): void {
@@ -732,15 +854,25 @@ export class NatsBlackboard implements Blackboard {
       const clearProgress = held.progressed ?? true;
       const id = claim.request.id;
       const key = this.names.resultKey(id, claim.request.attempt);
-      const data = fitText(TaskResult.parse(result), this.maxRecordBytes);
-      const resultRevision = await this.createResult(key, data);
-      if (resultRevision === undefined) return false; // this attempt already has a result
+      const valid = TaskResult.parse(result);
+      // A small result is committed inside the record by the one CAS that finishes the task. A
+      // large one is first created (once per attempt) in the results bucket, then committed by
+      // the CAS naming its revision; if the CAS loses, the result never counts.
+      let resultRevision: number | undefined;
+      if (Buffer.byteLength(JSON.stringify(valid)) > INLINE_RESULT_MAX) {
+        resultRevision = await this.createResult(key, fitText(valid, this.maxRecordBytes));
+        if (resultRevision === undefined) return false; // this attempt already has a result
+      }
+      const outcome =
+        resultRevision === undefined
+          ? { status: result.status, result: valid }
+          : { status: result.status, resultRevision };
       for (let i = 0; i < 5 && held; i++) {
         const next = this.newWrite({
           ...held.record,
           state: "finished",
           claim: undefined,
-          outcome: { status: result.status, resultRevision },
+          outcome,
           via: "complete",
         });
         if ((await this.cas(id, next, held.rev)) !== undefined) {
@@ -750,11 +882,12 @@ export class NatsBlackboard implements Blackboard {
         }
         held = await this.readHeld(claim); // a renewal of ours may have raced us: try again if still ours
       }
-      // Lost after publishing: the result does not count; take it back if it is still ours.
+      // Lost (after publishing a large result: it does not count; take it back if still ours).
       this.held.delete(claim.handle);
-      await this.io("withdraw a result", () =>
-        this.kv.results.delete(key, { previousSeq: resultRevision }),
-      ).catch(() => {});
+      if (resultRevision !== undefined)
+        await this.io("withdraw a result", () =>
+          this.kv.results.delete(key, { previousSeq: resultRevision }),
+        ).catch(() => {});
       return false;
     } finally {
       this.finishing.delete(claim.handle);
@@ -910,7 +1043,7 @@ export class NatsBlackboard implements Blackboard {
       return { request, node, state: "running", cancelRequested, progress: plain };
     }
     const outcome = record.outcome!;
-    let result: TaskResult | undefined = outcome.verdict;
+    let result: TaskResult | undefined = outcome.verdict ?? outcome.result;
     if (!result && outcome.resultRevision !== undefined) {
       const key = this.names.resultKey(request.id, request.attempt);
       const entry = await this.io("read a result", () => this.kv.results.get(key));
@@ -1251,7 +1384,7 @@ export class NatsBlackboard implements Blackboard {
       const h = headers();
       h.set("KV-Operation", "DEL");
       await this.io("delete a malformed record", () =>
-        this.js.publish(`$KV.${bucket}.${entry.key}`, Empty, {
+        this.js.publish(`${this.kvWritePrefix}$KV.${bucket}.${entry.key}`, Empty, {
           headers: h,
           expect: { lastSubjectSequence: entry.revision },
         }),
@@ -1312,8 +1445,9 @@ export class NatsBlackboard implements Blackboard {
     } else {
       const result = task.result ? TaskResult.parse(task.result) : undefined;
       let resultRevision: number | undefined;
-      if (result && result.error?.kind !== "result_missing") {
-        const data = JSON.stringify(result);
+      const large = result ? Buffer.byteLength(JSON.stringify(result)) > INLINE_RESULT_MAX : false;
+      if (result && large && result.error?.kind !== "result_missing") {
+        const data = fitText(result, this.maxRecordBytes);
         const key = this.names.resultKey(id, request.attempt);
         resultRevision = await this.createResult(key, data);
         if (resultRevision === undefined) {
@@ -1328,7 +1462,7 @@ export class NatsBlackboard implements Blackboard {
         request: event(`copied from ${from}, was ${task.state}`),
         outcome: {
           status: task.state,
-          ...(resultRevision !== undefined ? { resultRevision } : result ? { verdict: result } : {}),
+          ...(resultRevision !== undefined ? { resultRevision } : result ? { result } : {}),
         },
         via: "migrate",
       });
@@ -1368,7 +1502,13 @@ export class NatsBlackboard implements Blackboard {
       }),
     );
     return () => {
-      for (const s of subs) s.unsubscribe();
+      for (const s of subs) {
+        try {
+          s.unsubscribe();
+        } catch {
+          // the connection is already closed
+        }
+      }
     };
   }
 
@@ -1377,6 +1517,7 @@ export class NatsBlackboard implements Blackboard {
     this.held.clear();
     const nc = this.nc;
     this.nc = undefined;
+    this.wire?.close();
     if (nc && !nc.isClosed()) await nc.close().catch(() => {});
   }
 }
@@ -1394,8 +1535,12 @@ function rejectLater(): { promise: Promise<never>; reject: (error: Error) => voi
 
 const ProgressWithClaim = TaskProgress.extend({ claim: z.string().optional() });
 
+/** Unique per process and call: a random prefix and a counter (randomBytes per write showed in profiles). */
+const UNIQUE_PREFIX = randomBytes(6).toString("hex");
+let uniqueCounter = 0;
 function newToken(): string {
-  return randomBytes(6).toString("hex");
+  uniqueCounter++;
+  return UNIQUE_PREFIX + uniqueCounter.toString(16).padStart(6, "0");
 }
 
 /** Why a record cannot be trusted as the task stored under `key`, if it cannot. */
@@ -1448,6 +1593,12 @@ function fitText(record: { text?: string | undefined }, limit: number): string {
 function isNoResponders(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++)
     if (e instanceof NoRespondersError) return true;
+  return false;
+}
+
+function isTimeout(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++)
+    if (e instanceof TimeoutError) return true;
   return false;
 }
 
