@@ -1,7 +1,7 @@
 import { useApp, useInput, useStdin, useStdout } from "ink";
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { FederationApi, Snapshot } from "../core/federation-types.js";
-import { createCoalescer, timerSchedule } from "./coalesce.js";
+import { budgetSchedule, createCoalescer, createFrameBudget } from "./coalesce.js";
 import { ControlCenter } from "./components/control-center.js";
 import { toKeyPresses } from "./input.js";
 import type { Keymap } from "./keymap.js";
@@ -15,7 +15,10 @@ export interface AppProps {
   keymap: Keymap;
   readonly?: boolean;
   title?: string;
-  /** Milliseconds between snapshot deliveries (one render per tick at most). */
+  /**
+   * Least milliseconds between snapshot deliveries (one render per tick at most);
+   * bigger federations get longer pauses, so live data stays within a CPU budget.
+   */
   snapshotIntervalMs?: number;
   /** For tests: a fixed clock and a fixed size instead of the terminal's. */
   clock?: () => number;
@@ -157,11 +160,17 @@ export function App({
   // Live data: newest snapshot only, at most one per tick; identical versions are skipped.
   useEffect(() => {
     let lastVersion = -1;
+    // Live data may take at most ~8 % of a core to draw (measured: 10 000 tasks at
+    // 10 snapshots a second took 25-45 % when every snapshot was drawn).
+    const budget = createFrameBudget({ minMs: snapshotIntervalMs, maxMs: 1000, share: 0.08 });
     const coalescer = createCoalescer<Snapshot>((snapshot) => {
       if (snapshot.version === lastVersion) return;
       lastVersion = snapshot.version;
+      const started = performance.now();
+      // Synchronous: the reducer, React's render and Ink's frame all happen inside.
       send([{ type: "snapshot", snapshot }]);
-    }, timerSchedule(snapshotIntervalMs));
+      budget.spent(performance.now() - started);
+    }, budgetSchedule(budget));
     const unsubscribe = api.subscribe((snapshot) => coalescer.push(snapshot));
     coalescer.push(api.getSnapshot());
     return () => {

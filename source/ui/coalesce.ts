@@ -44,3 +44,39 @@ export function createCoalescer<T>(deliver: (value: T) => void, schedule: Schedu
     },
   };
 }
+
+/**
+ * A frame budget for live data: after each delivery, the pause before the next
+ * one grows with what the delivery cost, so that drawing snapshots takes at most
+ * `share` of a core however big the federation is. Small federations draw at
+ * the floor (`minMs`, ~20 a second); 10 000 tasks draw less often. Keys are not
+ * delivered through this: they stay immediate. Smoothed, so one slow frame (a
+ * GC) does not stall the screen; capped at `maxMs`.
+ */
+export interface FrameBudget {
+  /** The pause before the next delivery. */
+  readonly delayMs: number;
+  /** Report what one delivery (reducer, React, Ink) took, in ms. */
+  spent(ms: number): void;
+}
+
+export function createFrameBudget(options: { minMs: number; maxMs: number; share: number }): FrameBudget {
+  let cost = 0;
+  return {
+    get delayMs() {
+      const wanted = cost / options.share - cost;
+      return Math.min(options.maxMs, Math.max(options.minMs, wanted));
+    },
+    spent(ms) {
+      cost = cost === 0 ? ms : cost * 0.7 + ms * 0.3;
+    },
+  };
+}
+
+/** A schedule whose delay is read when each wait begins. */
+export function budgetSchedule(budget: FrameBudget): Schedule {
+  return (fn) => {
+    const timer = setTimeout(fn, budget.delayMs);
+    return () => clearTimeout(timer);
+  };
+}

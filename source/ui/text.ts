@@ -9,8 +9,25 @@ import { sanitizeLine, sanitizeText } from "../core/sanitize.js";
 
 const graphemes = new Intl.Segmenter("en", { granularity: "grapheme" });
 
+// Printable ASCII is one column a character: most cells are, and string-width's
+// general path (grapheme and emoji regexes) was a visible share of every frame.
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
+// The same cells are measured frame after frame (a table redraws ~10 times a
+// second): remember the widths of recent non-ASCII strings. Bounded: cleared
+// when full, so a long session's memory does not grow with what it has shown.
+const widths = new Map<string, number>();
+const WIDTH_CACHE_SIZE = 4096;
+
 export function displayWidth(text: string): number {
-  return stringWidth(text);
+  if (PRINTABLE_ASCII.test(text)) return text.length;
+  let width = widths.get(text);
+  if (width === undefined) {
+    width = stringWidth(text);
+    if (widths.size >= WIDTH_CACHE_SIZE) widths.clear();
+    widths.set(text, width);
+  }
+  return width;
 }
 
 function* eachGrapheme(text: string): Generator<string> {

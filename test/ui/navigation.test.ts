@@ -47,6 +47,16 @@ describe("table navigation", () => {
     assert.equal(after.cursor, 4);
   });
 
+  it("keeps the rows on screen still when rows arrive above the window, except at the top", () => {
+    const scrolled = { cursor: 50, offset: 45, selectedId: "t50" };
+    const after = settle(scrolled, ["new1", "new2", ...ids], 10);
+    assert.deepEqual(after, { cursor: 52, offset: 47, selectedId: "t50" }, "same row, same screen line");
+    const top = move(EMPTY_CURSOR, "down", ids, 10);
+    const atTop = settle(top, ["new1", ...ids], 10);
+    assert.equal(atTop.offset, 0, "at the top, new rows come into view");
+    assert.equal(atTop.selectedId, "t1");
+  });
+
   it("falls back to the same index when its row disappears", () => {
     const at = { cursor: 5, offset: 0, selectedId: "t5" };
     const after = settle(

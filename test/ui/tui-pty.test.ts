@@ -64,7 +64,8 @@ describe("control center in a real pseudo-terminal", () => {
       const lines = pty.screenLines();
       return /^\s+TASK\s+.*STATE.*DESCRIPTION/.test(lines[1] ?? "") && /pending/.test(lines.at(-2) ?? "");
     }, "the tasks table laid out for 80 columns");
-    assert.match(pty.screenText(), /any→alpha\s+completed\s+P2\s+\d+s hello from the p/);
+    // Live data is drawn within a frame budget: the last update may land a moment later.
+    await pty.waitForText(/any→alpha\s+completed\s+P2\s+\d+s hello from the p/);
     assert.match(pty.screenLines().at(-1) ?? "", /help/);
 
     // quit: main screen back, cursor visible
@@ -104,6 +105,35 @@ describe("control center in a real pseudo-terminal", () => {
     assert.equal(exit.exitCode, 0);
     assert.equal(pty.isAlternateBuffer(), false);
     assert.equal(pty.isCursorVisible(), true);
+  });
+
+  it("a terminal shrunk under 40×10 shows a note that fits it, and the full frame comes back", async () => {
+    const pty = start(100, 30);
+    await pty.waitForText("macbook-air");
+    pty.resize(30, 8);
+    await pty.waitForText("Terminal too small (30×8)");
+    // Nothing wrapped past the right edge: the last row is not a wrapped frame line.
+    assert.doesNotMatch(pty.screenText(), /ClawOS Federation|macbook-air/);
+    pty.resize(80, 24);
+    await pty.waitFor(() => /ClawOS Federation/.test(pty.screenLines()[0] ?? ""), "the full frame again");
+    await pty.waitForText(/› alpha/);
+    assert.doesNotMatch(pty.screenText(), /too small/);
+    pty.write("q");
+    assert.equal((await pty.waitForExit()).exitCode, 0);
+  });
+
+  it("the hint line follows the screen: the dispatch form offers its own keys", async () => {
+    const pty = start(100, 30);
+    await pty.waitForText("macbook-air");
+    assert.match(pty.screenLines().at(-1) ?? "", /\? help\s+Enter its tasks/);
+    pty.write("d");
+    await pty.waitForText("Dispatch a task");
+    await pty.waitFor(() => /Enter send\s+Tab next field/.test(pty.screenLines().at(-1) ?? ""), "form hints");
+    assert.doesNotMatch(pty.screenLines().at(-1) ?? "", /\? help|q quit/);
+    pty.write(KEYS.escape);
+    await pty.waitFor(() => /Enter its tasks/.test(pty.screenLines().at(-1) ?? ""), "nodes hints again");
+    pty.write("q");
+    assert.equal((await pty.waitForExit()).exitCode, 0);
   });
 
   it("first run in the terminal: discovery on a key adds the nodes it found", async () => {

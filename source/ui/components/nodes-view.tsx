@@ -66,6 +66,7 @@ export function NodesView({ rows, table, filter, width, height, now, infoRows = 
       <Box flexDirection="column">
         <Table
           columns={nodeColumns(now)}
+          volatile={(n) => formatAge(n.lastHeartbeatAt, now)}
           rows={rows}
           rowKey={(n) => n.id}
           cursor={table.cursor}

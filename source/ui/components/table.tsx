@@ -1,9 +1,9 @@
 import { Box, Text } from "ink";
-import type { ReactNode } from "react";
-import { COLUMN_GAP, type Column, fitColumns } from "../columns.js";
+import { memo, type ReactNode } from "react";
+import { COLUMN_GAP, type Column, type FittedColumn, fitColumns } from "../columns.js";
 import { windowStart } from "../state/navigation.js";
-import { cell, pad } from "../text.js";
-import { useTheme } from "../theme.js";
+import { cell, clip, pad } from "../text.js";
+import { type Theme, type Tone, useTheme } from "../theme.js";
 
 export interface TableProps<Row> {
   columns: readonly Column<Row>[];
@@ -18,9 +18,79 @@ export interface TableProps<Row> {
   marks?: ReadonlySet<string>;
   /** Shown instead of rows when there are none. */
   empty: ReactNode;
+  /**
+   * What a row's cells show besides the row object itself (its age, from the
+   * clock): a row whose object, place and this text are unchanged is not
+   * rendered again. Per row, so the clock re-renders only rows whose age moved.
+   */
+  volatile?: (row: Row) => string;
 }
 
 const PREFIX = 2;
+
+interface RowProps<Row> {
+  row: Row;
+  fitted: FittedColumn<Row>[];
+  /** The column widths as a string: equal layouts compare equal. */
+  layout: string;
+  selected: boolean;
+  marked: boolean;
+  volatile: string;
+  theme: Theme;
+}
+
+function TableRowView<Row>({ row, fitted, selected, marked, theme }: RowProps<Row>) {
+  const last = fitted.length - 1;
+  // Adjacent cells of the same tone share one text node: Ink squashes, styles and
+  // measures every node on every frame, and most cells have no tone at all.
+  const runs: { tone: Tone | undefined; text: string }[] = [];
+  let text = `${selected ? "›" : " "}${marked ? "+" : " "}`;
+  let tone: Tone | undefined;
+  fitted.forEach(({ column, width: w }, c) => {
+    const cellTone = column.tone?.(row);
+    // The last cell of a plain row is not padded to the edge: fewer cells for the
+    // terminal (and Ink) to draw on every frame. The selected row's bar is.
+    const value =
+      c === last && !selected && column.align !== "right"
+        ? clip(column.value(row), w)
+        : cell(column.value(row), w, column.align);
+    const gap = c > 0 ? " ".repeat(COLUMN_GAP) : "";
+    if (cellTone === tone) {
+      text += gap + value;
+    } else {
+      runs.push({ tone, text: text + gap });
+      tone = cellTone;
+      text = value;
+    }
+  });
+  runs.push({ tone, text });
+  return (
+    <Text wrap="truncate-end" inverse={selected}>
+      {runs.map((run, i) =>
+        run.tone === undefined ? (
+          run.text
+        ) : (
+          // biome-ignore lint/suspicious/noArrayIndexKey: runs are positional
+          <Text key={i} color={theme.color(run.tone)} dimColor={theme.dim(run.tone)}>
+            {run.text}
+          </Text>
+        ),
+      )}
+    </Text>
+  );
+}
+
+// Ten snapshots a second usually change none of the ~40 rows on screen: skip those.
+const TableRow = memo(
+  TableRowView,
+  (a, b) =>
+    a.row === b.row &&
+    a.layout === b.layout &&
+    a.selected === b.selected &&
+    a.marked === b.marked &&
+    a.volatile === b.volatile &&
+    a.theme === b.theme,
+) as typeof TableRowView;
 
 /** A windowed table: header plus `height` rows around the cursor, cells padded by display width. */
 export function Table<Row>({
@@ -33,14 +103,17 @@ export function Table<Row>({
   width,
   marks,
   empty,
+  volatile,
 }: TableProps<Row>) {
   const theme = useTheme();
   const start = windowStart(cursor, offset, height, rows.length);
   const visible = rows.slice(start, start + height);
   const fitted = fitColumns(columns, visible, width - PREFIX);
+  const layout = fitted.map(({ column, width: w }) => `${column.id}:${w}`).join(",");
   const header = fitted
     .map(({ column, width: w }) => pad(column.header, w, column.align))
-    .join(" ".repeat(COLUMN_GAP));
+    .join(" ".repeat(COLUMN_GAP))
+    .trimEnd();
   return (
     <Box flexDirection="column" width={width}>
       <Text bold wrap="truncate-end">
@@ -51,23 +124,18 @@ export function Table<Row>({
         <Box paddingLeft={PREFIX}>{empty}</Box>
       ) : (
         visible.map((row, i) => {
-          const selected = start + i === cursor;
           const id = rowKey(row);
-          const marked = marks?.has(id) ?? false;
           return (
-            <Text key={id} wrap="truncate-end" inverse={selected}>
-              {selected ? "›" : " "}
-              {marked ? "+" : " "}
-              {fitted.map(({ column, width: w }, c) => {
-                const tone = column.tone?.(row);
-                return (
-                  <Text key={column.id} color={theme.color(tone)} dimColor={theme.dim(tone)}>
-                    {c > 0 ? " ".repeat(COLUMN_GAP) : ""}
-                    {cell(column.value(row), w, column.align)}
-                  </Text>
-                );
-              })}
-            </Text>
+            <TableRow
+              key={id}
+              row={row}
+              fitted={fitted}
+              layout={layout}
+              selected={start + i === cursor}
+              marked={marks?.has(id) ?? false}
+              volatile={volatile ? volatile(row) : ""}
+              theme={theme}
+            />
           );
         })
       )}

@@ -58,6 +58,7 @@ export function TasksView({
   return (
     <Table
       columns={taskColumns(now)}
+      volatile={(t) => formatAge(t.createdAt, now)}
       rows={rows}
       rowKey={(t) => t.id}
       cursor={table.cursor}

@@ -1,4 +1,4 @@
-import type { Snapshot, TaskView } from "../../core/federation-types.js";
+import type { NodeView, Snapshot, TaskView } from "../../core/federation-types.js";
 import { FINAL_STATES } from "../../core/schema.js";
 import { buildDetailLines } from "../detail-lines.js";
 import { buildHelpLines } from "../help-lines.js";
@@ -9,7 +9,7 @@ import type { AppAction, AppState, Effect, Screen, TableName } from "./app-state
 import { activeTable, topScreen } from "./app-state.js";
 import { createForm, dispatchFormReducer, formInput, withTargets } from "./dispatch-form.js";
 import { parseFilter } from "./filter.js";
-import { type Move, move, settle } from "./navigation.js";
+import { locate, type Move, move, settle } from "./navigation.js";
 import { COMMANDS, type CommandName, type CommandSpec, completeCommand, resolveCommand } from "./palette.js";
 import { findTask, selectNodeRows, selectTaskRows } from "./rows.js";
 import { editText, textField } from "./text-edit.js";
@@ -75,34 +75,37 @@ export function appReducer(state: AppState, action: AppAction): AppState {
 
 // ── rows and cursors ────────────────────────────────────────────────────────
 
-const idCache = new WeakMap<readonly { id: string }[], string[]>();
-function idsOf(rows: readonly { id: string }[]): string[] {
-  let ids = idCache.get(rows);
-  if (!ids) {
-    ids = rows.map((r) => r.id);
-    idCache.set(rows, ids);
-  }
-  return ids;
+// The rows stand for their ids (navigation reads `.id`): no id arrays per snapshot.
+function nodeIds(state: AppState): readonly NodeView[] {
+  return selectNodeRows(state.snapshot, state.nodes.filter);
 }
 
-function nodeIds(state: AppState): string[] {
-  return idsOf(selectNodeRows(state.snapshot, state.nodes.filter));
-}
-
-function taskIds(state: AppState): string[] {
-  return idsOf(selectTaskRows(state.snapshot, state.tasks.filter));
+function taskIds(state: AppState): readonly TaskView[] {
+  return selectTaskRows(state.snapshot, state.tasks.filter);
 }
 
 function allNodeIds(snapshot: Snapshot): string[] {
   return snapshot.nodes.map((n) => n.id).sort();
 }
 
-/** After new data, a new filter or a new size: keep each cursor on its row and in view. */
+/**
+ * After new data, a new filter or a new size: keep each cursor on its row and in
+ * view. Only the table in view: the other one (10 000 tasks behind the nodes
+ * view) settles when it comes into view — its cursor is kept by id meanwhile.
+ */
 function settleAll(state: AppState): AppState {
-  const nodes = settle(state.nodes, nodeIds(state), nodePageRows(state.size));
-  const tasks = settle(state.tasks, taskIds(state), tablePageRows(state.size));
-  const known = new Set(state.snapshot.tasks.map((t) => t.id));
-  const marks = state.tasks.marks.filter((id) => known.has(id));
+  const table = activeTable(state);
+  const nodes =
+    table === "nodes" ? settle(state.nodes, nodeIds(state), nodePageRows(state.size)) : state.nodes;
+  const tasks =
+    table === "tasks" ? settle(state.tasks, taskIds(state), tablePageRows(state.size)) : state.tasks;
+  // Marks of tasks that left the snapshot go; no marks (the usual case) costs nothing.
+  const marks =
+    state.tasks.marks.length === 0
+      ? state.tasks.marks
+      : ((known) => state.tasks.marks.filter((id) => known.has(id)))(
+          new Set(state.snapshot.tasks.map((t) => t.id)),
+        );
   const form = state.form ? withTargets(state.form, allNodeIds(state.snapshot)) : null;
   return {
     ...state,
@@ -128,15 +131,12 @@ function selectedTask(state: AppState): TaskView | undefined {
   if (top.kind === "detail") return findTask(state.snapshot, top.taskId);
   if (top.kind !== "tasks") return undefined;
   const rows = selectTaskRows(state.snapshot, state.tasks.filter);
-  const ids = idsOf(rows);
-  const at = state.tasks.selectedId ? ids.indexOf(state.tasks.selectedId) : -1;
-  return rows[at >= 0 ? at : Math.min(state.tasks.cursor, rows.length - 1)];
+  return rows[locate(state.tasks, rows)];
 }
 
 function selectedNodeId(state: AppState): string | undefined {
-  const ids = nodeIds(state);
-  if (state.nodes.selectedId && ids.includes(state.nodes.selectedId)) return state.nodes.selectedId;
-  return ids[Math.min(state.nodes.cursor, ids.length - 1)];
+  const rows = nodeIds(state);
+  return rows[locate(state.nodes, rows)]?.id;
 }
 
 // ── messages ────────────────────────────────────────────────────────────────
@@ -268,7 +268,7 @@ function onAction(state: AppState, action: Action): AppState {
     case "back":
       return goBack(state);
     case "switchPane":
-      return { ...state, stack: [{ kind: activeTable(state) === "nodes" ? "tasks" : "nodes" }] };
+      return settleAll({ ...state, stack: [{ kind: activeTable(state) === "nodes" ? "tasks" : "nodes" }] });
     case "filter": {
       if (top.kind !== "nodes" && top.kind !== "tasks") {
         return say(state, "The filter works on the Nodes and Tasks tables (Esc to go back to one).");

@@ -13,15 +13,34 @@ export const EMPTY_CURSOR: TableCursor = { cursor: 0, offset: 0, selectedId: nul
 
 export type Move = "up" | "down" | "top" | "bottom" | "pageUp" | "pageDown";
 
+/**
+ * The rows' ids, in order: plain ids, or the rows themselves (no 10 000-id array
+ * built for every snapshot just to find the cursor's row).
+ */
+export type RowIds = readonly string[] | readonly { readonly id: string }[];
+
+function idAt(rows: RowIds, index: number): string | null {
+  const row = rows[index];
+  if (row === undefined) return null;
+  return typeof row === "string" ? row : row.id;
+}
+
+function indexOfId(rows: RowIds, id: string): number {
+  for (let i = 0; i < rows.length; i++) if (idAt(rows, i) === id) return i;
+  return -1;
+}
+
 function clamp(value: number, min: number, max: number): number {
   return Math.max(min, Math.min(max, value));
 }
 
 /** Where the cursor is in `ids` now: by id if still there, else the old index clamped. */
-export function locate(table: TableCursor, ids: readonly string[]): number {
+export function locate(table: TableCursor, ids: RowIds): number {
   if (ids.length === 0) return 0;
   if (table.selectedId !== null) {
-    const at = ids.indexOf(table.selectedId);
+    // Usually still where it was: look there first.
+    if (idAt(ids, table.cursor) === table.selectedId) return table.cursor;
+    const at = indexOfId(ids, table.selectedId);
     if (at >= 0) return at;
   }
   return clamp(table.cursor, 0, ids.length - 1);
@@ -37,15 +56,22 @@ export function windowStart(cursor: number, offset: number, height: number, tota
 }
 
 /** Keep the cursor on its row after the rows changed (new snapshot, new filter, resize). */
-export function settle(table: TableCursor, ids: readonly string[], height: number): TableCursor {
+export function settle(table: TableCursor, ids: RowIds, height: number): TableCursor {
   const cursor = locate(table, ids);
-  const selectedId = ids[cursor] ?? null;
-  const offset = windowStart(cursor, table.offset, height, ids.length);
+  const selectedId = idAt(ids, cursor);
+  // Rows that arrive above the selected one move the window with it, so the rows on
+  // screen stay where they are instead of sliding down one line per new task. At the
+  // top of the table the window stays put: new tasks appear there, in view.
+  const anchored =
+    table.offset > 0 && selectedId !== null && selectedId === table.selectedId
+      ? table.offset + (cursor - table.cursor)
+      : table.offset;
+  const offset = windowStart(cursor, anchored, height, ids.length);
   if (cursor === table.cursor && offset === table.offset && selectedId === table.selectedId) return table;
   return { cursor, offset, selectedId };
 }
 
-export function move(table: TableCursor, how: Move, ids: readonly string[], height: number): TableCursor {
+export function move(table: TableCursor, how: Move, ids: RowIds, height: number): TableCursor {
   if (ids.length === 0) return EMPTY_CURSOR;
   const current = locate(table, ids);
   const page = Math.max(1, height - 1);
@@ -62,5 +88,5 @@ export function move(table: TableCursor, how: Move, ids: readonly string[], heig
   let offset = table.offset;
   if (how === "pageDown" || how === "pageUp")
     offset = clamp(offset + (cursor - current), 0, Math.max(0, ids.length - height));
-  return { cursor, offset: windowStart(cursor, offset, height, ids.length), selectedId: ids[cursor] ?? null };
+  return { cursor, offset: windowStart(cursor, offset, height, ids.length), selectedId: idAt(ids, cursor) };
 }

@@ -1,0 +1,72 @@
+/**
+ * The process under test for bench/tui-load.ts: the real `runTui` on this process's
+ * stdin/stdout (a pseudo-terminal the parent owns) over a SyntheticFederation.
+ *
+ *   node dist/bench/tui-child.js --nodes 200 --tasks 10000 --hz 10 --stats FILE [--view tasks|nodes]
+ *
+ * Every frame Ink writes is recorded (epoch ms, Ink's render time, and the whole
+ * change → frame time); when the user quits, the records, RSS samples, CPU used and
+ * the synthetic facade's own cost go to FILE as JSON.
+ */
+import { writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { runTui } from "../source/ui/run-tui.js";
+import { SyntheticFederation } from "./tui-synthetic.js";
+
+const { values } = parseArgs({
+  options: {
+    nodes: { type: "string", default: "200" },
+    tasks: { type: "string", default: "10000" },
+    hz: { type: "string", default: "10" },
+    stats: { type: "string" },
+  },
+});
+
+const api = new SyntheticFederation({
+  nodes: Number(values.nodes),
+  tasks: Number(values.tasks),
+  hz: Number(values.hz),
+});
+const frames: { at: number; renderMs: number; frameMs?: number; frameCpuMs?: number }[] = [];
+const rss: { at: number; rss: number }[] = [];
+const origin = performance.timeOrigin;
+const sampler = setInterval(() => rss.push({ at: Date.now(), rss: process.memoryUsage().rss }), 250);
+sampler.unref();
+
+api.start();
+await runTui(api, {
+  stdin: process.stdin,
+  stdout: process.stdout,
+  title: "ClawOS Federation (bench)",
+  onRender: ({ renderTime, frameTime, frameCpuTime }) => {
+    frames.push({
+      at: origin + performance.now(),
+      renderMs: renderTime,
+      ...(frameTime === undefined ? {} : { frameMs: frameTime }),
+      ...(frameCpuTime === undefined ? {} : { frameCpuMs: frameCpuTime }),
+    });
+  },
+});
+api.stop();
+clearInterval(sampler);
+// With --expose-gc (tui-load --gc-at-quit): what is live, not what awaits collection.
+const beforeGc = process.memoryUsage();
+(globalThis as { gc?: () => void }).gc?.();
+if (values.stats) {
+  writeFileSync(
+    values.stats,
+    JSON.stringify({
+      frames,
+      rss,
+      cpu: process.cpuUsage(),
+      uptimeMs: process.uptime() * 1000,
+      emitMs: api.emitMs,
+      ticks: api.ticks,
+      peakRss: process.resourceUsage().maxRSS * 1024,
+      memory: beforeGc,
+      memoryAfterGc: process.memoryUsage(),
+    }),
+  );
+}
+await api.close();
+process.exit(0);
