@@ -14,7 +14,9 @@ export async function startTui(options: {
     return 2;
   }
   const { config } = await loadConfig(options.home);
-  const live = await LiveFederation.open(options.home, options.env);
+  // Load the UI while the federation is read: the first frame does not wait for a big board.
+  const ui = import("./ui/run-tui.js");
+  const live = await LiveFederation.open(options.home, options.env, { waitForFirstRead: false });
   // Listening ourselves makes runTui restore the terminal and resolve on a signal instead of
   // re-raising it, so the facade below still closes (its watchers and timers stop).
   const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
@@ -24,7 +26,7 @@ export async function startTui(options: {
   };
   for (const s of signals) process.on(s, onSignal);
   try {
-    const { runTui } = await import("./ui/run-tui.js");
+    const { runTui } = await ui;
     await runTui(live, {
       stdin: process.stdin,
       stdout: process.stdout,

@@ -56,9 +56,18 @@ export class LiveFederation implements FederationApi {
     };
   }
 
-  static async open(home: string, env: NodeJS.ProcessEnv = process.env): Promise<LiveFederation> {
+  /**
+   * `waitForFirstRead: false` returns at once with an empty version-0 snapshot (the UI shows
+   * "Reading the federation…") and publishes the real one when the first read is done.
+   */
+  static async open(
+    home: string,
+    env: NodeJS.ProcessEnv = process.env,
+    options: { waitForFirstRead?: boolean } = {},
+  ): Promise<LiveFederation> {
     const live = new LiveFederation(await FederationCore.open(home, { env }), home, env);
-    await live.reload();
+    const first = live.reload();
+    if (options.waitForFirstRead !== false) await first;
     live.start();
     return live;
   }
