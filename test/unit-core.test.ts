@@ -259,3 +259,15 @@ describe("router", () => {
     assert.equal(remote.decision.transport, "blackboard");
   });
 });
+
+describe("long replies", () => {
+  test("a reply over the record limit is cut on a character boundary and says so", async () => {
+    const { fitForRecord } = await import("../source/core/task-runner.js");
+    assert.equal(fitForRecord("short 中文"), "short 中文");
+    const long = "长".repeat(400_000); // 1.2 MB of UTF-8
+    const cut = fitForRecord(long);
+    assert.ok(Buffer.byteLength(cut) < 1_000_000);
+    assert.ok(!cut.includes("\uFFFD"));
+    assert.match(cut, /\[… reply cut at 900000 bytes of 1200000\]$/);
+  });
+});

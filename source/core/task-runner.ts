@@ -38,6 +38,15 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
+/** Result records are capped at 1 MB on disk; a longer reply is cut (on a character boundary) and says so. */
+const MAX_REPLY_BYTES = 900_000;
+export function fitForRecord(text: string): string {
+  if (Buffer.byteLength(text) <= MAX_REPLY_BYTES) return text;
+  let cut = Buffer.from(text).subarray(0, MAX_REPLY_BYTES).toString("utf8");
+  if (cut.endsWith("\uFFFD")) cut = cut.slice(0, -1);
+  return `${cut}\n[… reply cut at ${MAX_REPLY_BYTES} bytes of ${Buffer.byteLength(text)}]`;
+}
+
 /** The session key OpenClaw keeps per `user`: stable across attempts so a retry continues the same session. */
 export function sessionUserFor(taskId: string): string {
   return `clawos:${taskId}`;
@@ -103,7 +112,7 @@ export async function runClaim(
     if (!dirty) return writing;
     dirty = false;
     const text = reply;
-    writing = writing.then(() => blackboard.progress(claim, text, startedAt).catch(() => {}));
+    writing = writing.then(() => blackboard.progress(claim, fitForRecord(text), startedAt).catch(() => {}));
     return writing;
   };
   const progressTimer = setInterval(flush, options.progressEveryMs ?? 200);
@@ -142,7 +151,7 @@ export async function runClaim(
     clearInterval(progressTimer);
     await writing;
     const result = finish("completed", {
-      text: answer.text,
+      text: fitForRecord(answer.text),
       ...(answer.model ? { model: answer.model } : {}),
     });
     return (await blackboard.complete(claim, result)) ? { kind: "completed", result } : { kind: "lost" };
@@ -157,7 +166,7 @@ export async function runClaim(
     if (lost) return { kind: "lost" };
     if (cancelled || (await blackboard.isCancelRequested(request.id).catch(() => false))) {
       const result = finish("cancelled", {
-        ...(reply ? { text: reply } : {}),
+        ...(reply ? { text: fitForRecord(reply) } : {}),
         error: { kind: "cancelled", message: "cancelled by request" },
       });
       return (await blackboard.complete(claim, result)) ? { kind: "cancelled", result } : { kind: "lost" };
@@ -184,7 +193,7 @@ export async function runClaim(
       });
       return { kind: "requeued", error: plainError, outcome };
     }
-    const result = finish("failed", { ...(reply ? { text: reply } : {}), error: plainError });
+    const result = finish("failed", { ...(reply ? { text: fitForRecord(reply) } : {}), error: plainError });
     return (await blackboard.complete(claim, result)) ? { kind: "failed", result } : { kind: "lost" };
   } finally {
     options.signal?.removeEventListener("abort", onOuterAbort);
