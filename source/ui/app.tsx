@@ -131,6 +131,40 @@ export function App({
               }),
           );
           return;
+        case "incubate": {
+          if (!api.incubate) {
+            report({ type: "notify", message: { text: "Incubation is not available here.", tone: "error" } });
+            return;
+          }
+          api
+            .incubate({ name: effect.name, start: effect.start, configOnly: effect.configOnly }, (step) => {
+              if (step.status === "running") {
+                report({
+                  type: "notify",
+                  message: { text: `[${step.step}/${step.total}] ${step.title}…`, tone: "info" },
+                });
+              }
+            })
+            .then(
+              (done) =>
+                report({
+                  type: "notify",
+                  message: {
+                    text: `Node ${done.node} is ready on 127.0.0.1:${done.port}${effect.start ? " and running" : ""}.`,
+                    tone: "info",
+                  },
+                }),
+              (error: unknown) =>
+                report({
+                  type: "notify",
+                  message: {
+                    text: `Incubation failed, everything rolled back: ${errorText(error)}`,
+                    tone: "error",
+                  },
+                }),
+            );
+          return;
+        }
         case "discover":
           api.discover().then(
             (ids) => report({ type: "discovered", ids }),

@@ -158,7 +158,7 @@ describe("app reducer: palette", () => {
     assert.equal(s.quit, true);
   });
 
-  it(":dispatch opens the form prefilled, :incubate says it is not available yet, :refresh and :init queue effects", () => {
+  it(":dispatch opens the form prefilled, :incubate checks its arguments and queues the work, :refresh and :init queue effects", () => {
     let s = press(stateOf(), ":");
     s = type(s, "dispatch write a haiku");
     s = press(s, "enter");
@@ -167,7 +167,16 @@ describe("app reducer: palette", () => {
     s = press(s, "escape", ":");
     s = type(s, "incubate");
     s = press(s, "enter");
-    assert.match(s.message?.text ?? "", /not available yet/);
+    assert.match(s.message?.text ?? "", /Usage: :incubate NAME/);
+    s = press(s, ":");
+    s = type(s, "incubate beta --start");
+    s = press(s, "enter");
+    assert.match(s.message?.text ?? "", /Incubating beta/);
+    assert.deepEqual(
+      s.effects.filter((e) => e.type === "incubate"),
+      [{ type: "incubate", name: "beta", start: true, configOnly: false }],
+    );
+    s = appReducer(s, { type: "effectsTaken" });
     s = press(s, ":");
     s = type(s, "refresh");
     s = press(s, "enter", ":");

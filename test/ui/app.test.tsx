@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { cleanup } from "ink-testing-library";
+import type { FederationApi } from "../../source/core/federation-types.js";
 import { FakeFederation, FIXED_NOW, makeNode, seedNodes, seedTasks } from "../support/fake-federation.js";
 import { ESC_KEYS, renderApp, waitUntil } from "./helpers.js";
 
@@ -150,7 +151,24 @@ describe("App over a fake federation", () => {
     await app.waitFor("Refreshed.");
     assert.equal(app.fake.calls.refresh, 1);
     await app.write(":incubate\r");
-    await app.waitFor("not available yet");
+    await app.waitFor("Usage: :incubate NAME");
+    await app.write(":incubate beta\r");
+    await app.waitFor("Incubation is not available here.");
+  });
+
+  it(":incubate shows each step and the result when the facade can incubate", async () => {
+    const app = await renderApp();
+    const steps: string[] = [];
+    (app.fake as unknown as { incubate: FederationApi["incubate"] }).incubate = async (input, onStep) => {
+      steps.push(input.name);
+      onStep({ step: 1, total: 2, title: "Check the name and pick a port", status: "running" });
+      await new Promise((r) => setTimeout(r, 50));
+      onStep({ step: 2, total: 2, title: "Register the node", status: "running" });
+      return { node: input.name, port: 18829 };
+    };
+    await app.write(":incubate gamma --config-only\r");
+    await app.waitFor("Node gamma is ready on 127.0.0.1:18829.");
+    assert.deepEqual(steps, ["gamma"]);
   });
 
   it("first run: explains how to add a node, discovers on i and shows the result", async () => {

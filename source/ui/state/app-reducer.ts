@@ -478,6 +478,23 @@ function discover(state: AppState): AppState {
   );
 }
 
+/** `:incubate NAME [--start] [--config-only]`: a new local node, step by step in the status line. */
+export function incubate(state: AppState, args: string): AppState {
+  const words = args.split(/\s+/).filter(Boolean);
+  const name = words.find((w) => !w.startsWith("--"));
+  const unknown = words.filter((w) => w.startsWith("--") && w !== "--start" && w !== "--config-only");
+  if (!name || unknown.length) {
+    return say(
+      state,
+      "Usage: :incubate NAME [--start] [--config-only]  (e.g. :incubate beta --start)",
+      "error",
+    );
+  }
+  const start = words.includes("--start");
+  const configOnly = words.includes("--config-only");
+  return queue(say(state, `Incubating ${name}…`), { type: "incubate", name, start, configOnly });
+}
+
 function runCommand(state: AppState, text: string): AppState {
   const resolved = resolveCommand(text);
   if (!resolved.ok) return say(state, resolved.error, "error");
@@ -488,8 +505,7 @@ function runCommand(state: AppState, text: string): AppState {
     nodes: () => withFilter({ ...state, stack: [{ kind: "nodes" }] }, "nodes", args || state.nodes.filter),
     tasks: () => withFilter({ ...state, stack: [{ kind: "tasks" }] }, "tasks", args || state.tasks.filter),
     dispatch: () => openDispatch(state, args),
-    incubate: () =>
-      say(state, "Incubation is not available yet: it will come with `clawos incubate NAME`.", "info"),
+    incubate: () => incubate(state, args),
     refresh: () => onAction(state, "refresh"),
     init: () => discover(state),
     help: () => ({ ...state, help: { scroll: 0 } }),

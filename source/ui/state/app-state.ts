@@ -21,7 +21,8 @@ export type Effect =
   | { type: "retry"; ids: string[] }
   | { type: "cancel"; ids: string[] }
   | { type: "refresh" }
-  | { type: "discover" };
+  | { type: "discover" }
+  | { type: "incubate"; name: string; start: boolean; configOnly: boolean };
 
 export interface Message {
   text: string;

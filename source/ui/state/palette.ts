@@ -18,7 +18,7 @@ export const COMMANDS = [
     help: "Dispatch a task (optional text: :dispatch summarise the logs)",
     mutating: true,
   },
-  { name: "incubate", help: "Create a new local node", mutating: true },
+  { name: "incubate", help: "New local node: :incubate NAME [--start] [--config-only]", mutating: true },
   { name: "refresh", help: "Re-read everything and re-probe nodes" },
   { name: "init", help: "Discover local OpenClaw profiles and add them", mutating: true },
   { name: "help", help: "Show the keys" },
