@@ -9,6 +9,7 @@ import { writeFileAtomic } from "./atomic-file.js";
 import { loadConfig, parseNode, saveConfig, thisMachine } from "./config.js";
 import { isErrnoException, UserError } from "./errors.js";
 import { GatewayClient } from "./gateway-client.js";
+import { waitUntilStarted } from "./gateway-ready.js";
 import { isValidNodeId } from "./ids.js";
 import { discoverProfiles } from "./openclaw-profiles.js";
 import { displayPath, openclawStateDir, tokensDir } from "./paths.js";
@@ -50,11 +51,18 @@ export interface IncubateResult {
 }
 
 /** Pure: the first base port ≥ PORT_SPACING away from every known gateway. */
-export function pickBasePort(used: number[], isFree: (port: number) => boolean = () => true): number {
+/** Base ports 18789, 18809, … that keep PORT_SPACING from every port in `used`. */
+export function* candidateBasePorts(used: number[]): Generator<number> {
   for (let port = FIRST_BASE_PORT; port < 65_000; port += PORT_SPACING) {
-    if (used.every((u) => Math.abs(u - port) >= PORT_SPACING) && isFree(port)) return port;
+    if (used.every((u) => Math.abs(u - port) >= PORT_SPACING)) yield port;
   }
-  throw new UserError("No free base port found between 18789 and 65000.");
+}
+
+const NO_PORT = "No free base port found between 18789 and 65000.";
+
+export function pickBasePort(used: number[], isFree: (port: number) => boolean = () => true): number {
+  for (const port of candidateBasePorts(used)) if (isFree(port)) return port;
+  throw new UserError(NO_PORT);
 }
 
 /** Pure: pairs of known gateways already closer than PORT_SPACING (such as the seed's 18789/18790). */
@@ -264,14 +272,8 @@ export async function incubate(
         }
         return options.port;
       }
-      const free = new Set<number>();
-      for (let p = FIRST_BASE_PORT; p < FIRST_BASE_PORT + PORT_SPACING * 200; p += PORT_SPACING) {
-        if (used.every((u) => Math.abs(u - p) >= PORT_SPACING) && (await portIsFree(p))) {
-          free.add(p);
-          break;
-        }
-      }
-      return pickBasePort(used, (p) => free.has(p));
+      for (const port of candidateBasePorts(used)) if (await portIsFree(port)) return port;
+      throw new UserError(NO_PORT);
     });
 
     // 2. Token, mode 0600, never printed.
@@ -541,15 +543,13 @@ async function waitReady(
   home: string,
   name: string,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
   const pid = Number((await readFile(gatewayPidFile(home, name), "utf8").catch(() => "")).trim());
-  for (;;) {
-    try {
-      if ((await client.startupz(AbortSignal.timeout(2_000))) === "started") return;
-    } catch {
-      // not listening yet
-    }
-    if (pid) {
+  await waitUntilStarted(client, {
+    timeoutMs,
+    what: "The gateway",
+    hint: `see ${gatewayLogFile(home, name)}; a first start can take a minute on a small machine (--ready-timeout)`,
+    checkAlive: async () => {
+      if (!pid) return;
       try {
         process.kill(pid, 0);
       } catch {
@@ -562,12 +562,6 @@ async function waitReady(
           hint: `see ${gatewayLogFile(home, name)}`,
         });
       }
-    }
-    if (Date.now() > deadline) {
-      throw new UserError(`The gateway was not ready after ${Math.round(timeoutMs / 1000)} s.`, {
-        hint: `see ${gatewayLogFile(home, name)}; a first start can take a minute on a small machine (--ready-timeout)`,
-      });
-    }
-    await sleep(500);
-  }
+    },
+  });
 }

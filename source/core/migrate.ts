@@ -7,6 +7,7 @@ import { writeFileAtomic } from "./atomic-file.js";
 import { loadConfig, resolveToken, routeOf, saveConfig, thisMachine } from "./config.js";
 import { isErrnoException, UserError } from "./errors.js";
 import { GatewayClient } from "./gateway-client.js";
+import { waitUntilStarted } from "./gateway-ready.js";
 import { gatewayPidFile, stopProcessGroup } from "./incubate.js";
 import { displayPath, openclawStateDir } from "./paths.js";
 import { NodeConfig, type SshSettings } from "./schema.js";
@@ -225,7 +226,10 @@ export async function migrate(
       agent: node.agent,
     });
     try {
-      await waitStarted(client, options.readyTimeoutMs ?? 180_000);
+      await waitUntilStarted(client, {
+        timeoutMs: options.readyTimeoutMs ?? 180_000,
+        what: "The remote gateway",
+      });
       await client.models(AbortSignal.timeout(10_000));
     } finally {
       await client.close();
@@ -379,19 +383,5 @@ async function waitTunnel(session: SshSession, port: number, timeoutMs: number):
       if (Date.now() > deadline) throw error;
       await sleep(500);
     }
-  }
-}
-
-async function waitStarted(client: GatewayClient, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if ((await client.startupz(AbortSignal.timeout(2_000))) === "started") return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-    }
-    if (Date.now() > deadline)
-      throw new UserError(`The remote gateway was not ready after ${Math.round(timeoutMs / 1000)} s.`);
-    await sleep(500);
   }
 }
