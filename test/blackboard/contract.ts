@@ -434,6 +434,23 @@ export function runBlackboardContract(name: string, makeDriver: MakeDriver): voi
       });
     });
 
+    test("the most urgent pending task is claimed first (P0 before P3), whatever order it arrived in", async () => {
+      await withDriver({}, async (fx) => {
+        const worker = await fx.connect();
+        for (const priority of ["P3", "P2", "P3", "P1", "P2"] as const)
+          await fx.bb.enqueue(makeRequest({ priority }));
+        assert.equal((await mustClaim(worker, "alpha")).request.priority, "P1");
+        // An urgent task dispatched while the others wait goes ahead of them.
+        const urgent = makeRequest({ priority: "P0" });
+        await fx.bb.enqueue(urgent);
+        assert.equal((await mustClaim(worker, "alpha")).request.id, urgent.id);
+        const rest: string[] = [];
+        for (let i = 0; i < 4; i++) rest.push((await mustClaim(worker, "alpha")).request.priority);
+        assert.deepEqual(rest, ["P2", "P2", "P3", "P3"]);
+        assert.equal(await worker.claim("alpha"), undefined);
+      });
+    });
+
     test("a dropped wake-up is covered by a rescan: claim finds work without any watch event", async () => {
       await withDriver({}, async (fx) => {
         const worker = await fx.connect();

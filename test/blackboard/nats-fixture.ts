@@ -367,7 +367,10 @@ export function natsFaults(store: NatsStore): StoreFaults {
       }
       const where = await store.putRaw(n.tasks, key, value);
       // Its doorbell too, so that claimers meet it.
-      await jetstream(store.nc).publish(n.doorbell(node, key.split(".")[0]!), JSON.stringify({ id: key }));
+      await jetstream(store.nc).publish(
+        n.doorbell(node, key.split(".")[0]!, "P2"),
+        JSON.stringify({ id: key }),
+      );
       return { kind, mentionedAs, where: JSON.stringify(where) } satisfies BadRecord;
     },
     async stillThere(where) {

@@ -212,11 +212,11 @@ describe("NATS blackboard: real processes, restarts and leaf nodes", () => {
       try {
         const n = store.names;
         const pulled = await store.nc.request(
-          `$JS.API.CONSUMER.MSG.NEXT.${n.workStream}.${n.durable("alpha")}`,
+          `$JS.API.CONSUMER.MSG.NEXT.${n.workStream}.${n.durable("alpha", request.priority)}`,
           JSON.stringify({ batch: 1, no_wait: true }),
           { timeout: 5_000, noMux: true },
         );
-        assert.equal(pulled.subject, n.doorbell("alpha", request.id));
+        assert.equal(pulled.subject, n.doorbell("alpha", request.id, request.priority));
       } finally {
         await store.close();
       }

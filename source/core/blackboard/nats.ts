@@ -74,12 +74,15 @@ import type {
  *   KV <p>-nodes      <node> → heartbeats. Liveness comes from the heartbeat's own timestamp,
  *                      never from KV TTLs (on server 2.9 an expiry sends no event).
  *   KV <p>-aside      malformed records set aside by a quarantining coordinator, with reasons
- *   stream <p>-work   work queue, subjects <p>.tasks.<node>.<id>: one "doorbell" per pending
- *                      task (published with msgID <id>@<revision>, so retries dedupe). A
- *                      durable pull consumer per node hands each doorbell to one claimer, so
- *                      claimers do not pile onto the same task; the claim itself is still the
- *                      record's CAS. Doorbells are hints: a stale one (the task moved on) is
- *                      dropped by whoever pulls it, a missing one is republished by recover().
+ *   stream <p>-work   work queue, subjects <p>.tasks.<node>.<priority>.<id>: one "doorbell" per
+ *                      pending task (published with msgID <id>@<revision>, so retries dedupe). A
+ *                      durable pull consumer per node and priority hands each doorbell to one
+ *                      claimer, so claimers do not pile onto the same task; the claim itself is
+ *                      still the record's CAS. A claimer asks the P0 lane first, then P1, ...
+ *                      While claims come fast, a handle fetches a few doorbells ahead (one pull
+ *                      round trip for many claims) and gives back those it does not take soon.
+ *                      Doorbells are hints: a stale one (the task moved on) is dropped by
+ *                      whoever pulls it, a missing one is republished by recover().
  *
  * Leases are judged like the directory driver's: by when this coordinator saw the record's
  * revision change (every renewal is a CAS, so a renewal changes the revision), on its own
@@ -176,9 +179,12 @@ export function natsNames(prefix = "clawos") {
     prefix,
     workStream: `${prefix}-work`,
     workSubjects: `${prefix}.tasks.>`,
-    doorbell: (node: string, id: string) => `${prefix}.tasks.${node}.${id}`,
-    inboxFilter: (node: string) => `${prefix}.tasks.${node}.*`,
-    durable: (node: string) => `inbox-${node}`,
+    /** One inbox per node and priority, so that a claimer can take the most urgent first. */
+    doorbell: (node: string, id: string, priority: Priority) => `${prefix}.tasks.${node}.${priority}.${id}`,
+    /** Every doorbell of a node, all priorities. */
+    inboxFilter: (node: string) => `${prefix}.tasks.${node}.>`,
+    laneFilter: (node: string, priority: Priority) => `${prefix}.tasks.${node}.${priority}.*`,
+    durable: (node: string, priority: Priority) => `inbox-${node}-${priority}`,
     tasks: `${prefix}-tasks`,
     results: `${prefix}-results`,
     progress: `${prefix}-progress`,
@@ -201,10 +207,47 @@ interface Held {
   progressed?: boolean;
 }
 
-interface PullQueue {
+/**
+ * The doorbells of one node and priority as this handle pulls them: one reply subscription
+ * for all its pulls, at most one pull in flight, claimers waiting for a doorbell, and (while
+ * claims come fast) a few doorbells fetched ahead so that a claim does not wait for a pull.
+ */
+interface Lane {
+  node: string;
+  priority: Priority;
+  /** The pull API subject of this lane's durable consumer. */
+  next: string;
+  /** Prefix of this lane's doorbell subjects (the task id follows). */
+  subjectPrefix: string;
+  inbox: string;
+  sub: Subscription;
+  /** Copies of this lane's new doorbells as they are published: the lane is worth asking again. */
+  news: Subscription;
+  buffer: Msg[];
   waiting: { resolve: (msg: Msg | undefined) => void; reject: (error: unknown) => void }[];
-  busy: boolean;
+  pull: { token: string; want: number; got: number; finish: (error?: Error) => void } | undefined;
+  pulling: boolean;
+  /** The last pull brought all it asked for: more are probably waiting on the server. */
+  full: boolean;
+  /** How many doorbells to keep at hand: PREFETCH while claims come fast, else 0. */
+  prefetch: number;
+  seq: number;
+  /** When a pull last found this lane empty (Date.now()). */
+  emptyAt: number;
+  /** When a claimer last took a doorbell of this lane. */
+  lastTake: number;
+  idleTimer: NodeJS.Timeout | undefined;
 }
+
+const PRIORITIES = ["P0", "P1", "P2", "P3"] as const;
+type Priority = (typeof PRIORITIES)[number];
+/** Doorbells fetched ahead while claims come at least this often. */
+const PREFETCH_WHEN_CLAIMS_WITHIN_MS = 50;
+const PREFETCH = 16;
+/** Doorbells fetched ahead but not taken for this long go back to the server for other claimers. */
+const PREFETCH_HOLD_MS = 250;
+/** A lane found empty is not asked again for this long while a less urgent lane has doorbells at hand. */
+const EMPTY_LANE_RECHECK_MS = 100;
 
 interface Plan {
   reroute?: RouteDecision;
@@ -245,7 +288,7 @@ export class NatsBlackboard implements Blackboard {
   private readonly finishing = new Set<string>();
   private readonly leaseSeen = new Map<string, { rev: number; seenAt: number }>();
   private readonly consumers = new Map<string, Promise<void>>();
-  private readonly pullQueues = new Map<string, PullQueue>();
+  private readonly lanes = new Map<string, Lane>();
 
   constructor(private readonly options: NatsBlackboardOptions) {
     if (options.servers.length === 0)
@@ -511,7 +554,10 @@ export class NatsBlackboard implements Blackboard {
     const publish = () =>
       this.io(
         "publish to an inbox",
-        () => this.wire.publish(this.names.doorbell(record.node, id), payload, { msgID: `${id}@${rev}` }),
+        () =>
+          this.wire.publish(this.names.doorbell(record.node, id, record.request.priority), payload, {
+            msgID: `${id}@${rev}`,
+          }),
         (error) => isTransient(error) && !isNoResponders(error),
       );
     try {
@@ -571,45 +617,225 @@ export class NatsBlackboard implements Blackboard {
     });
   }
 
-  /** Ids with a doorbell in `node`'s inbox (stale ones included: callers check the record). */
+  /**
+   * Ids with a doorbell in `node`'s inbox (stale ones included: callers check the record),
+   * most urgent first, in random order within a priority.
+   */
   private async inboxIds(node: string): Promise<string[]> {
     const info = await this.io("list an inbox", () =>
       this.jsm.streams.info(this.names.workStream, { subjects_filter: this.names.inboxFilter(node) }),
     );
     const prefix = `${this.names.prefix}.tasks.${node}.`;
-    return Object.keys(info.state.subjects ?? {})
-      .filter((s) => s.startsWith(prefix))
-      .map((s) => s.slice(prefix.length))
-      .filter(isValidTaskId);
+    const byPriority = new Map<string, string[]>(PRIORITIES.map((p) => [p, []]));
+    for (const subject of Object.keys(info.state.subjects ?? {})) {
+      if (!subject.startsWith(prefix)) continue;
+      const [priority, id, ...rest] = subject.slice(prefix.length).split(".");
+      if (rest.length === 0 && id && isValidTaskId(id)) byPriority.get(priority!)?.push(id);
+    }
+    return [...byPriority.values()].flatMap((ids) => shuffle(ids));
   }
 
   async claim(node: string, id?: string): Promise<Claim | undefined> {
     if (!isValidNodeId(node)) return undefined;
     if (id !== undefined) return isValidTaskId(id) ? this.claimById(node, id) : undefined;
-    // Fast path: the node's consumer hands each doorbell to one claimer.
+    // Fast path: the node's consumers hand each doorbell to one claimer, most urgent lane first.
     for (let i = 0; i < 100; i++) {
-      const msg = await this.pull(node);
-      if (!msg) break;
-      const claim = await this.claimFromDoorbell(node, msg);
+      const got = await this.nextDoorbell(node);
+      if (!got) break;
+      const claim = await this.claimFromDoorbell(node, got.lane, got.msg);
       if (claim) return claim;
     }
     // Slow path: doorbells delivered to a claimer that died or timed out stay invisible until
     // their ack wait passes; the inbox listing still shows them, and the record decides.
-    for (const candidate of shuffle(await this.inboxIds(node))) {
+    for (const candidate of await this.inboxIds(node)) {
       const claim = await this.claimById(node, candidate);
       if (claim) return claim;
     }
     return undefined;
   }
 
-  private ensureConsumer(node: string): Promise<void> {
-    let ready = this.consumers.get(node);
+  private lane(node: string, priority: Priority): Lane {
+    const key = `${node}\n${priority}`;
+    let lane = this.lanes.get(key);
+    if (lane) return lane;
+    const inbox = createInbox();
+    const l: Lane = {
+      node,
+      priority,
+      next: `${this.apiPrefix}.CONSUMER.MSG.NEXT.${this.names.workStream}.${this.names.durable(node, priority)}`,
+      subjectPrefix: `${this.names.prefix}.tasks.${node}.${priority}.`,
+      inbox,
+      // One subscription for every pull of this lane (the client renews it after a reconnect).
+      sub: this.conn.subscribe(`${inbox}.*`, {
+        callback: (error, msg) => {
+          if (!error) this.onDoorbell(l, msg);
+        },
+      }),
+      news: this.conn.subscribe(this.names.laneFilter(node, priority), {
+        callback: () => {
+          l.emptyAt = 0;
+        },
+      }),
+      buffer: [],
+      waiting: [],
+      pull: undefined,
+      pulling: false,
+      full: false,
+      prefetch: 0,
+      seq: 0,
+      emptyAt: 0,
+      lastTake: 0,
+      idleTimer: undefined,
+    };
+    lane = l;
+    this.lanes.set(key, lane);
+    return lane;
+  }
+
+  /**
+   * The next doorbell for a claim of `node`: the most urgent lane that has one. Lanes are
+   * asked most urgent first; the only shortcut: while doorbells of a less urgent lane are at
+   * hand (fetched ahead because claims come fast), a lane found empty less than
+   * EMPTY_LANE_RECHECK_MS ago is not asked again unless a new doorbell was seen published to
+   * it. So an urgent task can lose to a less urgent one only while claims come fast, and only
+   * if it arrives between two claims of the same moment.
+   */
+  private async nextDoorbell(node: string): Promise<{ lane: Lane; msg: Msg } | undefined> {
+    const lanes = PRIORITIES.map((p) => this.lane(node, p));
+    const now = Date.now();
+    for (let i = 0; i < lanes.length; i++) {
+      const lane = lanes[i]!;
+      const msg = lane.buffer.shift();
+      if (msg) {
+        this.took(lane, now);
+        return { lane, msg };
+      }
+      const lessUrgentAtHand = lanes.slice(i + 1).some((l) => l.buffer.length > 0);
+      if (lessUrgentAtHand && now - lane.emptyAt < EMPTY_LANE_RECHECK_MS) continue;
+      const pulled = await new Promise<Msg | undefined>((resolve, reject) => {
+        lane.waiting.push({ resolve, reject });
+        this.topUp(lane);
+      });
+      if (pulled) {
+        this.took(lane, Date.now());
+        return { lane, msg: pulled };
+      }
+    }
+    return undefined;
+  }
+
+  private took(lane: Lane, now: number): void {
+    lane.prefetch = now - lane.lastTake < PREFETCH_WHEN_CLAIMS_WITHIN_MS ? PREFETCH : 0;
+    lane.lastTake = now;
+    this.topUp(lane);
+  }
+
+  /** Start a pull if claimers wait, or (prefetching) the buffer runs low. */
+  private topUp(lane: Lane): void {
+    if (lane.pulling || this.closed) return;
+    const prefetch = lane.full ? lane.prefetch : 0;
+    const ahead = prefetch > 0 && lane.buffer.length <= prefetch / 2 ? prefetch - lane.buffer.length : 0;
+    const want = lane.waiting.length + ahead;
+    if (want > 0) void this.runPull(lane, Math.min(want, 256));
+  }
+
+  private async runPull(lane: Lane, want: number): Promise<void> {
+    lane.pulling = true;
+    let got = 0;
+    try {
+      got = await this.pullLane(lane, want);
+      lane.full = got >= want;
+      if (!lane.full) lane.emptyAt = Date.now();
+    } catch (error) {
+      for (const w of lane.waiting.splice(0)) w.reject(error);
+    } finally {
+      lane.pulling = false;
+    }
+    // Claimers still waiting: the server had no more (then none for them now), or they came
+    // after the pull was sized (then pull again).
+    if (got < want) for (const w of lane.waiting.splice(0)) w.resolve(undefined);
+    else this.topUp(lane);
+  }
+
+  /** A doorbell, or the status that ends a pull, arrived on a lane's reply subscription. */
+  private onDoorbell(lane: Lane, msg: Msg): void {
+    const code = msg.headers?.code ?? 0;
+    const pull = lane.pull;
+    if (code >= 300 || !msg.reply) {
+      // 404 no messages, 408 request expired, 409 limits/consumer deleted: no more for now.
+      if (pull && msg.subject === `${lane.inbox}.${pull.token}`)
+        pull.finish(code === 503 ? new NoRespondersError(lane.next) : undefined);
+      return;
+    }
+    if (pull) pull.got++;
+    const waiter = lane.waiting.shift();
+    if (waiter) waiter.resolve(msg);
+    else {
+      lane.buffer.push(msg);
+      this.holdAhead(lane);
+    }
+    if (pull && pull.got >= pull.want) pull.finish();
+  }
+
+  /** Doorbells fetched ahead and not taken soon go back (NAK), so other claimers get them at once. */
+  private holdAhead(lane: Lane): void {
+    if (lane.idleTimer) return;
+    lane.idleTimer = setTimeout(() => {
+      lane.idleTimer = undefined;
+      if (!lane.buffer.length) return;
+      if (Date.now() - lane.lastTake < PREFETCH_HOLD_MS) return this.holdAhead(lane);
+      for (const msg of lane.buffer.splice(0)) this.ack(msg, "-NAK");
+    }, PREFETCH_HOLD_MS);
+    lane.idleTimer.unref();
+  }
+
+  /** Pull up to `want` doorbells of a lane without waiting; how many came. */
+  private async pullLane(lane: Lane, want: number): Promise<number> {
+    for (let attempt = 0; ; attempt++) {
+      await this.ensureConsumer(lane.node, lane.priority);
+      try {
+        return await this.io(
+          "pull from an inbox",
+          () => this.pullOnce(lane, want),
+          (error) => isTransient(error) && !isNoResponders(error) && !isTimeout(error),
+        );
+      } catch (error) {
+        // A no-wait pull answers at once unless its consumer is gone (deleted, or a wiped
+        // store): then nobody answers. Make the consumer, and the stream, again.
+        this.consumers.delete(this.names.durable(lane.node, lane.priority));
+        if (attempt >= 2 || !(isNoResponders(error) || isTimeout(error))) throw error;
+        await this.io("create the work stream", () => this.ensureWorkStream());
+      }
+    }
+  }
+
+  private pullOnce(lane: Lane, want: number): Promise<number> {
+    const token = (++lane.seq).toString(36);
+    return new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => finish(new TimeoutError()), 3_000);
+      const finish = (error?: Error) => {
+        if (lane.pull?.token !== token) return;
+        clearTimeout(timer);
+        const got = lane.pull.got;
+        lane.pull = undefined;
+        if (error && got === 0) reject(error);
+        else resolve(got);
+      };
+      lane.pull = { token, want, got: 0, finish };
+      // Doorbells that arrive after this pull gave up still land in the lane (same subscription).
+      this.wire.send(lane.next, JSON.stringify({ batch: want, no_wait: true }), `${lane.inbox}.${token}`);
+    });
+  }
+
+  private ensureConsumer(node: string, priority: Priority): Promise<void> {
+    const durable = this.names.durable(node, priority);
+    let ready = this.consumers.get(durable);
     if (!ready) {
       ready = this.io("create an inbox consumer", async () => {
         try {
           await this.jsm.consumers.add(this.names.workStream, {
-            durable_name: this.names.durable(node),
-            filter_subject: this.names.inboxFilter(node),
+            durable_name: durable,
+            filter_subject: this.names.laneFilter(node, priority),
             ack_policy: AckPolicy.Explicit,
             deliver_policy: DeliverPolicy.All,
             ack_wait: DOORBELL_ACK_WAIT_MS * 1_000_000,
@@ -621,114 +847,19 @@ export class NatsBlackboard implements Blackboard {
           if (!(error instanceof JetStreamApiError) || error.code !== 10148) throw error;
         }
       });
-      this.consumers.set(node, ready);
-      ready.catch(() => this.consumers.delete(node));
+      this.consumers.set(durable, ready);
+      ready.catch(() => this.consumers.delete(durable));
     }
     return ready;
   }
 
-  /**
-   * One doorbell of `node`, or undefined if none is waiting (a no-wait pull: never blocks).
-   * Claims running at once in this handle share one pull for as many doorbells as they want.
-   */
-  private pull(node: string): Promise<Msg | undefined> {
-    let queue = this.pullQueues.get(node);
-    if (!queue) {
-      queue = { waiting: [], busy: false };
-      this.pullQueues.set(node, queue);
-    }
-    const q = queue;
-    return new Promise<Msg | undefined>((resolve, reject) => {
-      q.waiting.push({ resolve, reject });
-      if (!q.busy) void this.runPulls(node, q);
-    });
-  }
-
-  private async runPulls(node: string, q: PullQueue): Promise<void> {
-    q.busy = true;
-    try {
-      while (q.waiting.length) {
-        const batch = q.waiting.splice(0, 64);
-        let msgs: Msg[];
-        try {
-          msgs = await this.pullBatch(node, batch.length);
-        } catch (error) {
-          for (const w of batch) w.reject(error);
-          continue;
-        }
-        batch.forEach((w, i) => {
-          w.resolve(msgs[i]);
-        });
-        for (const extra of msgs.slice(batch.length)) this.ack(extra, "-NAK");
-      }
-    } finally {
-      q.busy = false;
-    }
-  }
-
-  private async pullBatch(node: string, want: number): Promise<Msg[]> {
-    const subject = `${this.apiPrefix}.CONSUMER.MSG.NEXT.${this.names.workStream}.${this.names.durable(node)}`;
-    for (let attempt = 0; ; attempt++) {
-      await this.ensureConsumer(node);
-      try {
-        return await this.io(
-          "pull from an inbox",
-          () => this.collect(subject, want),
-          (error) => isTransient(error) && !isNoResponders(error) && !isTimeout(error),
-        );
-      } catch (error) {
-        // A no-wait pull answers at once unless its consumer is gone (deleted, or a wiped
-        // store): then nobody answers. Make the consumer, and the stream, again.
-        this.consumers.delete(node);
-        if (attempt >= 2 || !(isNoResponders(error) || isTimeout(error))) throw error;
-        await this.io("create the work stream", () => this.ensureWorkStream());
-      }
-    }
-  }
-
-  /** Ask for up to `want` messages without waiting; collect them until the server says there are no more. */
-  private collect(subject: string, want: number): Promise<Msg[]> {
-    const nc = this.conn;
-    const msgs: Msg[] = [];
-    return new Promise<Msg[]>((resolve, reject) => {
-      let settled = false;
-      const finish = (error?: Error) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        sub.unsubscribe();
-        if (error && msgs.length === 0) reject(error);
-        else resolve(msgs);
-      };
-      const timer = setTimeout(() => finish(new TimeoutError()), 3_000);
-      const sub = nc.subscribe(createInbox(), {
-        callback: (error, msg) => {
-          if (error) return finish(error);
-          const code = msg.headers?.code ?? 0;
-          // 404 no messages, 408 request expired, 409 limits/consumer deleted: no more for now.
-          if (code >= 300 || !msg.reply) {
-            if (code === 503) return finish(new NoRespondersError(subject));
-            return finish();
-          }
-          msgs.push(msg);
-          if (msgs.length >= want) finish();
-        },
-      });
-      nc.publish(subject, JSON.stringify({ batch: want, no_wait: true }), { reply: sub.getSubject() });
-    });
-  }
-
   private ack(msg: Msg, verb = "+ACK"): void {
-    if (!msg.reply) return;
-    try {
-      this.conn.publish(msg.reply, verb);
-    } catch {
-      // The connection is gone: the doorbell comes back after its ack wait, and stale ones are harmless.
-    }
+    // If the connection is gone, the doorbell comes back after its ack wait, and stale ones are harmless.
+    if (msg.reply) this.wire.send(msg.reply, verb);
   }
 
-  private async claimFromDoorbell(node: string, msg: Msg): Promise<Claim | undefined> {
-    const prefix = `${this.names.prefix}.tasks.${node}.`;
+  private async claimFromDoorbell(node: string, lane: Lane, msg: Msg): Promise<Claim | undefined> {
+    const prefix = lane.subjectPrefix;
     const id = msg.subject.startsWith(prefix) ? msg.subject.slice(prefix.length) : "";
     if (!isValidTaskId(id)) {
       this.ack(msg); // not a task doorbell at all
@@ -1293,7 +1424,7 @@ export class NatsBlackboard implements Blackboard {
       const { record, rev, created } = read;
       records.set(record.request.id, record);
       if (record.state !== "pending" || record.cancelRequested) continue;
-      if (rung.has(this.names.doorbell(record.node, record.request.id))) continue;
+      if (rung.has(this.names.doorbell(record.node, record.request.id, record.request.priority))) continue;
       if (now - created < IN_FLIGHT_GRACE_MS) continue;
       await this.ring(record, rev);
       notes.push(
@@ -1303,10 +1434,12 @@ export class NatsBlackboard implements Blackboard {
     // Doorbells of tasks that were claimed, finished or moved meanwhile: clean up, quietly.
     const prefix = `${this.names.prefix}.tasks.`;
     for (const subject of rung) {
-      const [node, id] = subject.slice(prefix.length).split(".");
-      if (!node || !id || !isValidTaskId(id)) continue;
+      const [node, priority, id, ...rest] = subject.slice(prefix.length).split(".");
+      if (!node || !id || rest.length || !isValidTaskId(id)) continue;
       const record = records.get(id);
-      if (!record || (record.state === "pending" && record.node === node)) continue;
+      if (!record) continue; // maybe an enqueue in flight; a doorbell without a record is harmless
+      if (record.state === "pending" && record.node === node && record.request.priority === priority)
+        continue;
       await this.dropDoorbells(subject);
     }
     return notes;
@@ -1516,6 +1649,21 @@ export class NatsBlackboard implements Blackboard {
     this.closed = true;
     this.held.clear();
     const nc = this.nc;
+    for (const lane of this.lanes.values()) {
+      clearTimeout(lane.idleTimer);
+      lane.pull?.finish(new Error("the blackboard was closed"));
+      for (const w of lane.waiting.splice(0)) w.resolve(undefined);
+      // Doorbells fetched ahead go back at once rather than after their ack wait.
+      for (const msg of lane.buffer.splice(0))
+        if (msg.reply && nc && !nc.isClosed()) {
+          try {
+            nc.publish(msg.reply, "-NAK");
+          } catch {
+            // gone anyway: they come back after the ack wait
+          }
+        }
+    }
+    this.lanes.clear();
     this.nc = undefined;
     this.wire?.close();
     if (nc && !nc.isClosed()) await nc.close().catch(() => {});
