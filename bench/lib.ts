@@ -336,9 +336,12 @@ export function verdict(ok: boolean): string {
 
 /** Diagnosis only: make FileHandle.sync a no-op in this process, to show what the fsyncs cost. */
 export async function disableFsync(): Promise<void> {
-  const { open } = await import("node:fs/promises");
-  const handle = await open(process.execPath, "r");
-  const proto = Object.getPrototypeOf(handle) as { sync: () => Promise<void> };
-  await handle.close();
-  proto.sync = async () => {};
+  // The blackboard flushes with fs.fdatasync (callback form); builtin named imports follow the module object after a sync.
+  const fs = await import("node:fs");
+  const { syncBuiltinESMExports } = await import("node:module");
+  (fs.default as unknown as { fdatasync: (fd: number, cb: (e: null) => void) => void }).fdatasync = (
+    _fd,
+    cb,
+  ) => cb(null);
+  syncBuiltinESMExports();
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, open, rename, unlink } from "node:fs/promises";
+import { closeSync, fdatasync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { isErrnoException, UserError } from "./errors.js";
 
@@ -9,44 +9,73 @@ export function tempPathFor(path: string, tmpDir?: string): string {
   return join(tmpDir ?? dirname(path), name);
 }
 
-/** Write to a temp file, fsync, return its path. The caller renames or links it into place. */
-export async function writeTemp(
-  path: string,
-  data: string,
-  options: { mode?: number; tmpDir?: string } = {},
-) {
+const flush = (fd: number) =>
+  new Promise<void>((resolve, reject) => fdatasync(fd, (error) => (error ? reject(error) : resolve())));
+
+export interface WriteOptions {
+  mode?: number;
+  tmpDir?: string;
+  /**
+   * false: skip the flush to disk. For records that are only a hint and are rewritten
+   * soon anyway (a reply in progress): after a power cut they may read as empty, and
+   * every reader treats an unreadable one as absent.
+   */
+  durable?: boolean;
+}
+
+/**
+ * Write to a temp file, flush it to disk, return its path. The caller renames or links it into place.
+ *
+ * The small steps are synchronous on purpose: open, write and close of a few KB take
+ * microseconds in the kernel, while each trip through libuv's thread pool costs 10–30×
+ * that in CPU and, with several workers on two cores, a context switch (BENCHMARKS.md).
+ * Only the flush, which can take milliseconds, goes to the thread pool.
+ */
+export async function writeTemp(path: string, data: string, options: WriteOptions = {}): Promise<string> {
   const tmp = tempPathFor(path, options.tmpDir);
-  const handle = await open(tmp, "wx", options.mode ?? 0o644);
+  let fd: number;
   try {
-    await handle.writeFile(data, "utf8");
-    await handle.sync();
+    fd = openSync(tmp, "wx", options.mode ?? 0o644);
   } catch (error) {
-    await handle.close().catch(() => {});
-    await unlink(tmp).catch(() => {});
     throw diskError(error, path);
   }
-  await handle.close();
+  try {
+    writeSync(fd, data, null, "utf8");
+    if (options.durable !== false) await flush(fd);
+  } catch (error) {
+    try {
+      closeSync(fd);
+    } catch {}
+    try {
+      unlinkSync(tmp);
+    } catch {}
+    throw diskError(error, path);
+  }
+  closeSync(fd);
   return tmp;
 }
 
-/** Readers never see a half-written file: write temp → fsync → rename. */
-export async function writeFileAtomic(
-  path: string,
-  data: string,
-  options: { mode?: number; tmpDir?: string } = {},
-): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+/** Readers never see a half-written file: write temp → flush → rename. */
+export async function writeFileAtomic(path: string, data: string, options: WriteOptions = {}): Promise<void> {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+  } catch (error) {
+    throw diskError(error, path);
+  }
   const tmp = await writeTemp(path, data, options);
   try {
-    await rename(tmp, path);
+    renameSync(tmp, path);
   } catch (error) {
-    await unlink(tmp).catch(() => {});
+    try {
+      unlinkSync(tmp);
+    } catch {}
     throw diskError(error, path);
   }
 }
 
 /** ENOSPC and friends become a message a person can act on; nothing half-written is left behind. */
 export function diskError(error: unknown, path: string): unknown {
+  if (error instanceof UserError) return error;
   if (isErrnoException(error, "ENOSPC") || isErrnoException(error, "EDQUOT")) {
     return new UserError(`The disk holding ${dirname(path)} is full; nothing was written.`, {
       hint: "free some space (clawos doctor shows the blackboard's free space) and try again",

@@ -1,5 +1,5 @@
 import { DirectoryBlackboard } from "./blackboard/directory.js";
-import type { Blackboard, StoredTask } from "./blackboard/types.js";
+import type { Blackboard, Claim, StoredTask } from "./blackboard/types.js";
 import {
   blackboardDir,
   type LoadedConfig,
@@ -23,7 +23,7 @@ import {
   type TaskRequest,
 } from "./schema.js";
 import type { SshPool } from "./ssh/ssh-route.js";
-import { type ChatRunner, type RunOutcome, runClaim } from "./task-runner.js";
+import { type ChatRunner, type PublishingClaim, type RunOutcome, runClaim } from "./task-runner.js";
 
 /** How long a successful or failed probe stays good enough for routing. */
 const PROBE_FRESH_MS = 2_000;
@@ -331,6 +331,30 @@ export class FederationCore {
       route: { ...outcome.decision, decidedAt: now.toISOString() },
       history: [{ at: now.toISOString(), event: "routed", detail: outcome.decision.reason }],
     };
+    if (request.route.transport === "localhost" && input.id === undefined) {
+      // A fresh id cannot be a duplicate, so the chat starts while the record is written (one
+      // fsync less before the first token). If the write fails, the chat is stopped and the error
+      // is this call's; the answer's first words are held until the caller has this call's result.
+      const held = holdDeltas(options.onDelta);
+      const published = this.blackboard.enqueueClaimed(request).then((claim) => {
+        if (!claim) throw new Error(`task id ${request.id} was taken while it was being published`);
+        return claim;
+      });
+      const running = this.runLocal({ request, node: request.route.node, published }, routable, {
+        ...options,
+        ...(held ? { onDelta: held.onDelta } : {}),
+      });
+      try {
+        await published;
+      } catch (error) {
+        await running.catch(() => {});
+        throw error;
+      }
+      const released = held?.releaseSoon();
+      // The outcome comes after every held delta has reached the caller.
+      const run = released ? running.finally(() => released) : running;
+      return { request, created: true, waiting: false, run };
+    }
     if (request.route.transport === "localhost") {
       const claim = await this.blackboard.enqueueClaimed(request);
       if (!claim) return { request, created: false, waiting: false };
@@ -367,11 +391,11 @@ export class FederationCore {
    * eligible node (for `any`) or back to its inbox — never a retry loop on the same node.
    */
   private async runLocal(
-    firstClaim: Awaited<ReturnType<Blackboard["enqueueClaimed"]>> & object,
+    firstClaim: Claim | PublishingClaim,
     routable: RoutableNode[],
     options: { onDelta?: (delta: string) => void; signal?: AbortSignal },
   ): Promise<RunOutcome> {
-    let claim = firstClaim;
+    let claim: Claim | PublishingClaim = firstClaim;
     const tried: string[] = [];
     for (;;) {
       tried.push(claim.node);
@@ -480,6 +504,29 @@ export class FederationCore {
     this.clients.clear();
     await this.blackboard.close();
   }
+}
+
+/**
+ * Holds streamed deltas until `releaseSoon()` and one turn of the event loop after it, so a
+ * caller that prints something when dispatch() returns prints it before the answer's words.
+ */
+function holdDeltas(
+  onDelta: ((delta: string) => void) | undefined,
+): { onDelta: (delta: string) => void; releaseSoon: () => Promise<void> } | undefined {
+  if (!onDelta) return undefined;
+  let held: string[] | undefined = [];
+  return {
+    onDelta: (delta) => (held ? held.push(delta) : onDelta(delta)),
+    releaseSoon: () =>
+      new Promise<void>((resolve) =>
+        setImmediate(() => {
+          const pending = held ?? [];
+          held = undefined;
+          for (const delta of pending) onDelta(delta);
+          resolve();
+        }),
+      ),
+  };
 }
 
 export function toTaskView(task: StoredTask): TaskView {

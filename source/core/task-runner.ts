@@ -1,6 +1,6 @@
 import type { Blackboard, Claim } from "./blackboard/types.js";
 import { describeError, UserError } from "./errors.js";
-import type { RouteDecision, TaskError, TaskResult } from "./schema.js";
+import type { RouteDecision, TaskError, TaskRequest, TaskResult } from "./schema.js";
 
 /** The part of the gateway client a task run needs (lets tests and the SSH route plug in). */
 export interface ChatRunner {
@@ -62,16 +62,35 @@ function toTaskError(error: unknown): TaskError & { retryable: boolean } {
 }
 
 /**
+ * A task whose claimed record is still being written (enqueueClaimed in flight). The
+ * chat starts at once; nothing is recorded for it until `published` has settled.
+ */
+export interface PublishingClaim {
+  readonly request: TaskRequest;
+  readonly node: string;
+  readonly published: Promise<Claim>;
+}
+
+/**
  * Run one claimed task on a gateway: keep the lease alive, stream the reply into
  * the task's progress record, honour cancel, and finish with a fenced completion.
  */
 export async function runClaim(
   blackboard: Blackboard,
-  claim: Claim,
+  source: Claim | PublishingClaim,
   gateway: ChatRunner,
   options: RunOptions,
 ): Promise<RunOutcome> {
-  const { request } = claim;
+  const { request } = source;
+  // Once published, `claim` is set; the lease, progress and cancel checks wait until then.
+  let claim: Claim | undefined = "published" in source ? undefined : source;
+  const published: Promise<Claim> =
+    "published" in source
+      ? source.published.then((c) => {
+          claim = c;
+          return c;
+        })
+      : Promise.resolve(source);
   const startedAt = new Date().toISOString();
   const started = Date.now();
   const abort = new AbortController();
@@ -85,6 +104,7 @@ export async function runClaim(
 
   const renewEvery = Math.max(100, Math.floor(options.leaseMs / 3));
   const renewTimer = setInterval(() => {
+    if (!claim) return;
     blackboard.renew(claim).then(
       (held) => {
         if (!held) {
@@ -112,7 +132,9 @@ export async function runClaim(
     if (!dirty) return writing;
     dirty = false;
     const text = reply;
-    writing = writing.then(() => blackboard.progress(claim, fitForRecord(text), startedAt).catch(() => {}));
+    writing = writing.then(() =>
+      published.then((c) => blackboard.progress(c, fitForRecord(text), startedAt)).catch(() => {}),
+    );
     return writing;
   };
   const progressTimer = setInterval(flush, options.progressEveryMs ?? 200);
@@ -122,7 +144,7 @@ export async function runClaim(
     schema: "clawos.result/1" as const,
     id: request.id,
     attempt: request.attempt,
-    node: claim.node,
+    node: source.node,
     startedAt,
   };
   const finish = (status: TaskResult["status"], extra: Partial<TaskResult>): TaskResult => ({
@@ -134,6 +156,8 @@ export async function runClaim(
   });
 
   let answered = false;
+  // A failed publish stops the chat: a task that is not on the blackboard must not run on.
+  published.catch(() => abort.abort());
   try {
     const answer = await gateway.chat({
       text: request.text,
@@ -146,6 +170,7 @@ export async function runClaim(
       },
     });
     answered = true;
+    const held = await published;
     clearInterval(renewTimer);
     clearInterval(cancelTimer);
     clearInterval(progressTimer);
@@ -154,7 +179,7 @@ export async function runClaim(
       text: fitForRecord(answer.text),
       ...(answer.model ? { model: answer.model } : {}),
     });
-    return (await blackboard.complete(claim, result)) ? { kind: "completed", result } : { kind: "lost" };
+    return (await blackboard.complete(held, result)) ? { kind: "completed", result } : { kind: "lost" };
   } catch (error) {
     clearInterval(renewTimer);
     clearInterval(cancelTimer);
@@ -163,6 +188,8 @@ export async function runClaim(
     // The agent answered but the blackboard refused its outcome (a full disk, say): not the task's
     // failure. The caller sees the error; the unrenewed lease runs out and the task is handed out again.
     if (answered) throw error;
+    // Never published (a full disk, say): there is no record to finish; the caller reports the publish error.
+    const claim = await published;
     if (lost) return { kind: "lost" };
     if (cancelled || (await blackboard.isCancelRequested(request.id).catch(() => false))) {
       const result = finish("cancelled", {

@@ -1,7 +1,7 @@
 /** Directory-driver behaviour beyond the shared contract (contract.ts): its ordering, layout and files. */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdir, readdir, rename, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rename, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
@@ -198,5 +198,39 @@ test("directory driver: watch() wakes on a new task in the inbox, and never afte
       undefined,
       "a path-like node is not watched",
     );
+  });
+});
+
+test("directory driver: a pending task rewritten after this worker listed it is claimed as it is now, not as cached", async () => {
+  await withDirectory({}, async ({ bb, root }) => {
+    const first = makeRequest({ priority: "P0" });
+    const second = makeRequest({ priority: "P3" });
+    await bb.enqueue(first);
+    await bb.enqueue(second);
+    // This claim lists the inbox and caches both requests.
+    assert.equal((await bb.claim("alpha"))?.request.id, first.id);
+    // Meanwhile the coordinator requeues `second` as attempt 2 (a new file, as every write is).
+    const path = join(root, "requests", "alpha", `${second.id}.json`);
+    await writeFile(`${path}.x.tmp`, JSON.stringify({ ...second, attempt: 2 }));
+    await rename(`${path}.x.tmp`, path);
+    const claim = await bb.claim("alpha");
+    assert.equal(claim?.request.id, second.id);
+    assert.equal(claim?.request.attempt, 2);
+  });
+});
+
+test("directory driver: recover() sweeps temp files a crashed writer left hours ago, and keeps fresh ones", async () => {
+  await withDirectory({}, async ({ bb, root }) => {
+    const crashed = join(root, "tmp", "p999999");
+    await mkdir(crashed, { recursive: true });
+    const old = join(crashed, "x.json.999999.abcd.tmp");
+    const fresh = join(root, "tmp", "y.json.1.beef.tmp");
+    await writeFile(old, "{");
+    await writeFile(fresh, "{");
+    const hoursAgo = new Date(Date.now() - 3 * 3_600_000);
+    await utimes(old, hoursAgo, hoursAgo);
+    await utimes(crashed, hoursAgo, hoursAgo);
+    await bb.coordinator().recover();
+    assert.deepEqual(await readdir(join(root, "tmp")), ["y.json.1.beef.tmp"]);
   });
 });

@@ -1,6 +1,15 @@
 import { randomBytes } from "node:crypto";
-import { type FSWatcher, watch } from "node:fs";
-import { link, mkdir, rename, stat, unlink, utimes, writeFile } from "node:fs/promises";
+import {
+  type FSWatcher,
+  linkSync,
+  mkdirSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  utimesSync,
+  watch,
+} from "node:fs";
+import { link, mkdir, rename, rmdir, stat, unlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { diskError, writeFileAtomic, writeTemp } from "../atomic-file.js";
 import { isErrnoException, UserError } from "../errors.js";
@@ -14,7 +23,7 @@ import {
   TaskResult,
   type TaskState,
 } from "../schema.js";
-import { isSyncArtifact, listDir, type ReadOutcome, readRecord } from "./records.js";
+import { isSyncArtifact, listDir, type ReadOutcome, readRecord, readRecordNow } from "./records.js";
 import type {
   Blackboard,
   Claim,
@@ -52,6 +61,17 @@ import type {
  */
 /** A move or dispatch leftover younger than this may still be in flight: recover() leaves it alone. */
 const IN_FLIGHT_GRACE_MS = 5_000;
+/**
+ * How long a worker keeps using its sorted view of an inbox before listing it again
+ * (it lists at once when the view is used up, or when this instance enqueued there).
+ * Listing and sorting a big inbox on every claim made each claim O(backlog); the price
+ * is that a P0 published by another process may wait up to this long behind the view.
+ */
+const INBOX_VIEW_MS = 100;
+/** A temp file this old was left by a writer that crashed: recover() removes it. */
+const STALE_TEMP_MS = 3_600_000;
+/** After losing a race for the head of the inbox, pick at random among this many equally urgent tasks. */
+const CONTENDED_SPREAD = 16;
 const OUTCOME_PRECEDENCE: Record<TaskResult["status"], number> = { failed: 0, cancelled: 1, completed: 2 };
 
 interface ResultEntry {
@@ -72,7 +92,17 @@ interface MovePlan {
 
 export class DirectoryBlackboard implements Blackboard {
   readonly location: string;
-  private readonly inboxCache = new Map<string, { mtimeMs: number; request: TaskRequest; key: string }>();
+  private readonly inboxCache = new Map<
+    string,
+    { mtimeMs: number; ino: number; request: TaskRequest; key: string }
+  >();
+  /** Per node: pending tasks most urgent first, as last listed; claims take from the front. */
+  private readonly inboxViews = new Map<
+    string,
+    { listedAt: number; entries: { key: string; id: string }[] }
+  >();
+  /** Directories this instance made or saw: no mkdir per claim (renameInto() remakes a vanished one). */
+  private readonly knownDirs = new Set<string>();
   private readonly doneCache = new Map<string, StoredTask>();
   private readonly leaseSeen = new Map<string, { mtimeMs: number; seenAt: number }>();
   /** Claims with a complete() in progress here: a concurrent second complete() of the same claim loses. */
@@ -138,24 +168,70 @@ export class DirectoryBlackboard implements Blackboard {
     const node = valid.route.node;
     const dest =
       area === "claimed" ? this.newClaimPath(node, valid.id) : this.requestPath(area, node, valid.id);
-    await mkdir(dirname(dest), { recursive: true });
-    const tmp = await writeTemp(dest, JSON.stringify(valid), { tmpDir: this.dir("tmp") });
+    this.ensureDir(dirname(dest));
+    const tmp = await writeTemp(dest, JSON.stringify(valid), { tmpDir: this.tmpDir() });
     try {
       // link() never overwrites: the index entry is the dedupe guard.
       try {
-        await link(tmp, this.dir("index", `${valid.id}.json`));
+        linkSync(tmp, this.dir("index", `${valid.id}.json`));
       } catch (error) {
         if (isErrnoException(error, "EEXIST")) return undefined;
         throw diskError(error, this.dir("index"));
       }
       try {
-        await link(tmp, dest);
+        linkSync(tmp, dest);
       } catch (error) {
         throw diskError(error, dest);
       }
+      if (area === "requests") this.inboxViews.delete(node);
       return { request: valid, path: dest };
     } finally {
-      await unlink(tmp).catch(() => {});
+      unlinkQuietly(tmp);
+    }
+  }
+
+  /**
+   * This process's own temp directory. Creating and unlinking temp files in one directory
+   * shared by every worker serialises them on that directory's lock (BENCHMARKS.md).
+   */
+  private tmpDir(): string {
+    const dir = this.dir("tmp", `p${process.pid}`);
+    this.ensureDir(dir);
+    return dir;
+  }
+
+  /** mkdir -p once per directory and instance. */
+  private ensureDir(dir: string): void {
+    if (this.knownDirs.has(dir)) return;
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (error) {
+      throw diskError(error, dir);
+    }
+    this.knownDirs.add(dir);
+  }
+
+  /**
+   * rename(from, to) into a directory that should exist. false: `from` is gone (someone else
+   * moved it first). A destination directory deleted behind our back is made again.
+   */
+  private renameInto(from: string, to: string): boolean {
+    this.ensureDir(dirname(to));
+    try {
+      renameSync(from, to);
+      return true;
+    } catch (error) {
+      if (!isErrnoException(error, "ENOENT")) throw diskError(error, to);
+    }
+    if (!existsNow(from)) return false;
+    this.knownDirs.delete(dirname(to));
+    this.ensureDir(dirname(to));
+    try {
+      renameSync(from, to);
+      return true;
+    } catch (error) {
+      if (isErrnoException(error, "ENOENT")) return false;
+      throw diskError(error, to);
     }
   }
 
@@ -182,40 +258,86 @@ export class DirectoryBlackboard implements Blackboard {
   async claim(node: string, id?: string): Promise<Claim | undefined> {
     // A node id becomes a path: anything else ("../requests/x") could name another area or inbox.
     if (!isValidNodeId(node)) return undefined;
-    const candidates = id ? [id] : await this.claimOrder(node);
-    for (const candidate of candidates) {
-      if (!isValidTaskId(candidate)) continue;
-      const from = this.requestPath("requests", node, candidate);
-      const read = await this.readRequestAt(from, node, candidate);
-      if (read.kind !== "ok") continue;
-      if (await this.isCancelRequested(candidate)) continue;
-      const to = this.newClaimPath(node, candidate);
-      await mkdir(dirname(to), { recursive: true });
-      try {
-        await rename(from, to);
-      } catch (error) {
-        if (isErrnoException(error, "ENOENT")) continue; // another worker won
-        throw diskError(error, to);
+    if (id !== undefined) {
+      const outcome = isValidTaskId(id) ? await this.claimOne(node, id) : undefined;
+      return outcome === "lost" ? undefined : outcome;
+    }
+    let contended = false;
+    for (let pass = 0; pass < 2; pass++) {
+      const view = await this.inboxView(node, pass > 0);
+      while (view.entries.length) {
+        // Alone, a worker takes the most urgent task. Once it has lost a race for the head,
+        // it picks among the next few equally urgent ones, so racing workers stop colliding.
+        let pick = 0;
+        if (contended) {
+          const priority = view.entries[0]!.key.slice(0, 2);
+          let same = 1;
+          while (
+            same < CONTENDED_SPREAD &&
+            same < view.entries.length &&
+            view.entries[same]!.key.startsWith(priority)
+          )
+            same++;
+          pick = Math.floor(Math.random() * same);
+        }
+        const [entry] = view.entries.splice(pick, 1);
+        const outcome = await this.claimOne(node, entry!.id);
+        if (outcome === "lost") contended = true;
+        else if (outcome) return outcome;
       }
-      this.inboxCache.delete(from);
-      const now = new Date(this.now());
-      await utimes(to, now, now).catch(() => {});
-      // The file renamed may be newer than the one read (reaped and requeued in between): trust the one held.
-      const held = await readRecord(to, TaskRequest, this.now());
-      const request = held.kind === "ok" && held.value.id === candidate ? held.value : read.value;
-      return { request, node, handle: to };
     }
     return undefined;
   }
 
-  /** Pending ids, most urgent first (priority, then age). Parsed requests are cached by mtime. */
-  private async claimOrder(node: string): Promise<string[]> {
+  /** Claim task `id` from `node`'s inbox: one rename, then one read of the file now held. */
+  private async claimOne(node: string, id: string): Promise<Claim | "lost" | undefined> {
+    const from = this.requestPath("requests", node, id);
+    const cached = this.inboxCache.get(from);
+    if (!cached) {
+      const read = await this.readRequestAt(from, node, id);
+      if (read.kind === "missing") return "lost";
+      if (read.kind !== "ok") return undefined;
+    }
+    if (await this.isCancelRequested(id)) return undefined;
+    const to = this.newClaimPath(node, id);
+    // No utimes: the reaper times a lease from when it first sees this claim's (fresh) file name.
+    const moved = this.renameInto(from, to);
+    this.inboxCache.delete(from);
+    if (!moved) return "lost";
+    // The file renamed may be newer than the one read (reaped and requeued in between): trust the one
+    // held. Every write makes a new inode (temp + rename), so the same inode and mtime is the same record.
+    if (cached) {
+      const st = statSync(to, { throwIfNoEntry: false });
+      if (st && st.ino === cached.ino && st.mtimeMs === cached.mtimeMs)
+        return { request: cached.request, node, handle: to };
+    }
+    const held = readRecordNow(to, TaskRequest, this.now());
+    if (held.kind === "ok" && !misplaced(held.value, id, node))
+      return { request: held.value, node, handle: to };
+    // Replaced by something unreadable meanwhile: put it back, where the quarantine and the reports find it.
+    try {
+      renameSync(to, from);
+    } catch {}
+    return undefined;
+  }
+
+  /** Pending tasks of `node`, most urgent first (priority, then age); parsed requests are cached by path. */
+  private async inboxView(
+    node: string,
+    relist: boolean,
+  ): Promise<{ listedAt: number; entries: { key: string; id: string }[] }> {
+    const now = performance.now();
+    const current = this.inboxViews.get(node);
+    if (!relist && current && current.entries.length > 0 && now - current.listedAt < INBOX_VIEW_MS)
+      return current;
     const dir = this.inbox(node);
     const names = await listDir(dir);
     const entries: { key: string; id: string }[] = [];
+    const present = new Set<string>();
     for (const name of names) {
       if (isSyncArtifact(name) || !name.endsWith(".json")) continue;
       const path = `${dir}/${name}`;
+      present.add(path);
       const cached = this.inboxCache.get(path);
       if (cached) {
         entries.push({ key: cached.key, id: cached.request.id });
@@ -225,13 +347,20 @@ export class DirectoryBlackboard implements Blackboard {
       if (read.kind === "ok") {
         // P0…P3 and ISO timestamps sort correctly by code unit: one string, compared with < and >.
         const key = `${read.value.priority}${read.value.createdAt}${read.value.id}`;
-        this.inboxCache.set(path, { mtimeMs: read.mtimeMs, request: read.value, key });
+        this.inboxCache.set(path, { mtimeMs: read.mtimeMs, ino: read.ino, request: read.value, key });
         entries.push({ key, id: read.value.id });
       }
     }
-    if (this.inboxCache.size > 50_000) this.inboxCache.clear();
+    // Forget what left the inboxes (claimed by others) once the cache has grown well past this listing.
+    if (this.inboxCache.size > 2 * present.size + 1_000) {
+      const prefix = `${dir}/`;
+      for (const path of this.inboxCache.keys())
+        if (!path.startsWith(prefix) || !present.has(path)) this.inboxCache.delete(path);
+    }
     entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    return entries.map((e) => e.id);
+    const view = { listedAt: performance.now(), entries };
+    this.inboxViews.set(node, view);
+    return view;
   }
 
   /** Tasks waiting or being worked on, per node, from directory listings alone (no file is read). */
@@ -264,7 +393,7 @@ export class DirectoryBlackboard implements Blackboard {
     // Handles are unique per claim, so a reaped holder gets ENOENT even once the task is claimed again.
     const now = new Date(this.now());
     try {
-      await utimes(claim.handle, now, now);
+      utimesSync(claim.handle, now, now);
       return true;
     } catch (error) {
       if (isErrnoException(error, "ENOENT")) return false;
@@ -273,7 +402,7 @@ export class DirectoryBlackboard implements Blackboard {
   }
 
   async progress(claim: Claim, text: string, startedAt: string): Promise<void> {
-    if (!(await exists(claim.handle))) return; // lost: only the holder reports progress
+    if (!existsNow(claim.handle)) return; // lost: only the holder reports progress
     const record: TaskProgress = {
       schema: "clawos.progress/1",
       id: claim.request.id,
@@ -283,8 +412,10 @@ export class DirectoryBlackboard implements Blackboard {
       startedAt,
       updatedAt: new Date(this.now()).toISOString(),
     };
+    // Not flushed to disk: a reply in progress is rewritten every few hundred ms and replaced by the result.
     await writeFileAtomic(this.dir("progress", `${claim.request.id}.json`), JSON.stringify(record), {
-      tmpDir: this.dir("tmp"),
+      tmpDir: this.tmpDir(),
+      durable: false,
     });
   }
 
@@ -295,30 +426,29 @@ export class DirectoryBlackboard implements Blackboard {
   private async publishResult(result: TaskResult): Promise<{ path: string; ino: bigint } | undefined> {
     const valid = TaskResult.parse(result);
     const dest = this.dir("results", this.resultName(valid.id, valid.attempt, valid.status));
-    const tmp = await writeTemp(dest, JSON.stringify(valid), { tmpDir: this.dir("tmp") });
+    const tmp = await writeTemp(dest, JSON.stringify(valid), { tmpDir: this.tmpDir() });
     try {
       for (const status of ["completed", "failed", "cancelled"] as const) {
         if (
           status !== valid.status &&
-          (await exists(this.dir("results", this.resultName(valid.id, valid.attempt, status))))
-        ) {
+          existsNow(this.dir("results", this.resultName(valid.id, valid.attempt, status)))
+        )
           return undefined;
-        }
       }
-      await link(tmp, dest);
-      return { path: dest, ino: (await stat(tmp, { bigint: true })).ino };
+      linkSync(tmp, dest);
+      return { path: dest, ino: statSync(tmp, { bigint: true }).ino };
     } catch (error) {
       if (isErrnoException(error, "EEXIST")) return undefined;
       throw diskError(error, dest);
     } finally {
-      await unlink(tmp).catch(() => {});
+      unlinkQuietly(tmp);
     }
   }
 
   /** Take back a result whose finishing rename lost — only if the file is still the one we linked. */
   private async withdrawResult(published: { path: string; ino: bigint }): Promise<void> {
-    const now = await stat(published.path, { bigint: true }).catch(() => undefined);
-    if (now?.ino === published.ino) await unlink(published.path).catch(() => {});
+    const now = statSync(published.path, { bigint: true, throwIfNoEntry: false });
+    if (now?.ino === published.ino) unlinkQuietly(published.path);
   }
 
   /** The caller won the fence for this attempt: any result published for it is a loser's, and void. */
@@ -336,21 +466,15 @@ export class DirectoryBlackboard implements Blackboard {
     if (this.finishing.has(claim.handle)) return false; // a concurrent complete() of this claim goes first
     this.finishing.add(claim.handle);
     try {
-      if (!(await exists(claim.handle))) return false; // lease already lost: do not even publish
+      if (!existsNow(claim.handle)) return false; // lease already lost: do not even publish
       const published = await this.publishResult(result);
       if (!published) return false;
-      const done = this.requestPath("done", claim.node, claim.request.id);
-      await mkdir(dirname(done), { recursive: true });
-      try {
-        await rename(claim.handle, done); // the fence: fails if the reaper took the claim meanwhile
-      } catch (error) {
-        if (isErrnoException(error, "ENOENT")) {
-          await this.withdrawResult(published); // lost after publishing: the result does not count
-          return false;
-        }
-        throw diskError(error, done);
+      // The fence: fails if the reaper took the claim meanwhile.
+      if (!this.renameInto(claim.handle, this.requestPath("done", claim.node, claim.request.id))) {
+        await this.withdrawResult(published); // lost after publishing: the result does not count
+        return false;
       }
-      await unlink(this.dir("progress", `${claim.request.id}.json`)).catch(() => {});
+      unlinkQuietly(this.dir("progress", `${claim.request.id}.json`));
       return true;
     } finally {
       this.finishing.delete(claim.handle);
@@ -415,7 +539,7 @@ export class DirectoryBlackboard implements Blackboard {
         await writeFileAtomic(
           this.dir("results", this.resultName(request.id, request.attempt, status)),
           JSON.stringify(TaskResult.parse(verdict)),
-          { tmpDir: this.dir("tmp") },
+          { tmpDir: this.tmpDir() },
         );
       } else {
         await this.publishResult(verdict);
@@ -448,7 +572,8 @@ export class DirectoryBlackboard implements Blackboard {
       history,
     };
     const dest = this.requestPath("requests", next.route.node, next.id);
-    await writeFileAtomic(dest, JSON.stringify(TaskRequest.parse(next)), { tmpDir: this.dir("tmp") });
+    await writeFileAtomic(dest, JSON.stringify(TaskRequest.parse(next)), { tmpDir: this.tmpDir() });
+    this.inboxViews.delete(next.route.node);
     await unlink(reaping).catch(() => {});
     await unlink(this.dir("progress", `${request.id}.json`)).catch(() => {});
     return "requeued";
@@ -666,7 +791,7 @@ export class DirectoryBlackboard implements Blackboard {
 
   // ── cancel and retry ───────────────────────────────────────────────────────
   async isCancelRequested(id: string): Promise<boolean> {
-    return isValidTaskId(id) && exists(this.dir("cancel", id));
+    return isValidTaskId(id) && existsNow(this.dir("cancel", id));
   }
 
   async requestCancel(id: string): Promise<StoredTask> {
@@ -740,7 +865,7 @@ export class DirectoryBlackboard implements Blackboard {
   async writeNodeStatus(record: NodeStatusRecord): Promise<void> {
     const valid = NodeStatusRecord.parse(record);
     await writeFileAtomic(this.dir("node-status", `${valid.node}.json`), JSON.stringify(valid), {
-      tmpDir: this.dir("tmp"),
+      tmpDir: this.tmpDir(),
     });
   }
 
@@ -814,6 +939,23 @@ export class DirectoryBlackboard implements Blackboard {
   }
 
   /** Seconds-old or younger leftovers may belong to a move or dispatch still in flight: not ours to finish. */
+  /** Temp files a crashed writer left behind (hours old), and the emptied per-process temp directories. */
+  private async sweepTemp(): Promise<void> {
+    const cutoff = this.now() - STALE_TEMP_MS;
+    const sweep = async (dir: string, depth: number) => {
+      for (const name of await listDir(dir)) {
+        const path = join(dir, name);
+        const st = await stat(path).catch(() => undefined);
+        if (!st) continue;
+        if (st.isDirectory() && depth === 0) {
+          await sweep(path, 1);
+          if (name !== `p${process.pid}` && st.mtimeMs < cutoff) await rmdir(path).catch(() => {});
+        } else if (st.isFile() && st.mtimeMs < cutoff) await unlink(path).catch(() => {});
+      }
+    };
+    await sweep(this.dir("tmp"), 0);
+  }
+
   private async inFlight(path: string): Promise<boolean> {
     const st = await stat(path).catch(() => undefined);
     // rename() updates ctime, not mtime: a file just moved into reaping/ is young by its ctime.
@@ -822,6 +964,7 @@ export class DirectoryBlackboard implements Blackboard {
 
   private async recover(): Promise<string[]> {
     const notes: string[] = [];
+    await this.sweepTemp();
     const located = new Set<string>();
     for (const area of ["requests", "claimed", "done"]) {
       for (const node of await this.nodeDirs(area)) {
@@ -876,7 +1019,7 @@ export class DirectoryBlackboard implements Blackboard {
       if (read.kind !== "ok" || read.value.id !== id || (await this.inFlight(path))) continue;
       const dest = this.requestPath("requests", read.value.route.node, id);
       await mkdir(dirname(dest), { recursive: true });
-      const tmp = await writeTemp(dest, JSON.stringify(read.value), { tmpDir: this.dir("tmp") });
+      const tmp = await writeTemp(dest, JSON.stringify(read.value), { tmpDir: this.tmpDir() });
       try {
         await link(tmp, dest); // never over a copy someone else republished meanwhile
         notes.push(`${id}: republished a task whose dispatch was interrupted`);
@@ -1002,16 +1145,22 @@ export class DirectoryBlackboard implements Blackboard {
 
   async close(): Promise<void> {
     this.inboxCache.clear();
+    this.inboxViews.clear();
   }
 }
 
-async function exists(path: string): Promise<boolean> {
+function existsNow(path: string): boolean {
   try {
-    await stat(path);
-    return true;
+    return statSync(path, { throwIfNoEntry: false }) !== undefined;
   } catch {
     return false;
   }
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {}
 }
 
 /** `requests/<node>/<id>.json` and `done/<node>/<id>.json` → id. */
