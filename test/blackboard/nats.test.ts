@@ -43,7 +43,11 @@ async function withServer(body: (server: NatsServer, open: OpenFn) => Promise<vo
     await server.cleanup();
   }
 }
-type OpenFn = (options?: { clock?: () => number; retryForMs?: number }) => Promise<NatsBlackboard>;
+type OpenFn = (options?: {
+  clock?: () => number;
+  retryForMs?: number;
+  archiveAfterMs?: number;
+}) => Promise<NatsBlackboard>;
 
 /** Claim and complete until the node's inbox is empty. */
 async function drain(bb: Blackboard, node: string, text: string): Promise<string[]> {
@@ -198,6 +202,52 @@ describe("NATS blackboard: real processes, restarts and leaf nodes", () => {
       assert.equal(claim?.request.id, request.id);
       assert.equal(await worker.claim("beta"), undefined, "delivered once");
       assert.deepEqual(await worker.pendingIds("beta"), []);
+    });
+  });
+
+  test("the coordinator archives finished tasks: listings shrink; get, duplicate enqueue and retry still see them", async () => {
+    await withServer(async (server, open) => {
+      const bb = await open({ archiveAfterMs: 1 });
+      const [done, big, failed, waiting] = Array.from({ length: 4 }, () => makeRequest({ node: "alpha" }));
+      for (const r of [done!, big!, failed!, waiting!]) await bb.enqueue(r);
+      const finish = async (id: string, status: "completed" | "failed", text: string) => {
+        const claim = await bb.claim("alpha", id);
+        assert.ok(claim);
+        assert.equal(await bb.complete(claim, resultFor(claim, status, text)), true);
+      };
+      await finish(done!.id, "completed", "short answer");
+      await finish(big!.id, "completed", "长".repeat(40_000)); // over the inline limit: its own results entry
+      await finish(failed!.id, "failed", "no luck");
+      await sleep(20);
+
+      const notes = await bb.coordinator().recover();
+      assert.ok(
+        notes.some((n) => n.startsWith("archived 3 task(s)")),
+        notes.join("\n"),
+      );
+      assert.deepEqual(
+        (await bb.list()).tasks.map((t) => t.request.id),
+        [waiting!.id],
+      );
+      const store = await NatsStore.open(server.url);
+      try {
+        const entry = await store.latest(store.names.results, `${big!.id}.1`);
+        assert.notEqual(entry?.operation ?? "gone", "PUT", "its results entry is dropped");
+      } finally {
+        await store.close();
+      }
+      assert.equal((await bb.get(done!.id))?.result?.text, "short answer");
+      assert.equal((await bb.get(big!.id))?.result?.text, "长".repeat(40_000));
+      assert.deepEqual(await bb.enqueue(done!), { created: false }, "an archived id stays taken");
+      assert.equal((await bb.coordinator().recover()).length, 0, "nothing more to archive");
+
+      const retried = await bb.retry(failed!.id);
+      assert.equal(retried.state, "pending");
+      assert.equal(retried.request.attempt, 2);
+      const again = await bb.claim("alpha", failed!.id);
+      assert.equal(again?.request.id, failed!.id);
+      assert.equal(await bb.complete(again!, resultFor(again!, "completed", "second time")), true);
+      assert.equal((await bb.get(failed!.id))?.result?.text, "second time");
     });
   });
 

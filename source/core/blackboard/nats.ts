@@ -74,6 +74,13 @@ import type {
  *   KV <p>-nodes      <node> → heartbeats. Liveness comes from the heartbeat's own timestamp,
  *                      never from KV TTLs (on server 2.9 an expiry sends no event).
  *   KV <p>-aside      malformed records set aside by a quarantining coordinator, with reasons
+ *   KV <p>-archive    <id> → finished task records the coordinator moved out of <p>-tasks
+ *                      `archiveAfterMs` after they finished (default 7 days; a large result is
+ *                      folded into the record), so that listings and the coordinator's scans
+ *                      stay proportional to live work. get() still finds them, retry() brings
+ *                      one back, and a duplicate enqueue of an archived id is still refused.
+ *                      The bucket's max age (`archiveKeepMs`, default 90 days) drops them in the
+ *                      end — server-side expiry, which needs no event (2.9 sends none).
  *   stream <p>-work   work queue, subjects <p>.tasks.<node>.<priority>.<id>: one "doorbell" per
  *                      pending task (published with msgID <id>@<revision>, so retries dedupe). A
  *                      durable pull consumer per node and priority hands each doorbell to one
@@ -149,7 +156,15 @@ export interface NatsBlackboardOptions {
   retryForMs?: number;
   /** Connection name shown by the server's monitoring. */
   name?: string;
+  /** The coordinator archives a finished task this long after it finished (default 7 days). */
+  archiveAfterMs?: number;
+  /** How long the archive keeps a task (default 90 days; applies when the archive bucket is made). */
+  archiveKeepMs?: number;
 }
+
+const DAY_MS = 86_400_000;
+/** At most this many tasks are archived per coordinator round (the rest wait for the next). */
+const ARCHIVE_BATCH = 500;
 
 /** Can these servers be reached, with JetStream on? (Connects and leaves; writes nothing.) */
 export async function probeNats(
@@ -190,6 +205,7 @@ export function natsNames(prefix = "clawos") {
     progress: `${prefix}-progress`,
     nodes: `${prefix}-nodes`,
     aside: `${prefix}-aside`,
+    archive: `${prefix}-archive`,
     resultKey: (id: string, attempt: number) => `${id}.${attempt}`,
   };
 }
@@ -267,7 +283,9 @@ export class NatsBlackboard implements Blackboard {
   private nc: NatsConnection | undefined;
   private js!: JetStreamClient;
   private jsm!: JetStreamManager;
-  private kv!: Record<"tasks" | "results" | "progress" | "nodes" | "aside", KV>;
+  private kv!: Record<"tasks" | "results" | "progress" | "nodes" | "aside" | "archive", KV>;
+  /** When the coordinator last dropped old delete markers of archived tasks. */
+  private markersPurgedAt = 0;
   private apiPrefix = "$JS.API";
   /** Writes to a bucket in another JetStream domain go through that domain's API prefix. */
   private kvWritePrefix = "";
@@ -365,14 +383,28 @@ export class NatsBlackboard implements Blackboard {
     const kvm = new Kvm(this.js);
     const bucket = (name: string) =>
       this.io(`open bucket ${name}`, () => kvm.create(name, { history: 1, storage: StorageType.File }));
-    const [tasks, results, progress, nodes, aside] = await Promise.all([
+    const [tasks, results, progress, nodes, aside, archive] = await Promise.all([
       bucket(this.names.tasks),
       bucket(this.names.results),
       bucket(this.names.progress),
       bucket(this.names.nodes),
       bucket(this.names.aside),
+      this.io(`open bucket ${this.names.archive}`, () =>
+        kvm.create(this.names.archive, {
+          history: 1,
+          storage: StorageType.File,
+          ttl: this.options.archiveKeepMs ?? 90 * DAY_MS,
+        }),
+      ),
     ]);
-    this.kv = { tasks: tasks!, results: results!, progress: progress!, nodes: nodes!, aside: aside! };
+    this.kv = {
+      tasks: tasks!,
+      results: results!,
+      progress: progress!,
+      nodes: nodes!,
+      aside: aside!,
+      archive: archive!,
+    };
     // A bucket made elsewhere without direct gets is read through the library instead.
     this.direct = tasks instanceof Bucket ? tasks.direct : false;
   }
@@ -516,7 +548,7 @@ export class NatsBlackboard implements Blackboard {
   }
 
   /** Create a task record that must not exist yet. Returns its revision, or undefined if the id is taken. */
-  private async createRecord(record: NatsTaskRecord): Promise<number | undefined> {
+  private async createRecord(record: NatsTaskRecord, restoring = false): Promise<number | undefined> {
     const id = record.request.id;
     const data = JSON.stringify(record);
     const create = (over: number) =>
@@ -528,9 +560,10 @@ export class NatsBlackboard implements Blackboard {
     } catch (error) {
       if (!isWrongLastSequence(error)) throw error;
     }
-    // Taken — unless only a delete marker is there, which a create may replace.
+    // Taken — unless only a delete marker is there, which a create may replace (but not the
+    // marker of an archived task: its id stays taken).
     const now = await this.io("read a task", () => this.lastTaskEntry(id));
-    if (now && now.operation !== "PUT") {
+    if (now && now.operation !== "PUT" && (restoring || !(await this.readArchived(id)))) {
       try {
         return await create(now.revision);
       } catch (error) {
@@ -1200,7 +1233,17 @@ export class NatsBlackboard implements Blackboard {
   async get(id: string): Promise<StoredTask | undefined> {
     if (!isValidTaskId(id)) return undefined;
     const read = await this.readTask(id);
-    return read.kind === "ok" ? this.describe(read.record) : undefined;
+    if (read.kind === "ok") return this.describe(read.record);
+    const archived = read.kind === "missing" ? await this.readArchived(id) : undefined;
+    return archived ? this.describe(archived) : undefined;
+  }
+
+  /** The archived record of task `id`, if the coordinator archived it. */
+  private async readArchived(id: string): Promise<NatsTaskRecord | undefined> {
+    const entry = await this.io("read the archive", () => this.kv.archive.get(id));
+    if (!entry) return undefined;
+    const read = this.parseRecord(id, entry);
+    return read.kind === "ok" && read.record.state === "finished" ? read.record : undefined;
   }
 
   async list(options: ListOptions = {}): Promise<TaskListing> {
@@ -1290,7 +1333,8 @@ export class NatsBlackboard implements Blackboard {
         code: "not_retryable",
       });
     }
-    const read = await this.readTask(id);
+    let read = await this.readTask(id);
+    if (read.kind === "missing") read = await this.restoreArchived(id);
     const outcome =
       read.kind === "ok" && read.record.state === "finished"
         ? await this.move(id, read, {
@@ -1305,6 +1349,13 @@ export class NatsBlackboard implements Blackboard {
     if (outcome === "lost")
       throw new UserError(`Task ${id} changed while retrying it; look again with clawos tasks show ${id}.`);
     return (await this.get(id)) ?? task;
+  }
+
+  /** Put an archived task back into the tasks bucket (for a retry). */
+  private async restoreArchived(id: string): Promise<Read> {
+    const archived = await this.readArchived(id);
+    if (archived) await this.createRecord(archived, true);
+    return this.readTask(id);
   }
 
   private async requireTask(id: string): Promise<StoredTask> {
@@ -1420,9 +1471,13 @@ export class NatsBlackboard implements Blackboard {
     );
     const rung = new Set(Object.keys(info.state.subjects ?? {}));
     const records = new Map<string, NatsTaskRecord>();
+    const old: Extract<Read, { kind: "ok" }>[] = [];
+    const archiveAfter = this.options.archiveAfterMs ?? 7 * DAY_MS;
     for (const read of await this.scanTasks()) {
       const { record, rev, created } = read;
       records.set(record.request.id, record);
+      if (record.state === "finished" && now - created >= archiveAfter && old.length < ARCHIVE_BATCH)
+        old.push(read);
       if (record.state !== "pending" || record.cancelRequested) continue;
       if (rung.has(this.names.doorbell(record.node, record.request.id, record.request.priority))) continue;
       if (now - created < IN_FLIGHT_GRACE_MS) continue;
@@ -1442,7 +1497,61 @@ export class NatsBlackboard implements Blackboard {
         continue;
       await this.dropDoorbells(subject);
     }
+    let archived = 0;
+    for (const read of old) if (await this.archive(read)) archived++;
+    if (archived) notes.push(`archived ${archived} task(s) finished over ${formatAge(archiveAfter)} ago`);
+    await this.purgeOldMarkers(now);
     return notes;
+  }
+
+  /**
+   * Move a finished task to the archive bucket: copy it there (a large result folded in), then
+   * delete it from the tasks bucket only if it is still that revision (a retry may have moved
+   * it on: then the copy is withdrawn). A crash in between leaves both copies; the next round
+   * finishes the move. Its results entries go last.
+   */
+  private async archive(read: Extract<Read, { kind: "ok" }>): Promise<boolean> {
+    const { record, rev } = read;
+    const id = record.request.id;
+    let copy = record;
+    const outcome = record.outcome!;
+    if (outcome.resultRevision !== undefined) {
+      const full = (await this.describe(record)).result;
+      // The result's text is cut (and says so) if the record would not fit otherwise.
+      const result = full
+        ? (JSON.parse(fitText(full, this.maxRecordBytes - 32 * 1024)) as TaskResult)
+        : undefined;
+      copy = { ...record, outcome: { status: outcome.status, ...(result ? { result } : {}) } };
+    }
+    const data = JSON.stringify(copy);
+    await this.io("archive a task", () => this.kv.archive.put(id, data));
+    try {
+      await this.io("archive a task", () => this.kv.tasks.delete(id, { previousSeq: rev }));
+    } catch (error) {
+      if (!isWrongLastSequence(error)) throw error;
+      // Moved on meanwhile (retried): it is live again, so the copy goes.
+      const now = await this.readTask(id);
+      if (now.kind === "ok") await this.io("withdraw an archived copy", () => this.kv.archive.purge(id));
+      return false;
+    }
+    for (let attempt = 1; attempt <= record.request.attempt; attempt++)
+      await this.io("drop an archived result", () =>
+        this.kv.results.purge(this.names.resultKey(id, attempt)),
+      ).catch(() => {});
+    return true;
+  }
+
+  /**
+   * Delete markers of archived tasks keep their ids taken; once the archive itself has let
+   * them go (archiveKeepMs), the markers go too — checked at most once an hour.
+   */
+  private async purgeOldMarkers(now: number): Promise<void> {
+    if (now - this.markersPurgedAt < 3_600_000) return;
+    this.markersPurgedAt = now;
+    const tasks = this.kv.tasks;
+    if (!(tasks instanceof Bucket)) return;
+    const keep = this.options.archiveKeepMs ?? 90 * DAY_MS;
+    await this.io("drop old delete markers", () => tasks.purgeDeletes(keep)).catch(() => {});
   }
 
   private async dropDoorbells(subject: string): Promise<void> {
@@ -1783,6 +1892,12 @@ function shuffle<T>(items: T[]): T[] {
     [items[i], items[j]] = [items[j]!, items[i]!];
   }
   return items;
+}
+
+function formatAge(ms: number): string {
+  if (ms >= DAY_MS) return `${Math.round(ms / DAY_MS)} day(s)`;
+  if (ms >= 3_600_000) return `${Math.round(ms / 3_600_000)} h`;
+  return `${Math.round(ms / 1000)} s`;
 }
 
 function truncateName(name: string): string {
