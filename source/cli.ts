@@ -495,10 +495,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           await withCore(
             async (core) => {
               const bb = core.config.blackboard;
+              // NATS: whichever worker holds the coordinator lease does the duties.
               const coordinator =
                 opts.coordinator ??
-                (bb.driver === "directory" &&
-                  (bb.coordinator === undefined || bb.coordinator === core.machine));
+                (bb.driver === "directory"
+                  ? bb.coordinator === undefined || bb.coordinator === core.machine
+                  : "auto");
               const summary = await runWorker(core, {
                 nodes: opts.node ?? [],
                 once: Boolean(opts.once),
@@ -714,7 +716,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         );
         if (r.switched)
           say(
-            "Restart the workers (clawos node run) and any open control center so they use NATS; run one with --coordinator.",
+            "Restart the workers (clawos node run) and any open control center so they use NATS; one of them takes the coordinator lease by itself.",
           );
       },
     );

@@ -10,7 +10,12 @@ export interface WorkerOptions {
   /** Nodes this worker serves; empty = every node that lives on this machine. */
   nodes: string[];
   once: boolean;
-  coordinator: boolean;
+  /**
+   * true: do coordinator duties; "auto": do them while this worker holds the blackboard's
+   * coordinator lease (drivers that offer one: NATS), so one worker of the federation does them
+   * and another takes over when it stops; false: never.
+   */
+  coordinator: boolean | "auto";
   concurrency: number;
   /** How long running tasks may finish after SIGTERM before they are handed back. */
   graceMs: number;
@@ -154,7 +159,20 @@ export async function runWorker(core: FederationCore, options: WorkerOptions): P
     return p;
   };
 
+  const holder = `${core.machine}:${process.pid}`;
+  let leading = false;
+  /** May this worker do coordinator duties now? (Takes or renews the lease in "auto" mode.) */
+  const mayCoordinate = async (): Promise<boolean> => {
+    if (options.coordinator !== "auto") return options.coordinator;
+    const held = (await blackboard.coordinatorLease?.(holder, timing.leaseMs)) ?? false;
+    if (held !== leading)
+      log(held ? "coordinator: took the coordinator lease" : "coordinator: lease held elsewhere");
+    leading = held;
+    return held;
+  };
+
   const coordinate = async () => {
+    if (!(await mayCoordinate())) return;
     const duties = blackboard.coordinator();
     for (const expired of await duties.reapExpired(timing.leaseMs)) {
       log(`coordinator: lease of ${expired.id} on ${expired.node} expired → ${expired.outcome}`);
@@ -200,13 +218,13 @@ export async function runWorker(core: FederationCore, options: WorkerOptions): P
     }
   };
 
-  if (options.coordinator) {
+  if (options.coordinator && (await mayCoordinate())) {
     for (const note of await blackboard.coordinator().recover()) log(`coordinator: ${note}`);
   }
   await Promise.all(loops.map(probe));
   await Promise.all(loops.map((l) => heartbeat(l, "running")));
   log(
-    `worker started on ${core.machine}: serving ${served.join(", ") || "no nodes"}${options.coordinator ? " + coordinator duties" : ""}; blackboard ${blackboard.location}`,
+    `worker started on ${core.machine}: serving ${served.join(", ") || "no nodes"}${options.coordinator === "auto" ? " + coordinator duties while it holds the lease" : options.coordinator ? " + coordinator duties" : ""}; blackboard ${blackboard.location}`,
   );
 
   if (options.once) {

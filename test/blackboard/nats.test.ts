@@ -251,6 +251,43 @@ describe("NATS blackboard: real processes, restarts and leaf nodes", () => {
     });
   });
 
+  test("coordinator lease: one holder at a time; renewals keep it; a silent holder is taken over after a lease, by the taker's clock", async () => {
+    await withServer(async (_server, open) => {
+      const LEASE = 10_000;
+      const clockA = new FakeClock();
+      const clockB = new FakeClock(Date.now() - 300_000); // skewed 5 min behind: must not matter
+      const clockC = new FakeClock(Date.now() + 300_000);
+      const a = await open({ clock: clockA.now });
+      const b = await open({ clock: clockB.now });
+      const c = await open({ clock: clockC.now });
+      assert.equal(await a.coordinatorLease("hub:1", LEASE), true, "the first to ask gets it");
+      assert.equal(await b.coordinatorLease("laptop:2", LEASE), false);
+      assert.equal(await c.coordinatorLease("cloud:3", LEASE), false);
+      // a keeps renewing: nobody takes over, however long the others wait.
+      for (let i = 0; i < 4; i++) {
+        clockB.advance(LEASE / 2);
+        clockC.advance(LEASE / 2);
+        assert.equal(await a.coordinatorLease("hub:1", LEASE), true);
+        assert.equal(await b.coordinatorLease("laptop:2", LEASE), false);
+        assert.equal(await c.coordinatorLease("cloud:3", LEASE), false);
+      }
+      // a stops renewing (its worker died): b and c see the lease stand still for a whole lease.
+      clockB.advance(LEASE / 2);
+      clockC.advance(LEASE / 2);
+      assert.equal(await b.coordinatorLease("laptop:2", LEASE), false, "half a lease still: not yet");
+      clockB.advance(LEASE / 2 + 1);
+      clockC.advance(LEASE / 2 + 1);
+      const takers = await Promise.all([
+        b.coordinatorLease("laptop:2", LEASE),
+        c.coordinatorLease("cloud:3", LEASE),
+      ]);
+      assert.equal(takers.filter(Boolean).length, 1, "exactly one takes over");
+      assert.equal(await a.coordinatorLease("hub:1", LEASE), false, "the old holder learns it lost");
+      const winner = takers[0] ? b : c;
+      assert.equal(await winner.coordinatorLease("x", LEASE), true, "the new holder renews");
+    });
+  });
+
   test("a doorbell pulled by a claimer that died before acknowledging it is claimable at once, not after the ack wait", async () => {
     await withServer(async (server, open) => {
       const worker = await open();

@@ -74,6 +74,10 @@ import type {
  *   KV <p>-nodes      <node> → heartbeats. Liveness comes from the heartbeat's own timestamp,
  *                      never from KV TTLs (on server 2.9 an expiry sends no event).
  *   KV <p>-aside      malformed records set aside by a quarantining coordinator, with reasons
+ *   KV <p>-leases     "coordinator" → which handle holds the coordinator lease. The holder renews
+ *                      it by CAS; others take it over by CAS once its revision has not moved for a
+ *                      lease, by their own clock (as with task leases: no cross-machine clocks).
+ *                      Two coordinators for a moment are harmless: every duty is a CAS.
  *   KV <p>-archive    <id> → finished task records the coordinator moved out of <p>-tasks
  *                      `archiveAfterMs` after they finished (default 7 days; a large result is
  *                      folded into the record), so that listings and the coordinator's scans
@@ -206,6 +210,7 @@ export function natsNames(prefix = "clawos") {
     nodes: `${prefix}-nodes`,
     aside: `${prefix}-aside`,
     archive: `${prefix}-archive`,
+    leases: `${prefix}-leases`,
     resultKey: (id: string, attempt: number) => `${id}.${attempt}`,
   };
 }
@@ -283,7 +288,10 @@ export class NatsBlackboard implements Blackboard {
   private nc: NatsConnection | undefined;
   private js!: JetStreamClient;
   private jsm!: JetStreamManager;
-  private kv!: Record<"tasks" | "results" | "progress" | "nodes" | "aside" | "archive", KV>;
+  private kv!: Record<"tasks" | "results" | "progress" | "nodes" | "aside" | "archive" | "leases", KV>;
+  /** This handle's identity in the coordinator lease, and the other holder's revision as last seen. */
+  private readonly leaseToken = newToken();
+  private coordinatorSeen: { rev: number; seenAt: number } | undefined;
   /** When the coordinator last dropped old delete markers of archived tasks. */
   private markersPurgedAt = 0;
   private apiPrefix = "$JS.API";
@@ -383,12 +391,13 @@ export class NatsBlackboard implements Blackboard {
     const kvm = new Kvm(this.js);
     const bucket = (name: string) =>
       this.io(`open bucket ${name}`, () => kvm.create(name, { history: 1, storage: StorageType.File }));
-    const [tasks, results, progress, nodes, aside, archive] = await Promise.all([
+    const [tasks, results, progress, nodes, aside, leases, archive] = await Promise.all([
       bucket(this.names.tasks),
       bucket(this.names.results),
       bucket(this.names.progress),
       bucket(this.names.nodes),
       bucket(this.names.aside),
+      bucket(this.names.leases),
       this.io(`open bucket ${this.names.archive}`, () =>
         kvm.create(this.names.archive, {
           history: 1,
@@ -404,6 +413,7 @@ export class NatsBlackboard implements Blackboard {
       nodes: nodes!,
       aside: aside!,
       archive: archive!,
+      leases: leases!,
     };
     // A bucket made elsewhere without direct gets is read through the library instead.
     this.direct = tasks instanceof Bucket ? tasks.direct : false;
@@ -1405,6 +1415,40 @@ export class NatsBlackboard implements Blackboard {
       reroutePending: (id, from, decision) => this.reroutePending(id, from, decision),
       quarantineMalformed: () => this.quarantineMalformed(),
     };
+  }
+
+  async coordinatorLease(holder: string, leaseMs: number): Promise<boolean> {
+    const key = "coordinator";
+    const entry = await this.io("read the coordinator lease", () => this.kv.leases.get(key));
+    const now = this.now();
+    const data = JSON.stringify({ holder: holder.slice(0, 200), token: this.leaseToken, at: this.stamp() });
+    const write = async (over: number | undefined): Promise<boolean> => {
+      try {
+        await this.io("write the coordinator lease", () =>
+          over === undefined ? this.kv.leases.create(key, data) : this.kv.leases.update(key, data, over),
+        );
+        this.coordinatorSeen = undefined;
+        return true;
+      } catch (error) {
+        if (isWrongLastSequence(error)) return false; // someone else moved first
+        throw error;
+      }
+    };
+    if (!entry || entry.operation !== "PUT") return write(entry?.revision);
+    let token: unknown;
+    try {
+      token = (JSON.parse(decoder.decode(entry.value)) as { token?: unknown }).token;
+    } catch {
+      token = undefined; // unreadable: treated like another holder's, taken over when it stays still
+    }
+    if (token === this.leaseToken) return write(entry.revision);
+    const seen = this.coordinatorSeen;
+    if (!seen || seen.rev !== entry.revision) {
+      this.coordinatorSeen = { rev: entry.revision, seenAt: now };
+      return false;
+    }
+    if (now - seen.seenAt < leaseMs) return false;
+    return write(entry.revision);
   }
 
   /** Current, well-formed task records. */

@@ -75,6 +75,12 @@ export interface Blackboard {
   readNodeStatuses(): Promise<{ records: NodeStatusRecord[]; problems: string[] }>;
   /** Coordinator duties. */
   coordinator(): CoordinatorDuties;
+  /**
+   * Take or keep the coordinator lease for `holder` (call at least every leaseMs/3): true while
+   * this handle holds it. Another holder's lease is taken over once it has not been renewed for
+   * `leaseMs` as seen by this handle's clock. Drivers without it need an explicit coordinator.
+   */
+  coordinatorLease?(holder: string, leaseMs: number): Promise<boolean>;
   /** Wake-ups on changes (plus a slow rescan by the caller, since events can be dropped). */
   watch(scope: WatchScope, onChange: () => void): () => void;
   close(): Promise<void>;
