@@ -12,8 +12,8 @@ import { availableParallelism, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** dist/source/bin.js — the real `clawos` CLI. */
-export const BIN = fileURLToPath(new URL("../source/bin.js", import.meta.url));
+/** dist/clawos/bin.js — the real `clawos` CLI (the bundle). */
+export const BIN = fileURLToPath(new URL("../clawos/bin.js", import.meta.url));
 /** dist/test/support/stub-gateway-main.js — a stand-in OpenClaw gateway process. */
 export const STUB_MAIN = fileURLToPath(new URL("../test/support/stub-gateway-main.js", import.meta.url));
 /** Compiled benchmark scripts live beside this file (dist/bench/). */

@@ -1,5 +1,5 @@
 /**
- * Runs the real `clawos` binary (dist/source/bin.js) as a child process in a throwaway
+ * Runs the real `clawos` binary (dist/clawos/bin.js, the bundle `npm run build` makes) as a child process in a throwaway
  * HOME, so tests see exactly what a user sees: stdout, stderr and the exit code.
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const BIN = fileURLToPath(new URL("../../source/bin.js", import.meta.url));
+export const BIN = fileURLToPath(new URL("../../clawos/bin.js", import.meta.url));
 
 export interface CliResult {
   code: number | null;

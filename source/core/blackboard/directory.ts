@@ -62,17 +62,32 @@ import type {
 /** A move or dispatch leftover younger than this may still be in flight: recover() leaves it alone. */
 const IN_FLIGHT_GRACE_MS = 5_000;
 /**
- * How long a worker keeps using its sorted view of an inbox before listing it again
- * (it lists at once when the view is used up, or when this instance enqueued there).
- * Listing and sorting a big inbox on every claim made each claim O(backlog); the price
- * is that a P0 published by another process may wait up to this long behind the view.
+ * A worker keeps a sorted view of its inbox and lists it again only when the directory
+ * changed (its mtime moved). While several workers race on one inbox every claim changes
+ * it, and listing and sorting a big inbox per claim made each claim O(backlog): so a worker
+ * that recently lost a race relists at most this often, and a P0 published meanwhile may
+ * wait up to this long behind its view. A worker alone sees a new task at once.
  */
 const INBOX_VIEW_MS = 100;
+/** A worker that lost a race for a task this recently counts as racing (see INBOX_VIEW_MS). */
+const CONTENDED_FOR_MS = 1_000;
 /** A temp file this old was left by a writer that crashed: recover() removes it. */
 const STALE_TEMP_MS = 3_600_000;
 /** After losing a race for the head of the inbox, pick at random among this many equally urgent tasks. */
 const CONTENDED_SPREAD = 16;
 const OUTCOME_PRECEDENCE: Record<TaskResult["status"], number> = { failed: 0, cancelled: 1, completed: 2 };
+
+interface InboxView {
+  listedAt: number;
+  /** The inbox directory's mtime when listed: a change means tasks arrived or left. */
+  dirMtimeMs: number;
+  /** When a claim from this view last lost a race to another worker. */
+  lostAt: number;
+  /** Most urgent first; claims take from the front. */
+  entries: { key: string; id: string }[];
+  /** The directory had not changed since the listing when this view was last checked. */
+  current: boolean;
+}
 
 interface ResultEntry {
   attempt: number;
@@ -97,10 +112,7 @@ export class DirectoryBlackboard implements Blackboard {
     { mtimeMs: number; ino: number; request: TaskRequest; key: string }
   >();
   /** Per node: pending tasks most urgent first, as last listed; claims take from the front. */
-  private readonly inboxViews = new Map<
-    string,
-    { listedAt: number; entries: { key: string; id: string }[] }
-  >();
+  private readonly inboxViews = new Map<string, InboxView>();
   /** Directories this instance made or saw: no mkdir per claim (renameInto() remakes a vanished one). */
   private readonly knownDirs = new Set<string>();
   private readonly doneCache = new Map<string, StoredTask>();
@@ -282,8 +294,15 @@ export class DirectoryBlackboard implements Blackboard {
         }
         const [entry] = view.entries.splice(pick, 1);
         const outcome = await this.claimOne(node, entry!.id);
-        if (outcome === "lost") contended = true;
-        else if (outcome) return outcome;
+        if (outcome === "lost") {
+          contended = true;
+          view.lostAt = performance.now();
+        } else if (outcome) {
+          // The view was current and this claim's own rename moved the mtime: it is still current.
+          if (view.current)
+            view.dirMtimeMs = statSync(this.inbox(node), { throwIfNoEntry: false })?.mtimeMs ?? 0;
+          return outcome;
+        }
       }
     }
     return undefined;
@@ -322,15 +341,16 @@ export class DirectoryBlackboard implements Blackboard {
   }
 
   /** Pending tasks of `node`, most urgent first (priority, then age); parsed requests are cached by path. */
-  private async inboxView(
-    node: string,
-    relist: boolean,
-  ): Promise<{ listedAt: number; entries: { key: string; id: string }[] }> {
+  private async inboxView(node: string, relist: boolean): Promise<InboxView> {
     const now = performance.now();
-    const current = this.inboxViews.get(node);
-    if (!relist && current && current.entries.length > 0 && now - current.listedAt < INBOX_VIEW_MS)
-      return current;
     const dir = this.inbox(node);
+    const dirMtimeMs = statSync(dir, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+    const current = this.inboxViews.get(node);
+    if (!relist && current && current.entries.length > 0) {
+      current.current = current.dirMtimeMs === dirMtimeMs;
+      const racing = now - current.lostAt < CONTENDED_FOR_MS;
+      if (current.current || (racing && now - current.listedAt < INBOX_VIEW_MS)) return current;
+    }
     const names = await listDir(dir);
     const entries: { key: string; id: string }[] = [];
     const present = new Set<string>();
@@ -358,7 +378,13 @@ export class DirectoryBlackboard implements Blackboard {
         if (!path.startsWith(prefix) || !present.has(path)) this.inboxCache.delete(path);
     }
     entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    const view = { listedAt: performance.now(), entries };
+    const view: InboxView = {
+      listedAt: performance.now(),
+      dirMtimeMs,
+      lostAt: current?.lostAt ?? Number.NEGATIVE_INFINITY,
+      entries,
+      current: true,
+    };
     this.inboxViews.set(node, view);
     return view;
   }
