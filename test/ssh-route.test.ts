@@ -5,6 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
+import { GatewayError } from "../source/core/gateway-client.js";
+import { SshChatRunner, SshError, SshPool } from "../source/core/ssh/ssh-route.js";
 import { editConfig, makeWorld, type World } from "./support/cli-harness.js";
 import { keygen, type Sshd, startSshd } from "./support/sshd.js";
 import { type StubGateway, startStubGateway } from "./support/stub-gateway.js";
@@ -192,5 +194,128 @@ describe("the urgent P0 route through a real sshd", () => {
     );
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), "one-shot: fallback please");
+  });
+});
+
+/** SshChatRunner in-process: HTTP runs over direct-tcpip channels, with no local port. */
+describe("the gateway client over SSH channels", () => {
+  let sshd: Sshd;
+  let gateway: StubGateway;
+  let dir: string;
+  let pool: SshPool;
+
+  const settingsFor = () => ({
+    target: sshd.target,
+    identityFile: sshd.clientKey,
+    knownHosts: sshd.knownHosts,
+  });
+  const runnerFor = (remotePort: number) =>
+    new SshChatRunner(pool, settingsFor(), {
+      nodeId: "cloud",
+      token: "cloud-secret",
+      tokenSource: "test",
+      profile: null,
+      agent: "main",
+      remotePort,
+    });
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "clawos-sshchan-"));
+    sshd = await startSshd(dir);
+    gateway = await startStubGateway({
+      token: "cloud-secret",
+      reply: (p) => `channel answers: ${p}`,
+      deltas: 4,
+      chunkDelayMs: 5,
+    });
+    pool = new SshPool(process.env);
+  });
+  after(async () => {
+    await pool.closeAll();
+    await gateway.close();
+    await sshd.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test("a reply streams back in pieces, and later turns reuse the connection and its channels", async () => {
+    const runner = runnerFor(gateway.port);
+    const deltas: string[] = [];
+    const first = await runner.chat({ text: "one", user: "u", onDelta: (d) => deltas.push(d) });
+    assert.equal(first.text, "channel answers: one");
+    assert.ok(deltas.length > 1, `streamed in pieces, got ${JSON.stringify(deltas)}`);
+    assert.equal(deltas.join(""), first.text);
+    const session = await pool.get(settingsFor());
+    const connectionsBefore = gateway.connections;
+    for (const text of ["two", "three", "four", "five"]) {
+      assert.equal((await runner.chat({ text, user: "u" })).text, `channel answers: ${text}`);
+    }
+    assert.equal(await pool.get(settingsFor()), session, "one SSH connection for every turn");
+    assert.ok(
+      gateway.connections - connectionsBefore < 4,
+      `keep-alive over the channel: ${gateway.connections - connectionsBefore} new connections for 4 turns`,
+    );
+  });
+
+  test("turns at the same time each get their own channel", async () => {
+    const runner = runnerFor(gateway.port);
+    const texts = ["a", "b", "c", "d"];
+    const replies = await Promise.all(texts.map((text) => runner.chat({ text, user: `u-${text}` })));
+    assert.deepEqual(
+      replies.map((r) => r.text),
+      texts.map((t) => `channel answers: ${t}`),
+    );
+  });
+
+  test("a cancelled turn closes its channel and the next turn still works", async () => {
+    const runner = runnerFor(gateway.port);
+    gateway.setMode("stall");
+    const controller = new AbortController();
+    const stalled = runner.chat({
+      text: "never finishes",
+      user: "u",
+      signal: controller.signal,
+      onDelta: () => controller.abort(),
+    });
+    await assert.rejects(
+      stalled,
+      (error: unknown) => error instanceof GatewayError && error.kind === "aborted",
+    );
+    gateway.setMode("ok");
+    assert.equal((await runner.chat({ text: "after", user: "u" })).text, "channel answers: after");
+  });
+
+  test("a dropped SSH connection fails the turn in flight instead of hanging it", async () => {
+    const runner = runnerFor(gateway.port);
+    gateway.setMode("stall");
+    try {
+      const session = await pool.get(settingsFor());
+      const stalled = runner.chat({ text: "cut off", user: "u", onDelta: () => session.destroy() });
+      await assert.rejects(
+        stalled,
+        (error: unknown) => error instanceof GatewayError || error instanceof SshError,
+      );
+    } finally {
+      gateway.setMode("ok");
+    }
+    assert.equal(
+      (await runner.chat({ text: "reconnected", user: "u" })).text,
+      "channel answers: reconnected",
+    );
+  });
+
+  test("a gateway that stops after the channel was opened is reported as down, not as an SSH failure", async () => {
+    const other = await startStubGateway({ token: "cloud-secret", reply: "still here" });
+    const runner = runnerFor(other.port);
+    assert.equal((await runner.chat({ text: "x", user: "u" })).text, "still here");
+    await other.close();
+    await assert.rejects(runner.chat({ text: "y", user: "u" }), (error: unknown) => {
+      assert.ok(error instanceof SshError, String(error));
+      assert.equal(error.kind, "remote_failed");
+      assert.match(
+        error.message,
+        new RegExp(`SSH works, but the gateway on 127\\.0\\.0\\.1:${other.port} is down`),
+      );
+      return true;
+    });
   });
 });

@@ -1,7 +1,15 @@
 import { readFile } from "node:fs/promises";
-import { createServer, type Server } from "node:net";
+import { createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
-import { Client, type ConnectConfig, type SFTPWrapper } from "ssh2";
+import { Duplex } from "node:stream";
+import {
+  type AuthenticationType,
+  Client,
+  type ClientChannel,
+  type ConnectConfig,
+  type SFTPWrapper,
+} from "ssh2";
+import { type Dispatcher, Pool } from "undici";
 import { UserError } from "../errors.js";
 import { GatewayClient, GatewayError, type GatewayTarget } from "../gateway-client.js";
 import { expandTilde, userHome } from "../paths.js";
@@ -74,6 +82,7 @@ async function readIdentity(settings: SshSettings, env: NodeJS.ProcessEnv): Prom
 /** One SSH connection to a node's machine: verified host key, public-key auth, keepalive. */
 export class SshSession {
   private tunnels = new Map<number, { server: Server; port: number }>();
+  private gateways = new Map<number, Promise<Pool>>();
   private closed = false;
 
   /** Rejects when the connection goes away: race long operations against it so none hangs. */
@@ -91,8 +100,7 @@ export class SshSession {
     this.dropped.catch(() => {}); // nobody may be racing it
     client.on("close", () => {
       this.closed = true;
-      for (const t of this.tunnels.values()) t.server.close();
-      this.tunnels.clear();
+      this.releaseForwards();
     });
   }
 
@@ -124,6 +132,11 @@ export class SshSession {
       keepaliveCountMax: 3,
       ...(privateKey ? { privateKey } : {}),
       ...(agent ? { agent } : {}),
+      // Straight to our key: the "none" probe OpenSSH and ssh2 send first only costs a round trip.
+      authHandler: [
+        ...(privateKey ? (["publickey"] as AuthenticationType[]) : []),
+        ...(agent ? (["agent"] as AuthenticationType[]) : []),
+      ],
       // Ask for a key type we can check, as OpenSSH does.
       ...(types.length ? { algorithms: { serverHostKey: types as never } } : {}),
       hostVerifier: (key: Buffer) => {
@@ -138,10 +151,81 @@ export class SshSession {
         reject(describeConnectError(error, verdict, target, knownHostsPath));
       });
       client.connect(config);
+      // Before the handshake, not after: its packets are small and each waits on the last one's
+      // ACK under Nagle — four ~40 ms delayed-ACK stalls per login, then one per request (DESIGN §6).
+      client.setNoDelay(true);
     });
-    // Keys and round trips are small: without no-delay every reply waits for Nagle (DESIGN §6).
-    (client as unknown as { _sock?: { setNoDelay?: (v: boolean) => void } })._sock?.setNoDelay?.(true);
+    ackPromptly(client);
     return new SshSession(target, client);
+  }
+
+  /**
+   * An HTTP dispatcher whose connections are direct-tcpip channels to 127.0.0.1:remotePort on the
+   * node's machine: no local port, no second TCP hop. Kept for the connection's life, so later
+   * requests reuse an open channel. Rejects with `tunnel_refused` when sshd refuses the channel.
+   */
+  gatewayDispatcher(remotePort: number): Promise<Dispatcher> {
+    let pool = this.gateways.get(remotePort);
+    if (!pool) {
+      pool = this.openGatewayPool(remotePort);
+      this.gateways.set(remotePort, pool);
+      pool.catch(() => this.gateways.delete(remotePort));
+    }
+    return pool;
+  }
+
+  private async openGatewayPool(remotePort: number): Promise<Pool> {
+    // The first channel doubles as the check that forwarding works, then carries the first request.
+    let spare: ClientChannel | undefined = await this.forward(remotePort).catch((error: Error) => {
+      throw this.refused(remotePort, error);
+    });
+    spare.once("close", () => {
+      spare = undefined;
+    });
+    return new Pool(`http://127.0.0.1:${remotePort}`, {
+      connections: 8,
+      connect: (_options, callback) => {
+        const ready = (error: Error | null, channel?: ClientChannel) =>
+          (callback as (error: Error | null, socket: Duplex | null) => void)(
+            error,
+            channel ? new ChannelSocket(channel) : null,
+          );
+        if (spare) {
+          const channel = spare;
+          spare = undefined;
+          queueMicrotask(() => ready(null, channel)); // undici stalls if called back synchronously
+          return;
+        }
+        this.forward(remotePort).then((channel) => ready(null, channel), ready);
+      },
+    });
+  }
+
+  private forward(remotePort: number): Promise<ClientChannel> {
+    return new Promise((resolve, reject) => {
+      try {
+        this.client.forwardOut("127.0.0.1", 0, "127.0.0.1", remotePort, (error, channel) =>
+          error ? reject(error) : resolve(channel),
+        );
+      } catch (error) {
+        reject(error); // "Not connected": the connection already dropped
+      }
+    });
+  }
+
+  private refused(remotePort: number, error: Error): SshError {
+    return new SshError(
+      "tunnel_refused",
+      `${this.target.host} refused a tunnel to its gateway port ${remotePort}: ${error.message}`,
+      "is the gateway running there, and does its sshd allow TCP forwarding (AllowTcpForwarding)?",
+    );
+  }
+
+  private releaseForwards(): void {
+    for (const t of this.tunnels.values()) t.server.close();
+    this.tunnels.clear();
+    for (const pool of this.gateways.values()) pool.then((p) => p.destroy()).catch(() => {});
+    this.gateways.clear();
   }
 
   /** A loopback port here that leads to 127.0.0.1:remotePort on the node's machine (like ssh -L). */
@@ -174,23 +258,11 @@ export class SshSession {
   }
 
   /** Open and close one channel, so a refused forward is known before a task is sent. */
-  private probeForward(remotePort: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.client.forwardOut("127.0.0.1", 0, "127.0.0.1", remotePort, (error, channel) => {
-        if (error) {
-          reject(
-            new SshError(
-              "tunnel_refused",
-              `${this.target.host} refused a tunnel to its gateway port ${remotePort}: ${error.message}`,
-              "is the gateway running there, and does its sshd allow TCP forwarding (AllowTcpForwarding)?",
-            ),
-          );
-          return;
-        }
-        channel.close();
-        resolve();
-      });
+  private async probeForward(remotePort: number): Promise<void> {
+    const channel = await this.forward(remotePort).catch((error: Error) => {
+      throw this.refused(remotePort, error);
     });
+    channel.close();
   }
 
   exec(
@@ -245,9 +317,87 @@ export class SshSession {
 
   close(): void {
     this.closed = true;
-    for (const t of this.tunnels.values()) t.server.close();
-    this.tunnels.clear();
+    this.releaseForwards();
     this.client.end();
+  }
+}
+
+/** The parts of ssh2's protocol object that sending SSH_MSG_IGNORE needs; there is no public API. */
+interface ProtocolInternals {
+  _kexinit?: unknown;
+  _packetRW?: {
+    write?: { allocStart: number; alloc(length: number): Buffer; finalize(packet: Buffer): Buffer };
+  };
+  _cipher?: { encrypt(packet: Buffer): void };
+}
+
+/**
+ * Answer every read from sshd at once with an SSH_MSG_IGNORE when nothing else went out.
+ * Stock sshd leaves Nagle on for a connection without a pty, so a reply sshd forwards in two
+ * writes (headers, then the stream) holds the second until our ACK — and Linux delays that ACK
+ * ~40 ms when we have nothing to send. Sending a few bytes carries the ACK with them.
+ */
+function ackPromptly(client: Client): void {
+  const internals = client as unknown as { _sock?: Socket; _protocol?: ProtocolInternals };
+  const sock = internals._sock;
+  if (!sock || typeof sock.bytesWritten !== "number") return;
+  let scheduled = false;
+  let writtenAtRead = 0;
+  sock.on("data", () => {
+    if (scheduled) return;
+    scheduled = true;
+    writtenAtRead = sock.bytesWritten;
+    setImmediate(() => {
+      scheduled = false;
+      // Whatever we sent in reaction already carried the ACK.
+      if (sock.bytesWritten === writtenAtRead && sock.writable) sendIgnore(internals._protocol);
+    });
+  });
+}
+
+function sendIgnore(protocol: ProtocolInternals | undefined): void {
+  const write = protocol?._packetRW?.write;
+  const cipher = protocol?._cipher;
+  // During a key exchange only kex packets may go out (strict KEX): skip, the next read retries.
+  if (!write || !cipher || protocol._kexinit !== undefined) return;
+  try {
+    const start = write.allocStart;
+    const packet = write.alloc(1 + 4);
+    packet[start] = 2; // SSH_MSG_IGNORE, with an empty string
+    packet.writeUInt32BE(0, start + 1);
+    cipher.encrypt(write.finalize(packet));
+  } catch {
+    // The connection is being torn down: nothing left to acknowledge.
+  }
+}
+
+/**
+ * An SSH channel as the socket undici expects: ssh2's Channel.destroy() neither marks the stream
+ * destroyed nor takes an error, and undici relies on both to fail and drop a connection.
+ */
+class ChannelSocket extends Duplex {
+  constructor(private readonly channel: ClientChannel) {
+    super({ allowHalfOpen: false });
+    channel.on("data", (chunk: Buffer) => {
+      if (!this.push(chunk)) channel.pause();
+    });
+    channel.once("end", () => this.push(null));
+    channel.once("close", () => this.destroy());
+    channel.on("error", (error: Error) => this.destroy(error));
+  }
+  override _read(): void {
+    this.channel.resume();
+  }
+  override _write(chunk: Buffer, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.channel.write(chunk, encoding, callback);
+  }
+  override _final(callback: (error?: Error | null) => void): void {
+    this.channel.end();
+    callback();
+  }
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.channel.close();
+    callback(error);
   }
 }
 
@@ -336,16 +486,17 @@ export class SshChatRunner implements ChatRunner {
 
   async chat(input: { text: string; user: string; signal?: AbortSignal; onDelta?: (delta: string) => void }) {
     const session = await this.pool.get(this.settings);
-    let localPort: number;
+    let dispatcher: Dispatcher;
     try {
-      localPort = await session.tunnel(this.gateway.remotePort);
+      dispatcher = await session.gatewayDispatcher(this.gateway.remotePort);
     } catch (error) {
       if (error instanceof SshError && error.kind === "tunnel_refused")
         return this.oneShot(session, input, error);
       throw error;
     }
     const { remotePort, ...target } = this.gateway;
-    const client = new GatewayClient({ ...target, host: "127.0.0.1", port: localPort });
+    // The dispatcher belongs to the SSH connection: its channels outlive this turn.
+    const client = new GatewayClient({ ...target, host: "127.0.0.1", port: remotePort }, { dispatcher });
     try {
       return await client.chat(input);
     } catch (error) {
@@ -357,8 +508,6 @@ export class SshChatRunner implements ChatRunner {
         );
       }
       throw error;
-    } finally {
-      await client.close();
     }
   }
 
