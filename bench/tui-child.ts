@@ -10,7 +10,12 @@
  */
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { runTui } from "../source/ui/run-tui.js";
+import { restartWithSmallYoungGeneration } from "../source/long-running-heap.js";
+
+// As `clawos tui` does (source/bin.ts), unless --node-flags gave its own.
+restartWithSmallYoungGeneration();
+const { runTui } = await import("../source/ui/run-tui.js");
+
 import { SyntheticFederation } from "./tui-synthetic.js";
 
 const { values } = parseArgs({

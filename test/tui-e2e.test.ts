@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { after, afterEach, before, describe, test } from "node:test";
 import { BIN, makeWorld, profileConfig, type World } from "./support/cli-harness.js";
 import { KEYS, type PtySession, spawnInPty } from "./support/pty-harness.js";
@@ -47,6 +48,9 @@ describe("clawos tui, end to end in a pseudo-terminal", () => {
     const t = open(120, 40);
     await t.waitForText(/alpha\s+online/);
     assert.equal(t.isAlternateBuffer(), true);
+    // The control center replaced itself (same pid) with a small young generation: see source/long-running-heap.ts.
+    if (typeof (process as { execve?: unknown }).execve === "function")
+      assert.match(readFileSync(`/proc/${t.pid}/cmdline`, "utf8"), /--max-semi-space-size=8\0/);
 
     t.write(KEYS.tab);
     await t.waitForText("第一个任务 with 中文");

@@ -271,3 +271,16 @@ describe("long replies", () => {
     assert.match(cut, /\[… reply cut at 900000 bytes of 1200000\]$/);
   });
 });
+
+describe("long-running commands", () => {
+  test("the control center and serve count as long-running; one-shot commands do not", async () => {
+    const { isLongRunning } = await import("../source/long-running-heap.js");
+    assert.equal(isLongRunning([]), true);
+    assert.equal(isLongRunning(["tui", "--readonly"]), true);
+    assert.equal(isLongRunning(["--home", "/tmp/x"]), true);
+    assert.equal(isLongRunning(["--home", "/tmp/x", "serve", "--ssh", "127.0.0.1:2222"]), true);
+    assert.equal(isLongRunning(["status"]), false);
+    assert.equal(isLongRunning(["--home", "tui", "status"]), false);
+    assert.equal(isLongRunning(["dispatch", "tui"]), false);
+  });
+});
