@@ -5,6 +5,7 @@ import { mkdir, readdir, rename, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
+import { newTaskId } from "../../source/core/ids.js";
 import { FakeClock, makeRequest, resultFor } from "./contract.js";
 import { makeDirectoryDriver } from "./directory-fixture.js";
 
@@ -232,5 +233,89 @@ test("directory driver: recover() sweeps temp files a crashed writer left hours 
     await utimes(crashed, hoursAgo, hoursAgo);
     await bb.coordinator().recover();
     assert.deepEqual(await readdir(join(root, "tmp")), ["y.json.1.beef.tmp"]);
+  });
+});
+
+test("directory driver: tasks finished over a day ago move to archive/<day>/, still counted, shown, deduplicated and retryable", async () => {
+  const clock = new FakeClock(Date.parse("2026-11-20T12:00:00.000Z"));
+  await withDirectory({ clock: clock.now }, async ({ bb, root }) => {
+    const finish = async (
+      request: ReturnType<typeof makeRequest>,
+      status: "completed" | "failed",
+      at: string,
+    ) => {
+      await bb.enqueue(request);
+      const claim = await bb.claim("alpha", request.id);
+      assert.ok(claim);
+      assert.equal(await bb.complete(claim, { ...resultFor(claim, status), finishedAt: at }), true);
+    };
+    const old = makeRequest({ id: newTaskId(new Date("2026-11-17T08:00:00.000Z")) });
+    const oldFailed = makeRequest({ id: newTaskId(new Date("2026-11-17T09:00:00.000Z")) });
+    const recent = makeRequest({ id: newTaskId(new Date("2026-11-20T11:00:00.000Z")) });
+    // Created days ago, but finished only now: not archived yet.
+    const lateFinisher = makeRequest({ id: newTaskId(new Date("2026-11-17T10:00:00.000Z")) });
+    await finish(old, "completed", "2026-11-17T08:00:05.000Z");
+    await finish(oldFailed, "failed", "2026-11-17T09:00:05.000Z");
+    await finish(recent, "completed", "2026-11-20T11:00:05.000Z");
+    await finish(lateFinisher, "completed", "2026-11-20T11:59:00.000Z");
+
+    await bb.coordinator().recover();
+    assert.deepEqual(
+      (await readdir(join(root, "done", "alpha"))).sort(),
+      [`${lateFinisher.id}.json`, `${recent.id}.json`].sort(),
+    );
+    assert.ok(
+      (await readdir(join(root, "archive", "2026-11-17", "tasks", "alpha"))).includes(`${old.id}.json`),
+    );
+
+    const listing = await bb.list();
+    assert.equal(listing.counts.completed, 3);
+    assert.equal(listing.counts.failed, 1);
+    assert.deepEqual(listing.tasks.map((t) => t.request.id).sort(), [lateFinisher.id, recent.id].sort());
+
+    const shown = await bb.get(old.id);
+    assert.equal(shown?.state, "completed");
+    assert.equal(shown?.result?.text, "answer of attempt 1");
+    assert.equal((await bb.enqueue(old)).created, false, "an archived id stays taken");
+    // Nothing archived comes back as a new task after a coordinator restart.
+    await bb.coordinator().recover();
+    assert.deepEqual(await bb.pendingIds("alpha"), []);
+
+    const retried = await bb.retry(oldFailed.id);
+    assert.equal(retried.state, "pending");
+    assert.equal(retried.request.attempt, 2);
+    assert.deepEqual(await bb.pendingIds("alpha"), [oldFailed.id]);
+    assert.equal(
+      (await bb.list()).counts.failed,
+      0,
+      "the retried task is no longer counted as archived and failed",
+    );
+  });
+});
+
+test("directory driver: an archiving pass cut short leaves every task readable, and the next one finishes it", async () => {
+  const clock = new FakeClock(Date.parse("2026-11-20T12:00:00.000Z"));
+  await withDirectory({ clock: clock.now }, async ({ bb, root }) => {
+    const request = makeRequest({ id: newTaskId(new Date("2026-11-17T08:00:00.000Z")) });
+    await bb.enqueue(request);
+    const claim = await bb.claim("alpha", request.id);
+    assert.ok(claim);
+    await bb.complete(claim, { ...resultFor(claim), finishedAt: "2026-11-17T08:00:05.000Z" });
+    // As if the coordinator died after moving the index entry and the result, before the request.
+    const day = join(root, "archive", "2026-11-17");
+    await mkdir(join(day, "index"), { recursive: true });
+    await mkdir(join(day, "results"), { recursive: true });
+    await rename(join(root, "index", `${request.id}.json`), join(day, "index", `${request.id}.json`));
+    const resultName = `${request.id}.a1.completed.json`;
+    await rename(join(root, "results", resultName), join(day, "results", resultName));
+
+    assert.equal((await bb.get(request.id))?.state, "completed");
+    const listing = await bb.list();
+    assert.equal(listing.counts.completed, 1);
+    assert.equal(listing.tasks[0]?.result?.text, "answer of attempt 1");
+    await bb.coordinator().recover();
+    assert.deepEqual(await readdir(join(root, "done", "alpha")), []);
+    assert.equal((await bb.list()).counts.completed, 1);
+    assert.deepEqual(await bb.pendingIds("alpha"), []);
   });
 });

@@ -11,9 +11,10 @@ import {
 } from "node:fs";
 import { link, mkdir, rename, rmdir, stat, unlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { z } from "zod";
 import { diskError, writeFileAtomic, writeTemp } from "../atomic-file.js";
 import { isErrnoException, UserError } from "../errors.js";
-import { isValidNodeId, isValidTaskId } from "../ids.js";
+import { isValidNodeId, isValidTaskId, taskIdTime } from "../ids.js";
 import {
   NodeStatusRecord,
   type RouteDecision,
@@ -71,6 +72,10 @@ const IN_FLIGHT_GRACE_MS = 5_000;
 const INBOX_VIEW_MS = 100;
 /** A worker that lost a race for a task this recently counts as racing (see INBOX_VIEW_MS). */
 const CONTENDED_FOR_MS = 1_000;
+/** Finished tasks move to archive/ this long after they finished (see archiveFinished). */
+const ARCHIVE_AFTER_MS = 24 * 3_600_000;
+/** The coordinator looks for tasks to archive at most this often. */
+const ARCHIVE_EVERY_MS = 10 * 60_000;
 /** A temp file this old was left by a writer that crashed: recover() removes it. */
 const STALE_TEMP_MS = 3_600_000;
 /** After losing a race for the head of the inbox, pick at random among this many equally urgent tasks. */
@@ -89,7 +94,19 @@ interface InboxView {
   current: boolean;
 }
 
+const ArchiveSummary = z.object({
+  schema: z.literal("clawos.archive/1"),
+  day: z.string(),
+  counts: z.object({
+    completed: z.number().int().nonnegative(),
+    failed: z.number().int().nonnegative(),
+    cancelled: z.number().int().nonnegative(),
+  }),
+});
+type ArchiveSummary = z.infer<typeof ArchiveSummary>;
+
 interface ResultEntry {
+  id: string;
   attempt: number;
   status: TaskResult["status"];
   name: string;
@@ -117,12 +134,14 @@ export class DirectoryBlackboard implements Blackboard {
   private readonly knownDirs = new Set<string>();
   private readonly doneCache = new Map<string, StoredTask>();
   private readonly leaseSeen = new Map<string, { mtimeMs: number; seenAt: number }>();
+  /** When this instance last looked for finished tasks to archive. */
+  private lastArchiveAt = Number.NEGATIVE_INFINITY;
   /** Claims with a complete() in progress here: a concurrent second complete() of the same claim loses. */
   private readonly finishing = new Set<string>();
 
   constructor(
     readonly root: string,
-    private readonly options: { quarantine?: boolean; clock?: () => number } = {},
+    private readonly options: { quarantine?: boolean; clock?: () => number; archiveAfterMs?: number } = {},
   ) {
     this.location = root;
   }
@@ -144,6 +163,10 @@ export class DirectoryBlackboard implements Blackboard {
   /** A fresh claimed-file name: every claim of a task gets its own handle. */
   private newClaimPath(node: string, id: string): string {
     return this.dir("claimed", node, `${id}.${randomBytes(6).toString("hex")}.json`);
+  }
+  /** archive/<day the task was created>/…: finished tasks moved out of done/ and results/ (see archiveFinished). */
+  private archiveDir(id: string, ...parts: string[]): string {
+    return this.dir("archive", archiveDayOf(id), ...parts);
   }
   private resultName(id: string, attempt: number, status: TaskResult["status"]): string {
     return `${id}.a${attempt}.${status}.json`;
@@ -183,7 +206,8 @@ export class DirectoryBlackboard implements Blackboard {
     this.ensureDir(dirname(dest));
     const tmp = await writeTemp(dest, JSON.stringify(valid), { tmpDir: this.tmpDir() });
     try {
-      // link() never overwrites: the index entry is the dedupe guard.
+      // link() never overwrites: the index entry is the dedupe guard (archived tasks keep theirs in the archive).
+      if (existsNow(this.archiveDir(valid.id, "index", `${valid.id}.json`))) return undefined;
       try {
         linkSync(tmp, this.dir("index", `${valid.id}.json`));
       } catch (error) {
@@ -620,12 +644,11 @@ export class DirectoryBlackboard implements Blackboard {
   private async resultsIndex(): Promise<Map<string, ResultEntry[]>> {
     const map = new Map<string, ResultEntry[]>();
     for (const name of await listDir(this.dir("results"))) {
-      if (isSyncArtifact(name)) continue;
-      const m = /^(.+)\.a(\d+)\.(completed|failed|cancelled)\.json$/.exec(name);
-      if (!m) continue;
-      const list = map.get(m[1]!) ?? [];
-      list.push({ attempt: Number(m[2]), status: m[3] as TaskResult["status"], name });
-      map.set(m[1]!, list);
+      const entry = resultEntryOf(name);
+      if (!entry) continue;
+      const list = map.get(entry.id);
+      if (list) list.push(entry);
+      else map.set(entry.id, [entry]);
     }
     return map;
   }
@@ -635,6 +658,7 @@ export class DirectoryBlackboard implements Blackboard {
     node: string,
     request: TaskRequest,
     results?: Map<string, ResultEntry[]>,
+    resultsDirs: string[] = [this.dir("results"), this.archiveDir(request.id, "results")],
   ): Promise<StoredTask> {
     const cancelRequested = await this.isCancelRequested(request.id);
     if (area === "requests" || area === "reaping")
@@ -651,13 +675,23 @@ export class DirectoryBlackboard implements Blackboard {
       };
     }
     // Normally one result per attempt; if a crash left a loser's beside it, a verdict outranks a completion.
-    const entries = ((results ?? (await this.resultsIndex())).get(request.id) ?? [])
+    // Without a listing at hand, the three possible names are tried (a verdict first); an archiving
+    // pass interrupted halfway may have moved the results already, so the archive is looked at too.
+    const listed = (results?.get(request.id) ?? [])
       .filter((r) => r.attempt === request.attempt)
-      .sort((a, b) => OUTCOME_PRECEDENCE[a.status] - OUTCOME_PRECEDENCE[b.status]);
-    for (const entry of entries) {
-      const read = await readRecord(this.dir("results", entry.name), TaskResult);
-      if (read.kind === "ok" && read.value.id === request.id && read.value.attempt === request.attempt)
-        return { request, node, state: read.value.status, result: read.value, cancelRequested };
+      .sort((a, b) => OUTCOME_PRECEDENCE[a.status] - OUTCOME_PRECEDENCE[b.status])
+      .map((r) => r.name);
+    const names = listed.length
+      ? listed
+      : (["failed", "cancelled", "completed"] as const).map((status) =>
+          this.resultName(request.id, request.attempt, status),
+        );
+    for (const dir of resultsDirs) {
+      for (const name of names) {
+        const read = await readRecord(join(dir, name), TaskResult);
+        if (read.kind === "ok" && read.value.id === request.id && read.value.attempt === request.attempt)
+          return { request, node, state: read.value.status, result: read.value, cancelRequested };
+      }
     }
     // Finished without a readable result: a cancel of a pending task interrupted, or a result lost.
     const state: TaskState = cancelRequested ? "cancelled" : "failed";
@@ -704,6 +738,19 @@ export class DirectoryBlackboard implements Blackboard {
         const request = await read(this.dir("reaping", node, name), node);
         if (request) return this.describe("reaping", node, request);
       }
+    }
+    const archived = await this.findArchived(id);
+    return archived ? this.describe("done", archived.node, archived.request) : undefined;
+  }
+
+  /** An archived task's request, if `id` was archived. */
+  private async findArchived(
+    id: string,
+  ): Promise<{ node: string; path: string; request: TaskRequest } | undefined> {
+    for (const node of (await listDir(this.archiveDir(id, "tasks"))).filter((n) => isValidNodeId(n))) {
+      const path = this.archiveDir(id, "tasks", node, `${id}.json`);
+      const r = await readRecord(path, TaskRequest);
+      if (r.kind === "ok" && !misplaced(r.value, id, node)) return { node, path, request: r.value };
     }
     return undefined;
   }
@@ -810,6 +857,11 @@ export class DirectoryBlackboard implements Blackboard {
       }
     }
     for (const key of this.doneCache.keys()) if (!seenDone.has(key)) this.doneCache.delete(key);
+    // Archived tasks are only counted (clawos tasks show ID still reads one).
+    const archived = await this.archivedCounts();
+    counts.completed += archived.completed;
+    counts.failed += archived.failed;
+    counts.cancelled += archived.cancelled;
     const quarantined = (await listDir(this.dir("quarantine"))).filter((n) => !n.endsWith(".reason")).length;
     if (quarantined) problems.push(`${quarantined} malformed file(s) set aside in ${this.dir("quarantine")}`);
     return { tasks, counts, problems };
@@ -855,17 +907,14 @@ export class DirectoryBlackboard implements Blackboard {
       });
     }
     await unlink(this.dir("cancel", id)).catch(() => {});
-    const outcome = await this.moveThroughReaping(
-      this.requestPath("done", task.node, id),
-      task.node,
-      task.request,
-      {
-        intent: reroute ? `retry-${reroute.node}` : "retry",
-        ...(reroute ? { reroute } : {}),
-        event: { event: "retry", detail: `retried by hand after ${task.state}` },
-        raiseMaxAttempts: true,
-      },
-    );
+    const done = this.requestPath("done", task.node, id);
+    const from = existsNow(done) ? done : ((await this.findArchived(id))?.path ?? done);
+    const outcome = await this.moveThroughReaping(from, task.node, task.request, {
+      intent: reroute ? `retry-${reroute.node}` : "retry",
+      ...(reroute ? { reroute } : {}),
+      event: { event: "retry", detail: `retried by hand after ${task.state}` },
+      raiseMaxAttempts: true,
+    });
     if (outcome === "lost")
       throw new UserError(`Task ${id} changed while retrying it; look again with clawos tasks show ${id}.`);
     return (await this.get(id)) ?? task;
@@ -965,6 +1014,150 @@ export class DirectoryBlackboard implements Blackboard {
   }
 
   /** Seconds-old or younger leftovers may belong to a move or dispatch still in flight: not ours to finish. */
+  /**
+   * Move tasks that finished more than a day ago out of done/ and results/ into
+   * archive/<day created>/{tasks/<node>,results,index,cancel}/, so listing the board (every status, every refresh of the control
+   * center) stays small however long the federation runs. `get` and `retry` still find them;
+   * `list` counts them from each day's summary.json. Runs at most every ARCHIVE_EVERY_MS.
+   */
+  private async archiveFinished(): Promise<string[]> {
+    const now = this.now();
+    if (now - this.lastArchiveAt < ARCHIVE_EVERY_MS) return [];
+    this.lastArchiveAt = now;
+    const cutoff = now - (this.options.archiveAfterMs ?? ARCHIVE_AFTER_MS);
+    const results = await this.resultsIndex();
+    const days = new Set<string>();
+    let moved = 0;
+    for (const node of await this.nodeDirs("done")) {
+      for (const name of await listDir(this.dir("done", node))) {
+        const id = pendingIdOf(name);
+        if (!id) continue;
+        // A task cannot finish before it was created: most of the board is skipped by its id alone.
+        const created = taskIdTime(id)?.getTime();
+        if (created !== undefined && created >= cutoff) continue;
+        const entries = results.get(id) ?? [];
+        const finishedAt = await this.finishedAt(node, id, entries);
+        if (finishedAt === undefined || finishedAt >= cutoff) continue;
+        if (await this.archiveOne(node, id, entries)) {
+          moved++;
+          days.add(archiveDayOf(id));
+        }
+      }
+    }
+    for (const day of await listDir(this.dir("archive"))) {
+      if (days.has(day) || (await this.archiveSummaryIsStale(day))) await this.writeArchiveSummary(day);
+    }
+    return moved ? [`archived ${moved} task(s) that finished over a day ago (archive/<day>/)`] : [];
+  }
+
+  /** When a finished task finished: its newest result's finishedAt, else when it reached done/. */
+  private async finishedAt(node: string, id: string, entries: ResultEntry[]): Promise<number | undefined> {
+    const newest = entries.reduce<ResultEntry | undefined>(
+      (a, b) => (!a || b.attempt > a.attempt ? b : a),
+      undefined,
+    );
+    if (newest) {
+      const read = await readRecord(this.dir("results", newest.name), TaskResult);
+      if (read.kind === "ok") return Date.parse(read.value.finishedAt);
+    } else {
+      // An earlier pass may have moved the results already (cut short before the request).
+      const request = await readRecord(this.requestPath("done", node, id), TaskRequest);
+      if (request.kind === "ok") {
+        for (const status of ["completed", "failed", "cancelled"] as const) {
+          const name = this.resultName(id, request.value.attempt, status);
+          const read = await readRecord(this.archiveDir(id, "results", name), TaskResult);
+          if (read.kind === "ok") return Date.parse(read.value.finishedAt);
+        }
+      }
+    }
+    const st = statSync(this.requestPath("done", node, id), { throwIfNoEntry: false });
+    return st ? Math.max(st.mtimeMs, st.ctimeMs) : undefined;
+  }
+
+  /**
+   * Index entry first (once it has left index/, recover() can never republish the task),
+   * then the results, the cancel marker, and the request last. A crash halfway leaves the
+   * task in done/ with its results partly moved: readers look in the archive too, and the
+   * next pass finishes the move.
+   */
+  private async archiveOne(node: string, id: string, entries: ResultEntry[]): Promise<boolean> {
+    const moveIfThere = (from: string, to: string) => {
+      if (existsNow(from)) this.renameInto(from, to);
+    };
+    moveIfThere(this.dir("index", `${id}.json`), this.archiveDir(id, "index", `${id}.json`));
+    for (const entry of entries)
+      moveIfThere(this.dir("results", entry.name), this.archiveDir(id, "results", entry.name));
+    moveIfThere(this.dir("cancel", id), this.archiveDir(id, "cancel", id));
+    // A retry may have taken the task meanwhile: then it is simply not archived (its old results are).
+    return this.renameInto(
+      this.requestPath("done", node, id),
+      this.archiveDir(id, "tasks", node, `${id}.json`),
+    );
+  }
+
+  private async archiveSummaryIsStale(day: string): Promise<boolean> {
+    if (!/^\d{4}-\d{2}-\d{2}$|^undated$/.test(day)) return false;
+    const summary = statSync(this.dir("archive", day, "summary.json"), { throwIfNoEntry: false });
+    if (!summary) return true;
+    // Adding or removing an entry moves a directory's mtime: results/ and each tasks/<node>/.
+    const dirs = [join("archive", day, "results"), join("archive", day, "tasks")];
+    for (const node of await listDir(this.dir("archive", day, "tasks")))
+      dirs.push(join("archive", day, "tasks", node));
+    return dirs.some(
+      (d) => (statSync(this.dir(d), { throwIfNoEntry: false })?.mtimeMs ?? 0) > summary.mtimeMs,
+    );
+  }
+
+  /** Outcome counts of one archived day, from file names alone. */
+  private async countArchivedDay(day: string): Promise<ArchiveSummary> {
+    const base = this.dir("archive", day);
+    const outcomes = new Map<string, ResultEntry>();
+    for (const name of await listDir(join(base, "results"))) {
+      const entry = resultEntryOf(name);
+      if (!entry) continue;
+      const best = outcomes.get(entry.id);
+      if (
+        !best ||
+        entry.attempt > best.attempt ||
+        (entry.attempt === best.attempt && OUTCOME_PRECEDENCE[entry.status] < OUTCOME_PRECEDENCE[best.status])
+      )
+        outcomes.set(entry.id, entry);
+    }
+    const counts = { completed: 0, failed: 0, cancelled: 0 };
+    for (const node of (await listDir(join(base, "tasks"))).filter((n) => isValidNodeId(n))) {
+      for (const name of await listDir(join(base, "tasks", node))) {
+        const id = pendingIdOf(name);
+        if (id) counts[outcomes.get(id)?.status ?? "failed"]++;
+      }
+    }
+    return { schema: "clawos.archive/1", day, counts };
+  }
+
+  private async writeArchiveSummary(day: string): Promise<void> {
+    const summary = await this.countArchivedDay(day);
+    await writeFileAtomic(this.dir("archive", day, "summary.json"), JSON.stringify(summary), {
+      tmpDir: this.tmpDir(),
+    });
+  }
+
+  /** Counts of everything archived: each day's summary, or a fresh count where it is missing or stale. */
+  private async archivedCounts(): Promise<ArchiveSummary["counts"]> {
+    const total = { completed: 0, failed: 0, cancelled: 0 };
+    for (const day of await listDir(this.dir("archive"))) {
+      if (!/^\d{4}-\d{2}-\d{2}$|^undated$/.test(day)) continue;
+      let counts: ArchiveSummary["counts"] | undefined;
+      if (!(await this.archiveSummaryIsStale(day))) {
+        const read = await readRecord(this.dir("archive", day, "summary.json"), ArchiveSummary);
+        if (read.kind === "ok") counts = read.value.counts;
+      }
+      counts ??= (await this.countArchivedDay(day)).counts;
+      total.completed += counts.completed;
+      total.failed += counts.failed;
+      total.cancelled += counts.cancelled;
+    }
+    return total;
+  }
+
   /** Temp files a crashed writer left behind (hours old), and the emptied per-process temp directories. */
   private async sweepTemp(): Promise<void> {
     const cutoff = this.now() - STALE_TEMP_MS;
@@ -991,6 +1184,7 @@ export class DirectoryBlackboard implements Blackboard {
   private async recover(): Promise<string[]> {
     const notes: string[] = [];
     await this.sweepTemp();
+    notes.push(...(await this.archiveFinished()));
     const located = new Set<string>();
     for (const area of ["requests", "claimed", "done"]) {
       for (const node of await this.nodeDirs(area)) {
@@ -1187,6 +1381,18 @@ function unlinkQuietly(path: string): void {
   try {
     unlinkSync(path);
   } catch {}
+}
+
+/** `results/<id>.a<attempt>.<status>.json` → its parts. */
+function resultEntryOf(name: string): ResultEntry | undefined {
+  if (isSyncArtifact(name)) return undefined;
+  const m = /^(.+)\.a(\d+)\.(completed|failed|cancelled)\.json$/.exec(name);
+  return m ? { id: m[1]!, attempt: Number(m[2]), status: m[3] as TaskResult["status"], name } : undefined;
+}
+
+/** The archive folder of a task: the UTC day its id says it was created, or "undated" for free-form ids. */
+function archiveDayOf(id: string): string {
+  return taskIdTime(id)?.toISOString().slice(0, 10) ?? "undated";
 }
 
 /** `requests/<node>/<id>.json` and `done/<node>/<id>.json` → id. */
