@@ -622,12 +622,19 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option("--machine <name>", "the new machine's name in the registry (default: the SSH host)")
     .option("--dry-run", "show the plan only")
     .option("--rollback", "undo an earlier migration of this node")
-    .option("--ready-timeout <seconds>", "how long to wait for the remote gateway", parsePositiveInt, 180)
+    .option(
+      "--ready-timeout <seconds>",
+      "how long to wait for the remote gateway (and, on --rollback, the local one)",
+      parsePositiveInt,
+      180,
+    )
     .action(async (nodeId: string, opts: Record<string, unknown>) => {
       const { migrate, rollbackMigration } = await import("./core/migrate.js");
       const say = (line: string) => out(sanitizeLine(line));
       if (opts.rollback) {
-        await rollbackMigration(home(), io.env, nodeId, say);
+        await rollbackMigration(home(), io.env, nodeId, say, {
+          readyTimeoutMs: (opts.readyTimeout as number) * 1000,
+        });
         return;
       }
       if (!opts.to) throw new UserError("Say where to: --to user@host[:port].", { code: "usage" });

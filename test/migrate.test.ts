@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -100,6 +101,56 @@ describe("clawos migrate to a loopback sshd 'remote', and back", () => {
     );
   });
 
+  /** A failed attempt leaves the registry, the local profile and the remote home as they were. */
+  async function failsCleanly(extraEnv: NodeJS.ProcessEnv, expect: RegExp): Promise<string> {
+    const before = await registry();
+    const localFiles = await readdir(join(world.home, ".openclaw-beta"), { recursive: true });
+    const r = await world.run(args, { env: { ...env, ...extraEnv } });
+    assert.equal(r.code, 2, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stderr, /Migration of beta stopped: .*Nothing changed here/);
+    assert.match(r.stderr, expect);
+    assert.equal(await registry(), before);
+    assert.deepEqual(await readdir(join(world.home, ".openclaw-beta"), { recursive: true }), localFiles);
+    assert.deepEqual(
+      (await readdir(remoteHome)).filter((f) => f.startsWith(".openclaw-beta")),
+      [],
+      "nothing left in the remote home",
+    );
+    return r.stderr;
+  }
+
+  test("no openclaw on the remote PATH: refused before anything is copied", async () => {
+    const fake = join(sshd.binDir, "openclaw");
+    await rename(fake, `${fake}.away`);
+    try {
+      await failsCleanly(
+        {},
+        /openclaw is not on the PATH of an SSH session on 127\.0\.0\.1[\s\S]*fix: install it there/,
+      );
+    } finally {
+      await rename(`${fake}.away`, fake);
+    }
+  });
+
+  test("the remote port already taken: refused with the fix", async () => {
+    const server = createServer().listen(remotePort, "127.0.0.1");
+    await new Promise((r) => server.once("listening", r));
+    try {
+      await failsCleanly({}, new RegExp(`Port ${remotePort} is already in use[\\s\\S]*--remote-port`));
+    } finally {
+      server.close();
+    }
+  });
+
+  test("a remote gateway that dies at start: its last words, and the copy removed there", async () => {
+    await writeFile(join(remoteHome, ".fake-openclaw-mode"), "exits\n");
+    try {
+      await failsCleanly({}, /exited before it was ready: .*simulated crash at start/);
+    } finally {
+      await rm(join(remoteHome, ".fake-openclaw-mode"), { force: true });
+    }
+  });
+
   test("migrate moves the node: files copied (not logs, locks or sessions), started there, local one stopped, tasks run there", async () => {
     const localPid = Number(
       (await readFile(join(world.clawosHome, "run", "beta.gateway.pid"), "utf8")).trim(),
@@ -123,6 +174,17 @@ describe("clawos migrate to a loopback sshd 'remote', and back", () => {
     );
     assert.equal(remoteConfig.gateway.port, remotePort);
     assert.equal(remoteConfig.gateway.bind, "loopback");
+    // OpenClaw's absolute paths point into the copy there, not at this machine's home.
+    assert.equal(remoteConfig.agents.defaults.workspace, join(remoteHome, ".openclaw-beta", "workspace"));
+    assert.equal(
+      remoteConfig.agents.entries.main.agentDir,
+      join(remoteHome, ".openclaw-beta", "agents", "main", "agent"),
+    );
+    assert.ok(!JSON.stringify(remoteConfig).includes(`${world.home}/`), "no local path left");
+    // The agent's model credentials travel (0600), its sessions do not.
+    const auth = join(remoteHome, ".openclaw-beta", "agents", "main", "agent", "auth-profiles.json");
+    assert.equal((await stat(auth)).mode & 0o777, 0o600);
+    assert.ok(!copied.some((f) => f.includes(join("main", "sessions"))));
 
     const nodes = JSON.parse((await world.run(["nodes", "list", "--json"])).stdout) as {
       id: string;
@@ -141,11 +203,19 @@ describe("clawos migrate to a loopback sshd 'remote', and back", () => {
     assert.equal(d.stdout.trim(), "incubated node says hi");
   });
 
-  test("--rollback points the node back here and stops the remote gateway", async () => {
+  test("--rollback starts the local gateway again, points the node back here, stops the remote one and keeps its copy aside", async () => {
     const r = await world.run(["migrate", "beta", "--rollback"], { env });
     assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /The local gateway is running again/);
     assert.match(r.stdout, /points at this machine again/);
-    assert.match(r.stdout, /Stopped the gateway on/);
+    assert.match(r.stdout, /Stopped the gateway on .*kept there as .*\.openclaw-beta\.rolled-back-/);
+    const remote = await readdir(remoteHome);
+    assert.ok(!remote.includes(".openclaw-beta"), "a later migration finds the place free");
+    assert.ok(remote.some((f) => f.startsWith(".openclaw-beta.rolled-back-")));
+    const d = await world.run(["dispatch", "are you home?", "--to", "beta", "--wait"], { env });
+    assert.equal(d.code, 0, d.stderr);
+    assert.match(d.stderr, /via localhost/);
+    assert.equal(d.stdout.trim(), "incubated node says hi");
     const nodes = JSON.parse((await world.run(["nodes", "list", "--json"])).stdout) as {
       id: string;
       machine: string;

@@ -480,7 +480,7 @@ export function gatewayLogFile(home: string, name: string): string {
 }
 
 /** Start `openclaw --profile NAME gateway run` in the background, logging to a file; remember its pid. */
-async function startSupervised(
+export async function startSupervised(
   home: string,
   name: string,
   openclaw: string,
@@ -537,7 +537,7 @@ export async function stopProcessGroup(pid: number, graceMs = 10_000): Promise<v
   }
 }
 
-async function waitReady(
+export async function waitReady(
   client: GatewayClient,
   timeoutMs: number,
   home: string,

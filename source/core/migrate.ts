@@ -83,7 +83,40 @@ export async function filesToCopy(stateDir: string): Promise<{ files: string[]; 
     }
   };
   await walk("workspace");
+  // Each agent's own settings and model credentials (auth-profiles.json, models.json):
+  // without them the agent there cannot reach its model. Never its sessions.
+  let agents: import("node:fs").Dirent[] = [];
+  try {
+    agents = await readdir(join(stateDir, "agents"), { withFileTypes: true });
+  } catch (error) {
+    if (!isErrnoException(error, "ENOENT")) throw error;
+  }
+  for (const agent of agents) {
+    if (!agent.isDirectory()) continue;
+    const rel = posix.join("agents", agent.name, "agent");
+    let entries: import("node:fs").Dirent[] = [];
+    try {
+      entries = await readdir(join(stateDir, rel), { withFileTypes: true });
+    } catch (error) {
+      if (!isErrnoException(error, "ENOENT")) throw error;
+    }
+    for (const e of entries) {
+      const path = posix.join(rel, e.name);
+      if (e.isFile() && /\.json5?$/i.test(e.name) && !NEVER.test(path)) files.push(path);
+    }
+  }
+  // Provider keys may live in the profile's .env.
+  try {
+    if ((await stat(join(stateDir, ".env"))).isFile()) files.push(".env");
+  } catch {
+    // none
+  }
   return { files, skipped };
+}
+
+/** Files that hold secrets: written 0600 there, as here. */
+function isSecret(rel: string): boolean {
+  return rel === "openclaw.json" || rel === ".env" || rel.startsWith("agents/");
 }
 
 function remoteQuote(path: string): string {
@@ -157,6 +190,15 @@ export async function migrate(
     say(
       `  leave behind ${skipped.length}: ${skipped.slice(0, 8).join(", ")}${skipped.length > 8 ? ", …" : ""}`,
     );
+  const outside = pathsOutside(
+    await readFile(join(localStateDir, "openclaw.json"), "utf8"),
+    localStateDir,
+    env.HOME ?? "",
+  );
+  if (outside.length)
+    say(
+      `  note: the config names ${outside.length} path(s) outside the profile that do not travel: ${outside.slice(0, 4).join(", ")}`,
+    );
   say("  then start the gateway there, check it through SSH, switch the node, drain and stop the local one");
   if (options.dryRun) return plan;
 
@@ -182,6 +224,22 @@ export async function migrate(
         hint: "move it aside there, or migrate to another machine",
       });
     }
+    // Before anything is copied: can the gateway start there at all?
+    const openclaw = await session.exec("command -v openclaw", "");
+    if (openclaw.code !== 0 || !openclaw.stdout.trim()) {
+      throw new UserError(`openclaw is not on the PATH of an SSH session on ${target.host}.`, {
+        hint: "install it there (npm install -g openclaw) and make sure a non-interactive login finds it (ssh HOST command -v openclaw)",
+      });
+    }
+    const taken = await session.tunnel(remotePort).then(
+      () => true,
+      () => false,
+    );
+    if (taken) {
+      throw new UserError(`Port ${remotePort} is already in use on ${target.host}.`, {
+        hint: "pick another with --remote-port (keep 20 between gateways)",
+      });
+    }
 
     // Copy into a staging dir, renamed into place only once complete.
     say(`Copying ${files.length} file(s) to ${target.host} …`);
@@ -193,10 +251,11 @@ export async function migrate(
       const dest = posix.join(staging, rel);
       await Promise.race([mkdirs(sftp, posix.dirname(dest)), session.dropped]);
       let data = await readFile(join(localStateDir, rel));
-      if (rel === "openclaw.json") data = Buffer.from(remoteConfig(data.toString("utf8"), remotePort));
-      await sftpCall<void>((cb) =>
-        sftp.writeFile(dest, data, { mode: rel === "openclaw.json" ? 0o600 : 0o644 }, cb),
-      );
+      if (rel === "openclaw.json")
+        data = Buffer.from(
+          remoteConfig(data.toString("utf8"), remotePort, { from: localStateDir, to: remoteStateDir }),
+        );
+      await sftpCall<void>((cb) => sftp.writeFile(dest, data, { mode: isSecret(rel) ? 0o600 : 0o644 }, cb));
     }
     const moved = await session.exec(`mv ${remoteQuote(staging)} ${remoteQuote(remoteStateDir)}`, "");
     if (moved.code !== 0)
@@ -215,7 +274,21 @@ export async function migrate(
       throw new UserError(
         `Could not start the gateway on ${target.host}: ${start.stderr.trim().slice(0, 200)}`,
       );
-    const tunnelPort = await waitTunnel(session, remotePort, options.readyTimeoutMs ?? 180_000);
+    const pid = remotePid;
+    const outFile = posix.join(remoteStateDir, "clawos-gateway.out");
+    const checkAlive = async () => {
+      const check = await session.exec(`kill -0 ${pid}`, "");
+      if (check.code === 0) return;
+      const tail = await session.exec(`tail -n 5 ${remoteQuote(outFile)}`, "").catch(() => undefined);
+      const said = (tail?.stdout ?? "").trim().split("\n").join(" | ").slice(0, 300);
+      throw new UserError(
+        `The gateway on ${target.host} exited before it was ready${said ? `: ${said}` : ""}.`,
+        {
+          hint: `see ${outFile} there`,
+        },
+      );
+    };
+    const tunnelPort = await waitTunnel(session, remotePort, options.readyTimeoutMs ?? 180_000, checkAlive);
     const client = new GatewayClient({
       nodeId: node.id,
       host: "127.0.0.1",
@@ -229,6 +302,8 @@ export async function migrate(
       await waitUntilStarted(client, {
         timeoutMs: options.readyTimeoutMs ?? 180_000,
         what: "The remote gateway",
+        hint: `see ${outFile} on ${target.host}; a first start can take a minute on a small machine (--ready-timeout)`,
+        checkAlive,
       });
       await client.models(AbortSignal.timeout(10_000));
     } finally {
@@ -238,7 +313,7 @@ export async function migrate(
   } catch (error) {
     // Nothing local has changed yet; tidy what we can on the remote side.
     if (session.alive) {
-      if (remotePid) await session.exec(`kill ${remotePid}`, "").catch(() => {});
+      if (remotePid) await session.exec(killGroup(remotePid), "").catch(() => {});
       if (staging) await session.exec(`rm -rf ${remoteQuote(staging)}`, "").catch(() => {});
       if (remotePid && remoteStateDir)
         await session.exec(`rm -rf ${remoteQuote(remoteStateDir)}`, "").catch(() => {});
@@ -317,12 +392,17 @@ export async function migrate(
   return plan;
 }
 
-/** Undo a migration: the node points here again, the remote gateway is stopped. */
+/**
+ * Undo a migration: the local gateway runs again (if the migration stopped it), the node
+ * points here again, and the remote gateway stops; its copy is moved aside there, so the
+ * node can be migrated again later. If the local gateway cannot start, nothing changes.
+ */
 export async function rollbackMigration(
   home: string,
   env: NodeJS.ProcessEnv,
   nodeId: string,
   say: (line: string) => void,
+  options: { readyTimeoutMs?: number } = {},
 ) {
   let record: MigrationRecord;
   try {
@@ -330,22 +410,34 @@ export async function rollbackMigration(
   } catch {
     throw new UserError(`There is no migration of ${nodeId} to roll back.`, { code: "usage" });
   }
+  const node = NodeConfig.parse(record.node);
+  if (record.localGatewayStopped)
+    await restartLocalGateway(home, env, node, record.remote.target, say, options.readyTimeoutMs);
   const loaded = await loadConfig(home);
-  loaded.config.nodes = loaded.config.nodes.map((n) => (n.id === nodeId ? NodeConfig.parse(record.node) : n));
-  if (!loaded.config.nodes.some((n) => n.id === nodeId))
-    loaded.config.nodes.push(NodeConfig.parse(record.node));
+  loaded.config.nodes = loaded.config.nodes.map((n) => (n.id === nodeId ? node : n));
+  if (!loaded.config.nodes.some((n) => n.id === nodeId)) loaded.config.nodes.push(node);
   await saveConfig(loaded);
-  say(`Node ${nodeId} points at this machine again (port ${record.node.port}).`);
-  if (record.localGatewayStopped) {
-    say(
-      `Start the local gateway again: openclaw ${record.node.profile ? `--profile ${record.node.profile} ` : ""}gateway run`,
-    );
-  }
+  say(`Node ${nodeId} points at this machine again (port ${node.port}).`);
   try {
     const session = await SshSession.connect(record.remote.settings, env);
-    if (record.remote.pid) await session.exec(`kill ${record.remote.pid}`, "");
-    session.close();
-    say(`Stopped the gateway on ${record.remote.target}; its copy stays in ${record.remote.stateDir}.`);
+    try {
+      if (record.remote.pid) {
+        await session.exec(killGroup(record.remote.pid), "");
+        for (let i = 0; i < 40; i++) {
+          if ((await session.exec(`kill -0 ${record.remote.pid}`, "")).code !== 0) break;
+          await sleep(250);
+        }
+      }
+      const aside = `${record.remote.stateDir}.rolled-back-${new Date().toISOString().replace(/[-:]/g, "").slice(0, 15)}`;
+      const moved = await session.exec(`mv ${remoteQuote(record.remote.stateDir)} ${remoteQuote(aside)}`, "");
+      say(
+        moved.code === 0
+          ? `Stopped the gateway on ${record.remote.target}; its copy is kept there as ${aside}.`
+          : `Stopped the gateway on ${record.remote.target}; its copy stays in ${record.remote.stateDir}.`,
+      );
+    } finally {
+      session.close();
+    }
   } catch (error) {
     say(
       `Could not stop the remote gateway (${error instanceof Error ? error.message : String(error)}); stop it there by hand.`,
@@ -354,9 +446,72 @@ export async function rollbackMigration(
   await rm(recordPath(home, nodeId), { force: true });
 }
 
-/** The copied config, set to the remote port and bound to loopback. */
-function remoteConfig(raw: string, port: number): string {
-  const config = JSON5.parse(raw) as { gateway?: Record<string, unknown> };
+/** Start the local gateway the migration stopped, as incubate --start does, and wait for it. */
+async function restartLocalGateway(
+  home: string,
+  env: NodeJS.ProcessEnv,
+  node: NodeConfig,
+  remoteTarget: string,
+  say: (line: string) => void,
+  readyTimeoutMs = 180_000,
+): Promise<void> {
+  const { findOnPath, startSupervised, waitReady } = await import("./incubate.js");
+  const by = `openclaw ${node.profile ? `--profile ${node.profile} ` : ""}gateway run`;
+  const openclaw = await findOnPath("openclaw", env);
+  // Supervised start is for the profiles incubate made (profile = node id); others are the user's to start.
+  if (!openclaw || node.profile !== node.id || node.port === null) {
+    say(`Start the local gateway again: ${by}`);
+    return;
+  }
+  say("Starting the local gateway again …");
+  const token = await resolveToken(node, home, env);
+  const undo: { title: string; run: () => Promise<void> }[] = [];
+  try {
+    await startSupervised(home, node.id, openclaw, env, undo);
+    const client = new GatewayClient({
+      nodeId: node.id,
+      host: "127.0.0.1",
+      port: node.port,
+      ...(token.token ? { token: token.token } : {}),
+      tokenSource: token.source,
+      profile: node.profile,
+      agent: node.agent,
+    });
+    try {
+      await waitReady(client, readyTimeoutMs, home, node.id);
+    } finally {
+      await client.close();
+    }
+  } catch (error) {
+    for (const step of undo.reverse()) await step.run().catch(() => {});
+    const reason = error instanceof Error ? error.message.replace(/\.$/, "") : String(error);
+    throw new UserError(
+      `Rollback of ${node.id} stopped: the local gateway did not start again (${reason}). Nothing changed; the node still runs on ${remoteTarget}.`,
+      { hint: `start it by hand (${by}), then run the rollback again` },
+    );
+  }
+  say("The local gateway is running again.");
+}
+
+/**
+ * The copied config, set to the remote port and bound to loopback. OpenClaw writes absolute
+ * paths into it (agents.defaults.workspace, agents.entries.*.agentDir): those inside the
+ * profile are moved to the profile's place there, or the gateway there would look for its
+ * workspace under this machine's home.
+ */
+export function remoteConfig(raw: string, port: number, paths: { from: string; to: string }): string {
+  const relocate = (value: unknown): unknown => {
+    if (typeof value === "string") {
+      if (value === paths.from) return paths.to;
+      if (value.startsWith(`${paths.from}/`)) return paths.to + value.slice(paths.from.length);
+      return value;
+    }
+    if (Array.isArray(value)) return value.map(relocate);
+    if (value && typeof value === "object")
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, relocate(v)]));
+    return value;
+  };
+  const config = relocate(JSON5.parse(raw)) as { gateway?: Record<string, unknown> };
   config.gateway = { ...(config.gateway ?? {}), port, bind: "loopback" };
   return `${JSON.stringify(config, null, 2)}\n`;
 }
@@ -374,14 +529,43 @@ async function mkdirs(sftp: SFTPWrapper, dir: string): Promise<void> {
   }
 }
 
-async function waitTunnel(session: SshSession, port: number, timeoutMs: number): Promise<number> {
+async function waitTunnel(
+  session: SshSession,
+  port: number,
+  timeoutMs: number,
+  checkAlive: () => Promise<void>,
+): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
       return await session.tunnel(port);
     } catch (error) {
+      await checkAlive();
       if (Date.now() > deadline) throw error;
       await sleep(500);
     }
   }
+}
+
+/** The remote gateway was started with setsid: stop its whole process group (its workers too). */
+function killGroup(pid: number): string {
+  return `kill -TERM -- -${pid} 2>/dev/null || kill -TERM ${pid}`;
+}
+
+/** Absolute paths in the config under this machine's home but outside the profile: they do not travel. */
+function pathsOutside(raw: string, stateDir: string, home: string): string[] {
+  const found = new Set<string>();
+  const visit = (value: unknown) => {
+    if (typeof value === "string") {
+      if (home && value.startsWith(`${home}/`) && value !== stateDir && !value.startsWith(`${stateDir}/`))
+        found.add(value);
+    } else if (Array.isArray(value)) value.forEach(visit);
+    else if (value && typeof value === "object") Object.values(value).forEach(visit);
+  };
+  try {
+    visit(JSON5.parse(raw));
+  } catch {
+    // an unreadable config fails later with its own message
+  }
+  return [...found];
 }

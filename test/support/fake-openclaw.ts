@@ -1,8 +1,11 @@
 /**
  * A stand-in `openclaw` command for incubation tests: `onboard` and `config set` edit
  * ~/.openclaw-<profile>/openclaw.json like the real one; `gateway run` serves the stub
- * gateway on the configured port with the configured token. FAKE_OPENCLAW_MODE makes it
- * fail on purpose: "onboard-fails", or "never-ready" (the gateway never listens).
+ * gateway on the configured port with the configured token. FAKE_OPENCLAW_MODE (or the file
+ * ~/.fake-openclaw-mode, for a run over SSH) makes it fail on purpose: "onboard-fails",
+ * "never-ready" (the gateway never listens) or "exits" (the gateway dies at start).
+ * Like the real one, onboard writes absolute paths (workspace, agentDir) into the config
+ * and keeps the agent's model credentials in agents/main/agent/auth-profiles.json.
  */
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -21,14 +24,24 @@ let profile = null;
 if (args[0] === "--profile") { profile = args[1]; args.splice(0, 2); }
 const dir = path.join(process.env.HOME, profile ? ".openclaw-" + profile : ".openclaw");
 const file = path.join(dir, "openclaw.json");
-const mode = process.env.FAKE_OPENCLAW_MODE || "";
+const modeFile = path.join(process.env.HOME, ".fake-openclaw-mode");
+const mode = process.env.FAKE_OPENCLAW_MODE || (fs.existsSync(modeFile) ? fs.readFileSync(modeFile, "utf8").trim() : "");
 const opt = (name) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
 if (args[0] === "onboard") {
   if (mode === "onboard-fails") { console.error("onboard: simulated failure"); process.exit(1); }
   fs.mkdirSync(dir, { recursive: true });
   fs.mkdirSync(path.join(dir, "workspace"), { recursive: true });
   fs.writeFileSync(path.join(dir, "workspace", "SOUL.md"), "# soul of " + profile + "\\n");
-  const config = { gateway: { mode: "local", port: Number(opt("--gateway-port")), bind: "loopback", auth: { mode: "token", token: opt("--gateway-token") } } };
+  const agentDir = path.join(dir, "agents", "main", "agent");
+  fs.mkdirSync(agentDir, { recursive: true });
+  fs.writeFileSync(path.join(agentDir, "auth-profiles.json"), JSON.stringify({ profiles: { "fake:default": { key: "sk-fake" } } }), { mode: 0o600 });
+  fs.mkdirSync(path.join(dir, "agents", "main", "sessions"), { recursive: true });
+  fs.writeFileSync(path.join(dir, "agents", "main", "sessions", "sessions.json"), "{}");
+  const workspace = path.join(dir, "workspace");
+  const config = {
+    agents: { defaults: { workspace }, entries: { main: { workspace, agentDir } } },
+    gateway: { mode: "local", port: Number(opt("--gateway-port")), bind: "loopback", auth: { mode: "token", token: opt("--gateway-token") } },
+  };
   fs.writeFileSync(file, JSON.stringify(config, null, 2), { mode: 0o600 });
   console.log(JSON.stringify({ ok: true }));
 } else if (args[0] === "config" && args[1] === "set") {
@@ -42,7 +55,11 @@ if (args[0] === "onboard") {
   fs.writeFileSync(file, JSON.stringify(config, null, 2));
 } else if (args[0] === "gateway" && args[1] === "run") {
   if (mode === "never-ready") { setInterval(() => {}, 1000); return; }
+  if (mode === "exits") { console.error("gateway: simulated crash at start"); process.exit(1); }
   const config = JSON.parse(fs.readFileSync(file, "utf8"));
+  // On another machine, a path under this machine's home would not exist.
+  const ws = config.agents && config.agents.defaults && config.agents.defaults.workspace;
+  if (ws && !ws.startsWith(process.env.HOME + "/")) { console.error("gateway: workspace " + ws + " is not on this machine"); process.exit(1); }
   const child = spawn(process.execPath, [${JSON.stringify(STUB_MAIN)}, "--port", String(config.gateway.port), "--token", config.gateway.auth.token, "--reply", "incubated node says hi"], { stdio: "inherit" });
   const stop = () => child.kill("SIGTERM");
   process.on("SIGTERM", stop);
