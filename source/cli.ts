@@ -618,7 +618,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       "SSH private key (default: ~/.ssh/id_ed25519, id_ecdsa, id_rsa, or the agent)",
     )
     .option("--known-hosts <file>", "known_hosts to verify the host key with (default: ~/.ssh/known_hosts)")
-    .option("--remote-port <port>", "gateway port there (default: the same as here)", parsePort)
+    .option(
+      "--remote-port <port>",
+      "gateway port there (default: its ssh.remotePort, else the same as here)",
+      parsePort,
+    )
     .option("--machine <name>", "the new machine's name in the registry (default: the SSH host)")
     .option("--dry-run", "show the plan only")
     .option("--rollback", "undo an earlier migration of this node")

@@ -37,7 +37,11 @@ describe("clawos migrate to a loopback sshd 'remote', and back", () => {
     const bin = join(world.home, "fakebin");
     await installFakeOpenclaw(bin);
     env = { PATH: `${bin}:${process.env.PATH}` };
-    const inc = await world.run(["incubate", "beta", "--start", "--ready-timeout", "60"], { env });
+    // A port of its own: tests running side by side would all pick 18789 first.
+    const port = String(await freePort());
+    const inc = await world.run(["incubate", "beta", "--start", "--port", port, "--ready-timeout", "60"], {
+      env,
+    });
     assert.equal(inc.code, 0, inc.stderr);
     // Things that must never travel.
     const state = join(world.home, ".openclaw-beta");

@@ -165,11 +165,16 @@ export async function migrate(
   const target = parseSshTarget(options.to);
   const localStateDir = openclawStateDir(node.profile, env);
   const { files, skipped } = await filesToCopy(localStateDir);
-  const remotePort = options.remotePort ?? node.port;
+  const remotePort = options.remotePort ?? node.ssh?.remotePort ?? node.port;
   const settings: SshSettings = {
     target: options.to,
-    ...(options.identityFile ? { identityFile: options.identityFile } : {}),
-    ...(options.knownHosts ? { knownHosts: options.knownHosts } : {}),
+    // The node's own SSH settings are the defaults (the control center passes only the target).
+    ...((options.identityFile ?? node.ssh?.identityFile)
+      ? { identityFile: options.identityFile ?? node.ssh?.identityFile }
+      : {}),
+    ...((options.knownHosts ?? node.ssh?.knownHosts)
+      ? { knownHosts: options.knownHosts ?? node.ssh?.knownHosts }
+      : {}),
     remotePort,
   };
   const profileDirName =
@@ -200,12 +205,13 @@ export async function migrate(
       `  note: the config names ${outside.length} path(s) outside the profile that do not travel: ${outside.slice(0, 4).join(", ")}`,
     );
   say("  then start the gateway there, check it through SSH, switch the node, drain and stop the local one");
-  if (options.dryRun) return plan;
 
   const token = await resolveToken(node, home, env);
   if (token.problem)
     throw new UserError(`Node ${node.id}: cannot read its token from ${token.source}: ${token.problem}.`);
 
+  // The plan is checked there too (read-only): a plan that cannot work is not offered.
+  say(`Checking ${target.host} over SSH …`);
   const session = await SshSession.connect(settings, env);
   let remoteStateDir = "";
   let staging = "";
@@ -239,6 +245,13 @@ export async function migrate(
       throw new UserError(`Port ${remotePort} is already in use on ${target.host}.`, {
         hint: "pick another with --remote-port (keep 20 between gateways)",
       });
+    }
+    say(
+      `  ${target.host}: SSH login works, openclaw is ${openclaw.stdout.trim()}, port ${remotePort} is free, ${remoteStateDir} does not exist yet`,
+    );
+    if (options.dryRun) {
+      session.close();
+      return plan;
     }
 
     // Copy into a staging dir, renamed into place only once complete.
@@ -312,7 +325,7 @@ export async function migrate(
     say(`The gateway on ${target.host} answers through SSH.`);
   } catch (error) {
     // Nothing local has changed yet; tidy what we can on the remote side.
-    if (session.alive) {
+    if (session.alive && !options.dryRun) {
       if (remotePid) await session.exec(killGroup(remotePid), "").catch(() => {});
       if (staging) await session.exec(`rm -rf ${remoteQuote(staging)}`, "").catch(() => {});
       if (remotePid && remoteStateDir)
@@ -321,6 +334,11 @@ export async function migrate(
     const dropped = !session.alive;
     session.close();
     const reason = error instanceof Error ? error.message.replace(/\.$/, "") : String(error);
+    if (options.dryRun)
+      throw new UserError(
+        `Migration of ${node.id} would fail: ${reason}. Nothing was changed, here or there.`,
+        error instanceof UserError && error.hint ? { hint: error.hint } : {},
+      );
     throw new UserError(
       `Migration of ${node.id} stopped: ${reason}. Nothing changed here${dropped ? `; a partial copy may be left in ${staging || "a staging dir"} on ${target.host} (the next attempt removes it)` : ""}.`,
       error instanceof UserError && error.hint ? { hint: error.hint } : {},
@@ -354,7 +372,9 @@ export async function migrate(
       : n,
   );
   await saveConfig(fresh);
-  say(`Node ${node.id} now lives on ${options.machine ?? target.host}.`);
+  say(
+    `Node ${node.id} now lives on ${options.machine ?? target.host}: tasks reach it through SSH; for the blackboard route, run its worker there (clawos node run --node ${node.id}).`,
+  );
 
   // Drain: tasks already claimed here finish first; then stop the local gateway.
   const deadline = Date.now() + (options.drainTimeoutMs ?? 120_000);

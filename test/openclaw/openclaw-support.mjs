@@ -171,7 +171,8 @@ export function removeStateLocks(stateDir) {
   try {
     realState = realpathSync(stateDir);
   } catch {
-    return;
+    // Gone (a rolled-back migration moves its copy aside): its locks were named after this path.
+    realState = resolve(stateDir);
   }
   const hashes = [
     join(realState, "state", "openclaw.sqlite"),

@@ -284,6 +284,9 @@ before(async () => {
 });
 
 after(async () => {
+  // The migration test's gateways (here and "there") and its sshd.
+  await stopRemote();
+  await stopIncubated();
   const rss = gateway ? rssMb(gateway.child.pid) : null;
   if (rss) facts.push(`gateway RSS at end: ${rss} MB`);
   await stopGateway();
@@ -475,6 +478,9 @@ step(
         "incubate",
         "beta",
         "--start",
+        // Its own port block, away from 18789+20k where other gateways on a shared machine may sit.
+        "--port",
+        String(await pickGatewayPort()),
         "--model-base-url",
         provider.baseUrl,
         "--model-id",
@@ -495,27 +501,150 @@ step(
       const d = await runCli(["dispatch", `please repeat ${word}`, "--to", "beta", "--wait"]);
       assert.equal(d.code, 0, describeRun(d));
       assert.ok(d.stdout.replace(/\s+/g, " ").includes(fakeReplyFor(word)), describeRun(d));
-    } finally {
-      const pidPath = join(home, ".openclaw", "clawos", "run", "beta.gateway.pid");
-      if (existsSync(pidPath)) {
-        const pid = Number(readFileSync(pidPath, "utf8").trim());
-        try {
-          process.kill(-pid, "SIGTERM");
-        } catch {}
-        for (let i = 0; i < 100; i++) {
-          try {
-            process.kill(pid, 0);
-            await sleep(200);
-          } catch {
-            break;
-          }
-        }
-        try {
-          process.kill(-pid, "SIGKILL");
-        } catch {}
-      }
-      removeStateLocks?.(join(home, ".openclaw-beta"));
+    } catch (error) {
+      await stopIncubated();
+      throw error;
     }
+    // beta keeps running: the migration below moves it.
+  },
+);
+
+/** Stop the gateway `clawos incubate --start` (or a rollback) started for beta, by its pid file. */
+async function stopIncubated() {
+  const pidPath = join(home, ".openclaw", "clawos", "run", "beta.gateway.pid");
+  if (existsSync(pidPath)) {
+    const pid = Number(readFileSync(pidPath, "utf8").trim());
+    await stopGroup(pid);
+    rmSync(pidPath, { force: true });
+  }
+  removeStateLocks(join(home, ".openclaw-beta"));
+}
+
+async function stopGroup(pid) {
+  if (!pid) return;
+  try {
+    process.kill(-pid, "SIGTERM");
+  } catch {}
+  for (let i = 0; i < 100; i++) {
+    try {
+      process.kill(pid, 0);
+      await sleep(200);
+    } catch {
+      break;
+    }
+  }
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {}
+}
+
+// ── migration to a loopback sshd "remote": a second HOME on this machine ──────────────
+
+const remoteHome = join(tmpRoot, "remote-home");
+let sshd;
+
+/** The gateway the migration started "there" (pid from the migration record), and sshd. */
+async function stopRemote() {
+  const record = join(home, ".openclaw", "clawos", "migrations", "beta.json");
+  if (existsSync(record)) {
+    const pid = JSON.parse(readFileSync(record, "utf8")).remote?.pid;
+    await stopGroup(pid);
+  }
+  await sshd?.stop();
+  sshd = undefined;
+  for (const dir of [".openclaw-beta"]) removeStateLocks(join(remoteHome, dir));
+}
+
+step(
+  "clawos migrate moves the real node to a loopback sshd 'remote', a task runs there, --rollback brings it back",
+  { timeout: 3 * READY_TIMEOUT_MS + 2 * CLI_TIMEOUT_MS },
+  async () => {
+    const pidPath = join(home, ".openclaw", "clawos", "run", "beta.gateway.pid");
+    assert.ok(existsSync(pidPath), "the incubated node beta is running (see the test before)");
+    const localPid = Number(readFileSync(pidPath, "utf8").trim());
+    // Node main's gateway has done its part: two cores are enough for two gateways at a time.
+    const rss = gateway ? rssMb(gateway.child.pid) : null;
+    if (rss) facts.push(`gateway RSS before the migration test: ${rss} MB`);
+    await stopGateway();
+    const { startSshd } = await import(join(REPO_ROOT, "dist", "test", "support", "sshd.js"));
+    mkdirSync(remoteHome, { recursive: true });
+    sshd = await startSshd(join(tmpRoot, "sshd"), { remoteHome });
+    // "There", openclaw is on the PATH of an SSH session, as after npm install -g openclaw.
+    writeFileSync(join(sshd.binDir, "openclaw"), `#!/bin/sh\nexec "${nodeBin}" "${entry}" "$@"\n`, {
+      mode: 0o755,
+    });
+    const remotePort = await pickGatewayPort();
+    const ssh = ["--identity", sshd.clientKey, "--known-hosts", sshd.knownHosts];
+
+    const plan = await runCli([
+      "migrate",
+      "beta",
+      "--to",
+      sshd.target,
+      ...ssh,
+      "--remote-port",
+      String(remotePort),
+      "--dry-run",
+    ]);
+    assert.equal(plan.code, 0, describeRun(plan));
+    assert.match(plan.stdout, /copy \d+ file\(s\): openclaw\.json, .*workspace\/SOUL\.md/);
+
+    const moved = await runCli(
+      [
+        "migrate",
+        "beta",
+        "--to",
+        sshd.target,
+        ...ssh,
+        "--remote-port",
+        String(remotePort),
+        "--machine",
+        "cloud",
+        "--ready-timeout",
+        String(READY_TIMEOUT_MS / 1000),
+      ],
+      READY_TIMEOUT_MS + 60_000,
+    );
+    facts.push(`clawos migrate (real gateway started there) took ${moved.ms} ms`);
+    assert.equal(moved.code, 0, describeRun(moved));
+    assert.match(moved.stdout, /answers through SSH/);
+    assert.match(moved.stdout, /Stopped the local gateway/);
+    let localAlive = true;
+    try {
+      process.kill(localPid, 0);
+    } catch {
+      localAlive = false;
+    }
+    assert.equal(localAlive, false, "the local gateway was stopped");
+    const remoteConfig = JSON.parse(
+      readFileSync(join(remoteHome, ".openclaw-beta", "openclaw.json"), "utf8"),
+    );
+    assert.equal(remoteConfig.gateway.port, remotePort);
+    assert.equal(remoteConfig.agents.defaults.workspace, join(remoteHome, ".openclaw-beta", "workspace"));
+
+    const there = `clawtest-${Math.random().toString(36).slice(2, 10)}`;
+    const d = await runCli(["dispatch", `please repeat ${there}`, "--to", "beta", "--wait"]);
+    assert.equal(d.code, 0, describeRun(d));
+    assert.match(d.stderr, /via ssh/, describeRun(d));
+    assert.ok(d.stdout.replace(/\s+/g, " ").includes(fakeReplyFor(there)), describeRun(d));
+    // The local gateway is stopped (above): the answer came from the gateway there.
+
+    // `openclaw` on PATH here too: the rollback starts the local gateway again.
+    const back = await runCliWithPath(
+      ["migrate", "beta", "--rollback", "--ready-timeout", String(READY_TIMEOUT_MS / 1000)],
+      join(tmpRoot, "bin"),
+      READY_TIMEOUT_MS + 60_000,
+    );
+    facts.push(`clawos migrate --rollback (local gateway restarted) took ${back.ms} ms`);
+    assert.equal(back.code, 0, describeRun(back));
+    assert.match(back.stdout, /The local gateway is running again/);
+    assert.match(back.stdout, /Stopped the gateway on/);
+
+    const here = `clawtest-${Math.random().toString(36).slice(2, 10)}`;
+    const again = await runCli(["dispatch", `please repeat ${here}`, "--to", "beta", "--wait"]);
+    assert.equal(again.code, 0, describeRun(again));
+    assert.match(again.stderr, /via localhost/, describeRun(again));
+    assert.ok(again.stdout.replace(/\s+/g, " ").includes(fakeReplyFor(here)), describeRun(again));
   },
 );
 

@@ -128,6 +128,25 @@ async function main() {
     killGroup(pid, "SIGKILL");
     await sleep(500);
   }
+  // And the incubated node's gateways, here and on the loopback "remote" (a migration test).
+  for (const pidOf of [
+    () => readFileSync(join(tmpRoot, "home", ".openclaw", "clawos", "run", "beta.gateway.pid"), "utf8"),
+    () =>
+      JSON.parse(
+        readFileSync(join(tmpRoot, "home", ".openclaw", "clawos", "migrations", "beta.json"), "utf8"),
+      ).remote?.pid,
+  ]) {
+    let other = null;
+    try {
+      other = Number(String(pidOf()).trim()) || null;
+    } catch {}
+    if (other && killGroup(other, 0)) {
+      log(`# stopping leftover gateway process group ${other}`);
+      killGroup(other, "SIGTERM");
+      for (let i = 0; i < 50 && killGroup(other, 0); i++) await sleep(100);
+      killGroup(other, "SIGKILL");
+    }
+  }
   removeStateLocks(join(tmpRoot, "home", ".openclaw"));
   const ok = code === 0 && !timedOut;
   if (!ok && (timedOut || signal) && existsSync(join(tmpRoot, "gateway.log"))) {

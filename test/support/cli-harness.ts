@@ -3,7 +3,7 @@
  * HOME, so tests see exactly what a user sees: stdout, stderr and the exit code.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -131,6 +131,18 @@ export async function makeWorld(): Promise<World> {
     },
     async cleanup() {
       for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+      // Gateways clawos started supervised (incubate --start, migrate --rollback) have their own process group.
+      const run = join(clawosHome, "run");
+      for (const name of await readdir(run).catch(() => [] as string[])) {
+        if (!name.endsWith(".gateway.pid")) continue;
+        const pid = Number((await readFile(join(run, name), "utf8").catch(() => "")).trim());
+        if (!pid) continue;
+        try {
+          process.kill(-pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
       await rm(home, { recursive: true, force: true });
     },
   };
