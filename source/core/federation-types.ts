@@ -29,6 +29,8 @@ export interface NodeView {
   inFlight: number;
   lastHeartbeatAt?: string;
   notes?: string;
+  /** user@host[:port] of its SSH route, when the config has one (prefills "migrate"). */
+  sshTarget?: string;
 }
 
 export interface TaskView {

@@ -10,6 +10,7 @@ import type {
   IncubateInput,
   IncubateStep,
   MigrateInput,
+  NodeView,
   Snapshot,
 } from "./federation-types.js";
 import { displayPath } from "./paths.js";
@@ -132,7 +133,7 @@ export class LiveFederation implements FederationApi {
           }
           const { views } = await this.core.nodeViews({ heartbeats: statuses.records, inFlight });
           this.publish({
-            nodes: views,
+            nodes: withSshTargets(views, this.core.nodes),
             tasks: listing.tasks.map(toTaskView),
             counts: listing.counts,
             problems: [...listing.problems, ...statuses.problems],
@@ -296,4 +297,17 @@ export class LiveFederation implements FederationApi {
     this.listeners.clear();
     await this.core.close();
   }
+}
+
+/** The node's SSH target from its config, for the node action "migrate" to offer. */
+function withSshTargets(
+  views: NodeView[],
+  nodes: readonly { id: string; ssh?: { target: string } }[],
+): NodeView[] {
+  if (!nodes.some((n) => n.ssh)) return views;
+  const targets = new Map(nodes.flatMap((n) => (n.ssh ? [[n.id, n.ssh.target] as const] : [])));
+  return views.map((v) => {
+    const target = targets.get(v.id);
+    return target ? { ...v, sshTarget: target } : v;
+  });
 }

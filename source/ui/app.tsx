@@ -1,5 +1,6 @@
 import { useApp, useInput, useStdin, useStdout } from "ink";
 import { useCallback, useEffect, useRef, useState } from "react";
+import { describeError } from "../core/errors.js";
 import type { FederationApi, Snapshot } from "../core/federation-types.js";
 import { budgetSchedule, createCoalescer, createFrameBudget } from "./coalesce.js";
 import { ControlCenter } from "./components/control-center.js";
@@ -162,6 +163,19 @@ export function App({
                     tone: "error",
                   },
                 }),
+            );
+          return;
+        }
+        case "migrate": {
+          if (!api.migrate) {
+            report({ type: "migrateFailed", error: "Migration is not available here." });
+            return;
+          }
+          api
+            .migrate(effect.input, (line) => report({ type: "migrateLine", line }))
+            .then(
+              () => report({ type: "migrateDone" }),
+              (error: unknown) => report({ type: "migrateFailed", error: describeError(error) }),
             );
           return;
         }

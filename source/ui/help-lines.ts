@@ -111,7 +111,15 @@ export function buildHelpLines(keymap: Keymap, readonly: boolean, width: number)
   ];
   // Only a read-only session needs a word up front; everything else is in the hint line.
   const intro: HelpLine[] = readonly
-    ? [[{ text: "Read-only session: dispatch, retry, cancel and discovery are off.", tone: "error" }], []]
+    ? [
+        [
+          {
+            text: "Read-only session: dispatch, retry, cancel, discovery and migration are off.",
+            tone: "error",
+          },
+        ],
+        [],
+      ]
     : [];
 
   if (!twoColumns) return [...intro, ...blocks.flatMap((b, i) => (i > 0 ? [[], ...b] : b)), [], ...footer];

@@ -39,7 +39,14 @@ export const ACTIONS = {
     group: "Federation",
     mutating: true,
   },
-  quit: { keys: ["q", "ctrl+c"], help: "Quit", group: "Federation" },
+  migrate: {
+    keys: ["m"],
+    help: "Migrate over SSH (asks)",
+    group: "Federation",
+    mutating: true,
+  },
+  // With the views: the Federation column has room for one more action that way at 80×24.
+  quit: { keys: ["q", "ctrl+c"], help: "Quit", group: "Views" },
 } as const satisfies Record<string, ActionSpec>;
 
 export type Action = keyof typeof ACTIONS;

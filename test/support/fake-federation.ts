@@ -170,6 +170,8 @@ function countTasks(tasks: readonly TaskView[]): Record<TaskState, number> {
 
 export class FakeFederation implements FederationApi {
   readonly calls: FakeCalls = { dispatch: [], retry: [], cancel: [], refresh: 0, discover: 0, close: 0 };
+  /** Absent unless a test gives it one (the UI then says migration is not available). */
+  migrate?: FederationApi["migrate"];
   options: FakeFederationOptions;
   private snapshot: Snapshot;
   private readonly listeners = new Set<(snapshot: Snapshot) => void>();

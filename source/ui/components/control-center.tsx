@@ -6,6 +6,7 @@ import { findTask, selectNodeRows, selectTaskRows } from "../state/rows.js";
 import { truncate, wrapLines } from "../text.js";
 import { DispatchForm } from "./dispatch-form.js";
 import { HelpOverlay } from "./help-overlay.js";
+import { MigrationPanel } from "./migration-panel.js";
 import { FirstRunPanel, NodesView } from "./nodes-view.js";
 import { type HintContext, StatusBar } from "./status-bar.js";
 import { TaskDetail } from "./task-detail.js";
@@ -46,13 +47,15 @@ export function ControlCenter({ state, now, title = "ClawOS Federation" }: Contr
     ? "help"
     : top.kind === "dispatch" && state.form
       ? "form"
-      : top.kind === "detail"
-        ? "detail"
-        : top.kind === "tasks"
-          ? "tasks"
-          : firstRun
-            ? "firstRun"
-            : "nodes";
+      : top.kind === "migrate"
+        ? "migrate"
+        : top.kind === "detail"
+          ? "detail"
+          : top.kind === "tasks"
+            ? "tasks"
+            : firstRun
+              ? "firstRun"
+              : "nodes";
 
   let body: React.ReactNode;
   let bounded = true;
@@ -69,6 +72,8 @@ export function ControlCenter({ state, now, title = "ClawOS Federation" }: Contr
   } else if (top.kind === "dispatch" && state.form) {
     body = <DispatchForm form={state.form} width={width} />;
     bounded = false;
+  } else if (top.kind === "migrate" && state.migration) {
+    body = <MigrationPanel migration={state.migration} width={width} height={height} />;
   } else if (top.kind === "detail") {
     const task = findTask(state.snapshot, top.taskId);
     const taskNode = task ? state.snapshot.nodes.find((n) => n.id === task.node) : undefined;

@@ -42,7 +42,7 @@ export function SummaryLine({ snapshot, now, width }: { snapshot: Snapshot; now:
 }
 
 /** What the screen shows, for the key hints: each screen offers what works there. */
-export type HintContext = "nodes" | "tasks" | "detail" | "form" | "help" | "firstRun";
+export type HintContext = "nodes" | "tasks" | "detail" | "form" | "help" | "firstRun" | "migrate";
 
 export interface BottomLineProps {
   /** Default "nodes". */
@@ -112,6 +112,12 @@ function hintList(
       return [["down", "up", "scroll"], ["help", "back", "or", "closes"], "Ctrl+C quit"];
     case "form":
       return ["Enter send", "Tab next field", "← → change", "Esc cancel", "Ctrl+C quit"];
+    case "migrate":
+      return [
+        ["help", "help"],
+        ["back", "back"],
+        ["quit", "quit"],
+      ];
     case "firstRun":
       return [
         ["help", "help"],
@@ -173,6 +179,7 @@ function hintList(
         ["filter", "filter"],
         ["palette", "command"],
         ["dispatch", "dispatch"],
+        ["migrate", "migrate"],
         ["refresh", "refresh"],
         ["quit", "quit"],
       ];
@@ -249,6 +256,17 @@ export function BottomLine({
         text={input.field.text}
         caret={input.field.caret}
         suffix={errors.length > 0 ? (errors[0] ?? "") : "Enter keep · Esc undo"}
+        width={width}
+      />
+    );
+  }
+  if (input?.kind === "migrateTarget") {
+    return (
+      <FieldLine
+        prefix={`Migrate ${clip(input.node, 24)} to `}
+        text={input.field.text}
+        caret={input.field.caret}
+        suffix={input.error ?? "user@host[:port] [--remote-port N] · Enter shows the plan · Esc cancel"}
         width={width}
       />
     );

@@ -35,9 +35,11 @@ export function TitleBar(props: TitleBarProps) {
       ? ` › ${top.taskId}`
       : top.kind === "dispatch"
         ? " › dispatch"
-        : position
-          ? ` ${position}`
-          : "";
+        : top.kind === "migrate"
+          ? " › migrate"
+          : position
+            ? ` ${position}`
+            : "";
   const right = `${readonly ? "READ-ONLY " : ""}${helpKey ? `${helpKey} help` : ""}`;
   const left = ` ${clip(title, 40)} `;
   const tabs = ` Nodes ${nodeCount}  Tasks ${taskCount} `;

@@ -5,7 +5,7 @@ import { buildHelpLines } from "../help-lines.js";
 import type { KeyPress } from "../input.js";
 import { ACTIONS, type Action, type ActionSpec, primaryKey } from "../keymap.js";
 import { bodyHeight, clampSize, nodePageRows, tablePageRows } from "../layout.js";
-import type { AppAction, AppState, Effect, Screen, TableName } from "./app-state.js";
+import type { AppAction, AppState, Effect, Migration, Screen, TableName } from "./app-state.js";
 import { activeTable, topScreen } from "./app-state.js";
 import { createForm, dispatchFormReducer, formInput, withTargets } from "./dispatch-form.js";
 import { parseFilter } from "./filter.js";
@@ -64,6 +64,12 @@ export function appReducer(state: AppState, action: AppAction): AppState {
           tone: "info",
         },
       };
+    case "migrateLine":
+      return onMigrateLine(state, action.line);
+    case "migrateDone":
+      return onMigrateDone(state);
+    case "migrateFailed":
+      return onMigrateFailed(state, action.error);
     case "discoverFailed":
       return {
         ...state,
@@ -156,6 +162,7 @@ const READONLY_REFUSALS: Partial<Record<Action | CommandName, string>> = {
   discover: "discovery",
   init: "discovery",
   incubate: "incubation",
+  migrate: "migration",
   mark: "marking (it only serves retry and cancel)",
 };
 
@@ -181,10 +188,11 @@ function onConfirmKey(state: AppState, key: KeyPress): AppState {
   if (!confirm) return state;
   const cleared = { ...state, confirm: null };
   if (key.name === "y" || key.name === "Y") {
-    const done = queue(say(cleared, confirm.yes), ...confirm.effects);
+    const done = migrationStarts(queue(say(cleared, confirm.yes), ...confirm.effects), confirm.effects);
     return confirm.clearMarks ? { ...done, tasks: { ...done.tasks, marks: [] } } : done;
   }
-  return say(cleared, confirm.no);
+  const no = say(cleared, confirm.no);
+  return no.migration?.phase === "confirm" ? { ...no, migration: { ...no.migration, phase: "planned" } } : no;
 }
 
 function onLineInputKey(state: AppState, key: KeyPress): AppState {
@@ -201,6 +209,24 @@ function onLineInputKey(state: AppState, key: KeyPress): AppState {
     const field = editText(input.field, key);
     if (!field) return state;
     return withFilter({ ...state, input: { ...input, field } }, input.table, field.text);
+  }
+  if (input.kind === "migrateTarget") {
+    if (key.name === "escape") return say({ ...state, input: null }, "Nothing moved.");
+    if (key.name === "enter") {
+      // user@host[:port], optionally --remote-port N (the same words as :migrate).
+      const [to = "", ...rest] = input.field.text.trim().split(/\s+/);
+      const port = rest[0] === "--remote-port" && rest.length === 2 ? Number(rest[1]) : undefined;
+      if (!SSH_TARGET.test(to) || (rest.length > 0 && !(port && Number.isInteger(port) && port < 65536)))
+        return {
+          ...state,
+          input: { ...input, error: "type user@host or user@host:port (then --remote-port N if need be)" },
+        };
+      return planMigration({ ...state, input: null }, input.node, to, true, port);
+    }
+    const field = editText(input.field, key);
+    if (!field) return state;
+    const { error: _error, ...rest } = input;
+    return { ...state, input: { ...rest, field } };
   }
   if (key.name === "escape") return { ...state, input: null };
   if (key.name === "enter") return runCommand({ ...state, input: null }, input.field.text);
@@ -294,6 +320,8 @@ function onAction(state: AppState, action: Action): AppState {
       });
     case "discover":
       return discover(state);
+    case "migrate":
+      return migrateSelected(state);
     case "quit":
       return { ...state, quit: true };
     default:
@@ -506,10 +534,214 @@ function runCommand(state: AppState, text: string): AppState {
     tasks: () => withFilter({ ...state, stack: [{ kind: "tasks" }] }, "tasks", args || state.tasks.filter),
     dispatch: () => openDispatch(state, args),
     incubate: () => incubate(state, args),
+    migrate: () => migrateCommand(state, args),
     refresh: () => onAction(state, "refresh"),
     init: () => discover(state),
     help: () => ({ ...state, help: { scroll: 0 } }),
     quit: () => ({ ...state, quit: true }),
   };
   return handlers[command]();
+}
+
+// ── migration ───────────────────────────────────────────────────────────────
+
+/** user@host or user@host:port (a hostname, an IPv4 address or a bracketed IPv6 one). */
+const SSH_TARGET = /^[^@\s]+@(?:\[[0-9a-fA-F:.]+\]|[^@\s:[\]]+)(?::\d{1,5})?$/;
+/** Lines kept for the migration panel: a plan lists files, a long one is cut at its start. */
+const MIGRATION_LINES = 400;
+
+function migrationBusy(state: AppState): string | null {
+  const m = state.migration;
+  if (!m || (m.phase !== "planning" && m.phase !== "running")) return null;
+  return m.rollback
+    ? `The rollback of ${m.node} is still running.`
+    : `The migration of ${m.node} to ${m.to} is still ${m.phase === "planning" ? "being planned" : "running"}.`;
+}
+
+/** Only a node that runs on this machine can be moved from here; null when this one can. */
+function notMovable(state: AppState, id: string): string | null {
+  const node = state.snapshot.nodes.find((n) => n.id === id);
+  if (!node) return `There is no node "${id}".`;
+  if (node.transport === "localhost") return null;
+  if (node.transport === "planned") return `${id} is planned: it has no gateway to move yet.`;
+  return `${id} runs on ${node.machine}: only nodes on this machine move from here. Undo a migration: :migrate --rollback ${id}`;
+}
+
+/** Show the migration panel on top (replacing an older one). */
+function showPanel(state: AppState): AppState {
+  const base = topScreen(state).kind === "migrate" ? state.stack.slice(0, -1) : state.stack;
+  return { ...state, stack: [...base, { kind: "migrate" }] };
+}
+
+/** Start with the plan: a dry run whose lines fill the panel. */
+function planMigration(
+  state: AppState,
+  node: string,
+  to: string,
+  confirmAfterPlan: boolean,
+  remotePort?: number,
+): AppState {
+  const migration: Migration = {
+    node,
+    to,
+    rollback: false,
+    phase: "planning",
+    confirmAfterPlan,
+    lines: [],
+    ...(remotePort ? { remotePort } : {}),
+  };
+  return queue(showPanel(say({ ...state, migration }, `Planning the migration of ${node} to ${to}…`)), {
+    type: "migrate",
+    input: { node, to, dryRun: true, ...(remotePort ? { remotePort } : {}) },
+  });
+}
+
+/** The node action: ask where to, prefilled with the node's SSH target when it has one. */
+function migrateSelected(state: AppState): AppState {
+  if (state.readonly) return refuseReadonly(state, "migrate");
+  if (topScreen(state).kind !== "nodes")
+    return say(state, "Migrate is a node action: select a node on the Nodes table (Tab) and press it there.");
+  const rows = nodeIds(state);
+  const node = rows[locate(state.nodes, rows)];
+  if (!node) return say(state, "Select a node first.");
+  const busy = migrationBusy(state);
+  if (busy) return say(state, busy, "error");
+  const why = notMovable(state, node.id);
+  if (why) return say(state, why, "error");
+  return {
+    ...state,
+    input: { kind: "migrateTarget", node: node.id, field: textField(node.sshTarget ?? "") },
+  };
+}
+
+/** `:migrate NODE --to user@host[:port] [--dry-run]` and `:migrate --rollback NODE`. */
+export function migrateCommand(state: AppState, args: string): AppState {
+  const usage = "Usage: :migrate NODE --to user@host[:port] [--dry-run] · :migrate --rollback NODE";
+  const words = args.split(/\s+/).filter(Boolean);
+  let to: string | undefined;
+  let port: string | undefined;
+  const flags = new Set<string>();
+  const names: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i] ?? "";
+    if (word === "--to") to = words[++i];
+    else if (word.startsWith("--to=")) to = word.slice(5);
+    else if (word === "--remote-port") port = words[++i] ?? "";
+    else if (word.startsWith("--remote-port=")) port = word.slice(14);
+    else if (word.startsWith("--")) flags.add(word);
+    else names.push(word);
+  }
+  const unknown = [...flags].filter((f) => f !== "--dry-run" && f !== "--rollback");
+  const node = names[0];
+  const remotePort = port === undefined ? undefined : Number(port);
+  if (
+    !node ||
+    names.length > 1 ||
+    unknown.length > 0 ||
+    (remotePort !== undefined && !(Number.isInteger(remotePort) && remotePort > 0 && remotePort < 65536))
+  )
+    return say(state, usage, "error");
+  const busy = migrationBusy(state);
+  if (busy) return say(state, busy, "error");
+  if (flags.has("--rollback")) {
+    if (to || port !== undefined || flags.has("--dry-run")) return say(state, usage, "error");
+    const migration: Migration = {
+      node,
+      to: "",
+      rollback: true,
+      phase: "planned",
+      confirmAfterPlan: false,
+      lines: [],
+    };
+    return {
+      ...state,
+      migration,
+      confirm: {
+        prompt: `Roll back the migration of ${node}? It points at this machine again and its gateway there stops.`,
+        effects: [{ type: "migrate", input: { node, to: "", rollback: true } }],
+        yes: `Rolling back ${node}…`,
+        no: "Nothing rolled back.",
+        clearMarks: false,
+      },
+    };
+  }
+  if (!to || !SSH_TARGET.test(to)) return say(state, usage, "error");
+  const why = notMovable(state, node);
+  if (why) return say(state, why, "error");
+  return planMigration(state, node, to, !flags.has("--dry-run"), remotePort);
+}
+
+/** After "y": the migration confirmed runs, its panel in view. */
+function migrationStarts(state: AppState, effects: readonly Effect[]): AppState {
+  const started = effects.find((e) => e.type === "migrate");
+  if (!started || started.type !== "migrate" || !state.migration) return state;
+  // The run says its plan again, then each step: it starts on a clean panel.
+  return showPanel({ ...state, migration: { ...state.migration, phase: "running", lines: [] } });
+}
+
+function onMigrateLine(state: AppState, line: string): AppState {
+  const m = state.migration;
+  if (!m) return state;
+  const lines = m.lines.length >= MIGRATION_LINES ? [...m.lines.slice(1), line] : [...m.lines, line];
+  const next = { ...state, migration: { ...m, lines } };
+  // The latest step in the status line too, unless a prompt has it.
+  return line.trim() === "" || topScreen(state).kind === "migrate" ? next : say(next, line.trim());
+}
+
+function onMigrateDone(state: AppState): AppState {
+  const m = state.migration;
+  if (!m) return state;
+  if (m.phase === "planning") {
+    if (!m.confirmAfterPlan) {
+      return say(
+        { ...state, migration: { ...m, phase: "planned" } },
+        `That is the plan; nothing moved. To go ahead: :migrate ${m.node} --to ${m.to}${m.remotePort ? ` --remote-port ${m.remotePort}` : ""}`,
+      );
+    }
+    const confirm = {
+      prompt: `Migrate ${m.node} to ${m.to} now? It starts there, then stops here.`,
+      effects: [
+        {
+          type: "migrate",
+          input: { node: m.node, to: m.to, ...(m.remotePort ? { remotePort: m.remotePort } : {}) },
+        },
+      ] satisfies Effect[],
+      yes: `Migrating ${m.node} to ${m.to}…`,
+      no: "Nothing moved.",
+      clearMarks: false,
+    };
+    const migration: Migration = { ...m, phase: "confirm" };
+    // Ask only while the plan is in view and nothing else is being typed.
+    if (topScreen(state).kind === "migrate" && !state.input && !state.confirm && !state.form)
+      return { ...state, migration, confirm };
+    return say(
+      { ...state, migration: { ...m, phase: "planned" } },
+      `The plan to migrate ${m.node} is ready (nothing moved): :migrate ${m.node} --to ${m.to} shows it again.`,
+    );
+  }
+  if (m.phase !== "running") return state;
+  const text = m.rollback
+    ? `Rolled back: ${m.node} points at this machine again.`
+    : `Migrated: ${m.node} now runs on ${m.to}.`;
+  return say({ ...state, migration: { ...m, phase: "done" } }, text);
+}
+
+function onMigrateFailed(state: AppState, error: string): AppState {
+  const m = state.migration;
+  if (!m) return say(state, error, "error");
+  const line = error.replace(/\s+/g, " ").trim();
+  return say(
+    {
+      ...state,
+      migration: {
+        ...m,
+        phase: "failed",
+        error: line,
+        failedWhilePlanning: m.phase === "planning",
+        lines: [...m.lines, `✗ ${line}`],
+      },
+    },
+    line,
+    "error",
+  );
 }

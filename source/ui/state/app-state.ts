@@ -1,4 +1,4 @@
-import type { DispatchInput, DispatchOutcome, Snapshot } from "../../core/federation-types.js";
+import type { DispatchInput, DispatchOutcome, MigrateInput, Snapshot } from "../../core/federation-types.js";
 import type { KeyPress } from "../input.js";
 import type { Keymap } from "../keymap.js";
 import type { ScreenSize } from "../layout.js";
@@ -11,7 +11,8 @@ export type Screen =
   | { kind: "nodes" }
   | { kind: "tasks"; drilledFrom?: { filter: string } }
   | { kind: "detail"; taskId: string; outcome?: DispatchOutcome }
-  | { kind: "dispatch" };
+  | { kind: "dispatch" }
+  | { kind: "migrate" };
 
 export type TableName = "nodes" | "tasks";
 
@@ -22,7 +23,8 @@ export type Effect =
   | { type: "cancel"; ids: string[] }
   | { type: "refresh" }
   | { type: "discover" }
-  | { type: "incubate"; name: string; start: boolean; configOnly: boolean };
+  | { type: "incubate"; name: string; start: boolean; configOnly: boolean }
+  | { type: "migrate"; input: MigrateInput };
 
 export interface Message {
   text: string;
@@ -31,7 +33,9 @@ export interface Message {
 
 export type LineInput =
   | { kind: "filter"; field: TextField; before: string; table: TableName }
-  | { kind: "palette"; field: TextField };
+  | { kind: "palette"; field: TextField }
+  /** The node action "migrate" asks where to: user@host[:port]. */
+  | { kind: "migrateTarget"; node: string; field: TextField; error?: string };
 
 export interface Confirm {
   prompt: string;
@@ -46,6 +50,31 @@ export interface Discovery {
   status: "idle" | "running" | "done" | "failed";
   found: string[];
   error?: string;
+}
+
+/**
+ * The one migration this session started (node action or :migrate): the plan is
+ * shown first (a dry run), then the user confirms, then the steps stream in.
+ */
+export interface Migration {
+  node: string;
+  /** user@host[:port]; "" for a rollback. */
+  to: string;
+  /** Gateway port there, when not the same as here. */
+  remotePort?: number;
+  rollback: boolean;
+  /**
+   * planning: the dry run is running · confirm: the plan is shown, waiting for y/n ·
+   * planned: only the plan was asked for (or the user said no) · running · done · failed
+   */
+  phase: "planning" | "confirm" | "planned" | "running" | "done" | "failed";
+  /** Ask to go ahead once the plan is shown (the node action; :migrate without --dry-run). */
+  confirmAfterPlan: boolean;
+  /** What the migration said so far, oldest first (the plan, then each step). */
+  lines: string[];
+  error?: string;
+  /** It failed before anything moved (the plan's checks). */
+  failedWhilePlanning?: boolean;
 }
 
 export interface AppState {
@@ -63,6 +92,7 @@ export interface AppState {
   help: { scroll: number } | null;
   message: Message | null;
   discovery: Discovery;
+  migration: Migration | null;
   effects: Effect[];
   quit: boolean;
 }
@@ -76,6 +106,9 @@ export type AppAction =
   | { type: "discovered"; ids: string[] }
   | { type: "discoverFailed"; error: string }
   | { type: "notify"; message: Message }
+  | { type: "migrateLine"; line: string }
+  | { type: "migrateDone" }
+  | { type: "migrateFailed"; error: string }
   | { type: "effectsTaken" };
 
 export interface InitialStateOptions {
@@ -101,6 +134,7 @@ export function initialState({ snapshot, size, keymap, readonly = false }: Initi
     help: null,
     message: keymap.warnings.length > 0 ? { text: keymap.warnings.join("; "), tone: "error" } : null,
     discovery: { status: "idle", found: [] },
+    migration: null,
     effects: [],
     quit: false,
   };

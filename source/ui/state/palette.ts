@@ -19,6 +19,11 @@ export const COMMANDS = [
     mutating: true,
   },
   { name: "incubate", help: "New local node: :incubate NAME [--start] [--config-only]", mutating: true },
+  {
+    name: "migrate",
+    help: "Move a node: :migrate NODE --to user@host[:port] [--remote-port N] [--dry-run] · :migrate --rollback NODE",
+    mutating: true,
+  },
   { name: "refresh", help: "Re-read everything and re-probe nodes" },
   { name: "init", help: "Discover local OpenClaw profiles and add them", mutating: true },
   { name: "help", help: "Show the keys" },

@@ -1,0 +1,108 @@
+import assert from "node:assert/strict";
+import { copyFile, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { BIN, editConfig, makeWorld, type World } from "./support/cli-harness.js";
+import { installFakeOpenclaw } from "./support/fake-openclaw.js";
+import { KEYS, type PtySession, spawnInPty } from "./support/pty-harness.js";
+import { freePort, type Sshd, startSshd } from "./support/sshd.js";
+
+/**
+ * The node action "migrate" as a user meets it: the real `clawos tui` in a pseudo-terminal,
+ * moving an incubated node (stand-in openclaw) to a loopback sshd "remote" and back.
+ * The user's own ~/.ssh (key and known_hosts) is what the control center logs in with.
+ */
+describe("clawos tui: migrate a node from the control center, and roll it back", () => {
+  let world: World;
+  let sshd: Sshd;
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  let pty: PtySession | undefined;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "clawos-migrate-tui-"));
+    const remoteHome = join(dir, "remote-home");
+    await mkdir(remoteHome, { recursive: true });
+    sshd = await startSshd(join(dir, "sshd"), { remoteHome });
+    await installFakeOpenclaw(sshd.binDir);
+    world = await makeWorld();
+    const bin = join(world.home, "fakebin");
+    await installFakeOpenclaw(bin);
+    env = { ...world.env, PATH: `${bin}:${process.env.PATH}` };
+    await mkdir(join(world.home, ".ssh"), { recursive: true, mode: 0o700 });
+    await copyFile(sshd.clientKey, join(world.home, ".ssh", "id_ed25519"));
+    await copyFile(sshd.knownHosts, join(world.home, ".ssh", "known_hosts"));
+    // A port of its own: tests running side by side would all pick 18789 first.
+    const port = String(await freePort());
+    const inc = await world.run(["incubate", "beta", "--start", "--port", port, "--ready-timeout", "60"], {
+      env,
+    });
+    assert.equal(inc.code, 0, inc.stderr);
+  });
+  after(async () => {
+    pty?.dispose();
+    await world.run(["migrate", "beta", "--rollback"], { env }).catch(() => {});
+    await sshd.stop();
+    await world.cleanup();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const machineOf = async (id: string) =>
+    (
+      JSON.parse((await world.run(["nodes", "list", "--json"])).stdout) as { id: string; machine: string }[]
+    ).find((n) => n.id === id)?.machine;
+
+  test("m asks where to (prefilled from the node's ssh settings), shows the plan, moves only after y; :migrate --rollback brings it back", async () => {
+    // The node already has an SSH route (as `clawos nodes add … --ssh` makes): target and port there.
+    const remotePort = await freePort();
+    await editConfig(world, (config) => {
+      for (const node of config.nodes as { id: string; ssh?: unknown }[])
+        if (node.id === "beta") node.ssh = { target: sshd.target, remotePort };
+    });
+    const t = spawnInPty(process.execPath, [BIN, "tui"], {
+      cols: 120,
+      rows: 40,
+      env: { ...env, CI: "true" } as Record<string, string>,
+      timeoutMs: 60_000,
+    });
+    pty = t;
+    await t.waitForText(/beta\s+online/);
+    assert.match(t.screenText(), /m migrate/, "the hint line offers it");
+
+    // The key on the selected node: a target prompt, prefilled; Esc leaves it.
+    t.write("m");
+    await t.waitForText(`Migrate beta to ${sshd.target}`);
+    t.write(KEYS.escape);
+    await t.waitForText("Nothing moved.");
+    // Again, and Enter: the plan, checked there, with the node's port there.
+    t.write("m");
+    await t.waitForText(`Migrate beta to ${sshd.target}`);
+    t.write(KEYS.enter);
+    await t.waitForText("Go ahead? (y/n below)");
+    assert.match(t.screenText(), /copy \d+ file\(s\): openclaw\.json/);
+    assert.match(t.screenText(), new RegExp(`port ${remotePort} is free`));
+    assert.match(t.screenText(), /now\? It starts there, then stops here\. y\/n/);
+    assert.equal(await machineOf("beta"), "hub", "nothing moved before y");
+
+    t.write("y");
+    await t.waitForText(`Migrated: beta now runs on ${sshd.target}.`, 60_000);
+    assert.match(t.screenText(), /answers through SSH/);
+    assert.match(t.screenText(), /Stopped the local gateway/);
+    assert.equal(await machineOf("beta"), "127.0.0.1");
+
+    t.write(KEYS.escape);
+    await t.waitForText(/NODE\s+STATUS/);
+    t.write(`:migrate --rollback beta${KEYS.enter}`);
+    await t.waitForText("Roll back the migration of beta?");
+    t.write("y");
+    await t.waitForText("Rolled back: beta points at this machine again.", 60_000);
+    assert.match(t.screenText(), /The local gateway is running again/);
+    assert.equal(await machineOf("beta"), "hub");
+    const config = JSON.parse(await readFile(join(world.clawosHome, "federation.json"), "utf8"));
+    assert.equal(config.nodes.find((n: { id: string }) => n.id === "beta").transport, "auto");
+
+    t.write("q");
+    assert.equal((await t.waitForExit()).exitCode, 0);
+  });
+});
