@@ -1,5 +1,6 @@
 /**
- * Benchmark 3 — directory-driver throughput with 4 racing worker processes on one inbox.
+ * Benchmark 3 — directory-driver throughput with 4 racing worker processes on one inbox,
+ * each with 2 tasks in flight as `clawos node run` has by default (--concurrency).
  *
  *   pipeline  this process enqueues N tasks (8 at a time) while the 4 workers claim and
  *             complete them: tasks/s = N / (first enqueue → last completion)
@@ -40,6 +41,8 @@ const { values } = parseArgs({
   options: {
     tasks: { type: "string", default: "5000" },
     workers: { type: "string", default: "4" },
+    /** Tasks in flight per worker: `clawos node run` defaults to 2 (--concurrency). */
+    concurrency: { type: "string", default: "2" },
     modes: { type: "string", default: "pipeline,drain" },
     "enqueue-concurrency": { type: "string", default: "8" },
     /** Diagnosis only: nofsync (FileHandle.sync is a no-op), claim-random (see throughput-child.ts). */
@@ -50,6 +53,7 @@ const { values } = parseArgs({
 });
 const N = Number(values.tasks);
 const WORKERS = Number(values.workers);
+const CONCURRENCY = Number(values.concurrency);
 const ENQUEUE_CONCURRENCY = Number(values["enqueue-concurrency"]);
 const MODES = values.modes.split(",").map((m) => m.trim());
 const NODE = "worker-pool";
@@ -124,10 +128,14 @@ async function startWorkers(root: string): Promise<Workers> {
   let check: () => void = () => {};
   for (let w = 0; w < WORKERS; w++) {
     const child = track(
-      fork(benchScript("throughput-child"), ["--root", root, "--node", NODE, "--ablate", values.ablate], {
-        stdio: ["ignore", "inherit", "inherit", "ipc"],
-        execArgv: values["profile-dir"] ? ["--cpu-prof", "--cpu-prof-dir", values["profile-dir"]] : [],
-      }),
+      fork(
+        benchScript("throughput-child"),
+        ["--root", root, "--node", NODE, "--concurrency", String(CONCURRENCY), "--ablate", values.ablate],
+        {
+          stdio: ["ignore", "inherit", "inherit", "ipc"],
+          execArgv: values["profile-dir"] ? ["--cpu-prof", "--cpu-prof-dir", values["profile-dir"]] : [],
+        },
+      ),
     );
     children.push(child);
     counts.push(0);
@@ -304,7 +312,9 @@ const results: ModeResult[] = [];
 for (const mode of MODES) results.push(await runMode(mode as "pipeline" | "drain"));
 killChildren();
 
-console.log(`Directory-driver throughput — ${N} tasks, ${WORKERS} worker processes racing on one inbox`);
+console.log(
+  `Directory-driver throughput — ${N} tasks, ${WORKERS} worker processes racing on one inbox, ${CONCURRENCY} task(s) in flight each`,
+);
 console.log(ABLATE.length ? `ABLATION (diagnosis only, not the real driver): ${ABLATE.join(", ")}\n` : "");
 console.log(
   table([

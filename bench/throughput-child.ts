@@ -4,7 +4,10 @@
  * inbox (plus a 20 ms fallback timer when the inbox looked empty). Reports progress and,
  * when told to stop, every id it claimed and every id whose completion it won.
  *
- *   node dist/bench/throughput-child.js --root BLACKBOARD --node NODE [--ablate nofsync,claim-random]
+ * Like `clawos node run` (default --concurrency 2), each worker keeps up to `--concurrency`
+ * tasks in flight: while one waits for its result to reach the disk, the next is claimed.
+ *
+ *   node dist/bench/throughput-child.js --root BLACKBOARD --node NODE [--concurrency 2] [--ablate nofsync,claim-random]
  *   (spawned with an IPC channel; ablations are for finding costs, never for the headline number)
  */
 import { parseArgs } from "node:util";
@@ -12,7 +15,12 @@ import { DirectoryBlackboard } from "../source/core/blackboard/directory.js";
 import { disableFsync } from "./lib.js";
 
 const { values } = parseArgs({
-  options: { root: { type: "string" }, node: { type: "string" }, ablate: { type: "string", default: "" } },
+  options: {
+    root: { type: "string" },
+    node: { type: "string" },
+    concurrency: { type: "string", default: "2" },
+    ablate: { type: "string", default: "" },
+  },
 });
 if (!values.root || !values.node || !process.send) {
   process.stderr.write("usage: throughput-child --root DIR --node ID (spawned with an IPC channel)\n");
@@ -32,9 +40,12 @@ let emptyClaims = 0;
 let lastCompleteNs = 0n;
 let stopping = false;
 let going = false;
-let wake: (() => void) | undefined;
+const waiting = new Set<() => void>();
+const wakeAll = () => {
+  for (const wake of [...waiting]) wake();
+};
 
-const unwatch = bb.watch({ inboxOf: node }, () => wake?.());
+const unwatch = bb.watch({ inboxOf: node }, wakeAll);
 
 /**
  * Ablation "claim-random": instead of claim(node) — which lists, parses (cached) and sorts
@@ -59,9 +70,40 @@ async function claimNext() {
   return undefined;
 }
 
+let reported = 0;
+const inFlight = new Set<Promise<void>>();
+
+async function finish(claim: NonNullable<Awaited<ReturnType<typeof claimNext>>>): Promise<void> {
+  const now = new Date().toISOString();
+  const won = await bb.complete(claim, {
+    schema: "clawos.result/1",
+    id: claim.request.id,
+    attempt: claim.request.attempt,
+    node,
+    status: "completed",
+    text: "ok",
+    startedAt: now,
+    finishedAt: now,
+    durationMs: 0,
+  });
+  if (won) {
+    completed.push(claim.request.id);
+    lastCompleteNs = process.hrtime.bigint();
+  } else lostCompletions++;
+  if (completed.length - reported >= 100) {
+    reported = completed.length;
+    send({ type: "progress", completed: reported, lastCompleteNs: lastCompleteNs.toString() });
+  }
+}
+
+/** One claim loop, as the worker's pump: claim while fewer than `concurrency` tasks are in flight. */
 async function work(): Promise<void> {
-  let reported = 0;
+  const concurrency = Number(values.concurrency);
   while (!stopping) {
+    if (inFlight.size >= concurrency) {
+      await Promise.race(inFlight);
+      continue;
+    }
     const claim = await claimNext();
     if (!claim) {
       emptyClaims++;
@@ -70,37 +112,21 @@ async function work(): Promise<void> {
         send({ type: "progress", completed: reported, lastCompleteNs: lastCompleteNs.toString() });
       }
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 20);
-        wake = () => {
+        const wake = () => {
           clearTimeout(timer);
+          waiting.delete(wake);
           resolve();
         };
+        const timer = setTimeout(wake, 20);
+        waiting.add(wake);
       });
-      wake = undefined;
       continue;
     }
     claimed.push(claim.request.id);
-    const now = new Date().toISOString();
-    const won = await bb.complete(claim, {
-      schema: "clawos.result/1",
-      id: claim.request.id,
-      attempt: claim.request.attempt,
-      node,
-      status: "completed",
-      text: "ok",
-      startedAt: now,
-      finishedAt: now,
-      durationMs: 0,
-    });
-    if (won) {
-      completed.push(claim.request.id);
-      lastCompleteNs = process.hrtime.bigint();
-    } else lostCompletions++;
-    if (completed.length - reported >= 100) {
-      reported = completed.length;
-      send({ type: "progress", completed: reported, lastCompleteNs: lastCompleteNs.toString() });
-    }
+    const running: Promise<void> = finish(claim).finally(() => inFlight.delete(running));
+    inFlight.add(running);
   }
+  await Promise.all(inFlight);
 }
 
 let working: Promise<void> = Promise.resolve();
@@ -111,7 +137,7 @@ process.on("message", (message: { type?: string }) => {
   }
   if (message?.type === "stop") {
     stopping = true;
-    wake?.();
+    wakeAll();
     void working.then(() => {
       unwatch();
       process.send!({ type: "final", claimed, completed, lostCompletions, emptyClaims }, () =>
