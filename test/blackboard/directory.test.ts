@@ -1,7 +1,7 @@
 /** Directory-driver behaviour beyond the shared contract (contract.ts): its ordering, layout and files. */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdir, readdir, rename, utimes, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
@@ -317,5 +317,19 @@ test("directory driver: an archiving pass cut short leaves every task readable, 
     assert.deepEqual(await readdir(join(root, "done", "alpha")), []);
     assert.equal((await bb.list()).counts.completed, 1);
     assert.deepEqual(await bb.pendingIds("alpha"), []);
+  });
+});
+
+test("directory driver: each handle writes through its own temp directory, removes it on close, and remakes it if swept", async () => {
+  await withDirectory({}, async ({ bb, root, connect }) => {
+    const other = await connect();
+    await bb.enqueue(makeRequest());
+    await other.enqueue(makeRequest());
+    assert.equal((await readdir(join(root, "tmp"))).length, 2);
+    await other.close();
+    assert.equal((await readdir(join(root, "tmp"))).length, 1, "closing one handle leaves the other's");
+    await rm(join(root, "tmp"), { recursive: true });
+    assert.equal((await bb.enqueue(makeRequest())).created, true);
+    assert.equal((await bb.pendingIds("alpha")).length, 3);
   });
 });

@@ -134,6 +134,8 @@ export class DirectoryBlackboard implements Blackboard {
   private readonly knownDirs = new Set<string>();
   private readonly doneCache = new Map<string, StoredTask>();
   private readonly leaseSeen = new Map<string, { mtimeMs: number; seenAt: number }>();
+  /** This instance's own temp directory under tmp/ (see tmpDir()). */
+  private readonly tmpName = `p${process.pid}-${randomBytes(3).toString("hex")}`;
   /** When this instance last looked for finished tasks to archive. */
   private lastArchiveAt = Number.NEGATIVE_INFINITY;
   /** Claims with a complete() in progress here: a concurrent second complete() of the same claim loses. */
@@ -204,7 +206,7 @@ export class DirectoryBlackboard implements Blackboard {
     const dest =
       area === "claimed" ? this.newClaimPath(node, valid.id) : this.requestPath(area, node, valid.id);
     this.ensureDir(dirname(dest));
-    const tmp = await writeTemp(dest, JSON.stringify(valid), { tmpDir: this.tmpDir() });
+    const tmp = await this.writeTemp(dest, JSON.stringify(valid));
     try {
       // link() never overwrites: the index entry is the dedupe guard (archived tasks keep theirs in the archive).
       if (existsNow(this.archiveDir(valid.id, "index", `${valid.id}.json`))) return undefined;
@@ -231,9 +233,31 @@ export class DirectoryBlackboard implements Blackboard {
    * shared by every worker serialises them on that directory's lock (BENCHMARKS.md).
    */
   private tmpDir(): string {
-    const dir = this.dir("tmp", `p${process.pid}`);
+    const dir = this.dir("tmp", this.tmpName);
     this.ensureDir(dir);
     return dir;
+  }
+
+  /** writeTemp into this instance's temp directory, made again if something removed it. */
+  private async writeTemp(dest: string, data: string): Promise<string> {
+    try {
+      return await writeTemp(dest, data, { tmpDir: this.tmpDir() });
+    } catch (error) {
+      if (!isErrnoException(error, "ENOENT")) throw error;
+      this.knownDirs.delete(this.tmpDir());
+      return await writeTemp(dest, data, { tmpDir: this.tmpDir() });
+    }
+  }
+
+  /** writeFileAtomic through this instance's temp directory (see writeTemp). */
+  private async writeAtomic(path: string, data: string, options: { durable?: boolean } = {}): Promise<void> {
+    try {
+      await writeFileAtomic(path, data, { ...options, tmpDir: this.tmpDir() });
+    } catch (error) {
+      if (!isErrnoException(error, "ENOENT")) throw error;
+      this.knownDirs.delete(this.tmpDir());
+      await writeFileAtomic(path, data, { ...options, tmpDir: this.tmpDir() });
+    }
   }
 
   /** mkdir -p once per directory and instance. */
@@ -463,8 +487,7 @@ export class DirectoryBlackboard implements Blackboard {
       updatedAt: new Date(this.now()).toISOString(),
     };
     // Not flushed to disk: a reply in progress is rewritten every few hundred ms and replaced by the result.
-    await writeFileAtomic(this.dir("progress", `${claim.request.id}.json`), JSON.stringify(record), {
-      tmpDir: this.tmpDir(),
+    await this.writeAtomic(this.dir("progress", `${claim.request.id}.json`), JSON.stringify(record), {
       durable: false,
     });
   }
@@ -476,7 +499,7 @@ export class DirectoryBlackboard implements Blackboard {
   private async publishResult(result: TaskResult): Promise<{ path: string; ino: bigint } | undefined> {
     const valid = TaskResult.parse(result);
     const dest = this.dir("results", this.resultName(valid.id, valid.attempt, valid.status));
-    const tmp = await writeTemp(dest, JSON.stringify(valid), { tmpDir: this.tmpDir() });
+    const tmp = await this.writeTemp(dest, JSON.stringify(valid));
     try {
       for (const status of ["completed", "failed", "cancelled"] as const) {
         if (
@@ -586,10 +609,9 @@ export class DirectoryBlackboard implements Blackboard {
       if (plan.fromClaim) {
         // A loser may still be linking its result: ours overwrites it, never the other way round.
         await this.discardResults(request.id, request.attempt);
-        await writeFileAtomic(
+        await this.writeAtomic(
           this.dir("results", this.resultName(request.id, request.attempt, status)),
           JSON.stringify(TaskResult.parse(verdict)),
-          { tmpDir: this.tmpDir() },
         );
       } else {
         await this.publishResult(verdict);
@@ -622,7 +644,7 @@ export class DirectoryBlackboard implements Blackboard {
       history,
     };
     const dest = this.requestPath("requests", next.route.node, next.id);
-    await writeFileAtomic(dest, JSON.stringify(TaskRequest.parse(next)), { tmpDir: this.tmpDir() });
+    await this.writeAtomic(dest, JSON.stringify(TaskRequest.parse(next)));
     this.inboxViews.delete(next.route.node);
     await unlink(reaping).catch(() => {});
     await unlink(this.dir("progress", `${request.id}.json`)).catch(() => {});
@@ -939,9 +961,7 @@ export class DirectoryBlackboard implements Blackboard {
   // ── node status ───────────────────────────────────────────────────────────
   async writeNodeStatus(record: NodeStatusRecord): Promise<void> {
     const valid = NodeStatusRecord.parse(record);
-    await writeFileAtomic(this.dir("node-status", `${valid.node}.json`), JSON.stringify(valid), {
-      tmpDir: this.tmpDir(),
-    });
+    await this.writeAtomic(this.dir("node-status", `${valid.node}.json`), JSON.stringify(valid));
   }
 
   async readNodeStatuses(): Promise<{ records: NodeStatusRecord[]; problems: string[] }> {
@@ -1135,9 +1155,7 @@ export class DirectoryBlackboard implements Blackboard {
 
   private async writeArchiveSummary(day: string): Promise<void> {
     const summary = await this.countArchivedDay(day);
-    await writeFileAtomic(this.dir("archive", day, "summary.json"), JSON.stringify(summary), {
-      tmpDir: this.tmpDir(),
-    });
+    await this.writeAtomic(this.dir("archive", day, "summary.json"), JSON.stringify(summary));
   }
 
   /** Counts of everything archived: each day's summary, or a fresh count where it is missing or stale. */
@@ -1168,7 +1186,7 @@ export class DirectoryBlackboard implements Blackboard {
         if (!st) continue;
         if (st.isDirectory() && depth === 0) {
           await sweep(path, 1);
-          if (name !== `p${process.pid}` && st.mtimeMs < cutoff) await rmdir(path).catch(() => {});
+          if (name !== this.tmpName && st.mtimeMs < cutoff) await rmdir(path).catch(() => {});
         } else if (st.isFile() && st.mtimeMs < cutoff) await unlink(path).catch(() => {});
       }
     };
@@ -1239,7 +1257,7 @@ export class DirectoryBlackboard implements Blackboard {
       if (read.kind !== "ok" || read.value.id !== id || (await this.inFlight(path))) continue;
       const dest = this.requestPath("requests", read.value.route.node, id);
       await mkdir(dirname(dest), { recursive: true });
-      const tmp = await writeTemp(dest, JSON.stringify(read.value), { tmpDir: this.tmpDir() });
+      const tmp = await this.writeTemp(dest, JSON.stringify(read.value));
       try {
         await link(tmp, dest); // never over a copy someone else republished meanwhile
         notes.push(`${id}: republished a task whose dispatch was interrupted`);
@@ -1366,6 +1384,9 @@ export class DirectoryBlackboard implements Blackboard {
   async close(): Promise<void> {
     this.inboxCache.clear();
     this.inboxViews.clear();
+    // Our temp directory is empty unless a write is still in flight; a crash leaves it to sweepTemp().
+    const tmp = this.dir("tmp", this.tmpName);
+    if (this.knownDirs.delete(tmp)) await rmdir(tmp).catch(() => {});
   }
 }
 
