@@ -1,16 +1,16 @@
-import stringWidth from "string-width";
 import { sanitizeLine } from "../core/sanitize.js";
+import { textWidth } from "../core/text-width.js";
 
 /** Cut to a display width (CJK and emoji count double), adding … when cut. */
 export function truncateToWidth(text: string, width: number): string {
   if (width <= 0) return "";
   // Printable ASCII is one column per character: no need to measure.
   if (/^[\x20-\x7e]*$/.test(text)) return text.length <= width ? text : `${text.slice(0, width - 1)}…`;
-  if (stringWidth(text) <= width) return text;
+  if (textWidth(text) <= width) return text;
   let out = "";
   let used = 0;
   for (const ch of text) {
-    const w = stringWidth(ch);
+    const w = textWidth(ch);
     if (used + w > width - 1) break;
     out += ch;
     used += w;
@@ -19,7 +19,7 @@ export function truncateToWidth(text: string, width: number): string {
 }
 
 export function padToWidth(text: string, width: number): string {
-  return text + " ".repeat(Math.max(0, width - stringWidth(text)));
+  return text + " ".repeat(Math.max(0, width - textWidth(text)));
 }
 
 export interface Column {
@@ -34,7 +34,7 @@ export function renderTable(columns: Column[], rows: string[][]): string {
     row.map((cell, i) => truncateToWidth(sanitizeLine(cell), columns[i]?.max ?? 60)),
   );
   const widths = columns.map((c, i) =>
-    Math.max(stringWidth(c.header), ...cells.map((r) => stringWidth(r[i] ?? ""))),
+    Math.max(textWidth(c.header), ...cells.map((r) => textWidth(r[i] ?? ""))),
   );
   const line = (values: string[]) =>
     values

@@ -36,6 +36,8 @@ interface NodeLoop {
   gatewayError?: string;
   latencyMs?: number;
   lastProgressAt?: string;
+  /** The heartbeat writes of this node, chained (see heartbeat()). */
+  heartbeats?: Promise<void>;
 }
 
 /**
@@ -86,9 +88,14 @@ export async function runWorker(core: FederationCore, options: WorkerOptions): P
         ...(loop.gatewayError ? { error: loop.gatewayError.slice(0, 400) } : {}),
       },
     };
-    await blackboard
-      .writeNodeStatus(record)
-      .catch((error: unknown) => log(`heartbeat for ${loop.id} not written: ${String(error)}`));
+    // One write at a time per node, in the order asked: a "running" heartbeat still being flushed
+    // must never land after the final "stopped" one.
+    loop.heartbeats = (loop.heartbeats ?? Promise.resolve()).then(() =>
+      blackboard
+        .writeNodeStatus(record)
+        .catch((error: unknown) => log(`heartbeat for ${loop.id} not written: ${String(error)}`)),
+    );
+    await loop.heartbeats;
   };
 
   const probe = async (loop: NodeLoop) => {

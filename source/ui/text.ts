@@ -1,5 +1,5 @@
-import stringWidth from "string-width";
 import { sanitizeLine, sanitizeText } from "../core/sanitize.js";
+import { textWidth } from "../core/text-width.js";
 
 /**
  * Display-width aware text helpers. Everything that reaches the terminal from
@@ -23,7 +23,7 @@ export function displayWidth(text: string): number {
   if (PRINTABLE_ASCII.test(text)) return text.length;
   let width = widths.get(text);
   if (width === undefined) {
-    width = stringWidth(text);
+    width = textWidth(text);
     if (widths.size >= WIDTH_CACHE_SIZE) widths.clear();
     widths.set(text, width);
   }
