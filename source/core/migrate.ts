@@ -382,7 +382,7 @@ export async function migrate(
   const core = await FederationCore.open(home, { env });
   try {
     for (;;) {
-      const listing = await core.blackboard.list({ finishedLimit: 0 });
+      const listing = await core.blackboard.list({ finishedLimit: 0, activeOnly: true });
       const busy = listing.tasks.filter(
         (t) => t.node === node.id && (t.state === "claimed" || t.state === "running"),
       );

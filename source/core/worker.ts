@@ -190,7 +190,7 @@ export async function runWorker(core: FederationCore, options: WorkerOptions): P
   };
 
   const rerouteStuck = async () => {
-    const listing = await blackboard.list({ finishedLimit: 0 });
+    const listing = await blackboard.list({ finishedLimit: 0, activeOnly: true });
     // A cancel interrupted between its marker and its move: finish it.
     for (const t of listing.tasks.filter((t) => t.state === "pending" && t.cancelRequested)) {
       await blackboard.requestCancel(t.request.id).catch(() => {});

@@ -333,3 +333,22 @@ test("directory driver: each handle writes through its own temp directory, remov
     assert.equal((await bb.pendingIds("alpha")).length, 3);
   });
 });
+
+test("directory driver: list({ activeOnly }) gives the pending and claimed tasks without reading finished ones", async () => {
+  await withDirectory({}, async ({ bb }) => {
+    const done = makeRequest();
+    await bb.enqueue(done);
+    const claim = await bb.claim("alpha", done.id);
+    assert.ok(claim);
+    await bb.complete(claim, resultFor(claim));
+    const waiting = makeRequest();
+    await bb.enqueue(waiting);
+    const active = await bb.list({ activeOnly: true });
+    assert.deepEqual(
+      active.tasks.map((t) => [t.request.id, t.state]),
+      [[waiting.id, "pending"]],
+    );
+    assert.equal(active.counts.completed, 0);
+    assert.equal((await bb.list()).counts.completed, 1);
+  });
+});

@@ -828,6 +828,7 @@ export class DirectoryBlackboard implements Blackboard {
     for (const node of await this.nodeDirs("claimed")) await collect("claimed", node);
     for (const node of await this.nodeDirs("requests")) await collect("requests", node);
     for (const node of await this.nodeDirs("reaping")) await collect("reaping", node);
+    if (options.activeOnly) return { tasks, counts, problems };
 
     const results = await this.resultsIndex();
     const finished: { node: string; id: string }[] = [];

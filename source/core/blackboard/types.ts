@@ -28,6 +28,8 @@ export interface StoredTask {
 export interface ListOptions {
   /** Read at most this many finished tasks (newest first); the rest are only counted. */
   finishedLimit?: number;
+  /** Only pending and claimed tasks: finished ones are neither read nor counted (drivers may still). */
+  activeOnly?: boolean;
 }
 
 export interface TaskListing {
