@@ -13,6 +13,7 @@ export interface ChatRunner {
 }
 
 const CANCEL_CHECK_MS = 500;
+const FIRST_PROGRESS_MS = 50;
 
 export type RunOutcome =
   | { kind: "completed"; result: TaskResult }
@@ -138,7 +139,9 @@ export async function runClaim(
     return writing;
   };
   const progressTimer = setInterval(flush, options.progressEveryMs ?? 200);
-  void flush(); // marks the task running; written alongside the chat, not before it
+  // The first record marks the task running. Not at once: an answer back within this time needs
+  // no progress record at all (one file created and removed less on the way to the result).
+  const firstProgress = setTimeout(flush, FIRST_PROGRESS_MS);
 
   const base = {
     schema: "clawos.result/1" as const,
@@ -174,6 +177,7 @@ export async function runClaim(
     clearInterval(renewTimer);
     clearInterval(cancelTimer);
     clearInterval(progressTimer);
+    clearTimeout(firstProgress);
     await writing;
     const result = finish("completed", {
       text: fitForRecord(answer.text),
@@ -184,6 +188,7 @@ export async function runClaim(
     clearInterval(renewTimer);
     clearInterval(cancelTimer);
     clearInterval(progressTimer);
+    clearTimeout(firstProgress);
     await writing;
     // The agent answered but the blackboard refused its outcome (a full disk, say): not the task's
     // failure. The caller sees the error; the unrenewed lease runs out and the task is handed out again.
