@@ -10,11 +10,11 @@
  */
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { restartWithSmallYoungGeneration } from "../source/long-running-heap.js";
+import { restartWithCompactHeap } from "../source/long-running-heap.js";
 
 // As `clawos tui` does (source/bin.ts), unless --node-flags gave its own.
-restartWithSmallYoungGeneration();
-const { runTui } = await import("../source/ui/run-tui.js");
+restartWithCompactHeap();
+const { runTui } = await (await import("../source/ui/load-tui.js")).loadTui();
 
 import { SyntheticFederation } from "./tui-synthetic.js";
 

@@ -14,7 +14,6 @@
 import { PassThrough, Writable } from "node:stream";
 import { parseArgs } from "node:util";
 import { getHeapSpaceStatistics } from "node:v8";
-import { runTui } from "../source/ui/run-tui.js";
 import {
   emitResult,
   machineInfo,
@@ -27,6 +26,9 @@ import {
   verdict,
 } from "./lib.js";
 import { SyntheticFederation } from "./tui-synthetic.js";
+
+// As the control center loads it (string-width shared with Ink, source/ui/load-tui.ts).
+const { runTui } = await (await import("../source/ui/load-tui.js")).loadTui();
 
 const { values } = parseArgs({
   options: {

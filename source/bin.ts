@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import module from "node:module";
-import { isLongRunning, restartWithSmallYoungGeneration } from "./long-running-heap.js";
+import { isLongRunning, restartWithCompactHeap } from "./long-running-heap.js";
 
 // The control center and `serve` restart once with a smaller young generation (see the module).
-if (isLongRunning(process.argv.slice(2))) restartWithSmallYoungGeneration();
+if (isLongRunning(process.argv.slice(2))) restartWithCompactHeap();
 // Cache compiled modules between runs: a one-shot command spends most of its time loading code.
 module.enableCompileCache?.();
 const { runCli } = await import("./cli.js");

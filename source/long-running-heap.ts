@@ -1,16 +1,28 @@
 /**
- * A smaller young generation for the long-running, interactive processes (the control
- * center and `clawos serve`).
+ * A compact heap for the long-running, interactive processes (the control center and
+ * `clawos serve`).
  *
- * V8 sizes the young generation from the machine's memory (64 MB semi-spaces on a 24 GB
- * machine) while the control center's live heap is ~30 MB: RSS settled near 300 MB and each
- * scavenge of a big nursery showed up as a slow frame. With 8 MB semi-spaces the same load
- * holds ~150 MB and the frame tail shrinks (bench/RESULTS-tui.md). The flag only works from
- * the command line, so the process replaces itself (execve, same pid, same terminal) before
- * any other module is loaded. Node without process.execve (before 23.11) runs on unchanged.
+ * V8 sizes the heap from the machine's memory while the control center's live heap is
+ * ~30 MB with 10 000 tasks (bench/RESULTS-tui.md):
+ *  - the young generation: 64 MB semi-spaces on a 24 GB machine. RSS settled near 300 MB
+ *    and each scavenge of a big nursery showed up as a slow frame. 8 MB semi-spaces held
+ *    ~160 MB; 4 MB ones hold ~12 MB less again (the UI allocates little per frame now)
+ *    for ~0.5 ms more CPU per frame in scavenges.
+ *  - the old generation: V8 lets it grow by up to 4× what survived the last full
+ *    collection when the heap limit is 2 GB or more (the default here is larger), and
+ *    by less the smaller the limit: ~1.4× at 512 MB. Measured with 8 MB semi-spaces: RSS
+ *    161-168 MB with the default limit, 148-150 MB with 512 MB, the same CPU. With both
+ *    flags: 135-139 MB. 512 MB is still 15 times the live heap at 10 000 tasks (the
+ *    live facade lists at most 2 000 finished ones).
+ * The flags only work from the command line, so the process replaces itself (execve, same
+ * pid, same terminal) before any other module is loaded. A flag the user gave (on the
+ * command line or in NODE_OPTIONS) is left as it is. Node without process.execve (before
+ * 23.11) runs on unchanged.
  */
-const FLAG = "--max-semi-space-size";
-const SEMI_SPACE_MB = 8;
+const HEAP_FLAGS: readonly (readonly [flag: string, megabytes: number])[] = [
+  ["--max-semi-space-size", 4],
+  ["--max-old-space-size", 512],
+];
 
 /** Commands that stay up for hours: the default (no command), `tui` and `serve`. */
 export function isLongRunning(args: readonly string[]): boolean {
@@ -18,19 +30,28 @@ export function isLongRunning(args: readonly string[]): boolean {
   return command === undefined || command === "tui" || command === "serve";
 }
 
-/** Replace this process with itself plus the flag (same script and arguments), unless it has the flag. */
-export function restartWithSmallYoungGeneration(): void {
+/** The heap flags neither the command line (`execArgv`) nor NODE_OPTIONS sets. */
+export function missingHeapFlags(execArgv: readonly string[], nodeOptions = ""): string[] {
+  // Node accepts underscores for dashes in V8 flags.
+  const spelled = (text: string) => text.replaceAll("_", "-");
+  const given = (flag: string) =>
+    execArgv.some((a) => spelled(a).startsWith(flag)) || spelled(nodeOptions).includes(flag);
+  return HEAP_FLAGS.filter(([flag]) => !given(flag)).map(([flag, mb]) => `${flag}=${mb}`);
+}
+
+/** Replace this process with itself plus the missing heap flags (same script and arguments). */
+export function restartWithCompactHeap(): void {
   const execve = (process as { execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => never })
     .execve;
   if (!execve) return;
-  if (process.execArgv.some((a) => a.startsWith(FLAG))) return;
-  if (`${process.env.NODE_OPTIONS ?? ""}`.includes(FLAG)) return;
+  const missing = missingHeapFlags(process.execArgv, process.env.NODE_OPTIONS ?? "");
+  if (missing.length === 0) return;
   const script = process.argv[1];
   if (!script) return;
   execve.call(
     process,
     process.execPath,
-    [process.execPath, `${FLAG}=${SEMI_SPACE_MB}`, ...process.execArgv, script, ...process.argv.slice(2)],
+    [process.execPath, ...missing, ...process.execArgv, script, ...process.argv.slice(2)],
     process.env,
   );
 }

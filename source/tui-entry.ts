@@ -15,7 +15,7 @@ export async function startTui(options: {
   }
   const { config } = await loadConfig(options.home);
   // Load the UI while the federation is read: the first frame does not wait for a big board.
-  const ui = import("./ui/run-tui.js");
+  const ui = import("./ui/load-tui.js").then((m) => m.loadTui());
   const live = await LiveFederation.open(options.home, options.env, { waitForFirstRead: false });
   // Listening ourselves makes runTui restore the terminal and resolve on a signal instead of
   // re-raising it, so the facade below still closes (its watchers and timers stop).

@@ -48,9 +48,12 @@ describe("clawos tui, end to end in a pseudo-terminal", () => {
     const t = open(120, 40);
     await t.waitForText(/alpha\s+online/);
     assert.equal(t.isAlternateBuffer(), true);
-    // The control center replaced itself (same pid) with a small young generation: see source/long-running-heap.ts.
+    // The control center replaced itself (same pid) with a compact heap: see source/long-running-heap.ts.
     if (typeof (process as { execve?: unknown }).execve === "function")
-      assert.match(readFileSync(`/proc/${t.pid}/cmdline`, "utf8"), /--max-semi-space-size=8\0/);
+      assert.match(
+        readFileSync(`/proc/${t.pid}/cmdline`, "utf8"),
+        /--max-semi-space-size=4\0--max-old-space-size=512\0/,
+      );
 
     t.write(KEYS.tab);
     await t.waitForText("第一个任务 with 中文");

@@ -283,6 +283,16 @@ describe("long-running commands", () => {
     assert.equal(isLongRunning(["--home", "tui", "status"]), false);
     assert.equal(isLongRunning(["dispatch", "tui"]), false);
   });
+
+  test("they restart with the heap flags the user did not give", async () => {
+    const { missingHeapFlags } = await import("../source/long-running-heap.js");
+    assert.deepEqual(missingHeapFlags([]), ["--max-semi-space-size=4", "--max-old-space-size=512"]);
+    assert.deepEqual(missingHeapFlags(["--max-semi-space-size=16"]), ["--max-old-space-size=512"]);
+    assert.deepEqual(missingHeapFlags(["--max-semi-space-size=4"], "--max_old_space_size=4096"), []);
+    assert.deepEqual(missingHeapFlags(["--enable-source-maps"], "--max-old-space-size=512"), [
+      "--max-semi-space-size=4",
+    ]);
+  });
 });
 
 describe("text width", () => {

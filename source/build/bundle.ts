@@ -11,6 +11,7 @@
 import { rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { TEXT_CACHES } from "../ui/load-tui.js";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const outdir = `${root}dist/clawos`;
@@ -24,10 +25,28 @@ await build({
   format: "esm",
   platform: "node",
   target: "node22",
+  // esbuild otherwise rewrites regex literals with \p{…} or the v flag (which every Node we
+  // support has) into `new RegExp(…)` calls, and one of Ink's sits in a per-character loop
+  // of every frame: a new RegExp object per character drawn.
+  supported: { "regexp-unicode-property-escapes": true, "regexp-set-notation": true },
   logLevel: "warning",
   // ssh2 loads an optional native addon by a relative path, so it stays a package; the
   // devtools bridge is only imported by Ink in development mode.
   external: ["ssh2", "cpu-features", "react-devtools-core"],
+  // Ink's text work remembered across frames (source/ui/width.ts, ansi-cache.ts; load-tui.ts
+  // does the same with a resolve hook when unbundled).
+  plugins: [
+    {
+      name: "text-caches",
+      setup(bundle) {
+        for (const [pkg, file] of Object.entries(TEXT_CACHES)) {
+          const ours = `${root}dist/source/ui/${file.replace(/^\.\//, "")}`;
+          const filter = new RegExp(`^${pkg.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}$`);
+          bundle.onResolve({ filter }, (args) => (args.importer === ours ? undefined : { path: ours }));
+        }
+      },
+    },
+  ],
   // CommonJS dependencies call require() for Node's built-ins; an ES module has none of its own.
   banner: {
     js: 'import { createRequire as __clawosRequire } from "node:module"; const require = __clawosRequire(import.meta.url);',

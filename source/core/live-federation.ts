@@ -1,4 +1,5 @@
 import { watch } from "node:fs";
+import type { StoredTask } from "./blackboard/types.js";
 import { routeOf } from "./config.js";
 import { registerLocalProfiles } from "./discover.js";
 import { describeError } from "./errors.js";
@@ -12,6 +13,7 @@ import type {
   MigrateInput,
   NodeView,
   Snapshot,
+  TaskView,
 } from "./federation-types.js";
 import { displayPath } from "./paths.js";
 
@@ -34,6 +36,11 @@ export class LiveFederation implements FederationApi {
   private reloadTimer: NodeJS.Timeout | undefined;
   private reloading: Promise<void> | undefined;
   private reloadAgain = false;
+  /**
+   * A task record the blackboard hands back unchanged (finished tasks are read once and
+   * cached) keeps its view object, so the control center re-sorts only what changed.
+   */
+  private readonly views = new WeakMap<StoredTask, TaskView>();
   private lastError: string | undefined;
   private closed = false;
   private configTimer: NodeJS.Timeout | undefined;
@@ -134,7 +141,7 @@ export class LiveFederation implements FederationApi {
           const { views } = await this.core.nodeViews({ heartbeats: statuses.records, inFlight });
           this.publish({
             nodes: withSshTargets(views, this.core.nodes),
-            tasks: listing.tasks.map(toTaskView),
+            tasks: listing.tasks.map((task) => this.viewOf(task)),
             counts: listing.counts,
             problems: [...listing.problems, ...statuses.problems],
           });
@@ -146,6 +153,15 @@ export class LiveFederation implements FederationApi {
       this.reloading = undefined;
     });
     return this.reloading;
+  }
+
+  private viewOf(task: StoredTask): TaskView {
+    let view = this.views.get(task);
+    if (!view) {
+      view = toTaskView(task);
+      this.views.set(task, view);
+    }
+    return view;
   }
 
   private publish(part: Pick<Snapshot, "nodes" | "tasks" | "counts" | "problems">): void {

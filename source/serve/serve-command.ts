@@ -28,7 +28,7 @@ export async function serveSsh(options: {
   const { host, port } = parseListen(options.listen);
   const { config } = await loadConfig(options.home);
   const live = await LiveFederation.open(options.home, options.env);
-  const { runTui } = await import("../ui/run-tui.js");
+  const { runTui } = await (await import("../ui/load-tui.js")).loadTui();
   try {
     const server = await startSshServer(live, {
       host,

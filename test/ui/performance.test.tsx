@@ -12,7 +12,7 @@ import { render } from "ink-testing-library";
 import { createCoalescer, createFrameBudget, type Schedule } from "../../source/ui/coalesce.js";
 import { TasksView } from "../../source/ui/components/tasks-view.js";
 import { EMPTY_CURSOR } from "../../source/ui/state/navigation.js";
-import { compareTasks, selectTaskRows, sortTasks } from "../../source/ui/state/rows.js";
+import { compareTasks, resortTasks, selectTaskRows, sortTasks } from "../../source/ui/state/rows.js";
 import { displayWidth } from "../../source/ui/text.js";
 import { FIXED_NOW, makeTask } from "../support/fake-federation.js";
 import { snapshotOf, withTheme } from "./helpers.js";
@@ -132,6 +132,138 @@ describe("frame budget for live data", () => {
     run?.();
     assert.deepEqual(seen, [2, 3], "newest only");
     assert.deepEqual(delays, [10, 100]);
+  });
+});
+
+describe("sorting the next snapshot from the last one", () => {
+  const states = ["pending", "running", "completed", "failed", "cancelled", "claimed"] as const;
+  /** xorshift32: the same edits every run. */
+  function random(seed: number): () => number {
+    let x = seed;
+    return () => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return (x >>> 0) / 2 ** 32;
+    };
+  }
+  const same = (a: readonly unknown[], b: readonly unknown[]) =>
+    a.length === b.length && a.every((t, i) => t === b[i]);
+
+  it("gives exactly sortTasks' rows (the same objects) whatever changed, or declines", () => {
+    const rand = random(7);
+    let serial = 0;
+    const fresh = () =>
+      makeTask({
+        id: `req_20260101_000000_${(serial++).toString(16).padStart(8, "0")}`,
+        state: states[Math.floor(rand() * states.length)],
+        // Few distinct times: ties that ids must break.
+        createdAt: new Date(1e12 + Math.floor(rand() * 50) * 1000).toISOString(),
+      });
+    let tasks = Array.from({ length: 400 }, fresh);
+    let sorted = sortTasks(tasks);
+    let incremental = 0;
+    for (let step = 0; step < 400; step++) {
+      const next = tasks.slice();
+      const edits = rand() < 0.1 ? 200 : 1 + Math.floor(rand() * 12);
+      for (let e = 0; e < edits; e++) {
+        const at = Math.floor(rand() * next.length);
+        const kind = rand();
+        const task = next[at];
+        if (kind < 0.25) next.push(fresh());
+        else if (kind < 0.4) next.splice(at, 1);
+        else if (kind < 0.5) next.splice(at, 0, fresh());
+        // A new object for the same task: moved on, or only a new reply.
+        else if (kind < 0.8 && task)
+          next[at] = { ...task, state: states[Math.floor(rand() * states.length)] ?? "pending" };
+        else if (task) next[at] = { ...task, reply: `chunk ${step}` };
+      }
+      // Now and then the same object twice, or the same id and time twice.
+      const twice = next[Math.floor(rand() * next.length)];
+      if (rand() < 0.03 && twice) next.push(rand() < 0.5 ? twice : { ...twice });
+      if (rand() < 0.05) next.reverse();
+      const expected = sortTasks(next);
+      const got = resortTasks(tasks, sorted, next);
+      if (got) {
+        incremental++;
+        assert.ok(same(got, expected), `step ${step}`);
+      }
+      tasks = next;
+      sorted = expected;
+    }
+    // Most steps are a few changes: those take the short way.
+    assert.ok(incremental > 250, `${incremental} of 400 sorted incrementally`);
+  });
+
+  it("selectTaskRows sorts snapshot after snapshot in the same order as from scratch", () => {
+    let tasks = Array.from({ length: 300 }, (_, i) =>
+      makeTask({
+        id: `req_20260101_000000_${i.toString(16).padStart(8, "0")}`,
+        state: states[i % states.length],
+        createdAt: new Date(1e12 + i * 1000).toISOString(),
+      }),
+    );
+    for (let version = 1; version <= 20; version++) {
+      const next = tasks.slice(1);
+      next.push(
+        makeTask({
+          id: `req_20260101_000000_${(300 + version).toString(16).padStart(8, "0")}`,
+          state: "pending",
+          createdAt: new Date(1e12 + (300 + version) * 1000).toISOString(),
+        }),
+      );
+      const at = (version * 37) % next.length;
+      const moved = next[at];
+      if (moved) next[at] = { ...moved, state: moved.state === "running" ? "completed" : "running" };
+      tasks = next;
+      for (const filter of ["", "state:completed"]) {
+        const snapshot = { ...snapshotOf(undefined, tasks), version };
+        const rows = selectTaskRows(snapshot, filter);
+        const all = snapshot.tasks;
+        assert.ok(same(rows, sortTasks(filter === "" ? all : all.filter((t) => t.state === "completed"))));
+      }
+    }
+  });
+});
+
+describe("Ink's text work remembered across frames", () => {
+  const UI = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "source", "ui");
+
+  it("loading the control center points Ink's string-width and ansi-tokenize at the caching modules", () => {
+    const script = `
+      const { loadTui } = await import(${JSON.stringify(path.join(UI, "load-tui.js"))});
+      await loadTui();
+      const width = await import(${JSON.stringify(path.join(UI, "width.js"))});
+      const ansi = await import(${JSON.stringify(path.join(UI, "ansi-cache.js"))});
+      const seen = [
+        (await import("string-width")).default === width.default,
+        (await import("@alcalzone/ansi-tokenize")).tokenize === ansi.tokenize,
+      ];
+      process.stdout.write(seen.join(","));
+    `;
+    const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+      cwd: UI,
+      encoding: "utf8",
+    });
+    assert.equal(out, "true,true");
+  });
+
+  it("gives what the packages give, and the same cells for the same line", async () => {
+    const { default: stringWidth } = await import("string-width");
+    const { default: cachedStringWidth } = await import("../../source/ui/width.js");
+    for (const text of ["plain", "开发 babel 插件", "🚀 v2", "\u001b[31mred\u001b[39m", "a\tb", ""]) {
+      assert.equal(cachedStringWidth(text), stringWidth(text), text);
+      assert.equal(cachedStringWidth(text), stringWidth(text), `${text} (cached)`);
+      const options = { countAnsiEscapeCodes: true };
+      assert.equal(cachedStringWidth(text, options), stringWidth(text, options), `${text} with options`);
+    }
+    const ansi = await import("@alcalzone/ansi-tokenize");
+    const cached = await import("../../source/ui/ansi-cache.js");
+    const line = "\u001b[1m› 任务\u001b[22m \u001b[32mcompleted\u001b[39m done";
+    const cells = cached.styledCharsFromTokens(cached.tokenize(line));
+    assert.deepEqual(cells, ansi.styledCharsFromTokens(ansi.tokenize(line)));
+    assert.equal(cached.styledCharsFromTokens(cached.tokenize(line)), cells);
+    assert.equal(cached.styledCharsToString(cells), ansi.styledCharsToString(cells));
   });
 });
 

@@ -1,0 +1,39 @@
+/**
+ * Loads the control center (run-tui and with it Ink) with Ink's per-frame text work
+ * remembered across frames: Ink and the packages it measures with import string-width
+ * and @alcalzone/ansi-tokenize; inside the ESM loader those imports are pointed at
+ * width.js and ansi-cache.js (same functions, with a bounded memory). The bundle
+ * (dist/clawos) does the same at build time (source/build/bundle.ts), so there this hook
+ * finds nothing to redirect. A resolve hook must be in place before the modules that
+ * import these packages are linked, so callers import run-tui through here.
+ */
+import { registerHooks } from "node:module";
+
+/** Package → our module in its place (imported by every importer but that module itself). */
+export const TEXT_CACHES: Readonly<Record<string, string>> = {
+  "string-width": "./width.js",
+  "@alcalzone/ansi-tokenize": "./ansi-cache.js",
+};
+
+let installed = false;
+
+export function installTextCaches(): void {
+  if (installed) return;
+  installed = true;
+  const redirect = new Map(
+    Object.entries(TEXT_CACHES).map(([pkg, file]) => [pkg, new URL(file, import.meta.url).href]),
+  );
+  registerHooks({
+    resolve(specifier, context, next) {
+      const url = redirect.get(specifier);
+      if (url !== undefined && context.parentURL !== url)
+        return { url, format: "module", shortCircuit: true };
+      return next(specifier, context);
+    },
+  });
+}
+
+export async function loadTui(): Promise<typeof import("./run-tui.js")> {
+  installTextCaches();
+  return import("./run-tui.js");
+}
