@@ -20,9 +20,10 @@ import { RecentCache } from "./recent-cache.js";
 
 export * from "@alcalzone/ansi-tokenize";
 
-// A line's tokens and cells take ~15 KB for a 120-column row of CJK text: keep one or two
-// screens' worth (a frame tokenises ~50-90 distinct lines), not everything ever shown.
-const tokensByLine = new RecentCache<string, Token[]>(96);
+// A line's tokens and cells take ~15 KB for a 120-column row of CJK text: keep about a
+// screen's worth (a frame tokenises ~45 distinct lines at 120×40; the two generations
+// hold up to 96), not everything ever shown.
+const tokensByLine = new RecentCache<string, Token[]>(48);
 const charsByTokens = new WeakMap<Token[], StyledChar[]>();
 const MAX_CACHED_LENGTH = 1024;
 

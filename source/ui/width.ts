@@ -16,8 +16,8 @@ import { RecentCache } from "./recent-cache.js";
 
 // Printable ASCII is one column a character: no lookup needed.
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
-// A screen's rows and the distinct characters on it: a few hundred strings a frame.
-const widths = new RecentCache<string, number>(1024);
+// A screen's rows and the distinct characters on it: ~250 strings a frame at 120×40.
+const widths = new RecentCache<string, number>(512);
 /** Longer strings are measured without being kept (a wrapped reply, a whole screen). */
 const MAX_CACHED_LENGTH = 1024;
 
