@@ -81,8 +81,9 @@ describe("clawos tui: migrate a node from the control center, and roll it back",
     t.write(KEYS.enter);
     await t.waitForText("Go ahead? (y/n below)");
     assert.match(t.screenText(), /copy \d+ file\(s\): openclaw\.json/);
-    assert.match(t.screenText(), new RegExp(`port ${remotePort} is free`));
-    assert.match(t.screenText(), /now\? It starts there, then stops here\. y\/n/);
+    // The checks there run over SSH after the plan is shown: wait for their verdict.
+    await t.waitForText(new RegExp(`port ${remotePort} is free`));
+    await t.waitForText(/now\? It starts there, then stops here\. y\/n/);
     assert.equal(await machineOf("beta"), "hub", "nothing moved before y");
 
     t.write("y");

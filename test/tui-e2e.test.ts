@@ -21,7 +21,8 @@ describe("clawos tui, end to end in a pseudo-terminal", () => {
     });
     await world.writeProfile("alpha", profileConfig(gateway.port, "alpha-secret"));
     assert.equal((await world.run(["init"])).code, 0);
-    const seeded = await world.run(["dispatch", "第一个任务 with 中文", "--to", "alpha", "--wait"]);
+    // The emoji takes the exact width path (string-width), which the bundle must find.
+    const seeded = await world.run(["dispatch", "第一个任务 with 中文 👍", "--to", "alpha", "--wait"]);
     assert.equal(seeded.code, 0, seeded.stderr);
   });
   afterEach(() => {

@@ -7,6 +7,7 @@
  * finds nothing to redirect. A resolve hook must be in place before the modules that
  * import these packages are linked, so callers import run-tui through here.
  */
+import { existsSync } from "node:fs";
 import { registerHooks } from "node:module";
 
 /** Package → our module in its place (imported by every importer but that module itself). */
@@ -20,9 +21,15 @@ let installed = false;
 export function installTextCaches(): void {
   if (installed) return;
   installed = true;
+  // Only where our modules exist as files: in the bundle they are inlined (and Ink's imports already
+  // point at them), and a redirect there would send a runtime require of string-width nowhere.
   const redirect = new Map(
-    Object.entries(TEXT_CACHES).map(([pkg, file]) => [pkg, new URL(file, import.meta.url).href]),
+    Object.entries(TEXT_CACHES)
+      .map(([pkg, file]) => [pkg, new URL(file, import.meta.url)] as const)
+      .filter(([, url]) => existsSync(url))
+      .map(([pkg, url]) => [pkg, url.href]),
   );
+  if (redirect.size === 0) return;
   registerHooks({
     resolve(specifier, context, next) {
       const url = redirect.get(specifier);
