@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
-import { readdir, readFile, stat } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { pickBasePort, portOverlaps } from "../source/core/incubate.js";
 import { makeWorld, profileConfig, type World } from "./support/cli-harness.js";
@@ -96,6 +98,27 @@ describe("clawos incubate", () => {
     assert.match(r.stdout, /Start it with: openclaw --profile gamma gateway run/);
     const nodes = JSON.parse((await world.run(["nodes", "list", "--json"])).stdout) as { id: string }[];
     assert.ok(nodes.some((n) => n.id === "gamma"));
+  });
+
+  test("one incubation at a time: refused while another holds the lock; a lock left by a dead process is taken over", async () => {
+    const lock = join(world.clawosHome, "run", "incubate.lock");
+    await mkdir(dirname(lock), { recursive: true });
+    await writeFile(lock, `${process.pid}\n`); // this test runner: alive
+    const before = await snapshot();
+    const busy = await world.run(["incubate", "epsilon", "--config-only"]);
+    assert.equal(busy.code, 2, busy.stderr);
+    assert.match(
+      busy.stderr,
+      new RegExp(`Another clawos incubate \\(pid ${process.pid}\\) is creating a node`),
+    );
+    assert.deepEqual(await snapshot(), before);
+
+    const gone = spawn(process.execPath, ["-e", "0"]);
+    await once(gone, "exit");
+    await writeFile(lock, `${gone.pid}\n`);
+    const r = await world.run(["incubate", "epsilon", "--config-only"]);
+    assert.equal(r.code, 0, r.stderr);
+    await assert.rejects(stat(lock), /ENOENT/);
   });
 
   const failures: [string, string[], NodeJS.ProcessEnv | undefined, RegExp][] = [

@@ -199,6 +199,57 @@ export async function incubate(
   options: IncubateOptions,
   onStep: (event: StepEvent) => void = () => {},
 ): Promise<IncubateResult> {
+  return withIncubateLock(home, () => incubateNow(home, env, options, onStep));
+}
+
+/**
+ * One incubation at a time per federation home: two at once would each see the other's
+ * port as free (its profile does not exist yet) and pick the same one. A lock left by a
+ * process that is gone is taken over.
+ */
+async function withIncubateLock<T>(home: string, body: () => Promise<T>): Promise<T> {
+  const path = join(home, "run", "incubate.lock");
+  await mkdir(join(home, "run"), { recursive: true });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const handle = await open(path, "wx", 0o600);
+      await handle.writeFile(`${process.pid}\n`);
+      await handle.close();
+      break;
+    } catch (error) {
+      if (!isErrnoException(error, "EEXIST")) throw error;
+      const pid = Number.parseInt(await readFile(path, "utf8").catch(() => ""), 10);
+      if (attempt > 0 || (pid > 0 && processIsAlive(pid))) {
+        throw new UserError(
+          `Another clawos incubate${pid > 0 ? ` (pid ${pid})` : ""} is creating a node in ${home} right now.`,
+          { hint: "wait for it to finish and run this again: two at once would pick the same port" },
+        );
+      }
+      await rm(path, { force: true }); // left by a process that is gone
+    }
+  }
+  try {
+    return await body();
+  } finally {
+    await rm(path, { force: true });
+  }
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return !isErrnoException(error, "ESRCH");
+  }
+}
+
+async function incubateNow(
+  home: string,
+  env: NodeJS.ProcessEnv,
+  options: IncubateOptions,
+  onStep: (event: StepEvent) => void,
+): Promise<IncubateResult> {
   const name = options.name;
   const total = 5 + (options.start ? 1 : 0);
   let current = 0;
