@@ -293,6 +293,13 @@ export async function runWorker(core: FederationCore, options: WorkerOptions): P
     clearTimeout(grace);
   }
   await Promise.all(loops.map((l) => heartbeat(l, "stopped")));
+  if (leading) {
+    // Another worker takes the coordinator's duties over at once instead of after a whole lease.
+    await blackboard
+      .releaseCoordinatorLease?.()
+      .then(() => log("coordinator: gave the coordinator lease up"))
+      .catch((error: unknown) => log(`coordinator: lease not given up (${String(error)})`));
+  }
   log("worker stopped");
   return summary;
 }

@@ -284,7 +284,13 @@ describe("NATS blackboard: real processes, restarts and leaf nodes", () => {
       assert.equal(takers.filter(Boolean).length, 1, "exactly one takes over");
       assert.equal(await a.coordinatorLease("hub:1", LEASE), false, "the old holder learns it lost");
       const winner = takers[0] ? b : c;
+      const other = takers[0] ? c : b;
       assert.equal(await winner.coordinatorLease("x", LEASE), true, "the new holder renews");
+      // A holder that stops cleanly gives the lease up: the next one to ask has it at once.
+      await a.releaseCoordinatorLease?.(); // not a's: changes nothing
+      assert.equal(await other.coordinatorLease("y", LEASE), false);
+      await winner.releaseCoordinatorLease?.();
+      assert.equal(await other.coordinatorLease("y", LEASE), true, "given up, taken without waiting a lease");
     });
   });
 

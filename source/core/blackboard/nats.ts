@@ -1417,6 +1417,27 @@ export class NatsBlackboard implements Blackboard {
     };
   }
 
+  async releaseCoordinatorLease(): Promise<void> {
+    const key = "coordinator";
+    const entry = await this.io("read the coordinator lease", () => this.kv.leases.get(key));
+    if (!entry || entry.operation !== "PUT") return;
+    let token: unknown;
+    try {
+      token = (JSON.parse(decoder.decode(entry.value)) as { token?: unknown }).token;
+    } catch {
+      return;
+    }
+    if (token !== this.leaseToken) return; // not ours (any more): nothing to give up
+    try {
+      // Only that very revision: if someone took it over meanwhile, theirs stays.
+      await this.io("release the coordinator lease", () =>
+        this.kv.leases.delete(key, { previousSeq: entry.revision }),
+      );
+    } catch (error) {
+      if (!isWrongLastSequence(error)) throw error;
+    }
+  }
+
   async coordinatorLease(holder: string, leaseMs: number): Promise<boolean> {
     const key = "coordinator";
     const entry = await this.io("read the coordinator lease", () => this.kv.leases.get(key));

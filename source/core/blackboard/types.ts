@@ -83,6 +83,8 @@ export interface Blackboard {
    * `leaseMs` as seen by this handle's clock. Drivers without it need an explicit coordinator.
    */
   coordinatorLease?(holder: string, leaseMs: number): Promise<boolean>;
+  /** Give the coordinator lease up (a worker stopping cleanly), so another takes over at once. */
+  releaseCoordinatorLease?(): Promise<void>;
   /** Wake-ups on changes (plus a slow rescan by the caller, since events can be dropped). */
   watch(scope: WatchScope, onChange: () => void): () => void;
   close(): Promise<void>;
