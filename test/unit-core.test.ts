@@ -84,6 +84,12 @@ describe("config parsing", () => {
     );
     check("{ nodes: [", /not valid JSON/);
     check("{ colour: 'blue' }", /colour|root/);
+    check("{ blackboard: { driver: 'directory', archiveAfterDays: 0 } }", /blackboard\.archiveAfterDays/);
+    const kept = parseConfig(
+      "{ blackboard: { driver: 'nats', servers: ['nats://127.0.0.1:4222'], archiveAfterDays: 30 } }",
+      "/x/federation.json",
+    );
+    assert.equal(kept.blackboard.driver === "nats" && kept.blackboard.archiveAfterDays, 30);
   });
   test("the seed's node table is representable, planned node included", () => {
     const nodes = [

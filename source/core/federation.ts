@@ -58,12 +58,16 @@ async function openBlackboard(
       servers: bb.servers,
       ...(bb.domain ? { domain: bb.domain } : {}),
       ...(options.quarantine ? { quarantine: true } : {}),
+      ...(bb.archiveAfterDays ? { archiveAfterMs: bb.archiveAfterDays * DAY_MS } : {}),
     });
   }
   return new DirectoryBlackboard(blackboardDir(loaded, env), {
     ...(options.quarantine ? { quarantine: true } : {}),
+    ...(bb.archiveAfterDays ? { archiveAfterMs: bb.archiveAfterDays * DAY_MS } : {}),
   });
 }
+
+const DAY_MS = 86_400_000;
 
 /** Loads the config once and owns the blackboard and one gateway client per node. */
 export class FederationCore {

@@ -106,6 +106,8 @@ export const BlackboardConfig = z.discriminatedUnion("driver", [
       path: z.string().optional(),
       /** The machine whose worker reaps leases and re-routes (the hub holding the folder). */
       coordinator: z.string().optional(),
+      /** Finished tasks move to archive/<day>/ this many days after they finished (default 1). */
+      archiveAfterDays: z.number().positive().max(3650).optional(),
     })
     .strict(),
   z
@@ -117,6 +119,8 @@ export const BlackboardConfig = z.discriminatedUnion("driver", [
         .string()
         .regex(/^[A-Za-z0-9_-]{1,64}$/, "must be a JetStream domain name")
         .optional(),
+      /** Finished tasks move to the archive bucket this many days after they finished (default 7). */
+      archiveAfterDays: z.number().positive().max(3650).optional(),
     })
     .strict(),
 ]);
@@ -183,7 +187,7 @@ export const FederationConfig = z
       .optional()
       .describe("This machine's name (default: CLAWOS_MACHINE, then the hostname)"),
     blackboard: BlackboardConfig.default({ driver: "directory" }).describe(
-      '{driver: "directory", path?, coordinator?} or {driver: "nats", servers: [...]}',
+      '{driver: "directory", path?, coordinator?, archiveAfterDays? (1)} or {driver: "nats", servers: [...], domain?, archiveAfterDays? (7)}',
     ),
     timing: TimingConfig.default(TimingConfig.parse({})).describe("Leases, heartbeats and health thresholds"),
     nodes: z.array(NodeConfig).default([]).describe("The registry"),
