@@ -38,6 +38,8 @@ interface NodeLoop {
   lastProgressAt?: string;
   /** The heartbeat writes of this node, chained (see heartbeat()). */
   heartbeats?: Promise<void>;
+  /** The "stopped" heartbeat has been asked for: nothing is written after it. */
+  stopped?: boolean;
 }
 
 /**
@@ -68,6 +70,9 @@ export async function runWorker(core: FederationCore, options: WorkerOptions): P
   let stopping = false;
 
   const heartbeat = async (loop: NodeLoop, state: NodeStatusRecord["state"]) => {
+    // "stopped" is a worker's last word: a probe or task that finishes after it must not undo it.
+    if (loop.stopped) return;
+    if (state === "stopped") loop.stopped = true;
     const record: NodeStatusRecord = {
       schema: "clawos.node-status/1",
       node: loop.id,
