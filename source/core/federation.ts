@@ -25,6 +25,7 @@ import {
 import type { SshPool } from "./ssh/ssh-route.js";
 import { type ChatRunner, type PublishingClaim, type RunOutcome, runClaim } from "./task-runner.js";
 
+const DAY_MS = 86_400_000;
 /** How long a successful or failed probe stays good enough for routing. */
 const PROBE_FRESH_MS = 2_000;
 
@@ -66,8 +67,6 @@ async function openBlackboard(
     ...(bb.archiveAfterDays ? { archiveAfterMs: bb.archiveAfterDays * DAY_MS } : {}),
   });
 }
-
-const DAY_MS = 86_400_000;
 
 /** Loads the config once and owns the blackboard and one gateway client per node. */
 export class FederationCore {

@@ -158,6 +158,13 @@ export async function runClaim(
     durationMs: Date.now() - started,
   });
 
+  const stopTimers = () => {
+    clearInterval(renewTimer);
+    clearInterval(cancelTimer);
+    clearInterval(progressTimer);
+    clearTimeout(firstProgress);
+  };
+
   let answered = false;
   // A failed publish stops the chat: a task that is not on the blackboard must not run on.
   published.catch(() => abort.abort());
@@ -174,10 +181,7 @@ export async function runClaim(
     });
     answered = true;
     const held = await published;
-    clearInterval(renewTimer);
-    clearInterval(cancelTimer);
-    clearInterval(progressTimer);
-    clearTimeout(firstProgress);
+    stopTimers();
     await writing;
     const result = finish("completed", {
       text: fitForRecord(answer.text),
@@ -185,33 +189,30 @@ export async function runClaim(
     });
     return (await blackboard.complete(held, result)) ? { kind: "completed", result } : { kind: "lost" };
   } catch (error) {
-    clearInterval(renewTimer);
-    clearInterval(cancelTimer);
-    clearInterval(progressTimer);
-    clearTimeout(firstProgress);
+    stopTimers();
     await writing;
     // The agent answered but the blackboard refused its outcome (a full disk, say): not the task's
     // failure. The caller sees the error; the unrenewed lease runs out and the task is handed out again.
     if (answered) throw error;
     // Never published (a full disk, say): there is no record to finish; the caller reports the publish error.
-    const claim = await published;
+    const held = await published;
     if (lost) return { kind: "lost" };
     if (cancelled || (await blackboard.isCancelRequested(request.id).catch(() => false))) {
       const result = finish("cancelled", {
         ...(reply ? { text: fitForRecord(reply) } : {}),
         error: { kind: "cancelled", message: "cancelled by request" },
       });
-      return (await blackboard.complete(claim, result)) ? { kind: "cancelled", result } : { kind: "lost" };
+      return (await blackboard.complete(held, result)) ? { kind: "cancelled", result } : { kind: "lost" };
     }
     const taskError = toTaskError(error);
     const { retryable, ...plainError } = taskError;
     if (retryable && !options.signal?.aborted) {
       const reroute = await options.rerouteOnFailure?.(plainError);
-      const outcome = await blackboard.requeue(claim, {
+      const outcome = await blackboard.requeue(held, {
         ...(reroute ? { reroute } : {}),
         event: {
           event: "attempt-failed",
-          detail: `${claim.node}: ${plainError.message}${reroute ? `; re-routed to ${reroute.node}` : ""}`,
+          detail: `${held.node}: ${plainError.message}${reroute ? `; re-routed to ${reroute.node}` : ""}`,
         },
         error: plainError,
       });
@@ -219,14 +220,14 @@ export async function runClaim(
     }
     if (options.signal?.aborted) {
       // Our own process is stopping: give the task back rather than fail it.
-      const outcome = await blackboard.requeue(claim, {
-        event: { event: "worker-stopped", detail: `the worker of ${claim.node} stopped during the attempt` },
+      const outcome = await blackboard.requeue(held, {
+        event: { event: "worker-stopped", detail: `the worker of ${held.node} stopped during the attempt` },
         error: plainError,
       });
       return { kind: "requeued", error: plainError, outcome };
     }
     const result = finish("failed", { ...(reply ? { text: fitForRecord(reply) } : {}), error: plainError });
-    return (await blackboard.complete(claim, result)) ? { kind: "failed", result } : { kind: "lost" };
+    return (await blackboard.complete(held, result)) ? { kind: "failed", result } : { kind: "lost" };
   } finally {
     options.signal?.removeEventListener("abort", onOuterAbort);
   }

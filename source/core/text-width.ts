@@ -21,7 +21,7 @@ function exactWidth(text: string): number {
 
 /** Inclusive ranges of code units that are one column wide whatever surrounds them. */
 const NARROW: readonly (readonly [number, number])[] = [
-  [0x20, 0x7e],
+  // (printable ASCII is checked first, in simpleCharWidth)
   [0xa1, 0xac],
   [0xae, 0x2ff], // Latin-1 and Latin Extended, spacing modifiers (not the soft hyphen)
   [0x2010, 0x2027], // dashes, quotes, bullets, "…"

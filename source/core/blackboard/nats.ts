@@ -30,6 +30,8 @@ import {
   MAX_RECORD_BYTES,
   NodeId,
   NodeStatusRecord,
+  PRIORITIES,
+  type Priority,
   type RouteDecision,
   type TaskEvent,
   TaskProgress,
@@ -260,8 +262,6 @@ interface Lane {
   idleTimer: NodeJS.Timeout | undefined;
 }
 
-const PRIORITIES = ["P0", "P1", "P2", "P3"] as const;
-type Priority = (typeof PRIORITIES)[number];
 /** Doorbells fetched ahead while claims come at least this often. */
 const PREFETCH_WHEN_CLAIMS_WITHIN_MS = 50;
 const PREFETCH = 16;
