@@ -72,6 +72,8 @@ const IN_FLIGHT_GRACE_MS = 5_000;
 const INBOX_VIEW_MS = 100;
 /** A worker that lost a race for a task this recently counts as racing (see INBOX_VIEW_MS). */
 const CONTENDED_FOR_MS = 1_000;
+/** Names of the day folders under archive/ (see archiveDayOf). */
+const ARCHIVE_DAY = /^\d{4}-\d{2}-\d{2}$|^undated$/;
 /** Finished tasks move to archive/ this long after they finished (see archiveFinished). */
 const ARCHIVE_AFTER_MS = 24 * 3_600_000;
 /** The coordinator looks for tasks to archive at most this often. */
@@ -136,6 +138,8 @@ export class DirectoryBlackboard implements Blackboard {
   private readonly leaseSeen = new Map<string, { mtimeMs: number; seenAt: number }>();
   /** This instance's own temp directory under tmp/ (see tmpDir()). */
   private readonly tmpName = `p${process.pid}-${randomBytes(3).toString("hex")}`;
+  /** Counts of each archived day as last read, with its directory's mtime then (see archivedCounts). */
+  private readonly archivedDays = new Map<string, { dirMtimeMs: number; counts: ArchiveSummary["counts"] }>();
   /** When this instance last looked for finished tasks to archive. */
   private lastArchiveAt = Number.NEGATIVE_INFINITY;
   /** Claims with a complete() in progress here: a concurrent second complete() of the same claim loses. */
@@ -238,25 +242,22 @@ export class DirectoryBlackboard implements Blackboard {
     return dir;
   }
 
-  /** writeTemp into this instance's temp directory, made again if something removed it. */
-  private async writeTemp(dest: string, data: string): Promise<string> {
-    try {
-      return await writeTemp(dest, data, { tmpDir: this.tmpDir() });
-    } catch (error) {
-      if (!isErrnoException(error, "ENOENT")) throw error;
-      this.knownDirs.delete(this.tmpDir());
-      return await writeTemp(dest, data, { tmpDir: this.tmpDir() });
-    }
+  private writeTemp(dest: string, data: string): Promise<string> {
+    return this.throughTmp((tmpDir) => writeTemp(dest, data, { tmpDir }));
   }
 
-  /** writeFileAtomic through this instance's temp directory (see writeTemp). */
-  private async writeAtomic(path: string, data: string, options: { durable?: boolean } = {}): Promise<void> {
+  private writeAtomic(path: string, data: string, options: { durable?: boolean } = {}): Promise<void> {
+    return this.throughTmp((tmpDir) => writeFileAtomic(path, data, { ...options, tmpDir }));
+  }
+
+  /** A write through this instance's temp directory, made again if something removed it meanwhile. */
+  private async throughTmp<T>(write: (tmpDir: string) => Promise<T>): Promise<T> {
     try {
-      await writeFileAtomic(path, data, { ...options, tmpDir: this.tmpDir() });
+      return await write(this.tmpDir());
     } catch (error) {
       if (!isErrnoException(error, "ENOENT")) throw error;
-      this.knownDirs.delete(this.tmpDir());
-      await writeFileAtomic(path, data, { ...options, tmpDir: this.tmpDir() });
+      this.knownDirs.delete(this.dir("tmp", this.tmpName));
+      return write(this.tmpDir());
     }
   }
 
@@ -938,6 +939,8 @@ export class DirectoryBlackboard implements Blackboard {
       event: { event: "retry", detail: `retried by hand after ${task.state}` },
       raiseMaxAttempts: true,
     });
+    // Taken out of the archive: that day's counts change.
+    if (from !== done && outcome !== "lost") await this.writeArchiveSummary(archiveDayOf(id));
     if (outcome === "lost")
       throw new UserError(`Task ${id} changed while retrying it; look again with clawos tasks show ${id}.`);
     return (await this.get(id)) ?? task;
@@ -1117,7 +1120,7 @@ export class DirectoryBlackboard implements Blackboard {
   }
 
   private async archiveSummaryIsStale(day: string): Promise<boolean> {
-    if (!/^\d{4}-\d{2}-\d{2}$|^undated$/.test(day)) return false;
+    if (!ARCHIVE_DAY.test(day)) return false;
     const summary = statSync(this.dir("archive", day, "summary.json"), { throwIfNoEntry: false });
     if (!summary) return true;
     // Adding or removing an entry moves a directory's mtime: results/ and each tasks/<node>/.
@@ -1159,17 +1162,25 @@ export class DirectoryBlackboard implements Blackboard {
     await this.writeAtomic(this.dir("archive", day, "summary.json"), JSON.stringify(summary));
   }
 
-  /** Counts of everything archived: each day's summary, or a fresh count where it is missing or stale. */
+  /**
+   * Counts of everything archived, from each day's summary (a fresh count where it is missing).
+   * list() runs on every refresh of the control center, so each day is read again only when
+   * its directory changed: every summary is written by a rename into it. The coordinator's pass
+   * and retry() keep the summaries current; archiveFinished() repairs one a crash left stale.
+   */
   private async archivedCounts(): Promise<ArchiveSummary["counts"]> {
     const total = { completed: 0, failed: 0, cancelled: 0 };
     for (const day of await listDir(this.dir("archive"))) {
-      if (!/^\d{4}-\d{2}-\d{2}$|^undated$/.test(day)) continue;
-      let counts: ArchiveSummary["counts"] | undefined;
-      if (!(await this.archiveSummaryIsStale(day))) {
+      if (!ARCHIVE_DAY.test(day)) continue;
+      const dirMtimeMs = statSync(this.dir("archive", day), { throwIfNoEntry: false })?.mtimeMs;
+      if (dirMtimeMs === undefined) continue;
+      const cached = this.archivedDays.get(day);
+      let counts = cached?.dirMtimeMs === dirMtimeMs ? cached.counts : undefined;
+      if (!counts) {
         const read = await readRecord(this.dir("archive", day, "summary.json"), ArchiveSummary);
-        if (read.kind === "ok") counts = read.value.counts;
+        counts = read.kind === "ok" ? read.value.counts : (await this.countArchivedDay(day)).counts;
+        this.archivedDays.set(day, { dirMtimeMs, counts });
       }
-      counts ??= (await this.countArchivedDay(day)).counts;
       total.completed += counts.completed;
       total.failed += counts.failed;
       total.cancelled += counts.cancelled;
