@@ -76,7 +76,7 @@ const CONTENDED_FOR_MS = 1_000;
 const ARCHIVE_DAY = /^\d{4}-\d{2}-\d{2}$|^undated$/;
 /** Finished tasks move to archive/ this long after they finished (see archiveFinished). */
 const ARCHIVE_AFTER_MS = 24 * 3_600_000;
-/** The coordinator looks for tasks to archive at most this often. */
+/** The coordinator archives and sweeps stale temp files at most this often. */
 const ARCHIVE_EVERY_MS = 10 * 60_000;
 /** A temp file this old was left by a writer that crashed: recover() removes it. */
 const STALE_TEMP_MS = 3_600_000;
@@ -140,8 +140,8 @@ export class DirectoryBlackboard implements Blackboard {
   private readonly tmpName = `p${process.pid}-${randomBytes(3).toString("hex")}`;
   /** Counts of each archived day as last read, with its directory's mtime then (see archivedCounts). */
   private readonly archivedDays = new Map<string, { dirMtimeMs: number; counts: ArchiveSummary["counts"] }>();
-  /** When this instance last looked for finished tasks to archive. */
-  private lastArchiveAt = Number.NEGATIVE_INFINITY;
+  /** When this instance last archived and swept temp files (see recover()). */
+  private lastHousekeepingAt = Number.NEGATIVE_INFINITY;
   /** Claims with a complete() in progress here: a concurrent second complete() of the same claim loses. */
   private readonly finishing = new Set<string>();
 
@@ -1042,12 +1042,10 @@ export class DirectoryBlackboard implements Blackboard {
    * Move tasks that finished more than a day ago out of done/ and results/ into
    * archive/<day created>/{tasks/<node>,results,index,cancel}/, so listing the board (every status, every refresh of the control
    * center) stays small however long the federation runs. `get` and `retry` still find them;
-   * `list` counts them from each day's summary.json. Runs at most every ARCHIVE_EVERY_MS.
+   * `list` counts them from each day's summary.json. recover() runs it at most every ARCHIVE_EVERY_MS.
    */
   private async archiveFinished(): Promise<string[]> {
     const now = this.now();
-    if (now - this.lastArchiveAt < ARCHIVE_EVERY_MS) return [];
-    this.lastArchiveAt = now;
     const cutoff = now - (this.options.archiveAfterMs ?? ARCHIVE_AFTER_MS);
     const results = await this.resultsIndex();
     const days = new Set<string>();
@@ -1213,8 +1211,13 @@ export class DirectoryBlackboard implements Blackboard {
 
   private async recover(): Promise<string[]> {
     const notes: string[] = [];
-    await this.sweepTemp();
-    notes.push(...(await this.archiveFinished()));
+    // Housekeeping that needs no faster pace than the archive's.
+    const now = this.now();
+    if (now - this.lastHousekeepingAt >= ARCHIVE_EVERY_MS) {
+      this.lastHousekeepingAt = now;
+      await this.sweepTemp();
+      notes.push(...(await this.archiveFinished()));
+    }
     const located = new Set<string>();
     for (const area of ["requests", "claimed", "done"]) {
       for (const node of await this.nodeDirs(area)) {
