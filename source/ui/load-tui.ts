@@ -3,8 +3,9 @@
  * remembered across frames: Ink and the packages it measures with import string-width
  * and @alcalzone/ansi-tokenize; inside the ESM loader those imports are pointed at
  * width.js and ansi-cache.js (same functions, with a bounded memory). The bundle
- * (dist/clawos) does the same at build time (source/build/bundle.ts), so there this hook
- * finds nothing to redirect. A resolve hook must be in place before the modules that
+ * (dist/clawos) does the same at build time (source/build/bundle.ts) and inlines both
+ * modules, so there no hook is installed (one would send a runtime require of string-width,
+ * as core/text-width.ts makes, to a file that is not there). A resolve hook must be in place before the modules that
  * import these packages are linked, so callers import run-tui through here.
  */
 import { existsSync } from "node:fs";
