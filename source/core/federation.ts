@@ -433,7 +433,7 @@ export class FederationCore {
       });
       if (result.kind !== "requeued" || result.outcome !== "requeued" || !result.rerouted) return result;
       const nextNode = routable.find((n) => n.config.id === result.rerouted);
-      if (!nextNode || nextNode.route !== "localhost" || tried.includes(nextNode.config.id)) return result;
+      if (nextNode?.route !== "localhost" || tried.includes(nextNode.config.id)) return result;
       const next = await this.blackboard.claim(nextNode.config.id, claim.request.id);
       if (!next) return result; // a worker took it: fine, it runs there
       claim = next;

@@ -1420,7 +1420,7 @@ export class NatsBlackboard implements Blackboard {
   async releaseCoordinatorLease(): Promise<void> {
     const key = "coordinator";
     const entry = await this.io("read the coordinator lease", () => this.kv.leases.get(key));
-    if (!entry || entry.operation !== "PUT") return;
+    if (entry?.operation !== "PUT") return;
     let token: unknown;
     try {
       token = (JSON.parse(decoder.decode(entry.value)) as { token?: unknown }).token;
@@ -1455,7 +1455,7 @@ export class NatsBlackboard implements Blackboard {
         throw error;
       }
     };
-    if (!entry || entry.operation !== "PUT") return write(entry?.revision);
+    if (entry?.operation !== "PUT") return write(entry?.revision);
     let token: unknown;
     try {
       token = (JSON.parse(decoder.decode(entry.value)) as { token?: unknown }).token;

@@ -674,7 +674,7 @@ export function migrateCommand(state: AppState, args: string): AppState {
 /** After "y": the migration confirmed runs, its panel in view. */
 function migrationStarts(state: AppState, effects: readonly Effect[]): AppState {
   const started = effects.find((e) => e.type === "migrate");
-  if (!started || started.type !== "migrate" || !state.migration) return state;
+  if (started?.type !== "migrate" || !state.migration) return state;
   // The run says its plan again, then each step: it starts on a clean panel.
   return showPanel({ ...state, migration: { ...state.migration, phase: "running", lines: [] } });
 }
