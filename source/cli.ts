@@ -10,9 +10,9 @@ import {
 } from "./cli/status-report.js";
 import { loadConfig, parseNode, saveConfig, thisMachine } from "./core/config.js";
 import { registerLocalProfiles } from "./core/discover.js";
+import { formatAge } from "./core/durations.js";
 import { describeError, UserError } from "./core/errors.js";
 import { FederationCore, toTaskView } from "./core/federation.js";
-import { formatAge } from "./core/health.js";
 import { LOG_LEVELS, type LogLevel, levelOf, rotatingLog } from "./core/log-file.js";
 import { displayPath, resolveHome } from "./core/paths.js";
 import { createStreamSanitizer, sanitizeLine, sanitizeText } from "./core/sanitize.js";

@@ -1,5 +1,5 @@
+import { formatAge } from "../core/durations.js";
 import type { NodeState, NodeView, TaskView } from "../core/federation-types.js";
-import { formatAge } from "../core/health.js";
 import { sanitizeLine } from "../core/sanitize.js";
 import type { TaskState } from "../core/schema.js";
 import { renderTable, truncateToWidth } from "./table.js";

@@ -8,6 +8,7 @@ import {
   routeOf,
   thisMachine,
 } from "./config.js";
+import { DAY_MS } from "./durations.js";
 import { UserError } from "./errors.js";
 import type { NodeView, TaskView } from "./federation-types.js";
 import { GatewayClient, GatewayError } from "./gateway-client.js";
@@ -25,7 +26,6 @@ import {
 import type { SshPool } from "./ssh/ssh-route.js";
 import { type ChatRunner, type PublishingClaim, type RunOutcome, runClaim } from "./task-runner.js";
 
-const DAY_MS = 86_400_000;
 /** How long a successful or failed probe stays good enough for routing. */
 const PROBE_FRESH_MS = 2_000;
 

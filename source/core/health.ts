@@ -1,3 +1,4 @@
+import { formatAge } from "./durations.js";
 import type { NodeState } from "./federation-types.js";
 import type { NodeConfig, NodeStatusRecord, Route, TimingConfig } from "./schema.js";
 
@@ -18,14 +19,6 @@ export interface NodeHealth {
   reason: string;
   hint?: string;
   latencyMs?: number;
-}
-
-export function formatAge(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m`;
-  if (s < 86_400) return `${Math.floor(s / 3600)}h`;
-  return `${Math.floor(s / 86_400)}d`;
 }
 
 const MISCONFIGURED = new Set(["unauthorized", "endpoint_disabled", "unknown_agent", "token"]);

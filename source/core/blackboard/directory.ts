@@ -13,6 +13,7 @@ import { link, mkdir, rename, rmdir, stat, unlink, writeFile } from "node:fs/pro
 import { dirname, join } from "node:path";
 import { z } from "zod";
 import { diskError, writeFileAtomic, writeTemp } from "../atomic-file.js";
+import { DAY_MS, HOUR_MS } from "../durations.js";
 import { isErrnoException, UserError } from "../errors.js";
 import { isValidNodeId, isValidTaskId, taskIdTime } from "../ids.js";
 import {
@@ -75,11 +76,11 @@ const CONTENDED_FOR_MS = 1_000;
 /** Names of the day folders under archive/ (see archiveDayOf). */
 const ARCHIVE_DAY = /^\d{4}-\d{2}-\d{2}$|^undated$/;
 /** Finished tasks move to archive/ this long after they finished (see archiveFinished). */
-const ARCHIVE_AFTER_MS = 24 * 3_600_000;
+const ARCHIVE_AFTER_MS = DAY_MS;
 /** The coordinator archives and sweeps stale temp files at most this often. */
 const ARCHIVE_EVERY_MS = 10 * 60_000;
 /** A temp file this old was left by a writer that crashed: recover() removes it. */
-const STALE_TEMP_MS = 3_600_000;
+const STALE_TEMP_MS = HOUR_MS;
 /** After losing a race for the head of the inbox, pick at random among this many equally urgent tasks. */
 const CONTENDED_SPREAD = 16;
 const OUTCOME_PRECEDENCE: Record<TaskResult["status"], number> = { failed: 0, cancelled: 1, completed: 2 };

@@ -23,6 +23,7 @@ import {
   TimeoutError,
 } from "@nats-io/transport-node";
 import { z } from "zod";
+import { DAY_MS, formatAge, HOUR_MS } from "../durations.js";
 import { UserError } from "../errors.js";
 import { isValidNodeId, isValidTaskId } from "../ids.js";
 import {
@@ -168,7 +169,6 @@ export interface NatsBlackboardOptions {
   archiveKeepMs?: number;
 }
 
-const DAY_MS = 86_400_000;
 /** At most this many tasks are archived per coordinator round (the rest wait for the next). */
 const ARCHIVE_BATCH = 500;
 
@@ -1611,7 +1611,7 @@ export class NatsBlackboard implements Blackboard {
    * them go (archiveKeepMs), the markers go too — checked at most once an hour.
    */
   private async purgeOldMarkers(now: number): Promise<void> {
-    if (now - this.markersPurgedAt < 3_600_000) return;
+    if (now - this.markersPurgedAt < HOUR_MS) return;
     this.markersPurgedAt = now;
     const tasks = this.kv.tasks;
     if (!(tasks instanceof Bucket)) return;
@@ -1957,12 +1957,6 @@ function shuffle<T>(items: T[]): T[] {
     [items[i], items[j]] = [items[j]!, items[i]!];
   }
   return items;
-}
-
-function formatAge(ms: number): string {
-  if (ms >= DAY_MS) return `${Math.round(ms / DAY_MS)} day(s)`;
-  if (ms >= 3_600_000) return `${Math.round(ms / 3_600_000)} h`;
-  return `${Math.round(ms / 1000)} s`;
 }
 
 function truncateName(name: string): string {
