@@ -12,6 +12,7 @@ import type {
   DispatchInput,
   DispatchOutcome,
   FederationApi,
+  HandedBack,
   NodeView,
   Snapshot,
   TaskView,
@@ -247,9 +248,10 @@ export class SyntheticFederation implements FederationApi {
   async discover(): Promise<string[]> {
     return [];
   }
-  async close(): Promise<void> {
+  async close(): Promise<HandedBack[]> {
     this.stop();
     this.listeners.clear();
+    return [];
   }
 }
 

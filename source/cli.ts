@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import {
+  ACTIVE_STATES,
   countsLine,
   renderNodesTable,
   renderStatusMarkdown,
@@ -13,6 +14,7 @@ import { registerLocalProfiles } from "./core/discover.js";
 import { formatAge } from "./core/durations.js";
 import { describeError, UserError } from "./core/errors.js";
 import { FederationCore, toTaskView } from "./core/federation.js";
+import type { TaskView } from "./core/federation-types.js";
 import { LOG_LEVELS, type LogLevel, levelOf, rotatingLog } from "./core/log-file.js";
 import { displayPath, resolveHome } from "./core/paths.js";
 import { createStreamSanitizer, sanitizeLine, sanitizeText } from "./core/sanitize.js";
@@ -24,6 +26,7 @@ import {
   type TaskState,
 } from "./core/schema.js";
 import { VERSION } from "./core/version.js";
+import { waitingHint } from "./core/waiting.js";
 import { runWorker } from "./core/worker.js";
 
 export interface CliIo {
@@ -36,6 +39,8 @@ export interface CliIo {
 const EXIT_OK = 0;
 const EXIT_TASK_FAILED = 1;
 const EXIT_USAGE = 2;
+/** 128 + SIGINT, as shells report a program stopped by Ctrl+C. */
+const EXIT_INTERRUPTED = 130;
 
 function parsePriority(value: string): Priority {
   const upper = value.toUpperCase();
@@ -88,6 +93,18 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     } finally {
       await core.close();
     }
+  };
+
+  /** Why a pending task is not moving (its node's worker, from the heartbeats; no probe). */
+  const waitingLine = async (core: FederationCore, task: TaskView): Promise<string> => {
+    const { views } = await core.nodeViews({ probe: false });
+    return sanitizeLine(
+      waitingHint(
+        task,
+        views.find((n) => n.id === task.node),
+        Date.now(),
+      ) ?? "",
+    );
   };
 
   const gatherStatus = async (core: FederationCore, finishedLimit: number): Promise<StatusData> => {
@@ -168,69 +185,115 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       ) => {
         let text = words.join(" ");
         if (text === "-") text = await readAll(io.stdin);
-        await withCore(async (core) => {
-          const streamToStdout = Boolean(opts.wait && !opts.json);
-          let streamed = false;
-          const clean = createStreamSanitizer();
-          const waitLimit = opts.timeout ? { signal: AbortSignal.timeout(opts.timeout * 1000) } : {};
-          const onDelta = (delta: string) => {
-            if (!streamToStdout) return;
-            streamed = true;
-            io.stdout.write(clean.push(delta));
-          };
-          const dispatched = await core.dispatch(
-            { text, to: opts.to, priority: opts.priority, ...(opts.tag ? { tags: opts.tag } : {}) },
-            { onDelta },
-          );
-          const { request } = dispatched;
-          if (!dispatched.created) {
-            if (!opts.json) err(`Task ${request.id} already exists; nothing new was queued.`);
-            return;
-          }
-          if (!opts.json)
-            err(
-              `${request.id} → ${request.route.node} via ${request.route.transport}: ${request.route.reason}`,
+        // Ctrl+C (or SIGTERM) stops a task this process is running and hands it back to its
+        // node's inbox, instead of leaving it claimed by a process that is gone. A second one kills.
+        const interrupt = new AbortController();
+        const onSignal = () => interrupt.abort();
+        process.once("SIGINT", onSignal);
+        process.once("SIGTERM", onSignal);
+        try {
+          await withCore(async (core) => {
+            const streamToStdout = Boolean(opts.wait && !opts.json);
+            let streamed = false;
+            const clean = createStreamSanitizer();
+            const waitLimit = {
+              signal: opts.timeout
+                ? AbortSignal.any([interrupt.signal, AbortSignal.timeout(opts.timeout * 1000)])
+                : interrupt.signal,
+            };
+            const waitFor = (id: string) =>
+              core.waitFor(id, { onProgress: onDelta, ...waitLimit }).catch((error: unknown) => {
+                if (!interrupt.signal.aborted) throw error;
+                if (streamed) io.stdout.write(`${clean.end()}\n`);
+                streamed = false;
+                throw new UserError(
+                  `Stopped waiting for ${id}; it goes on. See it with clawos tasks show ${id}.`,
+                  {
+                    exitCode: EXIT_INTERRUPTED,
+                  },
+                );
+              });
+            const onDelta = (delta: string) => {
+              if (!streamToStdout) return;
+              streamed = true;
+              io.stdout.write(clean.push(delta));
+            };
+            const dispatched = await core.dispatch(
+              { text, to: opts.to, priority: opts.priority, ...(opts.tag ? { tags: opts.tag } : {}) },
+              { onDelta, signal: interrupt.signal },
             );
-          let final = dispatched.run
-            ? await dispatched.run.then(() => core.blackboard.get(request.id))
-            : undefined;
-          if (!final && opts.wait && dispatched.waiting && !opts.json) {
-            err(
-              `waiting for ${request.route.node} to take it (Ctrl+C stops waiting; the task stays queued).`,
-            );
-            err(
-              `  nothing happens until ${request.route.node}'s gateway is up and a worker serves it: clawos node run --node ${request.route.node}`,
-            );
-          }
-          if (!final && opts.wait) {
-            final = await core.waitFor(request.id, { onProgress: onDelta, ...waitLimit });
-          }
-          if (streamed) io.stdout.write(`${clean.end()}\n`);
-          if (opts.json) {
-            const task = final ?? (await core.blackboard.get(request.id));
-            out(JSON.stringify(task ? toTaskView(task) : { id: request.id, route: request.route }, null, 2));
-          }
-          if (final) {
-            if (final.state === "completed") {
-              if (!opts.json && !streamed && opts.wait) out(sanitizeText(final.result?.text ?? ""));
-              if (!opts.json && !opts.wait)
-                err(`${request.id} completed on ${final.node} (clawos tasks show ${request.id})`);
-            } else if (final.state === "pending" && !opts.wait) {
-              if (!opts.json)
-                err(`${request.id} is waiting in ${final.node}'s inbox (attempt ${final.request.attempt}).`);
-            } else if (final.state === "pending" || final.state === "claimed" || final.state === "running") {
-              // Handed back to the blackboard after a failure: keep waiting there.
-              const settled = opts.wait
-                ? await core.waitFor(request.id, { onProgress: onDelta, ...waitLimit })
-                : final;
-              exitCode = reportFinal(settled, opts.json);
-            } else {
-              exitCode = reportFinal(final, opts.json);
+            const { request } = dispatched;
+            if (!dispatched.created) {
+              if (!opts.json) err(`Task ${request.id} already exists; nothing new was queued.`);
+              return;
             }
-          } else if (!opts.json) {
-            err(`queued; follow it with: clawos tasks show ${request.id}`);
-          }
-        });
+            if (!opts.json)
+              err(
+                `${request.id} → ${request.route.node} via ${request.route.transport}: ${request.route.reason}`,
+              );
+            let final = dispatched.run
+              ? await dispatched.run.then(() => core.blackboard.get(request.id))
+              : undefined;
+            if (!final && opts.wait && dispatched.waiting && !opts.json) {
+              err(
+                `waiting for ${request.route.node} to take it (Ctrl+C stops waiting; the task stays queued).`,
+              );
+              err(
+                `  nothing happens until ${request.route.node}'s gateway is up and a worker serves it: clawos node run --node ${request.route.node}`,
+              );
+            }
+            if (!final && opts.wait) {
+              final = await waitFor(request.id);
+            }
+            if (streamed) io.stdout.write(`${clean.end()}\n`);
+            if (final && interrupt.signal.aborted && ACTIVE_STATES.includes(final.state)) {
+              exitCode = EXIT_INTERRUPTED;
+              if (opts.json) out(JSON.stringify(toTaskView(final), null, 2));
+              else {
+                err(
+                  `Interrupted: ${request.id} is back in ${final.node}'s inbox (attempt ${final.request.attempt}/${final.request.maxAttempts}), nothing lost.`,
+                );
+                err(
+                  `  it runs when a worker serves ${final.node} (clawos node run --node ${final.node}); clawos tasks cancel ${request.id} drops it`,
+                );
+              }
+              return;
+            }
+            if (opts.json) {
+              const task = final ?? (await core.blackboard.get(request.id));
+              out(
+                JSON.stringify(task ? toTaskView(task) : { id: request.id, route: request.route }, null, 2),
+              );
+            }
+            if (final) {
+              if (final.state === "completed") {
+                if (!opts.json && !streamed && opts.wait) out(sanitizeText(final.result?.text ?? ""));
+                if (!opts.json && !opts.wait)
+                  err(`${request.id} completed on ${final.node} (clawos tasks show ${request.id})`);
+              } else if (final.state === "pending" && !opts.wait) {
+                if (!opts.json)
+                  err(
+                    `${request.id} is waiting in ${final.node}'s inbox (attempt ${final.request.attempt}).`,
+                  );
+              } else if (
+                final.state === "pending" ||
+                final.state === "claimed" ||
+                final.state === "running"
+              ) {
+                // Handed back to the blackboard after a failure: keep waiting there.
+                const settled = opts.wait ? await waitFor(request.id) : final;
+                exitCode = reportFinal(settled, opts.json);
+              } else {
+                exitCode = reportFinal(final, opts.json);
+              }
+            } else if (!opts.json) {
+              err(`queued; follow it with: clawos tasks show ${request.id}`);
+            }
+          });
+        } finally {
+          process.off("SIGINT", onSignal);
+          process.off("SIGTERM", onSignal);
+        }
       },
     );
 
@@ -302,6 +365,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           `Target    ${v.target} → ${v.node} via ${v.route.transport}`,
           `Route     ${sanitizeLine(v.route.reason)}`,
           `Attempt   ${v.attempt} of ${v.maxAttempts}`,
+          ...(v.state === "pending" ? [`Note      ${await waitingLine(core, v)}`] : []),
           `Created   ${v.createdAt} (${formatAge(Date.now() - Date.parse(v.createdAt))} ago)`,
           ...(v.startedAt ? [`Started   ${v.startedAt}`] : []),
           ...(v.finishedAt

@@ -1,5 +1,6 @@
 import { loadConfig } from "./core/config.js";
 import { describeError } from "./core/errors.js";
+import type { HandedBack } from "./core/federation-types.js";
 import { LiveFederation } from "./core/live-federation.js";
 
 /** `clawos tui`: open the live facade and hand it to the UI; the UI restores the terminal however it ends. */
@@ -39,6 +40,16 @@ export async function startTui(options: {
     return 1;
   } finally {
     for (const s of signals) process.off(s, onSignal);
-    await live.close();
+    for (const line of handedBackLines(await live.close())) options.err(line);
   }
+}
+
+/** What quitting did to tasks that were running in this process (printed after the screen is restored). */
+export function handedBackLines(tasks: readonly HandedBack[]): string[] {
+  if (tasks.length === 0) return [];
+  const nodes = [...new Set(tasks.map((t) => t.node))];
+  return [
+    `clawos: ${tasks.length === 1 ? "1 task was" : `${tasks.length} tasks were`} still running here and went back to ${nodes.map((n) => `${n}'s`).join(", ")} inbox, nothing lost: ${tasks.map((t) => t.id).join(", ")}`,
+    `  a worker runs ${tasks.length === 1 ? "it" : "them"}: ${nodes.map((n) => `clawos node run --node ${n}`).join("; ")}`,
+  ];
 }

@@ -153,4 +153,41 @@ describe("localhost nodes through the real CLI", () => {
     assert.match(md.stdout, /\| \*\*main\*\* \| ✅ Online \| localhost \|/);
     assert.match(md.stdout, /写一首诗 about routing/);
   });
+
+  test("Ctrl+C during dispatch --wait hands the task back to its inbox; status says nothing serves it", async () => {
+    main.setMode("stall"); // headers and the first words, then nothing
+    const dispatch = world.spawn(["dispatch", "a long story", "--to", "main", "--wait"]);
+    await dispatch.waitFor(/→ main via localhost/); // printed while the chat runs
+    dispatch.child.kill("SIGINT");
+    assert.equal(await dispatch.exited, 130, dispatch.output());
+    const id = /(req_\d{8}_\d{6}_[0-9a-f]{8})/.exec(dispatch.output())?.[1];
+    assert.ok(id, dispatch.output());
+    assert.match(
+      dispatch.output(),
+      new RegExp(`Interrupted: ${id} is back in main's inbox \\(attempt 2/3\\), nothing lost`),
+    );
+    assert.doesNotMatch(dispatch.output(), /\n\s+at /, "no stack trace");
+
+    const show = await world.run(["tasks", "show", id, "--json"]);
+    const task = JSON.parse(show.stdout) as { state: string; attempt: number; history: { event: string }[] };
+    assert.equal(task.state, "pending");
+    assert.equal(task.attempt, 2);
+    assert.ok(task.history.some((h) => h.event === "dispatcher-stopped"));
+    const text = await world.run(["tasks", "show", id]);
+    assert.match(
+      text.stdout,
+      /No worker has reported for main: nothing picks the task up until `clawos node run --node main`/,
+    );
+    const status = await world.run(["status"]);
+    assert.match(
+      status.stdout,
+      /note: \d+ tasks? waits? in main's inbox and no worker has reported for main: run clawos node run --node main/,
+    );
+
+    main.setMode("ok");
+    const worker = await world.run(["node", "run", "--node", "main", "--once"]);
+    assert.equal(worker.code, 0, worker.stderr);
+    const done = JSON.parse((await world.run(["tasks", "show", id, "--json"])).stdout) as { state: string };
+    assert.equal(done.state, "completed");
+  });
 });

@@ -2,6 +2,7 @@ import { formatAge } from "../core/durations.js";
 import type { NodeState, NodeView, TaskView } from "../core/federation-types.js";
 import { sanitizeLine } from "../core/sanitize.js";
 import type { TaskState } from "../core/schema.js";
+import { stalledInboxes } from "../core/waiting.js";
 import { renderTable, truncateToWidth } from "./table.js";
 
 export interface StatusData {
@@ -99,6 +100,7 @@ export function renderStatusText(data: StatusData, options: { taskLimit?: number
   if (shown.length) out.push(renderTasksTable(shown, now));
   if (data.tasks.length > shown.length)
     out.push(`… ${data.tasks.length - shown.length} more (clawos tasks list)`);
+  for (const line of stalledInboxes(data.tasks, data.nodes, now)) out.push(`note: ${line}`);
   for (const p of data.problems) out.push(`! ${sanitizeLine(p)}`);
   return out.join("\n");
 }

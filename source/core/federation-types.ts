@@ -98,7 +98,13 @@ export interface FederationApi {
   ): Promise<{ node: string; port: number }>;
   /** Node action "migrate": move a local node to another machine over SSH; each line says what happens. */
   migrate?(input: MigrateInput, onLine: (line: string) => void): Promise<void>;
-  close(): Promise<void>;
+  /** Stop; returns the tasks that were running in this process and went back to their node's inbox. */
+  close(): Promise<HandedBack[]>;
+}
+
+export interface HandedBack {
+  id: string;
+  node: string;
 }
 
 export interface IncubateInput {

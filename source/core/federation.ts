@@ -415,6 +415,10 @@ export class FederationCore {
         leaseMs: this.config.timing.leaseMs,
         ...(options.onDelta ? { onDelta: options.onDelta } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
+        stopEvent: {
+          event: "dispatcher-stopped",
+          detail: `the process running it on ${this.machine} was stopped during the attempt`,
+        },
         rerouteOnFailure: async () => {
           if (claim.request.target !== "any") return undefined;
           const marked = routable.map((n) =>

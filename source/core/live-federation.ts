@@ -8,6 +8,7 @@ import type {
   DispatchInput,
   DispatchOutcome,
   FederationApi,
+  HandedBack,
   IncubateInput,
   IncubateStep,
   MigrateInput,
@@ -19,6 +20,8 @@ import { displayPath } from "./paths.js";
 
 const PROBE_EVERY_MS = 5_000;
 const MAX_BACKOFF_MS = 60_000;
+/** On close, how long tasks running here get to be handed back before the process goes anyway. */
+const HAND_BACK_MS = 5_000;
 
 /**
  * The facade the UI talks to: owns one immutable snapshot, rebuilds it when the
@@ -46,6 +49,9 @@ export class LiveFederation implements FederationApi {
   private configTimer: NodeJS.Timeout | undefined;
   private stopConfigWatch: () => void = () => {};
   private readonly runs = new Map<FederationCore, Set<Promise<unknown>>>();
+  /** Aborted on close: localhost tasks still running in this process go back to their inbox. */
+  private readonly stopRuns = new AbortController();
+  private readonly handedBack: HandedBack[] = [];
 
   private constructor(
     private core: FederationCore,
@@ -206,12 +212,19 @@ export class LiveFederation implements FederationApi {
 
   async dispatch(input: DispatchInput): Promise<DispatchOutcome> {
     const core = this.core;
-    const dispatched = await core.dispatch({ text: input.text, to: input.to, priority: input.priority });
+    const dispatched = await core.dispatch(
+      { text: input.text, to: input.to, priority: input.priority },
+      { signal: this.stopRuns.signal },
+    );
     // A localhost task runs inside this process; its progress reaches the screen through the blackboard.
     if (dispatched.run) {
       const runs = this.runs.get(core) ?? new Set<Promise<unknown>>();
       this.runs.set(core, runs);
       const run = dispatched.run
+        .then((outcome) => {
+          if (outcome.kind === "requeued" && outcome.outcome === "requeued" && this.stopRuns.signal.aborted)
+            this.handedBack.push({ id: dispatched.request.id, node: dispatched.request.route.node });
+        })
         .catch((error: unknown) => this.fail(error))
         .finally(() => {
           runs.delete(run);
@@ -303,8 +316,24 @@ export class LiveFederation implements FederationApi {
     else void Promise.allSettled([...pending]).then(() => core.close());
   }
 
-  async close(): Promise<void> {
+  /**
+   * Stop watching and probing. Localhost tasks this process is still running are stopped and
+   * handed back to their node's inbox (their worker runs them); returns those tasks.
+   */
+  async close(): Promise<HandedBack[]> {
     this.closed = true;
+    this.stopRuns.abort();
+    const running = [...this.runs.values()].flatMap((set) => [...set]);
+    if (running.length) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled(running),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, HAND_BACK_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
     this.stopConfigWatch();
     if (this.configTimer) clearTimeout(this.configTimer);
     for (const t of this.timers) clearInterval(t);
@@ -312,6 +341,7 @@ export class LiveFederation implements FederationApi {
     this.unwatch();
     this.listeners.clear();
     await this.core.close();
+    return this.handedBack;
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Blackboard, Claim } from "./blackboard/types.js";
 import { describeError, UserError } from "./errors.js";
-import type { RouteDecision, TaskError, TaskRequest, TaskResult } from "./schema.js";
+import type { RouteDecision, TaskError, TaskEvent, TaskRequest, TaskResult } from "./schema.js";
 
 /** The part of the gateway client a task run needs (lets tests and the SSH route plug in). */
 export interface ChatRunner {
@@ -36,7 +36,9 @@ export interface RunOptions {
   onDelta?: (delta: string) => void;
   /** Called for a retryable failure: where to send the task next (undefined = back to its own inbox). */
   rerouteOnFailure?: (error: TaskError) => Promise<RouteDecision | undefined>;
+  /** Our own process is stopping: the attempt is given back (not failed), recorded with this event. */
   signal?: AbortSignal;
+  stopEvent?: Omit<TaskEvent, "at">;
 }
 
 /** Result records are capped at 1 MB on disk; a longer reply is cut (on a character boundary) and says so. */
@@ -221,7 +223,10 @@ export async function runClaim(
     if (options.signal?.aborted) {
       // Our own process is stopping: give the task back rather than fail it.
       const outcome = await blackboard.requeue(held, {
-        event: { event: "worker-stopped", detail: `the worker of ${held.node} stopped during the attempt` },
+        event: options.stopEvent ?? {
+          event: "worker-stopped",
+          detail: `the worker of ${held.node} stopped during the attempt`,
+        },
         error: plainError,
       });
       return { kind: "requeued", error: plainError, outcome };

@@ -3,6 +3,7 @@ import { loadConfig } from "../core/config.js";
 import { UserError } from "../core/errors.js";
 import { LiveFederation } from "../core/live-federation.js";
 import { expandTilde, userHome } from "../core/paths.js";
+import { handedBackLines } from "../tui-entry.js";
 import { startSshServer } from "./ssh-server.js";
 
 function parseListen(listen: string): { host: string; port: number } {
@@ -62,6 +63,6 @@ export async function serveSsh(options: {
     await server.close();
     return 0;
   } finally {
-    await live.close();
+    for (const line of handedBackLines(await live.close())) options.err(line);
   }
 }

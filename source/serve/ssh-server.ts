@@ -37,14 +37,38 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/**
+ * ssh2's ed25519 generator strips a leading zero byte of the public key, so about 1 key in 256
+ * cannot be parsed back (ssh2 issue 1390): such a key, once saved, would stop every later start.
+ * Generate until both halves parse.
+ */
+function generateUsableKeyPair(): { private: string; public: string } {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const pair = utils.generateKeyPairSync("ed25519", { comment: "clawos serve host key" });
+    if (!(utils.parseKey(pair.private) instanceof Error) && !(utils.parseKey(pair.public) instanceof Error))
+      return pair;
+  }
+  throw new Error("could not generate a host key that ssh2 can read back");
+}
+
 /** Read the host key, or make one (ed25519, mode 0600) on first run. */
 export async function loadOrCreateHostKey(file: string): Promise<{ key: Buffer; created: boolean }> {
+  let key: Buffer | undefined;
   try {
-    return { key: await readFile(file), created: false };
+    key = await readFile(file);
   } catch (error) {
     if (!isErrnoException(error, "ENOENT")) throw error;
   }
-  const pair = utils.generateKeyPairSync("ed25519", { comment: "clawos serve host key" });
+  if (key) {
+    const parsed = utils.parseKey(key);
+    if (parsed instanceof Error) {
+      throw new UserError(`The host key ${file} cannot be read (${parsed.message}).`, {
+        hint: `move it aside (mv ${file} ${file}.bad) and start again to make a new one; SSH clients will then see a new host key`,
+      });
+    }
+    return { key, created: false };
+  }
+  const pair = generateUsableKeyPair();
   await mkdir(dirname(file), { recursive: true });
   await writeFile(file, pair.private, { mode: 0o600, flag: "wx" });
   await chmod(file, 0o600);

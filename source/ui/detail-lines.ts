@@ -1,5 +1,6 @@
 import type { DispatchOutcome, NodeView, TaskView } from "../core/federation-types.js";
 import { FINAL_STATES } from "../core/schema.js";
+import { waitingHint } from "../core/waiting.js";
 import { clip, formatAge, formatElapsed, wrapLines } from "./text.js";
 import type { Tone } from "./theme.js";
 
@@ -25,25 +26,6 @@ function section(lines: DetailLine[], title: string): void {
 function indented(lines: DetailLine[], text: string | undefined, width: number, tone?: Tone): void {
   for (const line of wrapLines(text, Math.max(1, width - 2)))
     lines.push({ text: `  ${line}`, ...(tone ? { tone } : {}) });
-}
-
-/** A worker that has not been heard from for this long is not counted on to pick a task up soon. */
-const WORKER_QUIET_MS = 60_000;
-
-/**
- * Why a pending task is not moving, and what would move it: only a node's
- * worker (`clawos node run`) takes tasks out of its inbox.
- */
-export function waitingHint(task: TaskView, node: NodeView | undefined, now: number): string | undefined {
-  if (task.state !== "pending") return undefined;
-  if (!node) return `No node called ${task.node} is registered: the task waits in its inbox.`;
-  const run = `clawos node run --node ${node.id}`;
-  const beat = node.lastHeartbeatAt ? Date.parse(node.lastHeartbeatAt) : Number.NaN;
-  if (Number.isNaN(beat))
-    return `Waiting in ${node.id}'s inbox. No worker has reported for ${node.id}: nothing picks the task up until \`${run}\` runs on ${node.machine}.`;
-  if (now - beat > WORKER_QUIET_MS)
-    return `Waiting in ${node.id}'s inbox. Its worker was last heard from ${formatAge(node.lastHeartbeatAt, now)} ago: the task runs when it is back (\`${run}\` on ${node.machine}).`;
-  return `Waiting in ${node.id}'s inbox: its worker picks it up shortly.`;
 }
 
 /**

@@ -2,6 +2,7 @@ import type {
   DispatchInput,
   DispatchOutcome,
   FederationApi,
+  HandedBack,
   NodeView,
   Snapshot,
   TaskView,
@@ -334,10 +335,11 @@ export class FakeFederation implements FederationApi {
     return finds;
   }
 
-  async close(): Promise<void> {
+  async close(): Promise<HandedBack[]> {
     this.calls.close++;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     this.listeners.clear();
+    return [];
   }
 }

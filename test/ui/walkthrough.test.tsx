@@ -5,13 +5,13 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { cleanup, render } from "ink-testing-library";
+import { waitingHint } from "../../source/core/waiting.js";
 import { type Column, fitColumns } from "../../source/ui/columns.js";
 import { ControlCenter } from "../../source/ui/components/control-center.js";
 import { HelpOverlay } from "../../source/ui/components/help-overlay.js";
 import { nodeColumns } from "../../source/ui/components/nodes-view.js";
 import { BottomLine, fitHints, keyHints } from "../../source/ui/components/status-bar.js";
 import { TaskDetail } from "../../source/ui/components/task-detail.js";
-import { waitingHint } from "../../source/ui/detail-lines.js";
 import { buildHelpLines } from "../../source/ui/help-lines.js";
 import { resolveKeymap } from "../../source/ui/keymap.js";
 import { bodyHeight, nodePageRows, tablePageRows } from "../../source/ui/layout.js";

@@ -1,0 +1,31 @@
+/** The control center's facade over the core, in-process: what happens to tasks it runs when it closes. */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { DirectoryBlackboard } from "../source/core/blackboard/directory.js";
+import { LiveFederation } from "../source/core/live-federation.js";
+import { makeWorld, profileConfig } from "./support/cli-harness.js";
+import { startStubGateway } from "./support/stub-gateway.js";
+
+test("closing the control center hands a localhost task it is running back to the node's inbox", async () => {
+  const world = await makeWorld();
+  const gateway = await startStubGateway({ token: "main-secret", reply: "a story that never ends" });
+  try {
+    await world.writeProfile(null, profileConfig(gateway.port, "main-secret"));
+    assert.equal((await world.run(["init"])).code, 0);
+    gateway.setMode("stall"); // the first words, then nothing: the task stays running
+    const live = await LiveFederation.open(world.clawosHome, world.env);
+    const { id } = await live.dispatch({ text: "tell me a story", to: "main", priority: "P2" });
+    const board = new DirectoryBlackboard(world.blackboard);
+    assert.ok(["claimed", "running"].includes((await board.get(id))?.state ?? ""));
+
+    assert.deepEqual(await live.close(), [{ id, node: "main" }]);
+    const task = await board.get(id);
+    assert.equal(task?.state, "pending");
+    assert.equal(task?.request.attempt, 2);
+    assert.ok(task?.request.history.some((h) => h.event === "dispatcher-stopped"));
+    await board.close();
+  } finally {
+    await gateway.close();
+    await world.cleanup();
+  }
+});
