@@ -6,6 +6,13 @@ import { isLongRunning, restartWithCompactHeap } from "./long-running-heap.js";
 if (isLongRunning(process.argv.slice(2))) restartWithCompactHeap();
 // Cache compiled modules between runs: a one-shot command spends most of its time loading code.
 module.enableCompileCache?.();
+// `clawos status | head` closes our stdout early: that is the reader's choice, not an error to report.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    process.exit(process.exitCode ?? 0);
+  });
+}
 const { runCli } = await import("./cli.js");
 
 const code = await runCli(process.argv.slice(2), {

@@ -9,6 +9,7 @@ import {
   renderTasksTable,
   type StatusData,
 } from "./cli/status-report.js";
+import type { StoredTask } from "./core/blackboard/types.js";
 import { loadConfig, parseNode, saveConfig, thisMachine } from "./core/config.js";
 import { registerLocalProfiles } from "./core/discover.js";
 import { formatAge } from "./core/durations.js";
@@ -69,7 +70,11 @@ function collect(value: string, previous: string[] = []): string[] {
 /** Runs one command line; returns the exit code. Never calls process.exit itself. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const out = (text: string) => io.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
-  const err = (text: string) => io.stderr.write(text.endsWith("\n") ? text : `${text}\n`);
+  // Messages quote what the user typed (a node id, a tag): never let it drive the terminal.
+  const err = (text: string) => {
+    const clean = sanitizeText(text);
+    io.stderr.write(clean.endsWith("\n") ? clean : `${clean}\n`);
+  };
   let exitCode = EXIT_OK;
 
   const program = new Command("clawos")
@@ -77,7 +82,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .version(VERSION, "-V, --version")
     .option("--home <dir>", "federation home (default: $CLAWOS_HOME or ~/.openclaw/clawos)")
     .showHelpAfterError("(clawos --help shows the commands)")
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(sanitizeText(s)),
+    })
     .exitOverride();
 
   const home = () => resolveHome(program.opts<{ home?: string }>().home, io.env);
@@ -196,11 +204,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             const streamToStdout = Boolean(opts.wait && !opts.json);
             let streamed = false;
             const clean = createStreamSanitizer();
-            const waitLimit = {
-              signal: opts.timeout
-                ? AbortSignal.any([interrupt.signal, AbortSignal.timeout(opts.timeout * 1000)])
-                : interrupt.signal,
-            };
+            // --timeout ends the wait; a localhost task this process runs is then handed back too.
+            const timedOut = opts.timeout && opts.wait ? AbortSignal.timeout(opts.timeout * 1000) : undefined;
+            const stop = timedOut ? AbortSignal.any([interrupt.signal, timedOut]) : interrupt.signal;
+            const waitLimit = { signal: stop };
             const waitFor = (id: string) =>
               core.waitFor(id, { onProgress: onDelta, ...waitLimit }).catch((error: unknown) => {
                 if (!interrupt.signal.aborted) throw error;
@@ -220,7 +227,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             };
             const dispatched = await core.dispatch(
               { text, to: opts.to, priority: opts.priority, ...(opts.tag ? { tags: opts.tag } : {}) },
-              { onDelta, signal: interrupt.signal },
+              { onDelta, signal: stop },
             );
             const { request } = dispatched;
             if (!dispatched.created) {
@@ -246,12 +253,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
               final = await waitFor(request.id);
             }
             if (streamed) io.stdout.write(`${clean.end()}\n`);
-            if (final && interrupt.signal.aborted && ACTIVE_STATES.includes(final.state)) {
-              exitCode = EXIT_INTERRUPTED;
+            if (final && stop.aborted && ACTIVE_STATES.includes(final.state)) {
+              exitCode = interrupt.signal.aborted ? EXIT_INTERRUPTED : EXIT_TASK_FAILED;
               if (opts.json) out(JSON.stringify(toTaskView(final), null, 2));
               else {
+                const why = interrupt.signal.aborted ? "Interrupted" : `Stopped after ${opts.timeout} s`;
                 err(
-                  `Interrupted: ${request.id} is back in ${final.node}'s inbox (attempt ${final.request.attempt}/${final.request.maxAttempts}), nothing lost.`,
+                  `${why}: ${request.id} is back in ${final.node}'s inbox (attempt ${final.request.attempt}/${final.request.maxAttempts}), nothing lost.`,
                 );
                 err(
                   `  it runs when a worker serves ${final.node} (clawos node run --node ${final.node}); clawos tasks cancel ${request.id} drops it`,
@@ -271,16 +279,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
                 if (!opts.json && !opts.wait)
                   err(`${request.id} completed on ${final.node} (clawos tasks show ${request.id})`);
               } else if (final.state === "pending" && !opts.wait) {
-                if (!opts.json)
-                  err(
-                    `${request.id} is waiting in ${final.node}'s inbox (attempt ${final.request.attempt}).`,
-                  );
+                if (!opts.json) await explainWaiting(core, final);
               } else if (
                 final.state === "pending" ||
                 final.state === "claimed" ||
                 final.state === "running"
               ) {
-                // Handed back to the blackboard after a failure: keep waiting there.
+                // Handed back to the blackboard after a failure: say why, then keep waiting there.
+                if (!opts.json && final.state === "pending") await explainWaiting(core, final);
                 const settled = opts.wait ? await waitFor(request.id) : final;
                 exitCode = reportFinal(settled, opts.json);
               } else {
@@ -296,6 +302,15 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         }
       },
     );
+
+  /** A task dispatched here that now waits in an inbox: the failure that put it there, and what runs it. */
+  const explainWaiting = async (core: FederationCore, task: StoredTask): Promise<void> => {
+    const failed = task.request.history.findLast((h) => h.event === "attempt-failed");
+    err(
+      `${task.request.id} is waiting in ${task.node}'s inbox (attempt ${task.request.attempt}/${task.request.maxAttempts})${failed ? ` after: ${sanitizeLine(failed.detail).replace(/\.$/, "")}` : ""}.`,
+    );
+    err(`  ${await waitingLine(core, toTaskView(task))}`);
+  };
 
   const reportFinal = (task: Awaited<ReturnType<FederationCore["waitFor"]>>, json?: boolean): number => {
     if (task.state === "completed") return EXIT_OK;

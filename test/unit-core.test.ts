@@ -274,7 +274,22 @@ describe("long replies", () => {
     const cut = fitForRecord(long);
     assert.ok(Buffer.byteLength(cut) < 1_000_000);
     assert.ok(!cut.includes("\uFFFD"));
-    assert.match(cut, /\[… reply cut at 900000 bytes of 1200000\]$/);
+    assert.match(cut, /\[… reply cut: 1200000 bytes is more than a task record holds\]$/);
+  });
+
+  test("the limit counts bytes as stored: a reply of quotes, control characters or emoji still fits", async () => {
+    const { fitForRecord } = await import("../source/core/task-runner.js");
+    const { MAX_RECORD_BYTES } = await import("../source/core/schema.js");
+    for (const long of ['"'.repeat(600_000), "\u0001".repeat(300_000), "😀".repeat(300_000)]) {
+      const cut = fitForRecord(long);
+      const stored = Buffer.byteLength(JSON.stringify({ text: cut }));
+      assert.ok(stored < MAX_RECORD_BYTES, `${stored} bytes stored`);
+      assert.ok(stored > 800_000, "cut no shorter than it has to be");
+      assert.match(cut, /more than a task record holds\]$/);
+      assert.ok(!/[\ud800-\udbff]\n\[…/.test(cut), "no half surrogate pair before the note");
+    }
+    const fits = '"'.repeat(400_000); // 800 KB stored: kept whole
+    assert.equal(fitForRecord(fits), fits);
   });
 });
 

@@ -40,7 +40,7 @@ export async function writeTemp(path: string, data: string, options: WriteOption
     throw diskError(error, path);
   }
   try {
-    writeSync(fd, data, null, "utf8");
+    writeAll(fd, Buffer.from(data, "utf8"));
     if (options.durable !== false) await flush(fd);
   } catch (error) {
     try {
@@ -53,6 +53,15 @@ export async function writeTemp(path: string, data: string, options: WriteOption
   }
   closeSync(fd);
   return tmp;
+}
+
+/**
+ * write() may write less than asked without an error (a disk with only a few KB left): write
+ * the rest until done; the call that cannot write anything throws (ENOSPC), so a short file is
+ * never taken for a whole one.
+ */
+function writeAll(fd: number, bytes: Buffer): void {
+  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
 }
 
 /** Readers never see a half-written file: write temp → flush → rename. */

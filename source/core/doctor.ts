@@ -148,10 +148,9 @@ export async function runDoctor(
   const bb = loaded.config.blackboard;
   if (bb.driver === "directory") {
     const dir = blackboardDir(loaded, env);
+    const probe = join(dir, "tmp", `.doctor-${process.pid}`);
     try {
-      const probe = join(dir, "tmp", `.doctor-${process.pid}`);
       await writeFile(probe, "x");
-      await rm(probe);
       add({ area: "blackboard", level: "ok", message: `${displayPath(dir, env)} is writable` });
     } catch (error) {
       add({
@@ -160,6 +159,8 @@ export async function runDoctor(
         message: `cannot write in ${displayPath(dir, env)}: ${(error as Error).message}`,
         fix: "check the directory's owner and mode, or run clawos init",
       });
+    } finally {
+      await rm(probe, { force: true }).catch(() => {}); // a write cut short by a full disk leaves the file
     }
     try {
       const fs = await statfs(dir);

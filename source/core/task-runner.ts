@@ -41,13 +41,28 @@ export interface RunOptions {
   stopEvent?: Omit<TaskEvent, "at">;
 }
 
-/** Result records are capped at 1 MB on disk; a longer reply is cut (on a character boundary) and says so. */
+/**
+ * Records are read back only up to 1 MB, so a reply may take 900 KB of it *as stored*: JSON
+ * escapes a quote or a control character into 2–6 bytes, so 600 KB of quotes is 1.2 MB on disk.
+ * A longer reply is cut (never inside a surrogate pair) and says so.
+ */
 const MAX_REPLY_BYTES = 900_000;
+const storedBytes = (text: string) => Buffer.byteLength(JSON.stringify(text));
 export function fitForRecord(text: string): string {
-  if (Buffer.byteLength(text) <= MAX_REPLY_BYTES) return text;
-  let cut = Buffer.from(text).subarray(0, MAX_REPLY_BYTES).toString("utf8");
-  if (cut.endsWith("\uFFFD")) cut = cut.slice(0, -1);
-  return `${cut}\n[… reply cut at ${MAX_REPLY_BYTES} bytes of ${Buffer.byteLength(text)}]`;
+  if (text.length <= MAX_REPLY_BYTES / 6 || storedBytes(text) <= MAX_REPLY_BYTES) return text;
+  const note = `\n[… reply cut: ${Buffer.byteLength(text)} bytes is more than a task record holds]`;
+  const budget = MAX_REPLY_BYTES - storedBytes(note);
+  // The longest prefix that fits once escaped (binary search: ~20 encodings, only for huge replies).
+  let lo = 0;
+  let hi = text.length;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (storedBytes(text.slice(0, mid)) <= budget) lo = mid;
+    else hi = mid - 1;
+  }
+  const last = text.charCodeAt(lo - 1);
+  const end = last >= 0xd800 && last <= 0xdbff ? lo - 1 : lo;
+  return `${text.slice(0, end)}${note}`;
 }
 
 /** The session key OpenClaw keeps per `user`: stable across attempts so a retry continues the same session. */

@@ -1,7 +1,7 @@
 /** Directory-driver behaviour beyond the shared contract (contract.ts): its ordering, layout and files. */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdir, readdir, rename, rm, utimes, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
@@ -350,5 +350,39 @@ test("directory driver: list({ activeOnly }) gives the pending and claimed tasks
     );
     assert.equal(active.counts.completed, 0);
     assert.equal((await bb.list()).counts.completed, 1);
+  });
+});
+
+test("directory driver: a coordinator that runs once at a time (cron) still reaps, remembering what it saw; another machine's notes are ignored", async () => {
+  const clock = new FakeClock();
+  await withDirectory({ clock: clock.now }, async ({ bb, root, connect }) => {
+    await bb.enqueue(makeRequest());
+    const held = await bb.claim("alpha"); // its worker dies now and never renews
+    assert.ok(held);
+    const firstRun = await connect({ clock: clock.now });
+    assert.deepEqual(await firstRun.coordinator().reapExpired(30_000), [], "first sight: not judged yet");
+    await firstRun.close();
+    clock.advance(30_001);
+    const secondRun = await connect({ clock: clock.now });
+    const reaped = await secondRun.coordinator().reapExpired(30_000);
+    assert.deepEqual(
+      reaped.map((r) => r.outcome),
+      ["requeued"],
+    );
+    await secondRun.close();
+
+    // Notes written on another machine (another clock) do not count.
+    await bb.enqueue(makeRequest());
+    assert.ok(await bb.claim("alpha"));
+    const memory = join(root, "coordinator", "lease-seen.json");
+    const thirdRun = await connect({ clock: clock.now });
+    await thirdRun.coordinator().reapExpired(30_000);
+    await thirdRun.close();
+    const notes = JSON.parse(await readFile(memory, "utf8")) as { host: string };
+    await writeFile(memory, JSON.stringify({ ...notes, host: "another-machine" }));
+    clock.advance(30_001);
+    const fourthRun = await connect({ clock: clock.now });
+    assert.deepEqual(await fourthRun.coordinator().reapExpired(30_000), [], "starts its own count");
+    await fourthRun.close();
   });
 });

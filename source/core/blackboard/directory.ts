@@ -10,6 +10,7 @@ import {
   watch,
 } from "node:fs";
 import { link, mkdir, rename, rmdir, stat, unlink, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { z } from "zod";
 import { diskError, writeFileAtomic, writeTemp } from "../atomic-file.js";
@@ -108,6 +109,13 @@ const ArchiveSummary = z.object({
 });
 type ArchiveSummary = z.infer<typeof ArchiveSummary>;
 
+/** coordinator/lease-seen.json: when this machine's coordinator first saw each claim's lease as it is. */
+const LeaseMemory = z.object({
+  host: z.string(),
+  leases: z.record(z.string(), z.object({ mtimeMs: z.number(), seenAt: z.number() })),
+});
+type LeaseMemory = z.infer<typeof LeaseMemory>;
+
 interface ResultEntry {
   id: string;
   attempt: number;
@@ -145,6 +153,9 @@ export class DirectoryBlackboard implements Blackboard {
   private lastHousekeepingAt = Number.NEGATIVE_INFINITY;
   /** Claims with a complete() in progress here: a concurrent second complete() of the same claim loses. */
   private readonly finishing = new Set<string>();
+  /** The coordinator's lease observations were loaded from / last saved to coordinator/lease-seen.json. */
+  private leaseMemoryRead = false;
+  private leaseMemoryWritten = "";
 
   constructor(
     readonly root: string,
@@ -904,11 +915,8 @@ export class DirectoryBlackboard implements Blackboard {
         code: "not_cancellable",
       });
     }
-    try {
-      await writeFile(this.dir("cancel", id), new Date(this.now()).toISOString(), { flag: "w" });
-    } catch (error) {
-      throw diskError(error, this.dir("cancel", id));
-    }
+    // Atomic: a write cut short (a full disk) must not leave a marker that cancels the task anyway.
+    await this.writeAtomic(this.dir("cancel", id), new Date(this.now()).toISOString());
     if (task.state === "pending") {
       const from = this.requestPath("requests", task.node, id);
       await this.moveThroughReaping(from, task.node, task.request, {
@@ -999,6 +1007,7 @@ export class DirectoryBlackboard implements Blackboard {
    */
   private async reapExpired(leaseMs: number): Promise<ExpiredLease[]> {
     const now = this.now();
+    if (!this.leaseMemoryRead) this.recallLeases();
     const expired: ExpiredLease[] = [];
     const present = new Set<string>();
     for (const node of await this.nodeDirs("claimed")) {
@@ -1035,7 +1044,33 @@ export class DirectoryBlackboard implements Blackboard {
       }
     }
     for (const key of this.leaseSeen.keys()) if (!present.has(key)) this.leaseSeen.delete(key);
+    await this.rememberLeases();
     return expired;
+  }
+
+  /**
+   * What this machine's coordinator saw of each lease, kept on disk between runs: `clawos node
+   * run --once` from cron is a new process every time, and a lease can only be judged expired by
+   * one clock watching it stay unrenewed for leaseMs. Entries another machine wrote are ignored
+   * (its clock is not ours).
+   */
+  private recallLeases(): void {
+    this.leaseMemoryRead = true;
+    const read = readRecordNow(this.dir("coordinator", "lease-seen.json"), LeaseMemory);
+    if (read.kind !== "ok" || read.value.host !== hostname()) return;
+    for (const [path, seen] of Object.entries(read.value.leases))
+      if (!this.leaseSeen.has(path)) this.leaseSeen.set(path, seen);
+  }
+
+  private async rememberLeases(): Promise<void> {
+    const record: LeaseMemory = { host: hostname(), leases: Object.fromEntries(this.leaseSeen) };
+    const json = JSON.stringify(record);
+    if (json === this.leaseMemoryWritten) return;
+    // Not flushed: losing it to a power cut only restarts the count of each lease.
+    await this.writeAtomic(this.dir("coordinator", "lease-seen.json"), json, { durable: false }).catch(
+      () => {},
+    );
+    this.leaseMemoryWritten = json;
   }
 
   /** Seconds-old or younger leftovers may belong to a move or dispatch still in flight: not ours to finish. */
