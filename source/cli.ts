@@ -366,7 +366,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         const task = await core.blackboard.get(id);
         if (!task)
           throw new UserError(`No task "${sanitizeLine(id).slice(0, 90)}".`, {
-            hint: "clawos tasks list shows the ids",
+            hint: "clawos tasks list shows the ids; a damaged task file is listed by clawos status (lines starting with !)",
           });
         const v = toTaskView(task);
         if (opts.json) {

@@ -99,6 +99,16 @@ export function diskError(error: unknown, path: string): unknown {
       cause: error,
     });
   }
+  if (isErrnoException(error, "ENOTDIR") || isErrnoException(error, "EISDIR")) {
+    return new UserError(
+      `Cannot write ${path}: a file stands where a directory should be, or the other way round.`,
+      {
+        hint: "check the blackboard path in federation.json (clawos doctor shows where it points)",
+        code: "not_a_directory",
+        cause: error,
+      },
+    );
+  }
   if (isErrnoException(error, "EROFS")) {
     return new UserError(`${dirname(path)} is on a read-only filesystem.`, {
       code: "read_only",

@@ -29,7 +29,10 @@ export async function loadConfig(home: string): Promise<LoadedConfig> {
     if (isErrnoException(error, "ENOENT")) {
       return { home, path, exists: false, config: FederationConfig.parse({}) };
     }
-    throw new UserError(`Cannot read ${displayPath(path)}: ${(error as Error).message}`, { cause: error });
+    throw new UserError(`Cannot read ${displayPath(path)}: ${(error as Error).message}`, {
+      hint: "it must be a readable file: clawos init writes a fresh one (move the old one aside first)",
+      cause: error,
+    });
   }
   return { home, path, exists: true, config: parseConfig(raw, path) };
 }
@@ -116,6 +119,8 @@ export interface ResolvedToken {
   /** Where it came from, for messages. Never the token itself. */
   source: string;
   problem?: string;
+  /** How to fix `problem`. */
+  hint?: string;
 }
 
 export async function resolveToken(
@@ -129,7 +134,11 @@ export async function resolveToken(
     const value = env[source.env];
     return value
       ? { token: value.trim(), source: `environment variable ${source.env}` }
-      : { source: `environment variable ${source.env}`, problem: `${source.env} is not set` };
+      : {
+          source: `environment variable ${source.env}`,
+          problem: `${source.env} is not set`,
+          hint: `set ${source.env} where clawos runs (for the worker service too), or give the node a token file (clawos nodes add ${node.id} --token-file FILE)`,
+        };
   }
   if ("file" in source) {
     const expanded = expandTilde(source.file, env);
@@ -137,11 +146,13 @@ export async function resolveToken(
     const label = `token file ${displayPath(file, env)}`;
     try {
       const value = (await readFile(file, "utf8")).trim();
-      return value ? { token: value, source: label } : { source: label, problem: "the file is empty" };
+      const hint = `put the gateway's token in ${displayPath(file, env)} (chmod 600 it)`;
+      return value ? { token: value, source: label } : { source: label, problem: "the file is empty", hint };
     } catch (error) {
       return {
         source: label,
-        problem: isErrnoException(error, "ENOENT") ? "the file does not exist" : String(error),
+        problem: isErrnoException(error, "ENOENT") ? "the file does not exist" : (error as Error).message,
+        hint: `put the gateway's token in ${displayPath(file, env)} (chmod 600 it), or point the node elsewhere in federation.json`,
       };
     }
   }
@@ -152,13 +163,19 @@ export async function resolveToken(
     const value = parsed?.gateway?.auth?.token;
     return typeof value === "string" && value
       ? { token: value, source: label }
-      : { source: label, problem: "gateway.auth.token is not set there" };
+      : {
+          source: label,
+          problem: "gateway.auth.token is not set there",
+          hint: "the gateway needs token auth: run openclaw onboard for that profile, or give the node a token file (--token-file)",
+        };
   } catch (error) {
+    const missing = isErrnoException(error, "ENOENT");
     return {
       source: label,
-      problem: isErrnoException(error, "ENOENT")
-        ? "the file does not exist"
-        : `cannot parse it (${(error as Error).message})`,
+      problem: missing ? "the file does not exist" : `cannot parse it (${(error as Error).message})`,
+      hint: missing
+        ? `is the node's profile right (${node.profile ?? "the default profile"})? clawos init lists the profiles it finds`
+        : "fix the syntax error at that line (the file is JSON5: comments and trailing commas are fine)",
     };
   }
 }

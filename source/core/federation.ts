@@ -138,7 +138,7 @@ export class FederationCore {
     const token = await resolveToken(node, this.loaded.home, this.env);
     if (token.problem) {
       throw new UserError(`Node ${node.id}: cannot read its token from ${token.source}: ${token.problem}.`, {
-        hint: `fix that, or point the node at another token source in ${this.loaded.path}`,
+        hint: token.hint ?? `point the node at another token source in ${this.loaded.path}`,
         code: "token",
       });
     }
@@ -295,7 +295,10 @@ export class FederationCore {
     if (input.text.length > MAX_TASK_TEXT) {
       throw new UserError(
         `The task text is ${input.text.length} characters; the limit is ${MAX_TASK_TEXT}.`,
-        { code: "usage" },
+        {
+          hint: "put the long part in a file on the node's machine and ask the agent to read it, or split the task",
+          code: "usage",
+        },
       );
     }
     if (!PRIORITIES.includes(input.priority)) {

@@ -386,3 +386,27 @@ test("directory driver: a coordinator that runs once at a time (cron) still reap
     await fourthRun.close();
   });
 });
+
+test("directory driver: a finished task whose result file is damaged names that file, in the task and in list()'s problems", async () => {
+  await withDirectory({}, async ({ bb, root }) => {
+    const request = makeRequest();
+    await bb.enqueue(request);
+    const claim = await bb.claim("alpha");
+    assert.ok(claim);
+    assert.equal(await bb.complete(claim, resultFor(claim)), true);
+    const name = `${request.id}.a1.completed.json`;
+    const damaged = join(root, "results", name);
+    await writeFile(damaged, '{"schema":"clawos.result/1","id":"'); // cut short…
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    await utimes(damaged, hourAgo, hourAgo); // …long ago: not a write still in progress
+    const task = await bb.get(request.id);
+    assert.equal(task?.state, "failed");
+    assert.equal(task?.result?.error?.kind, "result_unreadable");
+    assert.match(task?.result?.error?.message ?? "", new RegExp(`results/${name} is not valid JSON`));
+    const listing = await bb.list();
+    assert.ok(
+      listing.problems.some((p) => p.includes(`results/${name}`)),
+      listing.problems.join("\n"),
+    );
+  });
+});

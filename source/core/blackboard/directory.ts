@@ -721,11 +721,13 @@ export class DirectoryBlackboard implements Blackboard {
       : (["failed", "cancelled", "completed"] as const).map((status) =>
           this.resultName(request.id, request.attempt, status),
         );
+    let unreadable: string | undefined;
     for (const dir of resultsDirs) {
       for (const name of names) {
         const read = await readRecord(join(dir, name), TaskResult);
         if (read.kind === "ok" && read.value.id === request.id && read.value.attempt === request.attempt)
           return { request, node, state: read.value.status, result: read.value, cancelRequested };
+        if (read.kind === "malformed") unreadable ??= `results/${truncateName(name)} ${read.reason}`;
       }
     }
     // Finished without a readable result: a cancel of a pending task interrupted, or a result lost.
@@ -741,7 +743,13 @@ export class DirectoryBlackboard implements Blackboard {
         attempt: request.attempt,
         node,
         status: state === "cancelled" ? "cancelled" : "failed",
-        error: { kind: "result_missing", message: "finished, but its result file is missing or unreadable" },
+        error: unreadable
+          ? {
+              kind: "result_unreadable",
+              message: `finished, but its result file cannot be read: ${unreadable}`,
+              hint: "the reply is lost; clawos tasks retry ID runs the task again",
+            }
+          : { kind: "result_missing", message: "finished, but its result file is missing" },
         finishedAt: request.createdAt,
       },
     };
@@ -879,7 +887,9 @@ export class DirectoryBlackboard implements Blackboard {
         const task = await this.describe("done", node, read.value, results);
         counts[task.state]++;
         tasks.push(task);
-        if (task.result?.error?.kind !== "result_missing") this.doneCache.set(key, task);
+        const lost = task.result?.error?.kind;
+        if (lost === "result_unreadable") problems.push(`${id}: ${task.result?.error?.message}`);
+        if (lost !== "result_missing" && lost !== "result_unreadable") this.doneCache.set(key, task);
       } else {
         // Only counted: the newest result of a finished task is its outcome.
         const outcomes = results.get(id);
