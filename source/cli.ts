@@ -91,6 +91,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const home = () => resolveHome(program.opts<{ home?: string }>().home, io.env);
   const openCore = (options: { quarantine?: boolean } = {}) =>
     FederationCore.open(home(), { env: io.env, ...options });
+  /** The terminal's width when stdout is one (tables then fit it); none for a pipe or file. */
+  const terminalColumns = (): { columns?: number } => {
+    const stdout = io.stdout as NodeJS.WriteStream;
+    return stdout.isTTY && stdout.columns ? { columns: stdout.columns } : {};
+  };
   const withCore = async <T>(
     fn: (core: FederationCore) => Promise<T>,
     options: { quarantine?: boolean } = {},
@@ -160,7 +165,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         const data = await gatherStatus(core, opts.json || opts.markdown ? 200 : opts.limit);
         if (opts.json) out(JSON.stringify({ ...data, now: data.now.toISOString() }, null, 2));
         else if (opts.markdown) out(renderStatusMarkdown(data));
-        else out(renderStatusText(data, { taskLimit: opts.limit }));
+        else out(renderStatusText(data, { taskLimit: opts.limit, ...terminalColumns() }));
       });
     });
 
@@ -192,7 +197,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         },
       ) => {
         let text = words.join(" ");
-        if (text === "-") text = await readAll(io.stdin);
+        if (text === "-") text = (await readAll(io.stdin)).replace(/\s+$/, ""); // echo's newline is not part of the task
         // Ctrl+C (or SIGTERM) stops a task this process is running and hands it back to its
         // node's inbox, instead of leaving it claimed by a process that is gone. A second one kills.
         const interrupt = new AbortController();
@@ -350,7 +355,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         if (opts.json)
           out(JSON.stringify({ tasks: views, counts: listing.counts, problems: listing.problems }, null, 2));
         else {
-          out(views.length ? renderTasksTable(views, Date.now()) : "No tasks.");
+          out(views.length ? renderTasksTable(views, Date.now(), terminalColumns().columns) : "No tasks.");
           out(`(${countsLine(listing.counts)})`);
           for (const p of listing.problems) err(`! ${sanitizeLine(p)}`);
         }
@@ -414,7 +419,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       await withCore(async (core) => {
         const task = await core.blackboard.retry(id);
         out(
-          `${task.request.id} is ${task.state} again in ${task.node}'s inbox (attempt ${task.request.attempt}).`,
+          task.state === "pending"
+            ? `${task.request.id} is queued again in ${task.node}'s inbox (attempt ${task.request.attempt}).`
+            : `${task.request.id} is queued again (attempt ${task.request.attempt}) and already ${task.state} on ${task.node}.`,
         );
       });
     });
@@ -446,7 +453,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         else
           out(
             views.length
-              ? renderNodesTable(views, Date.now())
+              ? renderNodesTable(views, Date.now(), terminalColumns().columns)
               : "No nodes yet. Run `clawos init` or `clawos nodes add ID --port N`.",
           );
       });
@@ -506,6 +513,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       out(
         `Added node ${id} (${node.port === null ? "planned" : `${node.host}:${node.port}`} on ${node.machine}) to ${displayPath(loaded.path, io.env)}.`,
       );
+      const twin = loaded.config.nodes.find(
+        (n) => n.id !== id && n.machine === node.machine && n.port !== null && n.port === node.port,
+      );
+      if (twin)
+        err(
+          `warning: ${twin.id} has the same port ${node.port} on ${node.machine}; two nodes there need different gateways`,
+        );
     });
   nodes
     .command("remove")
@@ -519,6 +533,20 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         throw new UserError(`There is no node "${sanitizeLine(id).slice(0, 60)}".`);
       await saveConfig(loaded);
       out(`Removed node ${id}.`);
+      const left = await withCore(async (core) =>
+        (await core.blackboard.list({ finishedLimit: 0, activeOnly: true })).tasks.filter(
+          (t) => t.node === id,
+        ),
+      ).catch(() => []);
+      if (left.length)
+        err(
+          `note: ${left.length} unfinished task(s) of ${id} stay on the blackboard (${left
+            .slice(0, 3)
+            .map((t) => t.request.id)
+            .join(
+              ", ",
+            )}${left.length > 3 ? ", …" : ""}); clawos tasks cancel ID, or add ${id} again to run them`,
+        );
     });
   nodes
     .command("probe")

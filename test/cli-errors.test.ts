@@ -54,8 +54,14 @@ describe("bad input gets a clear error and loses nothing", () => {
       await writeFile(path, JSON.stringify(config));
       const r = await world.run(["status"]);
       assert.equal(r.code, 2);
-      assert.match(r.stderr, /federation\.json: field "nodes\.0\.port"/);
-      assert.match(r.stderr, /fix: /);
+      assert.match(
+        r.stderr,
+        /federation\.json: node "\w+": field "nodes\.0\.port"/,
+        "names the node by its id",
+      );
+      assert.match(r.stderr, /fix: edit that node's entry in the file by hand/);
+      // The fix it gives must not be a command that itself needs the file valid.
+      assert.doesNotMatch(r.stderr, /clawos nodes remove/);
       assertNoStack(r.stderr);
 
       await writeFile(path, "{ nodes: [ { id: 'a', ");

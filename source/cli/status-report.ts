@@ -21,12 +21,20 @@ export function address(node: NodeView): string {
   return node.port === null ? "TBD" : `${node.host}:${node.port}`;
 }
 
-export function renderNodesTable(nodes: NodeView[], now: number): string {
+/**
+ * How wide the free-text columns may grow: a terminal's spare width (the rest of a row takes
+ * ~110 columns), or plenty when the output goes to a file or pipe, where nothing wraps.
+ */
+export function textColumnWidth(columns: number | undefined): number {
+  return columns === undefined ? 160 : Math.min(160, Math.max(48, columns - 110));
+}
+
+export function renderNodesTable(nodes: NodeView[], now: number, columns?: number): string {
   return renderTable(
     [
       { header: "NODE" },
       { header: "STATUS" },
-      { header: "REASON", max: 48 },
+      { header: "REASON", max: textColumnWidth(columns) },
       { header: "TRANSPORT" },
       { header: "ADDRESS" },
       { header: "LATENCY" },
@@ -55,7 +63,7 @@ export function sortTasks(tasks: TaskView[]): TaskView[] {
   );
 }
 
-export function renderTasksTable(tasks: TaskView[], now: number): string {
+export function renderTasksTable(tasks: TaskView[], now: number, columns?: number): string {
   return renderTable(
     [
       { header: "TASK" },
@@ -64,7 +72,7 @@ export function renderTasksTable(tasks: TaskView[], now: number): string {
       { header: "PRI" },
       { header: "AGE" },
       { header: "TRY" },
-      { header: "DESCRIPTION", max: 50 },
+      { header: "DESCRIPTION", max: Math.max(50, textColumnWidth(columns) - 20) },
     ],
     sortTasks(tasks).map((t) => [
       t.id,
@@ -82,7 +90,10 @@ export function countsLine(counts: Record<TaskState, number>): string {
   return (Object.entries(counts) as [TaskState, number][]).map(([s, n]) => `${n} ${s}`).join(", ");
 }
 
-export function renderStatusText(data: StatusData, options: { taskLimit?: number } = {}): string {
+export function renderStatusText(
+  data: StatusData,
+  options: { taskLimit?: number; columns?: number } = {},
+): string {
   const now = data.now.getTime();
   const out: string[] = [];
   out.push(`ClawOS Federation on ${sanitizeLine(data.machine)} — blackboard ${data.blackboard}`);
@@ -92,12 +103,12 @@ export function renderStatusText(data: StatusData, options: { taskLimit?: number
       "No nodes yet. Run `clawos init` to find local OpenClaw profiles, or `clawos nodes add ID --port N`.",
     );
   } else {
-    out.push(renderNodesTable(data.nodes, now));
+    out.push(renderNodesTable(data.nodes, now, options.columns));
   }
   out.push("");
   out.push(`Tasks: ${countsLine(data.counts)}`);
   const shown = sortTasks(data.tasks).slice(0, options.taskLimit ?? 20);
-  if (shown.length) out.push(renderTasksTable(shown, now));
+  if (shown.length) out.push(renderTasksTable(shown, now, options.columns));
   if (data.tasks.length > shown.length)
     out.push(`… ${data.tasks.length - shown.length} more (clawos tasks list)`);
   for (const line of stalledInboxes(data.tasks, data.nodes, now)) out.push(`note: ${line}`);

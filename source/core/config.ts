@@ -53,7 +53,15 @@ export function parseConfig(raw: string, path: string): FederationConfig {
   const result = FederationConfig.safeParse(data);
   if (!result.success) {
     const { field, problem } = describeZodError(result.error);
-    throw new UserError(`${displayPath(path)}: field "${field}" ${problem}.`, {
+    // "nodes.0.port" means little to a person: name the node by its id when it has one.
+    const index = /^nodes\.(\d+)/.exec(field)?.[1];
+    const nodes = (data as { nodes?: unknown })?.nodes;
+    const id =
+      index !== undefined && Array.isArray(nodes)
+        ? (nodes[Number(index)] as { id?: unknown })?.id
+        : undefined;
+    const where = typeof id === "string" ? `node "${id.slice(0, 40)}": field "${field}"` : `field "${field}"`;
+    throw new UserError(`${displayPath(path)}: ${where} ${problem}.`, {
       hint: fixHintFor(field),
       code: "config_invalid",
     });
@@ -62,7 +70,7 @@ export function parseConfig(raw: string, path: string): FederationConfig {
   for (const node of result.data.nodes) {
     if (ids.has(node.id)) {
       throw new UserError(`${displayPath(path)}: node "${node.id}" is listed twice.`, {
-        hint: "remove one of them (`clawos nodes remove ID` removes the first)",
+        hint: "delete one of the two entries in that file (clawos commands need it valid first)",
         code: "config_invalid",
       });
     }
@@ -73,7 +81,7 @@ export function parseConfig(raw: string, path: string): FederationConfig {
 
 function fixHintFor(field: string): string {
   if (field.startsWith("nodes"))
-    return "edit that node in the file, or remove it with `clawos nodes remove ID` and add it again";
+    return "edit that node's entry in the file by hand (clawos commands, nodes remove too, need it valid first)";
   if (field.startsWith("blackboard"))
     return 'use { "driver": "directory" } or { "driver": "nats", "servers": [...] }';
   return "edit the file; `clawos init` writes a fresh one if you move it aside";

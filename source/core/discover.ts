@@ -28,9 +28,16 @@ export async function registerLocalProfiles(
       notes.push(`${label}: skipped — ${p.problem}`);
       continue;
     }
-    if (
-      loaded.config.nodes.some((n) => n.id === p.nodeId || (n.machine === machine && n.profile === p.profile))
-    ) {
+    const same = loaded.config.nodes.find((n) => n.machine === machine && n.profile === p.profile);
+    if (same && same.port !== null && same.port !== p.port) {
+      // The profile moved to another port (init's own spacing warning suggests it): follow it.
+      notes.push(
+        `${label}: node ${same.id} moved from port ${same.port} to ${p.port} (its openclaw.json says so)`,
+      );
+      same.port = p.port;
+      continue;
+    }
+    if (same || loaded.config.nodes.some((n) => n.id === p.nodeId)) {
       notes.push(`${label}: already registered`);
       continue;
     }

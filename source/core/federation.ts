@@ -15,6 +15,7 @@ import { GatewayClient, GatewayError } from "./gateway-client.js";
 import { computeNodeHealth, type ProbeResult } from "./health.js";
 import { isValidNodeId, newTaskId } from "./ids.js";
 import { type RoutableNode, routeTask } from "./router.js";
+import { sanitizeLine } from "./sanitize.js";
 import {
   MAX_TASK_TEXT,
   type NodeConfig,
@@ -107,7 +108,7 @@ export class FederationCore {
   node(id: string): NodeConfig {
     const node = this.nodes.find((n) => n.id === id);
     if (!node) {
-      throw new UserError(`There is no node "${id}" in ${this.loaded.path}.`, {
+      throw new UserError(`There is no node "${sanitizeLine(id).slice(0, 60)}" in ${this.loaded.path}.`, {
         hint: `known nodes: ${this.nodes.map((n) => n.id).join(", ") || "none — run clawos init"}`,
       });
     }

@@ -468,7 +468,11 @@ export class GatewayClient {
             "unauthorized",
             `Node ${nodeId} at ${host}:${port} rejected the token from ${tokenSource} (401).`,
             {
-              hint: `Make ${tokenSource} match gateway.auth.token in ${config} (or check that ${host}:${port} is really this node's gateway).`,
+              // The token came from the profile's own file: then the gateway on that port is not
+              // (or no longer) that profile's, or it still runs with an older token.
+              hint: tokenSource.startsWith("gateway.auth.token in ")
+                ? `${host}:${port} may not be this profile's gateway any more: clawos init picks up a changed port; or restart the gateway if its token changed.`
+                : `Make ${tokenSource} match gateway.auth.token in ${config} (or check that ${host}:${port} is really this node's gateway).`,
               status,
             },
           )

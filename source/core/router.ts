@@ -52,7 +52,7 @@ export function routeTask(request: RouteRequest, nodes: RoutableNode[]): Routing
       {
         hint: nodes.length ? "check `clawos nodes list`" : "add one with `clawos init` or `clawos nodes add`",
         code: "no_node",
-        exitCode: nodes.length ? 1 : 2,
+        exitCode: 2, // nothing was queued: a usage or configuration matter, not a failed task
       },
     );
   }

@@ -134,7 +134,9 @@ export async function runWorker(core: FederationCore, options: WorkerOptions): P
           if (outcome.kind === "completed") summary.completed++;
           else if (outcome.kind === "failed" || outcome.kind === "cancelled") summary.failed++;
           else if (outcome.kind === "requeued") {
-            summary.requeued++;
+            // "dead": its last attempt failed, so the task failed for good rather than went back.
+            if (outcome.outcome === "dead") summary.failed++;
+            else summary.requeued++;
             // Stop claiming until a probe says the gateway is back: no retry loop on a dead gateway.
             loop.gatewayUp = false;
             loop.gatewayError = outcome.error.message;
