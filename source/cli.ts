@@ -1,3 +1,4 @@
+import { realpathSync } from "node:fs";
 import { join } from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import {
@@ -925,7 +926,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         platform: process.platform,
         home: home(),
         nodeBin: process.execPath,
-        cliBin: process.argv[1] ?? "clawos",
+        // The real file, not the link it was started through: `npx clawos` runs it through a link
+        // in npm's cache, which a cache clean removes from under the service.
+        cliBin: process.argv[1] ? realpathSync(process.argv[1]) : "clawos",
         nodes: opts.node ?? [],
         env: io.env,
       });
