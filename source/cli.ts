@@ -27,6 +27,7 @@ import {
   TASK_STATES,
   type TaskState,
 } from "./core/schema.js";
+import { timelineOf } from "./core/timeline.js";
 import { VERSION } from "./core/version.js";
 import { waitingHint } from "./core/waiting.js";
 import { runWorker } from "./core/worker.js";
@@ -399,7 +400,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           indent(sanitizeText(v.text)),
           "",
           "History:",
-          ...v.history.map((h) => `  ${h.at}  ${sanitizeLine(h.event)}: ${sanitizeLine(h.detail)}`),
+          ...timelineOf(v).map(
+            (h) => `  ${h.at}  ${sanitizeLine(h.event)}${h.detail ? `: ${sanitizeLine(h.detail)}` : ""}`,
+          ),
         ];
         if (v.reply !== undefined)
           lines.push("", v.state === "running" ? "Reply so far:" : "Reply:", indent(sanitizeText(v.reply)));

@@ -139,7 +139,7 @@ export async function runDoctor(
       area: "ports",
       level: "warn",
       message: o,
-      fix: "move one gateway: openclaw --profile NAME config set gateway.port N (keep 20 apart), then clawos nodes remove/add",
+      fix: "move one gateway: openclaw --profile NAME config set gateway.port N (keep 20 apart), then clawos init (it follows the new port)",
     });
   if (local.length > 1 && overlaps.length === 0)
     add({ area: "ports", level: "ok", message: "gateways on this machine are at least 20 ports apart" });

@@ -1,5 +1,6 @@
 import type { DispatchOutcome, NodeView, TaskView } from "../core/federation-types.js";
 import { FINAL_STATES } from "../core/schema.js";
+import { timelineOf } from "../core/timeline.js";
 import { waitingHint } from "../core/waiting.js";
 import { clip, formatAge, formatElapsed, wrapLines } from "./text.js";
 import type { Tone } from "./theme.js";
@@ -80,10 +81,11 @@ export function buildDetailLines(
   section(lines, "Request");
   indented(lines, task.text, width);
 
-  if (task.history.length > 0) {
-    section(lines, `History (${task.history.length})`);
+  const timeline = timelineOf(task);
+  if (timeline.length > 0) {
+    section(lines, `History (${timeline.length})`);
     // Time, event and detail; long details wrap under the event, not off the screen.
-    for (const event of task.history) {
+    for (const event of timeline) {
       const at = Number.isNaN(Date.parse(event.at))
         ? ""
         : new Date(Date.parse(event.at)).toISOString().slice(11, 19);

@@ -148,7 +148,8 @@ describe("TaskDetail", () => {
     assert.match(frame, /Created\s+2026-02-27 20:33:00Z \(4m ago\)/);
     assert.match(frame, /Finished\s+2026-02-27 20:33:05Z/);
     assert.match(frame, /Request\n\s+Implement user authentication/);
-    assert.match(frame, /History \(1\)\n\s+20:33:00\s+created\s+by test/);
+    // The recorded event, then how the attempt ended (from its result).
+    assert.match(frame, /History \(2\)\n\s+20:33:00\s+created\s+by test\n\s+20:33:05\s+failed/);
     assert.match(frame, /Error\n\s+gateway: 401 bad token/);
     assert.match(frame, /Hint:\n\s+Check the token with clawos nodes probe mac-mini/);
     const done = seedTasks()[3];

@@ -909,7 +909,10 @@ export class DirectoryBlackboard implements Blackboard {
     counts.failed += archived.failed;
     counts.cancelled += archived.cancelled;
     const quarantined = (await listDir(this.dir("quarantine"))).filter((n) => !n.endsWith(".reason")).length;
-    if (quarantined) problems.push(`${quarantined} malformed file(s) set aside in ${this.dir("quarantine")}`);
+    if (quarantined)
+      problems.push(
+        `${quarantined} malformed file(s) set aside in ${this.dir("quarantine")}: read each .reason, then delete them (this line goes away)`,
+      );
     return { tasks, counts, problems };
   }
 
