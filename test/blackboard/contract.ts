@@ -473,6 +473,28 @@ export function runBlackboardContract(name: string, makeDriver: MakeDriver): voi
     });
 
     // ── leases ─────────────────────────────────────────────────────────────
+    test("a coordinator that runs once at a time (cron) still reaps: each run remembers what the last one saw", async () => {
+      const clock = new FakeClock();
+      await withDriver({ clock: clock.now }, async ({ bb, connect }) => {
+        const request = makeRequest();
+        await bb.enqueue(request);
+        await mustClaim(bb, "alpha"); // its worker dies now and never renews
+        const firstRun = await connect({ clock: clock.now });
+        assert.deepEqual(
+          await firstRun.coordinator().reapExpired(LEASE_MS),
+          [],
+          "first sight: not judged yet",
+        );
+        await firstRun.close();
+        clock.advance(LEASE_MS + 1);
+        const secondRun = await connect({ clock: clock.now });
+        assert.deepEqual(await secondRun.coordinator().reapExpired(LEASE_MS), [
+          { id: request.id, node: "alpha", outcome: "requeued" },
+        ]);
+        await secondRun.close();
+      });
+    });
+
     test("lease expiry redelivers the task with attempt + 1 and fences the old holder", async () => {
       const clock = new FakeClock();
       await withDriver({ clock: clock.now }, async ({ bb }) => {

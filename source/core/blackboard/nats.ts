@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import {
   AckPolicy,
   DeliverPolicy,
@@ -282,6 +283,13 @@ interface Plan {
 
 const decoder = new TextDecoder();
 
+/** Key in the leases bucket for the coordinator's lease observations (see recallLeases). */
+const LEASE_MEMORY_KEY = "lease-seen";
+const LeaseMemory = z.object({
+  host: z.string(),
+  leases: z.record(z.string(), z.object({ rev: z.number(), seenAt: z.number() })),
+});
+
 export class NatsBlackboard implements Blackboard {
   readonly location: string;
   readonly names: NatsNames;
@@ -313,6 +321,8 @@ export class NatsBlackboard implements Blackboard {
   /** Claims with a complete() in progress here: a concurrent second complete() of the same claim loses. */
   private readonly finishing = new Set<string>();
   private readonly leaseSeen = new Map<string, { rev: number; seenAt: number }>();
+  private leaseMemoryRead = false;
+  private leaseMemoryWritten = "";
   private readonly consumers = new Map<string, Promise<void>>();
   private readonly lanes = new Map<string, Lane>();
 
@@ -1490,6 +1500,7 @@ export class NatsBlackboard implements Blackboard {
    */
   private async reapExpired(leaseMs: number): Promise<ExpiredLease[]> {
     const now = this.now();
+    if (!this.leaseMemoryRead) await this.recallLeases();
     const expired: ExpiredLease[] = [];
     const present = new Set<string>();
     for (const read of await this.scanTasks()) {
@@ -1519,7 +1530,39 @@ export class NatsBlackboard implements Blackboard {
       if (outcome !== "lost") expired.push({ id, node: record.node, outcome });
     }
     for (const key of this.leaseSeen.keys()) if (!present.has(key)) this.leaseSeen.delete(key);
+    await this.rememberLeases();
     return expired;
+  }
+
+  /**
+   * What this machine's coordinator saw of each lease, kept in the leases bucket between runs:
+   * `clawos node run --once` from cron is a new process every time, and a lease can only be
+   * judged expired by one clock watching it stay unrenewed for leaseMs. Notes another machine
+   * wrote are ignored (its clock is not ours).
+   */
+  private async recallLeases(): Promise<void> {
+    this.leaseMemoryRead = true;
+    const entry = await this.kv.leases.get(LEASE_MEMORY_KEY).catch(() => null);
+    if (entry?.operation !== "PUT") return;
+    try {
+      const memory = LeaseMemory.parse(JSON.parse(decoder.decode(entry.value)));
+      if (memory.host !== hostname()) return;
+      for (const [id, seen] of Object.entries(memory.leases))
+        if (!this.leaseSeen.has(id)) this.leaseSeen.set(id, seen);
+    } catch {
+      // unreadable notes: every lease is simply watched afresh
+    }
+  }
+
+  private async rememberLeases(): Promise<void> {
+    const json = JSON.stringify({ host: hostname(), leases: Object.fromEntries(this.leaseSeen) });
+    if (json === this.leaseMemoryWritten) return;
+    await this.kv.leases.put(LEASE_MEMORY_KEY, json).then(
+      () => {
+        this.leaseMemoryWritten = json;
+      },
+      () => {}, // the next round tries again; losing the notes only restarts each lease's count
+    );
   }
 
   /**
