@@ -203,7 +203,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         // Ctrl+C (or SIGTERM) stops a task this process is running and hands it back to its
         // node's inbox, instead of leaving it claimed by a process that is gone. A second one kills.
         const interrupt = new AbortController();
-        const onSignal = () => interrupt.abort();
+        let interruptedCode = EXIT_INTERRUPTED;
+        const onSignal = (signal: NodeJS.Signals) => {
+          interruptedCode = signal === "SIGTERM" ? 143 : EXIT_INTERRUPTED; // 128 + the signal's number
+          interrupt.abort();
+        };
         process.once("SIGINT", onSignal);
         process.once("SIGTERM", onSignal);
         try {
@@ -222,9 +226,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
                 streamed = false;
                 throw new UserError(
                   `Stopped waiting for ${id}; it goes on. See it with clawos tasks show ${id}.`,
-                  {
-                    exitCode: EXIT_INTERRUPTED,
-                  },
+                  { exitCode: interruptedCode },
                 );
               });
             const onDelta = (delta: string) => {
@@ -261,7 +263,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             }
             if (streamed) io.stdout.write(`${clean.end()}\n`);
             if (final && stop.aborted && ACTIVE_STATES.includes(final.state)) {
-              exitCode = interrupt.signal.aborted ? EXIT_INTERRUPTED : EXIT_TASK_FAILED;
+              exitCode = interrupt.signal.aborted ? interruptedCode : EXIT_TASK_FAILED;
               if (opts.json) out(JSON.stringify(toTaskView(final), null, 2));
               else {
                 const why = interrupt.signal.aborted ? "Interrupted" : `Stopped after ${opts.timeout} s`;

@@ -164,14 +164,14 @@ describe("localhost nodes through the real CLI", () => {
     assert.ok(id, dispatch.output());
     assert.match(
       dispatch.output(),
-      new RegExp(`Interrupted: ${id} is back in main's inbox \\(attempt 2/3\\), nothing lost`),
+      new RegExp(`Interrupted: ${id} is back in main's inbox \\(attempt 1/3\\), nothing lost`),
     );
     assert.doesNotMatch(dispatch.output(), /\n\s+at /, "no stack trace");
 
     const show = await world.run(["tasks", "show", id, "--json"]);
     const task = JSON.parse(show.stdout) as { state: string; attempt: number; history: { event: string }[] };
     assert.equal(task.state, "pending");
-    assert.equal(task.attempt, 2);
+    assert.equal(task.attempt, 1, "stopped, not failed: it keeps its attempt");
     assert.ok(task.history.some((h) => h.event === "dispatcher-stopped"));
     const text = await world.run(["tasks", "show", id]);
     assert.match(

@@ -14,16 +14,22 @@ test("closing the control center hands a localhost task it is running back to th
     assert.equal((await world.run(["init"])).code, 0);
     gateway.setMode("stall"); // the first words, then nothing: the task stays running
     const live = await LiveFederation.open(world.clawosHome, world.env);
-    const { id } = await live.dispatch({ text: "tell me a story", to: "main", priority: "P2" });
     const board = new DirectoryBlackboard(world.blackboard);
-    assert.ok(["claimed", "running"].includes((await board.get(id))?.state ?? ""));
+    let closed = false;
+    try {
+      const { id } = await live.dispatch({ text: "tell me a story", to: "main", priority: "P2" });
+      assert.ok(["claimed", "running"].includes((await board.get(id))?.state ?? ""));
 
-    assert.deepEqual(await live.close(), [{ id, node: "main" }]);
-    const task = await board.get(id);
-    assert.equal(task?.state, "pending");
-    assert.equal(task?.request.attempt, 2);
-    assert.ok(task?.request.history.some((h) => h.event === "dispatcher-stopped"));
-    await board.close();
+      closed = true;
+      assert.deepEqual(await live.close(), [{ id, node: "main" }]);
+      const task = await board.get(id);
+      assert.equal(task?.state, "pending");
+      assert.equal(task?.request.attempt, 1, "stopped, not failed: it keeps its attempt");
+      assert.ok(task?.request.history.some((h) => h.event === "dispatcher-stopped"));
+    } finally {
+      if (!closed) await live.close(); // a failed check above must not leave the facade running
+      await board.close();
+    }
   } finally {
     await gateway.close();
     await world.cleanup();

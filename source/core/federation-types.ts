@@ -28,6 +28,8 @@ export interface NodeView {
   latencyMs?: number;
   inFlight: number;
   lastHeartbeatAt?: string;
+  /** What the node's worker said in that heartbeat: whether it runs, and whether it can reach its gateway. */
+  worker?: { state: "running" | "stopping" | "stopped"; gatewayReachable: boolean };
   notes?: string;
   /** user@host[:port] of its SSH route, when the config has one (prefills "migrate"). */
   sshTarget?: string;
@@ -105,6 +107,8 @@ export interface FederationApi {
 export interface HandedBack {
   id: string;
   node: string;
+  /** Still running when the process gave up waiting: its lease runs out and the coordinator hands it back. */
+  stillClaimed?: boolean;
 }
 
 export interface IncubateInput {

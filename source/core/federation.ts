@@ -58,12 +58,14 @@ async function openBlackboard(
     const { NatsBlackboard } = await import("./blackboard/nats.js");
     return new NatsBlackboard({
       servers: bb.servers,
+      machine: thisMachine(loaded.config, env),
       ...(bb.domain ? { domain: bb.domain } : {}),
       ...(options.quarantine ? { quarantine: true } : {}),
       ...(bb.archiveAfterDays ? { archiveAfterMs: bb.archiveAfterDays * DAY_MS } : {}),
     });
   }
   return new DirectoryBlackboard(blackboardDir(loaded, env), {
+    machine: thisMachine(loaded.config, env),
     ...(options.quarantine ? { quarantine: true } : {}),
     ...(bb.archiveAfterDays ? { archiveAfterMs: bb.archiveAfterDays * DAY_MS } : {}),
   });
@@ -267,7 +269,12 @@ export class FederationCore {
         reason: health.reason,
         ...(health.latencyMs !== undefined ? { latencyMs: health.latencyMs } : {}),
         inFlight: count,
-        ...(heartbeat ? { lastHeartbeatAt: heartbeat.heartbeatAt } : {}),
+        ...(heartbeat
+          ? {
+              lastHeartbeatAt: heartbeat.heartbeatAt,
+              worker: { state: heartbeat.state, gatewayReachable: heartbeat.gateway.reachable },
+            }
+          : {}),
         ...(node.notes ? { notes: node.notes } : {}),
       });
     }
@@ -338,6 +345,12 @@ export class FederationCore {
       route: { ...outcome.decision, decidedAt: now.toISOString() },
       history: [{ at: now.toISOString(), event: "routed", detail: outcome.decision.reason }],
     };
+    // Stopped while routing (probes can take a few seconds): nothing has been written yet.
+    if (options.signal?.aborted)
+      throw new UserError("Stopped before the task was queued; nothing was sent.", {
+        code: "interrupted",
+        exitCode: 130,
+      });
     if (request.route.transport === "localhost" && input.id === undefined) {
       // A fresh id cannot be a duplicate, so the chat starts while the record is written (one
       // fsync less before the first token). If the write fails, the chat is stopped and the error
@@ -377,7 +390,7 @@ export class FederationCore {
           runClaim(this.blackboard, claim, runner, {
             leaseMs: this.config.timing.leaseMs,
             ...(options.onDelta ? { onDelta: options.onDelta } : {}),
-            ...(options.signal ? { signal: options.signal } : {}),
+            ...(options.signal ? { signal: options.signal, stopEvent: this.dispatcherStopped() } : {}),
           }),
         (error: unknown) =>
           runClaim(
@@ -418,11 +431,7 @@ export class FederationCore {
       const result = await runClaim(this.blackboard, claim, runner, {
         leaseMs: this.config.timing.leaseMs,
         ...(options.onDelta ? { onDelta: options.onDelta } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-        stopEvent: {
-          event: "dispatcher-stopped",
-          detail: `the process running it on ${this.machine} was stopped during the attempt`,
-        },
+        ...(options.signal ? { signal: options.signal, stopEvent: this.dispatcherStopped() } : {}),
         rerouteOnFailure: async () => {
           if (claim.request.target !== "any") return undefined;
           const marked = routable.map((n) =>
@@ -446,6 +455,14 @@ export class FederationCore {
       if (!next) return result; // a worker took it: fine, it runs there
       claim = next;
     }
+  }
+
+  /** The history entry of a task this process was running when it was stopped (and handed back). */
+  private dispatcherStopped() {
+    return {
+      event: "dispatcher-stopped",
+      detail: `the process running it on ${this.machine} was stopped during the attempt`,
+    };
   }
 
   /** Wait until a task is final, reporting the reply as it grows. */
@@ -500,6 +517,10 @@ export class FederationCore {
         );
       };
       options.signal?.addEventListener("abort", onAbort, { once: true });
+      if (options.signal?.aborted) {
+        onAbort(); // stopped before we listened: an abort event never comes
+        return;
+      }
       function stop() {
         unwatch();
         clearInterval(timer);

@@ -52,6 +52,8 @@ export class LiveFederation implements FederationApi {
   /** Aborted on close: localhost tasks still running in this process go back to their inbox. */
   private readonly stopRuns = new AbortController();
   private readonly handedBack: HandedBack[] = [];
+  /** Localhost tasks running in this process now: id → node. */
+  private readonly runningHere = new Map<string, string>();
 
   private constructor(
     private core: FederationCore,
@@ -220,13 +222,19 @@ export class LiveFederation implements FederationApi {
     if (dispatched.run) {
       const runs = this.runs.get(core) ?? new Set<Promise<unknown>>();
       this.runs.set(core, runs);
+      const { id } = dispatched.request;
+      this.runningHere.set(id, dispatched.request.route.node);
       const run = dispatched.run
-        .then((outcome) => {
-          if (outcome.kind === "requeued" && outcome.outcome === "requeued" && this.stopRuns.signal.aborted)
-            this.handedBack.push({ id: dispatched.request.id, node: dispatched.request.route.node });
+        .then(async (outcome) => {
+          if (outcome.kind === "requeued" && outcome.outcome === "requeued" && this.stopRuns.signal.aborted) {
+            // It may have moved on to another node before it was stopped: name the inbox it is in.
+            const now = await core.blackboard.get(id).catch(() => undefined);
+            this.handedBack.push({ id, node: now?.node ?? dispatched.request.route.node });
+          }
         })
         .catch((error: unknown) => this.fail(error))
         .finally(() => {
+          this.runningHere.delete(id);
           runs.delete(run);
           this.scheduleReload();
         });
@@ -333,6 +341,7 @@ export class LiveFederation implements FederationApi {
         }),
       ]);
       clearTimeout(timer);
+      for (const [id, node] of this.runningHere) this.handedBack.push({ id, node, stillClaimed: true });
     }
     this.stopConfigWatch();
     if (this.configTimer) clearTimeout(this.configTimer);

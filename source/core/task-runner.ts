@@ -119,6 +119,7 @@ export async function runClaim(
 
   const onOuterAbort = () => abort.abort();
   options.signal?.addEventListener("abort", onOuterAbort, { once: true });
+  if (options.signal?.aborted) abort.abort(); // stopped before we listened: an abort event never comes
 
   const renewEvery = Math.max(100, Math.floor(options.leaseMs / 3));
   const renewTimer = setInterval(() => {
@@ -243,6 +244,7 @@ export async function runClaim(
           detail: `the worker of ${held.node} stopped during the attempt`,
         },
         error: plainError,
+        consumesAttempt: false, // nothing failed: it was stopped, so it keeps its attempt
       });
       return { kind: "requeued", error: plainError, outcome };
     }

@@ -5,13 +5,20 @@ import type { NodeView, TaskView } from "./federation-types.js";
 const WORKER_QUIET_MS = 60_000;
 
 /**
- * How long this node's worker has been silent: "never" (no heartbeat at all), the time since its
- * last one when that is over WORKER_QUIET_MS, or undefined while it reports (its inbox is served).
+ * Why this node's inbox is not being emptied, or undefined while its worker runs and reaches
+ * its gateway: "never" (no heartbeat at all), "stopped", "gateway-down", or how long the
+ * worker has been silent (over WORKER_QUIET_MS).
  */
-function workerSilence(node: NodeView, now: number): "never" | number | undefined {
+function workerAbsence(
+  node: NodeView,
+  now: number,
+): "never" | "stopped" | "gateway-down" | number | undefined {
   const beat = node.lastHeartbeatAt ? Date.parse(node.lastHeartbeatAt) : Number.NaN;
   if (Number.isNaN(beat)) return "never";
-  return now - beat > WORKER_QUIET_MS ? now - beat : undefined;
+  if (now - beat > WORKER_QUIET_MS) return now - beat;
+  if (node.worker?.state === "stopped" || node.worker?.state === "stopping") return "stopped";
+  if (node.worker && !node.worker.gatewayReachable) return "gateway-down";
+  return undefined;
 }
 
 /**
@@ -20,13 +27,18 @@ function workerSilence(node: NodeView, now: number): "never" | number | undefine
  */
 export function waitingHint(task: TaskView, node: NodeView | undefined, now: number): string | undefined {
   if (task.state !== "pending") return undefined;
-  if (!node) return `No node called ${task.node} is registered: the task waits in its inbox.`;
+  if (!node)
+    return `No node called ${task.node} is registered: the task waits in its inbox until it is added again (or cancelled).`;
   const run = `clawos node run --node ${node.id}`;
-  const silence = workerSilence(node, now);
-  if (silence === "never")
+  const absence = workerAbsence(node, now);
+  if (absence === "never")
     return `Waiting in ${node.id}'s inbox. No worker has reported for ${node.id}: nothing picks the task up until \`${run}\` runs on ${node.machine}.`;
-  if (silence !== undefined)
-    return `Waiting in ${node.id}'s inbox. Its worker was last heard from ${formatAge(silence)} ago: the task runs when it is back (\`${run}\` on ${node.machine}).`;
+  if (absence === "stopped")
+    return `Waiting in ${node.id}'s inbox. Its worker has stopped: the task runs when \`${run}\` runs on ${node.machine} again.`;
+  if (absence === "gateway-down")
+    return `Waiting in ${node.id}'s inbox. Its worker runs but cannot reach its gateway: the task runs once that gateway is up.`;
+  if (absence !== undefined)
+    return `Waiting in ${node.id}'s inbox. Its worker was last heard from ${formatAge(absence)} ago: the task runs when it is back (\`${run}\` on ${node.machine}).`;
   return `Waiting in ${node.id}'s inbox: its worker picks it up shortly.`;
 }
 
@@ -48,12 +60,14 @@ export function stalledInboxes(
       );
       continue;
     }
-    const silence = workerSilence(node, now);
-    if (silence === undefined) continue;
+    const absence = workerAbsence(node, now);
+    if (absence === undefined || absence === "gateway-down") continue; // the nodes table says the gateway is down
     const why =
-      silence === "never"
+      absence === "never"
         ? `no worker has reported for ${id}`
-        : `its worker was last heard from ${formatAge(silence)} ago`;
+        : absence === "stopped"
+          ? `its worker has stopped`
+          : `its worker was last heard from ${formatAge(absence)} ago`;
     lines.push(
       `${tasksWait} in ${id}'s inbox and ${why}: run clawos node run --node ${id} on ${node.machine}.`,
     );

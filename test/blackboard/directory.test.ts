@@ -374,7 +374,9 @@ test("directory driver: a coordinator that runs once at a time (cron) still reap
     // Notes written on another machine (another clock) do not count.
     await bb.enqueue(makeRequest());
     assert.ok(await bb.claim("alpha"));
-    const memory = join(root, "coordinator", "lease-seen.json");
+    const [notesFile] = await readdir(join(root, "coordinator"));
+    assert.match(notesFile ?? "", /^lease-seen-.+\.json$/, "one file per machine");
+    const memory = join(root, "coordinator", notesFile!);
     const thirdRun = await connect({ clock: clock.now });
     await thirdRun.coordinator().reapExpired(30_000);
     await thirdRun.close();

@@ -109,7 +109,7 @@ const ArchiveSummary = z.object({
 });
 type ArchiveSummary = z.infer<typeof ArchiveSummary>;
 
-/** coordinator/lease-seen.json: when this machine's coordinator first saw each claim's lease as it is. */
+/** coordinator/lease-seen-<machine>.json: when that machine's coordinator first saw each claim's lease as it is. */
 const LeaseMemory = z.object({
   host: z.string(),
   leases: z.record(z.string(), z.object({ mtimeMs: z.number(), seenAt: z.number() })),
@@ -153,13 +153,19 @@ export class DirectoryBlackboard implements Blackboard {
   private lastHousekeepingAt = Number.NEGATIVE_INFINITY;
   /** Claims with a complete() in progress here: a concurrent second complete() of the same claim loses. */
   private readonly finishing = new Set<string>();
-  /** The coordinator's lease observations were loaded from / last saved to coordinator/lease-seen.json. */
+  /** The coordinator's lease observations were loaded from / last saved to coordinator/lease-seen-<machine>.json. */
   private leaseMemoryRead = false;
   private leaseMemoryWritten = "";
 
   constructor(
     readonly root: string,
-    private readonly options: { quarantine?: boolean; clock?: () => number; archiveAfterMs?: number } = {},
+    private readonly options: {
+      quarantine?: boolean;
+      clock?: () => number;
+      archiveAfterMs?: number;
+      /** This machine's name in the federation (default: the host name): keys its coordinator's notes. */
+      machine?: string;
+    } = {},
   ) {
     this.location = root;
   }
@@ -573,6 +579,7 @@ export class DirectoryBlackboard implements Blackboard {
       ...(options.reroute ? { reroute: options.reroute } : {}),
       event: options.event,
       ...(options.error ? { error: options.error } : {}),
+      ...(options.consumesAttempt === false ? { consumesAttempt: false } : {}),
       fromClaim: true,
     });
   }
@@ -1069,20 +1076,30 @@ export class DirectoryBlackboard implements Blackboard {
    */
   private recallLeases(): void {
     this.leaseMemoryRead = true;
-    const read = readRecordNow(this.dir("coordinator", "lease-seen.json"), LeaseMemory);
-    if (read.kind !== "ok" || read.value.host !== hostname()) return;
+    const read = readRecordNow(this.leaseMemoryPath(), LeaseMemory);
+    if (read.kind !== "ok" || read.value.host !== this.machineName()) return;
     for (const [path, seen] of Object.entries(read.value.leases))
       if (!this.leaseSeen.has(path)) this.leaseSeen.set(path, seen);
   }
 
+  private machineName(): string {
+    return this.options.machine ?? hostname();
+  }
+
+  /** One file per machine: two coordinators (say, --coordinator given on two) never overwrite each other. */
+  private leaseMemoryPath(): string {
+    const name = this.machineName()
+      .replace(/[^A-Za-z0-9_-]/g, "_")
+      .slice(0, 100);
+    return this.dir("coordinator", `lease-seen-${name}.json`);
+  }
+
   private async rememberLeases(): Promise<void> {
-    const record: LeaseMemory = { host: hostname(), leases: Object.fromEntries(this.leaseSeen) };
+    const record: LeaseMemory = { host: this.machineName(), leases: Object.fromEntries(this.leaseSeen) };
     const json = JSON.stringify(record);
     if (json === this.leaseMemoryWritten) return;
     // Not flushed: losing it to a power cut only restarts the count of each lease.
-    await this.writeAtomic(this.dir("coordinator", "lease-seen.json"), json, { durable: false }).catch(
-      () => {},
-    );
+    await this.writeAtomic(this.leaseMemoryPath(), json, { durable: false }).catch(() => {});
     this.leaseMemoryWritten = json;
   }
 

@@ -158,6 +158,8 @@ export interface NatsBlackboardOptions {
   /** JetStream domain of the hub, when this machine's server is a leaf node of it. */
   domain?: string;
   clock?: () => number;
+  /** This machine's name in the federation (default: the host name): keys its coordinator's notes. */
+  machine?: string;
   /** Let this handle set malformed records aside (the coordinator's quarantineMalformed). */
   quarantine?: boolean;
   /** How long one operation keeps retrying through a disconnect before it fails (default 30 s). */
@@ -1100,7 +1102,7 @@ export class NatsBlackboard implements Blackboard {
         ...(options.reroute ? { reroute: options.reroute } : {}),
         event: options.event,
         ...(options.error ? { error: options.error } : {}),
-        consumesAttempt: true,
+        consumesAttempt: options.consumesAttempt ?? true,
         via: "requeue",
       });
       if (outcome !== "lost") {
@@ -1542,11 +1544,11 @@ export class NatsBlackboard implements Blackboard {
    */
   private async recallLeases(): Promise<void> {
     this.leaseMemoryRead = true;
-    const entry = await this.kv.leases.get(LEASE_MEMORY_KEY).catch(() => null);
+    const entry = await this.kv.leases.get(this.leaseMemoryKey()).catch(() => null);
     if (entry?.operation !== "PUT") return;
     try {
       const memory = LeaseMemory.parse(JSON.parse(decoder.decode(entry.value)));
-      if (memory.host !== hostname()) return;
+      if (memory.host !== this.machineName()) return;
       for (const [id, seen] of Object.entries(memory.leases))
         if (!this.leaseSeen.has(id)) this.leaseSeen.set(id, seen);
     } catch {
@@ -1554,10 +1556,21 @@ export class NatsBlackboard implements Blackboard {
     }
   }
 
+  private machineName(): string {
+    return this.options.machine ?? hostname();
+  }
+
+  /** One key per machine: two coordinators (say, --coordinator given on two) never overwrite each other. */
+  private leaseMemoryKey(): string {
+    return `${LEASE_MEMORY_KEY}.${this.machineName()
+      .replace(/[^A-Za-z0-9_-]/g, "_")
+      .slice(0, 100)}`;
+  }
+
   private async rememberLeases(): Promise<void> {
-    const json = JSON.stringify({ host: hostname(), leases: Object.fromEntries(this.leaseSeen) });
+    const json = JSON.stringify({ host: this.machineName(), leases: Object.fromEntries(this.leaseSeen) });
     if (json === this.leaseMemoryWritten) return;
-    await this.kv.leases.put(LEASE_MEMORY_KEY, json).then(
+    await this.kv.leases.put(this.leaseMemoryKey(), json).then(
       () => {
         this.leaseMemoryWritten = json;
       },

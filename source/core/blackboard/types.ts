@@ -44,6 +44,12 @@ export interface RequeueOptions {
   event: Omit<TaskEvent, "at">;
   /** Failure to record if the task has no attempts left. */
   error?: TaskResult["error"];
+  /**
+   * false: the attempt did not fail, its runner stopped (Ctrl+C, a timeout, a worker shutting
+   * down), so the task goes back with the same attempt number and can never run out of attempts
+   * that way. Default true.
+   */
+  consumesAttempt?: boolean;
 }
 
 export type RequeueOutcome = "requeued" | "dead" | "lost" | "cancelled";
