@@ -243,10 +243,16 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
               if (!opts.json) err(`Task ${request.id} already exists; nothing new was queued.`);
               return;
             }
-            if (!opts.json)
+            if (!opts.json) {
               err(
                 `${request.id} → ${request.route.node} via ${request.route.transport}: ${request.route.reason}`,
               );
+              // This process runs it: say why the command does not return yet.
+              if (dispatched.run && !opts.wait)
+                err(
+                  `  running it here until ${request.route.node} answers (Ctrl+C hands it back to the inbox)`,
+                );
+            }
             let final = dispatched.run
               ? await dispatched.run.then(() => core.blackboard.get(request.id))
               : undefined;
@@ -931,9 +937,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         platform: process.platform,
         home: home(),
         nodeBin: process.execPath,
-        // The real file, not the link it was started through: `npx clawos` runs it through a link
-        // in npm's cache, which a cache clean removes from under the service.
-        cliBin: process.argv[1] ? realpathSync(process.argv[1]) : "clawos",
+        cliBin: serviceCliPath(process.argv[1]),
         nodes: opts.node ?? [],
         env: io.env,
       });
@@ -997,6 +1001,17 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     else err("  (unexpected; set CLAWOS_DEBUG=1 to see where it happened)");
     return EXIT_TASK_FAILED;
   }
+}
+
+/**
+ * The CLI path a service should run. `npx clawos` starts it through a link in npm's cache
+ * (`…/_npx/<hash>/node_modules/.bin/clawos`), which a cache clean removes: use the real file
+ * then. Any other path is kept as started (a global install's link survives upgrades; the
+ * real file of a pnpm install sits in a versioned folder that does not).
+ */
+export function serviceCliPath(started: string | undefined): string {
+  if (!started) return "clawos";
+  return /[\\/]_npx[\\/]/.test(started) ? realpathSync(started) : started;
 }
 
 /** Built from the command tree itself, so it never drifts from the real commands. */

@@ -27,6 +27,8 @@ import {
 import type { SshPool } from "./ssh/ssh-route.js";
 import { type ChatRunner, type PublishingClaim, type RunOutcome, runClaim } from "./task-runner.js";
 
+/** waitFor: a task not found is looked for once more after this long (see there). */
+const MISSING_RECHECK_MS = 50;
 /** How long a successful or failed probe stays good enough for routing. */
 const PROBE_FRESH_MS = 2_000;
 
@@ -483,7 +485,13 @@ export class FederationCore {
         try {
           do {
             again = false;
-            const task = await this.blackboard.get(id);
+            // A lookup can fall between two renames of a move (requests → claimed, say) and miss
+            // a task that exists: only a task missing on a second look, a moment later, is gone.
+            let task = await this.blackboard.get(id);
+            if (!task) {
+              await new Promise((r) => setTimeout(r, MISSING_RECHECK_MS));
+              task = await this.blackboard.get(id);
+            }
             if (!task) {
               stop();
               reject(new UserError(`Task ${id} is not on the blackboard.`));

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { cleanup, render } from "ink-testing-library";
-import { waitingHint } from "../../source/core/waiting.js";
+import { stalledInboxes, waitingHint } from "../../source/core/waiting.js";
 import { type Column, fitColumns } from "../../source/ui/columns.js";
 import { ControlCenter } from "../../source/ui/components/control-center.js";
 import { HelpOverlay } from "../../source/ui/components/help-overlay.js";
@@ -286,6 +286,15 @@ describe("the task detail view", () => {
     const fresh = makeNode({ id: "alpha" });
     assert.match(waitingHint(queued, fresh, FIXED_NOW) ?? "", /picks it up shortly/);
     assert.equal(waitingHint({ ...queued, state: "running" }, noWorker, FIXED_NOW), undefined);
+    // A fresh heartbeat that says the worker stopped, or cannot reach its gateway, is not "shortly".
+    const stopped = makeNode({ id: "alpha", worker: { state: "stopped", gatewayReachable: true } });
+    assert.match(waitingHint(queued, stopped, FIXED_NOW) ?? "", /Its worker has stopped: the task runs when/);
+    const cutOff = makeNode({ id: "alpha", worker: { state: "running", gatewayReachable: false } });
+    assert.match(waitingHint(queued, cutOff, FIXED_NOW) ?? "", /cannot reach its gateway/);
+    assert.deepEqual(stalledInboxes([queued], [stopped], FIXED_NOW), [
+      "1 task waits in alpha's inbox and its worker has stopped: run clawos node run --node alpha on mac-mini.",
+    ]);
+    assert.deepEqual(stalledInboxes([queued], [fresh], FIXED_NOW), []);
     const frame = frameOf(
       <TaskDetail
         task={queued}
