@@ -12,6 +12,7 @@ import {
 } from "./cli/status-report.js";
 import type { StoredTask } from "./core/blackboard/types.js";
 import { loadConfig, parseNode, saveConfig, thisMachine } from "./core/config.js";
+import { watchConfigFile } from "./core/config-watch.js";
 import { registerLocalProfiles } from "./core/discover.js";
 import { formatAge } from "./core/durations.js";
 import { describeError, UserError } from "./core/errors.js";
@@ -31,6 +32,7 @@ import { timelineOf } from "./core/timeline.js";
 import { VERSION } from "./core/version.js";
 import { waitingHint } from "./core/waiting.js";
 import { runWorker } from "./core/worker.js";
+import { replaceProcess } from "./long-running-heap.js";
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -610,9 +612,37 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         const onSignal = () => stop.abort();
         process.once("SIGTERM", onSignal);
         process.once("SIGINT", onSignal);
+        let restart = false;
+        let unwatchConfig = () => {};
+        const log = (line: string) => {
+          const level = levelOf(line);
+          if (LOG_LEVELS.indexOf(level) > shown) return;
+          const text = `${new Date().toISOString()} ${level.padEnd(5)} ${sanitizeLine(line)}`;
+          err(text);
+          fileLog(text);
+        };
         try {
           await withCore(
             async (core) => {
+              // A worker runs for days: when the registry changes under it (a node added, a port
+              // moved by init), it finishes what it runs and starts again on the new one.
+              if (!opts.once) {
+                const started = JSON.stringify(core.config);
+                unwatchConfig = watchConfigFile(home(), () => {
+                  loadConfig(home()).then(
+                    (fresh) => {
+                      if (restart || JSON.stringify(fresh.config) === started) return;
+                      restart = true;
+                      log("federation.json changed: restarting on it once running tasks are done");
+                      stop.abort();
+                    },
+                    (error: unknown) =>
+                      log(
+                        `federation.json changed but cannot be used; this worker keeps the old one: ${describeError(error)}`,
+                      ),
+                  );
+                });
+              }
               const bb = core.config.blackboard;
               // NATS: whichever worker holds the coordinator lease does the duties.
               const coordinator =
@@ -627,13 +657,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
                 concurrency: opts.concurrency,
                 graceMs: opts.grace * 1000,
                 stop: stop.signal,
-                log: (line) => {
-                  const level = levelOf(line);
-                  if (LOG_LEVELS.indexOf(level) > shown) return;
-                  const text = `${new Date().toISOString()} ${level.padEnd(5)} ${sanitizeLine(line)}`;
-                  err(text);
-                  fileLog(text);
-                },
+                log,
               });
               if (opts.once)
                 out(
@@ -643,8 +667,16 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             { quarantine: true },
           );
         } finally {
+          unwatchConfig();
           process.off("SIGTERM", onSignal);
           process.off("SIGINT", onSignal);
+        }
+        if (restart && !replaceProcess()) {
+          // No execve here (Node before 23.11): end with "temporary failure"; the service restarts us.
+          err(
+            "clawos: federation.json changed; start the worker again to use it (a service does so itself).",
+          );
+          exitCode = 75;
         }
       },
     );

@@ -41,17 +41,25 @@ export function missingHeapFlags(execArgv: readonly string[], nodeOptions = ""):
 
 /** Replace this process with itself plus the missing heap flags (same script and arguments). */
 export function restartWithCompactHeap(): void {
+  const missing = missingHeapFlags(process.execArgv, process.env.NODE_OPTIONS ?? "");
+  if (missing.length > 0) replaceProcess(missing);
+}
+
+/**
+ * Start this same command again in place (execve: same pid, terminal, stdio and service
+ * unit), with `extraFlags` for Node. Returns false where that is impossible (Node before
+ * 23.11, or no script path); on success it does not return.
+ */
+export function replaceProcess(extraFlags: readonly string[] = []): boolean {
   const execve = (process as { execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => never })
     .execve;
-  if (!execve) return;
-  const missing = missingHeapFlags(process.execArgv, process.env.NODE_OPTIONS ?? "");
-  if (missing.length === 0) return;
   const script = process.argv[1];
-  if (!script) return;
+  if (!execve || !script) return false;
   execve.call(
     process,
     process.execPath,
-    [process.execPath, ...missing, ...process.execArgv, script, ...process.argv.slice(2)],
+    [process.execPath, ...extraFlags, ...process.execArgv, script, ...process.argv.slice(2)],
     process.env,
   );
+  return true;
 }

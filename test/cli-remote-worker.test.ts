@@ -204,4 +204,31 @@ describe("a node on another machine, served by its own worker process", () => {
     };
     assert.equal(shown.state, "cancelled");
   });
+
+  test("a worker that runs for days starts again on federation.json when it changes, then runs what waited", async () => {
+    const port = (n: number) => async () =>
+      editConfig(world, (config) => {
+        (config.nodes as { id: string; port: number }[]).find((node) => node.id === "laptop")!.port = n;
+      });
+    await port(gateway.port === 65535 ? gateway.port - 1 : gateway.port + 1)(); // nothing listens there
+    const worker = world.spawn(["node", "run", "--node", "laptop", "--no-coordinator"], { env: LAPTOP });
+    try {
+      await worker.waitFor("worker started on laptop");
+      const queued = await world.run(["dispatch", "after the fix", "--to", "laptop", "--json"]);
+      const { id } = JSON.parse(queued.stdout) as { id: string };
+      await port(gateway.port)();
+      await worker.waitFor("federation.json changed: restarting on it");
+      await worker.waitFor(/worker started on laptop[\s\S]*worker started on laptop/);
+      await worker.waitFor(`${id} completed`);
+      const done = JSON.parse((await world.run(["tasks", "show", id, "--json"])).stdout) as { state: string };
+      assert.equal(done.state, "completed");
+      assert.ok(
+        gateway.requests.some((q) => q.user === `clawos:${id}`),
+        "the gateway on the new port ran it",
+      );
+    } finally {
+      worker.child.kill("SIGTERM");
+      await worker.exited;
+    }
+  });
 });

@@ -1,6 +1,6 @@
-import { watch } from "node:fs";
 import type { StoredTask } from "./blackboard/types.js";
 import { routeOf } from "./config.js";
+import { watchConfigFile } from "./config-watch.js";
 import { registerLocalProfiles } from "./discover.js";
 import { describeError } from "./errors.js";
 import { FederationCore, toTaskView } from "./federation.js";
@@ -46,7 +46,6 @@ export class LiveFederation implements FederationApi {
   private readonly views = new WeakMap<StoredTask, TaskView>();
   private lastError: string | undefined;
   private closed = false;
-  private configTimer: NodeJS.Timeout | undefined;
   private stopConfigWatch: () => void = () => {};
   private readonly runs = new Map<FederationCore, Set<Promise<unknown>>>();
   /** Aborted on close: localhost tasks still running in this process go back to their inbox. */
@@ -90,21 +89,10 @@ export class LiveFederation implements FederationApi {
 
   private start(): void {
     this.unwatch = this.core.blackboard.watch({ everything: true }, () => this.scheduleReload());
-    // `clawos nodes add`, `init` or an editor may change the registry while the screen is open.
-    try {
-      const configWatcher = watch(this.home, { persistent: false }, (_event, name) => {
-        if (name !== "federation.json" || this.closed) return;
-        if (this.configTimer) clearTimeout(this.configTimer);
-        this.configTimer = setTimeout(() => {
-          this.configTimer = undefined;
-          this.reopen().catch((error: unknown) => this.fail(error));
-        }, 200);
-      });
-      configWatcher.on("error", () => configWatcher.close());
-      this.stopConfigWatch = () => configWatcher.close();
-    } catch {
-      // No watching on this filesystem: the registry is read again on R (refresh).
-    }
+    // Without watching (some filesystems), the registry is read again on R (refresh).
+    this.stopConfigWatch = watchConfigFile(this.home, () => {
+      if (!this.closed) this.reopen().catch((error: unknown) => this.fail(error));
+    });
     this.timers.push(setInterval(() => this.scheduleReload(), this.core.config.timing.rescanMs));
     this.timers.push(setInterval(() => this.probeDue(), 1_000));
     this.probeDue();
@@ -344,7 +332,6 @@ export class LiveFederation implements FederationApi {
       for (const [id, node] of this.runningHere) this.handedBack.push({ id, node, stillClaimed: true });
     }
     this.stopConfigWatch();
-    if (this.configTimer) clearTimeout(this.configTimer);
     for (const t of this.timers) clearInterval(t);
     if (this.reloadTimer) clearTimeout(this.reloadTimer);
     this.unwatch();
