@@ -32,7 +32,7 @@ export async function registerLocalProfiles(
     if (same && same.port !== null && same.port !== p.port) {
       // The profile moved to another port (init's own spacing warning suggests it): follow it.
       notes.push(
-        `${label}: node ${same.id} moved from port ${same.port} to ${p.port} (its openclaw.json says so); restart a running worker of ${same.id} to use it`,
+        `${label}: node ${same.id} moved from port ${same.port} to ${p.port} (its openclaw.json says so); a running worker of ${same.id} starts again on it by itself`,
       );
       same.port = p.port;
       continue;
