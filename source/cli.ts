@@ -223,13 +223,15 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             const waitLimit = { signal: stop };
             const waitFor = (id: string) =>
               core.waitFor(id, { onProgress: onDelta, ...waitLimit }).catch((error: unknown) => {
-                if (!interrupt.signal.aborted) throw error;
+                if (!stop.aborted) throw error;
                 if (streamed) io.stdout.write(`${clean.end()}\n`);
                 streamed = false;
-                throw new UserError(
-                  `Stopped waiting for ${id}; it goes on. See it with clawos tasks show ${id}.`,
-                  { exitCode: interruptedCode },
-                );
+                // The same words as a localhost task handed back, but this one is not ours to stop.
+                const why = interrupt.signal.aborted ? "Interrupted" : `Stopped after ${opts.timeout} s`;
+                throw new UserError(`${why}: ${id} goes on without this command.`, {
+                  hint: `follow it with clawos tasks show ${id}, or drop it with clawos tasks cancel ${id}`,
+                  exitCode: interrupt.signal.aborted ? interruptedCode : EXIT_TASK_FAILED,
+                });
               });
             const onDelta = (delta: string) => {
               if (!streamToStdout) return;

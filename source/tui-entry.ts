@@ -55,9 +55,12 @@ export function handedBackLines(all: readonly HandedBack[]): string[] {
     : [];
   if (tasks.length === 0) return stuckLines;
   const nodes = [...new Set(tasks.map((t) => t.node))];
+  const unserved = [...new Set(tasks.filter((t) => !t.served).map((t) => t.node))];
   return [
     `clawos: ${tasks.length === 1 ? "1 task was" : `${tasks.length} tasks were`} still running here and went back to ${nodes.map((n) => `${n}'s`).join(", ")} inbox, nothing lost: ${tasks.map((t) => t.id).join(", ")}`,
-    `  a worker runs ${tasks.length === 1 ? "it" : "them"}: ${nodes.map((n) => `clawos node run --node ${n}`).join("; ")}`,
+    unserved.length
+      ? `  a worker runs ${tasks.length === 1 ? "it" : "them"}: ${unserved.map((n) => `clawos node run --node ${n}`).join("; ")}`
+      : `  ${nodes.map((n) => `${n}'s`).join(", ")} ${nodes.length === 1 ? "worker picks" : "workers pick"} ${tasks.length === 1 ? "it" : "them"} up`,
     ...stuckLines,
   ];
 }

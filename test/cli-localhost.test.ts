@@ -190,4 +190,34 @@ describe("localhost nodes through the real CLI", () => {
     const done = JSON.parse((await world.run(["tasks", "show", id, "--json"])).stdout) as { state: string };
     assert.equal(done.state, "completed");
   });
+
+  test("--wait --timeout: a task run here is handed back; one queued for another machine goes on", async () => {
+    main.setMode("stall");
+    const here = await world.run(["dispatch", "slow here", "--to", "main", "--wait", "--timeout", "1"]);
+    assert.equal(here.code, 1, here.stderr);
+    assert.match(
+      here.stderr,
+      /Stopped after 1 s: req_\S+ is back in main's inbox \(attempt 1\/3\), nothing lost/,
+    );
+    main.setMode("ok");
+    assert.equal((await world.run(["node", "run", "--node", "main", "--once"])).code, 0);
+
+    assert.equal(
+      (await world.run(["nodes", "add", "far", "--machine", "elsewhere", "--port", "18789"])).code,
+      0,
+    );
+    const there = await world.run(["dispatch", "for later", "--to", "far", "--wait", "--timeout", "1"]);
+    assert.equal(there.code, 1, there.stderr);
+    assert.match(
+      there.stderr,
+      /Stopped after 1 s: req_\S+ goes on without this command\.\n {2}fix: follow it with clawos tasks show/,
+    );
+    const id = /(req_\d{8}_\d{6}_[0-9a-f]{8}) goes on/.exec(there.stderr)?.[1];
+    const task = JSON.parse((await world.run(["tasks", "show", id ?? "?", "--json"])).stdout) as {
+      state: string;
+    };
+    assert.equal(task.state, "pending");
+    assert.equal((await world.run(["tasks", "cancel", id ?? "?"])).code, 0);
+    assert.equal((await world.run(["nodes", "remove", "far"])).code, 0);
+  });
 });

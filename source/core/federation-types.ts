@@ -109,6 +109,8 @@ export interface HandedBack {
   node: string;
   /** Still running when the process gave up waiting: its lease runs out and the coordinator hands it back. */
   stillClaimed?: boolean;
+  /** The node's worker was running at the last look: it picks the task up by itself. */
+  served?: boolean;
 }
 
 export interface IncubateInput {

@@ -217,7 +217,11 @@ export class LiveFederation implements FederationApi {
           if (outcome.kind === "requeued" && outcome.outcome === "requeued" && this.stopRuns.signal.aborted) {
             // It may have moved on to another node before it was stopped: name the inbox it is in.
             const now = await core.blackboard.get(id).catch(() => undefined);
-            this.handedBack.push({ id, node: now?.node ?? dispatched.request.route.node });
+            const node = now?.node ?? dispatched.request.route.node;
+            const view = this.snapshot.nodes.find((n) => n.id === node);
+            const served =
+              view?.worker?.state === "running" && view.status !== "stale" && view.status !== "asleep";
+            this.handedBack.push({ id, node, ...(served ? { served: true } : {}) });
           }
         })
         .catch((error: unknown) => this.fail(error))

@@ -1054,7 +1054,7 @@ export class DirectoryBlackboard implements Blackboard {
           intent: "requeue",
           event: {
             event: "lease-expired",
-            detail: `no lease renewal from node ${node} for ${Math.round((now - seen.seenAt) / 1000)} s (attempt ${read.value.attempt})`,
+            detail: `its lease on ${node} was not renewed for ${Math.round((now - seen.seenAt) / 1000)} s: the process running attempt ${read.value.attempt} (a worker or a dispatcher) is gone`,
           },
           error: { kind: "lease_expired", message: `the worker of node ${node} stopped renewing its lease` },
           fromClaim: true,

@@ -1519,7 +1519,7 @@ export class NatsBlackboard implements Blackboard {
       const outcome = await this.move(id, read, {
         event: {
           event: "lease-expired",
-          detail: `no lease renewal from node ${record.node} for ${Math.round((now - seen.seenAt) / 1000)} s (attempt ${record.request.attempt})`,
+          detail: `its lease on ${record.node} was not renewed for ${Math.round((now - seen.seenAt) / 1000)} s: the process running attempt ${record.request.attempt} (a worker or a dispatcher) is gone`,
         },
         error: {
           kind: "lease_expired",
