@@ -58,9 +58,10 @@ describe("the registry as profiles and nodes change", () => {
     assert.match(r.stderr, /note: 1 unfinished task\(s\) of laptop stay on the blackboard \(req_/);
   });
 
-  test("status gives free-text columns the terminal's spare width, and plenty in a pipe", () => {
-    assert.equal(textColumnWidth(80), 48);
-    assert.equal(textColumnWidth(200), 90);
+  test("status gives free-text columns most of the terminal, and plenty in a pipe", () => {
+    assert.equal(textColumnWidth(60), 48);
+    assert.equal(textColumnWidth(100), 70);
+    assert.equal(textColumnWidth(250), 160);
     assert.equal(textColumnWidth(undefined), 160);
   });
 });

@@ -416,3 +416,28 @@ describe("quitting with tasks running here", () => {
     );
   });
 });
+
+describe("tables in a terminal", () => {
+  test("leave out the least useful columns first, then cut the flexible one, so no row wraps", async () => {
+    const { renderTable } = await import("../source/cli/table.js");
+    const columns = [
+      { header: "NODE" },
+      { header: "REASON", flexible: true, max: 200 },
+      { header: "ADDRESS", dropOrder: 2 },
+      { header: "NOTES", dropOrder: 1 },
+    ];
+    const rows = [
+      ["laptop", "no heartbeat yet (run clawos node run --node laptop there)", "10.0.0.2:18789", "sleeps"],
+    ];
+    const wide = renderTable(columns, rows, { width: 200 });
+    assert.match(wide, /NOTES/);
+    const medium = renderTable(columns, rows, { width: 85 });
+    assert.doesNotMatch(medium, /NOTES/);
+    assert.match(medium, /ADDRESS/);
+    const narrow = renderTable(columns, rows, { width: 40 });
+    assert.doesNotMatch(narrow, /ADDRESS|NOTES/);
+    for (const line of narrow.split("\n")) assert.ok(line.length <= 40, `${line.length}: ${line}`);
+    assert.match(narrow, /no heartbeat yet.*…/);
+    assert.equal(renderTable(columns, rows), wide, "no width (a pipe): everything");
+  });
+});

@@ -22,11 +22,12 @@ export function address(node: NodeView): string {
 }
 
 /**
- * How wide the free-text columns may grow: a terminal's spare width (the rest of a row takes
- * ~110 columns), or plenty when the output goes to a file or pipe, where nothing wraps.
+ * How wide the free-text columns (a reason, a description) may grow: most of a terminal's
+ * width, since the table then leaves out its less useful columns to fit (renderTable); or
+ * plenty when the output goes to a file or pipe, where nothing wraps.
  */
 export function textColumnWidth(columns: number | undefined): number {
-  return columns === undefined ? 160 : Math.min(160, Math.max(48, columns - 110));
+  return columns === undefined ? 160 : Math.min(160, Math.max(48, columns - 30));
 }
 
 export function renderNodesTable(nodes: NodeView[], now: number, columns?: number): string {
@@ -34,13 +35,13 @@ export function renderNodesTable(nodes: NodeView[], now: number, columns?: numbe
     [
       { header: "NODE" },
       { header: "STATUS" },
-      { header: "REASON", max: textColumnWidth(columns) },
-      { header: "TRANSPORT" },
-      { header: "ADDRESS" },
-      { header: "LATENCY" },
-      { header: "IN FLIGHT" },
-      { header: "HEARTBEAT" },
-      { header: "NOTES", max: 40 },
+      { header: "REASON", max: textColumnWidth(columns), flexible: true },
+      { header: "TRANSPORT", dropOrder: 4 },
+      { header: "ADDRESS", dropOrder: 5 },
+      { header: "LATENCY", dropOrder: 3 },
+      { header: "IN FLIGHT", dropOrder: 6 },
+      { header: "HEARTBEAT", dropOrder: 2 },
+      { header: "NOTES", max: 40, dropOrder: 1 },
     ],
     nodes.map((n) => [
       n.id,
@@ -53,6 +54,7 @@ export function renderNodesTable(nodes: NodeView[], now: number, columns?: numbe
       n.lastHeartbeatAt ? `${formatAge(now - Date.parse(n.lastHeartbeatAt))} ago` : "-",
       n.notes ?? "",
     ]),
+    columns === undefined ? {} : { width: columns },
   );
 }
 
@@ -69,10 +71,10 @@ export function renderTasksTable(tasks: TaskView[], now: number, columns?: numbe
       { header: "TASK" },
       { header: "TARGET→NODE", max: 30 },
       { header: "STATE" },
-      { header: "PRI" },
-      { header: "AGE" },
-      { header: "TRY" },
-      { header: "DESCRIPTION", max: Math.max(50, textColumnWidth(columns) - 20) },
+      { header: "PRI", dropOrder: 3 },
+      { header: "AGE", dropOrder: 2 },
+      { header: "TRY", dropOrder: 1 },
+      { header: "DESCRIPTION", max: Math.max(50, textColumnWidth(columns) - 20), flexible: true },
     ],
     sortTasks(tasks).map((t) => [
       t.id,
@@ -83,6 +85,7 @@ export function renderTasksTable(tasks: TaskView[], now: number, columns?: numbe
       `${t.attempt}/${t.maxAttempts}`,
       t.text,
     ]),
+    columns === undefined ? {} : { width: columns },
   );
 }
 
