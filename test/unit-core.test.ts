@@ -379,6 +379,13 @@ describe("a task's timeline", () => {
       done.map((e) => `${e.event} ${e.detail}`),
       ["routed r", "lease-expired no renewal", "started on alpha, attempt 2", "completed after 2.5 s"],
     );
+    const quick = timelineOf({
+      ...base,
+      state: "completed",
+      finishedAt: "2026-03-01T10:00:09.000Z",
+      durationMs: 10,
+    });
+    assert.equal(quick.at(-1)?.detail, "after 10 ms");
     const lost = timelineOf({
       ...base,
       state: "failed",

@@ -13,7 +13,9 @@ export function timelineOf(task: TaskView): TaskEvent[] {
   // A result that went missing has no real finishing time (see the directory driver): say nothing.
   const lost = task.error?.kind === "result_missing" || task.error?.kind === "result_unreadable";
   if (task.finishedAt && FINAL_STATES.includes(task.state) && !lost) {
-    const took = task.durationMs !== undefined ? `after ${(task.durationMs / 1000).toFixed(1)} s` : "";
+    const ms = task.durationMs;
+    const took =
+      ms === undefined ? "" : ms < 1000 ? `after ${Math.round(ms)} ms` : `after ${(ms / 1000).toFixed(1)} s`;
     events.push({ at: task.finishedAt, event: task.state, detail: took });
   }
   // ISO times sort as text; the sort is stable, so events at the same instant keep their order.
