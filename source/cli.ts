@@ -11,7 +11,7 @@ import {
   type StatusData,
 } from "./cli/status-report.js";
 import type { StoredTask } from "./core/blackboard/types.js";
-import { loadConfig, parseNode, saveConfig, thisMachine } from "./core/config.js";
+import { loadConfig, looseTokenFiles, parseNode, saveConfig, thisMachine } from "./core/config.js";
 import { watchConfigFile } from "./core/config-watch.js";
 import { registerLocalProfiles } from "./core/discover.js";
 import { formatAge } from "./core/durations.js";
@@ -141,7 +141,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       nodes: views,
       tasks: listing.tasks.map(toTaskView),
       counts: listing.counts,
-      problems: [...listing.problems, ...statuses.problems],
+      problems: [
+        ...(await looseTokenFiles(core.nodes, home(), io.env)),
+        ...listing.problems,
+        ...statuses.problems,
+      ],
       now: new Date(),
     };
   };

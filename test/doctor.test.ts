@@ -103,6 +103,15 @@ describe("clawos doctor finds each planted fault and says how to fix it", () => 
     assert.match(r.stdout, /\d+ problem\(s\), \d+ warning\(s\)\./);
   });
 
+  test("status shows a token file others can read on every run, until it is fixed", async () => {
+    const r = await world.run(["status"]);
+    assert.match(
+      r.stdout,
+      /! cloud: token file .*cloud\.token has mode 644, so others can read it \(chmod 600 it, or clawos doctor --fix\)/,
+    );
+    assert.ok(!r.stdout.includes("\nt\n") && !r.stderr.includes("cloud.token: t"), "never the token itself");
+  });
+
   test("--fix repairs the token file mode, and only that", async () => {
     const r = await world.run(["doctor", "--fix", "--json"]);
     const checks = JSON.parse(r.stdout) as Check[];
@@ -112,5 +121,6 @@ describe("clawos doctor finds each planted fault and says how to fix it", () => 
       checks.some((c) => c.area === "openclaw" && c.level === "fail"),
       "profile configs are not edited",
     );
+    assert.doesNotMatch((await world.run(["status"])).stdout, /others can read it/, "the line goes away");
   });
 });

@@ -38,7 +38,7 @@ describe("task and node ids", () => {
 
 describe("sanitizing untrusted text", () => {
   const nasty =
-    "a\u001b[2Jb\u001b]0;title\u0007c\u001b]8;;http://x\u001b\\d\u009b31me\u0007f\u0000g\u001bPq#0\u001b\\h\ti";
+    "a\u001b[2Jb\u001b]0;title\u0007c\u001b]8;;http://x\u001b\\d\u009b31me\u0007f\u0000g\u009d52;c;cHduZWQ=\u0007\u202e\u001bPq#0\u001b\\h\u0090dcs\u009c\ti";
   test("escape and control sequences are removed, text and newlines kept", () => {
     assert.equal(sanitizeText(nasty), "abcdefgh  i");
     assert.equal(sanitizeText("line1\nline2 中文 😀"), "line1\nline2 中文 😀");

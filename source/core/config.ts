@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { hostname } from "node:os";
 import { isAbsolute, join } from "node:path";
 import JSON5 from "json5";
@@ -131,6 +131,34 @@ export interface ResolvedToken {
   hint?: string;
 }
 
+/** Where a node's token file is, for a node whose token source is a file. */
+export function tokenFilePath(file: string, home: string, env: NodeJS.ProcessEnv = process.env): string {
+  const expanded = expandTilde(file, env);
+  return isAbsolute(expanded) ? expanded : join(home, expanded);
+}
+
+/**
+ * Token files others can read (any group or other permission bit): one line each, for
+ * `clawos status` to show until fixed (`clawos doctor --fix` makes them 0600).
+ */
+export async function looseTokenFiles(
+  nodes: readonly NodeConfig[],
+  home: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string[]> {
+  const lines: string[] = [];
+  for (const node of nodes) {
+    if (!("file" in node.token)) continue;
+    const file = tokenFilePath(node.token.file, home, env);
+    const mode = (await stat(file).catch(() => undefined))?.mode;
+    if (mode !== undefined && mode & 0o077)
+      lines.push(
+        `${node.id}: token file ${displayPath(file, env)} has mode ${(mode & 0o777).toString(8)}, so others can read it (chmod 600 it, or clawos doctor --fix)`,
+      );
+  }
+  return lines;
+}
+
 export async function resolveToken(
   node: NodeConfig,
   home: string,
@@ -149,8 +177,7 @@ export async function resolveToken(
         };
   }
   if ("file" in source) {
-    const expanded = expandTilde(source.file, env);
-    const file = isAbsolute(expanded) ? expanded : join(home, expanded);
+    const file = tokenFilePath(source.file, home, env);
     const label = `token file ${displayPath(file, env)}`;
     try {
       const value = (await readFile(file, "utf8")).trim();

@@ -1,7 +1,14 @@
 import { chmod, readdir, readFile, rm, stat, statfs, writeFile } from "node:fs/promises";
-import { isAbsolute, join } from "node:path";
+import { join } from "node:path";
 import JSON5 from "json5";
-import { blackboardDir, type LoadedConfig, loadConfig, routeOf, thisMachine } from "./config.js";
+import {
+  blackboardDir,
+  type LoadedConfig,
+  loadConfig,
+  routeOf,
+  thisMachine,
+  tokenFilePath,
+} from "./config.js";
 import { describeError, UserError } from "./errors.js";
 import { FederationCore } from "./federation.js";
 import { portOverlaps } from "./incubate.js";
@@ -81,8 +88,7 @@ export async function runDoctor(
   // Token files: 0600, present.
   for (const node of nodes) {
     if (!("file" in node.token)) continue;
-    const expanded = expandTilde(node.token.file, env);
-    const file = isAbsolute(expanded) ? expanded : join(home, expanded);
+    const file = tokenFilePath(node.token.file, home, env);
     try {
       const mode = (await stat(file)).mode & 0o777;
       if (mode & 0o077) {
