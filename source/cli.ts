@@ -14,7 +14,7 @@ import type { StoredTask } from "./core/blackboard/types.js";
 import { loadConfig, looseTokenFiles, parseNode, saveConfig, thisMachine } from "./core/config.js";
 import { watchConfigFile } from "./core/config-watch.js";
 import { registerLocalProfiles } from "./core/discover.js";
-import { formatAge } from "./core/durations.js";
+import { formatAge, formatTook } from "./core/durations.js";
 import { describeError, UserError } from "./core/errors.js";
 import { FederationCore, toTaskView } from "./core/federation.js";
 import type { TaskView } from "./core/federation-types.js";
@@ -226,8 +226,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             const stop = timedOut ? AbortSignal.any([interrupt.signal, timedOut]) : interrupt.signal;
             const waitLimit = { signal: stop };
             const waitFor = (id: string) =>
-              core.waitFor(id, { onProgress: onDelta, ...waitLimit }).catch((error: unknown) => {
+              core.waitFor(id, { onProgress: onDelta, ...waitLimit }).catch(async (error: unknown) => {
                 if (!stop.aborted) throw error;
+                // --json still gets the task as it stands, as it does for one run here.
+                const now = opts.json ? await core.blackboard.get(id) : undefined;
+                if (now) out(JSON.stringify(toTaskView(now), null, 2));
                 if (streamed) io.stdout.write(`${clean.end()}\n`);
                 streamed = false;
                 // The same words as a localhost task handed back, but this one is not ours to stop.
@@ -408,7 +411,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           ...(v.startedAt ? [`Started   ${v.startedAt}`] : []),
           ...(v.finishedAt
             ? [
-                `Finished  ${v.finishedAt}${v.durationMs !== undefined ? ` (${(v.durationMs / 1000).toFixed(1)} s)` : ""}`,
+                `Finished  ${v.finishedAt}${v.durationMs !== undefined ? ` (${formatTook(v.durationMs)})` : ""}`,
               ]
             : []),
           "",
@@ -615,10 +618,19 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         const fileLog = rotatingLog(opts.logFile ?? join(home(), "logs", "worker.log"));
         const shown = LOG_LEVELS.indexOf(opts.logLevel);
         const stop = new AbortController();
-        const onSignal = () => stop.abort();
+        const handBack = new AbortController();
+        let restart = false;
+        // A signal always means stop for good, even while a restart waits for running tasks:
+        // those then get the usual grace before they are handed back.
+        const onSignal = () => {
+          if (restart) {
+            restart = false;
+            setTimeout(() => handBack.abort(), opts.grace * 1000).unref();
+          }
+          stop.abort();
+        };
         process.once("SIGTERM", onSignal);
         process.once("SIGINT", onSignal);
-        let restart = false;
         let unwatchConfig = () => {};
         const log = (line: string) => {
           const level = levelOf(line);
@@ -637,7 +649,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
                 unwatchConfig = watchConfigFile(home(), () => {
                   loadConfig(home()).then(
                     (fresh) => {
-                      if (restart || JSON.stringify(fresh.config) === started) return;
+                      if (stop.signal.aborted || JSON.stringify(fresh.config) === started) return;
+                      if (!fresh.exists) {
+                        log(
+                          "federation.json is gone (moved aside?); this worker keeps the one it started with",
+                        );
+                        return;
+                      }
                       restart = true;
                       log("federation.json changed: restarting on it once running tasks are done");
                       stop.abort();
@@ -661,7 +679,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
                 once: Boolean(opts.once),
                 coordinator,
                 concurrency: opts.concurrency,
-                graceMs: opts.grace * 1000,
+                // A restart waits for running tasks; a stop gives them --grace.
+                get graceMs() {
+                  return restart ? Number.POSITIVE_INFINITY : opts.grace * 1000;
+                },
+                handBack: handBack.signal,
                 stop: stop.signal,
                 log,
               });

@@ -19,6 +19,8 @@
  * command line or in NODE_OPTIONS) is left as it is. Node without process.execve (before
  * 23.11) runs on unchanged.
  */
+import { accessSync, constants } from "node:fs";
+
 const HEAP_FLAGS: readonly (readonly [flag: string, megabytes: number])[] = [
   ["--max-semi-space-size", 4],
   ["--max-old-space-size", 512],
@@ -55,6 +57,13 @@ export function replaceProcess(extraFlags: readonly string[] = []): boolean {
     .execve;
   const script = process.argv[1];
   if (!execve || !script) return false;
+  // A failed execve aborts Node with a native stack trace; an upgrade may have removed either file.
+  try {
+    accessSync(process.execPath, constants.X_OK);
+    accessSync(script, constants.R_OK);
+  } catch {
+    return false;
+  }
   execve.call(
     process,
     process.execPath,

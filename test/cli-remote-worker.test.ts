@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readdir } from "node:fs/promises";
+import { readdir, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { editConfig, FAST_TIMING, makeWorld, type World } from "./support/cli-harness.js";
@@ -229,6 +229,58 @@ describe("a node on another machine, served by its own worker process", () => {
     } finally {
       worker.child.kill("SIGTERM");
       await worker.exited;
+    }
+  });
+
+  test("a restart lets a running task finish; a moved-aside registry is not followed; a signal during the wait stops for good", async () => {
+    const note = (text: string) =>
+      editConfig(world, (config) => {
+        (config.nodes as { id: string; notes?: string }[]).find((node) => node.id === "laptop")!.notes = text;
+      });
+    const countStarts = (output: string) => output.split("worker started on laptop").length - 1;
+    const queue = async (text: string) =>
+      (JSON.parse((await world.run(["dispatch", text, "--to", "laptop", "--json"])).stdout) as { id: string })
+        .id;
+    gateway.configure({ chunkDelayMs: 300, deltas: 6 }); // about 2 s per answer
+    const worker = world.spawn(["node", "run", "--node", "laptop", "--no-coordinator"], { env: LAPTOP });
+    try {
+      await worker.waitFor("worker started on laptop");
+      const first = { id: await queue("a long one") };
+      await worker.waitFor(`claimed ${first.id}`);
+      await note("changed while a task runs");
+      await worker.waitFor("federation.json changed: restarting on it once running tasks are done");
+      await worker.waitFor(`${first.id} completed`);
+      const done = JSON.parse((await world.run(["tasks", "show", first.id, "--json"])).stdout) as {
+        state: string;
+        attempt: number;
+      };
+      assert.deepEqual([done.state, done.attempt], ["completed", 1], "finished, not cut off and run again");
+      await worker.waitFor(/worker started on laptop[\s\S]*worker started on laptop/);
+
+      const path = join(world.clawosHome, "federation.json");
+      await rename(path, `${path}.aside`);
+      await worker.waitFor(
+        "federation.json is gone (moved aside?); this worker keeps the one it started with",
+      );
+      await rename(`${path}.aside`, path);
+
+      const second = { id: await queue("another long one") };
+      await worker.waitFor(`claimed ${second.id}`);
+      await note("changed again");
+      await worker.waitFor(
+        /restarting on it once running tasks are done[\s\S]*restarting on it once running tasks are done/,
+      );
+      const startsBefore = countStarts(worker.output());
+      worker.child.kill("SIGTERM");
+      assert.equal(await worker.exited, 0);
+      assert.equal(countStarts(worker.output()), startsBefore, "stopped for good: no start after the signal");
+      assert.match(worker.output(), /worker stopped/);
+    } finally {
+      gateway.configure({ chunkDelayMs: 0 });
+      if (worker.child.exitCode === null) {
+        worker.child.kill("SIGTERM");
+        await worker.exited;
+      }
     }
   });
 });

@@ -38,11 +38,16 @@ describe("task and node ids", () => {
 
 describe("sanitizing untrusted text", () => {
   const nasty =
-    "a\u001b[2Jb\u001b]0;title\u0007c\u001b]8;;http://x\u001b\\d\u009b31me\u0007f\u0000g\u009d52;c;cHduZWQ=\u0007\u202e\u001bPq#0\u001b\\h\u0090dcs\u009c\ti";
+    "a\u001b[2Jb\u001b]0;title\u0007c\u001b]8;;http://x\u001b\\d\u009b31me\u0007f\u0000g\u009d52;c;cHduZWQ=\u0007\u202e\u001bPq#0\u001b\\h\u0090dcs\u009c\u009epm\u001b\\\ti";
   test("escape and control sequences are removed, text and newlines kept", () => {
     assert.equal(sanitizeText(nasty), "abcdefgh  i");
     assert.equal(sanitizeText("line1\nline2 中文 😀"), "line1\nline2 中文 😀");
     assert.equal(sanitizeLine("a\nb\r\nc"), "a b c");
+    // A stray C1 byte (mis-decoded text) is dropped alone, never with the rest of the reply.
+    assert.equal(sanitizeText("A \u009d and the rest…\nSecond line."), "A  and the rest…\nSecond line.");
+    assert.equal(sanitizeText("Sure ð\u009f\u0098\u0080 here is the answer"), "Sure ð here is the answer");
+    // Bidi overrides are removed; right-to-left letters stay.
+    assert.equal(sanitizeText("abc\u202edef שלום"), "abcdef שלום");
   });
   test("a stream cut at every possible place gives the same clean text", () => {
     for (let i = 0; i <= nasty.length; i++) {
@@ -425,7 +430,7 @@ describe("quitting with tasks running here", () => {
 });
 
 describe("tables in a terminal", () => {
-  test("leave out the least useful columns first, then cut the flexible one, so no row wraps", async () => {
+  test("cut a long reason, then leave out the least useful columns, then cut more, so no row wraps", async () => {
     const { renderTable } = await import("../source/cli/table.js");
     const columns = [
       { header: "NODE" },
@@ -438,13 +443,24 @@ describe("tables in a terminal", () => {
     ];
     const wide = renderTable(columns, rows, { width: 200 });
     assert.match(wide, /NOTES/);
-    const medium = renderTable(columns, rows, { width: 85 });
+    const cut = renderTable(columns, rows, { width: 85 });
+    assert.match(cut, /NOTES/, "a long reason is cut before any column goes");
+    assert.match(cut, /no heartbeat yet.*…/);
+    const medium = renderTable(columns, rows, { width: 70 });
     assert.doesNotMatch(medium, /NOTES/);
     assert.match(medium, /ADDRESS/);
+    for (const line of medium.split("\n")) assert.ok(line.length <= 70, `${line.length}: ${line}`);
     const narrow = renderTable(columns, rows, { width: 40 });
     assert.doesNotMatch(narrow, /ADDRESS|NOTES/);
     for (const line of narrow.split("\n")) assert.ok(line.length <= 40, `${line.length}: ${line}`);
     assert.match(narrow, /no heartbeat yet.*…/);
     assert.equal(renderTable(columns, rows), wide, "no width (a pipe): everything");
+    const { truncateToWidth } = await import("../source/cli/table.js");
+    const { textWidth } = await import("../source/core/text-width.js");
+    for (const text of ["❤️".repeat(6), "👨‍👩‍👧".repeat(4)]) {
+      const t = truncateToWidth(text, 5);
+      assert.ok(textWidth(t) <= 5, `${t} fits`);
+      assert.ok(!t.includes("\u200d…"), "never half a joined emoji");
+    }
   });
 });

@@ -1,6 +1,11 @@
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 24 * HOUR_MS;
 
+/** How long a run took, for people: "10 ms", "4.2 s". */
+export function formatTook(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
 /** A coarse age for tables and notes: "42s", "5m", "3h", "7d". */
 export function formatAge(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));

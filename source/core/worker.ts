@@ -17,8 +17,13 @@ export interface WorkerOptions {
    */
   coordinator: boolean | "auto";
   concurrency: number;
-  /** How long running tasks may finish after SIGTERM before they are handed back. */
+  /**
+   * How long running tasks may finish after `stop` before they are handed back; read when the
+   * stop comes (Infinity: wait for them, e.g. a restart on a changed registry).
+   */
   graceMs: number;
+  /** Hand running tasks back now, whatever the grace (a signal during an unbounded wait). */
+  handBack?: AbortSignal;
   log: (line: string) => void;
   stop: AbortSignal;
 }
@@ -292,12 +297,20 @@ export async function runWorker(core: FederationCore, options: WorkerOptions): P
   for (const u of unwatch) u();
   const running = loops.flatMap((l) => [...l.running.values()]);
   if (running.length) {
+    const graceMs = options.graceMs;
     log(
-      `stopping: waiting up to ${Math.round(options.graceMs / 1000)} s for ${running.length} running task(s)`,
+      Number.isFinite(graceMs)
+        ? `stopping: waiting up to ${Math.round(graceMs / 1000)} s for ${running.length} running task(s)`
+        : `stopping: waiting for ${running.length} running task(s) to finish`,
     );
-    const grace = setTimeout(() => runAbort.abort(), options.graceMs);
+    // setTimeout cannot wait forever (Infinity becomes 1 ms): no timer at all then.
+    const grace = Number.isFinite(graceMs) ? setTimeout(() => runAbort.abort(), graceMs) : undefined;
+    const handBack = () => runAbort.abort();
+    options.handBack?.addEventListener("abort", handBack, { once: true });
+    if (options.handBack?.aborted) handBack();
     await Promise.allSettled(running);
     clearTimeout(grace);
+    options.handBack?.removeEventListener("abort", handBack);
   }
   await Promise.all(loops.map((l) => heartbeat(l, "stopped")));
   if (leading) {

@@ -764,6 +764,12 @@ export class DirectoryBlackboard implements Blackboard {
 
   async get(id: string): Promise<StoredTask | undefined> {
     if (!isValidTaskId(id)) return undefined;
+    // A lookup reads the areas one after another, so it can fall between the two ends of a
+    // move (requests → claimed) and see the task nowhere: a miss is looked at once more.
+    return (await this.lookup(id)) ?? (await this.lookup(id));
+  }
+
+  private async lookup(id: string): Promise<StoredTask | undefined> {
     const nodes = new Set<string>();
     const index = await readRecord(this.dir("index", `${id}.json`), TaskRequest);
     if (index.kind === "ok") nodes.add(index.value.route.node);
@@ -1056,7 +1062,10 @@ export class DirectoryBlackboard implements Blackboard {
             event: "lease-expired",
             detail: `its lease on ${node} was not renewed for ${Math.round((now - seen.seenAt) / 1000)} s: the process running attempt ${read.value.attempt} (a worker or a dispatcher) is gone`,
           },
-          error: { kind: "lease_expired", message: `the worker of node ${node} stopped renewing its lease` },
+          error: {
+            kind: "lease_expired",
+            message: `the process running it on ${node} (a worker or a dispatcher) stopped renewing its lease`,
+          },
           fromClaim: true,
         });
         this.leaseSeen.delete(path);

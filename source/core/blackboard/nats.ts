@@ -1523,7 +1523,7 @@ export class NatsBlackboard implements Blackboard {
         },
         error: {
           kind: "lease_expired",
-          message: `the worker of node ${record.node} stopped renewing its lease`,
+          message: `the process running it on ${record.node} (a worker or a dispatcher) stopped renewing its lease`,
         },
         consumesAttempt: true,
         via: "lease-expired",
