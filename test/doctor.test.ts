@@ -92,6 +92,11 @@ describe("clawos doctor finds each planted fault and says how to fix it", () => 
       find("blackboard", /1 claimed task\(s\) have not renewed their lease/).fix!,
       /--coordinator/,
     );
+    // The records status marks with "!" are named here too, each with what moves them aside.
+    assert.match(
+      find("blackboard", /claimed\/main\/req_20260101_000000_abcdef01[^ ]*: /).fix!,
+      /moves malformed files to quarantine/,
+    );
     assert.match(find("nodes", /alpha: unreachable/).fix!, /openclaw --profile alpha gateway run/);
     assert.ok(checks.some((c) => c.area === "nodes" && c.level === "ok" && /main: online/.test(c.message)));
   });

@@ -247,6 +247,24 @@ export async function runDoctor(
     }
   }
 
+  // Blackboard records that readers skip (what `clawos status` lists with "!"), named one by one.
+  let board: FederationCore | undefined;
+  try {
+    board = await FederationCore.open(home, { env });
+    const { problems } = await board.blackboard.list({ finishedLimit: 50 });
+    for (const problem of problems.filter((p) => !/^\d+ malformed file\(s\) set aside/.test(p)))
+      add({
+        area: "blackboard",
+        level: "warn",
+        message: problem,
+        fix: "the hub's worker (clawos node run) moves malformed files to quarantine/ with a .reason",
+      });
+  } catch {
+    // Opening the board failed: the checks above already said why.
+  } finally {
+    await board?.close();
+  }
+
   // SSH: host keys known, identity usable.
   for (const node of nodes.filter((n) => n.ssh)) {
     const ssh = node.ssh!;
