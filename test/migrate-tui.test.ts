@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
-import { copyFile, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { copyFile, mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { BIN, editConfig, makeWorld, type World } from "./support/cli-harness.js";
-import { installFakeOpenclaw } from "./support/fake-openclaw.js";
+import { BIN, editConfig, type World } from "./support/cli-harness.js";
+import { startMigrationWorld } from "./support/migration-world.js";
 import { KEYS, type PtySession, spawnInPty } from "./support/pty-harness.js";
-import { freePort, type Sshd, startSshd } from "./support/sshd.js";
+import { freePort, type Sshd } from "./support/sshd.js";
 
 /**
  * The node action "migrate" as a user meets it: the real `clawos tui` in a pseudo-terminal,
@@ -16,36 +15,20 @@ import { freePort, type Sshd, startSshd } from "./support/sshd.js";
 describe("clawos tui: migrate a node from the control center, and roll it back", () => {
   let world: World;
   let sshd: Sshd;
-  let dir: string;
   let env: NodeJS.ProcessEnv;
+  let stop: () => Promise<void>;
   let pty: PtySession | undefined;
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), "clawos-migrate-tui-"));
-    const remoteHome = join(dir, "remote-home");
-    await mkdir(remoteHome, { recursive: true });
-    sshd = await startSshd(join(dir, "sshd"), { remoteHome });
-    await installFakeOpenclaw(sshd.binDir);
-    world = await makeWorld();
-    const bin = join(world.home, "fakebin");
-    await installFakeOpenclaw(bin);
-    env = { ...world.env, PATH: `${bin}:${process.env.PATH}` };
+    ({ world, sshd, env, stop } = await startMigrationWorld("clawos-migrate-tui-"));
     await mkdir(join(world.home, ".ssh"), { recursive: true, mode: 0o700 });
     await copyFile(sshd.clientKey, join(world.home, ".ssh", "id_ed25519"));
     await copyFile(sshd.knownHosts, join(world.home, ".ssh", "known_hosts"));
-    // A port of its own: tests running side by side would all pick 18789 first.
-    const port = String(await freePort());
-    const inc = await world.run(["incubate", "beta", "--start", "--port", port, "--ready-timeout", "60"], {
-      env,
-    });
-    assert.equal(inc.code, 0, inc.stderr);
   });
   after(async () => {
     pty?.dispose();
     await world.run(["migrate", "beta", "--rollback"], { env }).catch(() => {});
-    await sshd.stop();
-    await world.cleanup();
-    await rm(dir, { recursive: true, force: true });
+    await stop();
   });
 
   const machineOf = async (id: string) =>

@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { makeWorld, type World } from "./support/cli-harness.js";
-import { installFakeOpenclaw } from "./support/fake-openclaw.js";
-import { freePort, type Sshd, startSshd } from "./support/sshd.js";
+import type { World } from "./support/cli-harness.js";
+import { startMigrationWorld } from "./support/migration-world.js";
+import { freePort, type Sshd } from "./support/sshd.js";
 
 function alive(pid: number): boolean {
   try {
@@ -21,28 +20,14 @@ function alive(pid: number): boolean {
 describe("clawos migrate to a loopback sshd 'remote', and back", () => {
   let world: World;
   let sshd: Sshd;
-  let dir: string;
   let remoteHome: string;
   let env: NodeJS.ProcessEnv;
+  let stop: () => Promise<void>;
   let remotePort: number;
   let args: string[];
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), "clawos-migrate-"));
-    remoteHome = join(dir, "remote-home");
-    await mkdir(remoteHome, { recursive: true });
-    sshd = await startSshd(join(dir, "sshd"), { remoteHome });
-    await installFakeOpenclaw(sshd.binDir);
-    world = await makeWorld();
-    const bin = join(world.home, "fakebin");
-    await installFakeOpenclaw(bin);
-    env = { PATH: `${bin}:${process.env.PATH}` };
-    // A port of its own: tests running side by side would all pick 18789 first.
-    const port = String(await freePort());
-    const inc = await world.run(["incubate", "beta", "--start", "--port", port, "--ready-timeout", "60"], {
-      env,
-    });
-    assert.equal(inc.code, 0, inc.stderr);
+    ({ world, sshd, remoteHome, env, stop } = await startMigrationWorld("clawos-migrate-"));
     // Things that must never travel.
     const state = join(world.home, ".openclaw-beta");
     await mkdir(join(state, "workspace", "sessions"), { recursive: true });
@@ -70,9 +55,7 @@ describe("clawos migrate to a loopback sshd 'remote', and back", () => {
     ];
   });
   after(async () => {
-    await sshd.stop();
-    await world.cleanup();
-    await rm(dir, { recursive: true, force: true });
+    await stop();
   });
 
   const registry = () => readFile(join(world.clawosHome, "federation.json"), "utf8");

@@ -574,35 +574,26 @@ step(
       mode: 0o755,
     });
     const remotePort = await pickGatewayPort();
-    const ssh = ["--identity", sshd.clientKey, "--known-hosts", sshd.knownHosts];
-
-    const plan = await runCli([
+    // The same move twice: planned only, then done.
+    const migrateBeta = [
       "migrate",
       "beta",
       "--to",
       sshd.target,
-      ...ssh,
+      "--identity",
+      sshd.clientKey,
+      "--known-hosts",
+      sshd.knownHosts,
       "--remote-port",
       String(remotePort),
-      "--dry-run",
-    ]);
+    ];
+
+    const plan = await runCli([...migrateBeta, "--dry-run"]);
     assert.equal(plan.code, 0, describeRun(plan));
     assert.match(plan.stdout, /copy \d+ file\(s\): openclaw\.json, .*workspace\/SOUL\.md/);
 
     const moved = await runCli(
-      [
-        "migrate",
-        "beta",
-        "--to",
-        sshd.target,
-        ...ssh,
-        "--remote-port",
-        String(remotePort),
-        "--machine",
-        "cloud",
-        "--ready-timeout",
-        String(READY_TIMEOUT_MS / 1000),
-      ],
+      [...migrateBeta, "--machine", "cloud", "--ready-timeout", String(READY_TIMEOUT_MS / 1000)],
       READY_TIMEOUT_MS + 60_000,
     );
     facts.push(`clawos migrate (real gateway started there) took ${moved.ms} ms`);
