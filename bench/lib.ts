@@ -11,12 +11,30 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Claim } from "../source/core/blackboard/types.js";
+import type { TaskResult } from "../source/core/schema.js";
 
 /** dist/clawos/bin.js — the real `clawos` CLI (the bundle). */
 export const BIN = fileURLToPath(new URL("../clawos/bin.js", import.meta.url));
 /** dist/test/support/stub-gateway-main.js — a stand-in OpenClaw gateway process. */
 export const STUB_MAIN = fileURLToPath(new URL("../test/support/stub-gateway-main.js", import.meta.url));
 /** Compiled benchmark scripts live beside this file (dist/bench/). */
+/** What a benchmark's stand-in worker reports for a claim: completed at once, with `text`. */
+export function completedResult(claim: Claim, text = "ok"): TaskResult {
+  const now = new Date().toISOString();
+  return {
+    schema: "clawos.result/1",
+    id: claim.request.id,
+    attempt: claim.request.attempt,
+    node: claim.node,
+    status: "completed",
+    text,
+    startedAt: now,
+    finishedAt: now,
+    durationMs: 0,
+  };
+}
+
 export function benchScript(name: string): string {
   return fileURLToPath(new URL(`./${name}.js`, import.meta.url));
 }

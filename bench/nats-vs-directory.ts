@@ -30,6 +30,7 @@ import type { Blackboard } from "../source/core/blackboard/types.js";
 import type { TaskRequest } from "../source/core/schema.js";
 import { type NatsServer, startNatsServer } from "../test/blackboard/nats-fixture.js";
 import {
+  completedResult,
   emitResult,
   installCleanup,
   killChildren,
@@ -107,15 +108,7 @@ async function child(): Promise<void> {
         continue;
       }
       if (pickup) send({ type: "claimed", id: claim.request.id, t: monoMs() });
-      const ok = await bb.complete(claim, {
-        schema: "clawos.result/1",
-        id: claim.request.id,
-        attempt: claim.request.attempt,
-        node: claim.node,
-        status: "completed",
-        text: "done",
-        finishedAt: new Date().toISOString(),
-      });
+      const ok = await bb.complete(claim, completedResult(claim, "done"));
       if (ok) completed.push(claim.request.id);
       else lost++;
       lastNs = process.hrtime.bigint();

@@ -9,6 +9,7 @@
  */
 import { parseArgs } from "node:util";
 import { DirectoryBlackboard } from "../source/core/blackboard/directory.js";
+import { completedResult } from "./lib.js";
 
 const { values } = parseArgs({
   options: {
@@ -41,18 +42,7 @@ async function drain(): Promise<void> {
         if (!claim) break;
         const claimedNs = process.hrtime.bigint().toString();
         process.send!({ type: "claimed", id: claim.request.id, claimedNs });
-        const now = new Date().toISOString();
-        await bb.complete(claim, {
-          schema: "clawos.result/1",
-          id: claim.request.id,
-          attempt: claim.request.attempt,
-          node,
-          status: "completed",
-          text: "ok",
-          startedAt: now,
-          finishedAt: now,
-          durationMs: 0,
-        });
+        await bb.complete(claim, completedResult(claim));
       }
     } while (again);
   } finally {

@@ -12,7 +12,7 @@
  */
 import { parseArgs } from "node:util";
 import { DirectoryBlackboard } from "../source/core/blackboard/directory.js";
-import { disableFsync } from "./lib.js";
+import { completedResult, disableFsync } from "./lib.js";
 
 const { values } = parseArgs({
   options: {
@@ -74,18 +74,7 @@ let reported = 0;
 const inFlight = new Set<Promise<void>>();
 
 async function finish(claim: NonNullable<Awaited<ReturnType<typeof claimNext>>>): Promise<void> {
-  const now = new Date().toISOString();
-  const won = await bb.complete(claim, {
-    schema: "clawos.result/1",
-    id: claim.request.id,
-    attempt: claim.request.attempt,
-    node,
-    status: "completed",
-    text: "ok",
-    startedAt: now,
-    finishedAt: now,
-    durationMs: 0,
-  });
+  const won = await bb.complete(claim, completedResult(claim));
   if (won) {
     completed.push(claim.request.id);
     lastCompleteNs = process.hrtime.bigint();
