@@ -224,9 +224,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             // --timeout ends the wait; a localhost task this process runs is then handed back too.
             const timedOut = opts.timeout && opts.wait ? AbortSignal.timeout(opts.timeout * 1000) : undefined;
             const stop = timedOut ? AbortSignal.any([interrupt.signal, timedOut]) : interrupt.signal;
-            const waitLimit = { signal: stop };
+            /** What stopped this command early, in words and as its exit code. */
+            const stopReason = () =>
+              interrupt.signal.aborted
+                ? { why: "Interrupted", code: interruptedCode }
+                : { why: `Stopped after ${opts.timeout} s`, code: EXIT_TASK_FAILED };
             const waitFor = (id: string) =>
-              core.waitFor(id, { onProgress: onDelta, ...waitLimit }).catch(async (error: unknown) => {
+              core.waitFor(id, { onProgress: onDelta, signal: stop }).catch(async (error: unknown) => {
                 if (!stop.aborted) throw error;
                 // --json still gets the task as it stands, as it does for one run here.
                 const now = opts.json ? await core.blackboard.get(id) : undefined;
@@ -234,10 +238,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
                 if (streamed) io.stdout.write(`${clean.end()}\n`);
                 streamed = false;
                 // The same words as a localhost task handed back, but this one is not ours to stop.
-                const why = interrupt.signal.aborted ? "Interrupted" : `Stopped after ${opts.timeout} s`;
+                const { why, code } = stopReason();
                 throw new UserError(`${why}: ${id} goes on without this command.`, {
                   hint: `follow it with clawos tasks show ${id}, or drop it with clawos tasks cancel ${id}`,
-                  exitCode: interrupt.signal.aborted ? interruptedCode : EXIT_TASK_FAILED,
+                  exitCode: code,
                 });
               });
             const onDelta = (delta: string) => {
@@ -280,10 +284,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             }
             if (streamed) io.stdout.write(`${clean.end()}\n`);
             if (final && stop.aborted && ACTIVE_STATES.includes(final.state)) {
-              exitCode = interrupt.signal.aborted ? interruptedCode : EXIT_TASK_FAILED;
+              const { why, code } = stopReason();
+              exitCode = code;
               if (opts.json) out(JSON.stringify(toTaskView(final), null, 2));
               else {
-                const why = interrupt.signal.aborted ? "Interrupted" : `Stopped after ${opts.timeout} s`;
                 err(
                   `${why}: ${request.id} is back in ${final.node}'s inbox (attempt ${final.request.attempt}/${final.request.maxAttempts}), nothing lost.`,
                 );
@@ -306,11 +310,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
                   err(`${request.id} completed on ${final.node} (clawos tasks show ${request.id})`);
               } else if (final.state === "pending" && !opts.wait) {
                 if (!opts.json) await explainWaiting(core, final);
-              } else if (
-                final.state === "pending" ||
-                final.state === "claimed" ||
-                final.state === "running"
-              ) {
+              } else if (ACTIVE_STATES.includes(final.state)) {
                 // Handed back to the blackboard after a failure: say why, then keep waiting there.
                 if (!opts.json && final.state === "pending") await explainWaiting(core, final);
                 const settled = opts.wait ? await waitFor(request.id) : final;

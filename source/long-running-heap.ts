@@ -28,6 +28,9 @@ const HEAP_FLAGS: readonly (readonly [flag: string, megabytes: number])[] = [
 
 /** Commands that stay up for hours: the default (no command), `tui` and `serve`. */
 export function isLongRunning(args: readonly string[]): boolean {
+  // Help and version print and exit: no second start for them.
+  if (args.some((arg) => arg === "-h" || arg === "--help" || arg === "-V" || arg === "--version"))
+    return false;
   const command = args.find((arg, i) => !arg.startsWith("-") && args[i - 1] !== "--home");
   return command === undefined || command === "tui" || command === "serve";
 }

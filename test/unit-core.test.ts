@@ -308,6 +308,9 @@ describe("long-running commands", () => {
     assert.equal(isLongRunning(["status"]), false);
     assert.equal(isLongRunning(["--home", "tui", "status"]), false);
     assert.equal(isLongRunning(["dispatch", "tui"]), false);
+    assert.equal(isLongRunning(["--help"]), false, "help prints and exits: no second start");
+    assert.equal(isLongRunning(["tui", "-h"]), false);
+    assert.equal(isLongRunning(["--version"]), false);
   });
 
   test("they restart with the heap flags the user did not give", async () => {
@@ -455,7 +458,7 @@ describe("tables in a terminal", () => {
     for (const line of narrow.split("\n")) assert.ok(line.length <= 40, `${line.length}: ${line}`);
     assert.match(narrow, /no heartbeat yet.*…/);
     assert.equal(renderTable(columns, rows), wide, "no width (a pipe): everything");
-    const { truncateToWidth } = await import("../source/cli/table.js");
+    const { truncate: truncateToWidth } = await import("../source/ui/text.js");
     const { textWidth } = await import("../source/core/text-width.js");
     for (const text of ["❤️".repeat(6), "👨‍👩‍👧".repeat(4)]) {
       const t = truncateToWidth(text, 5);

@@ -3,7 +3,8 @@ import type { NodeState, NodeView, TaskView } from "../core/federation-types.js"
 import { sanitizeLine } from "../core/sanitize.js";
 import type { TaskState } from "../core/schema.js";
 import { stalledInboxes } from "../core/waiting.js";
-import { renderTable, truncateToWidth } from "./table.js";
+import { clip } from "../ui/text.js";
+import { renderTable } from "./table.js";
 
 export interface StatusData {
   machine: string;
@@ -130,7 +131,7 @@ const MARKDOWN_STATUS: Record<NodeState, string> = {
 };
 
 function md(text: string, width = 80): string {
-  return truncateToWidth(sanitizeLine(text), width).replace(/\|/g, "\\|");
+  return clip(text, width).replace(/\|/g, "\\|");
 }
 
 function localStamp(date: Date): string {

@@ -1,29 +1,5 @@
 import { sanitizeLine } from "../core/sanitize.js";
-import { textWidth } from "../core/text-width.js";
-
-const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
-
-/** Cut to a display width (CJK and emoji count double), adding … when cut. */
-export function truncateToWidth(text: string, width: number): string {
-  if (width <= 0) return "";
-  // Printable ASCII is one column per character: no need to measure.
-  if (/^[\x20-\x7e]*$/.test(text)) return text.length <= width ? text : `${text.slice(0, width - 1)}…`;
-  if (textWidth(text) <= width) return text;
-  // Whole graphemes: "❤️" or a family emoji is one picture of several code points, drawn 2 wide.
-  let out = "";
-  let used = 0;
-  for (const { segment } of graphemes.segment(text)) {
-    const w = textWidth(segment);
-    if (used + w > width - 1) break;
-    out += segment;
-    used += w;
-  }
-  return `${out}…`;
-}
-
-export function padToWidth(text: string, width: number): string {
-  return text + " ".repeat(Math.max(0, width - textWidth(text)));
-}
+import { displayWidth, pad, truncate } from "../ui/text.js";
 
 export interface Column {
   header: string;
@@ -46,11 +22,9 @@ const PREFERRED_FLEXIBLE = 40;
  * further (to 12). A terminal narrower than the columns that are always kept still wraps.
  */
 export function renderTable(columns: Column[], rows: string[][], options: { width?: number } = {}): string {
-  const cells = rows.map((row) =>
-    row.map((cell, i) => truncateToWidth(sanitizeLine(cell), columns[i]?.max ?? 60)),
-  );
+  const cells = rows.map((row) => row.map((cell, i) => truncate(sanitizeLine(cell), columns[i]?.max ?? 60)));
   let widths = columns.map((c, i) =>
-    Math.max(textWidth(c.header), ...cells.map((r) => textWidth(r[i] ?? ""))),
+    Math.max(displayWidth(c.header), ...cells.map((r) => displayWidth(r[i] ?? ""))),
   );
   let shown = columns.map((_, i) => i);
   const total = () => shown.reduce((sum, i) => sum + (widths[i] ?? 0), 0) + GAP * (shown.length - 1);
@@ -74,15 +48,10 @@ export function renderTable(columns: Column[], rows: string[][], options: { widt
     }
     shrinkFlexible(MIN_FLEXIBLE);
   }
+  // pad() and truncate() also cut the flexible column to the width it was given.
   const line = (values: string[]) =>
     shown
-      .map((i, n) => {
-        const v =
-          i === shown.find((j) => columns[j]?.flexible)
-            ? truncateToWidth(values[i] ?? "", widths[i] ?? 0)
-            : (values[i] ?? "");
-        return n === shown.length - 1 ? v : padToWidth(v, widths[i] ?? 0);
-      })
+      .map((i, n) => (n === shown.length - 1 ? truncate : pad)(values[i] ?? "", widths[i] ?? 0))
       .join(" ".repeat(GAP))
       .trimEnd();
   return [line(columns.map((c) => c.header)), ...cells.map(line)].join("\n");
