@@ -14,7 +14,7 @@ import type { StoredTask } from "./core/blackboard/types.js";
 import { loadConfig, looseTokenFiles, parseNode, saveConfig, thisMachine } from "./core/config.js";
 import { watchConfigFile } from "./core/config-watch.js";
 import { registerLocalProfiles } from "./core/discover.js";
-import { formatAge, formatTook } from "./core/durations.js";
+import { formatAge, formatElapsed } from "./core/durations.js";
 import { describeError, UserError } from "./core/errors.js";
 import { FederationCore, toTaskView } from "./core/federation.js";
 import type { TaskView } from "./core/federation-types.js";
@@ -125,14 +125,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   };
 
   const gatherStatus = async (core: FederationCore, finishedLimit: number): Promise<StatusData> => {
-    const [listing, statuses] = await Promise.all([
+    const [listing, statuses, looseTokens] = await Promise.all([
       core.blackboard.list({ finishedLimit }),
       core.blackboard.readNodeStatuses(),
+      looseTokenFiles(core.nodes, home(), io.env),
     ]);
     const inFlight = new Map<string, number>();
     for (const t of listing.tasks) {
-      if (t.state === "pending" || t.state === "claimed" || t.state === "running")
-        inFlight.set(t.node, (inFlight.get(t.node) ?? 0) + 1);
+      if (ACTIVE_STATES.includes(t.state)) inFlight.set(t.node, (inFlight.get(t.node) ?? 0) + 1);
     }
     const { views } = await core.nodeViews({ probe: true, heartbeats: statuses.records, inFlight });
     return {
@@ -141,11 +141,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       nodes: views,
       tasks: listing.tasks.map(toTaskView),
       counts: listing.counts,
-      problems: [
-        ...(await looseTokenFiles(core.nodes, home(), io.env)),
-        ...listing.problems,
-        ...statuses.problems,
-      ],
+      problems: [...looseTokens, ...listing.problems, ...statuses.problems],
       now: new Date(),
     };
   };
@@ -411,7 +407,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           ...(v.startedAt ? [`Started   ${v.startedAt}`] : []),
           ...(v.finishedAt
             ? [
-                `Finished  ${v.finishedAt}${v.durationMs !== undefined ? ` (${formatTook(v.durationMs)})` : ""}`,
+                `Finished  ${v.finishedAt}${v.durationMs !== undefined ? ` (${formatElapsed(v.durationMs)})` : ""}`,
               ]
             : []),
           "",

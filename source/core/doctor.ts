@@ -212,57 +212,64 @@ export async function runDoctor(
     }
   }
 
-  // Nodes: reachable, token, endpoint.
-  if (nodes.length) {
-    let core: FederationCore | undefined;
-    try {
-      core = await FederationCore.open(home, { env });
-      const { views } = await core.nodeViews({ probe: "always" });
-      for (const v of views) {
-        if (v.status === "online")
-          add({ area: "nodes", level: "ok", message: `${v.id}: online (${v.reason})` });
-        else if (v.status === "planned") add({ area: "nodes", level: "ok", message: `${v.id}: planned` });
-        else {
-          const probe = core.lastProbe(v.id);
-          add({
-            area: "nodes",
-            level: v.status === "misconfigured" || v.status === "unreachable" ? "fail" : "warn",
-            message: `${v.id}: ${v.status} — ${v.reason}`,
-            fix:
-              probe?.hint ??
-              (v.transport === "localhost"
-                ? `start it: openclaw ${v.profile ? `--profile ${v.profile} ` : ""}gateway run`
-                : `run its worker there: clawos node run --node ${v.id}`),
-          });
-        }
-      }
-    } catch (error) {
-      add({
-        area: "nodes",
-        level: "fail",
-        message: describeError(error).split("\n")[0] ?? "cannot check nodes",
-      });
-    } finally {
-      await core?.close();
-    }
-  }
-
-  // Blackboard records that readers skip (what `clawos status` lists with "!"), named one by one.
-  let board: FederationCore | undefined;
+  // Nodes, then blackboard records: one open federation for both. Not without a federation.json:
+  // opening would create a blackboard, and a check should change nothing.
+  const opened: { core: FederationCore } | { error: unknown } = loaded.exists
+    ? await FederationCore.open(home, { env }).then(
+        (core) => ({ core }),
+        (error: unknown) => ({ error }),
+      )
+    : { error: new UserError("no federation.json yet", { hint: "clawos init" }) };
   try {
-    board = await FederationCore.open(home, { env });
-    const { problems } = await board.blackboard.list({ finishedLimit: 50 });
-    for (const problem of problems.filter((p) => !/^\d+ malformed file\(s\) set aside/.test(p)))
-      add({
-        area: "blackboard",
-        level: "warn",
-        message: problem,
-        fix: "the hub's worker (clawos node run) moves malformed files to quarantine/ with a .reason",
-      });
-  } catch {
-    // Opening the board failed: the checks above already said why.
+    // Nodes: reachable, token, endpoint.
+    if (nodes.length) {
+      try {
+        if ("error" in opened) throw opened.error;
+        const { core } = opened;
+        const { views } = await core.nodeViews({ probe: "always" });
+        for (const v of views) {
+          if (v.status === "online")
+            add({ area: "nodes", level: "ok", message: `${v.id}: online (${v.reason})` });
+          else if (v.status === "planned") add({ area: "nodes", level: "ok", message: `${v.id}: planned` });
+          else {
+            const probe = core.lastProbe(v.id);
+            add({
+              area: "nodes",
+              level: v.status === "misconfigured" || v.status === "unreachable" ? "fail" : "warn",
+              message: `${v.id}: ${v.status} — ${v.reason}`,
+              fix:
+                probe?.hint ??
+                (v.transport === "localhost"
+                  ? `start it: openclaw ${v.profile ? `--profile ${v.profile} ` : ""}gateway run`
+                  : `run its worker there: clawos node run --node ${v.id}`),
+            });
+          }
+        }
+      } catch (error) {
+        add({
+          area: "nodes",
+          level: "fail",
+          message: describeError(error).split("\n")[0] ?? "cannot check nodes",
+        });
+      }
+    }
+
+    // Blackboard records that readers skip (what `clawos status` lists with "!"), named one by one;
+    // the quarantine count is reported above. If the board did not open, the checks above said why.
+    if ("core" in opened) {
+      const { problems } = await opened.core.blackboard
+        .list({ finishedLimit: 50 })
+        .catch(() => ({ problems: [] }));
+      for (const problem of problems.filter((p) => !/^\d+ malformed file\(s\) set aside/.test(p)))
+        add({
+          area: "blackboard",
+          level: "warn",
+          message: problem,
+          fix: "the hub's worker (clawos node run) moves malformed files to quarantine/ with a .reason",
+        });
+    }
   } finally {
-    await board?.close();
+    if ("core" in opened) await opened.core.close();
   }
 
   // SSH: host keys known, identity usable.

@@ -1,9 +1,13 @@
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 24 * HOUR_MS;
 
-/** How long a run took, for people: "10 ms", "4.2 s". */
-export function formatTook(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+/** How long a run took, precisely: "850 ms", "4.2 s", "3 min 5 s". */
+export function formatElapsed(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const m = Math.floor(ms / 60_000);
+  const s = Math.round((ms % 60_000) / 1000);
+  return `${m} min ${s} s`;
 }
 
 /** A coarse age for tables and notes: "42s", "5m", "3h", "7d". */

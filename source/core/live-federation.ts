@@ -17,6 +17,7 @@ import type {
   TaskView,
 } from "./federation-types.js";
 import { displayPath } from "./paths.js";
+import { workerAbsence } from "./waiting.js";
 
 const PROBE_EVERY_MS = 5_000;
 const MAX_BACKOFF_MS = 60_000;
@@ -219,8 +220,8 @@ export class LiveFederation implements FederationApi {
             const now = await core.blackboard.get(id).catch(() => undefined);
             const node = now?.node ?? dispatched.request.route.node;
             const view = this.snapshot.nodes.find((n) => n.id === node);
-            const served =
-              view?.worker?.state === "running" && view.status !== "stale" && view.status !== "asleep";
+            // The same judgement as the waiting hints: its worker reports, runs and reaches its gateway.
+            const served = view !== undefined && workerAbsence(view, Date.now()) === undefined;
             this.handedBack.push({ id, node, ...(served ? { served: true } : {}) });
           }
         })

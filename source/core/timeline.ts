@@ -1,4 +1,4 @@
-import { formatTook } from "./durations.js";
+import { formatElapsed } from "./durations.js";
 import type { TaskView } from "./federation-types.js";
 import { FINAL_STATES, type TaskEvent } from "./schema.js";
 
@@ -14,7 +14,7 @@ export function timelineOf(task: TaskView): TaskEvent[] {
   // A result that went missing has no real finishing time (see the directory driver): say nothing.
   const lost = task.error?.kind === "result_missing" || task.error?.kind === "result_unreadable";
   if (task.finishedAt && FINAL_STATES.includes(task.state) && !lost) {
-    const took = task.durationMs === undefined ? "" : `after ${formatTook(task.durationMs)}`;
+    const took = task.durationMs === undefined ? "" : `after ${formatElapsed(task.durationMs)}`;
     events.push({ at: task.finishedAt, event: task.state, detail: took });
   }
   // ISO times sort as text; the sort is stable, so events at the same instant keep their order.

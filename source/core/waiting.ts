@@ -9,7 +9,7 @@ const WORKER_QUIET_MS = 60_000;
  * its gateway: "never" (no heartbeat at all), "stopped", "gateway-down", or how long the
  * worker has been silent (over WORKER_QUIET_MS).
  */
-function workerAbsence(
+export function workerAbsence(
   node: NodeView,
   now: number,
 ): "never" | "stopped" | "gateway-down" | number | undefined {

@@ -175,11 +175,5 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(h / 24)}d`;
 }
 
-/** Precise duration for the detail view: "850 ms", "4.2 s", "3 min 5 s". */
-export function formatElapsed(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const m = Math.floor(ms / 60_000);
-  const s = Math.round((ms % 60_000) / 1000);
-  return `${m} min ${s} s`;
-}
+/** Precise duration for the detail view: "850 ms", "4.2 s", "3 min 5 s" (shared with the CLI). */
+export { formatElapsed } from "../core/durations.js";
