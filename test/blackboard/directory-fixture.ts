@@ -232,6 +232,7 @@ export async function makeDirectoryDriver(options: {
     connect: open,
     spawnClaimers: (node, processes) => spawnClaimers(root, node, processes),
     faults: directoryFaults(root),
+    leftAlone: ["not-a-file"],
     async cleanup() {
       for (const h of handles) await h.close();
       if (basename(root).startsWith("clawos-bb-contract-")) await rm(root, { recursive: true, force: true });

@@ -1,15 +1,19 @@
 import { randomBytes } from "node:crypto";
 import {
+  closeSync,
+  constants,
   type FSWatcher,
   linkSync,
+  lstatSync,
   mkdirSync,
+  openSync,
   renameSync,
-  statSync,
   unlinkSync,
   utimesSync,
   watch,
+  writeSync,
 } from "node:fs";
-import { link, mkdir, rename, rmdir, stat, unlink, writeFile } from "node:fs/promises";
+import { link, lstat, rename, rmdir } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { z } from "zod";
@@ -17,6 +21,7 @@ import { diskError, writeFileAtomic, writeTemp } from "../atomic-file.js";
 import { DAY_MS, HOUR_MS } from "../durations.js";
 import { isErrnoException, UserError } from "../errors.js";
 import { isValidNodeId, isValidTaskId, taskIdTime } from "../ids.js";
+import { sanitizeLine } from "../sanitize.js";
 import {
   NodeStatusRecord,
   type RouteDecision,
@@ -26,7 +31,8 @@ import {
   TaskResult,
   type TaskState,
 } from "../schema.js";
-import { isSyncArtifact, listDir, type ReadOutcome, readRecord, readRecordNow } from "./records.js";
+import { isSyncArtifact, listDir, type ReadOutcome, readRecordNow } from "./records.js";
+import { Confinement, O_NOFOLLOW } from "./safe-fs.js";
 import type {
   Blackboard,
   Claim,
@@ -145,6 +151,8 @@ export class DirectoryBlackboard implements Blackboard {
   private readonly knownDirs = new Set<string>();
   private readonly doneCache = new Map<string, StoredTask>();
   private readonly leaseSeen = new Map<string, { mtimeMs: number; seenAt: number }>();
+  /** Files stamped in the future, by when this process first saw them (see changedAt()). */
+  private readonly futureSeen = new Map<string, number>();
   /** This instance's own temp directory under tmp/ (see tmpDir()). */
   private readonly tmpName = `p${process.pid}-${randomBytes(3).toString("hex")}`;
   /** Counts of each archived day as last read, with its directory's mtime then (see archivedCounts). */
@@ -168,6 +176,48 @@ export class DirectoryBlackboard implements Blackboard {
     } = {},
   ) {
     this.location = root;
+    this.confine = new Confinement(root);
+  }
+
+  /** Keeps every path this driver touches inside the root (see safe-fs.ts). */
+  private readonly confine: Confinement;
+
+  /** Names in `dir`; none if a link or a non-directory stands on the way to it. */
+  private async listIn(dir: string): Promise<string[]> {
+    return this.confine.blockedDir(dir) ? [] : listDir(dir);
+  }
+
+  /** A record, read only if it is a regular file reached through real directories of the blackboard. */
+  private readNow<T>(path: string, schema: z.ZodType<T>, now = this.now()): ReadOutcome<T> {
+    if (!this.confine.within(path))
+      return { kind: "foreign", reason: "lies behind a link or a non-directory: not followed" };
+    const read = readRecordNow(path, schema, now);
+    if (read.kind === "foreign") this.confine.fileAt(path); // reported once
+    return read;
+  }
+
+  private async read<T>(path: string, schema: z.ZodType<T>, now = this.now()): Promise<ReadOutcome<T>> {
+    return this.readNow(path, schema, now);
+  }
+
+  /** A regular file of the blackboard is there (a link or a FIFO is not, and is reported). */
+  private isFile(path: string): boolean {
+    return this.confine.fileAt(path) === "file";
+  }
+
+  /** Remove a regular file of the blackboard; anything else is left alone. */
+  private unlinkFile(path: string): void {
+    if (this.isFile(path)) unlinkQuietly(path);
+  }
+
+  /** `path` may be written: its directories are real and ours, and nothing foreign stands at it. */
+  private checkWritable(path: string): void {
+    this.ensureDir(dirname(path));
+    if (this.confine.fileAt(path) === "foreign")
+      throw new UserError(
+        `Left ${this.confine.rel(path)} alone: it is not a file clawos wrote (a link, a pipe or a directory).`,
+        { hint: `remove it from the blackboard (${this.root}), then try again`, code: "foreign_file" },
+      );
   }
 
   private now(): number {
@@ -211,7 +261,7 @@ export class DirectoryBlackboard implements Blackboard {
         "quarantine",
         "tmp",
       ]) {
-        await mkdir(this.dir(d), { recursive: true });
+        this.ensureDir(this.dir(d));
       }
     } catch (error) {
       throw diskError(error, this.root);
@@ -227,11 +277,12 @@ export class DirectoryBlackboard implements Blackboard {
     const node = valid.route.node;
     const dest =
       area === "claimed" ? this.newClaimPath(node, valid.id) : this.requestPath(area, node, valid.id);
-    this.ensureDir(dirname(dest));
+    this.checkWritable(dest);
+    this.ensureDir(this.dir("index"));
     const tmp = await this.writeTemp(dest, JSON.stringify(valid));
     try {
       // link() never overwrites: the index entry is the dedupe guard (archived tasks keep theirs in the archive).
-      if (existsNow(this.archiveDir(valid.id, "index", `${valid.id}.json`))) return undefined;
+      if (this.isFile(this.archiveDir(valid.id, "index", `${valid.id}.json`))) return undefined;
       try {
         linkSync(tmp, this.dir("index", `${valid.id}.json`));
       } catch (error) {
@@ -265,6 +316,7 @@ export class DirectoryBlackboard implements Blackboard {
   }
 
   private writeAtomic(path: string, data: string, options: { durable?: boolean } = {}): Promise<void> {
+    this.checkWritable(path);
     return this.throughTmp((tmpDir) => writeFileAtomic(path, data, { ...options, tmpDir }));
   }
 
@@ -279,8 +331,20 @@ export class DirectoryBlackboard implements Blackboard {
     }
   }
 
-  /** mkdir -p once per directory and instance. */
+  /**
+   * mkdir -p once per directory and instance. Every time: each directory on the way is a real
+   * one, so nothing is made, moved or written through a link planted in the blackboard.
+   */
   private ensureDir(dir: string): void {
+    const blocked = this.confine.blockedDir(dir);
+    if (blocked)
+      throw new UserError(
+        `Cannot use ${this.confine.rel(dir)} in the blackboard: ${blocked}; left it alone.`,
+        {
+          hint: `remove it from ${this.root}: the blackboard holds only directories and files clawos made`,
+          code: "foreign_file",
+        },
+      );
     if (this.knownDirs.has(dir)) return;
     try {
       mkdirSync(dir, { recursive: true });
@@ -295,14 +359,15 @@ export class DirectoryBlackboard implements Blackboard {
    * moved it first). A destination directory deleted behind our back is made again.
    */
   private renameInto(from: string, to: string): boolean {
-    this.ensureDir(dirname(to));
+    if (!this.isFile(from)) return false;
+    this.checkWritable(to);
     try {
       renameSync(from, to);
       return true;
     } catch (error) {
       if (!isErrnoException(error, "ENOENT")) throw diskError(error, to);
     }
-    if (!existsNow(from)) return false;
+    if (!this.isFile(from)) return false;
     this.knownDirs.delete(dirname(to));
     this.ensureDir(dirname(to));
     try {
@@ -327,7 +392,7 @@ export class DirectoryBlackboard implements Blackboard {
   async pendingIds(node: string): Promise<string[]> {
     if (!isValidNodeId(node)) return [];
     const ids: string[] = [];
-    for (const name of await listDir(this.inbox(node))) {
+    for (const name of await this.listIn(this.inbox(node))) {
       const id = pendingIdOf(name);
       if (id) ids.push(id);
     }
@@ -367,7 +432,7 @@ export class DirectoryBlackboard implements Blackboard {
         } else if (outcome) {
           // The view was current and this claim's own rename moved the mtime: it is still current.
           if (view.current)
-            view.dirMtimeMs = statSync(this.inbox(node), { throwIfNoEntry: false })?.mtimeMs ?? 0;
+            view.dirMtimeMs = lstatSync(this.inbox(node), { throwIfNoEntry: false })?.mtimeMs ?? 0;
           return outcome;
         }
       }
@@ -393,17 +458,19 @@ export class DirectoryBlackboard implements Blackboard {
     // The file renamed may be newer than the one read (reaped and requeued in between): trust the one
     // held. Every write makes a new inode (temp + rename), so the same inode and mtime is the same record.
     if (cached) {
-      const st = statSync(to, { throwIfNoEntry: false });
+      const st = lstatSync(to, { throwIfNoEntry: false });
       if (st && st.ino === cached.ino && st.mtimeMs === cached.mtimeMs)
         return { request: cached.request, node, handle: to };
     }
-    const held = readRecordNow(to, TaskRequest, this.now());
+    const held = this.readNow(to, TaskRequest, this.now());
     if (held.kind === "ok" && !misplaced(held.value, id, node))
       return { request: held.value, node, handle: to };
     // Replaced by something unreadable meanwhile: put it back, where the quarantine and the reports find it.
-    try {
-      renameSync(to, from);
-    } catch {}
+    if (this.isFile(to) && this.confine.fileAt(from) === "missing") {
+      try {
+        renameSync(to, from);
+      } catch {}
+    }
     return undefined;
   }
 
@@ -411,14 +478,14 @@ export class DirectoryBlackboard implements Blackboard {
   private async inboxView(node: string, relist: boolean): Promise<InboxView> {
     const now = performance.now();
     const dir = this.inbox(node);
-    const dirMtimeMs = statSync(dir, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+    const dirMtimeMs = lstatSync(dir, { throwIfNoEntry: false })?.mtimeMs ?? 0;
     const current = this.inboxViews.get(node);
     if (!relist && current && current.entries.length > 0) {
       current.current = current.dirMtimeMs === dirMtimeMs;
       const racing = now - current.lostAt < CONTENDED_FOR_MS;
       if (current.current || (racing && now - current.listedAt < INBOX_VIEW_MS)) return current;
     }
-    const names = await listDir(dir);
+    const names = await this.listIn(dir);
     const entries: { key: string; id: string }[] = [];
     const present = new Set<string>();
     for (const name of names) {
@@ -461,7 +528,7 @@ export class DirectoryBlackboard implements Blackboard {
     const counts = new Map<string, number>();
     for (const area of ["requests", "claimed", "reaping"]) {
       for (const node of await this.nodeDirs(area)) {
-        const n = (await listDir(this.dir(area, node))).filter(
+        const n = (await this.listIn(this.dir(area, node))).filter(
           (f) => f.endsWith(".json") && !isSyncArtifact(f),
         ).length;
         if (n) counts.set(node, (counts.get(node) ?? 0) + n);
@@ -472,13 +539,14 @@ export class DirectoryBlackboard implements Blackboard {
 
   /** Read a request file and check it belongs where it lies. Malformed ones are quarantined if allowed. */
   private async readRequestAt(path: string, node: string, id: string): Promise<ReadOutcome<TaskRequest>> {
-    const read = await readRecord(path, TaskRequest, this.now());
+    const read = await this.read(path, TaskRequest, this.now());
     const wrong = read.kind === "ok" ? misplaced(read.value, id, node) : undefined;
     if (wrong) {
       await this.maybeQuarantine(path, wrong);
       return { kind: "malformed", reason: wrong };
     }
-    if (read.kind === "malformed") await this.maybeQuarantine(path, read.reason);
+    if (read.kind === "malformed" || read.kind === "unreadable")
+      await this.maybeQuarantine(path, read.reason);
     return read;
   }
 
@@ -495,7 +563,7 @@ export class DirectoryBlackboard implements Blackboard {
   }
 
   async progress(claim: Claim, text: string, startedAt: string): Promise<void> {
-    if (!existsNow(claim.handle)) return; // lost: only the holder reports progress
+    if (!this.isFile(claim.handle)) return; // lost: only the holder reports progress
     const record: TaskProgress = {
       schema: "clawos.progress/1",
       id: claim.request.id,
@@ -523,12 +591,12 @@ export class DirectoryBlackboard implements Blackboard {
       for (const status of ["completed", "failed", "cancelled"] as const) {
         if (
           status !== valid.status &&
-          existsNow(this.dir("results", this.resultName(valid.id, valid.attempt, status)))
+          this.isFile(this.dir("results", this.resultName(valid.id, valid.attempt, status)))
         )
           return undefined;
       }
       linkSync(tmp, dest);
-      return { path: dest, ino: statSync(tmp, { bigint: true }).ino };
+      return { path: dest, ino: lstatSync(tmp, { bigint: true }).ino };
     } catch (error) {
       if (isErrnoException(error, "EEXIST")) return undefined;
       throw diskError(error, dest);
@@ -539,14 +607,14 @@ export class DirectoryBlackboard implements Blackboard {
 
   /** Take back a result whose finishing rename lost — only if the file is still the one we linked. */
   private async withdrawResult(published: { path: string; ino: bigint }): Promise<void> {
-    const now = statSync(published.path, { bigint: true, throwIfNoEntry: false });
-    if (now?.ino === published.ino) unlinkQuietly(published.path);
+    const now = lstatSync(published.path, { bigint: true, throwIfNoEntry: false });
+    if (now?.ino === published.ino) this.unlinkFile(published.path);
   }
 
   /** The caller won the fence for this attempt: any result published for it is a loser's, and void. */
   private async discardResults(id: string, attempt: number): Promise<void> {
     for (const status of ["completed", "failed", "cancelled"] as const)
-      await unlink(this.dir("results", this.resultName(id, attempt, status))).catch(() => {});
+      this.unlinkFile(this.dir("results", this.resultName(id, attempt, status)));
   }
 
   async complete(claim: Claim, result: TaskResult): Promise<boolean> {
@@ -558,7 +626,7 @@ export class DirectoryBlackboard implements Blackboard {
     if (this.finishing.has(claim.handle)) return false; // a concurrent complete() of this claim goes first
     this.finishing.add(claim.handle);
     try {
-      if (!existsNow(claim.handle)) return false; // lease already lost: do not even publish
+      if (!this.isFile(claim.handle)) return false; // lease already lost: do not even publish
       const published = await this.publishResult(result);
       if (!published) return false;
       // The fence: fails if the reaper took the claim meanwhile.
@@ -566,7 +634,7 @@ export class DirectoryBlackboard implements Blackboard {
         await this.withdrawResult(published); // lost after publishing: the result does not count
         return false;
       }
-      unlinkQuietly(this.dir("progress", `${claim.request.id}.json`));
+      this.unlinkFile(this.dir("progress", `${claim.request.id}.json`));
       return true;
     } finally {
       this.finishing.delete(claim.handle);
@@ -595,9 +663,8 @@ export class DirectoryBlackboard implements Blackboard {
     plan: MovePlan & { intent: string },
   ): Promise<RequeueOutcome> {
     const reaping = this.dir("reaping", node, `${request.id}.${plan.intent}.json`);
-    await mkdir(dirname(reaping), { recursive: true }).catch((error: unknown) => {
-      throw diskError(error, reaping);
-    });
+    if (!this.isFile(from)) return "lost";
+    this.checkWritable(reaping);
     try {
       await rename(from, reaping);
     } catch (error) {
@@ -637,9 +704,9 @@ export class DirectoryBlackboard implements Blackboard {
         await this.publishResult(verdict);
       }
       const done = this.requestPath("done", node, request.id);
-      await mkdir(dirname(done), { recursive: true });
+      this.checkWritable(done);
       await rename(reaping, done);
-      await unlink(this.dir("progress", `${request.id}.json`)).catch(() => {});
+      this.unlinkFile(this.dir("progress", `${request.id}.json`));
     };
     if (await this.isCancelRequested(request.id)) {
       await finishAs("cancelled", { kind: "cancelled", message: "cancelled by request" });
@@ -666,26 +733,29 @@ export class DirectoryBlackboard implements Blackboard {
     const dest = this.requestPath("requests", next.route.node, next.id);
     await this.writeAtomic(dest, JSON.stringify(TaskRequest.parse(next)));
     this.inboxViews.delete(next.route.node);
-    await unlink(reaping).catch(() => {});
-    await unlink(this.dir("progress", `${request.id}.json`)).catch(() => {});
+    this.unlinkFile(reaping);
+    this.unlinkFile(this.dir("progress", `${request.id}.json`));
     return "requeued";
   }
 
   // ── reading ───────────────────────────────────────────────────────────────
   private async nodeDirs(area: string): Promise<string[]> {
-    return (await listDir(this.dir(area))).filter((n) => isValidNodeId(n));
+    const base = this.dir(area);
+    return (await this.listIn(base)).filter(
+      (n) => isValidNodeId(n) && this.confine.blockedDir(join(base, n)) === undefined,
+    );
   }
 
   /** Claimed files of task `id` on `node` (normally none or one). */
   private async claimedPaths(node: string, id: string): Promise<string[]> {
-    return (await listDir(this.dir("claimed", node)))
+    return (await this.listIn(this.dir("claimed", node)))
       .filter((name) => claimedIdOf(name) === id)
       .map((name) => this.dir("claimed", node, name));
   }
 
   private async resultsIndex(): Promise<Map<string, ResultEntry[]>> {
     const map = new Map<string, ResultEntry[]>();
-    for (const name of await listDir(this.dir("results"))) {
+    for (const name of await this.listIn(this.dir("results"))) {
       const entry = resultEntryOf(name);
       if (!entry) continue;
       const list = map.get(entry.id);
@@ -706,7 +776,7 @@ export class DirectoryBlackboard implements Blackboard {
     if (area === "requests" || area === "reaping")
       return { request, node, state: "pending", cancelRequested };
     if (area === "claimed") {
-      const progress = await readRecord(this.dir("progress", `${request.id}.json`), TaskProgress);
+      const progress = await this.read(this.dir("progress", `${request.id}.json`), TaskProgress);
       const running = progress.kind === "ok" && progress.value.attempt === request.attempt;
       return {
         request,
@@ -731,7 +801,7 @@ export class DirectoryBlackboard implements Blackboard {
     let unreadable: string | undefined;
     for (const dir of resultsDirs) {
       for (const name of names) {
-        const read = await readRecord(join(dir, name), TaskResult);
+        const read = await this.read(join(dir, name), TaskResult);
         if (read.kind === "ok" && read.value.id === request.id && read.value.attempt === request.attempt)
           return { request, node, state: read.value.status, result: read.value, cancelRequested };
         if (read.kind === "malformed") unreadable ??= `results/${truncateName(name)} ${read.reason}`;
@@ -771,13 +841,13 @@ export class DirectoryBlackboard implements Blackboard {
 
   private async lookup(id: string): Promise<StoredTask | undefined> {
     const nodes = new Set<string>();
-    const index = await readRecord(this.dir("index", `${id}.json`), TaskRequest);
+    const index = await this.read(this.dir("index", `${id}.json`), TaskRequest);
     if (index.kind === "ok") nodes.add(index.value.route.node);
     for (const area of ["requests", "claimed", "done"])
       for (const n of await this.nodeDirs(area)) nodes.add(n);
     // Only a record that holds this task for this node counts (see misplaced()).
     const read = async (path: string, node: string) => {
-      const r = await readRecord(path, TaskRequest);
+      const r = await this.read(path, TaskRequest);
       return r.kind === "ok" && !misplaced(r.value, id, node) ? r.value : undefined;
     };
     for (const node of nodes) {
@@ -789,7 +859,7 @@ export class DirectoryBlackboard implements Blackboard {
         const request = await read(this.requestPath(area, node, id), node);
         if (request) return this.describe(area, node, request);
       }
-      for (const name of await listDir(this.dir("reaping", node))) {
+      for (const name of await this.listIn(this.dir("reaping", node))) {
         if (reapingNameOf(name)?.id !== id) continue;
         const request = await read(this.dir("reaping", node, name), node);
         if (request) return this.describe("reaping", node, request);
@@ -803,9 +873,9 @@ export class DirectoryBlackboard implements Blackboard {
   private async findArchived(
     id: string,
   ): Promise<{ node: string; path: string; request: TaskRequest } | undefined> {
-    for (const node of (await listDir(this.archiveDir(id, "tasks"))).filter((n) => isValidNodeId(n))) {
+    for (const node of (await this.listIn(this.archiveDir(id, "tasks"))).filter((n) => isValidNodeId(n))) {
       const path = this.archiveDir(id, "tasks", node, `${id}.json`);
-      const r = await readRecord(path, TaskRequest);
+      const r = await this.read(path, TaskRequest);
       if (r.kind === "ok" && !misplaced(r.value, id, node)) return { node, path, request: r.value };
     }
     return undefined;
@@ -825,13 +895,18 @@ export class DirectoryBlackboard implements Blackboard {
     const problems: string[] = [];
     const seen = new Set<string>();
     for (const area of ["requests", "claimed", "reaping", "done"]) {
-      for (const name of await listDir(this.dir(area))) {
-        if (!isSyncArtifact(name) && !isValidNodeId(name))
+      for (const name of await this.listIn(this.dir(area))) {
+        if (isSyncArtifact(name)) continue;
+        if (!isValidNodeId(name))
           problems.push(`${area}/${truncateName(name)}: not a node directory (expected ${area}/<node id>/)`);
+        else {
+          const blocked = this.confine.blockedDir(this.dir(area, name));
+          if (blocked) problems.push(`${blocked}: not followed; remove it`);
+        }
       }
     }
     const collect = async (area: "requests" | "claimed" | "reaping", node: string) => {
-      for (const name of await listDir(this.dir(area, node))) {
+      for (const name of await this.listIn(this.dir(area, node))) {
         if (isSyncArtifact(name)) continue;
         const id =
           area === "claimed"
@@ -844,8 +919,9 @@ export class DirectoryBlackboard implements Blackboard {
           problems.push(`${where}: not a task file name (expected <task id>.json)`);
           continue;
         }
-        const read = await readRecord(this.dir(area, node, name), TaskRequest, this.now());
-        if (read.kind === "malformed") problems.push(`${where}: ${read.reason}`);
+        const read = await this.read(this.dir(area, node, name), TaskRequest, this.now());
+        const problem = problemOf(read);
+        if (problem) problems.push(`${where}: ${problem}`);
         if (read.kind !== "ok") continue;
         const wrong = misplaced(read.value, id, node);
         if (wrong) {
@@ -867,7 +943,7 @@ export class DirectoryBlackboard implements Blackboard {
     const results = await this.resultsIndex();
     const finished: { node: string; id: string }[] = [];
     for (const node of await this.nodeDirs("done")) {
-      for (const name of await listDir(this.dir("done", node))) {
+      for (const name of await this.listIn(this.dir("done", node))) {
         const id = pendingIdOf(name);
         if (id && !seen.has(id)) finished.push({ node, id });
       }
@@ -887,9 +963,10 @@ export class DirectoryBlackboard implements Blackboard {
           tasks.push(cached);
           continue;
         }
-        const read = await readRecord(this.requestPath("done", node, id), TaskRequest);
+        const read = await this.read(this.requestPath("done", node, id), TaskRequest);
         if (read.kind !== "ok") {
-          if (read.kind === "malformed") problems.push(`done/${node}/${id}.json: ${read.reason}`);
+          const problem = problemOf(read);
+          if (problem) problems.push(`done/${node}/${id}.json: ${problem}`);
           continue;
         }
         const wrong = misplaced(read.value, id, node);
@@ -921,7 +998,9 @@ export class DirectoryBlackboard implements Blackboard {
     counts.completed += archived.completed;
     counts.failed += archived.failed;
     counts.cancelled += archived.cancelled;
-    const quarantined = (await listDir(this.dir("quarantine"))).filter((n) => !n.endsWith(".reason")).length;
+    const quarantined = (await this.listIn(this.dir("quarantine"))).filter(
+      (n) => !n.endsWith(".reason"),
+    ).length;
     if (quarantined)
       problems.push(
         `${quarantined} malformed file(s) set aside in ${this.dir("quarantine")}: read each .reason, then delete them (this line goes away)`,
@@ -931,7 +1010,7 @@ export class DirectoryBlackboard implements Blackboard {
 
   // ── cancel and retry ───────────────────────────────────────────────────────
   async isCancelRequested(id: string): Promise<boolean> {
-    return isValidTaskId(id) && existsNow(this.dir("cancel", id));
+    return isValidTaskId(id) && this.isFile(this.dir("cancel", id));
   }
 
   async requestCancel(id: string): Promise<StoredTask> {
@@ -965,9 +1044,9 @@ export class DirectoryBlackboard implements Blackboard {
         code: "not_retryable",
       });
     }
-    await unlink(this.dir("cancel", id)).catch(() => {});
+    this.unlinkFile(this.dir("cancel", id));
     const done = this.requestPath("done", task.node, id);
-    const from = existsNow(done) ? done : ((await this.findArchived(id))?.path ?? done);
+    const from = this.isFile(done) ? done : ((await this.findArchived(id))?.path ?? done);
     const outcome = await this.moveThroughReaping(from, task.node, task.request, {
       intent: reroute ? `retry-${reroute.node}` : "retry",
       ...(reroute ? { reroute } : {}),
@@ -1000,17 +1079,21 @@ export class DirectoryBlackboard implements Blackboard {
   // ── node status ───────────────────────────────────────────────────────────
   async writeNodeStatus(record: NodeStatusRecord): Promise<void> {
     const valid = NodeStatusRecord.parse(record);
-    await this.writeAtomic(this.dir("node-status", `${valid.node}.json`), JSON.stringify(valid));
+    const path = this.dir("node-status", `${valid.node}.json`);
+    // Something planted there is reported once (status lists it), not at every heartbeat.
+    if (this.confine.fileAt(path) === "foreign") return;
+    await this.writeAtomic(path, JSON.stringify(valid));
   }
 
   async readNodeStatuses(): Promise<{ records: NodeStatusRecord[]; problems: string[] }> {
     const records: NodeStatusRecord[] = [];
     const problems: string[] = [];
-    for (const name of await listDir(this.dir("node-status"))) {
+    for (const name of await this.listIn(this.dir("node-status"))) {
       if (isSyncArtifact(name) || !name.endsWith(".json")) continue;
-      const read = await readRecord(this.dir("node-status", name), NodeStatusRecord, this.now());
+      const read = await this.read(this.dir("node-status", name), NodeStatusRecord, this.now());
       if (read.kind === "ok" && read.value.node === name.slice(0, -5)) records.push(read.value);
-      else if (read.kind === "malformed") problems.push(`node-status/${truncateName(name)}: ${read.reason}`);
+      else if (read.kind !== "ok" && problemOf(read))
+        problems.push(`node-status/${truncateName(name)}: ${problemOf(read)}`);
       else if (read.kind === "ok")
         problems.push(`node-status/${truncateName(name)}: holds the status of node ${read.value.node}`);
     }
@@ -1037,14 +1120,14 @@ export class DirectoryBlackboard implements Blackboard {
     const expired: ExpiredLease[] = [];
     const present = new Set<string>();
     for (const node of await this.nodeDirs("claimed")) {
-      for (const name of await listDir(this.dir("claimed", node))) {
+      for (const name of await this.listIn(this.dir("claimed", node))) {
         const id = claimedIdOf(name);
         if (!id) continue;
         const path = this.dir("claimed", node, name);
         present.add(path);
         let mtimeMs: number;
         try {
-          mtimeMs = (await stat(path)).mtimeMs;
+          mtimeMs = (await lstat(path)).mtimeMs;
         } catch {
           continue;
         }
@@ -1085,7 +1168,7 @@ export class DirectoryBlackboard implements Blackboard {
    */
   private recallLeases(): void {
     this.leaseMemoryRead = true;
-    const read = readRecordNow(this.leaseMemoryPath(), LeaseMemory);
+    const read = this.readNow(this.leaseMemoryPath(), LeaseMemory);
     if (read.kind !== "ok" || read.value.host !== this.machineName()) return;
     for (const [path, seen] of Object.entries(read.value.leases))
       if (!this.leaseSeen.has(path)) this.leaseSeen.set(path, seen);
@@ -1126,7 +1209,7 @@ export class DirectoryBlackboard implements Blackboard {
     const days = new Set<string>();
     let moved = 0;
     for (const node of await this.nodeDirs("done")) {
-      for (const name of await listDir(this.dir("done", node))) {
+      for (const name of await this.listIn(this.dir("done", node))) {
         const id = pendingIdOf(name);
         if (!id) continue;
         // A task cannot finish before it was created: most of the board is skipped by its id alone.
@@ -1141,7 +1224,7 @@ export class DirectoryBlackboard implements Blackboard {
         }
       }
     }
-    for (const day of await listDir(this.dir("archive"))) {
+    for (const day of await this.listIn(this.dir("archive"))) {
       if (days.has(day) || (await this.archiveSummaryIsStale(day))) await this.writeArchiveSummary(day);
     }
     return moved ? [`archived ${moved} task(s) that finished over a day ago (archive/<day>/)`] : [];
@@ -1154,21 +1237,22 @@ export class DirectoryBlackboard implements Blackboard {
       undefined,
     );
     if (newest) {
-      const read = await readRecord(this.dir("results", newest.name), TaskResult);
+      const read = await this.read(this.dir("results", newest.name), TaskResult);
       if (read.kind === "ok") return Date.parse(read.value.finishedAt);
     } else {
       // An earlier pass may have moved the results already (cut short before the request).
-      const request = await readRecord(this.requestPath("done", node, id), TaskRequest);
+      const request = await this.read(this.requestPath("done", node, id), TaskRequest);
       if (request.kind === "ok") {
         for (const status of ["completed", "failed", "cancelled"] as const) {
           const name = this.resultName(id, request.value.attempt, status);
-          const read = await readRecord(this.archiveDir(id, "results", name), TaskResult);
+          const read = await this.read(this.archiveDir(id, "results", name), TaskResult);
           if (read.kind === "ok") return Date.parse(read.value.finishedAt);
         }
       }
     }
-    const st = statSync(this.requestPath("done", node, id), { throwIfNoEntry: false });
-    return st ? Math.max(st.mtimeMs, st.ctimeMs) : undefined;
+    const done = this.requestPath("done", node, id);
+    const st = lstatSync(done, { throwIfNoEntry: false });
+    return st ? this.changedAt(done, st) : undefined;
   }
 
   /**
@@ -1179,7 +1263,7 @@ export class DirectoryBlackboard implements Blackboard {
    */
   private async archiveOne(node: string, id: string, entries: ResultEntry[]): Promise<boolean> {
     const moveIfThere = (from: string, to: string) => {
-      if (existsNow(from)) this.renameInto(from, to);
+      if (this.isFile(from)) this.renameInto(from, to);
     };
     moveIfThere(this.dir("index", `${id}.json`), this.archiveDir(id, "index", `${id}.json`));
     for (const entry of entries)
@@ -1194,14 +1278,14 @@ export class DirectoryBlackboard implements Blackboard {
 
   private async archiveSummaryIsStale(day: string): Promise<boolean> {
     if (!ARCHIVE_DAY.test(day)) return false;
-    const summary = statSync(this.dir("archive", day, "summary.json"), { throwIfNoEntry: false });
+    const summary = lstatSync(this.dir("archive", day, "summary.json"), { throwIfNoEntry: false });
     if (!summary) return true;
     // Adding or removing an entry moves a directory's mtime: results/ and each tasks/<node>/.
     const dirs = [join("archive", day, "results"), join("archive", day, "tasks")];
-    for (const node of await listDir(this.dir("archive", day, "tasks")))
+    for (const node of await this.listIn(this.dir("archive", day, "tasks")))
       dirs.push(join("archive", day, "tasks", node));
     return dirs.some(
-      (d) => (statSync(this.dir(d), { throwIfNoEntry: false })?.mtimeMs ?? 0) > summary.mtimeMs,
+      (d) => (lstatSync(this.dir(d), { throwIfNoEntry: false })?.mtimeMs ?? 0) > summary.mtimeMs,
     );
   }
 
@@ -1209,7 +1293,7 @@ export class DirectoryBlackboard implements Blackboard {
   private async countArchivedDay(day: string): Promise<ArchiveSummary> {
     const base = this.dir("archive", day);
     const outcomes = new Map<string, ResultEntry>();
-    for (const name of await listDir(join(base, "results"))) {
+    for (const name of await this.listIn(join(base, "results"))) {
       const entry = resultEntryOf(name);
       if (!entry) continue;
       const best = outcomes.get(entry.id);
@@ -1221,8 +1305,8 @@ export class DirectoryBlackboard implements Blackboard {
         outcomes.set(entry.id, entry);
     }
     const counts = { completed: 0, failed: 0, cancelled: 0 };
-    for (const node of (await listDir(join(base, "tasks"))).filter((n) => isValidNodeId(n))) {
-      for (const name of await listDir(join(base, "tasks", node))) {
+    for (const node of (await this.listIn(join(base, "tasks"))).filter((n) => isValidNodeId(n))) {
+      for (const name of await this.listIn(join(base, "tasks", node))) {
         const id = pendingIdOf(name);
         if (id) counts[outcomes.get(id)?.status ?? "failed"]++;
       }
@@ -1243,14 +1327,15 @@ export class DirectoryBlackboard implements Blackboard {
    */
   private async archivedCounts(): Promise<ArchiveSummary["counts"]> {
     const total = { completed: 0, failed: 0, cancelled: 0 };
-    for (const day of await listDir(this.dir("archive"))) {
+    for (const day of await this.listIn(this.dir("archive"))) {
       if (!ARCHIVE_DAY.test(day)) continue;
-      const dirMtimeMs = statSync(this.dir("archive", day), { throwIfNoEntry: false })?.mtimeMs;
-      if (dirMtimeMs === undefined) continue;
+      const dayDir = lstatSync(this.dir("archive", day), { throwIfNoEntry: false });
+      if (!dayDir?.isDirectory()) continue;
+      const dirMtimeMs = dayDir.mtimeMs;
       const cached = this.archivedDays.get(day);
       let counts = cached?.dirMtimeMs === dirMtimeMs ? cached.counts : undefined;
       if (!counts) {
-        const read = await readRecord(this.dir("archive", day, "summary.json"), ArchiveSummary);
+        const read = await this.read(this.dir("archive", day, "summary.json"), ArchiveSummary);
         counts = read.kind === "ok" ? read.value.counts : (await this.countArchivedDay(day)).counts;
         this.archivedDays.set(day, { dirMtimeMs, counts });
       }
@@ -1264,24 +1349,39 @@ export class DirectoryBlackboard implements Blackboard {
   /** Temp files a crashed writer left behind (hours old), and the emptied per-process temp directories. */
   private async sweepTemp(): Promise<void> {
     const cutoff = this.now() - STALE_TEMP_MS;
+    // lstat, and listIn() checks each directory: a link planted in tmp/ is neither entered nor followed.
     const sweep = async (dir: string, depth: number) => {
-      for (const name of await listDir(dir)) {
+      for (const name of await this.listIn(dir)) {
         const path = join(dir, name);
-        const st = await stat(path).catch(() => undefined);
+        const st = await lstat(path).catch(() => undefined);
         if (!st) continue;
         if (st.isDirectory() && depth === 0) {
           await sweep(path, 1);
           if (name !== this.tmpName && st.mtimeMs < cutoff) await rmdir(path).catch(() => {});
-        } else if (st.isFile() && st.mtimeMs < cutoff) await unlink(path).catch(() => {});
+        } else if (st.isFile() && st.mtimeMs < cutoff) this.unlinkFile(path);
       }
     };
     await sweep(this.dir("tmp"), 0);
   }
 
   private async inFlight(path: string): Promise<boolean> {
-    const st = await stat(path).catch(() => undefined);
-    // rename() updates ctime, not mtime: a file just moved into reaping/ is young by its ctime.
-    return !st || this.now() - Math.max(st.mtimeMs, st.ctimeMs) < IN_FLIGHT_GRACE_MS;
+    const st = await lstat(path).catch(() => undefined);
+    return !st || this.now() - this.changedAt(path, st) < IN_FLIGHT_GRACE_MS;
+  }
+
+  /**
+   * When a file last changed, by this machine's clock. rename() updates ctime, not mtime: a file
+   * just moved is young by its ctime. A time in the future (another machine's clock, a planted
+   * file) is not believed: the other one is used, or else when this process first saw it.
+   */
+  private changedAt(path: string, st: { mtimeMs: number; ctimeMs: number }): number {
+    const now = this.now();
+    const past = [st.mtimeMs, st.ctimeMs].filter((t) => t <= now);
+    if (past.length) return Math.max(...past);
+    const key = `${path}\0${st.mtimeMs}`;
+    const seen = this.futureSeen.get(key) ?? now;
+    this.futureSeen.set(key, seen);
+    return seen;
   }
 
   private async recover(): Promise<string[]> {
@@ -1296,7 +1396,7 @@ export class DirectoryBlackboard implements Blackboard {
     const located = new Set<string>();
     for (const area of ["requests", "claimed", "done"]) {
       for (const node of await this.nodeDirs(area)) {
-        for (const name of await listDir(this.dir(area, node))) {
+        for (const name of await this.listIn(this.dir(area, node))) {
           const id = area === "claimed" ? claimedIdOf(name) : pendingIdOf(name);
           if (id) located.add(id);
         }
@@ -1305,7 +1405,7 @@ export class DirectoryBlackboard implements Blackboard {
     const moving = new Set<string>();
     // 1. Moves interrupted between the fencing rename and the publish.
     for (const node of await this.nodeDirs("reaping")) {
-      for (const name of await listDir(this.dir("reaping", node))) {
+      for (const name of await this.listIn(this.dir("reaping", node))) {
         const parsed = reapingNameOf(name);
         if (!parsed) continue;
         const { id, intent, to } = parsed;
@@ -1313,10 +1413,10 @@ export class DirectoryBlackboard implements Blackboard {
         const path = this.dir("reaping", node, name);
         if (await this.inFlight(path)) continue;
         if (located.has(id)) {
-          await unlink(path).catch(() => {}); // published, but the crash came before the clean-up
+          this.unlinkFile(path); // published, but the crash came before the clean-up
           continue;
         }
-        const read = await readRecord(path, TaskRequest, this.now());
+        const read = await this.read(path, TaskRequest, this.now());
         if (read.kind !== "ok" || misplaced(read.value, id, node)) continue;
         const reroute =
           to && to !== read.value.route.node
@@ -1339,14 +1439,14 @@ export class DirectoryBlackboard implements Blackboard {
       }
     }
     // 2. Dispatches that crashed after reserving the id but before publishing.
-    for (const name of await listDir(this.dir("index"))) {
+    for (const name of await this.listIn(this.dir("index"))) {
       const id = pendingIdOf(name);
       if (!id || located.has(id) || moving.has(id)) continue;
       const path = this.dir("index", name);
-      const read = await readRecord(path, TaskRequest, this.now());
+      const read = await this.read(path, TaskRequest, this.now());
       if (read.kind !== "ok" || read.value.id !== id || (await this.inFlight(path))) continue;
       const dest = this.requestPath("requests", read.value.route.node, id);
-      await mkdir(dirname(dest), { recursive: true });
+      this.checkWritable(dest);
       const tmp = await this.writeTemp(dest, JSON.stringify(read.value));
       try {
         await link(tmp, dest); // never over a copy someone else republished meanwhile
@@ -1354,10 +1454,12 @@ export class DirectoryBlackboard implements Blackboard {
       } catch (error) {
         if (!isErrnoException(error, "EEXIST")) throw diskError(error, dest);
       } finally {
-        await unlink(tmp).catch(() => {});
+        unlinkQuietly(tmp);
       }
     }
-    return notes;
+    // What was left alone is reported by the coordinator's handle, the one whose notes are logged.
+    const leftAlone = this.confine.takeNotes();
+    return this.options.quarantine ? [...notes, ...leftAlone] : notes;
   }
 
   private async reroutePending(id: string, from: string, decision: RouteDecision): Promise<boolean> {
@@ -1376,23 +1478,26 @@ export class DirectoryBlackboard implements Blackboard {
 
   /** Move a malformed file aside (if this handle may) with a `.reason` beside it; true if it was moved. */
   private async maybeQuarantine(path: string, reason: string): Promise<boolean> {
-    if (!this.options.quarantine) return false;
+    // Only a regular file is moved: a link, a FIFO or a device is reported and left where it is.
+    if (!this.options.quarantine || !this.isFile(path)) return false;
     const rel = path.slice(this.root.length + 1).replace(/[/\\]/g, "_");
     const stamp = new Date(this.now()).toISOString().replace(/[:.]/g, "-");
     const dest = this.dir("quarantine", `${stamp}_${randomBytes(3).toString("hex")}_${truncateName(rel)}`);
     try {
+      this.checkWritable(dest);
       await rename(path, dest);
     } catch {
       return false; // already moved by someone else, or unwritable: readers still skip it
     }
-    await writeFile(`${dest}.reason`, `${path}\n${reason}\n`).catch(() => {});
+    // The reason syncs to every machine: where the file was and what kind of problem, never its bytes.
+    writeNewFile(`${dest}.reason`, `${this.confine.rel(path)}\n${sanitizeLine(reason)}\n`);
     return true;
   }
 
   private async quarantineMalformed(): Promise<string[]> {
     const moved: string[] = [];
     const check = async (dir: string, validate: (name: string) => Promise<string | undefined>) => {
-      for (const name of await listDir(dir)) {
+      for (const name of await this.listIn(dir)) {
         if (isSyncArtifact(name)) continue;
         const reason = await validate(name);
         if (reason && (await this.maybeQuarantine(join(dir, name), reason)))
@@ -1402,8 +1507,8 @@ export class DirectoryBlackboard implements Blackboard {
     const requestCheck = (area: "requests" | "claimed", node: string) => async (name: string) => {
       const id = area === "claimed" ? claimedIdOf(name) : pendingIdOf(name);
       if (!id) return "not a task file name (expected <task id>.json)";
-      const read = await readRecord(this.dir(area, node, name), TaskRequest, this.now());
-      if (read.kind === "malformed") return read.reason;
+      const read = await this.read(this.dir(area, node, name), TaskRequest, this.now());
+      if (read.kind === "malformed" || read.kind === "unreadable") return read.reason;
       if (read.kind === "ok") return misplaced(read.value, id, node);
       return undefined;
     };
@@ -1413,8 +1518,8 @@ export class DirectoryBlackboard implements Blackboard {
     }
     await check(this.dir("node-status"), async (name) => {
       if (!name.endsWith(".json")) return "not a node status file name";
-      const read = await readRecord(this.dir("node-status", name), NodeStatusRecord, this.now());
-      return read.kind === "malformed" ? read.reason : undefined;
+      const read = await this.read(this.dir("node-status", name), NodeStatusRecord, this.now());
+      return read.kind === "malformed" || read.kind === "unreadable" ? read.reason : undefined;
     });
     return moved;
   }
@@ -1444,7 +1549,9 @@ export class DirectoryBlackboard implements Blackboard {
     };
     const refresh = async () => {
       if ("inboxOf" in scope) {
-        await mkdir(this.inbox(scope.inboxOf), { recursive: true }).catch(() => {});
+        try {
+          this.ensureDir(this.inbox(scope.inboxOf));
+        } catch {}
         add(this.inbox(scope.inboxOf));
         add(this.dir("cancel"));
         return;
@@ -1477,14 +1584,6 @@ export class DirectoryBlackboard implements Blackboard {
     // Our temp directory is empty unless a write is still in flight; a crash leaves it to sweepTemp().
     const tmp = this.dir("tmp", this.tmpName);
     if (this.knownDirs.delete(tmp)) await rmdir(tmp).catch(() => {});
-  }
-}
-
-function existsNow(path: string): boolean {
-  try {
-    return statSync(path, { throwIfNoEntry: false }) !== undefined;
-  } catch {
-    return false;
   }
 }
 
@@ -1538,4 +1637,23 @@ function misplaced(request: TaskRequest, id: string, node: string): string | und
 function truncateName(name: string): string {
   const clean = name.replace(/[^\w.-]/g, "?");
   return clean.length > 60 ? `${clean.slice(0, 57)}...` : clean;
+}
+
+/** Create `path` (never through a link, never over anything); best effort. */
+function writeNewFile(path: string, text: string): void {
+  try {
+    const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW, 0o644);
+    try {
+      writeSync(fd, text);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {}
+}
+
+/** What a reader reports of a record it skips (a half-written one is not reported yet). */
+function problemOf(read: ReadOutcome<unknown>): string | undefined {
+  return read.kind === "malformed" || read.kind === "foreign" || read.kind === "unreadable"
+    ? read.reason
+    : undefined;
 }
