@@ -1,4 +1,6 @@
-import { chmod, readdir, readFile, rm, stat, statfs, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { constants } from "node:fs";
+import { chmod, lstat, open, readdir, readFile, rm, stat, statfs } from "node:fs/promises";
 import { join } from "node:path";
 import JSON5 from "json5";
 import {
@@ -154,9 +156,22 @@ export async function runDoctor(
   const bb = loaded.config.blackboard;
   if (bb.driver === "directory") {
     const dir = blackboardDir(loaded, env);
-    const probe = join(dir, "tmp", `.doctor-${process.pid}`);
+    // An unpredictable name, created new and never through a link: a file planted in tmp/ cannot redirect it.
+    const probe = join(dir, "tmp", `.doctor-${process.pid}-${randomBytes(8).toString("hex")}`);
     try {
-      await writeFile(probe, "x");
+      const tmp = await lstat(join(dir, "tmp")).catch(() => undefined);
+      if (tmp && !tmp.isDirectory())
+        throw new Error("its tmp/ is not a directory (a link planted there is not followed)");
+      const file = await open(
+        probe,
+        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0),
+        0o600,
+      );
+      try {
+        await file.writeFile("x");
+      } finally {
+        await file.close();
+      }
       add({ area: "blackboard", level: "ok", message: `${displayPath(dir, env)} is writable` });
     } catch (error) {
       add({
@@ -265,7 +280,7 @@ export async function runDoctor(
           area: "blackboard",
           level: "warn",
           message: problem,
-          fix: "the hub's worker (clawos node run) moves malformed files to quarantine/ with a .reason",
+          fix: fixForRecordProblem(problem, opened.core.blackboard.location),
         });
     }
   } finally {
@@ -320,4 +335,17 @@ export async function runDoctor(
     }
   }
   return checks;
+}
+
+/** What to do about a record readers skip, by the kind of problem the blackboard reported. */
+function fixForRecordProblem(problem: string, dir: string): string {
+  if (/cannot be read \(no permission\)/.test(problem))
+    return `give it back to the worker's user (chown/chmod 644 in ${dir}), or let the hub's worker (clawos node run) move it to quarantine/`;
+  if (
+    /symbolic link|named pipe|socket|device file|a directory|not a regular file|where a directory should be/.test(
+      problem,
+    )
+  )
+    return `remove it from ${dir}: clawos never follows or moves what is not a regular file`;
+  return "the hub's worker (clawos node run) moves malformed files to quarantine/ with a .reason";
 }

@@ -1,0 +1,64 @@
+/**
+ * A directory blackboard is shared with other machines: a link planted in it must never lead
+ * the coordinator out of it. Repro: links planted as requests/<x>, claimed/<x> and tmp/<x>
+ * pointing at a folder outside (a stand-in for ~/.ssh) made the coordinator of `clawos node run`
+ * move that folder's files into quarantine/, and its temp sweep delete its old files.
+ */
+import assert from "node:assert/strict";
+import { readdir, symlink, utimes } from "node:fs/promises";
+import { join } from "node:path";
+import { test } from "node:test";
+import { makeRequest, resultFor } from "../blackboard/contract.js";
+import { coordinate, outsideDir, snapshot, withBoard } from "./directory-world.js";
+
+test("links planted in requests/, claimed/ and tmp/ are never followed: the folders they point at stay byte-identical", async () => {
+  await withBoard({}, async (board) => {
+    const { bb, root } = board;
+    const honest = makeRequest({ node: "main" });
+    await bb.enqueue(honest);
+    const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
+    const ssh = await outsideDir(board, {
+      id_ed25519:
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n",
+      "id_ed25519.pub": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA user@laptop\n",
+      "req_20260301_120000_0badc0de.json": "not a task at all",
+    });
+    const docs = await outsideDir(board, { "notes.txt": "two hours of work" });
+    for (const name of await readdir(ssh)) await utimes(join(ssh, name), twoHoursAgo, twoHoursAgo);
+    await utimes(join(docs, "notes.txt"), twoHoursAgo, twoHoursAgo);
+    await symlink(ssh, join(root, "requests", "evil"));
+    await symlink(ssh, join(root, "claimed", "evil"));
+    await symlink(docs, join(root, "tmp", "p1-evil"));
+    const before = { ssh: await snapshot(ssh), docs: await snapshot(docs) };
+
+    const log = [...(await coordinate(bb)), ...(await coordinate(bb))];
+    const claim = await bb.claim("main");
+    assert.equal(claim?.request.id, honest.id, "the honest task is still claimed");
+    assert.equal(await bb.claim("evil"), undefined, "nothing is claimed through the link");
+    assert.equal(await bb.complete(claim!, resultFor(claim!)), true);
+
+    assert.equal(
+      await snapshot(ssh),
+      before.ssh,
+      "the folder behind requests/evil and claimed/evil is untouched",
+    );
+    assert.equal(await snapshot(docs), before.docs, "the folder behind tmp/p1-evil is untouched");
+    assert.deepEqual(await readdir(join(root, "quarantine")), [], "nothing was moved into quarantine/");
+    // Reported once per process, with what it is and where it points; the links stay where they are.
+    for (const where of ["requests/evil", "claimed/evil", "tmp/p1-evil"]) {
+      const lines = log.filter((l) => l.startsWith(`left alone: ${where} is a symbolic link`));
+      assert.equal(lines.length, 1, `${where} reported once:\n${log.join("\n")}`);
+    }
+    assert.ok(
+      log.some((l) => l.includes(`requests/evil is a symbolic link (to ${ssh})`)),
+      log.join("\n"),
+    );
+    const { problems } = await bb.list();
+    assert.ok(
+      problems.some((p) =>
+        /^requests\/evil is a symbolic link \(to .*\) where a directory should be/.test(p),
+      ),
+      problems.join("\n"),
+    );
+  });
+});
