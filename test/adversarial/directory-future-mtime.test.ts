@@ -1,0 +1,35 @@
+/** A time stamp in the future (another machine's clock, a planted file) holds nothing up. */
+import assert from "node:assert/strict";
+import { mkdir, utimes, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { test } from "node:test";
+import { makeRequest } from "../blackboard/contract.js";
+import { withBoard } from "./directory-world.js";
+
+test("an interrupted move or dispatch whose file is stamped in the future is finished once it is old by this machine's clock", async () => {
+  // This machine's clock a minute on: the files below were made a minute ago by it (their ctime).
+  await withBoard({ clock: () => Date.now() + 60_000 }, async ({ bb, root }) => {
+    const year2100 = new Date("2100-01-01T00:00:00Z");
+    const moving = makeRequest({ node: "main" });
+    await mkdir(join(root, "reaping", "main"), { recursive: true });
+    const reaping = join(root, "reaping", "main", `${moving.id}.requeue.json`);
+    await writeFile(reaping, JSON.stringify(moving));
+    await utimes(reaping, year2100, year2100);
+    const dispatched = makeRequest({ node: "main" });
+    const index = join(root, "index", `${dispatched.id}.json`);
+    await writeFile(index, JSON.stringify(dispatched));
+    await utimes(index, year2100, year2100);
+
+    const notes = await bb.coordinator().recover();
+    assert.ok(
+      notes.some((n) => n.startsWith(`${moving.id}: finished an interrupted requeue`)),
+      notes.join("\n"),
+    );
+    assert.ok(
+      notes.some((n) => n.startsWith(`${dispatched.id}: republished`)),
+      notes.join("\n"),
+    );
+    assert.equal((await bb.get(moving.id))?.state, "pending");
+    assert.equal((await bb.get(dispatched.id))?.state, "pending");
+  });
+});
