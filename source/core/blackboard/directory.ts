@@ -1358,8 +1358,9 @@ export class DirectoryBlackboard implements Blackboard {
         if (st.isDirectory() && depth === 0) {
           await sweep(path, 1);
           if (name !== this.tmpName && st.mtimeMs < cutoff) await rmdir(path).catch(() => {});
-        } else if (!st.isFile()) this.confine.fileAt(path); // reported, left alone
-        else if (st.mtimeMs < cutoff) this.unlinkFile(path);
+        } else if (!st.isFile()) {
+          this.confine.fileAt(path); // reported, left alone
+        } else if (st.mtimeMs < cutoff) this.unlinkFile(path);
       }
     };
     await sweep(this.dir("tmp"), 0);
