@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { NatsBlackboard, NatsTaskRecord } from "../../source/core/blackboard/nats.js";
 import { FakeClock, makeRequest, newId } from "../blackboard/contract.js";
-import { NatsStore, type NatsServer, startNatsServer } from "../blackboard/nats-fixture.js";
+import { type NatsServer, NatsStore, startNatsServer } from "../blackboard/nats-fixture.js";
 
 const ESC = "\u001b";
 const OSC52 = `${ESC}]52;c;SGFja2VkIQ==\u0007`;
