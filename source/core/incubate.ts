@@ -168,14 +168,22 @@ function run(
   command: string,
   args: string[],
   env: NodeJS.ProcessEnv,
+  stdin?: string,
 ): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, {
+      env,
+      stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    });
+    if (stdin !== undefined) {
+      child.stdin?.on("error", () => {}); // it exited without reading: its exit code says why
+      child.stdin?.end(stdin);
+    }
     let output = "";
-    child.stdout.on("data", (d: Buffer) => {
+    child.stdout?.on("data", (d: Buffer) => {
       output = (output + d.toString()).slice(-8_000);
     });
-    child.stderr.on("data", (d: Buffer) => {
+    child.stderr?.on("data", (d: Buffer) => {
       output = (output + d.toString()).slice(-8_000);
     });
     child.once("error", reject);
@@ -183,9 +191,24 @@ function run(
   });
 }
 
-/** Remove a token the command echoed back before showing its output. */
-function redact(text: string, token: string): string {
-  return text.split(token).join("<token>");
+/** Remove secrets the command echoed back before showing its output. */
+function redact(text: string, ...secrets: string[]): string {
+  for (const secret of secrets) if (secret) text = text.split(secret).join("<secret>");
+  return text;
+}
+
+/** `what` failed: its last line of output, secrets removed, in one short error. */
+function commandFailed(
+  what: string,
+  result: { code: number | null; output: string },
+  ...secrets: string[]
+): UserError {
+  const last =
+    redact(result.output, ...secrets)
+      .trim()
+      .split("\n")
+      .at(-1) ?? "";
+  return new UserError(`${what} failed (exit ${result.code}): ${last}`.slice(0, 400));
 }
 
 /**
@@ -381,8 +404,6 @@ async function incubateNow(
           "loopback",
           "--gateway-auth",
           "token",
-          "--gateway-token",
-          token,
           "--no-install-daemon",
           "--skip-channels",
           "--skip-skills",
@@ -401,36 +422,34 @@ async function incubateNow(
             m.baseUrl,
             "--custom-model-id",
             m.id,
-            "--custom-api-key",
-            m.apiKey,
             "--custom-provider-id",
             m.providerId,
             "--custom-compatibility",
             "openai",
           );
         }
-        const onboard = await run(openclaw, args, env);
+        // Secrets never go on a command line (every local user can read those in ps): the
+        // model key through the environment, which onboard reads when --custom-api-key is
+        // left out, and the gateway token through stdin by `config patch` below.
+        const onboard = await run(
+          openclaw,
+          args,
+          options.model ? { ...env, CUSTOM_API_KEY: options.model.apiKey } : env,
+        );
         if (onboard.code !== 0) {
-          throw new UserError(
-            `openclaw onboard failed (exit ${onboard.code}): ${redact(onboard.output, token).trim().split("\n").at(-1) ?? ""}`.slice(
-              0,
-              400,
-            ),
-          );
+          throw commandFailed("openclaw onboard", onboard, token, options.model?.apiKey ?? "");
         }
+        const patch = JSON.stringify({ gateway: { auth: { mode: "token", token } } });
+        const patched = await run(openclaw, ["--profile", name, "config", "patch", "--stdin"], env, patch);
+        if (patched.code !== 0)
+          throw commandFailed("openclaw config patch (the gateway token)", patched, token);
         const settings: [string, string][] = [
           ["gateway.http.endpoints.chatCompletions.enabled", "true"],
           ...(options.settings ?? []),
         ];
         for (const [key, value] of settings) {
           const set = await run(openclaw, ["--profile", name, "config", "set", key, value], env);
-          if (set.code !== 0)
-            throw new UserError(
-              `openclaw config set ${key} failed: ${redact(set.output, token).trim().split("\n").at(-1) ?? ""}`.slice(
-                0,
-                400,
-              ),
-            );
+          if (set.code !== 0) throw commandFailed(`openclaw config set ${key}`, set, token);
         }
       },
     );
@@ -454,10 +473,7 @@ async function incubateNow(
               run: async () => void (await run(openclaw, ["--profile", name, "gateway", "uninstall"], env)),
             });
             const install = await run(openclaw, ["--profile", name, "gateway", "install"], env);
-            if (install.code !== 0)
-              throw new UserError(
-                `openclaw gateway install failed: ${redact(install.output, token).trim().split("\n").at(-1) ?? ""}`,
-              );
+            if (install.code !== 0) throw commandFailed("openclaw gateway install", install, token);
           } else {
             await startSupervised(home, name, openclaw, env, undo);
           }

@@ -497,6 +497,16 @@ step(
     facts.push(`clawos incubate --start took ${r.ms} ms`);
     try {
       assert.equal(r.code, 0, describeRun(r));
+      // The secrets reached OpenClaw off the command line (token by config patch --stdin,
+      // model key by CUSTOM_API_KEY): its config holds exactly what clawos keeps.
+      const profile = JSON.parse(readFileSync(join(home, ".openclaw-beta", "openclaw.json"), "utf8"));
+      const token = readFileSync(join(home, ".openclaw", "clawos", "tokens", "beta.token"), "utf8").trim();
+      assert.equal(profile.gateway.auth.token, token, "the gateway token in openclaw.json is clawos's");
+      assert.equal(
+        profile.models.providers.fake.apiKey,
+        "none",
+        "the model key arrived through the environment",
+      );
       const word = `clawtest-${Math.random().toString(36).slice(2, 10)}`;
       const d = await runCli(["dispatch", `please repeat ${word}`, "--to", "beta", "--wait"]);
       assert.equal(d.code, 0, describeRun(d));

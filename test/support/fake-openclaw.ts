@@ -1,5 +1,5 @@
 /**
- * A stand-in `openclaw` command for incubation tests: `onboard` and `config set` edit
+ * A stand-in `openclaw` command for incubation tests: `onboard`, `config set` and `config patch --stdin` edit
  * ~/.openclaw-<profile>/openclaw.json like the real one; `gateway run` serves the stub
  * gateway on the configured port with the configured token. FAKE_OPENCLAW_MODE (or the file
  * ~/.fake-openclaw-mode, for a run over SSH) makes it fail on purpose: "onboard-fails",
@@ -27,6 +27,9 @@ const file = path.join(dir, "openclaw.json");
 const modeFile = path.join(process.env.HOME, ".fake-openclaw-mode");
 const mode = process.env.FAKE_OPENCLAW_MODE || (fs.existsSync(modeFile) ? fs.readFileSync(modeFile, "utf8").trim() : "");
 const opt = (name) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
+// FAKE_OPENCLAW_CALLS: append each call's argv and the secrets it got by environment, one JSON line each.
+if (process.env.FAKE_OPENCLAW_CALLS)
+  fs.appendFileSync(process.env.FAKE_OPENCLAW_CALLS, JSON.stringify({ argv: process.argv.slice(2), CUSTOM_API_KEY: process.env.CUSTOM_API_KEY }) + "\\n");
 if (args[0] === "onboard") {
   if (mode === "onboard-fails") { console.error("onboard: simulated failure"); process.exit(1); }
   fs.mkdirSync(dir, { recursive: true });
@@ -40,8 +43,11 @@ if (args[0] === "onboard") {
   const workspace = path.join(dir, "workspace");
   const config = {
     agents: { defaults: { workspace }, entries: { main: { workspace, agentDir } } },
-    gateway: { mode: "local", port: Number(opt("--gateway-port")), bind: "loopback", auth: { mode: "token", token: opt("--gateway-token") } },
+    gateway: { mode: "local", port: Number(opt("--gateway-port")), bind: "loopback", auth: { mode: "token", token: opt("--gateway-token") || require("node:crypto").randomBytes(24).toString("hex") } },
   };
+  // Like the real one: the custom provider's key from --custom-api-key, else from CUSTOM_API_KEY.
+  const providerId = opt("--custom-provider-id");
+  if (providerId) config.models = { providers: { [providerId]: { baseUrl: opt("--custom-base-url"), apiKey: opt("--custom-api-key") || process.env.CUSTOM_API_KEY } } };
   fs.writeFileSync(file, JSON.stringify(config, null, 2), { mode: 0o600 });
   console.log(JSON.stringify({ ok: true }));
 } else if (args[0] === "config" && args[1] === "set") {
@@ -52,6 +58,11 @@ if (args[0] === "onboard") {
   let value = args[3];
   try { value = JSON.parse(value); } catch {}
   cursor[parts.at(-1)] = value;
+  fs.writeFileSync(file, JSON.stringify(config, null, 2));
+} else if (args[0] === "config" && args[1] === "patch" && args[2] === "--stdin") {
+  const config = JSON.parse(fs.readFileSync(file, "utf8"));
+  const merge = (into, from) => { for (const [k, v] of Object.entries(from)) { if (v && typeof v === "object" && !Array.isArray(v)) merge(into[k] = into[k] || {}, v); else into[k] = v; } };
+  merge(config, JSON.parse(fs.readFileSync(0, "utf8")));
   fs.writeFileSync(file, JSON.stringify(config, null, 2));
 } else if (args[0] === "gateway" && args[1] === "run") {
   if (mode === "never-ready") { setInterval(() => {}, 1000); return; }

@@ -28,7 +28,6 @@ import { DAY_MS, formatAge, HOUR_MS } from "../durations.js";
 import { UserError } from "../errors.js";
 import { isValidNodeId, isValidTaskId } from "../ids.js";
 import {
-  describeZodError,
   MAX_RECORD_BYTES,
   NodeId,
   NodeStatusRecord,
@@ -41,6 +40,7 @@ import {
   TaskResult,
   type TaskState,
 } from "../schema.js";
+import { notAfter, parseJsonRecord, truncateName } from "./nats-untrusted.js";
 import { JsWire, type StoredEntry } from "./nats-wire.js";
 import type {
   Blackboard,
@@ -1413,7 +1413,7 @@ export class NatsBlackboard implements Blackboard {
       if (!parsed.ok) problems.push(`${where}: ${parsed.reason}`);
       else if (parsed.value.node !== entry.key)
         problems.push(`${where}: holds the status of node ${parsed.value.node}`);
-      else records.push(parsed.value);
+      else records.push(withHeartbeatNotAfter(parsed.value, entry.created.getTime()));
     }
     return { records, problems };
   }
@@ -1549,8 +1549,11 @@ export class NatsBlackboard implements Blackboard {
     try {
       const memory = LeaseMemory.parse(JSON.parse(decoder.decode(entry.value)));
       if (memory.host !== this.machineName()) return;
+      // A note from the future (this clock was set back, or someone wrote it) counts from now.
+      const now = this.now();
       for (const [id, seen] of Object.entries(memory.leases))
-        if (!this.leaseSeen.has(id)) this.leaseSeen.set(id, seen);
+        if (!this.leaseSeen.has(id))
+          this.leaseSeen.set(id, { rev: seen.rev, seenAt: notAfter(seen.seenAt, now) });
     } catch {
       // unreadable notes: every lease is simply watched afresh
     }
@@ -1601,7 +1604,9 @@ export class NatsBlackboard implements Blackboard {
         old.push(read);
       if (record.state !== "pending" || record.cancelRequested) continue;
       if (rung.has(this.names.doorbell(record.node, record.request.id, record.request.priority))) continue;
-      if (now - created < IN_FLIGHT_GRACE_MS) continue;
+      // Only a record the server stored moments ago by our clock may be in flight: a server
+      // clock ahead of ours must not hold a task without its doorbell (republishing is deduplicated).
+      if (created <= now && now - created < IN_FLIGHT_GRACE_MS) continue;
       await this.ring(record, rev);
       notes.push(
         `${record.request.id}: republished to ${record.node}'s inbox after an interrupted ${record.via}`,
@@ -1740,7 +1745,7 @@ export class NatsBlackboard implements Blackboard {
     const name = `${stamp}_${randomBytes(3).toString("hex")}_${truncateName(entry.key).replace(/[^\w-]/g, "_")}`;
     await this.io("set a record aside", () => this.kv.aside.put(`${name}.value`, entry.value));
     await this.io("set a record aside", () =>
-      this.kv.aside.put(`${name}.reason`, `${bucket}/${entry.key}\n${reason}\n`),
+      this.kv.aside.put(`${name}.reason`, `${bucket}/${truncateName(entry.key)}\n${reason}\n`),
     );
     try {
       // A raw delete marker: the key may be one the KV client refuses to name.
@@ -1911,6 +1916,13 @@ function rejectLater(): { promise: Promise<never>; reject: (error: Error) => voi
   return { promise, reject };
 }
 
+/** A heartbeat is never later than when the server stored it: a writer's clock ahead cannot keep its node looking alive. */
+function withHeartbeatNotAfter(record: NodeStatusRecord, storedAt: number): NodeStatusRecord {
+  const at = Date.parse(record.heartbeatAt);
+  if (!Number.isFinite(storedAt) || !(at > storedAt)) return record;
+  return { ...record, heartbeatAt: new Date(notAfter(at, storedAt)).toISOString() };
+}
+
 const ProgressWithClaim = TaskProgress.extend({ claim: z.string().optional() });
 
 /** Unique per process and call: a random prefix and a counter (randomBytes per write showed in profiles). */
@@ -1929,26 +1941,6 @@ function inconsistent(record: NatsTaskRecord, key: string): string | undefined {
   if (record.state === "claimed" && !record.claim) return "is claimed but names no claim";
   if (record.state === "finished" && !record.outcome) return "is finished but has no outcome";
   return undefined;
-}
-
-function parseJsonRecord<T>(
-  value: Uint8Array,
-  schema: z.ZodType<T>,
-): { ok: true; value: T } | { ok: false; reason: string } {
-  if (value.length > MAX_RECORD_BYTES)
-    return { ok: false, reason: `is ${value.length} bytes, over the ${MAX_RECORD_BYTES}-byte limit` };
-  let data: unknown;
-  try {
-    data = JSON.parse(decoder.decode(value));
-  } catch (error) {
-    return { ok: false, reason: `is not valid JSON (${(error as Error).message})` };
-  }
-  const parsed = schema.safeParse(data);
-  if (!parsed.success) {
-    const { field, problem } = describeZodError(parsed.error);
-    return { ok: false, reason: `field "${field}" ${problem}` };
-  }
-  return { ok: true, value: parsed.data };
 }
 
 /** JSON of a record with a `text`, its text cut (and marked) so the whole fits in `limit` bytes. */
@@ -2013,9 +2005,4 @@ function shuffle<T>(items: T[]): T[] {
     [items[i], items[j]] = [items[j]!, items[i]!];
   }
   return items;
-}
-
-function truncateName(name: string): string {
-  const clean = name.replace(/[^\w.-]/g, "?");
-  return clean.length > 60 ? `${clean.slice(0, 57)}...` : clean;
 }
