@@ -10,16 +10,17 @@ import {
   renderTasksTable,
   type StatusData,
 } from "./cli/status-report.js";
+import { renderTaskText } from "./cli/task-text.js";
 import type { StoredTask } from "./core/blackboard/types.js";
 import { loadConfig, looseTokenFiles, parseNode, saveConfig, thisMachine } from "./core/config.js";
 import { watchConfigFile } from "./core/config-watch.js";
 import { registerLocalProfiles } from "./core/discover.js";
-import { formatAge, formatElapsed } from "./core/durations.js";
 import { describeError, UserError } from "./core/errors.js";
 import { FederationCore, toTaskView } from "./core/federation.js";
 import type { TaskView } from "./core/federation-types.js";
 import { LOG_LEVELS, type LogLevel, levelOf, rotatingLog } from "./core/log-file.js";
 import { displayPath, resolveHome } from "./core/paths.js";
+import { type SafeText, safeLine, toSafe } from "./core/safe-text.js";
 import { createStreamSanitizer, sanitizeLine, sanitizeText } from "./core/sanitize.js";
 import {
   type NodeConfigInput,
@@ -28,7 +29,6 @@ import {
   TASK_STATES,
   type TaskState,
 } from "./core/schema.js";
-import { timelineOf } from "./core/timeline.js";
 import { VERSION } from "./core/version.js";
 import { waitingHint } from "./core/waiting.js";
 import { runWorker } from "./core/worker.js";
@@ -113,9 +113,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   };
 
   /** Why a pending task is not moving (its node's worker, from the heartbeats; no probe). */
-  const waitingLine = async (core: FederationCore, task: TaskView): Promise<string> => {
+  const waitingLine = async (core: FederationCore, task: TaskView): Promise<SafeText> => {
     const { views } = await core.nodeViews({ probe: false });
-    return sanitizeLine(
+    return safeLine(
       waitingHint(
         task,
         views.find((n) => n.id === task.node),
@@ -168,8 +168,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       await withCore(async (core) => {
         const data = await gatherStatus(core, opts.json || opts.markdown ? 200 : opts.limit);
         if (opts.json) out(JSON.stringify({ ...data, now: data.now.toISOString() }, null, 2));
-        else if (opts.markdown) out(renderStatusMarkdown(data));
-        else out(renderStatusText(data, { taskLimit: opts.limit, ...terminalColumns() }));
+        else if (opts.markdown) out(renderStatusMarkdown(toSafe(data)));
+        else out(renderStatusText(toSafe(data), { taskLimit: opts.limit, ...terminalColumns() }));
       });
     });
 
@@ -372,7 +372,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         if (opts.json)
           out(JSON.stringify({ tasks: views, counts: listing.counts, problems: listing.problems }, null, 2));
         else {
-          out(views.length ? renderTasksTable(views, Date.now(), terminalColumns().columns) : "No tasks.");
+          out(
+            views.length
+              ? renderTasksTable(toSafe(views), Date.now(), terminalColumns().columns)
+              : "No tasks.",
+          );
           out(`(${countsLine(listing.counts)})`);
           for (const p of listing.problems) err(`! ${sanitizeLine(p)}`);
         }
@@ -395,39 +399,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           out(JSON.stringify(v, null, 2));
           return;
         }
-        const lines = [
-          `Task      ${v.id}`,
-          `State     ${v.state}${task.cancelRequested && v.state !== "cancelled" ? " (cancel requested)" : ""}`,
-          `Priority  ${v.priority}`,
-          `Target    ${v.target} → ${v.node} via ${v.route.transport}`,
-          `Route     ${sanitizeLine(v.route.reason)}`,
-          `Attempt   ${v.attempt} of ${v.maxAttempts}`,
-          ...(v.state === "pending" ? [`Note      ${await waitingLine(core, v)}`] : []),
-          `Created   ${v.createdAt} (${formatAge(Date.now() - Date.parse(v.createdAt))} ago)`,
-          ...(v.startedAt ? [`Started   ${v.startedAt}`] : []),
-          ...(v.finishedAt
-            ? [
-                `Finished  ${v.finishedAt}${v.durationMs !== undefined ? ` (${formatElapsed(v.durationMs)})` : ""}`,
-              ]
-            : []),
-          "",
-          "Request:",
-          indent(sanitizeText(v.text)),
-          "",
-          "History:",
-          ...timelineOf(v).map(
-            (h) => `  ${h.at}  ${sanitizeLine(h.event)}${h.detail ? `: ${sanitizeLine(h.detail)}` : ""}`,
-          ),
-        ];
-        if (v.reply !== undefined)
-          lines.push("", v.state === "running" ? "Reply so far:" : "Reply:", indent(sanitizeText(v.reply)));
-        if (v.error)
-          lines.push(
-            "",
-            `Error: ${sanitizeLine(v.error.message)}`,
-            ...(v.error.hint ? [`  fix: ${sanitizeLine(v.error.hint)}`] : []),
-          );
-        out(lines.join("\n"));
+        out(
+          renderTaskText(toSafe(v), {
+            now: Date.now(),
+            cancelRequested: Boolean(task.cancelRequested),
+            ...(v.state === "pending" ? { note: await waitingLine(core, v) } : {}),
+          }),
+        );
       });
     });
   tasks
@@ -472,7 +450,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         else
           out(
             views.length
-              ? renderNodesTable(views, Date.now(), terminalColumns().columns)
+              ? renderNodesTable(toSafe(views), Date.now(), terminalColumns().columns)
               : "No nodes yet. Run `clawos init` or `clawos nodes add ID --port N`.",
           );
       });
@@ -1095,13 +1073,6 @@ ${cases}
   return shell === "bash"
     ? `# clawos bash completion\n${body}\ncomplete -F _clawos_complete clawos`
     : `# clawos zsh completion\nautoload -U +X bashcompinit && bashcompinit\n${body}\ncomplete -F _clawos_complete clawos`;
-}
-
-function indent(text: string): string {
-  return text
-    .split("\n")
-    .map((l) => `  ${l}`)
-    .join("\n");
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {

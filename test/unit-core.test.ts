@@ -441,8 +441,14 @@ describe("tables in a terminal", () => {
       { header: "ADDRESS", dropOrder: 2 },
       { header: "NOTES", dropOrder: 1 },
     ];
+    const { safeLine } = await import("../source/core/safe-text.js");
     const rows = [
-      ["laptop", "no heartbeat yet (run clawos node run --node laptop there)", "10.0.0.2:18789", "sleeps"],
+      [
+        "laptop",
+        "no heartbeat yet (run clawos node run --node laptop there)",
+        "10.0.0.2:18789",
+        "sleeps",
+      ].map(safeLine),
     ];
     const wide = renderTable(columns, rows, { width: 200 });
     assert.match(wide, /NOTES/);

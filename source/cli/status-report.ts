@@ -1,6 +1,6 @@
-import { formatAge } from "../core/durations.js";
+import { ageSince } from "../core/durations.js";
 import type { NodeState, NodeView, TaskView } from "../core/federation-types.js";
-import { sanitizeLine } from "../core/sanitize.js";
+import { type Safe, type SafeText, safe, safeLine } from "../core/safe-text.js";
 import type { TaskState } from "../core/schema.js";
 import { stalledInboxes } from "../core/waiting.js";
 import { clip } from "../ui/text.js";
@@ -16,10 +16,19 @@ export interface StatusData {
   now: Date;
 }
 
+/** What the status views print, every string sanitized (toSafe): presenters take only this. */
+export type SafeStatusData = Safe<StatusData>;
+
 export const ACTIVE_STATES: TaskState[] = ["pending", "claimed", "running"];
 
-export function address(node: NodeView): string {
-  return node.port === null ? "TBD" : `${node.host}:${node.port}`;
+export function address(node: Safe<NodeView>): SafeText {
+  return node.port === null ? safe`TBD` : safe`${node.host}:${node.port}`;
+}
+
+/** "5m ago", or "-" for a time that is missing or not a time. */
+function ago(iso: SafeText | undefined, now: number): SafeText {
+  const age = ageSince(iso, now);
+  return age === undefined ? safe`-` : safeLine(`${age} ago`);
 }
 
 /**
@@ -31,7 +40,7 @@ export function textColumnWidth(columns: number | undefined): number {
   return columns === undefined ? 160 : Math.min(160, Math.max(48, columns - 30));
 }
 
-export function renderNodesTable(nodes: NodeView[], now: number, columns?: number): string {
+export function renderNodesTable(nodes: Safe<NodeView>[], now: number, columns?: number): string {
   return renderTable(
     [
       { header: "NODE" },
@@ -50,23 +59,23 @@ export function renderNodesTable(nodes: NodeView[], now: number, columns?: numbe
       n.reason,
       n.transport,
       address(n),
-      n.latencyMs !== undefined ? `${Math.round(n.latencyMs)} ms` : "-",
-      String(n.inFlight),
-      n.lastHeartbeatAt ? `${formatAge(now - Date.parse(n.lastHeartbeatAt))} ago` : "-",
-      n.notes ?? "",
+      n.latencyMs !== undefined ? safe`${Math.round(n.latencyMs)} ms` : safe`-`,
+      safe`${n.inFlight}`,
+      ago(n.lastHeartbeatAt, now),
+      n.notes ?? safe``,
     ]),
     columns === undefined ? {} : { width: columns },
   );
 }
 
-export function sortTasks(tasks: TaskView[]): TaskView[] {
+export function sortTasks<T extends TaskView>(tasks: T[]): T[] {
   const active = (t: TaskView) => (ACTIVE_STATES.includes(t.state) ? 0 : 1);
   return [...tasks].sort(
     (a, b) => active(a) - active(b) || b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id),
   );
 }
 
-export function renderTasksTable(tasks: TaskView[], now: number, columns?: number): string {
+export function renderTasksTable(tasks: Safe<TaskView>[], now: number, columns?: number): string {
   return renderTable(
     [
       { header: "TASK" },
@@ -79,11 +88,11 @@ export function renderTasksTable(tasks: TaskView[], now: number, columns?: numbe
     ],
     sortTasks(tasks).map((t) => [
       t.id,
-      t.target === t.node ? t.node : `${t.target}→${t.node}`,
+      t.target === t.node ? t.node : safe`${t.target}→${t.node}`,
       t.state,
       t.priority,
-      formatAge(now - Date.parse(t.createdAt)),
-      `${t.attempt}/${t.maxAttempts}`,
+      safeLine(ageSince(t.createdAt, now) ?? "-"),
+      safe`${t.attempt}/${t.maxAttempts}`,
       t.text,
     ]),
     columns === undefined ? {} : { width: columns },
@@ -95,12 +104,12 @@ export function countsLine(counts: Record<TaskState, number>): string {
 }
 
 export function renderStatusText(
-  data: StatusData,
+  data: SafeStatusData,
   options: { taskLimit?: number; columns?: number } = {},
 ): string {
   const now = data.now.getTime();
   const out: string[] = [];
-  out.push(`ClawOS Federation on ${sanitizeLine(data.machine)} — blackboard ${data.blackboard}`);
+  out.push(safe`ClawOS Federation on ${data.machine} — blackboard ${data.blackboard}`);
   out.push("");
   if (data.nodes.length === 0) {
     out.push(
@@ -115,8 +124,9 @@ export function renderStatusText(
   if (shown.length) out.push(renderTasksTable(shown, now, options.columns));
   if (data.tasks.length > shown.length)
     out.push(`… ${data.tasks.length - shown.length} more (clawos tasks list)`);
-  for (const line of stalledInboxes(data.tasks, data.nodes, now)) out.push(`note: ${line}`);
-  for (const p of data.problems) out.push(`! ${sanitizeLine(p)}`);
+  // Built from sanitized ids and machine names; through the sanitizer again all the same.
+  for (const line of stalledInboxes(data.tasks, data.nodes, now)) out.push(safe`note: ${safeLine(line)}`);
+  for (const p of data.problems) out.push(safe`! ${p}`);
   return out.join("\n");
 }
 
@@ -130,7 +140,7 @@ const MARKDOWN_STATUS: Record<NodeState, string> = {
   unknown: "❔ Unknown",
 };
 
-function md(text: string, width = 80): string {
+function md(text: SafeText, width = 80): string {
   return clip(text, width).replace(/\|/g, "\\|");
 }
 
@@ -140,7 +150,7 @@ function localStamp(date: Date): string {
 }
 
 /** The seed's FEDERATION_STATUS.md layout. */
-export function renderStatusMarkdown(data: StatusData): string {
+export function renderStatusMarkdown(data: SafeStatusData): string {
   const tasks = sortTasks(data.tasks);
   const pending = tasks.filter((t) => ACTIVE_STATES.includes(t.state));
   const completed = tasks.filter((t) => t.state === "completed");
@@ -155,7 +165,7 @@ export function renderStatusMarkdown(data: StatusData): string {
     "|------|--------|-----------|------|-------|",
     ...data.nodes.map(
       (n) =>
-        `| **${md(n.id)}** | ${MARKDOWN_STATUS[n.status]} | ${n.transport === "planned" ? "blackboard" : n.transport} | ${n.port ?? "TBD"} | ${md([n.notes, n.reason].filter(Boolean).join("; "))} |`,
+        `| **${md(n.id)}** | ${MARKDOWN_STATUS[n.status as NodeState]} | ${n.transport === "planned" ? "blackboard" : n.transport} | ${n.port ?? "TBD"} | ${md(n.notes ? safe`${n.notes}; ${n.reason}` : n.reason)} |`,
     ),
     "",
     "## Communication Channels",
@@ -170,7 +180,7 @@ export function renderStatusMarkdown(data: StatusData): string {
     "|---------|--------|-------|-------------|",
     ...pending.map(
       (t) =>
-        `| ${md(t.id)} | ${md(t.target === t.node ? t.target : `${t.target} → ${t.node}`)} | ${t.state} | ${md(t.text)} |`,
+        `| ${md(t.id)} | ${md(t.target === t.node ? t.target : safe`${t.target} → ${t.node}`)} | ${t.state} | ${md(t.text)} |`,
     ),
     "",
     "## Completed Tasks",

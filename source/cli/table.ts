@@ -1,4 +1,4 @@
-import { sanitizeLine } from "../core/sanitize.js";
+import { oneLine, type SafeText } from "../core/safe-text.js";
 import { displayWidth, pad, truncate } from "../ui/text.js";
 
 export interface Column {
@@ -16,13 +16,13 @@ const MIN_FLEXIBLE = 12;
 const PREFERRED_FLEXIBLE = 40;
 
 /**
- * A plain-text table aligned by display width; every cell is sanitized. With `width` (a
+ * A plain-text table aligned by display width; cells are sanitized text (SafeText). With `width` (a
  * terminal's), it fits: the flexible column (a reason, a description) is cut to a comfortable
  * width first, then the least useful columns are left out, then the flexible one is cut
  * further (to 12). A terminal narrower than the columns that are always kept still wraps.
  */
-export function renderTable(columns: Column[], rows: string[][], options: { width?: number } = {}): string {
-  const cells = rows.map((row) => row.map((cell, i) => truncate(sanitizeLine(cell), columns[i]?.max ?? 60)));
+export function renderTable(columns: Column[], rows: SafeText[][], options: { width?: number } = {}): string {
+  const cells = rows.map((row) => row.map((cell, i) => truncate(oneLine(cell), columns[i]?.max ?? 60)));
   let widths = columns.map((c, i) =>
     Math.max(displayWidth(c.header), ...cells.map((r) => displayWidth(r[i] ?? ""))),
   );

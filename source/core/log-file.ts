@@ -1,5 +1,6 @@
 import { appendFileSync, mkdirSync, renameSync, statSync } from "node:fs";
 import { dirname } from "node:path";
+import { sanitizeLine } from "./sanitize.js";
 
 export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -10,6 +11,8 @@ const KEEP = 3;
 /**
  * A log file that rotates itself at 5 MB (worker.log → worker.log.1 … .3), so a worker
  * that runs for weeks never fills the disk. Synchronous appends: lines are few and small.
+ * Lines quote records from the blackboard: each is sanitized here, one line per entry, so
+ * `tail -f` on the log cannot be driven by a planted escape sequence or forged line.
  */
 export function rotatingLog(path: string): (line: string) => void {
   mkdirSync(dirname(path), { recursive: true });
@@ -20,7 +23,7 @@ export function rotatingLog(path: string): (line: string) => void {
     size = 0;
   }
   return (line: string) => {
-    const text = `${line}\n`;
+    const text = `${sanitizeLine(line)}\n`;
     try {
       if (size + text.length > MAX_BYTES) {
         for (let i = KEEP - 1; i >= 1; i--) {

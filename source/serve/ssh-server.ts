@@ -4,6 +4,7 @@ import { dirname } from "node:path";
 import ssh2, { type Connection, type ParsedKey } from "ssh2";
 import { isErrnoException, UserError } from "../core/errors.js";
 import type { FederationApi } from "../core/federation-types.js";
+import { sanitizeLine } from "../core/sanitize.js";
 import { fingerprint } from "../core/ssh/known-hosts.js";
 import { asSessionInput, SessionOutput } from "./session-streams.js";
 
@@ -114,9 +115,9 @@ export async function startSshServer(api: FederationApi, options: ServeOptions):
   // Every session mounts a UI that listens on shared emitters; many sessions are expected.
   process.setMaxListeners(Math.max(process.getMaxListeners(), options.maxSessions * 4 + 20));
   const log = (line: string) => {
-    void appendFile(options.logFile, `${new Date().toISOString()} ${line}\n`, { mode: 0o600 }).catch(
-      () => {},
-    );
+    void appendFile(options.logFile, `${new Date().toISOString()} ${sanitizeLine(line)}\n`, {
+      mode: 0o600,
+    }).catch(() => {});
   };
   await mkdir(dirname(options.logFile), { recursive: true });
   if (created) log(`generated host key ${options.hostKeyFile}`);

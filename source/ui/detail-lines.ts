@@ -1,13 +1,14 @@
 import type { DispatchOutcome, NodeView, TaskView } from "../core/federation-types.js";
+import { type SafeText, safe, safeLine } from "../core/safe-text.js";
 import { FINAL_STATES } from "../core/schema.js";
 import { timelineOf } from "../core/timeline.js";
 import { waitingHint } from "../core/waiting.js";
 import { clip, formatAge, formatElapsed, wrapLines } from "./text.js";
 import type { Tone } from "./theme.js";
 
-/** One screen line of the task detail view, already sanitized and cut to width. */
+/** One screen line of the task detail view, sanitized (clip, wrapLines) and cut to width. */
 export interface DetailLine {
-  text: string;
+  text: SafeText;
   tone?: Tone;
   bold?: boolean;
 }
@@ -19,14 +20,14 @@ function when(iso: string | undefined, now: number): string {
   return `${new Date(t).toISOString().replace("T", " ").slice(0, 19)}Z (${formatAge(iso, now)} ago)`;
 }
 
-function section(lines: DetailLine[], title: string): void {
-  lines.push({ text: "" });
+function section(lines: DetailLine[], title: SafeText): void {
+  lines.push({ text: safe`` });
   lines.push({ text: title, bold: true, tone: "accent" });
 }
 
 function indented(lines: DetailLine[], text: string | undefined, width: number, tone?: Tone): void {
   for (const line of wrapLines(text, Math.max(1, width - 2)))
-    lines.push({ text: `  ${line}`, ...(tone ? { tone } : {}) });
+    lines.push({ text: safe`  ${line}`, ...(tone ? { tone } : {}) });
 }
 
 /**
@@ -45,7 +46,7 @@ export function buildDetailLines(
   if (!task) {
     const id = pending?.id ?? "?";
     lines.push({ text: clip(`Task ${id}`, width), bold: true });
-    lines.push({ text: "Waiting for the task to appear in the federation…", tone: "muted" });
+    lines.push({ text: safe`Waiting for the task to appear in the federation…`, tone: "muted" });
     const decision = pending?.outcome?.decision;
     if (decision) {
       const routed = decision.node
@@ -70,7 +71,7 @@ export function buildDetailLines(
     `${task.route.node}: ${task.route.reason}`,
     Math.max(1, width - 10),
   ).entries()) {
-    lines.push({ text: `${i === 0 ? "Routing   " : "          "}${line}` });
+    lines.push({ text: i === 0 ? safe`Routing   ${line}` : safe`          ${line}` });
   }
   lines.push({ text: clip(`Created   ${when(task.createdAt, now)}`, width) });
   if (task.startedAt) lines.push({ text: clip(`Started   ${when(task.startedAt, now)}`, width) });
@@ -78,40 +79,41 @@ export function buildDetailLines(
   if (task.durationMs !== undefined)
     lines.push({ text: clip(`Took      ${formatElapsed(task.durationMs)}`, width) });
 
-  section(lines, "Request");
+  section(lines, safe`Request`);
   indented(lines, task.text, width);
 
   const timeline = timelineOf(task);
   if (timeline.length > 0) {
-    section(lines, `History (${timeline.length})`);
+    section(lines, safe`History (${timeline.length})`);
     // Time, event and detail; long details wrap under the event, not off the screen.
     for (const event of timeline) {
       const at = Number.isNaN(Date.parse(event.at))
         ? ""
         : new Date(Date.parse(event.at)).toISOString().slice(11, 19);
-      const head = `  ${at.padEnd(8)}  `;
+      const head = safeLine(`  ${at.padEnd(8)}  `);
+      const under = safeLine(" ".repeat(head.length));
       const text = event.detail ? `${event.event}  ${event.detail}` : event.event;
       for (const [i, line] of wrapLines(text, Math.max(1, width - head.length)).entries())
-        lines.push({ text: `${i === 0 ? head : " ".repeat(head.length)}${line}`, tone: "muted" });
+        lines.push({ text: safe`${i === 0 ? head : under}${line}`, tone: "muted" });
     }
   }
 
   if (task.error) {
-    section(lines, "Error");
+    section(lines, safe`Error`);
     indented(lines, `${task.error.kind}: ${task.error.message}`, width, "error");
     if (task.error.hint) {
-      lines.push({ text: "  Hint:", bold: true });
+      lines.push({ text: safe`  Hint:`, bold: true });
       indented(lines, task.error.hint, width);
     }
   }
 
   const replyTitle = task.reply
     ? running
-      ? "Reply (streaming…)"
-      : "Reply"
+      ? safe`Reply (streaming…)`
+      : safe`Reply`
     : running
-      ? "Reply (waiting for the node…)"
-      : "Reply (none)";
+      ? safe`Reply (waiting for the node…)`
+      : safe`Reply (none)`;
   section(lines, replyTitle);
   const hint = waitingHint(task, node, now);
   if (hint) indented(lines, hint, width, "warn");

@@ -1,10 +1,10 @@
-import { sanitizeLine, sanitizeText } from "../core/sanitize.js";
+import { type SafeText, safeBlock, safeLine } from "../core/safe-text.js";
 import { textWidth } from "../core/text-width.js";
 
 /**
  * Display-width aware text helpers. Everything that reaches the terminal from
- * a snapshot goes through `cell` (one line) or `wrapLines` (multi-line): both
- * sanitize first, so escape sequences in untrusted text never reach the screen.
+ * a snapshot goes through `cell`/`clip` (one line) or `wrapLines` (multi-line): they
+ * sanitize first and return SafeText, the only text the detail view's lines take.
  */
 
 const graphemes = new Intl.Segmenter("en", { granularity: "grapheme" });
@@ -57,22 +57,22 @@ export function pad(text: string, width: number, align: "left" | "right" = "left
 }
 
 /** Untrusted text → one sanitized line of exactly `width` columns. */
-export function cell(text: string | undefined, width: number, align: "left" | "right" = "left"): string {
-  return pad(sanitizeLine(text ?? ""), width, align);
+export function cell(text: string | undefined, width: number, align: "left" | "right" = "left"): SafeText {
+  return pad(safeLine(text), width, align) as SafeText;
 }
 
 /** Untrusted text → one sanitized line cut to `width` (not padded). */
-export function clip(text: string | undefined, width: number): string {
-  return truncate(sanitizeLine(text ?? ""), width);
+export function clip(text: string | undefined, width: number): SafeText {
+  return truncate(safeLine(text), width) as SafeText;
 }
 
 /**
  * Untrusted text → one sanitized line cut to `width` in its middle
  * ("~/.openclaw/…/federation"): for paths, whose start and end both matter.
  */
-export function clipMiddle(text: string | undefined, width: number): string {
-  const clean = sanitizeLine(text ?? "");
-  if (width <= 0) return "";
+export function clipMiddle(text: string | undefined, width: number): SafeText {
+  const clean = safeLine(text);
+  if (width <= 0) return "" as SafeText;
   if (displayWidth(clean) <= width) return clean;
   const all = [...eachGrapheme(clean)];
   const headRoom = Math.ceil((width - 1) / 2);
@@ -91,7 +91,7 @@ export function clipMiddle(text: string | undefined, width: number): string {
     tail = g + tail;
     used += w;
   }
-  return `${head}…${tail}`;
+  return `${head}…${tail}` as SafeText;
 }
 
 /** Hard-split one word that is wider than the line, filling the current line first. */
@@ -116,10 +116,11 @@ function splitWord(word: string, width: number, firstRoom: number): string[] {
 }
 
 /** Untrusted, possibly multi-line text → sanitized lines no wider than `width`. */
-export function wrapLines(text: string | undefined, width: number): string[] {
+export function wrapLines(text: string | undefined, width: number): SafeText[] {
   const w = Math.max(1, width);
-  const out: string[] = [];
-  for (const paragraph of sanitizeText(text ?? "").split(/\r?\n|\r/)) {
+  const out: SafeText[] = [];
+  const push = (line: string) => out.push(line.trimEnd() as SafeText);
+  for (const paragraph of safeBlock(text).split(/\r?\n|\r/)) {
     let line = "";
     let used = 0;
     for (const token of paragraph.split(/(\s+)/)) {
@@ -138,7 +139,7 @@ export function wrapLines(text: string | undefined, width: number): string[] {
         continue;
       }
       if (tw <= w) {
-        out.push(line.trimEnd());
+        push(line);
         line = token;
         used = tw;
         continue;
@@ -147,12 +148,12 @@ export function wrapLines(text: string | undefined, width: number): string[] {
       const first = parts.shift() ?? "";
       line += first;
       for (const part of parts) {
-        out.push(line.trimEnd());
+        push(line);
         line = part;
       }
       used = displayWidth(line);
     }
-    out.push(line.trimEnd());
+    push(line);
   }
   return out;
 }

@@ -3,7 +3,7 @@ import { primaryKey } from "../keymap.js";
 import { bodyHeight, clampSize, MIN_SIZE, nodeInfoRows } from "../layout.js";
 import { type AppState, activeTable, topScreen } from "../state/app-state.js";
 import { findTask, selectNodeRows, selectTaskRows } from "../state/rows.js";
-import { truncate, wrapLines } from "../text.js";
+import { clipMiddle, truncate, wrapLines } from "../text.js";
 import { DispatchForm } from "./dispatch-form.js";
 import { HelpOverlay } from "./help-overlay.js";
 import { MigrationPanel } from "./migration-panel.js";
@@ -108,7 +108,7 @@ export function ControlCenter({ state, now, title = "ClawOS Federation" }: Contr
   } else if (loading) {
     body = (
       <Text dimColor wrap="truncate-end">
-        {"  "}Reading the federation… ({state.snapshot.blackboardLocation})
+        {"  "}Reading the federation… ({clipMiddle(state.snapshot.blackboardLocation, width - 30)})
       </Text>
     );
   } else if (firstRun) {

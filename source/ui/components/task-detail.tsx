@@ -1,6 +1,7 @@
 import { Box, Text } from "ink";
 import type { DispatchOutcome, NodeView, TaskView } from "../../core/federation-types.js";
-import { buildDetailLines } from "../detail-lines.js";
+import { safe } from "../../core/safe-text.js";
+import { buildDetailLines, type DetailLine } from "../detail-lines.js";
 import { scrollWindow } from "../scroll.js";
 import { useTheme } from "../theme.js";
 
@@ -47,7 +48,7 @@ export function TaskDetail({
             </Text>
           );
         }
-        const line = lines[row.line] ?? { text: "" };
+        const line: DetailLine = lines[row.line] ?? { text: safe`` };
         return (
           <Text
             // biome-ignore lint/suspicious/noArrayIndexKey: rows are positional
