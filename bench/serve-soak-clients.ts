@@ -236,7 +236,8 @@ function login(target: Target, user: string): Promise<Ssh2Client> {
   return new Promise((resolve, reject) => {
     const c = new Client();
     c.once("ready", () => resolve(c));
-    c.once("error", reject);
+    // Every error, not only the first: a later one must not become an uncaught exception.
+    c.on("error", reject);
     c.once("close", () => reject(new Error("closed before ready")));
     c.connect({
       host: "127.0.0.1",

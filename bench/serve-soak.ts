@@ -28,7 +28,7 @@ import { chown, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { keygen } from "../test/support/sshd.js";
+import { freePort, keygen } from "../test/support/sshd.js";
 import { BIN, machineInfo, round, STUB_MAIN, sleep, table } from "./lib.js";
 import {
   type ClientStats,
@@ -124,7 +124,7 @@ async function main(): Promise<number> {
   const sshHome = join(root, "ssh-client");
   await mkdir(home, { recursive: true });
   await mkdir(sshHome, { recursive: true });
-  if (owner) await chown(root, owner.uid, owner.gid);
+  if (owner) for (const dir of [root, home]) await chown(dir, owner.uid, owner.gid);
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, CLAWOS_MACHINE: "hub", NO_COLOR: "1" };
   const procs: Proc[] = [];
   const stop = new AbortController();
@@ -181,7 +181,7 @@ async function main(): Promise<number> {
           p.exits.push({ atS: elapsedS(), code, signal, tail: p.tail.slice(-1500) });
           say(`!! ${p.name} exited (code ${code}, signal ${signal})`);
         }
-        reject(new Error(`${p.name} exited`));
+        reject(new Error(`${p.name} exited: ${p.tail.trim().split("\n").slice(-3).join(" | ")}`));
       });
     });
   const proc = (name: string): Proc => {
@@ -206,11 +206,17 @@ async function main(): Promise<number> {
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
+  // A bug in the harness itself must not leave the federation running.
+  process.once("uncaughtException", (error) => {
+    say(`harness error: ${error.stack ?? String(error)}`);
+    onSignal();
+  });
 
   try {
     // ── the federation
     say(`work dir ${root}; clawos processes run as ${opts.user}`);
-    if ((await cli(["init"])).code !== 0) throw new Error("clawos init failed");
+    const init = await cli(["init"]);
+    if (init.code !== 0) throw new Error(`clawos init failed: ${init.stderr.trim()}`);
     const workers: Proc[] = [];
     for (const [i, node] of NODES.entries()) {
       const token = `serve-soak-${node}`;
@@ -262,9 +268,9 @@ async function main(): Promise<number> {
     if (owner) await chownTree(home, owner);
     if (owner) await chown(authorizedKeys, owner.uid, owner.gid);
     const server = proc("serve");
-    let port = 0;
+    const port = await freePort();
     const startServer = async () => {
-      const line = await startProc(
+      await startProc(
         server,
         [
           BIN,
@@ -278,7 +284,6 @@ async function main(): Promise<number> {
         ],
         /listening on 127\.0\.0\.1:\d+/,
       );
-      port = Number(/:(\d+)$/.exec(line)![1]);
     };
     await startServer();
     const hostPub = (
