@@ -272,31 +272,28 @@ async function withShell(
   await Promise.race([act(stream), ended]);
 }
 
-/** Huge terminals: a pty of 65535 rows or columns, or a window-change to a million. */
-export async function hugeSizes(target: Target, n: number, stop: AbortSignal): Promise<ClientStats> {
-  const s = stats("huge pty / window sizes (ssh2)");
-  const variants = [
-    { rows: 65_535, cols: 80, change: undefined },
-    { rows: 24, cols: 65_535, change: undefined },
-    { rows: 24, cols: 80, change: { rows: 1_000_000, cols: 1_000_000 } },
-    { rows: 24, cols: 80, change: { rows: 65_535, cols: 65_535 } },
-  ];
-  let round = n;
-  while (!stop.aborted) {
-    const v = variants[round++ % variants.length]!;
+/**
+ * Log in as `user`, open a shell of `window(round)` and run `act` on it, again and again
+ * until stopped; `act` gets a function that says whether the server closed the connection.
+ */
+async function shellLoop(
+  s: ClientStats,
+  target: Target,
+  user: string,
+  stop: AbortSignal,
+  window: (round: number) => { rows: number; cols: number },
+  act: (stream: ssh2.ClientChannel, round: number, closed: () => boolean) => Promise<void>,
+): Promise<ClientStats> {
+  for (let round = 0; !stop.aborted; round++) {
     s.connects++;
     let c: Ssh2Client | undefined;
     try {
-      c = await login(target, `huge${n}`);
+      c = await login(target, user);
       let closed = false;
       c.once("close", () => {
         closed = true;
       });
-      await withShell(c, v, async (stream) => {
-        await sleep(1_000);
-        if (v.change) stream.setWindow(v.change.rows, v.change.cols, 0, 0);
-        await sleep(4_000);
-      });
+      await withShell(c, window(round), (stream) => act(stream, round, () => closed));
       if (closed && !stop.aborted) s.closedByServer++;
     } catch (error) {
       count(s, error);
@@ -308,31 +305,45 @@ export async function hugeSizes(target: Target, n: number, stop: AbortSignal): P
   return s;
 }
 
+const HUGE = [
+  { rows: 65_535, cols: 80, change: undefined },
+  { rows: 24, cols: 65_535, change: undefined },
+  { rows: 24, cols: 80, change: { rows: 1_000_000, cols: 1_000_000 } },
+  { rows: 24, cols: 80, change: { rows: 65_535, cols: 65_535 } },
+];
+
+/** Huge terminals: a pty of 65535 rows or columns, or a window-change to a million. */
+export function hugeSizes(target: Target, n: number, stop: AbortSignal): Promise<ClientStats> {
+  const variant = (round: number) => HUGE[(n + round) % HUGE.length]!;
+  return shellLoop(
+    stats("huge pty / window sizes (ssh2)"),
+    target,
+    `huge${n}`,
+    stop,
+    variant,
+    async (stream, round) => {
+      await sleep(1_000);
+      const change = variant(round).change;
+      if (change) stream.setWindow(change.rows, change.cols, 0, 0);
+      await sleep(4_000);
+    },
+  );
+}
+
 /** Logged in with a normal terminal, then typing garbage: broken escapes, invalid UTF-8, pastes. */
-export async function garbageShell(target: Target, n: number, stop: AbortSignal): Promise<ClientStats> {
-  const s = stats("garbage input in a shell (ssh2)");
-  while (!stop.aborted) {
-    s.connects++;
-    let c: Ssh2Client | undefined;
-    try {
-      c = await login(target, `garbage${n}`);
-      let closed = false;
-      c.once("close", () => {
-        closed = true;
-      });
-      await withShell(c, { rows: 30, cols: 100 }, async (stream) => {
-        for (let i = 0; i < 100 && !stop.aborted && !closed; i++) {
-          stream.write(garbage(i % 10 === 0 ? 64 * 1024 : 256));
-          await sleep(200);
-        }
-      });
-      if (closed && !stop.aborted) s.closedByServer++;
-    } catch (error) {
-      count(s, error);
-    } finally {
-      c?.end();
-    }
-    await sleep(1_000);
-  }
-  return s;
+export function garbageShell(target: Target, n: number, stop: AbortSignal): Promise<ClientStats> {
+  const normal = () => ({ rows: 30, cols: 100 });
+  return shellLoop(
+    stats("garbage input in a shell (ssh2)"),
+    target,
+    `garbage${n}`,
+    stop,
+    normal,
+    async (stream, _round, closed) => {
+      for (let i = 0; i < 100 && !stop.aborted && !closed(); i++) {
+        stream.write(garbage(i % 10 === 0 ? 64 * 1024 : 256));
+        await sleep(200);
+      }
+    },
+  );
 }

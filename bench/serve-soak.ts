@@ -505,7 +505,8 @@ async function main(): Promise<number> {
           atS: e.atS,
           code: e.code,
           signal: e.signal,
-          tail: e.tail.split("\n").slice(-8).join("\n"),
+          // V8's "FATAL ERROR: … heap out of memory" sits above the native stack in the tail.
+          why: e.tail.split("\n").find((l) => /FATAL|Error/.test(l)) ?? e.tail.split("\n").at(-2),
         })),
         restarts: serverRestarts,
         aliveAtEnd: serverAliveAtEnd,
