@@ -145,6 +145,10 @@ function request(id: string, node: string, extra: Record<string, unknown> = {}):
 /** Escape sequences a hostile record carries: clipboard write, title change, screen clear. */
 const HOSTILE = "\u001b]52;c;cGxhbnRlZA==\u0007\u001b]0;pwned\u0007\u001b[2J\u001b[H";
 
+function kindArea(kind: PlantKind): string {
+  return /in (\w+)\/$/.exec(kind)?.[1] ?? "requests";
+}
+
 /** Drops one plant of `kind` into the blackboard; returns where. */
 export async function plant(
   blackboard: string,
@@ -158,6 +162,9 @@ export async function plant(
   const node = nodes[n % nodes.length]!;
   const dir = (area: string) =>
     join(blackboard, area, ...(area === "results" || area === "tmp" || area === "index" ? [] : [node]));
+  // A folder the driver has not made yet is made here, owned as the driver would own it.
+  const made = await mkdir(dir(kindArea(kind)), { recursive: true });
+  if (made && owner) for (const d of [made, dir(kindArea(kind))]) await chown(d, owner.uid, owner.gid);
   const at = (area: string, name: string) => join(dir(area), name);
   let path: string;
   switch (kind) {
