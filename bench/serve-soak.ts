@@ -113,6 +113,8 @@ interface Proc {
   exits: { atS: number; code: number | null; signal: string | null; tail: string }[];
   tail: string;
   expected: boolean;
+  /** Starts (or restarts) it. */
+  start?: () => Promise<string>;
 }
 
 async function main(): Promise<number> {
@@ -236,7 +238,7 @@ async function main(): Promise<number> {
       ]);
       if (add.code !== 0) throw new Error(`nodes add ${node}: ${add.stderr}`);
       const w = proc(`worker-${node}`);
-      (w as Proc & { start?: () => Promise<string> }).start = () =>
+      w.start = () =>
         startProc(
           w,
           [BIN, "node", "run", "--node", node, "--no-coordinator", "--grace", "3"],
@@ -257,7 +259,7 @@ async function main(): Promise<number> {
     const decoyBefore = await fingerprint(decoy);
     const coordinator = proc("coordinator");
     await startProc(coordinator, [BIN, "node", "run", "--coordinator", "--grace", "3"], /worker started on /);
-    for (const w of workers) await (w as Proc & { start: () => Promise<string> }).start();
+    for (const w of workers) await w.start!();
     say("2 gateways, 2 workers and the coordinator are up");
 
     // ── the server
