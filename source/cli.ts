@@ -28,6 +28,7 @@ import {
   TASK_STATES,
   type TaskState,
 } from "./core/schema.js";
+import { readTaskText } from "./core/task-text-input.js";
 import { timelineOf } from "./core/timeline.js";
 import { VERSION } from "./core/version.js";
 import { waitingHint } from "./core/waiting.js";
@@ -201,7 +202,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         },
       ) => {
         let text = words.join(" ");
-        if (text === "-") text = (await readAll(io.stdin)).replace(/\s+$/, ""); // echo's newline is not part of the task
+        if (text === "-") text = (await readTaskText(io.stdin)).replace(/\s+$/, ""); // echo's newline is not part of the task
         // Ctrl+C (or SIGTERM) stops a task this process is running and hands it back to its
         // node's inbox, instead of leaving it claimed by a process that is gone. A second one kills.
         const interrupt = new AbortController();
@@ -1102,10 +1103,4 @@ function indent(text: string): string {
     .split("\n")
     .map((l) => `  ${l}`)
     .join("\n");
-}
-
-async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
-  return Buffer.concat(chunks).toString("utf8");
 }
