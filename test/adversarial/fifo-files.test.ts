@@ -51,6 +51,7 @@ describe("a FIFO in place of a file clawos reads", () => {
     const tokens = join(world.clawosHome, "tokens");
     await mkdir(tokens, { recursive: true });
     await mkfifo(join(tokens, "main"));
+    await rm(config, { force: true }); // whatever the case before left there
     await writeFile(
       config,
       JSON.stringify({
