@@ -206,7 +206,7 @@ export async function runWorker(core: FederationCore, options: WorkerOptions): P
     const handBack = () => runAbort.abort();
     options.handBack?.addEventListener("abort", handBack, { once: true });
     if (options.handBack?.aborted) handBack();
-    await Promise.allSettled(running);
+    await drain(); // also a task a pump was claiming when the stop came
     clearTimeout(grace);
     options.handBack?.removeEventListener("abort", handBack);
   };
