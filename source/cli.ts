@@ -29,6 +29,7 @@ import {
   TASK_STATES,
   type TaskState,
 } from "./core/schema.js";
+import { readTaskText } from "./core/task-text-input.js";
 import { VERSION } from "./core/version.js";
 import { waitingHint } from "./core/waiting.js";
 import { runWorker } from "./core/worker.js";
@@ -201,7 +202,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         },
       ) => {
         let text = words.join(" ");
-        if (text === "-") text = (await readAll(io.stdin)).replace(/\s+$/, ""); // echo's newline is not part of the task
+        if (text === "-") text = (await readTaskText(io.stdin)).replace(/\s+$/, ""); // echo's newline is not part of the task
         // Ctrl+C (or SIGTERM) stops a task this process is running and hands it back to its
         // node's inbox, instead of leaving it claimed by a process that is gone. A second one kills.
         const interrupt = new AbortController();
@@ -1073,10 +1074,4 @@ ${cases}
   return shell === "bash"
     ? `# clawos bash completion\n${body}\ncomplete -F _clawos_complete clawos`
     : `# clawos zsh completion\nautoload -U +X bashcompinit && bashcompinit\n${body}\ncomplete -F _clawos_complete clawos`;
-}
-
-async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
-  return Buffer.concat(chunks).toString("utf8");
 }

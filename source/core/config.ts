@@ -1,10 +1,11 @@
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { hostname } from "node:os";
 import { isAbsolute, join } from "node:path";
 import JSON5 from "json5";
 import { writeFileAtomic } from "./atomic-file.js";
 import { isErrnoException, UserError } from "./errors.js";
 import { configPath, defaultBlackboardPath, displayPath, expandTilde, openclawStateDir } from "./paths.js";
+import { NotARegularFile, readRegularFile } from "./regular-file.js";
 import {
   describeZodError,
   FederationConfig,
@@ -20,14 +21,25 @@ export interface LoadedConfig {
   config: FederationConfig;
 }
 
+const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+const MAX_TOKEN_FILE_BYTES = 64 * 1024;
+/** OpenClaw's own config, read for gateway.auth.token. */
+const MAX_OPENCLAW_CONFIG_BYTES = 16 * 1024 * 1024;
+
 export async function loadConfig(home: string): Promise<LoadedConfig> {
   const path = configPath(home);
   let raw: string;
   try {
-    raw = await readFile(path, "utf8");
+    raw = await readRegularFile(path, MAX_CONFIG_BYTES);
   } catch (error) {
     if (isErrnoException(error, "ENOENT")) {
       return { home, path, exists: false, config: FederationConfig.parse({}) };
+    }
+    if (error instanceof NotARegularFile) {
+      throw new UserError(`${displayPath(path)} ${error.problem}.`, {
+        hint: "move it aside and run clawos init to write a fresh one (a symlink to a regular file is fine)",
+        code: "config_invalid",
+      });
     }
     throw new UserError(`Cannot read ${displayPath(path)}: ${(error as Error).message}`, {
       hint: "it must be a readable file: clawos init writes a fresh one (move the old one aside first)",
@@ -180,13 +192,17 @@ export async function resolveToken(
     const file = tokenFilePath(source.file, home, env);
     const label = `token file ${displayPath(file, env)}`;
     try {
-      const value = (await readFile(file, "utf8")).trim();
+      const value = (await readRegularFile(file, MAX_TOKEN_FILE_BYTES)).trim();
       const hint = `put the gateway's token in ${displayPath(file, env)} (chmod 600 it)`;
       return value ? { token: value, source: label } : { source: label, problem: "the file is empty", hint };
     } catch (error) {
       return {
         source: label,
-        problem: isErrnoException(error, "ENOENT") ? "the file does not exist" : (error as Error).message,
+        problem: isErrnoException(error, "ENOENT")
+          ? "the file does not exist"
+          : error instanceof NotARegularFile
+            ? `it ${error.problem}`
+            : (error as Error).message,
         hint: `put the gateway's token in ${displayPath(file, env)} (chmod 600 it), or point the node elsewhere in federation.json`,
       };
     }
@@ -194,7 +210,9 @@ export async function resolveToken(
   const file = join(openclawStateDir(node.profile, env), "openclaw.json");
   const label = `gateway.auth.token in ${displayPath(file, env)}`;
   try {
-    const parsed = JSON5.parse(await readFile(file, "utf8")) as { gateway?: { auth?: { token?: unknown } } };
+    const parsed = JSON5.parse(await readRegularFile(file, MAX_OPENCLAW_CONFIG_BYTES)) as {
+      gateway?: { auth?: { token?: unknown } };
+    };
     const value = parsed?.gateway?.auth?.token;
     return typeof value === "string" && value
       ? { token: value, source: label }
@@ -205,6 +223,12 @@ export async function resolveToken(
         };
   } catch (error) {
     const missing = isErrnoException(error, "ENOENT");
+    if (error instanceof NotARegularFile)
+      return {
+        source: label,
+        problem: `it ${error.problem}`,
+        hint: `move it aside; openclaw${node.profile ? ` --profile ${node.profile}` : ""} onboard writes a fresh one`,
+      };
     return {
       source: label,
       problem: missing ? "the file does not exist" : `cannot parse it (${(error as Error).message})`,

@@ -126,17 +126,26 @@ export class FederationCore {
     const node = this.node(nodeId);
     if (node.port === null) throw new UserError(`Node ${nodeId} is planned and has no gateway port yet.`);
     const token = await this.token(node);
-    const client = new GatewayClient({
-      nodeId,
-      host: node.host,
-      port: node.port,
-      ...(token.token ? { token: token.token } : {}),
-      tokenSource: token.source,
-      profile: node.profile,
-      agent: node.agent,
-    });
+    const client = new GatewayClient(
+      {
+        nodeId,
+        host: node.host,
+        port: node.port,
+        ...(token.token ? { token: token.token } : {}),
+        tokenSource: token.source,
+        profile: node.profile,
+        agent: node.agent,
+      },
+      this.turnLimits(),
+    );
     this.clients.set(nodeId, client);
     return client;
+  }
+
+  /** How long one agent turn may take, and stay silent, on any route. */
+  private turnLimits() {
+    const { requestTimeoutMs, streamIdleMs } = this.config.timing;
+    return { timeoutMs: requestTimeoutMs, streamIdleMs };
   }
 
   private async token(node: NodeConfig) {
@@ -156,14 +165,19 @@ export class FederationCore {
     const token = await this.token(node);
     const { SshChatRunner, SshPool } = await import("./ssh/ssh-route.js");
     this.sshPool ??= new SshPool(this.env);
-    return new SshChatRunner(this.sshPool, node.ssh, {
-      nodeId: node.id,
-      ...(token.token ? { token: token.token } : {}),
-      tokenSource: token.source,
-      profile: node.profile,
-      agent: node.agent,
-      remotePort: node.ssh.remotePort ?? node.port,
-    });
+    return new SshChatRunner(
+      this.sshPool,
+      node.ssh,
+      {
+        nodeId: node.id,
+        ...(token.token ? { token: token.token } : {}),
+        tokenSource: token.source,
+        profile: node.profile,
+        agent: node.agent,
+        remotePort: node.ssh.remotePort ?? node.port,
+      },
+      this.turnLimits(),
+    );
   }
 
   /** Probe a node's gateway: /health, then the token through /v1/models. */

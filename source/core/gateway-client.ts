@@ -77,8 +77,14 @@ export class GatewayError extends UserError {
 }
 
 export interface GatewayClientOptions {
-  /** Limit for a whole chat turn, first byte to [DONE]. Default 10 minutes. */
+  /** Limit for a whole chat turn, request to [DONE]. Default 10 minutes. */
   timeoutMs?: number;
+  /**
+   * Longest silence inside a streamed reply: no complete SSE line (a keep-alive comment counts)
+   * for this long ends the turn. Default 5 minutes: OpenClaw writes nothing while its agent thinks
+   * or runs a tool, so a healthy turn can be silent for minutes.
+   */
+  streamIdleMs?: number;
   /** Limit for /health, /startupz and /v1/models. Default 3 s. */
   probeTimeoutMs?: number;
   /** TCP connect limit for the own pool. Default 5 s. */
@@ -143,6 +149,7 @@ export class GatewayClient {
   private readonly dispatcher: Dispatcher;
   private readonly ownPool: Pool | undefined;
   private readonly timeoutMs: number;
+  private readonly streamIdleMs: number;
   private readonly probeTimeoutMs: number;
   private readonly maxReplyBytes: number;
 
@@ -151,6 +158,7 @@ export class GatewayClient {
     const host = target.host.includes(":") ? `[${target.host}]` : target.host;
     this.origin = `http://${host}:${target.port}`;
     this.timeoutMs = options.timeoutMs ?? 10 * 60_000;
+    this.streamIdleMs = options.streamIdleMs ?? 5 * 60_000;
     this.probeTimeoutMs = options.probeTimeoutMs ?? 3_000;
     this.maxReplyBytes = options.maxReplyBytes ?? 8 * 1024 * 1024;
     if (options.dispatcher) {
@@ -265,6 +273,12 @@ export class GatewayClient {
     let model: string | undefined;
     let done = false;
     let grace: NodeJS.Timeout | undefined;
+    let idle: NodeJS.Timeout | undefined;
+    // Restarted by every complete line, so a trickle of bytes that never finishes one does not count.
+    const watchIdle = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => body.destroy(this.idleError(progress.text)), this.streamIdleMs);
+    };
 
     const handle = (events: string[]) => {
       for (const data of events) {
@@ -310,19 +324,26 @@ export class GatewayClient {
     };
 
     try {
+      watchIdle();
       for await (const bytes of body as AsyncIterable<Buffer>) {
         if (done) continue; // drain what follows [DONE] so the connection can be reused
         wireBytes += bytes.length;
         if (wireBytes > wireLimit) {
           throw this.badResponse(`the stream exceeded ${formatBytes(wireLimit)}`, progress.text);
         }
+        const lines = parser.lines;
         handle(parse(() => parser.push(bytes)));
-        if (done) grace = setTimeout(() => body.destroy(), AFTER_DONE_GRACE_MS);
+        if (parser.lines !== lines) watchIdle();
+        if (done) {
+          clearTimeout(idle);
+          grace = setTimeout(() => body.destroy(), AFTER_DONE_GRACE_MS);
+        }
       }
     } catch (error) {
       if (!done) throw error;
     } finally {
       clearTimeout(grace);
+      clearTimeout(idle);
     }
     if (!done) handle(parse(() => parser.end()));
     if (!done) throw this.badResponse("the stream ended without data: [DONE]", progress.text);
@@ -393,7 +414,10 @@ export class GatewayClient {
         "timeout",
         `Node ${nodeId} at ${host}:${port} did not finish ${request} within ${formatMs(call.timeoutMs)}.`,
         {
-          hint: "The gateway or its machine may be stuck or overloaded; check its log, or retry with a longer timeout.",
+          hint:
+            call.method === "POST"
+              ? "The gateway or its model may be stuck; check its log. A turn that needs longer wants a larger timing.requestTimeoutMs in federation.json."
+              : "The gateway or its machine may be stuck or overloaded; check its log, or retry with a longer timeout.",
           partialText,
           cause: error,
         },
@@ -455,6 +479,18 @@ export class GatewayClient {
       hint: `Check that the machine is awake and on the network and its gateway runs (${start}).`,
       cause: error,
     });
+  }
+
+  private idleError(partialText: string): GatewayError {
+    const { nodeId, host, port } = this.target;
+    return this.fail(
+      "timeout",
+      `Node ${nodeId} at ${host}:${port} sent nothing for ${formatMs(this.streamIdleMs)} in the middle of its reply.`,
+      {
+        hint: "The gateway or its model may be stuck; check its log. If its agent runs long silent tools, raise timing.streamIdleMs in federation.json.",
+        partialText,
+      },
+    );
   }
 
   private statusError(call: Call, status: number, body: string): GatewayError {
@@ -604,6 +640,8 @@ export class SseParser {
   private buffer = "";
   private data: string[] = [];
   private dataChars = 0;
+  /** Complete lines seen so far (blank ones and comments too): the stream's sign of life. */
+  lines = 0;
 
   constructor(private readonly maxEventChars = MAX_SSE_EVENT_CHARS) {}
 
@@ -634,6 +672,7 @@ export class SseParser {
   }
 
   private line(line: string, events: string[]): void {
+    this.lines++;
     if (line === "") {
       if (this.data.length) events.push(this.data.join("\n"));
       this.data = [];

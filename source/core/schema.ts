@@ -151,7 +151,15 @@ export const TimingConfig = z
       .int()
       .min(1000)
       .default(600_000)
-      .describe("Longest a single agent turn may take"),
+      .describe("Longest a single agent turn may take, from the request to the reply's last byte"),
+    streamIdleMs: z
+      .number()
+      .int()
+      .min(1000)
+      .default(300_000)
+      .describe(
+        "Longest silence inside a streamed reply before the turn is given up (OpenClaw sends nothing while its agent thinks or runs a tool)",
+      ),
     maxAttempts: z.number().int().min(1).max(20).default(3).describe("Attempts before a task fails for good"),
     /** A node whose heartbeat is older than this is stale; older than `asleepAfterMs`, asleep. */
     staleAfterMs: z

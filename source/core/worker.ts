@@ -145,7 +145,7 @@ export async function runWorker(core: FederationCore, options: WorkerOptions): P
             // Stop claiming until a probe says the gateway is back: no retry loop on a dead gateway.
             loop.gatewayUp = false;
             loop.gatewayError = outcome.error.message;
-          }
+          } else summary.requeued++; // "lost": the coordinator already handed it out again
           log(`${loop.id}: ${request.id} ${describeOutcome(outcome)}`);
           void heartbeat(loop, stopping ? "stopping" : "running");
           if (!stopping) void wake(loop);
@@ -155,6 +155,7 @@ export async function runWorker(core: FederationCore, options: WorkerOptions): P
           // The blackboard refused a write (a full disk, say). Never crash the worker: the claim
           // stays behind unrenewed, its lease runs out and the coordinator hands the task out again.
           loop.running.delete(request.id);
+          summary.requeued++;
           log(
             `${loop.id}: ${request.id} outcome not recorded (${error instanceof Error ? error.message : String(error)}); it is handed out again when its lease expires`,
           );
@@ -176,6 +177,38 @@ export async function runWorker(core: FederationCore, options: WorkerOptions): P
       .finally(() => pumping.delete(loop.id));
     pumping.set(loop.id, p);
     return p;
+  };
+
+  /**
+   * Until nothing runs and nothing is being claimed: a finished task wakes its node's pump,
+   * which may claim the next one, so one pass over `running` is not enough.
+   */
+  const drain = async () => {
+    for (;;) {
+      const busy = [...pumping.values(), ...loops.flatMap((l) => [...l.running.values()])];
+      if (busy.length === 0) return;
+      await Promise.allSettled(busy);
+    }
+  };
+
+  /** After a stop: running tasks get the grace, then are handed back. */
+  const finishRunning = async () => {
+    const running = loops.flatMap((l) => [...l.running.values()]);
+    if (running.length === 0) return;
+    const graceMs = options.graceMs;
+    log(
+      Number.isFinite(graceMs)
+        ? `stopping: waiting up to ${Math.round(graceMs / 1000)} s for ${running.length} running task(s)`
+        : `stopping: waiting for ${running.length} running task(s) to finish`,
+    );
+    // setTimeout cannot wait forever (Infinity becomes 1 ms): no timer at all then.
+    const grace = Number.isFinite(graceMs) ? setTimeout(() => runAbort.abort(), graceMs) : undefined;
+    const handBack = () => runAbort.abort();
+    options.handBack?.addEventListener("abort", handBack, { once: true });
+    if (options.handBack?.aborted) handBack();
+    await drain(); // also a task a pump was claiming when the stop came
+    clearTimeout(grace);
+    options.handBack?.removeEventListener("abort", handBack);
   };
 
   const holder = `${core.machine}:${process.pid}`;
@@ -248,8 +281,18 @@ export async function runWorker(core: FederationCore, options: WorkerOptions): P
 
   if (options.once) {
     if (options.coordinator) await coordinate();
-    await Promise.all(loops.map(wake));
-    for (const loop of loops) await Promise.all(loop.running.values());
+    const onStop = () => {
+      stopping = true;
+    };
+    options.stop.addEventListener("abort", onStop, { once: true });
+    if (options.stop.aborted) onStop();
+    loops.forEach((l) => void wake(l));
+    const draining = drain();
+    // A stop during --once: claim nothing more and give the running tasks their grace, as below.
+    await Promise.race([draining, abortedPromise(options.stop)]);
+    options.stop.removeEventListener("abort", onStop);
+    if (stopping) await finishRunning();
+    await draining;
     await Promise.all(loops.map((l) => heartbeat(l, "stopped")));
     return summary;
   }
@@ -288,30 +331,11 @@ export async function runWorker(core: FederationCore, options: WorkerOptions): P
   }
   loops.forEach((l) => void wake(l));
 
-  await new Promise<void>((resolve) => {
-    if (options.stop.aborted) resolve();
-    else options.stop.addEventListener("abort", () => resolve(), { once: true });
-  });
+  await abortedPromise(options.stop);
   stopping = true;
   for (const t of timers) clearInterval(t);
   for (const u of unwatch) u();
-  const running = loops.flatMap((l) => [...l.running.values()]);
-  if (running.length) {
-    const graceMs = options.graceMs;
-    log(
-      Number.isFinite(graceMs)
-        ? `stopping: waiting up to ${Math.round(graceMs / 1000)} s for ${running.length} running task(s)`
-        : `stopping: waiting for ${running.length} running task(s) to finish`,
-    );
-    // setTimeout cannot wait forever (Infinity becomes 1 ms): no timer at all then.
-    const grace = Number.isFinite(graceMs) ? setTimeout(() => runAbort.abort(), graceMs) : undefined;
-    const handBack = () => runAbort.abort();
-    options.handBack?.addEventListener("abort", handBack, { once: true });
-    if (options.handBack?.aborted) handBack();
-    await Promise.allSettled(running);
-    clearTimeout(grace);
-    options.handBack?.removeEventListener("abort", handBack);
-  }
+  await finishRunning();
   await Promise.all(loops.map((l) => heartbeat(l, "stopped")));
   if (leading) {
     // Another worker takes the coordinator's duties over at once instead of after a whole lease.
@@ -322,6 +346,13 @@ export async function runWorker(core: FederationCore, options: WorkerOptions): P
   }
   log("worker stopped");
   return summary;
+}
+
+function abortedPromise(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener("abort", () => resolve(), { once: true });
+  });
 }
 
 function describeOutcome(outcome: RunOutcome): string {

@@ -21,6 +21,9 @@ export const STUB_MODES = [
   "stall", // chat sends headers and the first delta, then nothing more
   "no-done", // chat streams the whole reply and ends without `data: [DONE]`
   "malformed", // chat sends an event whose data is not JSON
+  "forever", // chat streams a delta every `chunkDelayMs` and never ends
+  "silent", // chat sends its headers, then nothing (the connection stays open)
+  "trickle", // chat streams one byte every `chunkDelayMs` and never ends
 ] as const;
 export type StubMode = (typeof STUB_MODES)[number];
 
@@ -171,6 +174,11 @@ export async function startStubGateway(options: StubGatewayOptions = {}): Promis
 
   async function stream(res: ServerResponse, model: string, text: string, mode: StubMode): Promise<void> {
     res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" });
+    if (mode === "silent") {
+      res.flushHeaders();
+      return;
+    }
+    if (mode === "forever" || mode === "trickle") return endless(res, model, mode);
     const events = splitText(text, settings.deltas ?? 4).map((content, index) =>
       sse(chunk(model, index === 0 ? { role: "assistant", content } : { content }, null)),
     );
@@ -196,6 +204,20 @@ export async function startStubGateway(options: StubGatewayOptions = {}): Promis
       return;
     }
     res.end();
+  }
+
+  /** Until the client goes away: whole delta events, or their bytes one at a time. */
+  async function endless(res: ServerResponse, model: string, mode: "forever" | "trickle"): Promise<void> {
+    const delay = Math.max(1, settings.chunkDelayMs ?? 0);
+    for (let n = 0; !res.destroyed; n++) {
+      const event = Buffer.from(sse(chunk(model, { content: `${n} ` }, null)), "utf8");
+      const pieces = mode === "trickle" ? cutBytes(event, 1) : [event];
+      for (const piece of pieces) {
+        if (res.destroyed) return;
+        res.write(piece);
+        await sleep(delay);
+      }
+    }
   }
 
   let connections = 0;

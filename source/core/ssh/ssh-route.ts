@@ -11,7 +11,12 @@ import {
 } from "ssh2";
 import { type Dispatcher, Pool } from "undici";
 import { UserError } from "../errors.js";
-import { GatewayClient, GatewayError, type GatewayTarget } from "../gateway-client.js";
+import {
+  GatewayClient,
+  type GatewayClientOptions,
+  GatewayError,
+  type GatewayTarget,
+} from "../gateway-client.js";
 import { expandTilde, userHome } from "../paths.js";
 import type { SshSettings } from "../schema.js";
 import type { ChatRunner } from "../task-runner.js";
@@ -482,6 +487,7 @@ export class SshChatRunner implements ChatRunner {
     private readonly pool: SshPool,
     private readonly settings: SshSettings,
     private readonly gateway: Omit<GatewayTarget, "host" | "port"> & { remotePort: number },
+    private readonly limits: Pick<GatewayClientOptions, "timeoutMs" | "streamIdleMs"> = {},
   ) {}
 
   async chat(input: { text: string; user: string; signal?: AbortSignal; onDelta?: (delta: string) => void }) {
@@ -496,7 +502,10 @@ export class SshChatRunner implements ChatRunner {
     }
     const { remotePort, ...target } = this.gateway;
     // The dispatcher belongs to the SSH connection: its channels outlive this turn.
-    const client = new GatewayClient({ ...target, host: "127.0.0.1", port: remotePort }, { dispatcher });
+    const client = new GatewayClient(
+      { ...target, host: "127.0.0.1", port: remotePort },
+      { ...this.limits, dispatcher },
+    );
     try {
       return await client.chat(input);
     } catch (error) {
