@@ -339,8 +339,11 @@ export async function runDoctor(
 
 /** What to do about a record readers skip, by the kind of problem the blackboard reported. */
 function fixForRecordProblem(problem: string, dir: string): string {
-  if (/cannot be read \(no permission\)/.test(problem))
-    return `give it back to the worker's user (chown/chmod 644 in ${dir}), or let the hub's worker (clawos node run) move it to quarantine/`;
+  if (/cannot be read \(no permission\)/.test(problem)) {
+    const file = join(dir, problem.slice(0, problem.indexOf(": ")));
+    const arg = /^[\w./~+-]+$/.test(file) ? file : `'${file.replaceAll("'", `'\\''`)}'`;
+    return `make it readable to the worker's user (chmod 644 ${arg}, as its owner), or let the hub's worker (clawos node run) move it to quarantine/`;
+  }
   if (
     /symbolic link|named pipe|socket|device file|a directory|not a regular file|where a directory should be/.test(
       problem,
