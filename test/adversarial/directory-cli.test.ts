@@ -204,3 +204,39 @@ test("one unreadable record (mode 000) is a problem line in status, tasks list a
       assert.ok(!/\bat .*\.js:\d+|EACCES/.test(out), `no stack trace or errno:\n${out}`);
   });
 });
+
+test("doctor's probe never writes through a link planted in tmp/ at a name it could use, and still finds the blackboard writable", async () => {
+  await withHub(async (world) => {
+    const bashrc = join(world.home, ".bashrc");
+    await writeFile(bashrc, "export PATH=$HOME/bin:$PATH\n");
+    const fingerprint = async () => `${(await lstat(bashrc)).mtimeMs} ${await readFile(bashrc, "utf8")}`;
+    const before = await fingerprint();
+    // The probe's name was tmp/.doctor-<pid>: plant a link at it for every pid the next process can get.
+    const pidMax = Number(await readFile("/proc/sys/kernel/pid_max", "utf8"));
+    const planted = new Set<number>();
+    for (
+      let pid = Number(await readFile("/proc/sys/kernel/ns_last_pid", "utf8")) + 1;
+      planted.size < 5000;
+      pid++
+    ) {
+      if (pid > pidMax) pid = 300; // where Linux starts again after a wrap
+      planted.add(pid);
+      await symlink(bashrc, join(world.blackboard, "tmp", `.doctor-${pid}`));
+    }
+
+    const doctor = world.spawn(["doctor"]);
+    const code = await doctor.exited;
+    assert.ok(
+      planted.has(doctor.child.pid ?? 0),
+      `doctor ran as pid ${doctor.child.pid}, a name with a link`,
+    );
+    assert.equal(code, 0, doctor.output());
+    assert.match(
+      doctor.output(),
+      /^ok {4}blackboard ~\/\.openclaw\/clawos\/clawos-blackboard\/federation is writable$/m,
+    );
+    assert.equal(await fingerprint(), before, "the links' target is untouched");
+    const link = await lstat(join(world.blackboard, "tmp", `.doctor-${doctor.child.pid}`));
+    assert.ok(link.isSymbolicLink(), "the planted link is left where it is");
+  });
+});
