@@ -8,9 +8,17 @@ import { spawn } from "node:child_process";
 import { chmod, chown, lstat, mkdir, readdir, readFile, symlink, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { DirectoryBlackboard } from "../../source/core/blackboard/directory.js";
 import { makeRequest } from "../blackboard/contract.js";
-import { BIN, type CliResult, makeWorld, profileConfig, type World } from "../support/cli-harness.js";
+import {
+  BIN,
+  type CliResult,
+  editConfig,
+  makeWorld,
+  profileConfig,
+  type World,
+} from "../support/cli-harness.js";
 import { type StubGateway, startStubGateway } from "../support/stub-gateway.js";
 import { snapshot } from "./directory-world.js";
 
@@ -238,5 +246,46 @@ test("doctor's probe never writes through a link planted in tmp/ at a name it co
     assert.equal(await fingerprint(), before, "the links' target is untouched");
     const link = await lstat(join(world.blackboard, "tmp", `.doctor-${doctor.child.pid}`));
     assert.ok(link.isSymbolicLink(), "the planted link is left where it is");
+  });
+});
+
+test("a heartbeat dated in the future does not keep its node online: status --json ages it from when it landed", async () => {
+  await withHub(async (world) => {
+    const add = await world.run(["nodes", "add", "far", "--machine", "elsewhere", "--port", "18789"]);
+    assert.equal(add.code, 0, add.stderr);
+    await editConfig(world, (config) => {
+      config.timing = { ...(config.timing as object), staleAfterMs: 1000 };
+    });
+    // What a worker with its clock a year ahead writes, synced here with its mtime.
+    const nextYear = new Date(Date.now() + 365 * 86_400_000);
+    const record = {
+      schema: "clawos.node-status/1",
+      node: "far",
+      machine: "elsewhere",
+      pid: 4242,
+      version: "0.1.0",
+      startedAt: nextYear.toISOString(),
+      heartbeatAt: nextYear.toISOString(),
+      state: "running",
+      inFlight: [],
+      completed: 0,
+      failed: 0,
+      gateway: { reachable: true, latencyMs: 3, checkedAt: nextYear.toISOString() },
+    };
+    const path = join(world.blackboard, "node-status", "far.json");
+    await writeFile(path, JSON.stringify(record));
+    await utimes(path, nextYear, nextYear);
+    const landed = Date.now();
+    await sleep(1500); // past staleAfterMs since it landed, however far ahead its date is
+
+    const status = await world.run(["status", "--json"]);
+    assert.equal(status.code, 0, status.stderr);
+    const far = (
+      JSON.parse(status.stdout) as { nodes: { id: string; status: string; lastHeartbeatAt?: string }[] }
+    ).nodes.find((n) => n.id === "far");
+    assert.ok(far?.lastHeartbeatAt, status.stdout);
+    const seen = Date.parse(far.lastHeartbeatAt);
+    assert.ok(seen <= landed, `believed no later than it landed here: ${far.lastHeartbeatAt}`);
+    assert.equal(far.status, "stale", "no newer heartbeat since it landed");
   });
 });
