@@ -272,9 +272,12 @@ export async function runDoctor(
     // Blackboard records that readers skip (what `clawos status` lists with "!"), named one by one;
     // the quarantine count is reported above. If the board did not open, the checks above said why.
     if ("core" in opened) {
-      const { problems } = await opened.core.blackboard
-        .list({ finishedLimit: 50 })
-        .catch(() => ({ problems: [] }));
+      const none = () => ({ problems: [] as string[] });
+      const [listing, statuses] = await Promise.all([
+        opened.core.blackboard.list({ finishedLimit: 50 }).catch(none),
+        opened.core.blackboard.readNodeStatuses().catch(none),
+      ]);
+      const problems = [...listing.problems, ...statuses.problems];
       for (const problem of problems.filter((p) => !/^\d+ malformed file\(s\) set aside/.test(p)))
         add({
           area: "blackboard",

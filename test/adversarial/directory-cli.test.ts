@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { chmod, chown, lstat, mkdir, readdir, readFile, symlink, utimes, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DirectoryBlackboard } from "../../source/core/blackboard/directory.js";
@@ -169,6 +169,10 @@ test("one unreadable record (mode 000) is a problem line in status, tasks list a
     const lockedPath = join(world.blackboard, "requests", "main", `${locked.id}.json`);
     await writeFile(lockedPath, JSON.stringify(locked));
     await chmod(lockedPath, 0o000);
+    // Another machine's heartbeat, just as unreadable: named by status and doctor too.
+    const lockedStatus = join(world.blackboard, "node-status", "far.json");
+    await writeFile(lockedStatus, "{}");
+    await chmod(lockedStatus, 0o000);
     if (process.getuid?.() === 0) await chownTree(world.home);
     const unreadable = new RegExp(`${locked.id}\\.json: cannot be read \\(no permission\\)`);
 
@@ -185,14 +189,18 @@ test("one unreadable record (mode 000) is a problem line in status, tasks list a
 
     const doctor = await runAsOwner(world, ["doctor"]);
     assert.equal(doctor.code, 0, doctor.stdout + doctor.stderr);
-    const [problem, fix] = doctor.stdout
-      .split("\n")
-      .slice(doctor.stdout.split("\n").findIndex((l) => unreadable.test(l)));
-    assert.match(problem ?? "", /^warn {2}blackboard /, doctor.stdout);
-    assert.ok(
-      fix?.includes(`fix: make it readable to the worker's user (chmod 644 ${lockedPath}, as its owner)`),
-      doctor.stdout,
-    );
+    const lines = doctor.stdout.split("\n");
+    for (const path of [lockedPath, lockedStatus]) {
+      const at = lines.findIndex((l) => l.includes(`${basename(path)}: cannot be read (no permission)`));
+      assert.match(lines[at] ?? "", /^warn {2}blackboard /, doctor.stdout);
+      assert.ok(
+        lines[at + 1]?.includes(
+          `fix: make it readable to the worker's user (chmod 644 ${path}, as its owner)`,
+        ),
+        doctor.stdout,
+      );
+    }
+    assert.match(status.stdout, /^! node-status\/far\.json: cannot be read \(no permission\)/m);
 
     const run = await runAsOwner(world, ["node", "run", "--once"]);
     assert.equal(run.code, 0, run.stderr);
