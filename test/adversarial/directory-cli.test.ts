@@ -4,21 +4,13 @@
  * is one of the issue's examples: what the CLI prints, what it runs, and what it leaves alone.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { chmod, chown, lstat, mkdir, readdir, readFile, symlink, utimes, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DirectoryBlackboard } from "../../source/core/blackboard/directory.js";
 import { makeRequest } from "../blackboard/contract.js";
-import {
-  BIN,
-  type CliResult,
-  editConfig,
-  makeWorld,
-  profileConfig,
-  type World,
-} from "../support/cli-harness.js";
+import { type CliResult, editConfig, makeWorld, profileConfig, type World } from "../support/cli-harness.js";
 import { type StubGateway, startStubGateway } from "../support/stub-gateway.js";
 import { snapshot } from "./directory-world.js";
 
@@ -80,28 +72,7 @@ async function chownTree(dir: string): Promise<void> {
  * the CLI runs as nobody (its whole home given to nobody first).
  */
 function runAsOwner(world: World, args: string[]): Promise<CliResult> {
-  const asRoot = process.getuid?.() === 0;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: world.env,
-      stdio: ["ignore", "pipe", "pipe"],
-      ...(asRoot ? { uid: NOBODY, gid: NOBODY } : {}),
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return world.run(args, process.getuid?.() === 0 ? { user: { uid: NOBODY, gid: NOBODY } } : {});
 }
 
 /** Lines of CLI output that mention `text`. */
