@@ -272,9 +272,12 @@ export async function runDoctor(
     // Blackboard records that readers skip (what `clawos status` lists with "!"), named one by one;
     // the quarantine count is reported above. If the board did not open, the checks above said why.
     if ("core" in opened) {
-      const { problems } = await opened.core.blackboard
-        .list({ finishedLimit: 50 })
-        .catch(() => ({ problems: [] }));
+      const none = () => ({ problems: [] as string[] });
+      const [listing, statuses] = await Promise.all([
+        opened.core.blackboard.list({ finishedLimit: 50 }).catch(none),
+        opened.core.blackboard.readNodeStatuses().catch(none),
+      ]);
+      const problems = [...listing.problems, ...statuses.problems];
       for (const problem of problems.filter((p) => !/^\d+ malformed file\(s\) set aside/.test(p)))
         add({
           area: "blackboard",
@@ -339,8 +342,11 @@ export async function runDoctor(
 
 /** What to do about a record readers skip, by the kind of problem the blackboard reported. */
 function fixForRecordProblem(problem: string, dir: string): string {
-  if (/cannot be read \(no permission\)/.test(problem))
-    return `give it back to the worker's user (chown/chmod 644 in ${dir}), or let the hub's worker (clawos node run) move it to quarantine/`;
+  if (/cannot be read \(no permission\)/.test(problem)) {
+    const file = join(dir, problem.slice(0, problem.indexOf(": ")));
+    const arg = /^[\w./~+-]+$/.test(file) ? file : `'${file.replaceAll("'", `'\\''`)}'`;
+    return `make it readable to the worker's user (chmod 644 ${arg}, as its owner), or let the hub's worker (clawos node run) move it to quarantine/`;
+  }
   if (
     /symbolic link|named pipe|socket|device file|a directory|not a regular file|where a directory should be/.test(
       problem,

@@ -47,6 +47,6 @@ export function rotatingLog(path: string): (line: string) => void {
 /** The worker speaks in plain lines; its level is read off the words in them. */
 export function levelOf(line: string): LogLevel {
   if (/\b(failed|cannot|error|not written)\b/i.test(line)) return "error";
-  if (/\b(down|expired|lost|quarantined|re-routed|stopping)\b/i.test(line)) return "warn";
+  if (/\b(down|expired|lost|quarantined|re-routed|stopping|left alone)\b/i.test(line)) return "warn";
   return "info";
 }

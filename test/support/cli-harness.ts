@@ -23,7 +23,13 @@ export interface World {
   env: NodeJS.ProcessEnv;
   run(
     args: string[],
-    options?: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number },
+    options?: {
+      env?: NodeJS.ProcessEnv;
+      input?: string;
+      timeoutMs?: number;
+      /** Run as this user (tests running as root). */
+      user?: { uid: number; gid: number };
+    },
   ): Promise<CliResult>;
   spawn(args: string[], options?: { env?: NodeJS.ProcessEnv }): RunningCli;
   /** Write ~/.openclaw[-profile]/openclaw.json (JSON5 is fine). */
@@ -59,6 +65,7 @@ export async function makeWorld(): Promise<World> {
         const child = spawn(process.execPath, [BIN, ...args], {
           env: { ...env, ...options.env },
           stdio: "pipe",
+          ...options.user,
         });
         let stdout = "";
         let stderr = "";

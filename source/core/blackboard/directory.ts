@@ -31,6 +31,7 @@ import {
   TaskResult,
   type TaskState,
 } from "../schema.js";
+import { heartbeatNotAfter } from "./foreign-time.js";
 import { isSyncArtifact, listDir, type ReadOutcome, readRecordNow } from "./records.js";
 import { Confinement, O_NOFOLLOW } from "./safe-fs.js";
 import type {
@@ -1090,8 +1091,11 @@ export class DirectoryBlackboard implements Blackboard {
     const problems: string[] = [];
     for (const name of await this.listIn(this.dir("node-status"))) {
       if (isSyncArtifact(name) || !name.endsWith(".json")) continue;
-      const read = await this.read(this.dir("node-status", name), NodeStatusRecord, this.now());
-      if (read.kind === "ok" && read.value.node === name.slice(0, -5)) records.push(read.value);
+      const now = this.now();
+      const read = await this.read(this.dir("node-status", name), NodeStatusRecord, now);
+      // No later than the file landed here: a clock ahead (or a planted date) is not "alive for ever".
+      if (read.kind === "ok" && read.value.node === name.slice(0, -5))
+        records.push(heartbeatNotAfter(read.value, Math.min(read.ctimeMs, now)));
       else if (read.kind !== "ok" && problemOf(read))
         problems.push(`node-status/${truncateName(name)}: ${problemOf(read)}`);
       else if (read.kind === "ok")

@@ -41,11 +41,3 @@ function clip(text: string, max: number): string {
   const line = sanitizeLine(text);
   return line.length > max ? `${line.slice(0, max - 3)}...` : line;
 }
-
-/**
- * A time another machine (or a server with its own clock) reported, as this machine may use
- * it: never later than `latest`, so a skewed clock cannot make something look fresh for ever.
- */
-export function notAfter(ms: number, latest: number): number {
-  return Number.isFinite(ms) && ms <= latest ? ms : latest;
-}

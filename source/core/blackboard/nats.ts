@@ -40,7 +40,8 @@ import {
   TaskResult,
   type TaskState,
 } from "../schema.js";
-import { notAfter, parseJsonRecord, truncateName } from "./nats-untrusted.js";
+import { heartbeatNotAfter, notAfter } from "./foreign-time.js";
+import { parseJsonRecord, truncateName } from "./nats-untrusted.js";
 import { JsWire, type StoredEntry } from "./nats-wire.js";
 import type {
   Blackboard,
@@ -1413,7 +1414,7 @@ export class NatsBlackboard implements Blackboard {
       if (!parsed.ok) problems.push(`${where}: ${parsed.reason}`);
       else if (parsed.value.node !== entry.key)
         problems.push(`${where}: holds the status of node ${parsed.value.node}`);
-      else records.push(withHeartbeatNotAfter(parsed.value, entry.created.getTime()));
+      else records.push(heartbeatNotAfter(parsed.value, entry.created.getTime()));
     }
     return { records, problems };
   }
@@ -1914,13 +1915,6 @@ function rejectLater(): { promise: Promise<never>; reject: (error: Error) => voi
   });
   promise.catch(() => {}); // only ever raced against an operation
   return { promise, reject };
-}
-
-/** A heartbeat is never later than when the server stored it: a writer's clock ahead cannot keep its node looking alive. */
-function withHeartbeatNotAfter(record: NodeStatusRecord, storedAt: number): NodeStatusRecord {
-  const at = Date.parse(record.heartbeatAt);
-  if (!Number.isFinite(storedAt) || !(at > storedAt)) return record;
-  return { ...record, heartbeatAt: new Date(notAfter(at, storedAt)).toISOString() };
 }
 
 const ProgressWithClaim = TaskProgress.extend({ claim: z.string().optional() });

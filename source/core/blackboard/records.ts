@@ -6,7 +6,8 @@ import { MAX_RECORD_BYTES } from "../schema.js";
 import { entryAt, O_NOFOLLOW } from "./safe-fs.js";
 
 export type ReadOutcome<T> =
-  | { kind: "ok"; value: T; mtimeMs: number; ino: number }
+  /** ctimeMs: when this machine last changed the file (no writer can set it, unlike mtime). */
+  | { kind: "ok"; value: T; mtimeMs: number; ctimeMs: number; ino: number }
   | { kind: "missing" }
   /** Possibly still being written by a foreign, non-atomic writer: look again later. */
   | { kind: "young"; reason: string }
@@ -76,7 +77,7 @@ export function readRecordNow<T>(path: string, schema: z.ZodType<T>, now = Date.
     }
     const parsed = schema.safeParse(data);
     if (!parsed.success) return { kind: "malformed", reason: describeIssue(parsed.error) };
-    return { kind: "ok", value: parsed.data, mtimeMs: stat.mtimeMs, ino: stat.ino };
+    return { kind: "ok", value: parsed.data, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, ino: stat.ino };
   } catch (error) {
     if (
       isErrnoException(error, "EACCES") ||
