@@ -212,11 +212,9 @@ export async function startSshServer(api: FederationApi, options: ServeOptions):
         let size = clampTerminalSize({});
         let term = "";
         let output: SessionOutput | undefined;
-        session.on("pty", (ok, rejectPty, info) => {
-          if (!mayHavePty) {
-            rejectPty?.();
-            return;
-          }
+        // A no-pty key's pty-req is granted but nothing is drawn: refusing it would make OpenSSH's
+        // -t client hang up before the shell below can say why there is no control center.
+        session.on("pty", (ok, _reject, info) => {
           size = clampTerminalSize(info, size);
           term = sanitizeLine(String(info.term ?? "")).slice(0, 40);
           ok?.();
