@@ -934,7 +934,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       "the server's host key, made on first run (default: <home>/serve/ssh_host_ed25519_key)",
     )
     .option("--readonly", "sessions can watch but not dispatch, retry or cancel")
-    .option("--max-sessions <n>", "sessions at once", parsePositiveInt, 20)
+    .option("--max-sessions <n>", "control centers open at once", parsePositiveInt, 20)
+    .option("--login-grace-time <seconds>", "time a connection has to log in", parsePositiveInt, 20)
     .action(
       async (opts: {
         ssh: string;
@@ -942,6 +943,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         hostKey?: string;
         readonly?: boolean;
         maxSessions: number;
+        loginGraceTime: number;
       }) => {
         const { serveSsh } = await import("./serve/serve-command.js");
         exitCode = await serveSsh({
@@ -952,6 +954,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           ...(opts.hostKey ? { hostKey: opts.hostKey } : {}),
           readonly: Boolean(opts.readonly),
           maxSessions: opts.maxSessions,
+          loginGraceSeconds: opts.loginGraceTime,
           out,
           err,
         });

@@ -23,6 +23,7 @@ export async function serveSsh(options: {
   hostKey?: string;
   readonly: boolean;
   maxSessions: number;
+  loginGraceSeconds?: number;
   out: (line: string) => void;
   err: (line: string) => void;
 }): Promise<number> {
@@ -45,6 +46,7 @@ export async function serveSsh(options: {
       logFile: join(options.home, "serve", "serve.log"),
       readonly: options.readonly,
       maxSessions: options.maxSessions,
+      ...(options.loginGraceSeconds ? { loginGraceSeconds: options.loginGraceSeconds } : {}),
       keys: config.keys,
       runSession: (api, io) => runTui(api, { ...io, handleSignals: false }),
     });
