@@ -1,5 +1,5 @@
 /**
- * NATS JetStream driver vs directory driver, same machine, one run (DESIGN §5).
+ * NATS JetStream driver vs directory driver, same machine, one run (ARCHITECTURE.md §4).
  *
  *   pickup      this process enqueues one task at a time (a few ms apart, so every pickup is a
  *               cold wake-up); one claimer process, woken by the driver's watch(), claims it.

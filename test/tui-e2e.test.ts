@@ -34,7 +34,7 @@ describe("clawos tui, end to end in a pseudo-terminal", () => {
     await world.cleanup();
   });
 
-  // CI=true on purpose: interactivity must come from the TTY (DESIGN §7).
+  // CI=true on purpose: interactivity must come from the TTY (ARCHITECTURE.md §6.3).
   const open = (cols: number, rows: number) => {
     pty = spawnInPty(process.execPath, [BIN, "tui"], {
       cols,

@@ -1,5 +1,5 @@
 /**
- * HTTP client for one OpenClaw gateway (DESIGN §4): probes, the token check and a
+ * HTTP client for one OpenClaw gateway (ARCHITECTURE.md §5): probes, the token check and a
  * streamed chat turn. Every failure becomes a GatewayError whose message and hint
  * say what is wrong and how to fix it, without ever echoing the token.
  */

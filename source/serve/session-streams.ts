@@ -3,7 +3,7 @@ import type { ServerChannel } from "ssh2";
 
 /**
  * What Ink needs from a terminal, made out of one SSH channel. There is no line
- * discipline on the other side, so "\n" must become "\r\n" here (DESIGN §6).
+ * discipline on the other side, so "\n" must become "\r\n" here (ARCHITECTURE.md §6).
  */
 export class SessionOutput extends Writable {
   readonly isTTY = true;

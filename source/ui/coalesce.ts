@@ -12,13 +12,6 @@ export interface Coalescer<T> {
 /** Runs `fn` later; returns a function that cancels it. */
 export type Schedule = (fn: () => void) => () => void;
 
-export function timerSchedule(ms: number): Schedule {
-  return (fn) => {
-    const timer = setTimeout(fn, ms);
-    return () => clearTimeout(timer);
-  };
-}
-
 export function createCoalescer<T>(deliver: (value: T) => void, schedule: Schedule): Coalescer<T> {
   let pending: { value: T } | null = null;
   let cancelTimer: (() => void) | null = null;

@@ -19,5 +19,3 @@ const reactLoaded = Object.entries(require.cache).some(
     module?.loaded === true && /[\\/]node_modules[\\/](?:react|react-reconciler)[\\/]/.test(file),
 );
 if (process.env.NODE_ENV === undefined && !reactLoaded) process.env.NODE_ENV = "production";
-
-export const reactBuild = (): string => process.env.NODE_ENV ?? "development";

@@ -1,5 +1,5 @@
 /**
- * The blackboard contract (DESIGN §5): every driver runs this one suite.
+ * The blackboard contract (ARCHITECTURE.md §4): every driver runs this one suite.
  *
  * Tests speak only through the `Blackboard` interface and its coordinator duties. What the
  * interface cannot express — a second handle on the same store (another worker, another

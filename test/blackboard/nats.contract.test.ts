@@ -1,4 +1,4 @@
-/** The blackboard contract (DESIGN §5) for the NATS JetStream driver: each test on its own nats-server. */
+/** The blackboard contract (ARCHITECTURE.md §4) for the NATS JetStream driver: each test on its own nats-server. */
 import { runBlackboardContract } from "./contract.js";
 import { makeNatsDriver } from "./nats-fixture.js";
 

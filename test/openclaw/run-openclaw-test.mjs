@@ -1,6 +1,6 @@
 // npm run test:openclaw — dispatch through a REAL OpenClaw gateway, fully offline.
 //
-// Recipe (DESIGN §4, §8.3), as this runner and openclaw.test.mjs carry it out:
+// Recipe (ARCHITECTURE.md §5), as this runner and openclaw.test.mjs carry it out:
 //  1. openclaw@2026.9.6 (pinned) is installed once into $CLAWOS_OPENCLAW_CACHE or
 //     ~/.cache/clawos/openclaw-2026.9.6 with `npm install --ignore-scripts` (~650 MB,
 //     ~30 s); later runs reuse it after checking the installed version. The first

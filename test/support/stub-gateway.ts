@@ -1,5 +1,5 @@
 /**
- * A stand-in for an OpenClaw gateway (DESIGN §4) on 127.0.0.1: probes, GET /v1/models
+ * A stand-in for an OpenClaw gateway (ARCHITECTURE.md §5) on 127.0.0.1: probes, GET /v1/models
  * with a Bearer check, POST /v1/chat/completions with SSE streaming, and injectable
  * failures. Real HTTP over real sockets, so clients are tested end to end.
  */
@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 
-/** What the stub does; "ok" follows DESIGN §4, the others inject one failure each. */
+/** What the stub does; "ok" follows ARCHITECTURE.md §5, the others inject one failure each. */
 export const STUB_MODES = [
   "ok",
   "starting", // /startupz, /readyz and /v1/* answer 503

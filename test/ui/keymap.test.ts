@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { ACTIONS, displayKey, helpEntries, normalizeKeyName, resolveKeymap } from "../../source/ui/keymap.js";
 
 describe("keymap", () => {
-  it("has the DESIGN §7 defaults", () => {
+  it("has the default keys", () => {
     const { lookup, warnings } = resolveKeymap();
     assert.deepEqual(warnings, []);
     const expect: Record<string, string> = {

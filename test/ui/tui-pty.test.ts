@@ -14,7 +14,7 @@ afterEach(() => {
   session = undefined;
 });
 
-/** CI=true on purpose: the TUI must decide interactivity from the TTY, not from CI (DESIGN §7). */
+/** CI=true on purpose: the TUI must decide interactivity from the TTY, not from CI (ARCHITECTURE.md §6.3). */
 function start(cols: number, rows: number, env: Record<string, string> = {}): PtySession {
   session = spawnNodeScript(MAIN, [], { cols, rows, env: { CI: "true", NO_COLOR: "", ...env } });
   return session;

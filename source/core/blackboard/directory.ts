@@ -1539,7 +1539,7 @@ export class DirectoryBlackboard implements Blackboard {
       // refresh() is asynchronous: once unwatched, it must not start new watchers.
       if (closed || watchers.has(dir)) return;
       try {
-        // Non-recursive on purpose: recursive watching is slow on Linux (DESIGN §5).
+        // Non-recursive on purpose: recursive watching is slow on Linux (ARCHITECTURE.md §4).
         const w = watch(dir, { persistent: false }, () => {
           onChange();
           if (scope && "everything" in scope) void refresh();

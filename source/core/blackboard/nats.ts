@@ -57,7 +57,7 @@ import type {
 } from "./types.js";
 
 /**
- * The scale-out blackboard: NATS JetStream (DESIGN §5), behind the same interface and
+ * The scale-out blackboard: NATS JetStream (ARCHITECTURE.md §4), behind the same interface and
  * contract suite as the directory driver.
  *
  *   KV <p>-tasks      <id> → the task record: request (its attempt is the current one),

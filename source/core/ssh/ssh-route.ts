@@ -157,7 +157,7 @@ export class SshSession {
       });
       client.connect(config);
       // Before the handshake, not after: its packets are small and each waits on the last one's
-      // ACK under Nagle — four ~40 ms delayed-ACK stalls per login, then one per request (DESIGN §6).
+      // ACK under Nagle — four ~40 ms delayed-ACK stalls per login, then one per request (ARCHITECTURE.md §6).
       client.setNoDelay(true);
     });
     ackPromptly(client);

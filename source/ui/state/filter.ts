@@ -145,10 +145,3 @@ export function nodeMatches(node: NodeView, filter: ParsedFilter): boolean {
   const fields = { state: node.status, node: node.id, id: node.id };
   return filter.terms.every((term) => termMatches(term, haystack, fields));
 }
-
-/** Filter terms that make no sense on the nodes table, for a hint. */
-export function unusedOnNodes(filter: ParsedFilter): FilterField[] {
-  return filter.terms.flatMap((t) =>
-    t.kind === "field" && (t.field === "priority" || t.field === "target") ? [t.field] : [],
-  );
-}
