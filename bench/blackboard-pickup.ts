@@ -21,7 +21,7 @@
  */
 import { type ChildProcess, fork, spawn } from "node:child_process";
 import { parseArgs } from "node:util";
-import { FederationCore } from "../source/core/federation.js";
+import { FederationCore } from "../source/core/federation/federation.js";
 import {
   BIN,
   benchScript,

@@ -20,8 +20,8 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { DirectoryBlackboard } from "../source/core/blackboard/directory.js";
-import type { TaskRequest } from "../source/core/schema.js";
+import { DirectoryBlackboard } from "../source/core/blackboard/directory/directory.js";
+import type { TaskRequest } from "../source/core/domain/schema.js";
 import {
   benchScript,
   disableFsync,

@@ -12,7 +12,7 @@ import { availableParallelism, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Claim } from "../source/core/blackboard/types.js";
-import type { TaskResult } from "../source/core/schema.js";
+import type { TaskResult } from "../source/core/domain/schema.js";
 
 /** dist/clawos/bin.js — the real `clawos` CLI (the bundle). */
 export const BIN = fileURLToPath(new URL("../clawos/bin.js", import.meta.url));

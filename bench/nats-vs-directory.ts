@@ -24,10 +24,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { DirectoryBlackboard } from "../source/core/blackboard/directory.js";
-import { NatsBlackboard } from "../source/core/blackboard/nats.js";
+import { DirectoryBlackboard } from "../source/core/blackboard/directory/directory.js";
+import { NatsBlackboard } from "../source/core/blackboard/nats/nats.js";
 import type { Blackboard } from "../source/core/blackboard/types.js";
-import type { TaskRequest } from "../source/core/schema.js";
+import type { TaskRequest } from "../source/core/domain/schema.js";
 import { type NatsServer, startNatsServer } from "../test/blackboard/nats-fixture.js";
 import {
   completedResult,

@@ -8,7 +8,7 @@
  *   node dist/bench/pickup-child.js --root BLACKBOARD --node NODE [--rescan-ms 5000]
  */
 import { parseArgs } from "node:util";
-import { DirectoryBlackboard } from "../source/core/blackboard/directory.js";
+import { DirectoryBlackboard } from "../source/core/blackboard/directory/directory.js";
 import { completedResult } from "./lib.js";
 
 const { values } = parseArgs({

@@ -17,9 +17,9 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Pool } from "undici";
 import type { Claim } from "../source/core/blackboard/types.js";
-import { FederationCore } from "../source/core/federation.js";
-import { newTaskId } from "../source/core/ids.js";
-import type { TaskRequest } from "../source/core/schema.js";
+import { newTaskId } from "../source/core/domain/ids.js";
+import type { TaskRequest } from "../source/core/domain/schema.js";
+import { FederationCore } from "../source/core/federation/federation.js";
 import {
   emitResult,
   installCleanup,

@@ -12,7 +12,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ssh2 from "ssh2";
-import { FederationCore } from "../source/core/federation.js";
+import { FederationCore } from "../source/core/federation/federation.js";
 import { type PtySession, spawnInPty } from "../test/support/pty-harness.js";
 import { freePort, keygen, startSshd } from "../test/support/sshd.js";
 import { startStubGateway } from "../test/support/stub-gateway.js";

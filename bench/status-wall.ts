@@ -17,11 +17,11 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { DirectoryBlackboard } from "../source/core/blackboard/directory.js";
-import { blackboardDir, loadConfig } from "../source/core/config.js";
-import { FederationCore } from "../source/core/federation.js";
-import { newTaskId } from "../source/core/ids.js";
-import type { TaskRequest, TaskResult } from "../source/core/schema.js";
+import { DirectoryBlackboard } from "../source/core/blackboard/directory/directory.js";
+import { newTaskId } from "../source/core/domain/ids.js";
+import type { TaskRequest, TaskResult } from "../source/core/domain/schema.js";
+import { FederationCore } from "../source/core/federation/federation.js";
+import { blackboardDir, loadConfig } from "../source/core/infra/config.js";
 import {
   BIN,
   emitResult,

@@ -11,7 +11,7 @@
  *   (spawned with an IPC channel; ablations are for finding costs, never for the headline number)
  */
 import { parseArgs } from "node:util";
-import { DirectoryBlackboard } from "../source/core/blackboard/directory.js";
+import { DirectoryBlackboard } from "../source/core/blackboard/directory/directory.js";
 import { completedResult, disableFsync } from "./lib.js";
 
 const { values } = parseArgs({

@@ -12,10 +12,10 @@
  *   node dist/bench/tui-first-frame.js [--tasks 10000] [--runs 10] [--cols 120] [--rows 40]
  */
 import { parseArgs } from "node:util";
-import { DirectoryBlackboard } from "../source/core/blackboard/directory.js";
-import { blackboardDir, loadConfig } from "../source/core/config.js";
-import { newTaskId } from "../source/core/ids.js";
-import type { TaskRequest, TaskResult } from "../source/core/schema.js";
+import { DirectoryBlackboard } from "../source/core/blackboard/directory/directory.js";
+import { newTaskId } from "../source/core/domain/ids.js";
+import type { TaskRequest, TaskResult } from "../source/core/domain/schema.js";
+import { blackboardDir, loadConfig } from "../source/core/infra/config.js";
 import { spawnInPty } from "../test/support/pty-harness.js";
 import {
   BIN,

@@ -12,28 +12,28 @@ import {
 } from "./cli/status-report.js";
 import { renderTaskText } from "./cli/task-text.js";
 import type { StoredTask } from "./core/blackboard/types.js";
-import { loadConfig, looseTokenFiles, parseNode, saveConfig, thisMachine } from "./core/config.js";
-import { watchConfigFile } from "./core/config-watch.js";
-import { registerLocalProfiles } from "./core/discover.js";
-import { describeError, UserError } from "./core/errors.js";
-import { FederationCore, toTaskView } from "./core/federation.js";
-import type { TaskView } from "./core/federation-types.js";
-import { LOG_LEVELS, type LogLevel, levelOf, rotatingLog } from "./core/log-file.js";
-import { displayPath, resolveHome } from "./core/paths.js";
-import { type SafeText, safeLine, toSafe } from "./core/safe-text.js";
-import { createStreamSanitizer, sanitizeLine, sanitizeText } from "./core/sanitize.js";
+import { describeError, UserError } from "./core/domain/errors.js";
+import type { TaskView } from "./core/domain/federation-types.js";
 import {
   type NodeConfigInput,
   PRIORITIES,
   type Priority,
   TASK_STATES,
   type TaskState,
-} from "./core/schema.js";
-import { readTaskText } from "./core/task-text-input.js";
-import { VERSION } from "./core/version.js";
-import { waitingHint } from "./core/waiting.js";
-import { runWorker } from "./core/worker.js";
+} from "./core/domain/schema.js";
+import { watchConfigFile } from "./core/federation/config-watch.js";
+import { FederationCore, toTaskView } from "./core/federation/federation.js";
+import { waitingHint } from "./core/federation/waiting.js";
+import { runWorker } from "./core/federation/worker.js";
+import { loadConfig, looseTokenFiles, parseNode, saveConfig, thisMachine } from "./core/infra/config.js";
+import { LOG_LEVELS, type LogLevel, levelOf, rotatingLog } from "./core/infra/log-file.js";
+import { displayPath, resolveHome } from "./core/infra/paths.js";
+import { createStreamSanitizer, sanitizeLine, sanitizeText } from "./core/infra/sanitize.js";
+import { readTaskText } from "./core/infra/task-text-input.js";
+import { VERSION } from "./core/infra/version.js";
+import { registerLocalProfiles } from "./core/ops/discover.js";
 import { replaceProcess } from "./long-running-heap.js";
+import { type SafeText, safeLine, toSafe } from "./present/safe-text.js";
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -706,7 +706,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option("--ready-timeout <seconds>", "how long --start waits for the gateway", parsePositiveInt, 180)
     .option("--json", "machine-readable result")
     .action(async (name: string, opts: Record<string, unknown>) => {
-      const { incubate } = await import("./core/incubate.js");
+      const { incubate } = await import("./core/ops/incubate.js");
       const settings = ((opts.set as string[] | undefined) ?? []).map((kv): [string, string] => {
         const at = kv.indexOf("=");
         if (at < 1) throw new UserError(`--set ${kv}: write it as key=value.`, { code: "usage" });
@@ -787,7 +787,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       180,
     )
     .action(async (nodeId: string, opts: Record<string, unknown>) => {
-      const { migrate, rollbackMigration } = await import("./core/migrate.js");
+      const { migrate, rollbackMigration } = await import("./core/ops/node-migration.js");
       const say = (line: string) => out(sanitizeLine(line));
       if (opts.rollback) {
         await rollbackMigration(home(), io.env, nodeId, say, {
@@ -832,7 +832,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             hint: "start one with: nats-server -js -sd <dir>",
             code: "usage",
           });
-        const { migrateBlackboard } = await import("./core/blackboard/migrate.js");
+        const { migrateBlackboard } = await import("./core/blackboard/driver-migration.js");
         const r = await migrateBlackboard(home(), io.env, {
           to: opts.to,
           ...(opts.domain ? { domain: opts.domain } : {}),
@@ -893,7 +893,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option("--fix", "repair what is safe to repair (token file modes)")
     .option("--json", "machine-readable output")
     .action(async (opts: { fix?: boolean; json?: boolean }) => {
-      const { runDoctor } = await import("./core/doctor.js");
+      const { runDoctor } = await import("./core/ops/doctor.js");
       const checks = await runDoctor(home(), io.env, { fix: Boolean(opts.fix) });
       if (opts.json) out(JSON.stringify(checks, null, 2));
       else {
@@ -968,9 +968,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option("--print", "show the file instead of installing it")
     .option("--uninstall", "stop and remove it")
     .action(async (opts: { node?: string[]; print?: boolean; uninstall?: boolean }) => {
-      const { installService, serviceFile, uninstallService } = await import(
-        "./core/service/worker-service.js"
-      );
+      const { installService, serviceFile, uninstallService } = await import("./core/ops/worker-service.js");
       const file = serviceFile({
         platform: process.platform,
         home: home(),

@@ -1,7 +1,7 @@
-import { loadConfig } from "./core/config.js";
-import { describeError } from "./core/errors.js";
-import type { HandedBack } from "./core/federation-types.js";
-import { LiveFederation } from "./core/live-federation.js";
+import { describeError } from "./core/domain/errors.js";
+import type { HandedBack } from "./core/domain/federation-types.js";
+import { LiveFederation } from "./core/federation/live-federation.js";
+import { loadConfig } from "./core/infra/config.js";
 
 /** `clawos tui`: open the live facade and hand it to the UI; the UI restores the terminal however it ends. */
 export async function startTui(options: {

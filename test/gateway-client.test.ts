@@ -13,7 +13,7 @@ import {
   type GatewayErrorKind,
   type GatewayTarget,
   SseParser,
-} from "../source/core/gateway-client.js";
+} from "../source/core/transport/gateway-client.js";
 import { type StubGateway, startStubGateway } from "./support/stub-gateway.js";
 
 const TOKEN = "tok_s3cret_0123456789abcdef";

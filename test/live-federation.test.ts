@@ -1,8 +1,8 @@
 /** The control center's facade over the core, in-process: what happens to tasks it runs when it closes. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { DirectoryBlackboard } from "../source/core/blackboard/directory.js";
-import { LiveFederation } from "../source/core/live-federation.js";
+import { DirectoryBlackboard } from "../source/core/blackboard/directory/directory.js";
+import { LiveFederation } from "../source/core/federation/live-federation.js";
 import { makeWorld, profileConfig } from "./support/cli-harness.js";
 import { startStubGateway } from "./support/stub-gateway.js";
 

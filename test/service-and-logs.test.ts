@@ -4,7 +4,7 @@ import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
-import { serviceFile } from "../source/core/service/worker-service.js";
+import { serviceFile } from "../source/core/ops/worker-service.js";
 import { makeWorld, profileConfig, type World } from "./support/cli-harness.js";
 import { type StubGateway, startStubGateway } from "./support/stub-gateway.js";
 

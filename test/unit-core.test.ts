@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { parseConfig, routeOf } from "../source/core/config.js";
-import { UserError } from "../source/core/errors.js";
-import { computeNodeHealth } from "../source/core/health.js";
-import { isValidNodeId, isValidTaskId, newTaskId, taskIdTime } from "../source/core/ids.js";
-import { type RoutableNode, routeTask } from "../source/core/router.js";
-import { createStreamSanitizer, sanitizeLine, sanitizeText } from "../source/core/sanitize.js";
-import { NodeConfig, type NodeStatusRecord, TimingConfig } from "../source/core/schema.js";
+import { UserError } from "../source/core/domain/errors.js";
+import { computeNodeHealth } from "../source/core/domain/health.js";
+import { isValidNodeId, isValidTaskId, newTaskId, taskIdTime } from "../source/core/domain/ids.js";
+import { type RoutableNode, routeTask } from "../source/core/domain/router.js";
+import { NodeConfig, type NodeStatusRecord, TimingConfig } from "../source/core/domain/schema.js";
+import { parseConfig, routeOf } from "../source/core/infra/config.js";
+import { createStreamSanitizer, sanitizeLine, sanitizeText } from "../source/core/infra/sanitize.js";
 
 describe("task and node ids", () => {
   test("new ids follow the seed format and carry their creation time", () => {
@@ -273,7 +273,7 @@ describe("router", () => {
 
 describe("long replies", () => {
   test("a reply over the record limit is cut on a character boundary and says so", async () => {
-    const { fitForRecord } = await import("../source/core/task-runner.js");
+    const { fitForRecord } = await import("../source/core/federation/task-runner.js");
     assert.equal(fitForRecord("short 中文"), "short 中文");
     const long = "长".repeat(400_000); // 1.2 MB of UTF-8
     const cut = fitForRecord(long);
@@ -283,8 +283,8 @@ describe("long replies", () => {
   });
 
   test("the limit counts bytes as stored: a reply of quotes, control characters or emoji still fits", async () => {
-    const { fitForRecord } = await import("../source/core/task-runner.js");
-    const { MAX_RECORD_BYTES } = await import("../source/core/schema.js");
+    const { fitForRecord } = await import("../source/core/federation/task-runner.js");
+    const { MAX_RECORD_BYTES } = await import("../source/core/domain/schema.js");
     for (const long of ['"'.repeat(600_000), "\u0001".repeat(300_000), "😀".repeat(300_000)]) {
       const cut = fitForRecord(long);
       const stored = Buffer.byteLength(JSON.stringify({ text: cut }));
@@ -326,7 +326,7 @@ describe("long-running commands", () => {
 
 describe("text width", () => {
   test("every character the fast path measures has the width string-width gives it; the rest go to string-width", async () => {
-    const { simpleCharWidth, textWidth } = await import("../source/core/text-width.js");
+    const { simpleCharWidth, textWidth } = await import("../source/present/text-width.js");
     const { default: stringWidth } = await import("string-width");
     let checked = 0;
     for (let c = 0x20; c <= 0xffff; c++) {
@@ -355,7 +355,7 @@ describe("text width", () => {
 
 describe("a task's timeline", () => {
   test("adds when the attempt started and how it ended to the recorded events, in time order", async () => {
-    const { timelineOf } = await import("../source/core/timeline.js");
+    const { timelineOf } = await import("../source/present/timeline.js");
     const base = {
       id: "req_20260301_100000_00000001",
       target: "any",
@@ -434,14 +434,14 @@ describe("quitting with tasks running here", () => {
 
 describe("tables in a terminal", () => {
   test("cut a long reason, then leave out the least useful columns, then cut more, so no row wraps", async () => {
-    const { renderTable } = await import("../source/cli/table.js");
+    const { renderTable } = await import("../source/present/table.js");
     const columns = [
       { header: "NODE" },
       { header: "REASON", flexible: true, max: 200 },
       { header: "ADDRESS", dropOrder: 2 },
       { header: "NOTES", dropOrder: 1 },
     ];
-    const { safeLine } = await import("../source/core/safe-text.js");
+    const { safeLine } = await import("../source/present/safe-text.js");
     const rows = [
       [
         "laptop",
@@ -464,8 +464,8 @@ describe("tables in a terminal", () => {
     for (const line of narrow.split("\n")) assert.ok(line.length <= 40, `${line.length}: ${line}`);
     assert.match(narrow, /no heartbeat yet.*…/);
     assert.equal(renderTable(columns, rows), wide, "no width (a pipe): everything");
-    const { truncate: truncateToWidth } = await import("../source/ui/text.js");
-    const { textWidth } = await import("../source/core/text-width.js");
+    const { truncate: truncateToWidth } = await import("../source/present/text.js");
+    const { textWidth } = await import("../source/present/text-width.js");
     for (const text of ["❤️".repeat(6), "👨‍👩‍👧".repeat(4)]) {
       const t = truncateToWidth(text, 5);
       assert.ok(textWidth(t) <= 5, `${t} fits`);

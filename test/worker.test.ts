@@ -1,9 +1,9 @@
 /** The worker loop in-process, where the order of its writes can be controlled step by step. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { ProbeResult } from "../source/core/health.js";
-import type { NodeStatusRecord } from "../source/core/schema.js";
-import { runWorker } from "../source/core/worker.js";
+import type { ProbeResult } from "../source/core/domain/health.js";
+import type { NodeStatusRecord } from "../source/core/domain/schema.js";
+import { runWorker } from "../source/core/federation/worker.js";
 import { withCoreHome } from "./support/core-home.js";
 
 test("worker: a probe that finishes after SIGTERM does not write 'running' over the final 'stopped'", async () => {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { FederationConfig } from "../core/schema.js";
+import { FederationConfig } from "../core/domain/schema.js";
 
 interface JsonSchema {
   type?: string | string[];

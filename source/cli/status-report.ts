@@ -1,10 +1,10 @@
-import { ageSince } from "../core/durations.js";
-import type { NodeState, NodeView, TaskView } from "../core/federation-types.js";
-import { type Safe, type SafeText, safe, safeLine } from "../core/safe-text.js";
-import type { TaskState } from "../core/schema.js";
-import { stalledInboxes } from "../core/waiting.js";
-import { clip } from "../ui/text.js";
-import { renderTable } from "./table.js";
+import { ageSince } from "../core/domain/durations.js";
+import type { NodeState, NodeView, TaskView } from "../core/domain/federation-types.js";
+import type { TaskState } from "../core/domain/schema.js";
+import { stalledInboxes } from "../core/federation/waiting.js";
+import { type Safe, type SafeText, safe, safeLine } from "../present/safe-text.js";
+import { renderTable } from "../present/table.js";
+import { clip } from "../present/text.js";
 
 export interface StatusData {
   machine: string;

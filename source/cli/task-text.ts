@@ -1,7 +1,7 @@
-import { ageSince, formatElapsed } from "../core/durations.js";
-import type { TaskView } from "../core/federation-types.js";
-import { type Safe, type SafeText, safe, safeLine } from "../core/safe-text.js";
-import { timelineOf } from "../core/timeline.js";
+import { ageSince, formatElapsed } from "../core/domain/durations.js";
+import type { TaskView } from "../core/domain/federation-types.js";
+import { type Safe, type SafeText, safe, safeLine } from "../present/safe-text.js";
+import { timelineOf } from "../present/timeline.js";
 
 function indent(text: SafeText): SafeText {
   return text

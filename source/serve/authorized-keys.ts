@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { BlockList, isIPv4, isIPv6 } from "node:net";
 import ssh2, { type ParsedKey } from "ssh2";
-import { isErrnoException, UserError } from "../core/errors.js";
-import { sanitizeLine } from "../core/sanitize.js";
+import { isErrnoException, UserError } from "../core/domain/errors.js";
+import { sanitizeLine } from "../core/infra/sanitize.js";
 
 const { utils } = ssh2;
 

@@ -1,8 +1,8 @@
 import { join } from "node:path";
-import { loadConfig } from "../core/config.js";
-import { UserError } from "../core/errors.js";
-import { LiveFederation } from "../core/live-federation.js";
-import { expandTilde, userHome } from "../core/paths.js";
+import { UserError } from "../core/domain/errors.js";
+import { LiveFederation } from "../core/federation/live-federation.js";
+import { loadConfig } from "../core/infra/config.js";
+import { expandTilde, userHome } from "../core/infra/paths.js";
 import { handedBackLines } from "../tui-entry.js";
 import { startSshServer } from "./ssh-server.js";
 

@@ -1,7 +1,7 @@
 import { useApp, useInput, useStdin, useStdout } from "ink";
 import { useCallback, useEffect, useRef, useState } from "react";
-import { describeError } from "../core/errors.js";
-import type { FederationApi, Snapshot } from "../core/federation-types.js";
+import { describeError } from "../core/domain/errors.js";
+import type { FederationApi, Snapshot } from "../core/domain/federation-types.js";
 import { budgetSchedule, createCoalescer, createFrameBudget } from "./coalesce.js";
 import { ControlCenter } from "./components/control-center.js";
 import { toKeyPresses } from "./input.js";

@@ -1,9 +1,9 @@
-import type { DispatchOutcome, NodeView, TaskView } from "../core/federation-types.js";
-import { type SafeText, safe, safeLine } from "../core/safe-text.js";
-import { FINAL_STATES } from "../core/schema.js";
-import { timelineOf } from "../core/timeline.js";
-import { waitingHint } from "../core/waiting.js";
-import { clip, formatAge, formatElapsed, wrapLines } from "./text.js";
+import type { DispatchOutcome, NodeView, TaskView } from "../core/domain/federation-types.js";
+import { FINAL_STATES } from "../core/domain/schema.js";
+import { waitingHint } from "../core/federation/waiting.js";
+import { type SafeText, safe, safeLine } from "../present/safe-text.js";
+import { clip, formatAge, formatElapsed, wrapLines } from "../present/text.js";
+import { timelineOf } from "../present/timeline.js";
 import type { Tone } from "./theme.js";
 
 /** One screen line of the task detail view, sanitized (clip, wrapLines) and cut to width. */

@@ -1,6 +1,6 @@
+import { displayWidth, pad, truncate } from "../present/text.js";
 import { helpEntries, type Keymap, primaryKey } from "./keymap.js";
 import { availableCommands } from "./state/palette.js";
-import { displayWidth, pad, truncate } from "./text.js";
 import type { Tone } from "./theme.js";
 
 export interface Segment {

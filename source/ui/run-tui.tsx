@@ -2,7 +2,7 @@
 import "./production.js";
 import { type Instance, render } from "ink";
 import { createElement } from "react";
-import type { FederationApi } from "../core/federation-types.js";
+import type { FederationApi } from "../core/domain/federation-types.js";
 import { App } from "./app.js";
 import { resolveKeymap } from "./keymap.js";
 import { LEAVE_ALTERNATE_SCREEN, releaseRawMode, SHOW_CURSOR, writeQuietly } from "./terminal.js";

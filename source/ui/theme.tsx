@@ -1,6 +1,6 @@
 import { createContext, useContext } from "react";
-import type { NodeState } from "../core/federation-types.js";
-import type { TaskState } from "../core/schema.js";
+import type { NodeState } from "../core/domain/federation-types.js";
+import type { TaskState } from "../core/domain/schema.js";
 
 /**
  * Colours by meaning. Only the basic ANSI hues that stay readable on both dark
@@ -8,7 +8,9 @@ import type { TaskState } from "../core/schema.js";
  * uses the terminal's own dim attribute. With NO_COLOR every colour is dropped
  * and meaning is carried by words, bold and inverse video.
  */
-export type Tone = "ok" | "warn" | "error" | "accent" | "muted" | "info";
+import type { Tone } from "../present/columns.js";
+
+export type { Tone };
 
 const TONE_COLORS: Record<Tone, string | undefined> = {
   ok: "green",

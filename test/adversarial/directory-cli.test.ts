@@ -8,7 +8,7 @@ import { chmod, chown, lstat, mkdir, readdir, readFile, symlink, utimes, writeFi
 import { basename, join } from "node:path";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { DirectoryBlackboard } from "../../source/core/blackboard/directory.js";
+import { DirectoryBlackboard } from "../../source/core/blackboard/directory/directory.js";
 import { makeRequest } from "../blackboard/contract.js";
 import { type CliResult, editConfig, makeWorld, profileConfig, type World } from "../support/cli-harness.js";
 import { type StubGateway, startStubGateway } from "../support/stub-gateway.js";

@@ -2,7 +2,7 @@
  * Child for directory-unreadable.test.ts: reads the board at argv[2] as the user it runs as,
  * the way `status`, `node run --once` and its coordinator do, and prints what it saw as JSON.
  */
-import { DirectoryBlackboard } from "../../source/core/blackboard/directory.js";
+import { DirectoryBlackboard } from "../../source/core/blackboard/directory/directory.js";
 import { coordinate } from "./directory-world.js";
 
 const bb = new DirectoryBlackboard(process.argv[2]!, { quarantine: true, machine: "hub" });

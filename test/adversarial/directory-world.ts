@@ -5,7 +5,7 @@
 import { lstat, mkdtemp, readdir, readFile, readlink, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DirectoryBlackboard } from "../../source/core/blackboard/directory.js";
+import { DirectoryBlackboard } from "../../source/core/blackboard/directory/directory.js";
 
 export interface Board {
   root: string;

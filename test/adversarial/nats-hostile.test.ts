@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { NatsBlackboard, NatsTaskRecord } from "../../source/core/blackboard/nats.js";
+import { NatsBlackboard, NatsTaskRecord } from "../../source/core/blackboard/nats/nats.js";
 import { FakeClock, makeRequest, newId } from "../blackboard/contract.js";
 import { type NatsServer, NatsStore, startNatsServer } from "../blackboard/nats-fixture.js";
 

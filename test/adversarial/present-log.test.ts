@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { rotatingLog } from "../../source/core/log-file.js";
+import { rotatingLog } from "../../source/core/infra/log-file.js";
 import { HOSTILE, hostileControls } from "./hostile-records.js";
 
 test("the worker log file gets record text without control sequences, one line per entry", async () => {

@@ -7,7 +7,7 @@
  * and completes tasks of <node> until none are left, and prints {"won":[ids…]}.
  */
 import { createInterface } from "node:readline";
-import { DirectoryBlackboard } from "../../source/core/blackboard/directory.js";
+import { DirectoryBlackboard } from "../../source/core/blackboard/directory/directory.js";
 import type { Blackboard } from "../../source/core/blackboard/types.js";
 
 const [root, node] = process.argv.slice(2);
@@ -18,7 +18,7 @@ if (!root || !node) {
 
 // The NATS client is loaded only when asked for, so directory racers start as fast as before.
 const bb: Blackboard = root.startsWith("nats://")
-  ? new (await import("../../source/core/blackboard/nats.js")).NatsBlackboard({ servers: [root] })
+  ? new (await import("../../source/core/blackboard/nats/nats.js")).NatsBlackboard({ servers: [root] })
   : new DirectoryBlackboard(root);
 await bb.init();
 const lines = createInterface({ input: process.stdin });

@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { describe, test } from "node:test";
 import type { Blackboard, Claim, StoredTask } from "../../source/core/blackboard/types.js";
-import type { Priority, RouteDecision, TaskRequest, TaskResult } from "../../source/core/schema.js";
+import type { Priority, RouteDecision, TaskRequest, TaskResult } from "../../source/core/domain/schema.js";
 
 // ── what a driver's fixture provides ────────────────────────────────────────
 

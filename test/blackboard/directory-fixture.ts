@@ -11,9 +11,9 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { DirectoryBlackboard } from "../../source/core/blackboard/directory.js";
+import { DirectoryBlackboard } from "../../source/core/blackboard/directory/directory.js";
 import type { Blackboard } from "../../source/core/blackboard/types.js";
-import type { NodeStatusRecord, TaskRequest } from "../../source/core/schema.js";
+import type { NodeStatusRecord, TaskRequest } from "../../source/core/domain/schema.js";
 import type {
   BadRecord,
   BadRecordKind,

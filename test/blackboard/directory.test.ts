@@ -5,7 +5,7 @@ import { mkdir, readdir, readFile, rename, rm, utimes, writeFile } from "node:fs
 import { join } from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
-import { newTaskId } from "../../source/core/ids.js";
+import { newTaskId } from "../../source/core/domain/ids.js";
 import { FakeClock, makeRequest, resultFor } from "./contract.js";
 import { makeDirectoryDriver } from "./directory-fixture.js";
 

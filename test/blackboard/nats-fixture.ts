@@ -39,9 +39,9 @@ import {
   type NatsNames,
   NatsTaskRecord,
   natsNames,
-} from "../../source/core/blackboard/nats.js";
+} from "../../source/core/blackboard/nats/nats.js";
 import type { Blackboard } from "../../source/core/blackboard/types.js";
-import type { NodeStatusRecord, TaskRequest } from "../../source/core/schema.js";
+import type { NodeStatusRecord, TaskRequest } from "../../source/core/domain/schema.js";
 import type { BadRecord, ClaimerProcesses, ConnectOptions, DriverFixture, StoreFaults } from "./contract.js";
 
 const RACER = fileURLToPath(new URL("./claim-racer.js", import.meta.url));

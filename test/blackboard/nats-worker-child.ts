@@ -5,7 +5,7 @@
  *
  *   node nats-worker-child.js <nats://host:port> <node> <renew every ms>
  */
-import { NatsBlackboard } from "../../source/core/blackboard/nats.js";
+import { NatsBlackboard } from "../../source/core/blackboard/nats/nats.js";
 
 const [url, node, renewMs] = process.argv.slice(2);
 if (!url || !node || !renewMs) {

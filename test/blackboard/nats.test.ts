@@ -10,7 +10,7 @@ import { createServer } from "node:net";
 import { createInterface } from "node:readline";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { NatsBlackboard } from "../../source/core/blackboard/nats.js";
+import { NatsBlackboard } from "../../source/core/blackboard/nats/nats.js";
 import type { Blackboard, Claim } from "../../source/core/blackboard/types.js";
 import { FakeClock, makeRequest, resultFor } from "./contract.js";
 import { type NatsServer, NatsStore, startNatsServer } from "./nats-fixture.js";

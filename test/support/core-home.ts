@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FederationCore } from "../../source/core/federation.js";
+import { FederationCore } from "../../source/core/federation/federation.js";
 
 /**
  * An in-process FederationCore on a throwaway home holding `config` as federation.json

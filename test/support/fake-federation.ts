@@ -6,8 +6,8 @@ import type {
   NodeView,
   Snapshot,
   TaskView,
-} from "../../source/core/federation-types.js";
-import { TASK_STATES, type TaskState } from "../../source/core/schema.js";
+} from "../../source/core/domain/federation-types.js";
+import { TASK_STATES, type TaskState } from "../../source/core/domain/schema.js";
 
 /**
  * An in-memory FederationApi for UI tests: nodes and tasks are whatever the

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { cleanup } from "ink-testing-library";
-import type { FederationApi } from "../../source/core/federation-types.js";
+import type { FederationApi } from "../../source/core/domain/federation-types.js";
 import { FakeFederation, FIXED_NOW, makeNode, seedNodes, seedTasks } from "../support/fake-federation.js";
 import { ESC_KEYS, renderApp, waitUntil } from "./helpers.js";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { type Column, fitColumns } from "../../source/ui/columns.js";
+import { type Column, fitColumns } from "../../source/present/columns.js";
 import { nodeColumns } from "../../source/ui/components/nodes-view.js";
 import { taskColumns } from "../../source/ui/components/tasks-view.js";
 import { FIXED_NOW, seedNodes, seedTasks } from "../support/fake-federation.js";

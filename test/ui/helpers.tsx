@@ -1,6 +1,6 @@
 import { render } from "ink-testing-library";
 import type { ReactElement } from "react";
-import type { NodeView, Snapshot, TaskView } from "../../source/core/federation-types.js";
+import type { NodeView, Snapshot, TaskView } from "../../source/core/domain/federation-types.js";
 import { App } from "../../source/ui/app.js";
 import type { KeyPress } from "../../source/ui/input.js";
 import { resolveKeymap } from "../../source/ui/keymap.js";

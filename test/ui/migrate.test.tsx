@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { MigrateInput } from "../../source/core/federation-types.js";
+import type { MigrateInput } from "../../source/core/domain/federation-types.js";
 import { appReducer } from "../../source/ui/state/app-reducer.js";
 import { type AppState, topScreen } from "../../source/ui/state/app-state.js";
 import { FakeFederation, FIXED_NOW, makeNode, seedNodes, seedTasks } from "../support/fake-federation.js";

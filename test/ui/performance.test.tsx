@@ -9,11 +9,11 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { render } from "ink-testing-library";
+import { displayWidth } from "../../source/present/text.js";
 import { createCoalescer, createFrameBudget, type Schedule } from "../../source/ui/coalesce.js";
 import { TasksView } from "../../source/ui/components/tasks-view.js";
 import { EMPTY_CURSOR } from "../../source/ui/state/navigation.js";
 import { compareTasks, resortTasks, selectTaskRows, sortTasks } from "../../source/ui/state/rows.js";
-import { displayWidth } from "../../source/ui/text.js";
 import { FIXED_NOW, makeTask } from "../support/fake-federation.js";
 import { snapshotOf, withTheme } from "./helpers.js";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { PassThrough, Writable } from "node:stream";
 import { describe, it } from "node:test";
-import type { FederationApi } from "../../source/core/federation-types.js";
+import type { FederationApi } from "../../source/core/domain/federation-types.js";
 import { runTui } from "../../source/ui/run-tui.js";
 import { FakeFederation, FIXED_NOW, seedNodes, seedTasks } from "../support/fake-federation.js";
 import { waitUntil } from "./helpers.js";

@@ -9,7 +9,7 @@ import {
   pad,
   truncate,
   wrapLines,
-} from "../../source/ui/text.js";
+} from "../../source/present/text.js";
 
 describe("text helpers (display width)", () => {
   it("measures CJK and emoji as two columns", () => {

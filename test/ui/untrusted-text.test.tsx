@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { cleanup } from "ink-testing-library";
+import { cell, displayWidth } from "../../source/present/text.js";
 import { nodeColumns } from "../../source/ui/components/nodes-view.js";
 import { taskColumns } from "../../source/ui/components/tasks-view.js";
 import { buildDetailLines } from "../../source/ui/detail-lines.js";
-import { cell, displayWidth } from "../../source/ui/text.js";
 import { FakeFederation, FIXED_NOW, makeNode, makeTask } from "../support/fake-federation.js";
 import { ESC_KEYS, renderApp } from "./helpers.js";
 

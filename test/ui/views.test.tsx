@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { cleanup, render } from "ink-testing-library";
+import { displayWidth } from "../../source/present/text.js";
 import { ControlCenter } from "../../source/ui/components/control-center.js";
 import { DispatchForm } from "../../source/ui/components/dispatch-form.js";
 import { HelpOverlay } from "../../source/ui/components/help-overlay.js";
@@ -12,7 +13,6 @@ import { resolveKeymap } from "../../source/ui/keymap.js";
 import { createForm } from "../../source/ui/state/dispatch-form.js";
 import { EMPTY_CURSOR } from "../../source/ui/state/navigation.js";
 import { selectNodeRows, selectTaskRows } from "../../source/ui/state/rows.js";
-import { displayWidth } from "../../source/ui/text.js";
 import { FIXED_NOW, makeTask, seedTasks } from "../support/fake-federation.js";
 import { press, SIZE_80x24, snapshotOf, stateOf, type, withTheme } from "./helpers.js";
 

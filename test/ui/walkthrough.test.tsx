@@ -5,8 +5,9 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { cleanup, render } from "ink-testing-library";
-import { stalledInboxes, waitingHint } from "../../source/core/waiting.js";
-import { type Column, fitColumns } from "../../source/ui/columns.js";
+import { stalledInboxes, waitingHint } from "../../source/core/federation/waiting.js";
+import { type Column, fitColumns } from "../../source/present/columns.js";
+import { clipMiddle, displayWidth } from "../../source/present/text.js";
 import { ControlCenter } from "../../source/ui/components/control-center.js";
 import { HelpOverlay } from "../../source/ui/components/help-overlay.js";
 import { nodeColumns } from "../../source/ui/components/nodes-view.js";
@@ -19,7 +20,6 @@ import { appReducer } from "../../source/ui/state/app-reducer.js";
 import { topScreen } from "../../source/ui/state/app-state.js";
 import { parseFilter, taskMatches } from "../../source/ui/state/filter.js";
 import { completeCommand, suggestCommands } from "../../source/ui/state/palette.js";
-import { clipMiddle, displayWidth } from "../../source/ui/text.js";
 import { FIXED_NOW, makeNode, makeTask, seedNodes, seedTasks } from "../support/fake-federation.js";
 import { press, SIZE_80x24, SIZE_120x40, snapshotOf, stateOf, type, withTheme } from "./helpers.js";
 

@@ -1,4 +1,4 @@
-import type { NodeStatusRecord } from "../schema.js";
+import type { NodeStatusRecord } from "../domain/schema.js";
 
 /**
  * A time another machine reported (or a server or a synced file stamped with its own clock), as

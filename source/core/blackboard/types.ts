@@ -6,7 +6,7 @@ import type {
   TaskRequest,
   TaskResult,
   TaskState,
-} from "../schema.js";
+} from "../domain/schema.js";
 
 /** A claimed task: only its holder may renew, report progress on, complete or release it. */
 export interface Claim {

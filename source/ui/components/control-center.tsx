@@ -1,9 +1,9 @@
 import { Box, Text } from "ink";
+import { clipMiddle, truncate, wrapLines } from "../../present/text.js";
 import { primaryKey } from "../keymap.js";
 import { bodyHeight, clampSize, MIN_SIZE, nodeInfoRows } from "../layout.js";
 import { type AppState, activeTable, topScreen } from "../state/app-state.js";
 import { findTask, selectNodeRows, selectTaskRows } from "../state/rows.js";
-import { clipMiddle, truncate, wrapLines } from "../text.js";
 import { DispatchForm } from "./dispatch-form.js";
 import { HelpOverlay } from "./help-overlay.js";
 import { MigrationPanel } from "./migration-panel.js";

@@ -1,7 +1,7 @@
 import { Box, Text } from "ink";
-import { PRIORITIES } from "../../core/schema.js";
+import { PRIORITIES } from "../../core/domain/schema.js";
+import { clip, displayWidth, truncate } from "../../present/text.js";
 import type { DispatchFormState } from "../state/dispatch-form.js";
-import { clip, displayWidth, truncate } from "../text.js";
 import { useTheme } from "../theme.js";
 
 export interface DispatchFormProps {

@@ -1,6 +1,6 @@
 import { Box, Text } from "ink";
+import { clip, wrapLines } from "../../present/text.js";
 import type { Migration } from "../state/app-state.js";
-import { clip, wrapLines } from "../text.js";
 import { useTheme } from "../theme.js";
 
 export interface MigrationPanelProps {

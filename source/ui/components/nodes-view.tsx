@@ -1,9 +1,9 @@
 import { Box, Text } from "ink";
-import type { NodeView } from "../../core/federation-types.js";
-import type { Column } from "../columns.js";
+import type { NodeView } from "../../core/domain/federation-types.js";
+import type { Column } from "../../present/columns.js";
+import { clip, displayWidth, formatAge, wrapLines } from "../../present/text.js";
 import type { Discovery } from "../state/app-state.js";
 import type { TableCursor } from "../state/navigation.js";
-import { clip, displayWidth, formatAge, wrapLines } from "../text.js";
 import { nodeStateTone, useTheme } from "../theme.js";
 import { Table } from "./table.js";
 

@@ -1,8 +1,8 @@
 import { Box, Text } from "ink";
 import { memo, type ReactNode } from "react";
-import { COLUMN_GAP, type Column, type FittedColumn, fitColumns } from "../columns.js";
+import { COLUMN_GAP, type Column, type FittedColumn, fitColumns } from "../../present/columns.js";
+import { cell, clip, pad } from "../../present/text.js";
 import { windowStart } from "../state/navigation.js";
-import { cell, clip, pad } from "../text.js";
 import { type Theme, type Tone, useTheme } from "../theme.js";
 
 export interface TableProps<Row> {

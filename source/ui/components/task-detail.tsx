@@ -1,6 +1,6 @@
 import { Box, Text } from "ink";
-import type { DispatchOutcome, NodeView, TaskView } from "../../core/federation-types.js";
-import { safe } from "../../core/safe-text.js";
+import type { DispatchOutcome, NodeView, TaskView } from "../../core/domain/federation-types.js";
+import { safe } from "../../present/safe-text.js";
 import { buildDetailLines, type DetailLine } from "../detail-lines.js";
 import { scrollWindow } from "../scroll.js";
 import { useTheme } from "../theme.js";

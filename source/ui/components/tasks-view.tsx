@@ -1,8 +1,8 @@
 import { Text } from "ink";
-import type { TaskView } from "../../core/federation-types.js";
-import type { Column } from "../columns.js";
+import type { TaskView } from "../../core/domain/federation-types.js";
+import type { Column } from "../../present/columns.js";
+import { clip, formatAge } from "../../present/text.js";
 import type { TableCursor } from "../state/navigation.js";
-import { clip, formatAge } from "../text.js";
 import { taskStateTone } from "../theme.js";
 import { Table } from "./table.js";
 

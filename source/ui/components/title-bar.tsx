@@ -1,6 +1,6 @@
 import { Box, Text } from "ink";
+import { clip, displayWidth } from "../../present/text.js";
 import type { Screen, TableName } from "../state/app-state.js";
-import { clip, displayWidth } from "../text.js";
 import { useTheme } from "../theme.js";
 
 export interface TitleBarProps {

@@ -1,4 +1,9 @@
-import type { DispatchInput, DispatchOutcome, MigrateInput, Snapshot } from "../../core/federation-types.js";
+import type {
+  DispatchInput,
+  DispatchOutcome,
+  MigrateInput,
+  Snapshot,
+} from "../../core/domain/federation-types.js";
 import type { KeyPress } from "../input.js";
 import type { Keymap } from "../keymap.js";
 import type { ScreenSize } from "../layout.js";

@@ -1,5 +1,5 @@
-import type { DispatchInput } from "../../core/federation-types.js";
-import { MAX_TASK_TEXT, PRIORITIES, type Priority } from "../../core/schema.js";
+import type { DispatchInput } from "../../core/domain/federation-types.js";
+import { MAX_TASK_TEXT, PRIORITIES, type Priority } from "../../core/domain/schema.js";
 import type { KeyPress } from "../input.js";
 import { editText, type TextField, textField } from "./text-edit.js";
 

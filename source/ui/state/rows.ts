@@ -1,5 +1,5 @@
-import type { NodeView, Snapshot, TaskView } from "../../core/federation-types.js";
-import { FINAL_STATES } from "../../core/schema.js";
+import type { NodeView, Snapshot, TaskView } from "../../core/domain/federation-types.js";
+import { FINAL_STATES } from "../../core/domain/schema.js";
 import { nodeMatches, parseFilter, taskMatches } from "./filter.js";
 
 const FINAL = new Set<string>(FINAL_STATES);

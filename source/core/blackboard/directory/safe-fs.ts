@@ -1,0 +1,122 @@
+import { constants, lstatSync, readlinkSync, type Stats } from "node:fs";
+import { relative, sep } from "node:path";
+import { sanitizeLine } from "../../infra/sanitize.js";
+
+/**
+ * The directory blackboard is written by other machines: nothing in it is trusted. It is only
+ * ever a tree of real directories and regular files; anything else (a symbolic link, a FIFO, a
+ * socket, a device, a directory where a file should be) is reported and left alone, never
+ * followed, opened, moved or deleted.
+ */
+
+/** 0 where the platform has no O_NOFOLLOW (Windows): lstat checks still apply there. */
+export const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
+
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** What a non-regular entry is, for a report: never its contents; a link's target is sanitized. */
+export function describeEntry(path: string, st: Stats): string {
+  if (st.isSymbolicLink()) {
+    let target = "?";
+    try {
+      target = readlinkSync(path);
+    } catch {}
+    const clean = sanitizeLine(target);
+    return `a symbolic link (to ${clean.length > 120 ? `${clean.slice(0, 117)}...` : clean})`;
+  }
+  if (st.isFIFO()) return "a named pipe (FIFO)";
+  if (st.isSocket()) return "a socket";
+  if (st.isBlockDevice() || st.isCharacterDevice()) return "a device file";
+  if (st.isDirectory()) return "a directory";
+  if (st.isFile()) return "a file";
+  return "not a regular file";
+}
+
+export type EntryKind = { kind: "file"; st: Stats } | { kind: "missing" } | { kind: "foreign"; what: string };
+
+/** lstat `path`: a regular file, nothing, or something else (described). */
+export function entryAt(path: string): EntryKind {
+  const st = lstatOrUndefined(path);
+  if (!st) return { kind: "missing" };
+  if (st.isFile()) return { kind: "file", st };
+  return { kind: "foreign", what: describeEntry(path, st) };
+}
+
+/**
+ * Checks paths against one root: every directory between the root and a path must be a real
+ * directory (lstat, never a link), so nothing reached through the blackboard leaves it.
+ * Node has no openat(); checking each component just before use is the closest it gets.
+ */
+export class Confinement {
+  /** Paths already reported by this process: each is reported once. */
+  private readonly reported = new Set<string>();
+  private notes: string[] = [];
+
+  constructor(readonly root: string) {}
+
+  /** The path relative to the root, sanitized for a report. */
+  rel(path: string): string {
+    return sanitizeLine(relative(this.root, path) || ".");
+  }
+
+  /**
+   * undefined if every directory from the root down to `dir` (itself included) is a real
+   * directory or does not exist yet; else what stands in the way (reported once).
+   */
+  blockedDir(dir: string): string | undefined {
+    const rel = relative(this.root, dir);
+    if (rel === "") return undefined;
+    if (rel.startsWith("..") || rel.startsWith(sep)) return `${sanitizeLine(dir)} is outside the blackboard`;
+    let at = this.root;
+    for (const part of rel.split(sep)) {
+      at = `${at}${sep}${part}`;
+      const st = lstatOrUndefined(at);
+      if (!st) return undefined;
+      if (!st.isDirectory()) {
+        const what = `${describeEntry(at, st)} where a directory should be`;
+        this.note(at, what);
+        return `${this.rel(at)} is ${what}`;
+      }
+    }
+    return undefined;
+  }
+
+  /** Every directory above `path` (not `path` itself) is a real directory inside the root. */
+  within(path: string): boolean {
+    const rel = relative(this.root, path);
+    if (rel === "" || rel.startsWith("..") || rel.startsWith(sep)) return false;
+    const parent = rel.split(sep).slice(0, -1).join(sep);
+    return parent === "" || this.blockedDir(`${this.root}${sep}${parent}`) === undefined;
+  }
+
+  /**
+   * `path` is a regular file inside the root (or is missing: "missing"); anything else is
+   * reported once and "foreign".
+   */
+  fileAt(path: string): "file" | "missing" | "foreign" {
+    if (!this.within(path)) return "foreign";
+    const entry = entryAt(path);
+    if (entry.kind === "foreign") this.note(path, `${entry.what}, not a regular file`);
+    return entry.kind;
+  }
+
+  /** Report `path` once per process: "left alone: <path> is <what> …". */
+  note(path: string, what: string): void {
+    if (this.reported.has(path)) return;
+    this.reported.add(path);
+    this.notes.push(`left alone: ${this.rel(path)} is ${what} (not followed; remove it)`);
+  }
+
+  /** Reports made since the last call. */
+  takeNotes(): string[] {
+    const notes = this.notes;
+    this.notes = [];
+    return notes;
+  }
+}

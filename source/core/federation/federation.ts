@@ -1,0 +1,609 @@
+import { DirectoryBlackboard } from "../blackboard/directory/directory.js";
+import type { Blackboard, Claim, StoredTask } from "../blackboard/types.js";
+import { DAY_MS } from "../domain/durations.js";
+import { UserError } from "../domain/errors.js";
+import type { NodeView, TaskView } from "../domain/federation-types.js";
+import { computeNodeHealth, type ProbeResult } from "../domain/health.js";
+import { isValidNodeId, newTaskId } from "../domain/ids.js";
+import { type RoutableNode, routeTask } from "../domain/router.js";
+import {
+  MAX_TASK_TEXT,
+  type NodeConfig,
+  type NodeStatusRecord,
+  PRIORITIES,
+  type Priority,
+  type TaskRequest,
+} from "../domain/schema.js";
+import {
+  blackboardDir,
+  type LoadedConfig,
+  loadConfig,
+  resolveToken,
+  routeOf,
+  thisMachine,
+} from "../infra/config.js";
+import { sanitizeLine } from "../infra/sanitize.js";
+import { GatewayClient, GatewayError } from "../transport/gateway-client.js";
+import type { SshPool } from "../transport/ssh-route.js";
+import { type ChatRunner, type PublishingClaim, type RunOutcome, runClaim } from "./task-runner.js";
+
+/** waitFor: a task not found is looked for once more after this long (see there). */
+const MISSING_RECHECK_MS = 50;
+/** How long a successful or failed probe stays good enough for routing. */
+const PROBE_FRESH_MS = 2_000;
+
+export interface DispatchRequest {
+  text: string;
+  to: string;
+  priority: Priority;
+  tags?: string[];
+  /** Use a given id (idempotent re-dispatch); otherwise a new seed id. */
+  id?: string;
+}
+
+export interface Dispatched {
+  request: TaskRequest;
+  created: boolean;
+  waiting: boolean;
+  /** Set when the task runs in this process (localhost route). */
+  run?: Promise<RunOutcome>;
+}
+
+/** The blackboard federation.json names. The NATS client is loaded only when it is the one used. */
+async function openBlackboard(
+  loaded: LoadedConfig,
+  env: NodeJS.ProcessEnv,
+  options: { quarantine?: boolean },
+): Promise<Blackboard> {
+  const bb = loaded.config.blackboard;
+  if (bb.driver === "nats") {
+    const { NatsBlackboard } = await import("../blackboard/nats/nats.js");
+    return new NatsBlackboard({
+      servers: bb.servers,
+      machine: thisMachine(loaded.config, env),
+      ...(bb.domain ? { domain: bb.domain } : {}),
+      ...(options.quarantine ? { quarantine: true } : {}),
+      ...(bb.archiveAfterDays ? { archiveAfterMs: bb.archiveAfterDays * DAY_MS } : {}),
+    });
+  }
+  return new DirectoryBlackboard(blackboardDir(loaded, env), {
+    machine: thisMachine(loaded.config, env),
+    ...(options.quarantine ? { quarantine: true } : {}),
+    ...(bb.archiveAfterDays ? { archiveAfterMs: bb.archiveAfterDays * DAY_MS } : {}),
+  });
+}
+
+/** Loads the config once and owns the blackboard and one gateway client per node. */
+export class FederationCore {
+  readonly machine: string;
+  readonly blackboard: Blackboard;
+  private readonly clients = new Map<string, GatewayClient>();
+  private readonly probes = new Map<string, ProbeResult>();
+  /** Loaded on first use: ssh2 is heavy, and most commands never need it. */
+  private sshPool: SshPool | undefined;
+
+  private constructor(
+    readonly loaded: LoadedConfig,
+    readonly env: NodeJS.ProcessEnv,
+    blackboard: Blackboard,
+  ) {
+    this.machine = thisMachine(loaded.config, env);
+    this.blackboard = blackboard;
+  }
+
+  static async open(
+    home: string,
+    options: { env?: NodeJS.ProcessEnv; quarantine?: boolean } = {},
+  ): Promise<FederationCore> {
+    const env = options.env ?? process.env;
+    const loaded = await loadConfig(home);
+    const core = new FederationCore(loaded, env, await openBlackboard(loaded, env, options));
+    await core.blackboard.init();
+    return core;
+  }
+
+  get config() {
+    return this.loaded.config;
+  }
+  get nodes(): NodeConfig[] {
+    return this.loaded.config.nodes;
+  }
+
+  node(id: string): NodeConfig {
+    const node = this.nodes.find((n) => n.id === id);
+    if (!node) {
+      throw new UserError(`There is no node "${sanitizeLine(id).slice(0, 60)}" in ${this.loaded.path}.`, {
+        hint: `known nodes: ${this.nodes.map((n) => n.id).join(", ") || "none — run clawos init"}`,
+      });
+    }
+    return node;
+  }
+
+  /** The gateway client of a node, with its token resolved (throws a UserError if the token cannot be had). */
+  async gateway(nodeId: string): Promise<GatewayClient> {
+    const existing = this.clients.get(nodeId);
+    if (existing) return existing;
+    const node = this.node(nodeId);
+    if (node.port === null) throw new UserError(`Node ${nodeId} is planned and has no gateway port yet.`);
+    const token = await this.token(node);
+    const client = new GatewayClient(
+      {
+        nodeId,
+        host: node.host,
+        port: node.port,
+        ...(token.token ? { token: token.token } : {}),
+        tokenSource: token.source,
+        profile: node.profile,
+        agent: node.agent,
+      },
+      this.turnLimits(),
+    );
+    this.clients.set(nodeId, client);
+    return client;
+  }
+
+  /** How long one agent turn may take, and stay silent, on any route. */
+  private turnLimits() {
+    const { requestTimeoutMs, streamIdleMs } = this.config.timing;
+    return { timeoutMs: requestTimeoutMs, streamIdleMs };
+  }
+
+  private async token(node: NodeConfig) {
+    const token = await resolveToken(node, this.loaded.home, this.env);
+    if (token.problem) {
+      throw new UserError(`Node ${node.id}: cannot read its token from ${token.source}: ${token.problem}.`, {
+        hint: token.hint ?? `point the node at another token source in ${this.loaded.path}`,
+        code: "token",
+      });
+    }
+    return token;
+  }
+
+  /** The P0 route to another machine: the gateway through an SSH tunnel. */
+  private async sshRunner(node: NodeConfig): Promise<ChatRunner> {
+    if (!node.ssh || node.port === null) throw new UserError(`Node ${node.id} has no SSH settings.`);
+    const token = await this.token(node);
+    const { SshChatRunner, SshPool } = await import("../transport/ssh-route.js");
+    this.sshPool ??= new SshPool(this.env);
+    return new SshChatRunner(
+      this.sshPool,
+      node.ssh,
+      {
+        nodeId: node.id,
+        ...(token.token ? { token: token.token } : {}),
+        tokenSource: token.source,
+        profile: node.profile,
+        agent: node.agent,
+        remotePort: node.ssh.remotePort ?? node.port,
+      },
+      this.turnLimits(),
+    );
+  }
+
+  /** Probe a node's gateway: /health, then the token through /v1/models. */
+  async probe(nodeId: string, timeoutMs = 2_000): Promise<ProbeResult> {
+    const checkedAt = Date.now();
+    let result: ProbeResult;
+    try {
+      const client = await this.gateway(nodeId);
+      const signal = AbortSignal.timeout(timeoutMs);
+      const health = await client.health(signal);
+      if (!health.ok) {
+        result = {
+          ok: false,
+          checkedAt,
+          errorKind: "unhealthy",
+          error: "gateway answered /health but not ok",
+        };
+      } else {
+        await client.models(signal);
+        result = { ok: true, latencyMs: health.latencyMs, checkedAt };
+      }
+    } catch (error) {
+      const kind =
+        error instanceof GatewayError ? error.kind : error instanceof UserError ? error.code : "error";
+      result = {
+        ok: false,
+        checkedAt,
+        errorKind: kind,
+        error: error instanceof Error ? error.message : String(error),
+        ...(error instanceof UserError && error.hint ? { hint: error.hint } : {}),
+      };
+    }
+    this.probes.set(nodeId, result);
+    return result;
+  }
+
+  lastProbe(nodeId: string): ProbeResult | undefined {
+    return this.probes.get(nodeId);
+  }
+
+  /** Current view of every node. Localhost nodes are probed when `probe` is set (in parallel). */
+  async nodeViews(
+    options: {
+      probe?: boolean | "always";
+      heartbeats?: NodeStatusRecord[];
+      inFlight?: Map<string, number>;
+    } = {},
+  ) {
+    const heartbeats = options.heartbeats ?? (await this.blackboard.readNodeStatuses()).records;
+    const inFlight = options.inFlight ?? (await this.inFlightCounts());
+    if (options.probe) {
+      // A long-lived process (TUI, worker, benchmark) reuses a probe younger than PROBE_FRESH_MS.
+      const now = Date.now();
+      await Promise.all(
+        this.nodes
+          .filter((n) => routeOf(n, this.machine) === "localhost")
+          .filter(
+            (n) =>
+              options.probe === "always" || now - (this.probes.get(n.id)?.checkedAt ?? 0) > PROBE_FRESH_MS,
+          )
+          .map((n) => this.probe(n.id)),
+      );
+    }
+    const now = Date.now();
+    const routable: RoutableNode[] = [];
+    const views: NodeView[] = [];
+    for (const node of this.nodes) {
+      const route = routeOf(node, this.machine);
+      const heartbeat = heartbeats.find((h) => h.node === node.id);
+      const probe = this.probes.get(node.id);
+      const health = computeNodeHealth({
+        node,
+        route,
+        ...(probe ? { probe } : {}),
+        ...(heartbeat ? { heartbeat } : {}),
+        now,
+        timing: this.config.timing,
+      });
+      const count = inFlight.get(node.id) ?? 0;
+      const lastSeenAt = probe?.ok
+        ? probe.checkedAt
+        : heartbeat
+          ? Date.parse(heartbeat.heartbeatAt)
+          : undefined;
+      routable.push({
+        config: node,
+        route,
+        status: health.status,
+        statusReason: health.reason,
+        ...(health.hint ? { statusHint: health.hint } : {}),
+        inFlight: count,
+        ...(health.latencyMs !== undefined ? { latencyMs: health.latencyMs } : {}),
+        ...(lastSeenAt !== undefined ? { lastSeenAt } : {}),
+      });
+      views.push({
+        id: node.id,
+        machine: node.machine,
+        transport: route,
+        host: node.host,
+        port: node.port,
+        profile: node.profile,
+        agent: node.agent,
+        tags: node.tags,
+        status: health.status,
+        reason: health.reason,
+        ...(health.latencyMs !== undefined ? { latencyMs: health.latencyMs } : {}),
+        inFlight: count,
+        ...(heartbeat
+          ? {
+              lastHeartbeatAt: heartbeat.heartbeatAt,
+              worker: { state: heartbeat.state, gatewayReachable: heartbeat.gateway.reachable },
+            }
+          : {}),
+        ...(node.notes ? { notes: node.notes } : {}),
+      });
+    }
+    return { views, routable };
+  }
+
+  async inFlightCounts(): Promise<Map<string, number>> {
+    if (this.blackboard.activeCounts) return this.blackboard.activeCounts();
+    const counts = new Map<string, number>();
+    const listing = await this.blackboard.list({ finishedLimit: 0, activeOnly: true });
+    for (const t of listing.tasks) counts.set(t.node, (counts.get(t.node) ?? 0) + 1);
+    return counts;
+  }
+
+  /** Validate, route and publish a task; a localhost task also starts running here. */
+  async dispatch(
+    input: DispatchRequest,
+    options: { onDelta?: (delta: string) => void; signal?: AbortSignal } = {},
+  ): Promise<Dispatched> {
+    const text = input.text.trim();
+    if (!text)
+      throw new UserError("The task text is empty.", {
+        hint: 'give it as an argument: clawos dispatch "…"',
+        code: "usage",
+      });
+    if (input.text.length > MAX_TASK_TEXT) {
+      throw new UserError(
+        `The task text is ${input.text.length} characters; the limit is ${MAX_TASK_TEXT}.`,
+        {
+          hint: "put the long part in a file on the node's machine and ask the agent to read it, or split the task",
+          code: "usage",
+        },
+      );
+    }
+    if (!PRIORITIES.includes(input.priority)) {
+      throw new UserError(`Priority "${input.priority}" is not one of ${PRIORITIES.join(", ")}.`, {
+        code: "usage",
+      });
+    }
+    if (input.to !== "any" && !isValidNodeId(input.to)) {
+      throw new UserError(`"${input.to.slice(0, 60)}" is not a node id.`, {
+        hint: "use --to any or a name from clawos nodes list",
+        code: "usage",
+      });
+    }
+    const { routable } = await this.nodeViews({ probe: true });
+    const outcome = routeTask(
+      {
+        target: input.to,
+        priority: input.priority,
+        sshAvailable: true,
+        ...(input.tags ? { tags: input.tags } : {}),
+      },
+      routable,
+    );
+    const now = new Date();
+    const request: TaskRequest = {
+      schema: "clawos.task/1",
+      id: input.id ?? newTaskId(now),
+      target: input.to,
+      priority: input.priority,
+      text: input.text,
+      tags: input.tags ?? [],
+      createdAt: now.toISOString(),
+      createdBy: this.machine,
+      attempt: 1,
+      maxAttempts: this.config.timing.maxAttempts,
+      route: { ...outcome.decision, decidedAt: now.toISOString() },
+      history: [{ at: now.toISOString(), event: "routed", detail: outcome.decision.reason }],
+    };
+    // Stopped while routing (probes can take a few seconds): nothing has been written yet.
+    if (options.signal?.aborted)
+      throw new UserError("Stopped before the task was queued; nothing was sent.", {
+        code: "interrupted",
+        exitCode: 130,
+      });
+    if (request.route.transport === "localhost" && input.id === undefined) {
+      // A fresh id cannot be a duplicate, so the chat starts while the record is written (one
+      // fsync less before the first token). If the write fails, the chat is stopped and the error
+      // is this call's; the answer's first words are held until the caller has this call's result.
+      const held = holdDeltas(options.onDelta);
+      const published = this.blackboard.enqueueClaimed(request).then((claim) => {
+        if (!claim) throw new Error(`task id ${request.id} was taken while it was being published`);
+        return claim;
+      });
+      const running = this.runLocal({ request, node: request.route.node, published }, routable, {
+        ...options,
+        ...(held ? { onDelta: held.onDelta } : {}),
+      });
+      try {
+        await published;
+      } catch (error) {
+        await running.catch(() => {});
+        throw error;
+      }
+      const released = held?.releaseSoon();
+      // The outcome comes after every held delta has reached the caller.
+      const run = released ? running.finally(() => released) : running;
+      return { request, created: true, waiting: false, run };
+    }
+    if (request.route.transport === "localhost") {
+      const claim = await this.blackboard.enqueueClaimed(request);
+      if (!claim) return { request, created: false, waiting: false };
+      const run = this.runLocal(claim, routable, options);
+      return { request, created: true, waiting: false, run };
+    }
+    if (request.route.transport === "ssh") {
+      const claim = await this.blackboard.enqueueClaimed(request);
+      if (!claim) return { request, created: false, waiting: false };
+      // Any SSH failure hands the task to the node's inbox, where its worker finds it later.
+      const run = this.sshRunner(this.node(claim.node)).then(
+        (runner) =>
+          runClaim(this.blackboard, claim, runner, {
+            leaseMs: this.config.timing.leaseMs,
+            ...(options.onDelta ? { onDelta: options.onDelta } : {}),
+            ...(options.signal ? { signal: options.signal, stopEvent: this.dispatcherStopped() } : {}),
+          }),
+        (error: unknown) =>
+          runClaim(
+            this.blackboard,
+            claim,
+            { chat: () => Promise.reject(error) },
+            { leaseMs: this.config.timing.leaseMs },
+          ),
+      );
+      return { request, created: true, waiting: false, run };
+    }
+    const { created } = await this.blackboard.enqueue(request);
+    return { request, created, waiting: outcome.waiting };
+  }
+
+  /**
+   * Run a claimed localhost task here. If its node fails, the task goes to the next
+   * eligible node (for `any`) or back to its inbox — never a retry loop on the same node.
+   */
+  private async runLocal(
+    firstClaim: Claim | PublishingClaim,
+    routable: RoutableNode[],
+    options: { onDelta?: (delta: string) => void; signal?: AbortSignal },
+  ): Promise<RunOutcome> {
+    let claim: Claim | PublishingClaim = firstClaim;
+    const tried: string[] = [];
+    for (;;) {
+      tried.push(claim.node);
+      const gateway = await this.gateway(claim.node).catch((error: unknown) => error as Error);
+      const runner =
+        gateway instanceof GatewayClient
+          ? gateway
+          : {
+              chat: async () => {
+                throw gateway;
+              },
+            };
+      const result = await runClaim(this.blackboard, claim, runner, {
+        leaseMs: this.config.timing.leaseMs,
+        ...(options.onDelta ? { onDelta: options.onDelta } : {}),
+        ...(options.signal ? { signal: options.signal, stopEvent: this.dispatcherStopped() } : {}),
+        rerouteOnFailure: async () => {
+          if (claim.request.target !== "any") return undefined;
+          const marked = routable.map((n) =>
+            tried.includes(n.config.id) ? { ...n, status: "unreachable" as const } : n,
+          );
+          try {
+            const next = routeTask(
+              { target: "any", priority: claim.request.priority, exclude: tried, tags: claim.request.tags },
+              marked,
+            );
+            return { ...next.decision, decidedAt: new Date().toISOString() };
+          } catch {
+            return undefined;
+          }
+        },
+      });
+      if (result.kind !== "requeued" || result.outcome !== "requeued" || !result.rerouted) return result;
+      const nextNode = routable.find((n) => n.config.id === result.rerouted);
+      if (nextNode?.route !== "localhost" || tried.includes(nextNode.config.id)) return result;
+      const next = await this.blackboard.claim(nextNode.config.id, claim.request.id);
+      if (!next) return result; // a worker took it: fine, it runs there
+      claim = next;
+    }
+  }
+
+  /** The history entry of a task this process was running when it was stopped (and handed back). */
+  private dispatcherStopped() {
+    return {
+      event: "dispatcher-stopped",
+      detail: `the process running it on ${this.machine} was stopped during the attempt`,
+    };
+  }
+
+  /** Wait until a task is final, reporting the reply as it grows. */
+  async waitFor(
+    id: string,
+    options: { onProgress?: (text: string) => void; signal?: AbortSignal; rescanMs?: number } = {},
+  ): Promise<StoredTask> {
+    let lastText = "";
+    return new Promise<StoredTask>((resolve, reject) => {
+      let busy = false;
+      let again = false;
+      const check = async () => {
+        if (busy) {
+          again = true;
+          return;
+        }
+        busy = true;
+        try {
+          do {
+            again = false;
+            // A lookup can fall between two renames of a move (requests → claimed, say) and miss
+            // a task that exists: only a task missing on a second look, a moment later, is gone.
+            let task = await this.blackboard.get(id);
+            if (!task) {
+              await new Promise((r) => setTimeout(r, MISSING_RECHECK_MS));
+              task = await this.blackboard.get(id);
+            }
+            if (!task) {
+              stop();
+              reject(new UserError(`Task ${id} is not on the blackboard.`));
+              return;
+            }
+            const text = task.result?.text ?? task.progress?.text ?? "";
+            if (text.length > lastText.length && text.startsWith(lastText))
+              options.onProgress?.(text.slice(lastText.length));
+            lastText = text;
+            if (task.state === "completed" || task.state === "failed" || task.state === "cancelled") {
+              stop();
+              resolve(task);
+              return;
+            }
+          } while (again);
+        } catch (error) {
+          stop();
+          reject(error);
+        } finally {
+          busy = false;
+        }
+      };
+      const unwatch = this.blackboard.watch({ everything: true }, () => void check());
+      const timer = setInterval(() => void check(), options.rescanMs ?? 1_000);
+      const onAbort = () => {
+        stop();
+        reject(
+          new UserError(`Stopped waiting for ${id}; it goes on. See it with clawos tasks show ${id}.`, {
+            exitCode: 1,
+          }),
+        );
+      };
+      options.signal?.addEventListener("abort", onAbort, { once: true });
+      if (options.signal?.aborted) {
+        onAbort(); // stopped before we listened: an abort event never comes
+        return;
+      }
+      function stop() {
+        unwatch();
+        clearInterval(timer);
+        options.signal?.removeEventListener("abort", onAbort);
+      }
+      void check();
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.clients.values()].map((c) => c.close()));
+    await this.sshPool?.closeAll();
+    this.clients.clear();
+    await this.blackboard.close();
+  }
+}
+
+/**
+ * Holds streamed deltas until `releaseSoon()` and one turn of the event loop after it, so a
+ * caller that prints something when dispatch() returns prints it before the answer's words.
+ */
+function holdDeltas(
+  onDelta: ((delta: string) => void) | undefined,
+): { onDelta: (delta: string) => void; releaseSoon: () => Promise<void> } | undefined {
+  if (!onDelta) return undefined;
+  let held: string[] | undefined = [];
+  return {
+    onDelta: (delta) => (held ? held.push(delta) : onDelta(delta)),
+    releaseSoon: () =>
+      new Promise<void>((resolve) =>
+        setImmediate(() => {
+          const pending = held ?? [];
+          held = undefined;
+          for (const delta of pending) onDelta(delta);
+          resolve();
+        }),
+      ),
+  };
+}
+
+export function toTaskView(task: StoredTask): TaskView {
+  const { request, result, progress } = task;
+  const reply = result?.text ?? progress?.text;
+  return {
+    id: request.id,
+    target: request.target,
+    node: task.node,
+    state: task.state,
+    priority: request.priority,
+    text: request.text,
+    createdAt: request.createdAt,
+    attempt: request.attempt,
+    maxAttempts: request.maxAttempts,
+    route: request.route,
+    history: request.history,
+    ...(reply !== undefined ? { reply } : {}),
+    ...(result?.error ? { error: result.error } : {}),
+    ...(result?.startedAt || progress?.startedAt
+      ? { startedAt: result?.startedAt ?? progress?.startedAt }
+      : {}),
+    ...(result?.finishedAt ? { finishedAt: result.finishedAt } : {}),
+    ...(result?.durationMs !== undefined ? { durationMs: result.durationMs } : {}),
+  };
+}
