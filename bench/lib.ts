@@ -17,7 +17,7 @@ import type { TaskResult } from "../source/core/domain/schema.js";
 /** dist/clawos/bin.js — the real `clawos` CLI (the bundle). */
 export const BIN = fileURLToPath(new URL("../clawos/bin.js", import.meta.url));
 /** dist/test/support/stub-gateway-main.js — a stand-in OpenClaw gateway process. */
-export const STUB_MAIN = fileURLToPath(new URL("../test/support/stub-gateway-main.js", import.meta.url));
+export const STUB_MAIN = fileURLToPath(new URL("../test/testkit/stub-gateway-main.js", import.meta.url));
 /** Compiled benchmark scripts live beside this file (dist/bench/). */
 /** What a benchmark's stand-in worker reports for a claim: completed at once, with `text`. */
 export function completedResult(claim: Claim, text = "ok"): TaskResult {

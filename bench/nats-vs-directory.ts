@@ -28,7 +28,7 @@ import { DirectoryBlackboard } from "../source/core/blackboard/directory/directo
 import { NatsBlackboard } from "../source/core/blackboard/nats/nats.js";
 import type { Blackboard } from "../source/core/blackboard/types.js";
 import type { TaskRequest } from "../source/core/domain/schema.js";
-import { type NatsServer, startNatsServer } from "../test/blackboard/nats-fixture.js";
+import { type NatsServer, startNatsServer } from "../test/integration/blackboard/nats-fixture.js";
 import {
   completedResult,
   emitResult,

@@ -6,7 +6,7 @@
  */
 import { connect, type Socket } from "node:net";
 import ssh2 from "ssh2";
-import { type PtySession, spawnInPty } from "../test/support/pty-harness.js";
+import { type PtySession, spawnInPty } from "../test/testkit/pty-harness.js";
 import { sleep } from "./lib.js";
 
 const { Client } = ssh2;

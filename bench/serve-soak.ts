@@ -28,7 +28,7 @@ import { chown, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { freePort, keygen } from "../test/support/sshd.js";
+import { freePort, keygen } from "../test/testkit/sshd.js";
 import { BIN, machineInfo, round, STUB_MAIN, sleep, table } from "./lib.js";
 import {
   type ClientStats,

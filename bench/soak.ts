@@ -51,7 +51,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
-import { type PtySession, spawnInPty } from "../test/support/pty-harness.js";
+import { type PtySession, spawnInPty } from "../test/testkit/pty-harness.js";
 import { BIN, machineInfo, round, STUB_MAIN, summarize, table } from "./lib.js";
 import { type Audit, auditBlackboard, type DispatchedTask, type ListedTask } from "./soak-audit.js";
 
@@ -543,7 +543,7 @@ async function snapshotBuild(root: string): Promise<{ bin: string; stub: string 
   await symlink(join(REPO, "node_modules"), join(app, "node_modules"), "dir");
   return {
     bin: join(app, "dist", "source", "bin.js"),
-    stub: join(app, "dist", "test", "support", "stub-gateway-main.js"),
+    stub: join(app, "dist", "test", "testkit", "stub-gateway-main.js"),
   };
 }
 

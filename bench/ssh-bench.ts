@@ -13,9 +13,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ssh2 from "ssh2";
 import { FederationCore } from "../source/core/federation/federation.js";
-import { type PtySession, spawnInPty } from "../test/support/pty-harness.js";
-import { freePort, keygen, startSshd } from "../test/support/sshd.js";
-import { startStubGateway } from "../test/support/stub-gateway.js";
+import { type PtySession, spawnInPty } from "../test/testkit/pty-harness.js";
+import { freePort, keygen, startSshd } from "../test/testkit/sshd.js";
+import { startStubGateway } from "../test/testkit/stub-gateway.js";
 import {
   BIN,
   emitResult,

@@ -16,7 +16,7 @@ import { DirectoryBlackboard } from "../source/core/blackboard/directory/directo
 import { newTaskId } from "../source/core/domain/ids.js";
 import type { TaskRequest, TaskResult } from "../source/core/domain/schema.js";
 import { blackboardDir, loadConfig } from "../source/core/infra/config.js";
-import { spawnInPty } from "../test/support/pty-harness.js";
+import { spawnInPty } from "../test/testkit/pty-harness.js";
 import {
   BIN,
   emitResult,

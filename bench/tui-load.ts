@@ -23,7 +23,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { KEYS, type PtySession, spawnInPty } from "../test/support/pty-harness.js";
+import { KEYS, type PtySession, spawnInPty } from "../test/testkit/pty-harness.js";
 import {
   benchScript,
   emitResult,

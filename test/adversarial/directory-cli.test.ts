@@ -9,9 +9,9 @@ import { basename, join } from "node:path";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DirectoryBlackboard } from "../../source/core/blackboard/directory/directory.js";
-import { makeRequest } from "../blackboard/contract.js";
-import { type CliResult, editConfig, makeWorld, profileConfig, type World } from "../support/cli-harness.js";
-import { type StubGateway, startStubGateway } from "../support/stub-gateway.js";
+import { makeRequest } from "../integration/blackboard/contract.js";
+import { type CliResult, editConfig, makeWorld, profileConfig, type World } from "../testkit/cli-harness.js";
+import { type StubGateway, startStubGateway } from "../testkit/stub-gateway.js";
 import { snapshot } from "./directory-world.js";
 
 const PRIVATE_KEY =

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdir, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
-import { makeRequest } from "../blackboard/contract.js";
+import { makeRequest } from "../integration/blackboard/contract.js";
 import { withBoard } from "./directory-world.js";
 
 test("an interrupted move or dispatch whose file is stamped in the future is finished once it is old by this machine's clock", async () => {

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readdir, readFile, symlink, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
-import { makeRequest } from "../blackboard/contract.js";
+import { makeRequest } from "../integration/blackboard/contract.js";
 import { coordinate, outsideDir, snapshot, withBoard } from "./directory-world.js";
 
 const SECRET = "SECRETKEYBYTES";

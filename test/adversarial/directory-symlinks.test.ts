@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { readdir, symlink, utimes } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
-import { makeRequest, resultFor } from "../blackboard/contract.js";
+import { makeRequest, resultFor } from "../integration/blackboard/contract.js";
 import { coordinate, outsideDir, snapshot, withBoard } from "./directory-world.js";
 
 test("links planted in requests/, claimed/ and tmp/ are never followed: the folders they point at stay byte-identical", async () => {

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { makeRequest } from "../blackboard/contract.js";
+import { makeRequest } from "../integration/blackboard/contract.js";
 import { withBoard } from "./directory-world.js";
 
 const CHILD = fileURLToPath(new URL("./directory-reader-child.js", import.meta.url));

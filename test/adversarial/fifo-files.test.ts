@@ -5,7 +5,7 @@ import { mkdir, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
-import { makeWorld, type World } from "../support/cli-harness.js";
+import { makeWorld, type World } from "../testkit/cli-harness.js";
 
 const mkfifo = (path: string) => promisify(execFile)("mkfifo", [path]);
 

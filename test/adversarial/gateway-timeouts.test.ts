@@ -4,8 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { editConfig, makeWorld, profileConfig, type World } from "../support/cli-harness.js";
-import { type StubGateway, type StubMode, startStubGateway } from "../support/stub-gateway.js";
+import { editConfig, makeWorld, profileConfig, type World } from "../testkit/cli-harness.js";
+import { type StubGateway, type StubMode, startStubGateway } from "../testkit/stub-gateway.js";
 
 const TOKEN = "timeouts-token";
 

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { makeWorld, profileConfig, type World } from "../support/cli-harness.js";
-import { installFakeOpenclaw } from "../support/fake-openclaw.js";
+import { makeWorld, profileConfig, type World } from "../testkit/cli-harness.js";
+import { installFakeOpenclaw } from "../testkit/fake-openclaw.js";
 
 describe("incubate keeps secrets out of ps", () => {
   let world: World;

@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { NatsBlackboard, NatsTaskRecord } from "../../source/core/blackboard/nats/nats.js";
-import { FakeClock, makeRequest, newId } from "../blackboard/contract.js";
-import { type NatsServer, NatsStore, startNatsServer } from "../blackboard/nats-fixture.js";
+import { FakeClock, makeRequest, newId } from "../integration/blackboard/contract.js";
+import { type NatsServer, NatsStore, startNatsServer } from "../integration/blackboard/nats-fixture.js";
 
 const ESC = "\u001b";
 const OSC52 = `${ESC}]52;c;SGFja2VkIQ==\u0007`;

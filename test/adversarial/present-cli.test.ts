@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { makeWorld, type World } from "../support/cli-harness.js";
+import { makeWorld, type World } from "../testkit/cli-harness.js";
 import {
   CLIPBOARD,
   hostileControls,

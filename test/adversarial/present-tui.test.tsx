@@ -13,7 +13,7 @@ import { DirectoryBlackboard } from "../../source/core/blackboard/directory/dire
 import type { TaskView } from "../../source/core/domain/federation-types.js";
 import { toTaskView } from "../../source/core/federation/federation.js";
 import { TaskDetail } from "../../source/ui/components/task-detail.js";
-import { withTheme } from "../ui/helpers.js";
+import { withTheme } from "../unit/ui/helpers.js";
 import { DONE_ID, hostileControls, plantHostileTask, TASK_ID } from "./hostile-records.js";
 
 describe("record fields from the blackboard reach the control center sanitized", () => {

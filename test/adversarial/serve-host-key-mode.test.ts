@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import ssh2 from "ssh2";
-import { makeWorld } from "../support/cli-harness.js";
-import { freePort } from "../support/sshd.js";
+import { makeWorld } from "../testkit/cli-harness.js";
+import { freePort } from "../testkit/sshd.js";
 
 test("clawos serve will not start with a group- or world-readable host key, and says chmod 600", async () => {
   const dir = await mkdtemp(join(tmpdir(), "clawos-hostkey-mode-"));

@@ -4,10 +4,10 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ssh2 from "ssh2";
-import { makeWorld, profileConfig, type RunningCli, type World } from "../support/cli-harness.js";
-import { type PtySession, spawnInPty } from "../support/pty-harness.js";
-import { freePort, keygen } from "../support/sshd.js";
-import { type StubGateway, startStubGateway } from "../support/stub-gateway.js";
+import { makeWorld, profileConfig, type RunningCli, type World } from "../testkit/cli-harness.js";
+import { type PtySession, spawnInPty } from "../testkit/pty-harness.js";
+import { freePort, keygen } from "../testkit/sshd.js";
+import { type StubGateway, startStubGateway } from "../testkit/stub-gateway.js";
 
 export interface Served {
   world: World;

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { after, before, test } from "node:test";
-import { makeWorld, type World } from "../support/cli-harness.js";
+import { makeWorld, type World } from "../testkit/cli-harness.js";
 
 let world: World;
 before(async () => {

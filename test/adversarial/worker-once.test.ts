@@ -1,8 +1,8 @@
 /** `clawos node run --once` with more waiting tasks than its concurrency, through the real CLI. */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { makeWorld, profileConfig, type World } from "../support/cli-harness.js";
-import { type StubGateway, startStubGateway } from "../support/stub-gateway.js";
+import { makeWorld, profileConfig, type World } from "../testkit/cli-harness.js";
+import { type StubGateway, startStubGateway } from "../testkit/stub-gateway.js";
 
 const TOKEN = "once-token";
 

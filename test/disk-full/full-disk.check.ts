@@ -8,8 +8,8 @@ import { open, readdir, rm, stat, statfs, truncate } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { editConfig, makeWorld, profileConfig, type World } from "../support/cli-harness.js";
-import { type StubGateway, startStubGateway } from "../support/stub-gateway.js";
+import { editConfig, makeWorld, profileConfig, type World } from "../testkit/cli-harness.js";
+import { type StubGateway, startStubGateway } from "../testkit/stub-gateway.js";
 
 const DISK = process.env.CLAWOS_FULL_DISK_DIR;
 const BIG_REPLY = `${"a long answer ".repeat(21_000)}END`; // ~294 KB
