@@ -12,7 +12,7 @@
  *   next to --out.
  *
  * What runs, all real processes on 127.0.0.1:
- *   - 3 stub OpenClaw gateways (test/support/stub-gateway-main), one per "remote" node;
+ *   - 3 stub OpenClaw gateways (test/testkit/stub-gateway-main), one per "remote" node;
  *   - 3 workers, `clawos node run --node wN --no-coordinator`, each with CLAWOS_MACHINE=boxN;
  *   - the hub coordinator, `clawos node run --coordinator` (CLAWOS_MACHINE=hub);
  *   - the TUI, `clawos tui`, in a real pty for the whole run;
@@ -538,7 +538,7 @@ const REPO = join(DIST, "..");
 async function snapshotBuild(root: string): Promise<{ bin: string; stub: string }> {
   const app = join(root, "app");
   await cp(join(DIST, "source"), join(app, "dist", "source"), { recursive: true });
-  await cp(join(DIST, "test", "support"), join(app, "dist", "test", "support"), { recursive: true });
+  await cp(join(DIST, "test", "testkit"), join(app, "dist", "test", "testkit"), { recursive: true });
   await cp(join(REPO, "package.json"), join(app, "package.json"));
   await symlink(join(REPO, "node_modules"), join(app, "node_modules"), "dir");
   return {

@@ -5,8 +5,8 @@ import { afterEach, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { KEYS, type PtySession, spawnNodeScript } from "../testkit/pty-harness.js";
 
-// dist/test/ui/tui-pty.test.js → dist/test/support/tui-fake-main.js
-const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "support", "tui-fake-main.js");
+// dist/test/e2e/tui-pty.test.js → dist/test/testkit/tui-fake-main.js
+const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "testkit", "tui-fake-main.js");
 
 let session: PtySession | undefined;
 afterEach(() => {

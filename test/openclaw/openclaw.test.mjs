@@ -576,7 +576,7 @@ step(
     const rss = gateway ? rssMb(gateway.child.pid) : null;
     if (rss) facts.push(`gateway RSS before the migration test: ${rss} MB`);
     await stopGateway();
-    const { startSshd } = await import(join(REPO_ROOT, "dist", "test", "support", "sshd.js"));
+    const { startSshd } = await import(join(REPO_ROOT, "dist", "test", "testkit", "sshd.js"));
     mkdirSync(remoteHome, { recursive: true });
     sshd = await startSshd(join(tmpRoot, "sshd"), { remoteHome });
     // "There", openclaw is on the PATH of an SSH session, as after npm install -g openclaw.
