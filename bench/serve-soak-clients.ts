@@ -140,13 +140,19 @@ export async function normalUser(target: Target, name: string, stop: AbortSignal
 
 // ── hostile clients ─────────────────────────────────────────────────────────
 
+// Hostile clients come from other loopback addresses than the normal users (127.0.0.1), as an
+// attacker is another host: a login flood from the user's own address can still hold every
+// pre-auth slot for the grace time, as it can with sshd's MaxStartups.
+const PRE_AUTH_FROM = "127.0.0.2";
+const HOSTILE_USERS_FROM = "127.0.0.3";
+
 /** A raw TCP connection that says nothing (or a banner and then nothing), held until the server closes it. */
 export async function idlePreAuth(target: Target, stop: AbortSignal, banner: boolean): Promise<ClientStats> {
   const s = stats(banner ? "idle pre-auth (banner, then silence)" : "idle pre-auth (silent socket)");
   while (!stop.aborted) {
     s.connects++;
     const closed = await new Promise<boolean>((resolve) => {
-      const socket = connect(target.port, "127.0.0.1");
+      const socket = connect({ port: target.port, host: "127.0.0.1", localAddress: PRE_AUTH_FROM });
       socket.on("error", (error) => count(s, error));
       socket.once("connect", () => {
         if (banner) socket.write("SSH-2.0-OpenSSH_9.6\r\n");
@@ -206,7 +212,7 @@ export async function garbagePreAuth(target: Target, stop: AbortSignal): Promise
   while (!stop.aborted) {
     s.connects++;
     await new Promise<void>((resolve) => {
-      const socket: Socket = connect(target.port, "127.0.0.1");
+      const socket: Socket = connect({ port: target.port, host: "127.0.0.1", localAddress: PRE_AUTH_FROM });
       socket.on("error", (error) => count(s, error));
       socket.resume();
       let timer: NodeJS.Timeout | undefined;
@@ -241,6 +247,7 @@ function login(target: Target, user: string): Promise<Ssh2Client> {
     c.once("close", () => reject(new Error("closed before ready")));
     c.connect({
       host: "127.0.0.1",
+      localAddress: HOSTILE_USERS_FROM,
       port: target.port,
       username: user,
       privateKey: target.privateKey,
