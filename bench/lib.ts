@@ -18,7 +18,6 @@ import type { TaskResult } from "../source/core/domain/schema.js";
 export const BIN = fileURLToPath(new URL("../clawos/bin.js", import.meta.url));
 /** dist/test/support/stub-gateway-main.js — a stand-in OpenClaw gateway process. */
 export const STUB_MAIN = fileURLToPath(new URL("../test/testkit/stub-gateway-main.js", import.meta.url));
-/** Compiled benchmark scripts live beside this file (dist/bench/). */
 /** What a benchmark's stand-in worker reports for a claim: completed at once, with `text`. */
 export function completedResult(claim: Claim, text = "ok"): TaskResult {
   const now = new Date().toISOString();
@@ -35,6 +34,10 @@ export function completedResult(claim: Claim, text = "ok"): TaskResult {
   };
 }
 
+/**
+ * A compiled benchmark script by its path under dist/bench/ without the extension,
+ * e.g. "children/pickup-child" or "suites/route-overhead".
+ */
 export function benchScript(name: string): string {
   return fileURLToPath(new URL(`./${name}.js`, import.meta.url));
 }

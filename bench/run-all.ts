@@ -53,7 +53,9 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 
 function runBench(name: string): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [benchScript(name)], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [benchScript(`suites/${name}`)], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     current = child;
     let out = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => {

@@ -8,7 +8,7 @@
  * again: on the VM in BENCHMARKS.md that churn alone makes every later create on the whole
  * filesystem slower, until the kernel's page cache is dropped.
  *
- *   node dist/bench/file-create-cost.js [--churn N [--fsync]] [DIR ...]   (default DIR: the temp directory)
+ *   node dist/bench/tools/file-create-cost.js [--churn N [--fsync]] [DIR ...]   (default DIR: the temp directory)
  */
 import {
   closeSync,

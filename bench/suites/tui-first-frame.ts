@@ -9,14 +9,14 @@
  * empty blackboard and again after seeding --tasks finished tasks through the
  * directory driver. Fresh process per run, one warm-up run first.
  *
- *   node dist/bench/tui-first-frame.js [--tasks 10000] [--runs 10] [--cols 120] [--rows 40]
+ *   node dist/bench/suites/tui-first-frame.js [--tasks 10000] [--runs 10] [--cols 120] [--rows 40]
  */
 import { parseArgs } from "node:util";
-import { DirectoryBlackboard } from "../source/core/blackboard/directory/directory.js";
-import { newTaskId } from "../source/core/domain/ids.js";
-import type { TaskRequest, TaskResult } from "../source/core/domain/schema.js";
-import { blackboardDir, loadConfig } from "../source/core/infra/config.js";
-import { spawnInPty } from "../test/testkit/pty-harness.js";
+import { DirectoryBlackboard } from "../../source/core/blackboard/directory/directory.js";
+import { newTaskId } from "../../source/core/domain/ids.js";
+import type { TaskRequest, TaskResult } from "../../source/core/domain/schema.js";
+import { blackboardDir, loadConfig } from "../../source/core/infra/config.js";
+import { spawnInPty } from "../../test/testkit/pty-harness.js";
 import {
   BIN,
   emitResult,
@@ -32,7 +32,7 @@ import {
   summaryRow,
   table,
   verdict,
-} from "./lib.js";
+} from "../lib.js";
 
 const { values } = parseArgs({
   options: {
@@ -129,7 +129,7 @@ async function measure(): Promise<Measured> {
 
 const empty = await measure();
 
-// ── seed finished tasks through the driver (as bench/status-wall.ts does) ─────
+// ── seed finished tasks through the driver (as bench/suites/status-wall.ts does) ─────
 const loaded = await loadConfig(home.clawosHome);
 const bb = new DirectoryBlackboard(blackboardDir(loaded, home.env));
 await bb.init();

@@ -6,7 +6,7 @@
  * center: wall time and CPU time (process.cpuUsage) from the moment a snapshot
  * or key is taken in to the frame's write, and the process's CPU share overall.
  *
- *   node dist/bench/tui-inprocess.js [--nodes 200] [--tasks 10000] [--hz 10] [--seconds 20]
+ *   node dist/bench/suites/tui-inprocess.js [--nodes 200] [--tasks 10000] [--hz 10] [--seconds 20]
  *     [--view tasks|nodes] [--cols 120] [--rows 40] [--keys 0]
  *
  * Add node flags (--cpu-prof, --trace-gc, --expose-gc) before the script to diagnose.
@@ -14,6 +14,7 @@
 import { PassThrough, Writable } from "node:stream";
 import { parseArgs } from "node:util";
 import { getHeapSpaceStatistics } from "node:v8";
+import { SyntheticFederation } from "../children/tui-synthetic.js";
 import {
   emitResult,
   machineInfo,
@@ -24,11 +25,10 @@ import {
   summaryRow,
   table,
   verdict,
-} from "./lib.js";
-import { SyntheticFederation } from "./tui-synthetic.js";
+} from "../lib.js";
 
 // As the control center loads it (string-width shared with Ink, source/ui/load-tui.ts).
-const { runTui } = await (await import("../source/ui/load-tui.js")).loadTui();
+const { runTui } = await (await import("../../source/ui/load-tui.js")).loadTui();
 
 const { values } = parseArgs({
   options: {

@@ -2,12 +2,12 @@
  * Summarise V8 .cpuprofile files (from `node --cpu-prof`): self time by function and by
  * file/package, and inclusive time of the heaviest functions. Used to explain missed goals.
  *
- *   node dist/bench/cpuprofile-summary.js [--top 25] FILE_OR_DIR...
+ *   node dist/bench/tools/cpuprofile-summary.js [--top 25] FILE_OR_DIR...
  */
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { round, table } from "./lib.js";
+import { round, table } from "../lib.js";
 
 interface ProfileNode {
   id: number;

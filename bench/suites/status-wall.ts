@@ -12,16 +12,16 @@
  * same commands are timed on the empty blackboard before seeding, plus `node -e 0` and
  * `clawos --version` (process start and module loading alone). Goal: p50 ≤ 300 ms.
  *
- *   node dist/bench/status-wall.js [--tasks 10000] [--runs 10] [--no-diagnose] [--profile-dir DIR]
+ *   node dist/bench/suites/status-wall.js [--tasks 10000] [--runs 10] [--no-diagnose] [--profile-dir DIR]
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { DirectoryBlackboard } from "../source/core/blackboard/directory/directory.js";
-import { newTaskId } from "../source/core/domain/ids.js";
-import type { TaskRequest, TaskResult } from "../source/core/domain/schema.js";
-import { FederationCore } from "../source/core/federation/federation.js";
-import { blackboardDir, loadConfig } from "../source/core/infra/config.js";
+import { DirectoryBlackboard } from "../../source/core/blackboard/directory/directory.js";
+import { newTaskId } from "../../source/core/domain/ids.js";
+import type { TaskRequest, TaskResult } from "../../source/core/domain/schema.js";
+import { FederationCore } from "../../source/core/federation/federation.js";
+import { blackboardDir, loadConfig } from "../../source/core/infra/config.js";
 import {
   BIN,
   emitResult,
@@ -39,7 +39,7 @@ import {
   table,
   timeProcess,
   verdict,
-} from "./lib.js";
+} from "../lib.js";
 
 const { values } = parseArgs({
   options: {
@@ -53,7 +53,7 @@ const { values } = parseArgs({
   },
   allowNegative: true,
 });
-const CLI_MODULE = fileURLToPath(new URL("../source/cli.js", import.meta.url));
+const CLI_MODULE = fileURLToPath(new URL("../../source/cli.js", import.meta.url));
 const TASKS = Number(values.tasks);
 const RUNS = Number(values.runs);
 const CONCURRENCY = Number(values.concurrency);

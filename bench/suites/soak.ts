@@ -2,7 +2,7 @@
  * Soak (issue 7): a small federation under steady load and chaos for a while, then a
  * count of every task from the blackboard itself. Lost and duplicated must be 0.
  *
- *   node dist/bench/soak.js [--duration 10m] [--fs auto|ext4|tmpfs|none] [--fs-size-mb 128]
+ *   node dist/bench/suites/soak.js [--duration 10m] [--fs auto|ext4|tmpfs|none] [--fs-size-mb 128]
  *     [--seed N] [--dispatchers 2] [--settle 5m] [--chunk-delay-ms 150] [--disk-full-hold 20s]
  *     [--tui-heap-mb N] [--out report.json] [--keep] [--no-snapshot]
  *   (SOAK_DURATION, SOAK_FS and SOAK_SEED set the same defaults from the environment.)
@@ -28,7 +28,7 @@
  *
  * At the end: stop dispatching and chaos, let the workers drain everything, check the TUI
  * still answers a key, stop every process with SIGTERM (they must exit cleanly), then
- * audit the blackboard (bench/soak-audit.ts). Exit 1 if anything was lost or duplicated,
+ * audit the blackboard (bench/suites/soak/audit.ts). Exit 1 if anything was lost or duplicated,
  * a process crashed, or the TUI stopped answering.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
@@ -51,9 +51,9 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
-import { type PtySession, spawnInPty } from "../test/testkit/pty-harness.js";
-import { BIN, machineInfo, round, STUB_MAIN, summarize, table } from "./lib.js";
-import { type Audit, auditBlackboard, type DispatchedTask, type ListedTask } from "./soak-audit.js";
+import { type PtySession, spawnInPty } from "../../test/testkit/pty-harness.js";
+import { BIN, machineInfo, round, STUB_MAIN, summarize, table } from "../lib.js";
+import { type Audit, auditBlackboard, type DispatchedTask, type ListedTask } from "./soak/audit.js";
 
 const run = promisify(execFile);
 
@@ -528,7 +528,7 @@ function junkFile(
 
 // ── a private copy of the build ─────────────────────────────────────────────
 
-const DIST = fileURLToPath(new URL("..", import.meta.url));
+const DIST = fileURLToPath(new URL("../..", import.meta.url));
 const REPO = join(DIST, "..");
 
 /**
