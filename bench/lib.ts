@@ -11,6 +11,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
 import type { Claim } from "../source/core/blackboard/types.js";
 import type { TaskResult } from "../source/core/domain/schema.js";
 
@@ -40,6 +41,21 @@ export function completedResult(claim: Claim, text = "ok"): TaskResult {
  */
 export function benchScript(name: string): string {
   return fileURLToPath(new URL(`./${name}.js`, import.meta.url));
+}
+
+// ── command line ─────────────────────────────────────────────────────────────
+
+/**
+ * A benchmark's flags (strict: an unknown flag is an error). `negatable` lets --no-X turn a
+ * boolean X off; it is opt-in because some scripts have flags that are spelled --no-X.
+ */
+export function benchArgs<const O extends ParseArgsOptionsConfig>(options: O, negatable = false) {
+  return parseArgs({ options, allowNegative: negatable }).values;
+}
+
+/** Flags and the files or directories named after them. */
+export function benchArgsAndPaths<const O extends ParseArgsOptionsConfig>(options: O) {
+  return parseArgs({ options, allowPositionals: true });
 }
 
 // ── statistics ───────────────────────────────────────────────────────────────

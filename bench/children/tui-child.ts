@@ -9,8 +9,8 @@
  * the synthetic facade's own cost go to FILE as JSON.
  */
 import { writeFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { restartWithCompactHeap } from "../../source/long-running-heap.js";
+import { benchArgs } from "../lib.js";
 
 // As `clawos tui` does (source/bin.ts), unless --node-flags gave its own.
 restartWithCompactHeap();
@@ -18,13 +18,11 @@ const { runTui } = await (await import("../../source/ui/load-tui.js")).loadTui()
 
 import { SyntheticFederation } from "./tui-synthetic.js";
 
-const { values } = parseArgs({
-  options: {
-    nodes: { type: "string", default: "200" },
-    tasks: { type: "string", default: "10000" },
-    hz: { type: "string", default: "10" },
-    stats: { type: "string" },
-  },
+const values = benchArgs({
+  nodes: { type: "string", default: "200" },
+  tasks: { type: "string", default: "10000" },
+  hz: { type: "string", default: "10" },
+  stats: { type: "string" },
 });
 
 const api = new SyntheticFederation({

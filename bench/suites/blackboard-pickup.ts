@@ -20,10 +20,10 @@
  *   node dist/bench/suites/blackboard-pickup.js [--tasks 200] [--worker-tasks 100] [--modes child,worker]
  */
 import { type ChildProcess, fork, spawn } from "node:child_process";
-import { parseArgs } from "node:util";
 import { FederationCore } from "../../source/core/federation/federation.js";
 import {
   BIN,
+  benchArgs,
   benchScript,
   emitResult,
   installCleanup,
@@ -44,13 +44,11 @@ import {
   verdict,
 } from "../lib.js";
 
-const { values } = parseArgs({
-  options: {
-    tasks: { type: "string", default: "200" },
-    "worker-tasks": { type: "string", default: "100" },
-    modes: { type: "string", default: "child,worker" },
-    warmup: { type: "string", default: "10" },
-  },
+const values = benchArgs({
+  tasks: { type: "string", default: "200" },
+  "worker-tasks": { type: "string", default: "100" },
+  modes: { type: "string", default: "child,worker" },
+  warmup: { type: "string", default: "10" },
 });
 const TASKS = Number(values.tasks);
 const WORKER_TASKS = Number(values["worker-tasks"]);

@@ -19,10 +19,10 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { DirectoryBlackboard } from "../../source/core/blackboard/directory/directory.js";
 import type { TaskRequest } from "../../source/core/domain/schema.js";
 import {
+  benchArgs,
   benchScript,
   disableFsync,
   emitResult,
@@ -37,19 +37,17 @@ import {
   verdict,
 } from "../lib.js";
 
-const { values } = parseArgs({
-  options: {
-    tasks: { type: "string", default: "5000" },
-    workers: { type: "string", default: "4" },
-    /** Tasks in flight per worker: `clawos node run` defaults to 2 (--concurrency). */
-    concurrency: { type: "string", default: "2" },
-    modes: { type: "string", default: "pipeline,drain" },
-    "enqueue-concurrency": { type: "string", default: "8" },
-    /** Diagnosis only: nofsync (FileHandle.sync is a no-op), claim-random (see throughput-child.ts). */
-    ablate: { type: "string", default: "" },
-    /** Write a V8 CPU profile of every worker process here (for bench/tools/cpuprofile-summary.ts). */
-    "profile-dir": { type: "string" },
-  },
+const values = benchArgs({
+  tasks: { type: "string", default: "5000" },
+  workers: { type: "string", default: "4" },
+  /** Tasks in flight per worker: `clawos node run` defaults to 2 (--concurrency). */
+  concurrency: { type: "string", default: "2" },
+  modes: { type: "string", default: "pipeline,drain" },
+  "enqueue-concurrency": { type: "string", default: "8" },
+  /** Diagnosis only: nofsync (FileHandle.sync is a no-op), claim-random (see throughput-child.ts). */
+  ablate: { type: "string", default: "" },
+  /** Write a V8 CPU profile of every worker process here (for bench/tools/cpuprofile-summary.ts). */
+  "profile-dir": { type: "string" },
 });
 const N = Number(values.tasks);
 const WORKERS = Number(values.workers);

@@ -23,13 +23,13 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { DirectoryBlackboard } from "../../source/core/blackboard/directory/directory.js";
 import { NatsBlackboard } from "../../source/core/blackboard/nats/nats.js";
 import type { Blackboard } from "../../source/core/blackboard/types.js";
 import type { TaskRequest } from "../../source/core/domain/schema.js";
 import { type NatsServer, startNatsServer } from "../../test/integration/blackboard/nats-fixture.js";
 import {
+  benchArgs,
   completedResult,
   emitResult,
   installCleanup,
@@ -52,18 +52,16 @@ const SELF = fileURLToPath(import.meta.url);
 const NODE = "worker-pool";
 type Driver = "directory" | "nats";
 
-const { values } = parseArgs({
-  options: {
-    child: { type: "boolean", default: false },
-    driver: { type: "string", default: "directory" },
-    target: { type: "string", default: "" },
-    lanes: { type: "string", default: "1,4" },
-    mode: { type: "string", default: "throughput" },
-    tasks: { type: "string", default: "5000" },
-    workers: { type: "string", default: "4" },
-    pickups: { type: "string", default: "300" },
-    drivers: { type: "string", default: "directory,nats" },
-  },
+const values = benchArgs({
+  child: { type: "boolean", default: false },
+  driver: { type: "string", default: "directory" },
+  target: { type: "string", default: "" },
+  lanes: { type: "string", default: "1,4" },
+  mode: { type: "string", default: "throughput" },
+  tasks: { type: "string", default: "5000" },
+  workers: { type: "string", default: "4" },
+  pickups: { type: "string", default: "300" },
+  drivers: { type: "string", default: "directory,nats" },
 });
 
 function open(driver: Driver, target: string): Blackboard {

@@ -14,13 +14,13 @@
  */
 import { open, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { Pool } from "undici";
 import type { Claim } from "../../source/core/blackboard/types.js";
 import { newTaskId } from "../../source/core/domain/ids.js";
 import type { TaskRequest } from "../../source/core/domain/schema.js";
 import { FederationCore } from "../../source/core/federation/federation.js";
 import {
+  benchArgs,
   emitResult,
   installCleanup,
   killChildren,
@@ -35,14 +35,12 @@ import {
   verdict,
 } from "../lib.js";
 
-const { values } = parseArgs({
-  options: {
-    iterations: { type: "string", default: "300" },
-    warmup: { type: "string", default: "50" },
-    breakdown: { type: "string", default: "100" },
-    /** Seed this many finished tasks first: dispatch lists the finished history on every call. */
-    prefill: { type: "string", default: "0" },
-  },
+const values = benchArgs({
+  iterations: { type: "string", default: "300" },
+  warmup: { type: "string", default: "50" },
+  breakdown: { type: "string", default: "100" },
+  /** Seed this many finished tasks first: dispatch lists the finished history on every call. */
+  prefill: { type: "string", default: "0" },
 });
 const ITERATIONS = Number(values.iterations);
 const WARMUP = Number(values.warmup);

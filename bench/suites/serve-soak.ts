@@ -27,9 +27,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { chown, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { freePort, keygen } from "../../test/testkit/sshd.js";
-import { BIN, machineInfo, round, STUB_MAIN, sleep, table } from "../lib.js";
+import { BIN, benchArgs, machineInfo, round, STUB_MAIN, sleep, table } from "../lib.js";
 import {
   type ClientStats,
   garbagePreAuth,
@@ -54,20 +53,18 @@ import {
 } from "./serve-soak/plants.js";
 import { auditBlackboard, type DispatchedTask, type ListedTask } from "./soak/audit.js";
 
-const { values: opts } = parseArgs({
-  options: {
-    minutes: { type: "string", default: "10" },
-    normal: { type: "string", default: "5" },
-    idle: { type: "string", default: "20" },
-    huge: { type: "string", default: "10" },
-    garbage: { type: "string", default: "15" },
-    "max-sessions": { type: "string", default: "60" },
-    settle: { type: "string", default: "180" },
-    "plant-every": { type: "string", default: "3" },
-    user: { type: "string", default: process.getuid?.() === 0 ? "nobody" : "none" },
-    out: { type: "string" },
-    keep: { type: "boolean", default: false },
-  },
+const opts = benchArgs({
+  minutes: { type: "string", default: "10" },
+  normal: { type: "string", default: "5" },
+  idle: { type: "string", default: "20" },
+  huge: { type: "string", default: "10" },
+  garbage: { type: "string", default: "15" },
+  "max-sessions": { type: "string", default: "60" },
+  settle: { type: "string", default: "180" },
+  "plant-every": { type: "string", default: "3" },
+  user: { type: "string", default: process.getuid?.() === 0 ? "nobody" : "none" },
+  out: { type: "string" },
+  keep: { type: "boolean", default: false },
 });
 const DURATION_MS = Number(opts.minutes) * 60_000;
 const SETTLE_MS = Number(opts.settle) * 1000;

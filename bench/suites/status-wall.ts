@@ -16,7 +16,6 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { DirectoryBlackboard } from "../../source/core/blackboard/directory/directory.js";
 import { newTaskId } from "../../source/core/domain/ids.js";
 import type { TaskRequest, TaskResult } from "../../source/core/domain/schema.js";
@@ -24,6 +23,7 @@ import { FederationCore } from "../../source/core/federation/federation.js";
 import { blackboardDir, loadConfig } from "../../source/core/infra/config.js";
 import {
   BIN,
+  benchArgs,
   emitResult,
   installCleanup,
   killChildren,
@@ -41,8 +41,8 @@ import {
   verdict,
 } from "../lib.js";
 
-const { values } = parseArgs({
-  options: {
+const values = benchArgs(
+  {
     tasks: { type: "string", default: "10000" },
     runs: { type: "string", default: "10" },
     concurrency: { type: "string", default: "16" },
@@ -51,8 +51,8 @@ const { values } = parseArgs({
     /** One extra `status` run with --cpu-prof writing here, after the timed runs. */
     "profile-dir": { type: "string" },
   },
-  allowNegative: true,
-});
+  true,
+);
 const CLI_MODULE = fileURLToPath(new URL("../../source/cli.js", import.meta.url));
 const TASKS = Number(values.tasks);
 const RUNS = Number(values.runs);

@@ -1,17 +1,3 @@
-/**
- * First frame of the real binary — `node dist/source/bin.js` (the `clawos` command,
- * which opens the control center) started in a real pseudo-terminal, timed from
- * spawn until the headless xterm shows the first full frame: the title bar and
- * the nodes table. Goal ≤ 500 ms.
- *
- * A federation like the seed's: main and alpha on this machine (two stub gateway
- * processes), macbook-air on another machine, cloud-node planned; measured on an
- * empty blackboard and again after seeding --tasks finished tasks through the
- * directory driver. Fresh process per run, one warm-up run first.
- *
- *   node dist/bench/suites/tui-first-frame.js [--tasks 10000] [--runs 10] [--cols 120] [--rows 40]
- */
-import { parseArgs } from "node:util";
 import { DirectoryBlackboard } from "../../source/core/blackboard/directory/directory.js";
 import { newTaskId } from "../../source/core/domain/ids.js";
 import type { TaskRequest, TaskResult } from "../../source/core/domain/schema.js";
@@ -19,6 +5,7 @@ import { blackboardDir, loadConfig } from "../../source/core/infra/config.js";
 import { spawnInPty } from "../../test/testkit/pty-harness.js";
 import {
   BIN,
+  benchArgs,
   emitResult,
   installCleanup,
   killChildren,
@@ -34,17 +21,15 @@ import {
   verdict,
 } from "../lib.js";
 
-const { values } = parseArgs({
-  options: {
-    tasks: { type: "string", default: "10000" },
-    runs: { type: "string", default: "10" },
-    cols: { type: "string", default: "120" },
-    rows: { type: "string", default: "40" },
-    /** One extra launch with --cpu-prof writing here, after the timed runs (on the seeded board). */
-    "profile-dir": { type: "string" },
-    /** Diagnosis: also time every launch with NODE_COMPILE_CACHE set (what module.enableCompileCache() would give). */
-    "compile-cache": { type: "boolean", default: false },
-  },
+const values = benchArgs({
+  tasks: { type: "string", default: "10000" },
+  runs: { type: "string", default: "10" },
+  cols: { type: "string", default: "120" },
+  rows: { type: "string", default: "40" },
+  /** One extra launch with --cpu-prof writing here, after the timed runs (on the seeded board). */
+  "profile-dir": { type: "string" },
+  /** Diagnosis: also time every launch with NODE_COMPILE_CACHE set (what module.enableCompileCache() would give). */
+  "compile-cache": { type: "boolean", default: false },
 });
 const TASKS = Number(values.tasks);
 const RUNS = Number(values.runs);

@@ -12,10 +12,10 @@
  * Add node flags (--cpu-prof, --trace-gc, --expose-gc) before the script to diagnose.
  */
 import { PassThrough, Writable } from "node:stream";
-import { parseArgs } from "node:util";
 import { getHeapSpaceStatistics } from "node:v8";
 import { SyntheticFederation } from "../children/tui-synthetic.js";
 import {
+  benchArgs,
   emitResult,
   machineInfo,
   round,
@@ -30,19 +30,17 @@ import {
 // As the control center loads it (string-width shared with Ink, source/ui/load-tui.ts).
 const { runTui } = await (await import("../../source/ui/load-tui.js")).loadTui();
 
-const { values } = parseArgs({
-  options: {
-    nodes: { type: "string", default: "200" },
-    tasks: { type: "string", default: "10000" },
-    hz: { type: "string", default: "10" },
-    seconds: { type: "string", default: "20" },
-    warmup: { type: "string", default: "3" },
-    view: { type: "string", default: "tasks" },
-    cols: { type: "string", default: "120" },
-    rows: { type: "string", default: "40" },
-    /** Key presses (j/k) per second during the window, to price key frames too. */
-    keys: { type: "string", default: "0" },
-  },
+const values = benchArgs({
+  nodes: { type: "string", default: "200" },
+  tasks: { type: "string", default: "10000" },
+  hz: { type: "string", default: "10" },
+  seconds: { type: "string", default: "20" },
+  warmup: { type: "string", default: "3" },
+  view: { type: "string", default: "tasks" },
+  cols: { type: "string", default: "120" },
+  rows: { type: "string", default: "40" },
+  /** Key presses (j/k) per second during the window, to price key frames too. */
+  keys: { type: "string", default: "0" },
 });
 
 class FakeTty extends Writable {

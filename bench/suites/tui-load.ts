@@ -22,9 +22,9 @@ import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { KEYS, type PtySession, spawnInPty } from "../../test/testkit/pty-harness.js";
 import {
+  benchArgs,
   benchScript,
   emitResult,
   machineInfo,
@@ -37,23 +37,21 @@ import {
   verdict,
 } from "../lib.js";
 
-const { values } = parseArgs({
-  options: {
-    nodes: { type: "string", default: "200" },
-    tasks: { type: "string", default: "10000" },
-    hz: { type: "string", default: "10" },
-    view: { type: "string", default: "tasks" },
-    cols: { type: "string", default: "120" },
-    rows: { type: "string", default: "40" },
-    window: { type: "string", default: "20" },
-    warmup: { type: "string", default: "3" },
-    keys: { type: "string", default: "100" },
-    "cpu-prof": { type: "string" },
-    /** Diagnosis: run the child with --expose-gc and report memory after a full GC at quit. */
-    "gc-at-quit": { type: "boolean", default: false },
-    /** Extra V8/Node flags for the process under test, e.g. "--max-semi-space-size=8". */
-    "node-flags": { type: "string", default: "" },
-  },
+const values = benchArgs({
+  nodes: { type: "string", default: "200" },
+  tasks: { type: "string", default: "10000" },
+  hz: { type: "string", default: "10" },
+  view: { type: "string", default: "tasks" },
+  cols: { type: "string", default: "120" },
+  rows: { type: "string", default: "40" },
+  window: { type: "string", default: "20" },
+  warmup: { type: "string", default: "3" },
+  keys: { type: "string", default: "100" },
+  "cpu-prof": { type: "string" },
+  /** Diagnosis: run the child with --expose-gc and report memory after a full GC at quit. */
+  "gc-at-quit": { type: "boolean", default: false },
+  /** Extra V8/Node flags for the process under test, e.g. "--max-semi-space-size=8". */
+  "node-flags": { type: "string", default: "" },
 });
 
 const CLK_TCK = (() => {

@@ -6,8 +6,7 @@
  */
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
-import { round, table } from "../lib.js";
+import { benchArgsAndPaths, round, table } from "../lib.js";
 
 interface ProfileNode {
   id: number;
@@ -22,10 +21,7 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const { values, positionals } = parseArgs({
-  options: { top: { type: "string", default: "25" } },
-  allowPositionals: true,
-});
+const { values, positionals } = benchArgsAndPaths({ top: { type: "string", default: "25" } });
 const TOP = Number(values.top);
 
 async function files(paths: string[]): Promise<string[]> {

@@ -23,11 +23,11 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { benchArgsAndPaths } from "../lib.js";
 
-const { values, positionals } = parseArgs({
-  options: { churn: { type: "string", default: "0" }, fsync: { type: "boolean", default: false } },
-  allowPositionals: true,
+const { values, positionals } = benchArgsAndPaths({
+  churn: { type: "string", default: "0" },
+  fsync: { type: "boolean", default: false },
 });
 const N = 300;
 const CHURN = Number(values.churn);
