@@ -6,7 +6,7 @@
  *     [--seed N] [--dispatchers 2] [--settle 5m] [--chunk-delay-ms 150] [--disk-full-hold 20s]
  *     [--tui-heap-mb N] [--out report.json] [--keep] [--no-snapshot]
  *   (SOAK_DURATION, SOAK_FS and SOAK_SEED set the same defaults from the environment.)
- *   Run it with Node 24 (node_modules/.bin/node) as root; results: bench/RESULTS-soak.md.
+ *   Run it with Node 24 (node_modules/.bin/node) as root; results: BENCHMARKS.md, "Soak".
  *   The CLI runs from a copy of dist/ taken at the start (others may rebuild dist/ meanwhile);
  *   --keep keeps the work directory and its process logs; a failed run copies the logs
  *   next to --out.
