@@ -221,6 +221,30 @@ export async function makeHome(prefix = "clawos-bench-"): Promise<BenchHome> {
   };
 }
 
+/**
+ * The federation the status and first-frame benchmarks show: two local gateways (profiles
+ * with the tokens "main-secret" and "alpha-secret"), a remote node and a planned one.
+ */
+export async function writeFourNodeFederation(
+  home: BenchHome,
+  mainPort: number,
+  alphaPort: number,
+): Promise<void> {
+  await home.writeProfile(null, mainPort, "main-secret");
+  await home.writeProfile("alpha", alphaPort, "alpha-secret");
+  await home.writeFederation({
+    version: 1,
+    machine: "hub",
+    blackboard: { driver: "directory", coordinator: "hub" },
+    nodes: [
+      { id: "main", machine: "hub", port: mainPort, profile: null, token: { profile: true } },
+      { id: "alpha", machine: "hub", port: alphaPort, profile: "alpha", token: { profile: true } },
+      { id: "macbook-air", machine: "macbook-air", port: 18789, token: { env: "MBA_TOKEN" } },
+      { id: "cloud-node", machine: "cloud", port: null, notes: "planned: port TBD" },
+    ],
+  });
+}
+
 // ── child processes ──────────────────────────────────────────────────────────
 
 const children = new Set<ChildProcess>();

@@ -19,6 +19,7 @@ import {
   summaryRow,
   table,
   verdict,
+  writeFourNodeFederation,
 } from "../lib.js";
 
 const values = benchArgs({
@@ -38,19 +39,7 @@ const home = await makeHome("clawos-bench-tui-first-");
 installCleanup(() => home.cleanup());
 const main = await spawnStub({ token: "main-secret" });
 const alpha = await spawnStub({ token: "alpha-secret" });
-await home.writeProfile(null, main.port, "main-secret");
-await home.writeProfile("alpha", alpha.port, "alpha-secret");
-await home.writeFederation({
-  version: 1,
-  machine: "hub",
-  blackboard: { driver: "directory", coordinator: "hub" },
-  nodes: [
-    { id: "main", machine: "hub", port: main.port, profile: null, token: { profile: true } },
-    { id: "alpha", machine: "hub", port: alpha.port, profile: "alpha", token: { profile: true } },
-    { id: "macbook-air", machine: "macbook-air", port: 18789, token: { env: "MBA_TOKEN" } },
-    { id: "cloud-node", machine: "cloud", port: null, notes: "planned: port TBD" },
-  ],
-});
+await writeFourNodeFederation(home, main.port, alpha.port);
 
 interface Timing {
   firstByteMs: number;
