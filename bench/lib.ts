@@ -11,6 +11,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
 import type { Claim } from "../source/core/blackboard/types.js";
 import type { TaskResult } from "../source/core/domain/schema.js";
 
@@ -18,7 +19,6 @@ import type { TaskResult } from "../source/core/domain/schema.js";
 export const BIN = fileURLToPath(new URL("../clawos/bin.js", import.meta.url));
 /** dist/test/support/stub-gateway-main.js — a stand-in OpenClaw gateway process. */
 export const STUB_MAIN = fileURLToPath(new URL("../test/testkit/stub-gateway-main.js", import.meta.url));
-/** Compiled benchmark scripts live beside this file (dist/bench/). */
 /** What a benchmark's stand-in worker reports for a claim: completed at once, with `text`. */
 export function completedResult(claim: Claim, text = "ok"): TaskResult {
   const now = new Date().toISOString();
@@ -35,8 +35,27 @@ export function completedResult(claim: Claim, text = "ok"): TaskResult {
   };
 }
 
+/**
+ * A compiled benchmark script by its path under dist/bench/ without the extension,
+ * e.g. "children/pickup-child" or "suites/route-overhead".
+ */
 export function benchScript(name: string): string {
   return fileURLToPath(new URL(`./${name}.js`, import.meta.url));
+}
+
+// ── command line ─────────────────────────────────────────────────────────────
+
+/**
+ * A benchmark's flags (strict: an unknown flag is an error). `negatable` lets --no-X turn a
+ * boolean X off; it is opt-in because some scripts have flags that are spelled --no-X.
+ */
+export function benchArgs<const O extends ParseArgsOptionsConfig>(options: O, negatable = false) {
+  return parseArgs({ options, allowNegative: negatable }).values;
+}
+
+/** Flags and the files or directories named after them. */
+export function benchArgsAndPaths<const O extends ParseArgsOptionsConfig>(options: O) {
+  return parseArgs({ options, allowPositionals: true });
 }
 
 // ── statistics ───────────────────────────────────────────────────────────────
@@ -200,6 +219,30 @@ export async function makeHome(prefix = "clawos-bench-"): Promise<BenchHome> {
       await rm(home, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The federation the status and first-frame benchmarks show: two local gateways (profiles
+ * with the tokens "main-secret" and "alpha-secret"), a remote node and a planned one.
+ */
+export async function writeFourNodeFederation(
+  home: BenchHome,
+  mainPort: number,
+  alphaPort: number,
+): Promise<void> {
+  await home.writeProfile(null, mainPort, "main-secret");
+  await home.writeProfile("alpha", alphaPort, "alpha-secret");
+  await home.writeFederation({
+    version: 1,
+    machine: "hub",
+    blackboard: { driver: "directory", coordinator: "hub" },
+    nodes: [
+      { id: "main", machine: "hub", port: mainPort, profile: null, token: { profile: true } },
+      { id: "alpha", machine: "hub", port: alphaPort, profile: "alpha", token: { profile: true } },
+      { id: "macbook-air", machine: "macbook-air", port: 18789, token: { env: "MBA_TOKEN" } },
+      { id: "cloud-node", machine: "cloud", port: null, notes: "planned: port TBD" },
+    ],
+  });
 }
 
 // ── child processes ──────────────────────────────────────────────────────────

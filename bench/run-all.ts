@@ -1,37 +1,46 @@
 /**
- * Runs every benchmark, each in its own process one after another, and prints a summary
- * against the goals. `npm run bench` builds first, then runs this.
+ * Runs every benchmark suite of a tier, each in its own process one after another, and prints
+ * one table against the goals (goal, measured, met?). `npm run bench` builds first, then runs this.
  *
- *   node dist/bench/run-all.js [--only route-overhead,blackboard-pickup,directory-throughput,status-wall]
+ *   node dist/bench/run-all.js [--tier quick|full|soak] [--only route-overhead,status-wall]
  *     [--repeat 1] [--wait-quiet 0] [--quiet-cpu 0.2] [--out results.json]
+ *
+ * quick (the default) takes a few minutes on 2 cores; full runs every suite at its own defaults;
+ * soak runs the long chaos soaks (as root). The suites and their goals are in bench/registry.ts.
  *
  * --wait-quiet S: before each benchmark wait up to S seconds until the machine's CPUs are
  * less than --quiet-cpu busy over 3 s (benchmarks on a shared 2-core machine are noisy);
  * the CPU use and 1-minute load seen at the start of each run are reported either way.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { writeFile } from "node:fs/promises";
-import { loadavg } from "node:os";
-import { parseArgs } from "node:util";
-import { benchScript, cpuBusy, machineInfo, round, table } from "./lib.js";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { benchArgs, benchScript, cpuBusy, machineInfo, round, table } from "./lib.js";
+import { SUITES, type Suite, TIERS, type Tier } from "./registry.js";
 
-const BENCHES = ["route-overhead", "blackboard-pickup", "directory-throughput", "status-wall"] as const;
-
-const { values } = parseArgs({
-  options: {
-    only: { type: "string", default: BENCHES.join(",") },
-    repeat: { type: "string", default: "1" },
-    "wait-quiet": { type: "string", default: "0" },
-    "quiet-cpu": { type: "string", default: "0.2" },
-    out: { type: "string" },
-  },
+const values = benchArgs({
+  tier: { type: "string", default: "quick" },
+  only: { type: "string" },
+  repeat: { type: "string", default: "1" },
+  "wait-quiet": { type: "string", default: "0" },
+  "quiet-cpu": { type: "string", default: "0.2" },
+  out: { type: "string" },
 });
-const selected = values.only.split(",").map((s) => s.trim());
-for (const name of selected) {
-  if (!(BENCHES as readonly string[]).includes(name)) {
-    console.error(`unknown benchmark ${name}; one of ${BENCHES.join(", ")}`);
+const tier = values.tier as Tier;
+if (!TIERS.includes(tier)) {
+  console.error(`unknown tier ${values.tier}; one of ${TIERS.join(", ")}`);
+  process.exit(2);
+}
+const inTier = SUITES.filter((s) => s.args[tier] !== undefined);
+const selected: Suite[] = [];
+for (const name of values.only?.split(",").map((s) => s.trim()) ?? inTier.map((s) => s.name)) {
+  const suite = inTier.find((s) => s.name === name);
+  if (!suite) {
+    console.error(`no benchmark ${name} in the ${tier} tier; one of ${inTier.map((s) => s.name).join(", ")}`);
     process.exit(2);
   }
+  selected.push(suite);
 }
 
 async function waitQuiet(): Promise<{ busy: number; load: number }> {
@@ -51,90 +60,87 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
-function runBench(name: string): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [benchScript(name)], { stdio: ["ignore", "pipe", "inherit"] });
-    current = child;
-    let out = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      out += d;
-      process.stdout.write(d.replace(/^RESULT .*$/gm, "").replace(/\n{3,}/g, "\n\n"));
+/** One suite in its own process: its RESULT line, or the JSON report it wrote to --out. */
+async function runSuite(suite: Suite): Promise<Record<string, unknown>> {
+  const dir = suite.reportFile ? await mkdtemp(join(tmpdir(), "clawos-bench-report-")) : undefined;
+  const report = dir ? join(dir, "report.json") : undefined;
+  const args = [benchScript(`suites/${suite.name}`), ...(suite.args[tier] ?? [])];
+  if (report) args.push("--out", report);
+  try {
+    const { code, out } = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+      current = child;
+      let out = "";
+      child.stdout.setEncoding("utf8").on("data", (d: string) => {
+        out += d;
+        process.stdout.write(d.replace(/^RESULT .*$/gm, "").replace(/\n{3,}/g, "\n\n"));
+      });
+      child.once("error", reject);
+      child.once("close", (code) => {
+        current = undefined;
+        if (process.exitCode === 130) process.exit(130);
+        resolve({ code, out });
+      });
     });
-    child.once("error", reject);
-    child.once("close", (code) => {
-      current = undefined;
-      if (process.exitCode === 130) process.exit(130);
-      const line = out.split("\n").find((l) => l.startsWith("RESULT "));
-      if (code !== 0 || !line) reject(new Error(`${name} exited with ${code} and no RESULT line`));
-      else resolve(JSON.parse(line.slice("RESULT ".length)) as Record<string, unknown>);
-    });
-  });
-}
-
-function headline(result: Record<string, unknown>): string {
-  switch (result.bench) {
-    case "route-overhead":
-      return `+${result.addedP50Ms} ms p50, +${result.addedP95Ms} ms p95 over bare undici`;
-    case "blackboard-pickup": {
-      const modes = result.results as {
-        mode: string;
-        dispatchToClaim: { p50: number; p95: number; p99: number };
-      }[];
-      return modes
-        .map(
-          (m) =>
-            `${m.mode.split(" ")[0]}: p50 ${round(m.dispatchToClaim.p50, 1)} / p95 ${round(m.dispatchToClaim.p95, 1)} / p99 ${round(m.dispatchToClaim.p99, 1)} ms`,
-        )
-        .join("; ");
+    if (report) {
+      // A soak exits 1 when it fails; its report says why, and the table shows it.
+      const text = await readFile(report, "utf8").catch(() => undefined);
+      if (!text) throw new Error(`${suite.name} exited with ${code} and wrote no report`);
+      return JSON.parse(text) as Record<string, unknown>;
     }
-    case "directory-throughput": {
-      const modes = result.results as {
-        mode: string;
-        tasksPerSecond: number;
-        verification: { ok: boolean };
-      }[];
-      return modes
-        .map(
-          (m) =>
-            `${m.mode} ${m.tasksPerSecond} tasks/s (${m.verification.ok ? "0 dup, 0 lost" : "INTEGRITY FAILURE"})`,
-        )
-        .join("; ");
-    }
-    case "status-wall":
-      return `status p50 ${round(result.statusP50Ms as number, 1)} ms, --json p50 ${round(result.statusJsonP50Ms as number, 1)} ms`;
-    default:
-      return "";
+    const line = out.split("\n").find((l) => l.startsWith("RESULT "));
+    if (code !== 0 || !line) throw new Error(`${suite.name} exited with ${code} and no RESULT line`);
+    return JSON.parse(line.slice("RESULT ".length)) as Record<string, unknown>;
+  } finally {
+    if (dir) await rm(dir, { recursive: true, force: true });
   }
 }
 
-const all: {
+interface Run {
   name: string;
   run: number;
   cpuBusyAtStart: number;
   loadAtStart: number;
-  result: Record<string, unknown>;
-}[] = [];
-for (const name of selected) {
+  goal: string;
+  measured: string;
+  met: boolean | undefined;
+  result?: Record<string, unknown>;
+  error?: string;
+}
+
+const all: Run[] = [];
+for (const suite of selected) {
   for (let run = 1; run <= Number(values.repeat); run++) {
     const { busy, load } = await waitQuiet();
     if (process.exitCode) break;
-    console.log(`\n══ ${name} (run ${run}; CPUs ${Math.round(busy * 100)} % busy, 1-min load ${load}) ══\n`);
-    all.push({ name, run, cpuBusyAtStart: busy, loadAtStart: load, result: await runBench(name) });
+    console.log(
+      `\n══ ${suite.name} (${tier}, run ${run}; CPUs ${Math.round(busy * 100)} % busy, 1-min load ${load}) ══\n`,
+    );
+    const base = { name: suite.name, run, cpuBusyAtStart: busy, loadAtStart: load, goal: suite.goal };
+    try {
+      const result = await runSuite(suite);
+      all.push({ ...base, measured: suite.measured(result), met: suite.met(result), result });
+    } catch (error) {
+      // One broken suite must not hide the others' numbers.
+      const message = error instanceof Error ? error.message : String(error);
+      console.error(message);
+      all.push({ ...base, measured: `ERROR: ${message}`, met: false, error: message });
+    }
   }
 }
 
-console.log("\n══ Summary ══\n");
+console.log(`\n══ ${tier} tier against the goals ══\n`);
 console.log(
   table([
-    ["benchmark", "run", "busy", "load", "goal", "result", "measured"],
+    ["benchmark", "run", "busy", "load", "goal", "measured", "met?"],
     ...all.map((a) => [
       a.name,
       a.run,
       `${Math.round(a.cpuBusyAtStart * 100)}%`,
       a.loadAtStart,
-      String(a.result.goal ?? ""),
-      a.result.met ? "MET" : "MISSED",
-      headline(a.result),
+      a.goal,
+      a.measured,
+      a.met === undefined ? "?" : a.met ? "MET" : "MISSED",
     ]),
   ]),
 );
@@ -143,6 +149,7 @@ console.log(
   `\nmachine: ${machine.nproc} cores, ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.tmpdir} on ${machine.tmpFilesystem}, kernel ${machine.kernel}`,
 );
 if (values.out) {
-  await writeFile(values.out, `${JSON.stringify({ machine, runs: all }, null, 2)}\n`);
+  await writeFile(values.out, `${JSON.stringify({ tier, machine, runs: all }, null, 2)}\n`);
   console.log(`results written to ${values.out}`);
 }
+if (all.some((a) => a.error)) process.exitCode = 1;

@@ -3,7 +3,7 @@
  * `clawos serve`).
  *
  * V8 sizes the heap from the machine's memory while the control center's live heap is
- * ~30 MB with 10 000 tasks (bench/RESULTS-tui.md):
+ * ~30 MB with 10 000 tasks (BENCHMARKS.md, "Control center"):
  *  - the young generation: 64 MB semi-spaces on a 24 GB machine. RSS settled near 300 MB
  *    and each scavenge of a big nursery showed up as a slow frame. 8 MB semi-spaces held
  *    ~160 MB; 4 MB ones hold ~12 MB less again (the UI allocates little per frame now)

@@ -5,7 +5,7 @@
  * NODE_ENV for `clawos`, so it used to run the development build, which for
  * every commit diffs the props of changed components into performance-track
  * entries and structured-clones them: with a 10 000-task snapshot in the props
- * that was most of a core and ~900 MB of RSS (bench/RESULTS-tui.md). This module
+ * that was most of a core and ~900 MB of RSS (BENCHMARKS.md, "Control center"). This module
  * is imported before Ink (and so React) by run-tui; it only fills in NODE_ENV when
  * nobody chose one and React is not loaded yet (a test process that loaded the
  * development build keeps it: two builds in one process do not mix).

@@ -1,5 +1,5 @@
 /**
- * The changes the TUI benchmarks (bench/tui-*.ts, bench/RESULTS-tui.md) led to:
+ * The changes the TUI benchmarks (bench/suites/tui-*.ts; BENCHMARKS.md, "Control center") led to:
  * each keeps what it promises (same order, same behaviour), and the React build
  * the control center runs on is the production one.
  */

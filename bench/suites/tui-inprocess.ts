@@ -6,15 +6,16 @@
  * center: wall time and CPU time (process.cpuUsage) from the moment a snapshot
  * or key is taken in to the frame's write, and the process's CPU share overall.
  *
- *   node dist/bench/tui-inprocess.js [--nodes 200] [--tasks 10000] [--hz 10] [--seconds 20]
+ *   node dist/bench/suites/tui-inprocess.js [--nodes 200] [--tasks 10000] [--hz 10] [--seconds 20]
  *     [--view tasks|nodes] [--cols 120] [--rows 40] [--keys 0]
  *
  * Add node flags (--cpu-prof, --trace-gc, --expose-gc) before the script to diagnose.
  */
 import { PassThrough, Writable } from "node:stream";
-import { parseArgs } from "node:util";
 import { getHeapSpaceStatistics } from "node:v8";
+import { SyntheticFederation } from "../children/tui-synthetic.js";
 import {
+  benchArgs,
   emitResult,
   machineInfo,
   round,
@@ -24,25 +25,22 @@ import {
   summaryRow,
   table,
   verdict,
-} from "./lib.js";
-import { SyntheticFederation } from "./tui-synthetic.js";
+} from "../lib.js";
 
 // As the control center loads it (string-width shared with Ink, source/ui/load-tui.ts).
-const { runTui } = await (await import("../source/ui/load-tui.js")).loadTui();
+const { runTui } = await (await import("../../source/ui/load-tui.js")).loadTui();
 
-const { values } = parseArgs({
-  options: {
-    nodes: { type: "string", default: "200" },
-    tasks: { type: "string", default: "10000" },
-    hz: { type: "string", default: "10" },
-    seconds: { type: "string", default: "20" },
-    warmup: { type: "string", default: "3" },
-    view: { type: "string", default: "tasks" },
-    cols: { type: "string", default: "120" },
-    rows: { type: "string", default: "40" },
-    /** Key presses (j/k) per second during the window, to price key frames too. */
-    keys: { type: "string", default: "0" },
-  },
+const values = benchArgs({
+  nodes: { type: "string", default: "200" },
+  tasks: { type: "string", default: "10000" },
+  hz: { type: "string", default: "10" },
+  seconds: { type: "string", default: "20" },
+  warmup: { type: "string", default: "3" },
+  view: { type: "string", default: "tasks" },
+  cols: { type: "string", default: "120" },
+  rows: { type: "string", default: "40" },
+  /** Key presses (j/k) per second during the window, to price key frames too. */
+  keys: { type: "string", default: "0" },
 });
 
 class FakeTty extends Writable {

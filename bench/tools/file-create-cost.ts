@@ -8,7 +8,7 @@
  * again: on the VM in BENCHMARKS.md that churn alone makes every later create on the whole
  * filesystem slower, until the kernel's page cache is dropped.
  *
- *   node dist/bench/file-create-cost.js [--churn N [--fsync]] [DIR ...]   (default DIR: the temp directory)
+ *   node dist/bench/tools/file-create-cost.js [--churn N [--fsync]] [DIR ...]   (default DIR: the temp directory)
  */
 import {
   closeSync,
@@ -23,11 +23,11 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { benchArgsAndPaths } from "../lib.js";
 
-const { values, positionals } = parseArgs({
-  options: { churn: { type: "string", default: "0" }, fsync: { type: "boolean", default: false } },
-  allowPositionals: true,
+const { values, positionals } = benchArgsAndPaths({
+  churn: { type: "string", default: "0" },
+  fsync: { type: "boolean", default: false },
 });
 const N = 300;
 const CHURN = Number(values.churn);

@@ -3,8 +3,8 @@
  * snapshot 10 times a second, in a real pseudo-terminal (@lydell/node-pty) whose
  * screen a headless xterm keeps, exactly as a person's terminal would.
  *
- * The process under test is bench/tui-child.ts: the real `runTui` over a
- * SyntheticFederation (bench/tui-synthetic.ts). Measured:
+ * The process under test is bench/children/tui-child.ts: the real `runTui` over a
+ * SyntheticFederation (bench/children/tui-synthetic.ts). Measured:
  *
  *  - CPU share of one core over a window (from /proc/PID/stat: user + system),
  *    with the synthetic facade's own cost reported beside it;            goal ≤ 15 %
@@ -14,7 +14,7 @@
  *    shows the cursor on another row, updates still running;             goal ≤ 40 ms
  *  - peak RSS (VmHWM);                                                     goal ≤ 150 MB
  *
- *   node dist/bench/tui-load.js [--nodes 200] [--tasks 10000] [--hz 10] [--view tasks|nodes]
+ *   node dist/bench/suites/tui-load.js [--nodes 200] [--tasks 10000] [--hz 10] [--view tasks|nodes]
  *     [--cols 120] [--rows 40] [--window 20] [--keys 100] [--cpu-prof DIR]
  */
 import { execFileSync } from "node:child_process";
@@ -22,9 +22,9 @@ import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
-import { KEYS, type PtySession, spawnInPty } from "../test/testkit/pty-harness.js";
+import { KEYS, type PtySession, spawnInPty } from "../../test/testkit/pty-harness.js";
 import {
+  benchArgs,
   benchScript,
   emitResult,
   machineInfo,
@@ -35,25 +35,23 @@ import {
   summaryRow,
   table,
   verdict,
-} from "./lib.js";
+} from "../lib.js";
 
-const { values } = parseArgs({
-  options: {
-    nodes: { type: "string", default: "200" },
-    tasks: { type: "string", default: "10000" },
-    hz: { type: "string", default: "10" },
-    view: { type: "string", default: "tasks" },
-    cols: { type: "string", default: "120" },
-    rows: { type: "string", default: "40" },
-    window: { type: "string", default: "20" },
-    warmup: { type: "string", default: "3" },
-    keys: { type: "string", default: "100" },
-    "cpu-prof": { type: "string" },
-    /** Diagnosis: run the child with --expose-gc and report memory after a full GC at quit. */
-    "gc-at-quit": { type: "boolean", default: false },
-    /** Extra V8/Node flags for the process under test, e.g. "--max-semi-space-size=8". */
-    "node-flags": { type: "string", default: "" },
-  },
+const values = benchArgs({
+  nodes: { type: "string", default: "200" },
+  tasks: { type: "string", default: "10000" },
+  hz: { type: "string", default: "10" },
+  view: { type: "string", default: "tasks" },
+  cols: { type: "string", default: "120" },
+  rows: { type: "string", default: "40" },
+  window: { type: "string", default: "20" },
+  warmup: { type: "string", default: "3" },
+  keys: { type: "string", default: "100" },
+  "cpu-prof": { type: "string" },
+  /** Diagnosis: run the child with --expose-gc and report memory after a full GC at quit. */
+  "gc-at-quit": { type: "boolean", default: false },
+  /** Extra V8/Node flags for the process under test, e.g. "--max-semi-space-size=8". */
+  "node-flags": { type: "string", default: "" },
 });
 
 const CLK_TCK = (() => {
@@ -96,7 +94,7 @@ const pty = spawnInPty(
   process.execPath,
   [
     ...nodeFlags,
-    benchScript("tui-child"),
+    benchScript("children/tui-child"),
     "--nodes",
     values.nodes,
     "--tasks",

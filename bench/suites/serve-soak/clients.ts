@@ -6,8 +6,8 @@
  */
 import { connect, type Socket } from "node:net";
 import ssh2 from "ssh2";
-import { type PtySession, spawnInPty } from "../test/testkit/pty-harness.js";
-import { sleep } from "./lib.js";
+import { type PtySession, spawnInPty } from "../../../test/testkit/pty-harness.js";
+import { sleep } from "../../lib.js";
 
 const { Client } = ssh2;
 

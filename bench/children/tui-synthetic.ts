@@ -16,8 +16,8 @@ import type {
   NodeView,
   Snapshot,
   TaskView,
-} from "../source/core/domain/federation-types.js";
-import { TASK_STATES, type TaskState } from "../source/core/domain/schema.js";
+} from "../../source/core/domain/federation-types.js";
+import { TASK_STATES, type TaskState } from "../../source/core/domain/schema.js";
 
 const TEXTS = [
   "检查 alpha 节点的健康状态并汇报",

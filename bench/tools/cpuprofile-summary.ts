@@ -2,12 +2,11 @@
  * Summarise V8 .cpuprofile files (from `node --cpu-prof`): self time by function and by
  * file/package, and inclusive time of the heaviest functions. Used to explain missed goals.
  *
- *   node dist/bench/cpuprofile-summary.js [--top 25] FILE_OR_DIR...
+ *   node dist/bench/tools/cpuprofile-summary.js [--top 25] FILE_OR_DIR...
  */
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
-import { round, table } from "./lib.js";
+import { benchArgsAndPaths, round, table } from "../lib.js";
 
 interface ProfileNode {
   id: number;
@@ -22,10 +21,7 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const { values, positionals } = parseArgs({
-  options: { top: { type: "string", default: "25" } },
-  allowPositionals: true,
-});
+const { values, positionals } = benchArgsAndPaths({ top: { type: "string", default: "25" } });
 const TOP = Number(values.top);
 
 async function files(paths: string[]): Promise<string[]> {

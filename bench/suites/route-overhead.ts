@@ -10,17 +10,17 @@
  * Reports p50/p95 of each and dispatch minus bare-undici. Goal: ≤ 2 ms added at p50.
  * A breakdown pass then times dispatch's steps one by one.
  *
- *   node dist/bench/route-overhead.js [--iterations 300] [--warmup 50] [--breakdown 100] [--prefill 0]
+ *   node dist/bench/suites/route-overhead.js [--iterations 300] [--warmup 50] [--breakdown 100] [--prefill 0]
  */
 import { open, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { Pool } from "undici";
-import type { Claim } from "../source/core/blackboard/types.js";
-import { newTaskId } from "../source/core/domain/ids.js";
-import type { TaskRequest } from "../source/core/domain/schema.js";
-import { FederationCore } from "../source/core/federation/federation.js";
+import type { Claim } from "../../source/core/blackboard/types.js";
+import { newTaskId } from "../../source/core/domain/ids.js";
+import type { TaskRequest } from "../../source/core/domain/schema.js";
+import { FederationCore } from "../../source/core/federation/federation.js";
 import {
+  benchArgs,
   emitResult,
   installCleanup,
   killChildren,
@@ -33,16 +33,14 @@ import {
   summaryRow,
   table,
   verdict,
-} from "./lib.js";
+} from "../lib.js";
 
-const { values } = parseArgs({
-  options: {
-    iterations: { type: "string", default: "300" },
-    warmup: { type: "string", default: "50" },
-    breakdown: { type: "string", default: "100" },
-    /** Seed this many finished tasks first: dispatch lists the finished history on every call. */
-    prefill: { type: "string", default: "0" },
-  },
+const values = benchArgs({
+  iterations: { type: "string", default: "300" },
+  warmup: { type: "string", default: "50" },
+  breakdown: { type: "string", default: "100" },
+  /** Seed this many finished tasks first: dispatch lists the finished history on every call. */
+  prefill: { type: "string", default: "0" },
 });
 const ITERATIONS = Number(values.iterations);
 const WARMUP = Number(values.warmup);

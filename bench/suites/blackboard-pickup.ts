@@ -5,7 +5,7 @@
  * another machine as far as clawos knows, so the task is published into the laptop's inbox
  * on the directory blackboard. Another process picks it up:
  *
- *   child   bench/pickup-child.ts: DirectoryBlackboard.watch + claim; reports the claim
+ *   child   bench/children/pickup-child.ts: DirectoryBlackboard.watch + claim; reports the claim
  *           time from CLOCK_MONOTONIC over IPC (same clock as our t0: sub-µs precision).
  *   worker  the real `clawos node run --node laptop` (CLAWOS_MACHINE=laptop) against a stub
  *           gateway; the claim time is the ISO timestamp of its "claimed <id>" log line
@@ -17,13 +17,13 @@
  * time with a 20–50 ms idle gap, so each pickup is a cold wake-up, not a busy loop.
  * Goal: p50 ≤ 50 ms (the seed's nodes polled every few minutes).
  *
- *   node dist/bench/blackboard-pickup.js [--tasks 200] [--worker-tasks 100] [--modes child,worker]
+ *   node dist/bench/suites/blackboard-pickup.js [--tasks 200] [--worker-tasks 100] [--modes child,worker]
  */
 import { type ChildProcess, fork, spawn } from "node:child_process";
-import { parseArgs } from "node:util";
-import { FederationCore } from "../source/core/federation/federation.js";
+import { FederationCore } from "../../source/core/federation/federation.js";
 import {
   BIN,
+  benchArgs,
   benchScript,
   emitResult,
   installCleanup,
@@ -42,15 +42,13 @@ import {
   table,
   track,
   verdict,
-} from "./lib.js";
+} from "../lib.js";
 
-const { values } = parseArgs({
-  options: {
-    tasks: { type: "string", default: "200" },
-    "worker-tasks": { type: "string", default: "100" },
-    modes: { type: "string", default: "child,worker" },
-    warmup: { type: "string", default: "10" },
-  },
+const values = benchArgs({
+  tasks: { type: "string", default: "200" },
+  "worker-tasks": { type: "string", default: "100" },
+  modes: { type: "string", default: "child,worker" },
+  warmup: { type: "string", default: "10" },
 });
 const TASKS = Number(values.tasks);
 const WORKER_TASKS = Number(values["worker-tasks"]);
@@ -124,7 +122,7 @@ async function runChildMode(): Promise<ModeResult> {
   const core = await FederationCore.open(home.clawosHome, { env: home.env });
   const claims = new Inbox<number>();
   const child = track(
-    fork(benchScript("pickup-child"), ["--root", core.blackboard.location, "--node", "laptop"], {
+    fork(benchScript("children/pickup-child"), ["--root", core.blackboard.location, "--node", "laptop"], {
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     }),
   );

@@ -4,7 +4,7 @@
  *  2. keypress→screen over SSH with the real ssh client in a pty (goal ≤ 40 ms);
  *  3. memory per served SSH session (goal ≤ 2 MB);
  *  4. first frame p95 with 50 sessions opening at once.
- * Run: npm run build && node dist/bench/ssh-bench.js
+ * Run: npm run build && node dist/bench/suites/ssh-bench.js
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -12,10 +12,10 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ssh2 from "ssh2";
-import { FederationCore } from "../source/core/federation/federation.js";
-import { type PtySession, spawnInPty } from "../test/testkit/pty-harness.js";
-import { freePort, keygen, startSshd } from "../test/testkit/sshd.js";
-import { startStubGateway } from "../test/testkit/stub-gateway.js";
+import { FederationCore } from "../../source/core/federation/federation.js";
+import { type PtySession, spawnInPty } from "../../test/testkit/pty-harness.js";
+import { freePort, keygen, startSshd } from "../../test/testkit/sshd.js";
+import { startStubGateway } from "../../test/testkit/stub-gateway.js";
 import {
   BIN,
   emitResult,
@@ -27,7 +27,7 @@ import {
   summaryRow,
   table,
   verdict,
-} from "./lib.js";
+} from "../lib.js";
 
 const { Client } = ssh2;
 const P0_RUNS = Number(process.env.P0_RUNS ?? 30);

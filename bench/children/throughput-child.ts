@@ -1,26 +1,11 @@
-/**
- * One of the racing worker processes of bench/directory-throughput.ts: claim → complete
- * as fast as the directory driver allows, on one shared inbox. Wakes on fs.watch of the
- * inbox (plus a 20 ms fallback timer when the inbox looked empty). Reports progress and,
- * when told to stop, every id it claimed and every id whose completion it won.
- *
- * Like `clawos node run` (default --concurrency 2), each worker keeps up to `--concurrency`
- * tasks in flight: while one waits for its result to reach the disk, the next is claimed.
- *
- *   node dist/bench/throughput-child.js --root BLACKBOARD --node NODE [--concurrency 2] [--ablate nofsync,claim-random]
- *   (spawned with an IPC channel; ablations are for finding costs, never for the headline number)
- */
-import { parseArgs } from "node:util";
-import { DirectoryBlackboard } from "../source/core/blackboard/directory/directory.js";
-import { completedResult, disableFsync } from "./lib.js";
+import { DirectoryBlackboard } from "../../source/core/blackboard/directory/directory.js";
+import { benchArgs, completedResult, disableFsync } from "../lib.js";
 
-const { values } = parseArgs({
-  options: {
-    root: { type: "string" },
-    node: { type: "string" },
-    concurrency: { type: "string", default: "2" },
-    ablate: { type: "string", default: "" },
-  },
+const values = benchArgs({
+  root: { type: "string" },
+  node: { type: "string" },
+  concurrency: { type: "string", default: "2" },
+  ablate: { type: "string", default: "" },
 });
 if (!values.root || !values.node || !process.send) {
   process.stderr.write("usage: throughput-child --root DIR --node ID (spawned with an IPC channel)\n");

@@ -2,16 +2,16 @@
  * Soak of `clawos serve` under attack (issue 12), with a planted-files storm on the blackboard
  * while real workers run real tasks:
  *
- *   node dist/bench/serve-soak.js [--minutes 10] [--normal 5] [--idle 20] [--huge 10]
+ *   node dist/bench/suites/serve-soak.js [--minutes 10] [--normal 5] [--idle 20] [--huge 10]
  *     [--garbage 15] [--max-sessions 60] [--settle 3m] [--user nobody|none] [--out r.json] [--keep]
  *
  * All on 127.0.0.1: one stub gateway per node (w1, w2), a worker per node
  * (`clawos node run --node wN --no-coordinator`), the hub coordinator, one dispatcher
  * (`clawos dispatch … --json` in a loop), and `clawos serve` facing 50 clients by default:
  * normal users (the real `ssh` in a pty, pressing ? now and then), idle pre-auth sockets,
- * huge pty/window sizes, garbage before and after login (bench/serve-soak-clients.ts).
+ * huge pty/window sizes, garbage before and after login (bench/suites/serve-soak/clients.ts).
  * Meanwhile a storm plants symlinks to a decoy directory, FIFOs, mode-000, oversized,
- * hostile and future-dated files in the blackboard (bench/serve-soak-plants.ts).
+ * hostile and future-dated files in the blackboard (bench/suites/serve-soak/plants.ts).
  *
  * The clawos processes run as --user (default nobody when run as root), so that a mode-000
  * file is as unreadable to them as it is to a real user. A crashed server is restarted on
@@ -19,7 +19,7 @@
  *
  * PASS when: the server never exited, every normal user kept its session, got frames and
  * had every key answered, no planted escape sequence reached a user's terminal, 0 tasks lost
- * or duplicated (bench/soak-audit.ts), no worker crashed, and the decoy is byte-identical.
+ * or duplicated (bench/suites/soak/audit.ts), no worker crashed, and the decoy is byte-identical.
  * Exit 1 otherwise.
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -27,9 +27,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { chown, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
-import { freePort, keygen } from "../test/testkit/sshd.js";
-import { BIN, machineInfo, round, STUB_MAIN, sleep, table } from "./lib.js";
+import { freePort, keygen } from "../../test/testkit/sshd.js";
+import { BIN, benchArgs, machineInfo, round, STUB_MAIN, sleep, table } from "../lib.js";
 import {
   type ClientStats,
   garbagePreAuth,
@@ -39,7 +38,7 @@ import {
   type NormalUser,
   normalUser,
   type Target,
-} from "./serve-soak-clients.js";
+} from "./serve-soak/clients.js";
 import {
   compareFingerprints,
   fateOf,
@@ -51,23 +50,21 @@ import {
   PLANT_PREFIX,
   type Plant,
   plant,
-} from "./serve-soak-plants.js";
-import { auditBlackboard, type DispatchedTask, type ListedTask } from "./soak-audit.js";
+} from "./serve-soak/plants.js";
+import { auditBlackboard, type DispatchedTask, type ListedTask } from "./soak/audit.js";
 
-const { values: opts } = parseArgs({
-  options: {
-    minutes: { type: "string", default: "10" },
-    normal: { type: "string", default: "5" },
-    idle: { type: "string", default: "20" },
-    huge: { type: "string", default: "10" },
-    garbage: { type: "string", default: "15" },
-    "max-sessions": { type: "string", default: "60" },
-    settle: { type: "string", default: "180" },
-    "plant-every": { type: "string", default: "3" },
-    user: { type: "string", default: process.getuid?.() === 0 ? "nobody" : "none" },
-    out: { type: "string" },
-    keep: { type: "boolean", default: false },
-  },
+const opts = benchArgs({
+  minutes: { type: "string", default: "10" },
+  normal: { type: "string", default: "5" },
+  idle: { type: "string", default: "20" },
+  huge: { type: "string", default: "10" },
+  garbage: { type: "string", default: "15" },
+  "max-sessions": { type: "string", default: "60" },
+  settle: { type: "string", default: "180" },
+  "plant-every": { type: "string", default: "3" },
+  user: { type: "string", default: process.getuid?.() === 0 ? "nobody" : "none" },
+  out: { type: "string" },
+  keep: { type: "boolean", default: false },
 });
 const DURATION_MS = Number(opts.minutes) * 60_000;
 const SETTLE_MS = Number(opts.settle) * 1000;

@@ -1,24 +1,11 @@
-/**
- * First frame of the real binary — `node dist/source/bin.js` (the `clawos` command,
- * which opens the control center) started in a real pseudo-terminal, timed from
- * spawn until the headless xterm shows the first full frame: the title bar and
- * the nodes table. Goal ≤ 500 ms.
- *
- * A federation like the seed's: main and alpha on this machine (two stub gateway
- * processes), macbook-air on another machine, cloud-node planned; measured on an
- * empty blackboard and again after seeding --tasks finished tasks through the
- * directory driver. Fresh process per run, one warm-up run first.
- *
- *   node dist/bench/tui-first-frame.js [--tasks 10000] [--runs 10] [--cols 120] [--rows 40]
- */
-import { parseArgs } from "node:util";
-import { DirectoryBlackboard } from "../source/core/blackboard/directory/directory.js";
-import { newTaskId } from "../source/core/domain/ids.js";
-import type { TaskRequest, TaskResult } from "../source/core/domain/schema.js";
-import { blackboardDir, loadConfig } from "../source/core/infra/config.js";
-import { spawnInPty } from "../test/testkit/pty-harness.js";
+import { DirectoryBlackboard } from "../../source/core/blackboard/directory/directory.js";
+import { newTaskId } from "../../source/core/domain/ids.js";
+import type { TaskRequest, TaskResult } from "../../source/core/domain/schema.js";
+import { blackboardDir, loadConfig } from "../../source/core/infra/config.js";
+import { spawnInPty } from "../../test/testkit/pty-harness.js";
 import {
   BIN,
+  benchArgs,
   emitResult,
   installCleanup,
   killChildren,
@@ -32,19 +19,18 @@ import {
   summaryRow,
   table,
   verdict,
-} from "./lib.js";
+  writeFourNodeFederation,
+} from "../lib.js";
 
-const { values } = parseArgs({
-  options: {
-    tasks: { type: "string", default: "10000" },
-    runs: { type: "string", default: "10" },
-    cols: { type: "string", default: "120" },
-    rows: { type: "string", default: "40" },
-    /** One extra launch with --cpu-prof writing here, after the timed runs (on the seeded board). */
-    "profile-dir": { type: "string" },
-    /** Diagnosis: also time every launch with NODE_COMPILE_CACHE set (what module.enableCompileCache() would give). */
-    "compile-cache": { type: "boolean", default: false },
-  },
+const values = benchArgs({
+  tasks: { type: "string", default: "10000" },
+  runs: { type: "string", default: "10" },
+  cols: { type: "string", default: "120" },
+  rows: { type: "string", default: "40" },
+  /** One extra launch with --cpu-prof writing here, after the timed runs (on the seeded board). */
+  "profile-dir": { type: "string" },
+  /** Diagnosis: also time every launch with NODE_COMPILE_CACHE set (what module.enableCompileCache() would give). */
+  "compile-cache": { type: "boolean", default: false },
 });
 const TASKS = Number(values.tasks);
 const RUNS = Number(values.runs);
@@ -53,19 +39,7 @@ const home = await makeHome("clawos-bench-tui-first-");
 installCleanup(() => home.cleanup());
 const main = await spawnStub({ token: "main-secret" });
 const alpha = await spawnStub({ token: "alpha-secret" });
-await home.writeProfile(null, main.port, "main-secret");
-await home.writeProfile("alpha", alpha.port, "alpha-secret");
-await home.writeFederation({
-  version: 1,
-  machine: "hub",
-  blackboard: { driver: "directory", coordinator: "hub" },
-  nodes: [
-    { id: "main", machine: "hub", port: main.port, profile: null, token: { profile: true } },
-    { id: "alpha", machine: "hub", port: alpha.port, profile: "alpha", token: { profile: true } },
-    { id: "macbook-air", machine: "macbook-air", port: 18789, token: { env: "MBA_TOKEN" } },
-    { id: "cloud-node", machine: "cloud", port: null, notes: "planned: port TBD" },
-  ],
-});
+await writeFourNodeFederation(home, main.port, alpha.port);
 
 interface Timing {
   firstByteMs: number;
@@ -129,7 +103,7 @@ async function measure(): Promise<Measured> {
 
 const empty = await measure();
 
-// ── seed finished tasks through the driver (as bench/status-wall.ts does) ─────
+// ── seed finished tasks through the driver (as bench/suites/status-wall.ts does) ─────
 const loaded = await loadConfig(home.clawosHome);
 const bb = new DirectoryBlackboard(blackboardDir(loaded, home.env));
 await bb.init();

@@ -14,7 +14,7 @@
  * CLAWOS_NATS_SERVER says otherwise) on 127.0.0.1 with its store in a temp directory.
  * Goal: NATS ≥ 5 000 tasks/s with 4 workers.
  *
- *   node dist/bench/nats-vs-directory.js [--tasks 5000] [--workers 4] [--lanes 1,4]
+ *   node dist/bench/suites/nats-vs-directory.js [--tasks 5000] [--workers 4] [--lanes 1,4]
  *     [--pickups 300] [--drivers directory,nats]
  */
 import { type ChildProcess, fork } from "node:child_process";
@@ -23,13 +23,13 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
-import { DirectoryBlackboard } from "../source/core/blackboard/directory/directory.js";
-import { NatsBlackboard } from "../source/core/blackboard/nats/nats.js";
-import type { Blackboard } from "../source/core/blackboard/types.js";
-import type { TaskRequest } from "../source/core/domain/schema.js";
-import { type NatsServer, startNatsServer } from "../test/integration/blackboard/nats-fixture.js";
+import { DirectoryBlackboard } from "../../source/core/blackboard/directory/directory.js";
+import { NatsBlackboard } from "../../source/core/blackboard/nats/nats.js";
+import type { Blackboard } from "../../source/core/blackboard/types.js";
+import type { TaskRequest } from "../../source/core/domain/schema.js";
+import { type NatsServer, startNatsServer } from "../../test/integration/blackboard/nats-fixture.js";
 import {
+  benchArgs,
   completedResult,
   emitResult,
   installCleanup,
@@ -46,24 +46,22 @@ import {
   table,
   track,
   verdict,
-} from "./lib.js";
+} from "../lib.js";
 
 const SELF = fileURLToPath(import.meta.url);
 const NODE = "worker-pool";
 type Driver = "directory" | "nats";
 
-const { values } = parseArgs({
-  options: {
-    child: { type: "boolean", default: false },
-    driver: { type: "string", default: "directory" },
-    target: { type: "string", default: "" },
-    lanes: { type: "string", default: "1,4" },
-    mode: { type: "string", default: "throughput" },
-    tasks: { type: "string", default: "5000" },
-    workers: { type: "string", default: "4" },
-    pickups: { type: "string", default: "300" },
-    drivers: { type: "string", default: "directory,nats" },
-  },
+const values = benchArgs({
+  child: { type: "boolean", default: false },
+  driver: { type: "string", default: "directory" },
+  target: { type: "string", default: "" },
+  lanes: { type: "string", default: "1,4" },
+  mode: { type: "string", default: "throughput" },
+  tasks: { type: "string", default: "5000" },
+  workers: { type: "string", default: "4" },
+  pickups: { type: "string", default: "300" },
+  drivers: { type: "string", default: "directory,nats" },
 });
 
 function open(driver: Driver, target: string): Blackboard {
@@ -190,7 +188,7 @@ async function startWorkers(
         ["--child", "--driver", driver, "--target", target, "--lanes", String(lanes), "--mode", mode],
         {
           stdio: ["ignore", "inherit", "inherit", "ipc"],
-          // CPU profiles of the workers, for bench/cpuprofile-summary.ts.
+          // CPU profiles of the workers, for bench/tools/cpuprofile-summary.ts.
           execArgv: process.env.BENCH_PROFILE_DIR
             ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_PROFILE_DIR]
             : [],

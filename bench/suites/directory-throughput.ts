@@ -10,7 +10,7 @@
  * exactly one result file per id) and 0 lost (every id done, nothing left in requests/ or
  * claimed/). Goal: ≥ 1000 tasks/s on 2 cores.
  *
- *   node dist/bench/directory-throughput.js [--tasks 5000] [--workers 4] [--modes pipeline,drain]
+ *   node dist/bench/suites/directory-throughput.js [--tasks 5000] [--workers 4] [--modes pipeline,drain]
  *     [--ablate nofsync,claim-random]   (diagnosis: what the fsyncs / the per-claim inbox sort cost)
  *     [--profile-dir DIR]   (CPU profiles of the workers; summarise with cpuprofile-summary.js)
  */
@@ -19,10 +19,10 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
-import { DirectoryBlackboard } from "../source/core/blackboard/directory/directory.js";
-import type { TaskRequest } from "../source/core/domain/schema.js";
+import { DirectoryBlackboard } from "../../source/core/blackboard/directory/directory.js";
+import type { TaskRequest } from "../../source/core/domain/schema.js";
 import {
+  benchArgs,
   benchScript,
   disableFsync,
   emitResult,
@@ -35,21 +35,19 @@ import {
   table,
   track,
   verdict,
-} from "./lib.js";
+} from "../lib.js";
 
-const { values } = parseArgs({
-  options: {
-    tasks: { type: "string", default: "5000" },
-    workers: { type: "string", default: "4" },
-    /** Tasks in flight per worker: `clawos node run` defaults to 2 (--concurrency). */
-    concurrency: { type: "string", default: "2" },
-    modes: { type: "string", default: "pipeline,drain" },
-    "enqueue-concurrency": { type: "string", default: "8" },
-    /** Diagnosis only: nofsync (FileHandle.sync is a no-op), claim-random (see throughput-child.ts). */
-    ablate: { type: "string", default: "" },
-    /** Write a V8 CPU profile of every worker process here (for bench/cpuprofile-summary.ts). */
-    "profile-dir": { type: "string" },
-  },
+const values = benchArgs({
+  tasks: { type: "string", default: "5000" },
+  workers: { type: "string", default: "4" },
+  /** Tasks in flight per worker: `clawos node run` defaults to 2 (--concurrency). */
+  concurrency: { type: "string", default: "2" },
+  modes: { type: "string", default: "pipeline,drain" },
+  "enqueue-concurrency": { type: "string", default: "8" },
+  /** Diagnosis only: nofsync (FileHandle.sync is a no-op), claim-random (see throughput-child.ts). */
+  ablate: { type: "string", default: "" },
+  /** Write a V8 CPU profile of every worker process here (for bench/tools/cpuprofile-summary.ts). */
+  "profile-dir": { type: "string" },
 });
 const N = Number(values.tasks);
 const WORKERS = Number(values.workers);
@@ -129,7 +127,7 @@ async function startWorkers(root: string): Promise<Workers> {
   for (let w = 0; w < WORKERS; w++) {
     const child = track(
       fork(
-        benchScript("throughput-child"),
+        benchScript("children/throughput-child"),
         ["--root", root, "--node", NODE, "--concurrency", String(CONCURRENCY), "--ablate", values.ablate],
         {
           stdio: ["ignore", "inherit", "inherit", "ipc"],

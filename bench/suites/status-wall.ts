@@ -12,18 +12,18 @@
  * same commands are timed on the empty blackboard before seeding, plus `node -e 0` and
  * `clawos --version` (process start and module loading alone). Goal: p50 ≤ 300 ms.
  *
- *   node dist/bench/status-wall.js [--tasks 10000] [--runs 10] [--no-diagnose] [--profile-dir DIR]
+ *   node dist/bench/suites/status-wall.js [--tasks 10000] [--runs 10] [--no-diagnose] [--profile-dir DIR]
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
-import { DirectoryBlackboard } from "../source/core/blackboard/directory/directory.js";
-import { newTaskId } from "../source/core/domain/ids.js";
-import type { TaskRequest, TaskResult } from "../source/core/domain/schema.js";
-import { FederationCore } from "../source/core/federation/federation.js";
-import { blackboardDir, loadConfig } from "../source/core/infra/config.js";
+import { DirectoryBlackboard } from "../../source/core/blackboard/directory/directory.js";
+import { newTaskId } from "../../source/core/domain/ids.js";
+import type { TaskRequest, TaskResult } from "../../source/core/domain/schema.js";
+import { FederationCore } from "../../source/core/federation/federation.js";
+import { blackboardDir, loadConfig } from "../../source/core/infra/config.js";
 import {
   BIN,
+  benchArgs,
   emitResult,
   installCleanup,
   killChildren,
@@ -39,10 +39,11 @@ import {
   table,
   timeProcess,
   verdict,
-} from "./lib.js";
+  writeFourNodeFederation,
+} from "../lib.js";
 
-const { values } = parseArgs({
-  options: {
+const values = benchArgs(
+  {
     tasks: { type: "string", default: "10000" },
     runs: { type: "string", default: "10" },
     concurrency: { type: "string", default: "16" },
@@ -51,9 +52,9 @@ const { values } = parseArgs({
     /** One extra `status` run with --cpu-prof writing here, after the timed runs. */
     "profile-dir": { type: "string" },
   },
-  allowNegative: true,
-});
-const CLI_MODULE = fileURLToPath(new URL("../source/cli.js", import.meta.url));
+  true,
+);
+const CLI_MODULE = fileURLToPath(new URL("../../source/cli.js", import.meta.url));
 const TASKS = Number(values.tasks);
 const RUNS = Number(values.runs);
 const CONCURRENCY = Number(values.concurrency);
@@ -71,19 +72,7 @@ const home = await makeHome("clawos-bench-status-");
 installCleanup(() => home.cleanup());
 const main = await spawnStub({ token: "main-secret" });
 const alpha = await spawnStub({ token: "alpha-secret" });
-await home.writeProfile(null, main.port, "main-secret");
-await home.writeProfile("alpha", alpha.port, "alpha-secret");
-await home.writeFederation({
-  version: 1,
-  machine: "hub",
-  blackboard: { driver: "directory", coordinator: "hub" },
-  nodes: [
-    { id: "main", machine: "hub", port: main.port, profile: null, token: { profile: true } },
-    { id: "alpha", machine: "hub", port: alpha.port, profile: "alpha", token: { profile: true } },
-    { id: "macbook-air", machine: "macbook-air", port: 18789, token: { env: "MBA_TOKEN" } },
-    { id: "cloud-node", machine: "cloud", port: null, notes: "planned: port TBD" },
-  ],
-});
+await writeFourNodeFederation(home, main.port, alpha.port);
 const loaded = await loadConfig(home.clawosHome);
 const bb = new DirectoryBlackboard(blackboardDir(loaded, home.env));
 await bb.init();

@@ -1,30 +1,28 @@
 /**
- * The process under test for bench/tui-load.ts: the real `runTui` on this process's
+ * The process under test for bench/suites/tui-load.ts: the real `runTui` on this process's
  * stdin/stdout (a pseudo-terminal the parent owns) over a SyntheticFederation.
  *
- *   node dist/bench/tui-child.js --nodes 200 --tasks 10000 --hz 10 --stats FILE [--view tasks|nodes]
+ *   node dist/bench/children/tui-child.js --nodes 200 --tasks 10000 --hz 10 --stats FILE [--view tasks|nodes]
  *
  * Every frame Ink writes is recorded (epoch ms, Ink's render time, and the whole
  * change → frame time); when the user quits, the records, RSS samples, CPU used and
  * the synthetic facade's own cost go to FILE as JSON.
  */
 import { writeFileSync } from "node:fs";
-import { parseArgs } from "node:util";
-import { restartWithCompactHeap } from "../source/long-running-heap.js";
+import { restartWithCompactHeap } from "../../source/long-running-heap.js";
+import { benchArgs } from "../lib.js";
 
 // As `clawos tui` does (source/bin.ts), unless --node-flags gave its own.
 restartWithCompactHeap();
-const { runTui } = await (await import("../source/ui/load-tui.js")).loadTui();
+const { runTui } = await (await import("../../source/ui/load-tui.js")).loadTui();
 
 import { SyntheticFederation } from "./tui-synthetic.js";
 
-const { values } = parseArgs({
-  options: {
-    nodes: { type: "string", default: "200" },
-    tasks: { type: "string", default: "10000" },
-    hz: { type: "string", default: "10" },
-    stats: { type: "string" },
-  },
+const values = benchArgs({
+  nodes: { type: "string", default: "200" },
+  tasks: { type: "string", default: "10000" },
+  hz: { type: "string", default: "10" },
+  stats: { type: "string" },
 });
 
 const api = new SyntheticFederation({

@@ -1,22 +1,10 @@
-/**
- * The dedicated pickup worker of bench/blackboard-pickup.ts: a separate process that does
- * what `clawos node run` does to wake up — non-recursive fs.watch on its inbox plus a
- * slow rescan — then claims with DirectoryBlackboard.claim and reports, over IPC, the
- * moment each claim returned, read from CLOCK_MONOTONIC (system-wide, so the parent
- * can compare it with its own readings). Each claimed task is completed at once.
- *
- *   node dist/bench/pickup-child.js --root BLACKBOARD --node NODE [--rescan-ms 5000]
- */
-import { parseArgs } from "node:util";
-import { DirectoryBlackboard } from "../source/core/blackboard/directory/directory.js";
-import { completedResult } from "./lib.js";
+import { DirectoryBlackboard } from "../../source/core/blackboard/directory/directory.js";
+import { benchArgs, completedResult } from "../lib.js";
 
-const { values } = parseArgs({
-  options: {
-    root: { type: "string" },
-    node: { type: "string" },
-    "rescan-ms": { type: "string", default: "5000" },
-  },
+const values = benchArgs({
+  root: { type: "string" },
+  node: { type: "string" },
+  "rescan-ms": { type: "string", default: "5000" },
 });
 if (!values.root || !values.node || !process.send) {
   process.stderr.write("usage: pickup-child --root DIR --node ID (spawned with an IPC channel)\n");
