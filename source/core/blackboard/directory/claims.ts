@@ -10,6 +10,7 @@ import {
   TaskResult,
 } from "../../domain/schema.js";
 import { diskError } from "../../infra/atomic-file.js";
+import { assertResultFitsClaim, OneCompletionPerClaim } from "../driver-rules.js";
 import type { Claim, RequeueOptions, RequeueOutcome } from "../types.js";
 import { type DirectoryLayout, misplaced, pendingIdOf, unlinkQuietly } from "./layout.js";
 import { isSyncArtifact } from "./records.js";
@@ -64,7 +65,7 @@ export class Claims {
   readonly inboxViews = new Map<string, InboxView>();
 
   /** Claims with a complete() in progress here: a concurrent second complete() of the same claim loses. */
-  private readonly finishing = new Set<string>();
+  private readonly completions = new OneCompletionPerClaim();
 
   /** Publish a new task; returns where it landed, or undefined if the id was already taken. */
   async publishNew(
@@ -325,14 +326,8 @@ export class Claims {
   }
 
   async complete(claim: Claim, result: TaskResult): Promise<boolean> {
-    if (result.id !== claim.request.id || result.attempt !== claim.request.attempt) {
-      throw new Error(
-        `a result for ${result.id} attempt ${result.attempt} cannot complete the claim of ${claim.request.id} attempt ${claim.request.attempt}`,
-      );
-    }
-    if (this.finishing.has(claim.handle)) return false; // a concurrent complete() of this claim goes first
-    this.finishing.add(claim.handle);
-    try {
+    assertResultFitsClaim(claim, result);
+    return this.completions.run(claim, async () => {
       if (!this.fs.isFile(claim.handle)) return false; // lease already lost: do not even publish
       const published = await this.publishResult(result);
       if (!published) return false;
@@ -343,9 +338,7 @@ export class Claims {
       }
       this.fs.unlinkFile(this.fs.dir("progress", `${claim.request.id}.json`));
       return true;
-    } finally {
-      this.finishing.delete(claim.handle);
-    }
+    });
   }
 
   async requeue(claim: Claim, options: RequeueOptions): Promise<RequeueOutcome> {

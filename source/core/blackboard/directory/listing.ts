@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { isValidNodeId, isValidTaskId } from "../../domain/ids.js";
 import { TaskProgress, TaskRequest, TaskResult, type TaskState } from "../../domain/schema.js";
+import { emptyTaskCounts } from "../driver-rules.js";
 import { truncateName } from "../names.js";
 import type { ListOptions, StoredTask, TaskListing } from "../types.js";
 import type { Archive } from "./archive.js";
@@ -131,14 +132,7 @@ export class Listing {
 
   async list(options: ListOptions = {}): Promise<TaskListing> {
     const finishedLimit = options.finishedLimit ?? 500;
-    const counts: Record<TaskState, number> = {
-      pending: 0,
-      claimed: 0,
-      running: 0,
-      completed: 0,
-      failed: 0,
-      cancelled: 0,
-    };
+    const counts = emptyTaskCounts();
     const tasks: StoredTask[] = [];
     const problems: string[] = [];
     const seen = new Set<string>();
