@@ -1381,6 +1381,14 @@ export class NatsBlackboard implements Blackboard {
     return this.readTask(id);
   }
 
+  /** Active tasks per node: this driver has no cheaper count than a listing of the active ones. */
+  async activeCounts(): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    const listing = await this.list({ finishedLimit: 0, activeOnly: true });
+    for (const t of listing.tasks) counts.set(t.node, (counts.get(t.node) ?? 0) + 1);
+    return counts;
+  }
+
   private async requireTask(id: string): Promise<StoredTask> {
     if (!isValidTaskId(id)) {
       throw new UserError(`"${truncateName(id)}" is not a task id.`, {

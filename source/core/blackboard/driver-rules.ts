@@ -1,0 +1,36 @@
+import type { TaskResult, TaskState } from "../domain/schema.js";
+import type { Claim } from "./types.js";
+
+/** Rules every driver applies the same way, written once. */
+
+/** A count of zero for every task state (list() fills it in). */
+export function emptyTaskCounts(): Record<TaskState, number> {
+  return { pending: 0, claimed: 0, running: 0, completed: 0, failed: 0, cancelled: 0 };
+}
+
+/** A result completes only the claim of its own task and attempt: anything else is a bug in the caller. */
+export function assertResultFitsClaim(claim: Claim, result: TaskResult): void {
+  if (result.id !== claim.request.id || result.attempt !== claim.request.attempt) {
+    throw new Error(
+      `a result for ${result.id} attempt ${result.attempt} cannot complete the claim of ${claim.request.id} attempt ${claim.request.attempt}`,
+    );
+  }
+}
+
+/**
+ * complete() of one claim at a time in this handle: a concurrent second complete() of the same
+ * claim loses (false) instead of racing the first.
+ */
+export class OneCompletionPerClaim {
+  private readonly finishing = new Set<string>();
+
+  async run(claim: Claim, finish: () => Promise<boolean>): Promise<boolean> {
+    if (this.finishing.has(claim.handle)) return false;
+    this.finishing.add(claim.handle);
+    try {
+      return await finish();
+    } finally {
+      this.finishing.delete(claim.handle);
+    }
+  }
+}
