@@ -1,5 +1,8 @@
 /** The `:` command palette: its commands and how typed text resolves to one. */
 
+import { INCUBATE_COMMAND } from "../features/incubation/command.js";
+import { MIGRATE_COMMAND } from "../features/migration/command.js";
+
 export interface CommandSpec {
   name: string;
   help: string;
@@ -18,12 +21,8 @@ export const COMMANDS = [
     help: "Dispatch a task (optional text: :dispatch summarise the logs)",
     mutating: true,
   },
-  { name: "incubate", help: "New local node: :incubate NAME [--start] [--config-only]", mutating: true },
-  {
-    name: "migrate",
-    help: "Move a node: :migrate NODE --to user@host[:port] [--remote-port N] [--dry-run] · :migrate --rollback NODE",
-    mutating: true,
-  },
+  INCUBATE_COMMAND,
+  MIGRATE_COMMAND,
   { name: "refresh", help: "Re-read everything and re-probe nodes" },
   { name: "init", help: "Discover local OpenClaw profiles and add them", mutating: true },
   { name: "help", help: "Show the keys" },
