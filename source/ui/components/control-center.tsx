@@ -1,12 +1,12 @@
 import { Box, Text } from "ink";
 import { clipMiddle, truncate, wrapLines } from "../../present/text.js";
+import { DispatchForm } from "../features/dispatch/view.js";
+import { HelpOverlay } from "../features/help/view.js";
+import { MigrationPanel } from "../features/migration/view.js";
 import { primaryKey } from "../keymap.js";
 import { bodyHeight, clampSize, MIN_SIZE, nodeInfoRows } from "../layout.js";
 import { type AppState, activeTable, topScreen } from "../state/app-state.js";
 import { findTask, selectNodeRows, selectTaskRows } from "../state/rows.js";
-import { DispatchForm } from "./dispatch-form.js";
-import { HelpOverlay } from "./help-overlay.js";
-import { MigrationPanel } from "./migration-panel.js";
 import { FirstRunPanel, NodesView } from "./nodes-view.js";
 import { type HintContext, StatusBar } from "./status-bar.js";
 import { TaskDetail } from "./task-detail.js";

@@ -2,9 +2,9 @@ import { Box, Text } from "ink";
 import type { Snapshot } from "../../core/domain/federation-types.js";
 import { TASK_STATES } from "../../core/domain/schema.js";
 import { clip, clipMiddle, displayWidth, formatAge, truncate } from "../../present/text.js";
+import { parseFilter } from "../features/filter/query.js";
 import { ACTIONS, type Action, type ActionSpec, displayKey, type Keymap } from "../keymap.js";
 import type { Confirm, LineInput, Message } from "../state/app-state.js";
-import { parseFilter } from "../state/filter.js";
 import { suggestCommands } from "../state/palette.js";
 import { useTheme } from "../theme.js";
 

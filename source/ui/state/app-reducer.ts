@@ -1,6 +1,9 @@
 import type { TaskView } from "../../core/domain/federation-types.js";
 import { FINAL_STATES } from "../../core/domain/schema.js";
 import { buildDetailLines } from "../detail-lines.js";
+import { onDispatched, onDispatchFailed, onFormKey, openDispatch } from "../features/dispatch/state.js";
+import { onFilterKey, openFilter, showTable } from "../features/filter/state.js";
+import { onHelpKey, openHelp } from "../features/help/state.js";
 import { incubate } from "../features/incubation/state.js";
 import {
   migrateCommand,
@@ -12,18 +15,14 @@ import {
   onMigrateLine,
   onMigrateTargetKey,
 } from "../features/migration/state.js";
-import { buildHelpLines } from "../help-lines.js";
 import type { KeyPress } from "../input.js";
-import { ACTIONS, type Action, type ActionSpec, primaryKey } from "../keymap.js";
+import { ACTIONS, type Action, type ActionSpec } from "../keymap.js";
 import { bodyHeight, clampSize, nodePageRows, tablePageRows } from "../layout.js";
 import type { AppAction, AppState, Screen } from "./app-state.js";
 import { activeTable, topScreen } from "./app-state.js";
-import { createForm, dispatchFormReducer, formInput } from "./dispatch-form.js";
-import { parseFilter } from "./filter.js";
 import { type Move, move } from "./navigation.js";
 import { COMMANDS, type CommandName, type CommandSpec, completeCommand, resolveCommand } from "./palette.js";
 import {
-  allNodeIds,
   nodeRows,
   queue,
   refuseReadonly,
@@ -54,25 +53,10 @@ export function appReducer(state: AppState, action: AppAction): AppState {
       return state.effects.length === 0 ? state : { ...state, effects: [] };
     case "notify":
       return { ...state, message: action.message };
-    case "dispatched": {
-      const { outcome } = action;
-      const stack = topScreen(state).kind === "dispatch" ? state.stack.slice(0, -1) : state.stack;
-      const routed = outcome.decision.node
-        ? `Dispatched ${outcome.id} → ${outcome.decision.node}: ${outcome.decision.reason}`
-        : `Queued ${outcome.id}: ${outcome.decision.reason}`;
-      return {
-        ...state,
-        form: null,
-        stack: [...stack, { kind: "detail", taskId: outcome.id, outcome }],
-        detail: { scroll: 0, follow: true },
-        message: { text: routed, tone: "info" },
-      };
-    }
+    case "dispatched":
+      return onDispatched(state, action.outcome);
     case "dispatchFailed":
-      if (state.form && topScreen(state).kind === "dispatch") {
-        return { ...state, form: { ...state.form, submitting: false, error: `Not sent: ${action.error}` } };
-      }
-      return { ...state, message: { text: `Dispatch failed: ${action.error}`, tone: "error" } };
+      return onDispatchFailed(state, action.error);
     case "discovered":
       return {
         ...state,
@@ -129,18 +113,7 @@ function onConfirmKey(state: AppState, key: KeyPress): AppState {
 function onLineInputKey(state: AppState, key: KeyPress): AppState {
   const input = state.input;
   if (!input) return state;
-  if (input.kind === "filter") {
-    if (key.name === "enter") {
-      const errors = parseFilter(input.field.text).errors;
-      return errors.length > 0
-        ? say({ ...state, input: null }, `Filter: ${errors.join("; ")}`, "error")
-        : { ...state, input: null };
-    }
-    if (key.name === "escape") return withFilter({ ...state, input: null }, input.table, input.before);
-    const field = editText(input.field, key);
-    if (!field) return state;
-    return withFilter({ ...state, input: { ...input, field } }, input.table, field.text);
-  }
+  if (input.kind === "filter") return onFilterKey(state, input, key);
   if (input.kind === "migrateTarget") return onMigrateTargetKey(state, input, key);
   if (key.name === "escape") return { ...state, input: null };
   if (key.name === "enter") return runCommand({ ...state, input: null }, input.field.text);
@@ -151,40 +124,6 @@ function onLineInputKey(state: AppState, key: KeyPress): AppState {
     };
   const field = editText(input.field, key);
   return field ? { ...state, input: { ...input, field } } : state;
-}
-
-function helpLineCount(state: AppState): number {
-  return buildHelpLines(state.keymap, state.readonly, clampSize(state.size).columns).length;
-}
-
-function onHelpKey(state: AppState, key: KeyPress): AppState {
-  const help = state.help;
-  if (!help) return state;
-  const action = state.keymap.lookup.get(key.name);
-  if (action === "help" || action === "back" || action === "quit" || action === "open")
-    return { ...state, help: null };
-  const max = Math.max(0, helpLineCount(state) - bodyHeight(state.size));
-  const step: Partial<Record<Action, number>> = {
-    up: -1,
-    down: 1,
-    pageUp: -bodyHeight(state.size),
-    pageDown: bodyHeight(state.size),
-    top: -Infinity,
-    bottom: Infinity,
-  };
-  const delta = action ? step[action] : undefined;
-  if (delta === undefined) return state;
-  return { ...state, help: { scroll: Math.max(0, Math.min(max, help.scroll + delta)) } };
-}
-
-function onFormKey(state: AppState, key: KeyPress): AppState {
-  const form = state.form;
-  if (!form) return state;
-  const { form: next, intent } = dispatchFormReducer(form, key);
-  if (intent === "cancel") return { ...state, form: null, stack: state.stack.slice(0, -1) };
-  if (intent === "submit")
-    return queue({ ...state, form: next }, { type: "dispatch", input: formInput(next) });
-  return next === form ? state : { ...state, form: next };
 }
 
 const MOVES: Partial<Record<Action, Move>> = {
@@ -201,7 +140,6 @@ function onAction(state: AppState, action: Action): AppState {
   if (state.readonly && spec.mutating) return refuseReadonly(state, action);
   const how = MOVES[action];
   if (how) return onMove(state, how);
-  const top = topScreen(state);
   switch (action) {
     case "open":
       return openSelected(state);
@@ -209,17 +147,12 @@ function onAction(state: AppState, action: Action): AppState {
       return goBack(state);
     case "switchPane":
       return settleAll({ ...state, stack: [{ kind: activeTable(state) === "nodes" ? "tasks" : "nodes" }] });
-    case "filter": {
-      if (top.kind !== "nodes" && top.kind !== "tasks") {
-        return say(state, "The filter works on the Nodes and Tasks tables (Esc to go back to one).");
-      }
-      const before = state[top.kind].filter;
-      return { ...state, input: { kind: "filter", field: textField(before), before, table: top.kind } };
-    }
+    case "filter":
+      return openFilter(state);
     case "palette":
       return { ...state, input: { kind: "palette", field: textField("") } };
     case "help":
-      return { ...state, help: { scroll: 0 } };
+      return openHelp(state);
     case "dispatch":
       return openDispatch(state);
     case "retry":
@@ -315,25 +248,6 @@ function goBack(state: AppState): AppState {
   return state;
 }
 
-function openDispatch(state: AppState, text = ""): AppState {
-  if (state.readonly) return refuseReadonly(state, "dispatch");
-  if (state.snapshot.nodes.length === 0) {
-    const key = primaryKey(state.keymap, "discover");
-    return say(
-      state,
-      `No node to dispatch to yet: add one first${key ? ` (${key} looks for local OpenClaw profiles)` : ""}.`,
-      "error",
-    );
-  }
-  const target = topScreen(state).kind === "nodes" ? (selectedNode(state)?.id ?? "any") : "any";
-  const base = topScreen(state).kind === "dispatch" ? state.stack.slice(0, -1) : state.stack;
-  return {
-    ...state,
-    form: createForm(allNodeIds(state.snapshot), target, text),
-    stack: [...base, { kind: "dispatch" }],
-  };
-}
-
 const RETRIABLE = new Set(["failed", "cancelled"]);
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
@@ -427,14 +341,14 @@ function runCommand(state: AppState, text: string): AppState {
   const spec: CommandSpec | undefined = COMMANDS.find((c) => c.name === command);
   if (state.readonly && spec?.mutating) return refuseReadonly(state, command);
   const handlers: Record<CommandName, () => AppState> = {
-    nodes: () => withFilter({ ...state, stack: [{ kind: "nodes" }] }, "nodes", args || state.nodes.filter),
-    tasks: () => withFilter({ ...state, stack: [{ kind: "tasks" }] }, "tasks", args || state.tasks.filter),
+    nodes: () => showTable(state, "nodes", args),
+    tasks: () => showTable(state, "tasks", args),
     dispatch: () => openDispatch(state, args),
     incubate: () => incubate(state, args),
     migrate: () => migrateCommand(state, args),
     refresh: () => onAction(state, "refresh"),
     init: () => discover(state),
-    help: () => ({ ...state, help: { scroll: 0 } }),
+    help: () => openHelp(state),
     quit: () => ({ ...state, quit: true }),
   };
   return handlers[command]();

@@ -4,11 +4,11 @@ import type {
   MigrateInput,
   Snapshot,
 } from "../../core/domain/federation-types.js";
+import type { DispatchFormState } from "../features/dispatch/form.js";
 import type { Migration } from "../features/migration/state.js";
 import type { KeyPress } from "../input.js";
 import type { Keymap } from "../keymap.js";
 import type { ScreenSize } from "../layout.js";
-import type { DispatchFormState } from "./dispatch-form.js";
 import { EMPTY_CURSOR, type TableCursor } from "./navigation.js";
 import type { TextField } from "./text-edit.js";
 

@@ -1,9 +1,9 @@
 import type { NodeView, Snapshot, TaskView } from "../../core/domain/federation-types.js";
+import { withTargets } from "../features/dispatch/form.js";
 import type { Action } from "../keymap.js";
 import { nodePageRows, tablePageRows } from "../layout.js";
 import type { AppState, Effect, TableName } from "./app-state.js";
 import { activeTable, topScreen } from "./app-state.js";
-import { withTargets } from "./dispatch-form.js";
 import { locate, settle } from "./navigation.js";
 import type { CommandName } from "./palette.js";
 import { findTask, selectNodeRows, selectTaskRows } from "./rows.js";
