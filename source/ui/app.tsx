@@ -1,9 +1,9 @@
 import { useApp, useInput, useStdin, useStdout } from "ink";
 import { useCallback, useEffect, useRef, useState } from "react";
-import { describeError } from "../core/domain/errors.js";
 import type { FederationApi, Snapshot } from "../core/domain/federation-types.js";
 import { budgetSchedule, createCoalescer, createFrameBudget } from "./coalesce.js";
 import { ControlCenter } from "./components/control-center.js";
+import { runEffect } from "./effects.js";
 import { toKeyPresses } from "./input.js";
 import type { Keymap } from "./keymap.js";
 import type { ScreenSize } from "./layout.js";
@@ -28,26 +28,21 @@ export interface AppProps {
   onChange?: (startedAt: number) => void;
 }
 
-function errorText(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return String(error);
-}
-
 /**
  * Keeps the state in a ref so that a burst of keys is reduced key by key
  * against the latest state, then renders once. Effects queued by the reducer
- * are taken out and run here.
+ * are taken out and handed to `run` (which calls `runEffect`).
  */
 function useAppStore(
   init: () => AppState,
-  runEffect: (effect: Effect) => void,
+  run: (effect: Effect) => void,
   onChange?: (startedAt: number) => void,
 ) {
   const ref = useRef<AppState | null>(null);
   if (ref.current === null) ref.current = init();
   const [, setVersion] = useState(0);
-  const runRef = useRef(runEffect);
-  runRef.current = runEffect;
+  const runRef = useRef(run);
+  runRef.current = run;
   const changeRef = useRef(onChange);
   changeRef.current = onChange;
   const send = useCallback((actions: AppAction[]) => {
@@ -84,108 +79,11 @@ export function App({
   const sendRef = useRef<(actions: AppAction[]) => void>(() => {});
   const [now, setNow] = useState(clock);
 
-  const runEffect = useCallback(
+  const run = useCallback(
     (effect: Effect) => {
-      const report = (action: AppAction) => {
+      void runEffect(api, effect, (action) => {
         if (mounted.current) sendRef.current([action]);
-      };
-      const each = async (ids: string[], call: (id: string) => Promise<void>, verb: string) => {
-        const failures: string[] = [];
-        for (const id of ids) {
-          try {
-            await call(id);
-          } catch (error) {
-            failures.push(`${id}: ${errorText(error)}`);
-          }
-        }
-        report({
-          type: "notify",
-          message:
-            failures.length > 0
-              ? { text: `Could not ${verb} ${failures.join("; ")}`, tone: "error" }
-              : {
-                  text: `Asked to ${verb} ${ids.length === 1 ? ids[0] : `${ids.length} tasks`}.`,
-                  tone: "info",
-                },
-        });
-      };
-      switch (effect.type) {
-        case "dispatch":
-          api.dispatch(effect.input).then(
-            (outcome) => report({ type: "dispatched", outcome }),
-            (error: unknown) => report({ type: "dispatchFailed", error: errorText(error) }),
-          );
-          return;
-        case "retry":
-          void each(effect.ids, (id) => api.retry(id), "retry");
-          return;
-        case "cancel":
-          void each(effect.ids, (id) => api.cancel(id), "cancel");
-          return;
-        case "refresh":
-          api.refresh().then(
-            () => report({ type: "notify", message: { text: "Refreshed.", tone: "info" } }),
-            (error: unknown) =>
-              report({
-                type: "notify",
-                message: { text: `Refresh failed: ${errorText(error)}`, tone: "error" },
-              }),
-          );
-          return;
-        case "incubate": {
-          if (!api.incubate) {
-            report({ type: "notify", message: { text: "Incubation is not available here.", tone: "error" } });
-            return;
-          }
-          api
-            .incubate({ name: effect.name, start: effect.start, configOnly: effect.configOnly }, (step) => {
-              if (step.status === "running") {
-                report({
-                  type: "notify",
-                  message: { text: `[${step.step}/${step.total}] ${step.title}…`, tone: "info" },
-                });
-              }
-            })
-            .then(
-              (done) =>
-                report({
-                  type: "notify",
-                  message: {
-                    text: `Node ${done.node} is ready on 127.0.0.1:${done.port}${effect.start ? " and running" : ""}.`,
-                    tone: "info",
-                  },
-                }),
-              (error: unknown) =>
-                report({
-                  type: "notify",
-                  message: {
-                    text: `Incubation failed, everything rolled back: ${errorText(error)}`,
-                    tone: "error",
-                  },
-                }),
-            );
-          return;
-        }
-        case "migrate": {
-          if (!api.migrate) {
-            report({ type: "migrateFailed", error: "Migration is not available here." });
-            return;
-          }
-          api
-            .migrate(effect.input, (line) => report({ type: "migrateLine", line }))
-            .then(
-              () => report({ type: "migrateDone" }),
-              (error: unknown) => report({ type: "migrateFailed", error: describeError(error) }),
-            );
-          return;
-        }
-        case "discover":
-          api.discover().then(
-            (ids) => report({ type: "discovered", ids }),
-            (error: unknown) => report({ type: "discoverFailed", error: errorText(error) }),
-          );
-          return;
-      }
+      });
     },
     [api],
   );
@@ -193,7 +91,7 @@ export function App({
   const [state, send] = useAppStore(
     () =>
       initialState({ snapshot: api.getSnapshot(), size: size ?? readTerminalSize(stdout), keymap, readonly }),
-    runEffect,
+    run,
     onChange,
   );
   sendRef.current = send;

@@ -1,16 +1,11 @@
 import { Box, Text } from "ink";
-import { clipMiddle, truncate, wrapLines } from "../../present/text.js";
+import { truncate, wrapLines } from "../../present/text.js";
 import { primaryKey } from "../keymap.js";
-import { bodyHeight, clampSize, MIN_SIZE, nodeInfoRows } from "../layout.js";
+import { bodyHeight, clampSize, MIN_SIZE } from "../layout.js";
+import { SCREENS, screenOf } from "../screens.js";
 import { type AppState, activeTable, topScreen } from "../state/app-state.js";
-import { findTask, selectNodeRows, selectTaskRows } from "../state/rows.js";
-import { DispatchForm } from "./dispatch-form.js";
-import { HelpOverlay } from "./help-overlay.js";
-import { MigrationPanel } from "./migration-panel.js";
-import { FirstRunPanel, NodesView } from "./nodes-view.js";
-import { type HintContext, StatusBar } from "./status-bar.js";
-import { TaskDetail } from "./task-detail.js";
-import { TasksView } from "./tasks-view.js";
+import { selectNodeRows, selectTaskRows } from "../state/rows.js";
+import { StatusBar } from "./status-bar.js";
 import { TitleBar } from "./title-bar.js";
 
 export interface ControlCenterProps {
@@ -19,7 +14,10 @@ export interface ControlCenterProps {
   title?: string;
 }
 
-/** The whole screen for one state: title bar, the current view, two status lines. Pure: state in, frame out. */
+/**
+ * The whole screen for one state: title bar, the current view, two status lines. Pure: state in,
+ * frame out. Which view, and its key hints, come from the screen registry (`screens.tsx`).
+ */
 export function ControlCenter({ state, now, title = "ClawOS Federation" }: ControlCenterProps) {
   if (state.size.columns < MIN_SIZE.columns || state.size.rows < MIN_SIZE.rows)
     return <TooSmall state={state} />;
@@ -32,8 +30,7 @@ export function ControlCenter({ state, now, title = "ClawOS Federation" }: Contr
   const nodeRows = active === "nodes" ? selectNodeRows(state.snapshot, state.nodes.filter) : [];
   const taskRows = active === "tasks" ? selectTaskRows(state.snapshot, state.tasks.filter) : [];
   // Version 0 is a facade's placeholder before its first read: not "no nodes yet".
-  const loading = state.snapshot.version === 0 && state.snapshot.nodes.length === 0;
-  const firstRun = state.snapshot.nodes.length === 0 && !loading;
+  const firstRun = state.snapshot.nodes.length === 0 && state.snapshot.version !== 0;
   const rowsOf = active === "nodes" ? nodeRows : taskRows;
   const table = active === "nodes" ? state.nodes : state.tasks;
   // "0/0" when a filter hides every row, so the title does not just go quiet.
@@ -43,97 +40,8 @@ export function ControlCenter({ state, now, title = "ClawOS Federation" }: Contr
       : table.filter !== ""
         ? "0/0"
         : "";
-  const hintContext: HintContext = state.help
-    ? "help"
-    : top.kind === "dispatch" && state.form
-      ? "form"
-      : top.kind === "migrate"
-        ? "migrate"
-        : top.kind === "detail"
-          ? "detail"
-          : top.kind === "tasks"
-            ? "tasks"
-            : firstRun
-              ? "firstRun"
-              : "nodes";
-
-  let body: React.ReactNode;
-  let bounded = true;
-  if (state.help) {
-    body = (
-      <HelpOverlay
-        keymap={state.keymap}
-        readonly={state.readonly}
-        scroll={state.help.scroll}
-        width={width}
-        height={height}
-      />
-    );
-  } else if (top.kind === "dispatch" && state.form) {
-    body = <DispatchForm form={state.form} width={width} />;
-    bounded = false;
-  } else if (top.kind === "migrate" && state.migration) {
-    body = <MigrationPanel migration={state.migration} width={width} height={height} />;
-  } else if (top.kind === "detail") {
-    const task = findTask(state.snapshot, top.taskId);
-    const taskNode = task ? state.snapshot.nodes.find((n) => n.id === task.node) : undefined;
-    body = (
-      <TaskDetail
-        task={task}
-        taskId={top.taskId}
-        {...(taskNode ? { node: taskNode } : {})}
-        {...(top.outcome ? { outcome: top.outcome } : {})}
-        scroll={state.detail.scroll}
-        follow={state.detail.follow}
-        width={width}
-        height={height}
-        now={now}
-      />
-    );
-  } else if (top.kind === "tasks") {
-    body = (
-      <TasksView
-        rows={taskRows}
-        table={state.tasks}
-        marks={state.tasks.marks}
-        filter={state.tasks.filter}
-        totalTasks={state.snapshot.tasks.length}
-        width={width}
-        height={height}
-        now={now}
-        dispatchKey={state.readonly || firstRun ? null : primaryKey(state.keymap, "dispatch")}
-        noNodes={firstRun}
-      />
-    );
-  } else if (loading) {
-    body = (
-      <Text dimColor wrap="truncate-end">
-        {"  "}Reading the federation… ({clipMiddle(state.snapshot.blackboardLocation, width - 30)})
-      </Text>
-    );
-  } else if (firstRun) {
-    bounded = false;
-    body = (
-      <FirstRunPanel
-        discovery={state.discovery}
-        discoverKey={primaryKey(state.keymap, "discover")}
-        readonly={state.readonly}
-        width={width}
-      />
-    );
-  } else {
-    body = (
-      <NodesView
-        rows={nodeRows}
-        table={state.nodes}
-        filter={state.nodes.filter}
-        width={width}
-        height={height}
-        now={now}
-        infoRows={nodeInfoRows(state.size)}
-      />
-    );
-  }
+  const screen = screenOf(state);
+  const { body, bounded } = SCREENS[screen];
 
   return (
     <Box flexDirection="column" width={width} height={size.rows}>
@@ -153,10 +61,10 @@ export function ControlCenter({ state, now, title = "ClawOS Federation" }: Contr
           its time with 10 000 tasks): only the views that can outgrow the body get it;
           tables, the detail view and the help are windowed to the body's height. */}
       <Box flexDirection="column" height={height} overflow={bounded ? "visible" : "hidden"}>
-        {body}
+        {body({ state, now, width, height, nodeRows, taskRows, firstRun })}
       </Box>
       <StatusBar
-        context={hintContext}
+        context={screen}
         marks={top.kind === "tasks" ? state.tasks.marks.length : 0}
         drilled={top.kind === "tasks" && top.drilledFrom !== undefined}
         empty={

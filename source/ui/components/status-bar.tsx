@@ -2,9 +2,10 @@ import { Box, Text } from "ink";
 import type { Snapshot } from "../../core/domain/federation-types.js";
 import { TASK_STATES } from "../../core/domain/schema.js";
 import { clip, clipMiddle, displayWidth, formatAge, truncate } from "../../present/text.js";
+import { parseFilter } from "../features/filter/query.js";
 import { ACTIONS, type Action, type ActionSpec, displayKey, type Keymap } from "../keymap.js";
+import { SCREENS, type ScreenName } from "../screens.js";
 import type { Confirm, LineInput, Message } from "../state/app-state.js";
-import { parseFilter } from "../state/filter.js";
 import { suggestCommands } from "../state/palette.js";
 import { useTheme } from "../theme.js";
 
@@ -41,8 +42,8 @@ export function SummaryLine({ snapshot, now, width }: { snapshot: Snapshot; now:
   );
 }
 
-/** What the screen shows, for the key hints: each screen offers what works there. */
-export type HintContext = "nodes" | "tasks" | "detail" | "form" | "help" | "firstRun" | "migrate";
+/** What the screen shows, for the key hints: each screen offers what works there (see `SCREENS`). */
+export type HintContext = ScreenName;
 
 export interface BottomLineProps {
   /** Default "nodes". */
@@ -96,96 +97,6 @@ function FieldLine({
   );
 }
 
-/** [action, word], [action, action, word] ("j/k scroll"), [action, action, joiner, word] ("? or Esc closes"), or fixed text. */
-type Hint = [Action, string] | [Action, Action, string] | [Action, Action, string, string] | string;
-
-/** Per screen, the keys that do something there, most useful first (the line is cut at the right). */
-function hintList(
-  context: HintContext,
-  marks: number,
-  drilled: boolean,
-  empty: false | "none" | "filtered",
-): Hint[] {
-  switch (context) {
-    case "help":
-      // q closes the help too (it never quits from here): Ctrl+C does.
-      return [["down", "up", "scroll"], ["help", "back", "or", "closes"], "Ctrl+C quit"];
-    case "form":
-      return ["Enter send", "Tab next field", "← → change", "Esc cancel", "Ctrl+C quit"];
-    case "migrate":
-      return [
-        ["help", "help"],
-        ["back", "back"],
-        ["quit", "quit"],
-      ];
-    case "firstRun":
-      return [
-        ["help", "help"],
-        ["discover", "look for local profiles"],
-        ["palette", "command"],
-        ["quit", "quit"],
-      ];
-    case "detail":
-      return [
-        ["help", "help"],
-        ["down", "up", "scroll"],
-        ["back", "back"],
-        ["retry", "retry"],
-        ["cancel", "cancel"],
-        ["dispatch", "dispatch"],
-        ["quit", "quit"],
-      ];
-    case "tasks":
-      if (marks > 0)
-        return [
-          `${marks} marked:`,
-          ["retry", "retry them"],
-          ["cancel", "cancel them"],
-          ["mark", "unmark"],
-          ["back", "clear marks"],
-        ];
-      if (empty)
-        return [
-          ["help", "help"],
-          ["filter", "filter"],
-          ...(drilled
-            ? [["back", "back"] as Hint]
-            : empty === "filtered"
-              ? [["back", "clear filter"] as Hint]
-              : []),
-          ["palette", "command"],
-          ["dispatch", "dispatch"],
-          ["switchPane", "nodes"],
-          ["quit", "quit"],
-        ];
-      return [
-        ["help", "help"],
-        ["open", "details"],
-        ["filter", "filter"],
-        ["palette", "command"],
-        ...(drilled ? [["back", "back"] as Hint] : []),
-        ["retry", "retry"],
-        ["cancel", "cancel"],
-        ["mark", "mark"],
-        ["dispatch", "dispatch"],
-        ["switchPane", "nodes"],
-        ["quit", "quit"],
-      ];
-    default:
-      return [
-        ["help", "help"],
-        ["open", "its tasks"],
-        ["switchPane", "all tasks"],
-        ["filter", "filter"],
-        ["palette", "command"],
-        ["dispatch", "dispatch"],
-        ["migrate", "migrate"],
-        ["refresh", "refresh"],
-        ["quit", "quit"],
-      ];
-  }
-}
-
 /** The hint line's words: only keys that are bound, and nothing a read-only session refuses. */
 export function keyHints(
   context: HintContext,
@@ -201,7 +112,7 @@ export function keyHints(
     const first = keymap.bindings[action][0];
     return first === undefined ? null : displayKey(first);
   };
-  return hintList(context, marks, drilled, empty).flatMap((hint) => {
+  return SCREENS[context].hints({ marks, drilled, empty }).flatMap((hint) => {
     if (typeof hint === "string") return [hint];
     if (hint.length === 2) {
       const k = key(hint[0]);

@@ -1,17 +1,39 @@
-import type { NodeView, Snapshot, TaskView } from "../../core/domain/federation-types.js";
+import type { TaskView } from "../../core/domain/federation-types.js";
 import { FINAL_STATES } from "../../core/domain/schema.js";
 import { buildDetailLines } from "../detail-lines.js";
-import { buildHelpLines } from "../help-lines.js";
+import { onDispatched, onDispatchFailed, onFormKey, openDispatch } from "../features/dispatch/state.js";
+import { onFilterKey, openFilter, showTable } from "../features/filter/state.js";
+import { onHelpKey, openHelp } from "../features/help/state.js";
+import { incubate } from "../features/incubation/state.js";
+import {
+  migrateCommand,
+  migrateSelected,
+  migrationDeclined,
+  migrationStarts,
+  onMigrateDone,
+  onMigrateFailed,
+  onMigrateLine,
+  onMigrateTargetKey,
+} from "../features/migration/state.js";
 import type { KeyPress } from "../input.js";
-import { ACTIONS, type Action, type ActionSpec, primaryKey } from "../keymap.js";
+import { ACTIONS, type Action, type ActionSpec } from "../keymap.js";
 import { bodyHeight, clampSize, nodePageRows, tablePageRows } from "../layout.js";
-import type { AppAction, AppState, Effect, Migration, Screen, TableName } from "./app-state.js";
+import type { AppAction, AppState, Screen } from "./app-state.js";
 import { activeTable, topScreen } from "./app-state.js";
-import { createForm, dispatchFormReducer, formInput, withTargets } from "./dispatch-form.js";
-import { parseFilter } from "./filter.js";
-import { locate, type Move, move, settle } from "./navigation.js";
+import { type Move, move } from "./navigation.js";
 import { COMMANDS, type CommandName, type CommandSpec, completeCommand, resolveCommand } from "./palette.js";
-import { findTask, selectNodeRows, selectTaskRows } from "./rows.js";
+import {
+  nodeRows,
+  queue,
+  refuseReadonly,
+  say,
+  selectedNode,
+  selectedTask,
+  settleAll,
+  taskRows,
+  withFilter,
+} from "./reducer-kit.js";
+import { findTask } from "./rows.js";
 import { editText, textField } from "./text-edit.js";
 
 /**
@@ -31,25 +53,10 @@ export function appReducer(state: AppState, action: AppAction): AppState {
       return state.effects.length === 0 ? state : { ...state, effects: [] };
     case "notify":
       return { ...state, message: action.message };
-    case "dispatched": {
-      const { outcome } = action;
-      const stack = topScreen(state).kind === "dispatch" ? state.stack.slice(0, -1) : state.stack;
-      const routed = outcome.decision.node
-        ? `Dispatched ${outcome.id} → ${outcome.decision.node}: ${outcome.decision.reason}`
-        : `Queued ${outcome.id}: ${outcome.decision.reason}`;
-      return {
-        ...state,
-        form: null,
-        stack: [...stack, { kind: "detail", taskId: outcome.id, outcome }],
-        detail: { scroll: 0, follow: true },
-        message: { text: routed, tone: "info" },
-      };
-    }
+    case "dispatched":
+      return onDispatched(state, action.outcome);
     case "dispatchFailed":
-      if (state.form && topScreen(state).kind === "dispatch") {
-        return { ...state, form: { ...state.form, submitting: false, error: `Not sent: ${action.error}` } };
-      }
-      return { ...state, message: { text: `Dispatch failed: ${action.error}`, tone: "error" } };
+      return onDispatchFailed(state, action.error);
     case "discovered":
       return {
         ...state,
@@ -79,97 +86,6 @@ export function appReducer(state: AppState, action: AppAction): AppState {
   }
 }
 
-// ── rows and cursors ────────────────────────────────────────────────────────
-
-// The rows stand for their ids (navigation reads `.id`): no id arrays per snapshot.
-function nodeIds(state: AppState): readonly NodeView[] {
-  return selectNodeRows(state.snapshot, state.nodes.filter);
-}
-
-function taskIds(state: AppState): readonly TaskView[] {
-  return selectTaskRows(state.snapshot, state.tasks.filter);
-}
-
-function allNodeIds(snapshot: Snapshot): string[] {
-  return snapshot.nodes.map((n) => n.id).sort();
-}
-
-/**
- * After new data, a new filter or a new size: keep each cursor on its row and in
- * view. Only the table in view: the other one (10 000 tasks behind the nodes
- * view) settles when it comes into view — its cursor is kept by id meanwhile.
- */
-function settleAll(state: AppState): AppState {
-  const table = activeTable(state);
-  const nodes =
-    table === "nodes" ? settle(state.nodes, nodeIds(state), nodePageRows(state.size)) : state.nodes;
-  const tasks =
-    table === "tasks" ? settle(state.tasks, taskIds(state), tablePageRows(state.size)) : state.tasks;
-  // Marks of tasks that left the snapshot go; no marks (the usual case) costs nothing.
-  const marks =
-    state.tasks.marks.length === 0
-      ? state.tasks.marks
-      : ((known) => state.tasks.marks.filter((id) => known.has(id)))(
-          new Set(state.snapshot.tasks.map((t) => t.id)),
-        );
-  const form = state.form ? withTargets(state.form, allNodeIds(state.snapshot)) : null;
-  return {
-    ...state,
-    nodes: nodes === state.nodes ? state.nodes : { ...state.nodes, ...nodes },
-    tasks:
-      tasks === state.tasks && marks.length === state.tasks.marks.length
-        ? state.tasks
-        : { ...state.tasks, ...tasks, marks },
-    form,
-  };
-}
-
-function withFilter(state: AppState, table: TableName, filter: string): AppState {
-  const next =
-    table === "nodes"
-      ? { ...state, nodes: { ...state.nodes, filter } }
-      : { ...state, tasks: { ...state.tasks, filter } };
-  return settleAll(next);
-}
-
-function selectedTask(state: AppState): TaskView | undefined {
-  const top = topScreen(state);
-  if (top.kind === "detail") return findTask(state.snapshot, top.taskId);
-  if (top.kind !== "tasks") return undefined;
-  const rows = selectTaskRows(state.snapshot, state.tasks.filter);
-  return rows[locate(state.tasks, rows)];
-}
-
-function selectedNodeId(state: AppState): string | undefined {
-  const rows = nodeIds(state);
-  return rows[locate(state.nodes, rows)]?.id;
-}
-
-// ── messages ────────────────────────────────────────────────────────────────
-
-function say(state: AppState, text: string, tone: "info" | "error" = "info"): AppState {
-  return { ...state, message: { text, tone } };
-}
-
-function queue(state: AppState, ...effects: Effect[]): AppState {
-  return { ...state, effects: [...state.effects, ...effects] };
-}
-
-const READONLY_REFUSALS: Partial<Record<Action | CommandName, string>> = {
-  dispatch: "dispatching",
-  retry: "retrying",
-  cancel: "cancelling",
-  discover: "discovery",
-  init: "discovery",
-  incubate: "incubation",
-  migrate: "migration",
-  mark: "marking (it only serves retry and cancel)",
-};
-
-function refuseReadonly(state: AppState, action: Action | CommandName): AppState {
-  return say(state, `Read-only session: ${READONLY_REFUSALS[action] ?? action} is turned off.`, "error");
-}
-
 // ── keys ────────────────────────────────────────────────────────────────────
 
 function onKey(state: AppState, key: KeyPress): AppState {
@@ -191,43 +107,14 @@ function onConfirmKey(state: AppState, key: KeyPress): AppState {
     const done = migrationStarts(queue(say(cleared, confirm.yes), ...confirm.effects), confirm.effects);
     return confirm.clearMarks ? { ...done, tasks: { ...done.tasks, marks: [] } } : done;
   }
-  const no = say(cleared, confirm.no);
-  return no.migration?.phase === "confirm" ? { ...no, migration: { ...no.migration, phase: "planned" } } : no;
+  return migrationDeclined(say(cleared, confirm.no));
 }
 
 function onLineInputKey(state: AppState, key: KeyPress): AppState {
   const input = state.input;
   if (!input) return state;
-  if (input.kind === "filter") {
-    if (key.name === "enter") {
-      const errors = parseFilter(input.field.text).errors;
-      return errors.length > 0
-        ? say({ ...state, input: null }, `Filter: ${errors.join("; ")}`, "error")
-        : { ...state, input: null };
-    }
-    if (key.name === "escape") return withFilter({ ...state, input: null }, input.table, input.before);
-    const field = editText(input.field, key);
-    if (!field) return state;
-    return withFilter({ ...state, input: { ...input, field } }, input.table, field.text);
-  }
-  if (input.kind === "migrateTarget") {
-    if (key.name === "escape") return say({ ...state, input: null }, "Nothing moved.");
-    if (key.name === "enter") {
-      // user@host[:port], optionally --remote-port N (the same words as :migrate).
-      const [to = "", ...rest] = input.field.text.trim().split(/\s+/);
-      const port = rest[0] === "--remote-port" && rest.length === 2 ? Number(rest[1]) : undefined;
-      if (!SSH_TARGET.test(to) || (rest.length > 0 && !(port && Number.isInteger(port) && port < 65536)))
-        return {
-          ...state,
-          input: { ...input, error: "type user@host or user@host:port (then --remote-port N if need be)" },
-        };
-      return planMigration({ ...state, input: null }, input.node, to, true, port);
-    }
-    const field = editText(input.field, key);
-    if (!field) return state;
-    const { error: _error, ...rest } = input;
-    return { ...state, input: { ...rest, field } };
-  }
+  if (input.kind === "filter") return onFilterKey(state, input, key);
+  if (input.kind === "migrateTarget") return onMigrateTargetKey(state, input, key);
   if (key.name === "escape") return { ...state, input: null };
   if (key.name === "enter") return runCommand({ ...state, input: null }, input.field.text);
   if (key.name === "tab")
@@ -237,40 +124,6 @@ function onLineInputKey(state: AppState, key: KeyPress): AppState {
     };
   const field = editText(input.field, key);
   return field ? { ...state, input: { ...input, field } } : state;
-}
-
-function helpLineCount(state: AppState): number {
-  return buildHelpLines(state.keymap, state.readonly, clampSize(state.size).columns).length;
-}
-
-function onHelpKey(state: AppState, key: KeyPress): AppState {
-  const help = state.help;
-  if (!help) return state;
-  const action = state.keymap.lookup.get(key.name);
-  if (action === "help" || action === "back" || action === "quit" || action === "open")
-    return { ...state, help: null };
-  const max = Math.max(0, helpLineCount(state) - bodyHeight(state.size));
-  const step: Partial<Record<Action, number>> = {
-    up: -1,
-    down: 1,
-    pageUp: -bodyHeight(state.size),
-    pageDown: bodyHeight(state.size),
-    top: -Infinity,
-    bottom: Infinity,
-  };
-  const delta = action ? step[action] : undefined;
-  if (delta === undefined) return state;
-  return { ...state, help: { scroll: Math.max(0, Math.min(max, help.scroll + delta)) } };
-}
-
-function onFormKey(state: AppState, key: KeyPress): AppState {
-  const form = state.form;
-  if (!form) return state;
-  const { form: next, intent } = dispatchFormReducer(form, key);
-  if (intent === "cancel") return { ...state, form: null, stack: state.stack.slice(0, -1) };
-  if (intent === "submit")
-    return queue({ ...state, form: next }, { type: "dispatch", input: formInput(next) });
-  return next === form ? state : { ...state, form: next };
 }
 
 const MOVES: Partial<Record<Action, Move>> = {
@@ -287,7 +140,6 @@ function onAction(state: AppState, action: Action): AppState {
   if (state.readonly && spec.mutating) return refuseReadonly(state, action);
   const how = MOVES[action];
   if (how) return onMove(state, how);
-  const top = topScreen(state);
   switch (action) {
     case "open":
       return openSelected(state);
@@ -295,17 +147,12 @@ function onAction(state: AppState, action: Action): AppState {
       return goBack(state);
     case "switchPane":
       return settleAll({ ...state, stack: [{ kind: activeTable(state) === "nodes" ? "tasks" : "nodes" }] });
-    case "filter": {
-      if (top.kind !== "nodes" && top.kind !== "tasks") {
-        return say(state, "The filter works on the Nodes and Tasks tables (Esc to go back to one).");
-      }
-      const before = state[top.kind].filter;
-      return { ...state, input: { kind: "filter", field: textField(before), before, table: top.kind } };
-    }
+    case "filter":
+      return openFilter(state);
     case "palette":
       return { ...state, input: { kind: "palette", field: textField("") } };
     case "help":
-      return { ...state, help: { scroll: 0 } };
+      return openHelp(state);
     case "dispatch":
       return openDispatch(state);
     case "retry":
@@ -341,11 +188,11 @@ function detailLineCount(state: AppState, screen: Extract<Screen, { kind: "detai
 function onMove(state: AppState, how: Move): AppState {
   const top = topScreen(state);
   if (top.kind === "nodes") {
-    const moved = move(state.nodes, how, nodeIds(state), nodePageRows(state.size));
+    const moved = move(state.nodes, how, nodeRows(state), nodePageRows(state.size));
     return { ...state, nodes: { ...state.nodes, ...moved } };
   }
   if (top.kind === "tasks") {
-    const moved = move(state.tasks, how, taskIds(state), tablePageRows(state.size));
+    const moved = move(state.tasks, how, taskRows(state), tablePageRows(state.size));
     return { ...state, tasks: { ...state.tasks, ...moved } };
   }
   if (top.kind !== "detail") return state;
@@ -367,7 +214,7 @@ function onMove(state: AppState, how: Move): AppState {
 function openSelected(state: AppState): AppState {
   const top = topScreen(state);
   if (top.kind === "nodes") {
-    const id = selectedNodeId(state);
+    const id = selectedNode(state)?.id;
     if (!id) return state;
     const drilled: AppState = {
       ...state,
@@ -399,25 +246,6 @@ function goBack(state: AppState): AppState {
   if (state[table].filter !== "") return withFilter(state, table, "");
   if (state.tasks.marks.length > 0) return { ...state, tasks: { ...state.tasks, marks: [] } };
   return state;
-}
-
-function openDispatch(state: AppState, text = ""): AppState {
-  if (state.readonly) return refuseReadonly(state, "dispatch");
-  if (state.snapshot.nodes.length === 0) {
-    const key = primaryKey(state.keymap, "discover");
-    return say(
-      state,
-      `No node to dispatch to yet: add one first${key ? ` (${key} looks for local OpenClaw profiles)` : ""}.`,
-      "error",
-    );
-  }
-  const target = topScreen(state).kind === "nodes" ? (selectedNodeId(state) ?? "any") : "any";
-  const base = topScreen(state).kind === "dispatch" ? state.stack.slice(0, -1) : state.stack;
-  return {
-    ...state,
-    form: createForm(allNodeIds(state.snapshot), target, text),
-    stack: [...base, { kind: "dispatch" }],
-  };
 }
 
 const RETRIABLE = new Set(["failed", "cancelled"]);
@@ -493,7 +321,7 @@ function toggleMark(state: AppState): AppState {
   const marks = state.tasks.marks.includes(task.id)
     ? state.tasks.marks.filter((id) => id !== task.id)
     : [...state.tasks.marks, task.id];
-  const moved = move(state.tasks, "down", taskIds(state), tablePageRows(state.size));
+  const moved = move(state.tasks, "down", taskRows(state), tablePageRows(state.size));
   return { ...state, tasks: { ...state.tasks, ...moved, marks } };
 }
 
@@ -506,23 +334,6 @@ function discover(state: AppState): AppState {
   );
 }
 
-/** `:incubate NAME [--start] [--config-only]`: a new local node, step by step in the status line. */
-export function incubate(state: AppState, args: string): AppState {
-  const words = args.split(/\s+/).filter(Boolean);
-  const name = words.find((w) => !w.startsWith("--"));
-  const unknown = words.filter((w) => w.startsWith("--") && w !== "--start" && w !== "--config-only");
-  if (!name || unknown.length) {
-    return say(
-      state,
-      "Usage: :incubate NAME [--start] [--config-only]  (e.g. :incubate beta --start)",
-      "error",
-    );
-  }
-  const start = words.includes("--start");
-  const configOnly = words.includes("--config-only");
-  return queue(say(state, `Incubating ${name}…`), { type: "incubate", name, start, configOnly });
-}
-
 function runCommand(state: AppState, text: string): AppState {
   const resolved = resolveCommand(text);
   if (!resolved.ok) return say(state, resolved.error, "error");
@@ -530,218 +341,15 @@ function runCommand(state: AppState, text: string): AppState {
   const spec: CommandSpec | undefined = COMMANDS.find((c) => c.name === command);
   if (state.readonly && spec?.mutating) return refuseReadonly(state, command);
   const handlers: Record<CommandName, () => AppState> = {
-    nodes: () => withFilter({ ...state, stack: [{ kind: "nodes" }] }, "nodes", args || state.nodes.filter),
-    tasks: () => withFilter({ ...state, stack: [{ kind: "tasks" }] }, "tasks", args || state.tasks.filter),
+    nodes: () => showTable(state, "nodes", args),
+    tasks: () => showTable(state, "tasks", args),
     dispatch: () => openDispatch(state, args),
     incubate: () => incubate(state, args),
     migrate: () => migrateCommand(state, args),
     refresh: () => onAction(state, "refresh"),
     init: () => discover(state),
-    help: () => ({ ...state, help: { scroll: 0 } }),
+    help: () => openHelp(state),
     quit: () => ({ ...state, quit: true }),
   };
   return handlers[command]();
-}
-
-// ── migration ───────────────────────────────────────────────────────────────
-
-/** user@host or user@host:port (a hostname, an IPv4 address or a bracketed IPv6 one). */
-const SSH_TARGET = /^[^@\s]+@(?:\[[0-9a-fA-F:.]+\]|[^@\s:[\]]+)(?::\d{1,5})?$/;
-/** Lines kept for the migration panel: a plan lists files, a long one is cut at its start. */
-const MIGRATION_LINES = 400;
-
-function migrationBusy(state: AppState): string | null {
-  const m = state.migration;
-  if (!m || (m.phase !== "planning" && m.phase !== "running")) return null;
-  return m.rollback
-    ? `The rollback of ${m.node} is still running.`
-    : `The migration of ${m.node} to ${m.to} is still ${m.phase === "planning" ? "being planned" : "running"}.`;
-}
-
-/** Only a node that runs on this machine can be moved from here; null when this one can. */
-function notMovable(state: AppState, id: string): string | null {
-  const node = state.snapshot.nodes.find((n) => n.id === id);
-  if (!node) return `There is no node "${id}".`;
-  if (node.transport === "localhost") return null;
-  if (node.transport === "planned") return `${id} is planned: it has no gateway to move yet.`;
-  return `${id} runs on ${node.machine}: only nodes on this machine move from here. Undo a migration: :migrate --rollback ${id}`;
-}
-
-/** Show the migration panel on top (replacing an older one). */
-function showPanel(state: AppState): AppState {
-  const base = topScreen(state).kind === "migrate" ? state.stack.slice(0, -1) : state.stack;
-  return { ...state, stack: [...base, { kind: "migrate" }] };
-}
-
-/** Start with the plan: a dry run whose lines fill the panel. */
-function planMigration(
-  state: AppState,
-  node: string,
-  to: string,
-  confirmAfterPlan: boolean,
-  remotePort?: number,
-): AppState {
-  const migration: Migration = {
-    node,
-    to,
-    rollback: false,
-    phase: "planning",
-    confirmAfterPlan,
-    lines: [],
-    ...(remotePort ? { remotePort } : {}),
-  };
-  return queue(showPanel(say({ ...state, migration }, `Planning the migration of ${node} to ${to}…`)), {
-    type: "migrate",
-    input: { node, to, dryRun: true, ...(remotePort ? { remotePort } : {}) },
-  });
-}
-
-/** The node action: ask where to, prefilled with the node's SSH target when it has one. */
-function migrateSelected(state: AppState): AppState {
-  if (state.readonly) return refuseReadonly(state, "migrate");
-  if (topScreen(state).kind !== "nodes")
-    return say(state, "Migrate is a node action: select a node on the Nodes table (Tab) and press it there.");
-  const rows = nodeIds(state);
-  const node = rows[locate(state.nodes, rows)];
-  if (!node) return say(state, "Select a node first.");
-  const busy = migrationBusy(state);
-  if (busy) return say(state, busy, "error");
-  const why = notMovable(state, node.id);
-  if (why) return say(state, why, "error");
-  return {
-    ...state,
-    input: { kind: "migrateTarget", node: node.id, field: textField(node.sshTarget ?? "") },
-  };
-}
-
-/** `:migrate NODE --to user@host[:port] [--dry-run]` and `:migrate --rollback NODE`. */
-export function migrateCommand(state: AppState, args: string): AppState {
-  const usage = "Usage: :migrate NODE --to user@host[:port] [--dry-run] · :migrate --rollback NODE";
-  const words = args.split(/\s+/).filter(Boolean);
-  let to: string | undefined;
-  let port: string | undefined;
-  const flags = new Set<string>();
-  const names: string[] = [];
-  for (let i = 0; i < words.length; i++) {
-    const word = words[i] ?? "";
-    if (word === "--to") to = words[++i];
-    else if (word.startsWith("--to=")) to = word.slice(5);
-    else if (word === "--remote-port") port = words[++i] ?? "";
-    else if (word.startsWith("--remote-port=")) port = word.slice(14);
-    else if (word.startsWith("--")) flags.add(word);
-    else names.push(word);
-  }
-  const unknown = [...flags].filter((f) => f !== "--dry-run" && f !== "--rollback");
-  const node = names[0];
-  const remotePort = port === undefined ? undefined : Number(port);
-  if (
-    !node ||
-    names.length > 1 ||
-    unknown.length > 0 ||
-    (remotePort !== undefined && !(Number.isInteger(remotePort) && remotePort > 0 && remotePort < 65536))
-  )
-    return say(state, usage, "error");
-  const busy = migrationBusy(state);
-  if (busy) return say(state, busy, "error");
-  if (flags.has("--rollback")) {
-    if (to || port !== undefined || flags.has("--dry-run")) return say(state, usage, "error");
-    const migration: Migration = {
-      node,
-      to: "",
-      rollback: true,
-      phase: "planned",
-      confirmAfterPlan: false,
-      lines: [],
-    };
-    return {
-      ...state,
-      migration,
-      confirm: {
-        prompt: `Roll back the migration of ${node}? It points at this machine again and its gateway there stops.`,
-        effects: [{ type: "migrate", input: { node, to: "", rollback: true } }],
-        yes: `Rolling back ${node}…`,
-        no: "Nothing rolled back.",
-        clearMarks: false,
-      },
-    };
-  }
-  if (!to || !SSH_TARGET.test(to)) return say(state, usage, "error");
-  const why = notMovable(state, node);
-  if (why) return say(state, why, "error");
-  return planMigration(state, node, to, !flags.has("--dry-run"), remotePort);
-}
-
-/** After "y": the migration confirmed runs, its panel in view. */
-function migrationStarts(state: AppState, effects: readonly Effect[]): AppState {
-  const started = effects.find((e) => e.type === "migrate");
-  if (started?.type !== "migrate" || !state.migration) return state;
-  // The run says its plan again, then each step: it starts on a clean panel.
-  return showPanel({ ...state, migration: { ...state.migration, phase: "running", lines: [] } });
-}
-
-function onMigrateLine(state: AppState, line: string): AppState {
-  const m = state.migration;
-  if (!m) return state;
-  const lines = m.lines.length >= MIGRATION_LINES ? [...m.lines.slice(1), line] : [...m.lines, line];
-  const next = { ...state, migration: { ...m, lines } };
-  // The latest step in the status line too, unless a prompt has it.
-  return line.trim() === "" || topScreen(state).kind === "migrate" ? next : say(next, line.trim());
-}
-
-function onMigrateDone(state: AppState): AppState {
-  const m = state.migration;
-  if (!m) return state;
-  if (m.phase === "planning") {
-    if (!m.confirmAfterPlan) {
-      return say(
-        { ...state, migration: { ...m, phase: "planned" } },
-        `That is the plan; nothing moved. To go ahead: :migrate ${m.node} --to ${m.to}${m.remotePort ? ` --remote-port ${m.remotePort}` : ""}`,
-      );
-    }
-    const confirm = {
-      prompt: `Migrate ${m.node} to ${m.to} now? It starts there, then stops here.`,
-      effects: [
-        {
-          type: "migrate",
-          input: { node: m.node, to: m.to, ...(m.remotePort ? { remotePort: m.remotePort } : {}) },
-        },
-      ] satisfies Effect[],
-      yes: `Migrating ${m.node} to ${m.to}…`,
-      no: "Nothing moved.",
-      clearMarks: false,
-    };
-    const migration: Migration = { ...m, phase: "confirm" };
-    // Ask only while the plan is in view and nothing else is being typed.
-    if (topScreen(state).kind === "migrate" && !state.input && !state.confirm && !state.form)
-      return { ...state, migration, confirm };
-    return say(
-      { ...state, migration: { ...m, phase: "planned" } },
-      `The plan to migrate ${m.node} is ready (nothing moved): :migrate ${m.node} --to ${m.to} shows it again.`,
-    );
-  }
-  if (m.phase !== "running") return state;
-  const text = m.rollback
-    ? `Rolled back: ${m.node} points at this machine again.`
-    : `Migrated: ${m.node} now runs on ${m.to}.`;
-  return say({ ...state, migration: { ...m, phase: "done" } }, text);
-}
-
-function onMigrateFailed(state: AppState, error: string): AppState {
-  const m = state.migration;
-  if (!m) return say(state, error, "error");
-  const line = error.replace(/\s+/g, " ").trim();
-  return say(
-    {
-      ...state,
-      migration: {
-        ...m,
-        phase: "failed",
-        error: line,
-        failedWhilePlanning: m.phase === "planning",
-        lines: [...m.lines, `✗ ${line}`],
-      },
-    },
-    line,
-    "error",
-  );
 }

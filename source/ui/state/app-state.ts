@@ -4,12 +4,15 @@ import type {
   MigrateInput,
   Snapshot,
 } from "../../core/domain/federation-types.js";
+import type { DispatchFormState } from "../features/dispatch/form.js";
+import type { Migration } from "../features/migration/state.js";
 import type { KeyPress } from "../input.js";
 import type { Keymap } from "../keymap.js";
 import type { ScreenSize } from "../layout.js";
-import type { DispatchFormState } from "./dispatch-form.js";
 import { EMPTY_CURSOR, type TableCursor } from "./navigation.js";
 import type { TextField } from "./text-edit.js";
+
+export type { Migration };
 
 /** What fills the body. The stack's first entry is a table; Esc pops. */
 export type Screen =
@@ -55,31 +58,6 @@ export interface Discovery {
   status: "idle" | "running" | "done" | "failed";
   found: string[];
   error?: string;
-}
-
-/**
- * The one migration this session started (node action or :migrate): the plan is
- * shown first (a dry run), then the user confirms, then the steps stream in.
- */
-export interface Migration {
-  node: string;
-  /** user@host[:port]; "" for a rollback. */
-  to: string;
-  /** Gateway port there, when not the same as here. */
-  remotePort?: number;
-  rollback: boolean;
-  /**
-   * planning: the dry run is running · confirm: the plan is shown, waiting for y/n ·
-   * planned: only the plan was asked for (or the user said no) · running · done · failed
-   */
-  phase: "planning" | "confirm" | "planned" | "running" | "done" | "failed";
-  /** Ask to go ahead once the plan is shown (the node action; :migrate without --dry-run). */
-  confirmAfterPlan: boolean;
-  /** What the migration said so far, oldest first (the plan, then each step). */
-  lines: string[];
-  error?: string;
-  /** It failed before anything moved (the plan's checks). */
-  failedWhilePlanning?: boolean;
 }
 
 export interface AppState {

@@ -1,5 +1,11 @@
 /** The `:` command palette: its commands and how typed text resolves to one. */
 
+import { DISPATCH_COMMAND } from "../features/dispatch/command.js";
+import { NODES_COMMAND, TASKS_COMMAND } from "../features/filter/command.js";
+import { HELP_COMMAND } from "../features/help/command.js";
+import { INCUBATE_COMMAND } from "../features/incubation/command.js";
+import { MIGRATE_COMMAND } from "../features/migration/command.js";
+
 export interface CommandSpec {
   name: string;
   help: string;
@@ -10,23 +16,14 @@ export interface CommandSpec {
 }
 
 export const COMMANDS = [
-  { name: "nodes", args: "[filter]", help: "Show the nodes table (optional filter: :nodes state:online)" },
-  { name: "tasks", args: "[filter]", help: "Show the tasks table (optional filter: :tasks state:failed)" },
-  {
-    name: "dispatch",
-    args: "[text]",
-    help: "Dispatch a task (optional text: :dispatch summarise the logs)",
-    mutating: true,
-  },
-  { name: "incubate", help: "New local node: :incubate NAME [--start] [--config-only]", mutating: true },
-  {
-    name: "migrate",
-    help: "Move a node: :migrate NODE --to user@host[:port] [--remote-port N] [--dry-run] · :migrate --rollback NODE",
-    mutating: true,
-  },
+  NODES_COMMAND,
+  TASKS_COMMAND,
+  DISPATCH_COMMAND,
+  INCUBATE_COMMAND,
+  MIGRATE_COMMAND,
   { name: "refresh", help: "Re-read everything and re-probe nodes" },
   { name: "init", help: "Discover local OpenClaw profiles and add them", mutating: true },
-  { name: "help", help: "Show the keys" },
+  HELP_COMMAND,
   { name: "quit", help: "Leave the control center" },
 ] as const satisfies readonly CommandSpec[];
 

@@ -1,6 +1,6 @@
 import type { NodeView, Snapshot, TaskView } from "../../core/domain/federation-types.js";
 import { FINAL_STATES } from "../../core/domain/schema.js";
-import { nodeMatches, parseFilter, taskMatches } from "./filter.js";
+import { nodeMatches, parseFilter, taskMatches } from "../features/filter/query.js";
 
 const FINAL = new Set<string>(FINAL_STATES);
 

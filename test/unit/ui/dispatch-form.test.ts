@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { KeyPress } from "../../../source/ui/input.js";
 import {
   createForm,
   type DispatchFormState,
@@ -8,7 +7,8 @@ import {
   formInput,
   validateForm,
   withTargets,
-} from "../../../source/ui/state/dispatch-form.js";
+} from "../../../source/ui/features/dispatch/form.js";
+import type { KeyPress } from "../../../source/ui/input.js";
 
 function keys(form: DispatchFormState, ...names: string[]): DispatchFormState {
   let f = form;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { nodeMatches, parseFilter, taskMatches } from "../../../source/ui/state/filter.js";
+import { nodeMatches, parseFilter, taskMatches } from "../../../source/ui/features/filter/query.js";
 import { seedNodes, seedTasks } from "../../testkit/fake-federation.js";
 
 const ids = (filter: string) =>

@@ -1,7 +1,7 @@
-import { displayWidth, pad, truncate } from "../present/text.js";
-import { helpEntries, type Keymap, primaryKey } from "./keymap.js";
-import { availableCommands } from "./state/palette.js";
-import type { Tone } from "./theme.js";
+import { displayWidth, pad, truncate } from "../../../present/text.js";
+import { helpEntries, type Keymap, primaryKey } from "../../keymap.js";
+import { availableCommands } from "../../state/palette.js";
+import type { Tone } from "../../theme.js";
 
 export interface Segment {
   text: string;

@@ -1,7 +1,7 @@
-import type { DispatchInput } from "../../core/domain/federation-types.js";
-import { MAX_TASK_TEXT, PRIORITIES, type Priority } from "../../core/domain/schema.js";
-import type { KeyPress } from "../input.js";
-import { editText, type TextField, textField } from "./text-edit.js";
+import type { DispatchInput } from "../../../core/domain/federation-types.js";
+import { MAX_TASK_TEXT, PRIORITIES, type Priority } from "../../../core/domain/schema.js";
+import type { KeyPress } from "../../input.js";
+import { editText, type TextField, textField } from "../../state/text-edit.js";
 
 export const FORM_FIELDS = ["text", "target", "priority"] as const;
 export type FormField = (typeof FORM_FIELDS)[number];

@@ -1,8 +1,8 @@
 import { Box, Text } from "ink";
-import { buildHelpLines } from "../help-lines.js";
-import type { Keymap } from "../keymap.js";
-import { scrollWindow } from "../scroll.js";
-import { useTheme } from "../theme.js";
+import type { Keymap } from "../../keymap.js";
+import { scrollWindow } from "../../scroll.js";
+import { useTheme } from "../../theme.js";
+import { buildHelpLines } from "./lines.js";
 
 export interface HelpOverlayProps {
   keymap: Keymap;

@@ -1,8 +1,8 @@
 import { Box, Text } from "ink";
-import { PRIORITIES } from "../../core/domain/schema.js";
-import { clip, displayWidth, truncate } from "../../present/text.js";
-import type { DispatchFormState } from "../state/dispatch-form.js";
-import { useTheme } from "../theme.js";
+import { PRIORITIES } from "../../../core/domain/schema.js";
+import { clip, displayWidth, truncate } from "../../../present/text.js";
+import { useTheme } from "../../theme.js";
+import type { DispatchFormState } from "./form.js";
 
 export interface DispatchFormProps {
   form: DispatchFormState;

@@ -1,7 +1,7 @@
 import { Box, Text } from "ink";
-import { clip, wrapLines } from "../../present/text.js";
-import type { Migration } from "../state/app-state.js";
-import { useTheme } from "../theme.js";
+import { clip, wrapLines } from "../../../present/text.js";
+import type { Migration } from "../../state/app-state.js";
+import { useTheme } from "../../theme.js";
 
 export interface MigrationPanelProps {
   migration: Migration;

@@ -1,4 +1,4 @@
-import type { NodeView, TaskView } from "../../core/domain/federation-types.js";
+import type { NodeView, TaskView } from "../../../core/domain/federation-types.js";
 
 /**
  * The `/` filter language: whitespace-separated terms, all of which must

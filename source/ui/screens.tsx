@@ -1,0 +1,237 @@
+import { Text } from "ink";
+import type { ReactNode } from "react";
+import type { NodeView, TaskView } from "../core/domain/federation-types.js";
+import { clipMiddle } from "../present/text.js";
+import { FirstRunPanel, NodesView } from "./components/nodes-view.js";
+import { TaskDetail } from "./components/task-detail.js";
+import { TasksView } from "./components/tasks-view.js";
+import { DispatchForm } from "./features/dispatch/view.js";
+import { HelpOverlay } from "./features/help/view.js";
+import { MigrationPanel } from "./features/migration/view.js";
+import type { Action } from "./keymap.js";
+import { primaryKey } from "./keymap.js";
+import { nodeInfoRows } from "./layout.js";
+import { type AppState, topScreen } from "./state/app-state.js";
+import { findTask } from "./state/rows.js";
+
+/**
+ * The screen registry: what fills the body and which keys the hint line offers,
+ * in one place per screen. `screenOf` decides once which one is showing; the
+ * control center draws its body and the status bar its hints.
+ */
+export type ScreenName = "help" | "form" | "migrate" | "detail" | "tasks" | "loading" | "firstRun" | "nodes";
+
+/** [action, word], [action, action, word] ("j/k scroll"), [action, action, joiner, word] ("? or Esc closes"), or fixed text. */
+export type Hint = [Action, string] | [Action, Action, string] | [Action, Action, string, string] | string;
+
+/** What the hint lists depend on besides the screen. */
+export interface HintState {
+  /** Marked tasks (the tasks table offers bulk actions then). */
+  marks: number;
+  /** The tasks table was reached from a node (Esc goes back there). */
+  drilled: boolean;
+  /** The table on screen has no rows ("filtered": a filter hides them all): no hints for keys that act on a row. */
+  empty: false | "none" | "filtered";
+}
+
+export interface BodyProps {
+  state: AppState;
+  now: number;
+  width: number;
+  height: number;
+  /** Only the table in view is sorted and filtered; the other one is empty here. */
+  nodeRows: readonly NodeView[];
+  taskRows: readonly TaskView[];
+  firstRun: boolean;
+}
+
+export interface ScreenSpec {
+  body(props: BodyProps): ReactNode;
+  /** Windowed to the body's height by itself; the others are clipped (clipping costs Ink a second pass). */
+  bounded: boolean;
+  /** The keys that do something here, most useful first (the line is cut at the right). */
+  hints(state: HintState): Hint[];
+}
+
+/** Which screen is showing: the help over anything, then the top of the stack. */
+export function screenOf(state: AppState): ScreenName {
+  const top = topScreen(state);
+  if (state.help) return "help";
+  if (top.kind === "dispatch" && state.form) return "form";
+  if (top.kind === "migrate" && state.migration) return "migrate";
+  if (top.kind === "detail" || top.kind === "tasks") return top.kind;
+  // Version 0 is a facade's placeholder before its first read: not "no nodes yet".
+  if (state.snapshot.version === 0 && state.snapshot.nodes.length === 0) return "loading";
+  return state.snapshot.nodes.length === 0 ? "firstRun" : "nodes";
+}
+
+const NODES_HINTS: Hint[] = [
+  ["help", "help"],
+  ["open", "its tasks"],
+  ["switchPane", "all tasks"],
+  ["filter", "filter"],
+  ["palette", "command"],
+  ["dispatch", "dispatch"],
+  ["migrate", "migrate"],
+  ["refresh", "refresh"],
+  ["quit", "quit"],
+];
+
+function NodesBody({ state, now, width, height, nodeRows }: BodyProps) {
+  return (
+    <NodesView
+      rows={nodeRows}
+      table={state.nodes}
+      filter={state.nodes.filter}
+      width={width}
+      height={height}
+      now={now}
+      infoRows={nodeInfoRows(state.size)}
+    />
+  );
+}
+
+export const SCREENS: Record<ScreenName, ScreenSpec> = {
+  help: {
+    body: ({ state, width, height }) =>
+      state.help ? (
+        <HelpOverlay
+          keymap={state.keymap}
+          readonly={state.readonly}
+          scroll={state.help.scroll}
+          width={width}
+          height={height}
+        />
+      ) : null,
+    bounded: true,
+    // q closes the help too (it never quits from here): Ctrl+C does.
+    hints: () => [["down", "up", "scroll"], ["help", "back", "or", "closes"], "Ctrl+C quit"],
+  },
+  form: {
+    body: ({ state, width }) => (state.form ? <DispatchForm form={state.form} width={width} /> : null),
+    bounded: false,
+    hints: () => ["Enter send", "Tab next field", "← → change", "Esc cancel", "Ctrl+C quit"],
+  },
+  migrate: {
+    body: ({ state, width, height }) =>
+      state.migration ? <MigrationPanel migration={state.migration} width={width} height={height} /> : null,
+    bounded: true,
+    hints: () => [
+      ["help", "help"],
+      ["back", "back"],
+      ["quit", "quit"],
+    ],
+  },
+  detail: {
+    body: ({ state, now, width, height }) => {
+      const top = topScreen(state);
+      if (top.kind !== "detail") return null;
+      const task = findTask(state.snapshot, top.taskId);
+      const taskNode = task ? state.snapshot.nodes.find((n) => n.id === task.node) : undefined;
+      return (
+        <TaskDetail
+          task={task}
+          taskId={top.taskId}
+          {...(taskNode ? { node: taskNode } : {})}
+          {...(top.outcome ? { outcome: top.outcome } : {})}
+          scroll={state.detail.scroll}
+          follow={state.detail.follow}
+          width={width}
+          height={height}
+          now={now}
+        />
+      );
+    },
+    bounded: true,
+    hints: () => [
+      ["help", "help"],
+      ["down", "up", "scroll"],
+      ["back", "back"],
+      ["retry", "retry"],
+      ["cancel", "cancel"],
+      ["dispatch", "dispatch"],
+      ["quit", "quit"],
+    ],
+  },
+  tasks: {
+    body: ({ state, now, width, height, taskRows, firstRun }) => (
+      <TasksView
+        rows={taskRows}
+        table={state.tasks}
+        marks={state.tasks.marks}
+        filter={state.tasks.filter}
+        totalTasks={state.snapshot.tasks.length}
+        width={width}
+        height={height}
+        now={now}
+        dispatchKey={state.readonly || firstRun ? null : primaryKey(state.keymap, "dispatch")}
+        noNodes={firstRun}
+      />
+    ),
+    bounded: true,
+    hints: ({ marks, drilled, empty }) => {
+      if (marks > 0)
+        return [
+          `${marks} marked:`,
+          ["retry", "retry them"],
+          ["cancel", "cancel them"],
+          ["mark", "unmark"],
+          ["back", "clear marks"],
+        ];
+      if (empty)
+        return [
+          ["help", "help"],
+          ["filter", "filter"],
+          ...(drilled
+            ? [["back", "back"] as Hint]
+            : empty === "filtered"
+              ? [["back", "clear filter"] as Hint]
+              : []),
+          ["palette", "command"],
+          ["dispatch", "dispatch"],
+          ["switchPane", "nodes"],
+          ["quit", "quit"],
+        ];
+      return [
+        ["help", "help"],
+        ["open", "details"],
+        ["filter", "filter"],
+        ["palette", "command"],
+        ...(drilled ? [["back", "back"] as Hint] : []),
+        ["retry", "retry"],
+        ["cancel", "cancel"],
+        ["mark", "mark"],
+        ["dispatch", "dispatch"],
+        ["switchPane", "nodes"],
+        ["quit", "quit"],
+      ];
+    },
+  },
+  loading: {
+    body: ({ state, width }) => (
+      <Text dimColor wrap="truncate-end">
+        {"  "}Reading the federation… ({clipMiddle(state.snapshot.blackboardLocation, width - 30)})
+      </Text>
+    ),
+    bounded: true,
+    hints: () => NODES_HINTS,
+  },
+  firstRun: {
+    body: ({ state, width }) => (
+      <FirstRunPanel
+        discovery={state.discovery}
+        discoverKey={primaryKey(state.keymap, "discover")}
+        readonly={state.readonly}
+        width={width}
+      />
+    ),
+    bounded: false,
+    hints: () => [
+      ["help", "help"],
+      ["discover", "look for local profiles"],
+      ["palette", "command"],
+      ["quit", "quit"],
+    ],
+  },
+  nodes: { body: NodesBody, bounded: true, hints: () => NODES_HINTS },
+};
