@@ -54,7 +54,7 @@ const values = benchArgs(
   },
   true,
 );
-const CLI_MODULE = fileURLToPath(new URL("../../source/cli.js", import.meta.url));
+const CLI_MODULE = fileURLToPath(new URL("../../source/cli/index.js", import.meta.url));
 const TASKS = Number(values.tasks);
 const RUNS = Number(values.runs);
 const CONCURRENCY = Number(values.concurrency);
@@ -211,7 +211,7 @@ if (values.diagnose) {
       label: "built-in fetch, first request (refused)",
       args: ["-e", "fetch('http://127.0.0.1:9/').catch(() => {})"],
     },
-    { label: "import dist/source/cli.js (whole CLI graph)", args: imp(CLI_MODULE) },
+    { label: "import dist/source/cli/index.js (whole CLI graph)", args: imp(CLI_MODULE) },
     { label: "clawos status", args: [BIN, "status"] },
     { label: "clawos status, NODE_COMPILE_CACHE warm", args: [BIN, "status"], env: cacheEnv },
   ]);

@@ -3,7 +3,7 @@ import { UserError } from "../core/domain/errors.js";
 import { LiveFederation } from "../core/federation/live-federation.js";
 import { loadConfig } from "../core/infra/config.js";
 import { expandTilde, userHome } from "../core/infra/paths.js";
-import { handedBackLines } from "../tui-entry.js";
+import { handedBackLines } from "../present/handed-back.js";
 import { startSshServer } from "./ssh-server.js";
 
 function parseListen(listen: string): { host: string; port: number } {

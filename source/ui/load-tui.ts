@@ -42,7 +42,7 @@ export function installTextCaches(): void {
 }
 
 /**
- * The control center's one entry from outside `ui/` (the CLI's `tui-entry.ts`, `serve`, the
+ * The control center's one entry from outside `ui/` (the CLI's `start-tui.ts`, `serve`, the
  * benchmarks): hooks first, then `runTui` (run-tui.tsx) with Ink behind it.
  */
 export async function loadTui(): Promise<typeof import("./run-tui.js")> {

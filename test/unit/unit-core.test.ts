@@ -410,7 +410,7 @@ describe("a task's timeline", () => {
 
 describe("quitting with tasks running here", () => {
   test("says where each went and what runs it, only naming a worker command where none runs", async () => {
-    const { handedBackLines } = await import("../../source/tui-entry.js");
+    const { handedBackLines } = await import("../../source/present/handed-back.js");
     assert.deepEqual(handedBackLines([]), []);
     const [first, second] = handedBackLines([
       { id: "req_a", node: "main" },

@@ -1,19 +1,15 @@
 /**
  * A problem the user can fix. The CLI prints `message` and `hint` (one or two
- * lines, no stack trace) and exits with `exitCode`.
+ * lines, no stack trace) and turns `code` into its exit code (source/cli/signals.ts):
+ * core says what happened, never how a process ends.
  */
 export class UserError extends Error {
   readonly hint: string | undefined;
-  readonly exitCode: number;
   readonly code: string;
-  constructor(
-    message: string,
-    options: { hint?: string; exitCode?: number; code?: string; cause?: unknown } = {},
-  ) {
+  constructor(message: string, options: { hint?: string; code?: string; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "UserError";
     this.hint = options.hint;
-    this.exitCode = options.exitCode ?? 2;
     this.code = options.code ?? "user_error";
   }
 }

@@ -51,8 +51,7 @@ export function routeTask(request: RouteRequest, nodes: RoutableNode[]): Routing
       `No node${what} can take tasks${exclude.size ? " besides the one that failed" : ""}.`,
       {
         hint: nodes.length ? "check `clawos nodes list`" : "add one with `clawos init` or `clawos nodes add`",
-        code: "no_node",
-        exitCode: 2, // nothing was queued: a usage or configuration matter, not a failed task
+        code: "no_node", // nothing was queued: the CLI's usage exit, not a failed task
       },
     );
   }
@@ -109,7 +108,6 @@ function routeExplicit(request: RouteRequest, nodes: RoutableNode[]): RoutingOut
     throw new UserError(`Node ${node.config.id} is misconfigured: ${node.statusReason}`, {
       ...(node.statusHint ? { hint: node.statusHint } : {}),
       code: "misconfigured",
-      exitCode: 2,
     });
   }
   if (node.route === "localhost" && node.status !== "online") {

@@ -361,7 +361,6 @@ export class FederationCore {
     if (options.signal?.aborted)
       throw new UserError("Stopped before the task was queued; nothing was sent.", {
         code: "interrupted",
-        exitCode: 130,
       });
     if (request.route.transport === "localhost" && input.id === undefined) {
       // A fresh id cannot be a duplicate, so the chat starts while the record is written (one
@@ -530,7 +529,7 @@ export class FederationCore {
         stop();
         reject(
           new UserError(`Stopped waiting for ${id}; it goes on. See it with clawos tasks show ${id}.`, {
-            exitCode: 1,
+            code: "stopped_waiting",
           }),
         );
       };

@@ -1,0 +1,32 @@
+import type { Command } from "commander";
+import { sanitizeLine } from "../../core/infra/sanitize.js";
+import type { CliContext } from "../context.js";
+import { EXIT } from "../signals.js";
+
+/** `clawos doctor`: every check, one line each with its fix; fails when one fails. */
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command("doctor")
+    .description("check everything, one line per finding with its fix")
+    .option("--fix", "repair what is safe to repair (token file modes)")
+    .option("--json", "machine-readable output")
+    .action(
+      ctx.action(async (opts: { fix?: boolean; json?: boolean }) => {
+        const { out } = ctx;
+        const { runDoctor } = await import("../../core/ops/doctor.js");
+        const checks = await runDoctor(ctx.home(), ctx.io.env, { fix: Boolean(opts.fix) });
+        if (opts.json) out(JSON.stringify(checks, null, 2));
+        else {
+          for (const c of checks) {
+            const mark = c.fixed ? "fixed" : c.level === "ok" ? "ok  " : c.level === "warn" ? "warn" : "FAIL";
+            out(`${mark}  ${c.area.padEnd(10)} ${sanitizeLine(c.message)}`);
+            if (c.fix && c.level !== "ok") out(`      ${"".padEnd(10)} fix: ${sanitizeLine(c.fix)}`);
+          }
+          const fails = checks.filter((c) => c.level === "fail").length;
+          const warns = checks.filter((c) => c.level === "warn").length;
+          out(fails || warns ? `${fails} problem(s), ${warns} warning(s).` : "All good.");
+        }
+        return checks.some((c) => c.level === "fail") ? EXIT.failed : EXIT.ok;
+      }),
+    );
+}

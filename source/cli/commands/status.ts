@@ -1,0 +1,56 @@
+import type { Command } from "commander";
+import type { FederationCore } from "../../core/federation/federation.js";
+import { toTaskView } from "../../core/federation/federation.js";
+import { looseTokenFiles } from "../../core/infra/config.js";
+import { displayPath } from "../../core/infra/paths.js";
+import { toSafe } from "../../present/safe-text.js";
+import type { CliContext } from "../context.js";
+import { parsePositiveInt } from "../options.js";
+import { ACTIVE_STATES, renderStatusMarkdown, renderStatusText, type StatusData } from "../status-report.js";
+
+/** `clawos status`: the node and task tables once. */
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command("status")
+    .description("print the node and task tables once and exit")
+    .option("--json", "machine-readable output")
+    .option("--markdown", "the FEDERATION_STATUS.md layout")
+    .option("--limit <n>", "tasks to show", parsePositiveInt, 20)
+    .action(
+      ctx.action(async (opts: { json?: boolean; markdown?: boolean; limit: number }) => {
+        await ctx.withCore(async (core) => {
+          const data = await gatherStatus(ctx, core, opts.json || opts.markdown ? 200 : opts.limit);
+          if (opts.json) ctx.out(JSON.stringify({ ...data, now: data.now.toISOString() }, null, 2));
+          else if (opts.markdown) ctx.out(renderStatusMarkdown(toSafe(data)));
+          else ctx.out(renderStatusText(toSafe(data), { taskLimit: opts.limit, ...ctx.terminalColumns() }));
+        });
+      }),
+    );
+}
+
+/** Nodes (probed, with their heartbeats and in-flight counts), tasks and every problem found. */
+async function gatherStatus(
+  ctx: CliContext,
+  core: FederationCore,
+  finishedLimit: number,
+): Promise<StatusData> {
+  const [listing, statuses, looseTokens] = await Promise.all([
+    core.blackboard.list({ finishedLimit }),
+    core.blackboard.readNodeStatuses(),
+    looseTokenFiles(core.nodes, ctx.home(), ctx.io.env),
+  ]);
+  const inFlight = new Map<string, number>();
+  for (const t of listing.tasks) {
+    if (ACTIVE_STATES.includes(t.state)) inFlight.set(t.node, (inFlight.get(t.node) ?? 0) + 1);
+  }
+  const { views } = await core.nodeViews({ probe: true, heartbeats: statuses.records, inFlight });
+  return {
+    machine: core.machine,
+    blackboard: displayPath(core.blackboard.location, ctx.io.env),
+    nodes: views,
+    tasks: listing.tasks.map(toTaskView),
+    counts: listing.counts,
+    problems: [...looseTokens, ...listing.problems, ...statuses.problems],
+    now: new Date(),
+  };
+}

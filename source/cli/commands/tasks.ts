@@ -1,0 +1,113 @@
+import type { Command } from "commander";
+import { UserError } from "../../core/domain/errors.js";
+import { TASK_STATES, type TaskState } from "../../core/domain/schema.js";
+import { type FederationCore, toTaskView } from "../../core/federation/federation.js";
+import { sanitizeLine } from "../../core/infra/sanitize.js";
+import { toSafe } from "../../present/safe-text.js";
+import type { CliContext } from "../context.js";
+import { parsePositiveInt } from "../options.js";
+import { countsLine, renderTasksTable } from "../status-report.js";
+import { renderTaskText } from "../task-text.js";
+import { waitingLine } from "../waiting-line.js";
+
+/** `clawos tasks list|show|retry|cancel`. */
+export function register(program: Command, ctx: CliContext): void {
+  const { out, err } = ctx;
+  const tasks = program.command("tasks").description("list, show, retry and cancel tasks");
+  tasks
+    .command("list")
+    .description("list tasks, pending first")
+    .option("--state <state>", `only this state (${TASK_STATES.join(", ")})`)
+    .option("--node <node>", "only tasks routed to this node")
+    .option("--limit <n>", "finished tasks to read", parsePositiveInt, 200)
+    .option("--json", "machine-readable output")
+    .action(
+      ctx.action(async (opts: { state?: string; node?: string; limit: number; json?: boolean }) => {
+        if (opts.state && !(TASK_STATES as readonly string[]).includes(opts.state)) {
+          throw new UserError(`Unknown state "${sanitizeLine(opts.state).slice(0, 30)}".`, {
+            hint: `use one of ${TASK_STATES.join(", ")}`,
+          });
+        }
+        await ctx.withCore(async (core) => {
+          const listing = await core.blackboard.list({ finishedLimit: opts.limit });
+          const views = listing.tasks
+            .map(toTaskView)
+            .filter(
+              (t) =>
+                (!opts.state || t.state === (opts.state as TaskState)) &&
+                (!opts.node || t.node === opts.node),
+            );
+          if (opts.json)
+            out(
+              JSON.stringify({ tasks: views, counts: listing.counts, problems: listing.problems }, null, 2),
+            );
+          else {
+            out(
+              views.length
+                ? renderTasksTable(toSafe(views), Date.now(), ctx.terminalColumns().columns)
+                : "No tasks.",
+            );
+            out(`(${countsLine(listing.counts)})`);
+            for (const p of listing.problems) err(`! ${sanitizeLine(p)}`);
+          }
+        });
+      }),
+    );
+  tasks
+    .command("show")
+    .description("everything about one task: request, route, attempts, reply")
+    .argument("<id>")
+    .option("--json", "machine-readable output")
+    .action(
+      ctx.action(async (id: string, opts: { json?: boolean }) => {
+        await ctx.withCore(async (core) => {
+          const task = await core.blackboard.get(id);
+          if (!task)
+            throw new UserError(`No task "${sanitizeLine(id).slice(0, 90)}".`, {
+              hint: "clawos tasks list shows the ids; a damaged task file is listed by clawos status (lines starting with !)",
+            });
+          const v = toTaskView(task);
+          if (opts.json) {
+            out(JSON.stringify(v, null, 2));
+            return;
+          }
+          out(
+            renderTaskText(toSafe(v), {
+              now: Date.now(),
+              cancelRequested: Boolean(task.cancelRequested),
+              ...(v.state === "pending" ? { note: await waitingLine(core, v) } : {}),
+            }),
+          );
+        });
+      }),
+    );
+  /** A command on one task that answers in one line. */
+  const oneTask = (
+    name: string,
+    description: string,
+    act: (core: FederationCore, id: string) => Promise<string>,
+  ) =>
+    tasks
+      .command(name)
+      .description(description)
+      .argument("<id>")
+      .action(
+        ctx.action(async (id: string) => {
+          await ctx.withCore(async (core) => {
+            out(await act(core, id));
+          });
+        }),
+      );
+  oneTask("retry", "run a failed or cancelled task again", async (core, id) => {
+    const task = await core.blackboard.retry(id);
+    return task.state === "pending"
+      ? `${task.request.id} is queued again in ${task.node}'s inbox (attempt ${task.request.attempt}).`
+      : `${task.request.id} is queued again (attempt ${task.request.attempt}) and already ${task.state} on ${task.node}.`;
+  });
+  oneTask("cancel", "cancel a pending or running task", async (core, id) => {
+    const task = await core.blackboard.requestCancel(id);
+    return task.state === "cancelled"
+      ? `${task.request.id} cancelled.`
+      : `${task.request.id}: cancel requested; its worker stops it.`;
+  });
+}

@@ -1,0 +1,74 @@
+import type { Command } from "commander";
+import { FederationCore } from "../core/federation/federation.js";
+import { sanitizeText } from "../core/infra/sanitize.js";
+import type { ExitCode } from "./signals.js";
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+}
+
+/** What a command's action ends with: its exit code (from `EXIT`), or nothing for `EXIT.ok`. */
+// biome-ignore lint/suspicious/noConfusingVoidType: an action with no return statement returns void
+export type ActionResult = ExitCode | number | void;
+
+/** Everything a command needs from the process, injected so a command never reaches for globals. */
+export interface CliContext {
+  readonly io: CliIo;
+  /** A line (or block) to stdout. */
+  out(text: string): void;
+  /** A line to stderr, sanitized: messages quote what the user typed (a node id, a tag). */
+  err(text: string): void;
+  /** The federation home: --home, else $CLAWOS_HOME, else the default. */
+  home(): string;
+  /** The terminal's width when stdout is one (tables then fit it); none for a pipe or file. */
+  terminalColumns(): { columns?: number };
+  openCore(options?: { quarantine?: boolean }): Promise<FederationCore>;
+  /** Opens the core for `fn` and closes it however `fn` ends. */
+  withCore<T>(fn: (core: FederationCore) => Promise<T>, options?: { quarantine?: boolean }): Promise<T>;
+  /**
+   * Wraps a command's action: what it returns is the exit code of this run. Commander drops an
+   * action's return value, so this is the one place it is kept.
+   */
+  action<A extends unknown[]>(
+    fn: (...args: A) => Promise<ActionResult> | ActionResult,
+  ): (...args: A) => Promise<void>;
+}
+
+/** What each `commands/<name>.ts` exports. */
+export type RegisterCommand = (program: Command, ctx: CliContext) => void;
+
+export function createContext(io: CliIo, home: () => string, onExitCode: (code: number) => void): CliContext {
+  const openCore = (options: { quarantine?: boolean } = {}) =>
+    FederationCore.open(home(), { env: io.env, ...options });
+  return {
+    io,
+    out: (text) => io.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
+    err: (text) => {
+      const clean = sanitizeText(text);
+      io.stderr.write(clean.endsWith("\n") ? clean : `${clean}\n`);
+    },
+    home,
+    terminalColumns: () => {
+      const stdout = io.stdout as NodeJS.WriteStream;
+      return stdout.isTTY && stdout.columns ? { columns: stdout.columns } : {};
+    },
+    openCore,
+    withCore: async (fn, options = {}) => {
+      const core = await openCore(options);
+      try {
+        return await fn(core);
+      } finally {
+        await core.close();
+      }
+    },
+    action:
+      (fn) =>
+      async (...args) => {
+        const code = await fn(...args);
+        if (typeof code === "number") onExitCode(code);
+      },
+  };
+}

@@ -1,0 +1,41 @@
+import { describeError } from "../core/domain/errors.js";
+import { LiveFederation } from "../core/federation/live-federation.js";
+import { loadConfig } from "../core/infra/config.js";
+import { handedBackLines } from "../present/handed-back.js";
+import { EXIT, stopOnSignals } from "./signals.js";
+
+/** `clawos tui`: open the live facade and hand it to the UI; the UI restores the terminal however it ends. */
+export async function startTui(options: {
+  home: string;
+  env: NodeJS.ProcessEnv;
+  readonly: boolean;
+  err: (line: string) => void;
+}): Promise<number> {
+  if (!process.stdout.isTTY || !process.stdin.isTTY) {
+    options.err("clawos: the control center needs a terminal. For a one-shot view use: clawos status");
+    return EXIT.usage;
+  }
+  const { config } = await loadConfig(options.home);
+  // Load the UI while the federation is read: the first frame does not wait for a big board.
+  const ui = import("../ui/load-tui.js").then((m) => m.loadTui());
+  const live = await LiveFederation.open(options.home, options.env, { waitForFirstRead: false });
+  // Listening ourselves makes runTui restore the terminal and resolve on a signal instead of
+  // re-raising it, so the facade below still closes (its watchers and timers stop).
+  const stop = stopOnSignals(["SIGINT", "SIGTERM", "SIGHUP"], { keepListening: true });
+  try {
+    const { runTui } = await ui;
+    await runTui(live, {
+      stdin: process.stdin,
+      stdout: process.stdout,
+      readonly: options.readonly,
+      keys: config.keys,
+    });
+    return stop.signal.aborted ? EXIT.interrupted : EXIT.ok;
+  } catch (error) {
+    options.err(`clawos: ${describeError(error)}`);
+    return EXIT.failed;
+  } finally {
+    stop.dispose();
+    for (const line of handedBackLines(await live.close())) options.err(line);
+  }
+}
