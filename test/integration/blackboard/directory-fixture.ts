@@ -4,9 +4,10 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { DirectoryBlackboard } from "../../../source/core/blackboard/directory/directory.js";
 import type { Blackboard } from "../../../source/core/blackboard/types.js";
-import type { NodeStatusRecord, TaskRequest } from "../../../source/core/domain/schema.js";
+import type { TaskRequest } from "../../../source/core/domain/schema.js";
 import { spawnClaimers } from "./claimers.js";
 import type { BadRecord, BadRecordKind, ConnectOptions, DriverFixture, StoreFaults } from "./contract.js";
+import { statusOf } from "./contract.js";
 
 const TEN_MINUTES_AGO = () => new Date(Date.now() - 10 * 60_000);
 const CONFLICT = "sync-conflict-20260301-120000-ABCDEFG";
@@ -23,23 +24,6 @@ async function put(path: string, data: string, options: { old?: boolean } = {}):
   await writeFile(path, data);
   if (options.old) await utimes(path, TEN_MINUTES_AGO(), TEN_MINUTES_AGO());
   return path;
-}
-
-function statusOf(node: string): NodeStatusRecord {
-  return {
-    schema: "clawos.node-status/1",
-    node,
-    machine: "elsewhere",
-    pid: 1,
-    version: "0.0.0",
-    startedAt: "2026-03-01T12:00:00.000Z",
-    heartbeatAt: "2026-03-01T12:00:00.000Z",
-    state: "running",
-    inFlight: [],
-    completed: 0,
-    failed: 0,
-    gateway: { reachable: true, checkedAt: "2026-03-01T12:00:00.000Z" },
-  };
 }
 
 export function directoryFaults(root: string): StoreFaults {

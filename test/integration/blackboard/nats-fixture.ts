@@ -39,9 +39,10 @@ import {
   natsNames,
 } from "../../../source/core/blackboard/nats/nats.js";
 import type { Blackboard } from "../../../source/core/blackboard/types.js";
-import type { NodeStatusRecord, TaskRequest } from "../../../source/core/domain/schema.js";
+import type { TaskRequest } from "../../../source/core/domain/schema.js";
 import { spawnClaimers } from "./claimers.js";
 import type { BadRecord, ConnectOptions, DriverFixture, StoreFaults } from "./contract.js";
+import { statusOf } from "./contract.js";
 
 export const NATS_SERVER_BIN =
   process.env.CLAWOS_NATS_SERVER ??
@@ -142,25 +143,8 @@ export async function startNatsServer(
   return server;
 }
 
-function statusOf(node: string): NodeStatusRecord {
-  return {
-    schema: "clawos.node-status/1",
-    node,
-    machine: "elsewhere",
-    pid: 1,
-    version: "0.0.0",
-    startedAt: "2026-03-01T12:00:00.000Z",
-    heartbeatAt: "2026-03-01T12:00:00.000Z",
-    state: "running",
-    inFlight: [],
-    completed: 0,
-    failed: 0,
-    gateway: { reachable: true, checkedAt: "2026-03-01T12:00:00.000Z" },
-  };
-}
-
 /** A record as the driver writes it. */
-function recordOf(request: TaskRequest, fields: Partial<NatsTaskRecord> = {}): NatsTaskRecord {
+export function recordOf(request: TaskRequest, fields: Partial<NatsTaskRecord> = {}): NatsTaskRecord {
   return NatsTaskRecord.parse({
     schema: "clawos.nats-task/1",
     node: request.route.node,
