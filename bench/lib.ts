@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
 import type { Claim } from "../source/core/blackboard/types.js";
 import type { TaskResult } from "../source/core/domain/schema.js";
+import { runProcess } from "../test/testkit/process.js";
 
 /** dist/clawos/bin.js — the real `clawos` CLI (the bundle). */
 export const BIN = fileURLToPath(new URL("../clawos/bin.js", import.meta.url));
@@ -311,33 +312,15 @@ export function stopChild(child: ChildProcess, graceMs = 5_000): Promise<void> {
 }
 
 /** Run a child to completion, timing it with the monotonic clock. */
-export function timeProcess(
+export async function timeProcess(
   args: string[],
   options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
 ): Promise<{ ms: number; code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const started = monoMs();
-    const child = track(
-      spawn(process.execPath, args, { env: options.env, stdio: ["ignore", "pipe", "pipe"] }),
-    );
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-    });
-    child.stderr!.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`${args.join(" ")} did not finish`));
-    }, options.timeoutMs ?? 60_000);
-    child.once("error", reject);
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      resolve({ ms: monoMs() - started, code, stdout, stderr });
-    });
+  const { ms, code, stdout, stderr } = await runProcess(process.execPath, args, {
+    ...options,
+    started: track,
   });
+  return { ms, code, stdout, stderr };
 }
 
 /** Make sure children die with us (Ctrl-C, an exception) — only the ones we started. */

@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
  * letters, punctuation such as "—·…→", box drawing and CJK needs none of that: each of
  * those characters is one or two columns by itself. Anything else (emoji, combining
  * marks, zero-width characters, jamo) goes to string-width, loaded on first need.
- * test/unit-core.test.ts checks every character of the fast ranges against string-width.
+ * test/unit/present/text-width.test.ts checks every character of the fast ranges against string-width.
  */
 const load = createRequire(import.meta.url);
 let exact: ((text: string) => number) | undefined;

@@ -4,9 +4,14 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { NatsBlackboard, NatsTaskRecord } from "../../source/core/blackboard/nats/nats.js";
+import { NatsBlackboard } from "../../source/core/blackboard/nats/nats.js";
 import { FakeClock, makeRequest, newId } from "../integration/blackboard/contract.js";
-import { type NatsServer, NatsStore, startNatsServer } from "../integration/blackboard/nats-fixture.js";
+import {
+  type NatsServer,
+  NatsStore,
+  recordOf as natsRecordOf,
+  startNatsServer,
+} from "../integration/blackboard/nats-fixture.js";
 
 const ESC = "\u001b";
 const OSC52 = `${ESC}]52;c;SGFja2VkIQ==\u0007`;
@@ -41,17 +46,7 @@ describe("NATS blackboard: records from other machines are untrusted", () => {
     return { bb, open, names: bb.names };
   }
 
-  const recordOf = (request = makeRequest()) =>
-    NatsTaskRecord.parse({
-      schema: "clawos.nats-task/1",
-      node: request.route.node,
-      state: "pending",
-      request,
-      cancelRequested: false,
-      via: "enqueue",
-      w: "w1",
-      at: new Date().toISOString(),
-    });
+  const recordOf = (request = makeRequest()) => natsRecordOf(request, { w: "w1" });
 
   test("a broken record or key is reported and set aside without echoing its bytes", async () => {
     const { bb, open, names } = await federation();

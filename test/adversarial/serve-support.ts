@@ -6,7 +6,7 @@ import { join } from "node:path";
 import ssh2 from "ssh2";
 import { makeWorld, profileConfig, type RunningCli, type World } from "../testkit/cli-harness.js";
 import { type PtySession, spawnInPty } from "../testkit/pty-harness.js";
-import { freePort, keygen } from "../testkit/sshd.js";
+import { freePort, keygen, sshClientArgs } from "../testkit/sshd.js";
 import { type StubGateway, startStubGateway } from "../testkit/stub-gateway.js";
 
 export interface Served {
@@ -80,21 +80,7 @@ export async function serve(options: {
     ssh(key, o = {}) {
       const argv = [
         "ssh",
-        "-tt",
-        "-p",
-        String(port),
-        "-i",
-        join(dir, key),
-        "-o",
-        "IdentitiesOnly=yes",
-        "-o",
-        `UserKnownHostsFile=${knownHosts}`,
-        "-o",
-        "StrictHostKeyChecking=yes",
-        "-o",
-        "BatchMode=yes",
-        "-o",
-        "LogLevel=ERROR",
+        ...sshClientArgs({ port, identity: join(dir, key), knownHosts }),
         ...(o.extra ?? []),
         "-l",
         o.user ?? "viewer",

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, afterEach, before, describe, test } from "node:test";
 import { makeWorld, profileConfig, type RunningCli, type World } from "../testkit/cli-harness.js";
 import { KEYS, type PtySession, spawnInPty } from "../testkit/pty-harness.js";
-import { freePort, keygen } from "../testkit/sshd.js";
+import { freePort, keygen, sshClientArgs } from "../testkit/sshd.js";
 import { type StubGateway, startStubGateway } from "../testkit/stub-gateway.js";
 
 /** `clawos serve --ssh`, driven by the real OpenSSH client in a pseudo-terminal. */
@@ -60,24 +60,7 @@ describe("the control center served over SSH", () => {
   const ssh = (key: string, cols = 120, rows = 36) => {
     const p = spawnInPty(
       "ssh",
-      [
-        "-tt",
-        "-p",
-        String(port),
-        "-i",
-        join(dir, key),
-        "-o",
-        "IdentitiesOnly=yes",
-        "-o",
-        `UserKnownHostsFile=${knownHosts}`,
-        "-o",
-        "StrictHostKeyChecking=yes",
-        "-o",
-        "BatchMode=yes",
-        "-o",
-        "LogLevel=ERROR",
-        "viewer@127.0.0.1",
-      ],
+      [...sshClientArgs({ port, identity: join(dir, key), knownHosts }), "viewer@127.0.0.1"],
       { cols, rows, env: { HOME: dir, PATH: process.env.PATH }, timeoutMs: 30_000 },
     );
     ptys.push(p);

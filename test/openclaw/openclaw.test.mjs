@@ -184,29 +184,17 @@ function parseSse(text) {
   return { content, done, finish };
 }
 
-function runCli(args, timeoutMs = CLI_TIMEOUT_MS) {
-  return new Promise((resolve) => {
-    const env = gatewayEnv();
-    const child = spawn(nodeBin, [CLI_BIN, ...args], {
-      cwd: REPO_ROOT,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    const started = Date.now();
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, ms: Date.now() - started });
-    });
+/** A one-off CLI command against the real gateway; resolves with its output, also when the timeout kills it. */
+async function runCli(args, timeoutMs = CLI_TIMEOUT_MS) {
+  const env = gatewayEnv(); // before any await: runCliWithPath changes PATH only for this call
+  const { runProcess } = await import(join(REPO_ROOT, "dist", "test", "testkit", "process.js"));
+  const r = await runProcess(nodeBin, [CLI_BIN, ...args], {
+    cwd: REPO_ROOT,
+    env,
+    timeoutMs,
+    onTimeout: "resolve",
   });
+  return { ...r, ms: Math.round(r.ms) };
 }
 
 function describeRun(r) {

@@ -7,6 +7,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { runProcess } from "./process.js";
 
 export const BIN = fileURLToPath(new URL("../../clawos/bin.js", import.meta.url));
 
@@ -60,32 +61,15 @@ export async function makeWorld(): Promise<World> {
     clawosHome,
     blackboard: join(clawosHome, "clawos-blackboard", "federation"),
     env,
-    run(args, options = {}) {
-      return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [BIN, ...args], {
-          env: { ...env, ...options.env },
-          stdio: "pipe",
-          ...options.user,
-        });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.setEncoding("utf8").on("data", (d: string) => {
-          stdout += d;
-        });
-        child.stderr.setEncoding("utf8").on("data", (d: string) => {
-          stderr += d;
-        });
-        const timer = setTimeout(() => {
-          child.kill("SIGKILL");
-          reject(new Error(`clawos ${args.join(" ")} did not finish\nstdout: ${stdout}\nstderr: ${stderr}`));
-        }, options.timeoutMs ?? 60_000);
-        child.on("error", reject);
-        child.on("close", (code) => {
-          clearTimeout(timer);
-          resolve({ code, stdout, stderr });
-        });
-        child.stdin.end(options.input ?? "");
+    async run(args, options = {}) {
+      const { code, stdout, stderr } = await runProcess(process.execPath, [BIN, ...args], {
+        env: { ...env, ...options.env },
+        input: options.input ?? "",
+        timeoutMs: options.timeoutMs ?? 60_000,
+        name: `clawos ${args.join(" ")}`,
+        ...(options.user ? { user: options.user } : {}),
       });
+      return { code, stdout, stderr };
     },
     spawn(args, options = {}) {
       const child = spawn(process.execPath, [BIN, ...args], {

@@ -43,6 +43,30 @@ export async function keygen(path: string, type = "ed25519"): Promise<void> {
 }
 
 /** `remoteHome`: HOME for the sessions, so a second HOME on this machine can play "the remote machine". */
+/**
+ * The OpenSSH client options a test connects with: only this key, only this known_hosts (checked
+ * strictly), never a prompt, and quiet, so the screen shows the server and nothing else.
+ */
+export function sshClientArgs(options: { port: number; identity: string; knownHosts: string }): string[] {
+  return [
+    "-tt",
+    "-p",
+    String(options.port),
+    "-i",
+    options.identity,
+    "-o",
+    "IdentitiesOnly=yes",
+    "-o",
+    `UserKnownHostsFile=${options.knownHosts}`,
+    "-o",
+    "StrictHostKeyChecking=yes",
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "LogLevel=ERROR",
+  ];
+}
+
 export async function startSshd(dir: string, options: { remoteHome?: string } = {}): Promise<Sshd> {
   await mkdir(dir, { recursive: true });
   const binDir = join(dir, "bin");

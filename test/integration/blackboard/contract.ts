@@ -13,7 +13,13 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { describe, test } from "node:test";
 import type { Blackboard, Claim, StoredTask } from "../../../source/core/blackboard/types.js";
-import type { Priority, RouteDecision, TaskRequest, TaskResult } from "../../../source/core/domain/schema.js";
+import type {
+  NodeStatusRecord,
+  Priority,
+  RouteDecision,
+  TaskRequest,
+  TaskResult,
+} from "../../../source/core/domain/schema.js";
 
 // ── what a driver's fixture provides ────────────────────────────────────────
 
@@ -1216,4 +1222,22 @@ export function runBlackboardContract(name: string, makeDriver: MakeDriver): voi
       });
     });
   });
+}
+
+/** A healthy node-status record for `node`, as a worker elsewhere would write it. */
+export function statusOf(node: string): NodeStatusRecord {
+  return {
+    schema: "clawos.node-status/1",
+    node,
+    machine: "elsewhere",
+    pid: 1,
+    version: "0.0.0",
+    startedAt: "2026-03-01T12:00:00.000Z",
+    heartbeatAt: "2026-03-01T12:00:00.000Z",
+    state: "running",
+    inFlight: [],
+    completed: 0,
+    failed: 0,
+    gateway: { reachable: true, checkedAt: "2026-03-01T12:00:00.000Z" },
+  };
 }

@@ -1,29 +1,14 @@
-/**
- * The directory driver's fixture for the blackboard contract: a fresh temp directory per test,
- * more handles on it, claimer processes, and crash/sync leftovers written the way
- * `source/core/blackboard/directory.ts` lays its files out.
- */
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { once } from "node:events";
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { DirectoryBlackboard } from "../../../source/core/blackboard/directory/directory.js";
 import type { Blackboard } from "../../../source/core/blackboard/types.js";
-import type { NodeStatusRecord, TaskRequest } from "../../../source/core/domain/schema.js";
-import type {
-  BadRecord,
-  BadRecordKind,
-  ClaimerProcesses,
-  ConnectOptions,
-  DriverFixture,
-  StoreFaults,
-} from "./contract.js";
+import type { TaskRequest } from "../../../source/core/domain/schema.js";
+import { spawnClaimers } from "./claimers.js";
+import type { BadRecord, BadRecordKind, ConnectOptions, DriverFixture, StoreFaults } from "./contract.js";
+import { statusOf } from "./contract.js";
 
-const RACER = fileURLToPath(new URL("./claim-racer.js", import.meta.url));
 const TEN_MINUTES_AGO = () => new Date(Date.now() - 10 * 60_000);
 const CONFLICT = "sync-conflict-20260301-120000-ABCDEFG";
 
@@ -39,23 +24,6 @@ async function put(path: string, data: string, options: { old?: boolean } = {}):
   await writeFile(path, data);
   if (options.old) await utimes(path, TEN_MINUTES_AGO(), TEN_MINUTES_AGO());
   return path;
-}
-
-function statusOf(node: string): NodeStatusRecord {
-  return {
-    schema: "clawos.node-status/1",
-    node,
-    machine: "elsewhere",
-    pid: 1,
-    version: "0.0.0",
-    startedAt: "2026-03-01T12:00:00.000Z",
-    heartbeatAt: "2026-03-01T12:00:00.000Z",
-    state: "running",
-    inFlight: [],
-    completed: 0,
-    failed: 0,
-    gateway: { reachable: true, checkedAt: "2026-03-01T12:00:00.000Z" },
-  };
 }
 
 export function directoryFaults(root: string): StoreFaults {
@@ -160,55 +128,6 @@ export function directoryFaults(root: string): StoreFaults {
       );
     },
   };
-}
-
-function spawnClaimers(root: string, node: string, processes: number): Promise<ClaimerProcesses> {
-  const children = Array.from({ length: processes }, () =>
-    spawn(process.execPath, [RACER, root, node], { stdio: ["pipe", "pipe", "pipe"] }),
-  );
-  const outputs = children.map((child) => {
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-    });
-    return { stdout: () => stdout, stderr: () => stderr };
-  });
-  const ready = children.map(
-    (child) =>
-      new Promise<void>((resolve, reject) => {
-        const lines = createInterface({ input: child.stdout });
-        lines.on("line", (line) => {
-          if (line === "ready") resolve();
-        });
-        child.once("exit", (code) => reject(new Error(`claim racer exited (${code}) before it was ready`)));
-      }),
-  );
-  const finished = Promise.all(
-    children.map(async (child, i) => {
-      const [code] = (await once(child, "exit")) as [number | null];
-      const out = outputs[i]!;
-      if (code !== 0) throw new Error(`claim racer ${i} exited ${code}: ${out.stderr()}`);
-      const last = out.stdout().trim().split("\n").at(-1) ?? "";
-      return (JSON.parse(last) as { won: string[] }).won;
-    }),
-  );
-  finished.catch(() => {}); // surfaced to whoever awaits it
-  return Promise.all(ready).then(
-    () => ({
-      go: () => {
-        for (const child of children) child.stdin.end("go\n");
-      },
-      finished,
-    }),
-    (error: unknown) => {
-      for (const child of children) child.kill();
-      throw error;
-    },
-  );
 }
 
 export async function makeDirectoryDriver(options: {

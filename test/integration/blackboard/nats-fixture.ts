@@ -29,8 +29,6 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { jetstream, jetstreamManager, RetentionPolicy } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import { connect, Empty, headers, type NatsConnection } from "@nats-io/transport-node";
@@ -41,10 +39,10 @@ import {
   natsNames,
 } from "../../../source/core/blackboard/nats/nats.js";
 import type { Blackboard } from "../../../source/core/blackboard/types.js";
-import type { NodeStatusRecord, TaskRequest } from "../../../source/core/domain/schema.js";
-import type { BadRecord, ClaimerProcesses, ConnectOptions, DriverFixture, StoreFaults } from "./contract.js";
-
-const RACER = fileURLToPath(new URL("./claim-racer.js", import.meta.url));
+import type { TaskRequest } from "../../../source/core/domain/schema.js";
+import { spawnClaimers } from "./claimers.js";
+import type { BadRecord, ConnectOptions, DriverFixture, StoreFaults } from "./contract.js";
+import { statusOf } from "./contract.js";
 
 export const NATS_SERVER_BIN =
   process.env.CLAWOS_NATS_SERVER ??
@@ -145,25 +143,8 @@ export async function startNatsServer(
   return server;
 }
 
-function statusOf(node: string): NodeStatusRecord {
-  return {
-    schema: "clawos.node-status/1",
-    node,
-    machine: "elsewhere",
-    pid: 1,
-    version: "0.0.0",
-    startedAt: "2026-03-01T12:00:00.000Z",
-    heartbeatAt: "2026-03-01T12:00:00.000Z",
-    state: "running",
-    inFlight: [],
-    completed: 0,
-    failed: 0,
-    gateway: { reachable: true, checkedAt: "2026-03-01T12:00:00.000Z" },
-  };
-}
-
 /** A record as the driver writes it. */
-function recordOf(request: TaskRequest, fields: Partial<NatsTaskRecord> = {}): NatsTaskRecord {
+export function recordOf(request: TaskRequest, fields: Partial<NatsTaskRecord> = {}): NatsTaskRecord {
   return NatsTaskRecord.parse({
     schema: "clawos.nats-task/1",
     node: request.route.node,
@@ -388,55 +369,6 @@ export function natsFaults(store: NatsStore): StoreFaults {
       return out;
     },
   };
-}
-
-function spawnClaimers(url: string, node: string, processes: number): Promise<ClaimerProcesses> {
-  const children = Array.from({ length: processes }, () =>
-    spawn(process.execPath, [RACER, url, node], { stdio: ["pipe", "pipe", "pipe"] }),
-  );
-  const outputs = children.map((child) => {
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-    });
-    return { stdout: () => stdout, stderr: () => stderr };
-  });
-  const ready = children.map(
-    (child) =>
-      new Promise<void>((resolve, reject) => {
-        const lines = createInterface({ input: child.stdout });
-        lines.on("line", (line) => {
-          if (line === "ready") resolve();
-        });
-        child.once("exit", (code) => reject(new Error(`claim racer exited (${code}) before it was ready`)));
-      }),
-  );
-  const finished = Promise.all(
-    children.map(async (child, i) => {
-      const [code] = (await once(child, "exit")) as [number | null];
-      const out = outputs[i]!;
-      if (code !== 0) throw new Error(`claim racer ${i} exited ${code}: ${out.stderr()}`);
-      const last = out.stdout().trim().split("\n").at(-1) ?? "";
-      return (JSON.parse(last) as { won: string[] }).won;
-    }),
-  );
-  finished.catch(() => {}); // surfaced to whoever awaits it
-  return Promise.all(ready).then(
-    () => ({
-      go: () => {
-        for (const child of children) child.stdin.end("go\n");
-      },
-      finished,
-    }),
-    (error: unknown) => {
-      for (const child of children) child.kill();
-      throw error;
-    },
-  );
 }
 
 export async function makeNatsDriver(options: {

@@ -7,8 +7,8 @@ import {
   hostKeyName,
   knownKeyTypes,
   parseKnownHosts,
-} from "../../source/core/transport/known-hosts.js";
-import { parseSshTarget } from "../../source/core/transport/ssh-route.js";
+} from "../../../../source/core/transport/known-hosts.js";
+import { parseSshTarget } from "../../../../source/core/transport/ssh-route.js";
 
 const keyA = randomBytes(51);
 const keyB = randomBytes(51);
