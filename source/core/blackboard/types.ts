@@ -65,8 +65,8 @@ export interface Blackboard {
   /** Claim one pending task of `node` (a specific one if `id` is given). */
   claim(node: string, id?: string): Promise<Claim | undefined>;
   pendingIds(node: string): Promise<string[]>;
-  /** Active (pending or claimed) tasks per node, cheaply; drivers without it are counted through list(). */
-  activeCounts?(): Promise<Map<string, number>>;
+  /** Active (pending, claimed or moving) tasks per node, as cheaply as the driver can count them. */
+  activeCounts(): Promise<Map<string, number>>;
   /** Refresh the lease. false → the lease was lost (reaped): stop working on it. */
   renew(claim: Claim): Promise<boolean>;
   progress(claim: Claim, text: string, startedAt: string): Promise<void>;
@@ -86,11 +86,12 @@ export interface Blackboard {
   /**
    * Take or keep the coordinator lease for `holder` (call at least every leaseMs/3): true while
    * this handle holds it. Another holder's lease is taken over once it has not been renewed for
-   * `leaseMs` as seen by this handle's clock. Drivers without it need an explicit coordinator.
+   * `leaseMs` as seen by this handle's clock. A driver with no shared lease (directory) always
+   * answers false: its coordinator is named in the configuration instead.
    */
-  coordinatorLease?(holder: string, leaseMs: number): Promise<boolean>;
+  coordinatorLease(holder: string, leaseMs: number): Promise<boolean>;
   /** Give the coordinator lease up (a worker stopping cleanly), so another takes over at once. */
-  releaseCoordinatorLease?(): Promise<void>;
+  releaseCoordinatorLease(): Promise<void>;
   /** Wake-ups on changes (plus a slow rescan by the caller, since events can be dropped). */
   watch(scope: WatchScope, onChange: () => void): () => void;
   close(): Promise<void>;

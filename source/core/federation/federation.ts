@@ -298,11 +298,7 @@ export class FederationCore {
   }
 
   async inFlightCounts(): Promise<Map<string, number>> {
-    if (this.blackboard.activeCounts) return this.blackboard.activeCounts();
-    const counts = new Map<string, number>();
-    const listing = await this.blackboard.list({ finishedLimit: 0, activeOnly: true });
-    for (const t of listing.tasks) counts.set(t.node, (counts.get(t.node) ?? 0) + 1);
-    return counts;
+    return this.blackboard.activeCounts();
   }
 
   /** Validate, route and publish a task; a localhost task also starts running here. */

@@ -216,7 +216,7 @@ export async function runWorker(core: FederationCore, options: WorkerOptions): P
   /** May this worker do coordinator duties now? (Takes or renews the lease in "auto" mode.) */
   const mayCoordinate = async (): Promise<boolean> => {
     if (options.coordinator !== "auto") return options.coordinator;
-    const held = (await blackboard.coordinatorLease?.(holder, timing.leaseMs)) ?? false;
+    const held = await blackboard.coordinatorLease(holder, timing.leaseMs);
     if (held !== leading)
       log(held ? "coordinator: took the coordinator lease" : "coordinator: lease held elsewhere");
     leading = held;
@@ -340,7 +340,7 @@ export async function runWorker(core: FederationCore, options: WorkerOptions): P
   if (leading) {
     // Another worker takes the coordinator's duties over at once instead of after a whole lease.
     await blackboard
-      .releaseCoordinatorLease?.()
+      .releaseCoordinatorLease()
       .then(() => log("coordinator: gave the coordinator lease up"))
       .catch((error: unknown) => log(`coordinator: lease not given up (${String(error)})`));
   }

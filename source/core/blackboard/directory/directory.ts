@@ -18,7 +18,7 @@ import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { z } from "zod";
 import { DAY_MS, HOUR_MS } from "../../domain/durations.js";
-import { isErrnoException, UserError } from "../../domain/errors.js";
+import { isErrnoException } from "../../domain/errors.js";
 import { isValidNodeId, isValidTaskId, taskIdTime } from "../../domain/ids.js";
 import {
   NodeStatusRecord,
@@ -31,7 +31,10 @@ import {
 } from "../../domain/schema.js";
 import { diskError, writeFileAtomic, writeTemp } from "../../infra/atomic-file.js";
 import { sanitizeLine } from "../../infra/sanitize.js";
+import { BlackboardError } from "../errors.js";
 import { heartbeatNotAfter } from "../foreign-time.js";
+import { LeaseWatch, machineKey } from "../lease-watch.js";
+import { requireTask, truncateName } from "../names.js";
 import type {
   Blackboard,
   Claim,
@@ -116,13 +119,6 @@ const ArchiveSummary = z.object({
 });
 type ArchiveSummary = z.infer<typeof ArchiveSummary>;
 
-/** coordinator/lease-seen-<machine>.json: when that machine's coordinator first saw each claim's lease as it is. */
-const LeaseMemory = z.object({
-  host: z.string(),
-  leases: z.record(z.string(), z.object({ mtimeMs: z.number(), seenAt: z.number() })),
-});
-type LeaseMemory = z.infer<typeof LeaseMemory>;
-
 interface ResultEntry {
   id: string;
   attempt: number;
@@ -151,7 +147,8 @@ export class DirectoryBlackboard implements Blackboard {
   /** Directories this instance made or saw: no mkdir per claim (renameInto() remakes a vanished one). */
   private readonly knownDirs = new Set<string>();
   private readonly doneCache = new Map<string, StoredTask>();
-  private readonly leaseSeen = new Map<string, { mtimeMs: number; seenAt: number }>();
+  /** The coordinator's lease observations, kept in coordinator/lease-seen-<machine>.json between runs. */
+  private readonly leases: LeaseWatch;
   /** Files stamped in the future, by when this process first saw them (see changedAt()). */
   private readonly futureSeen = new Map<string, number>();
   /** This instance's own temp directory under tmp/ (see tmpDir()). */
@@ -162,9 +159,6 @@ export class DirectoryBlackboard implements Blackboard {
   private lastHousekeepingAt = Number.NEGATIVE_INFINITY;
   /** Claims with a complete() in progress here: a concurrent second complete() of the same claim loses. */
   private readonly finishing = new Set<string>();
-  /** The coordinator's lease observations were loaded from / last saved to coordinator/lease-seen-<machine>.json. */
-  private leaseMemoryRead = false;
-  private leaseMemoryWritten = "";
 
   constructor(
     readonly root: string,
@@ -178,6 +172,20 @@ export class DirectoryBlackboard implements Blackboard {
   ) {
     this.location = root;
     this.confine = new Confinement(root);
+    // One file per machine: two coordinators (say, --coordinator given on two) never overwrite each other.
+    const notes = this.dir("coordinator", `lease-seen-${machineKey(options.machine ?? hostname())}.json`);
+    this.leases = new LeaseWatch({
+      machine: options.machine ?? hostname(),
+      versionField: "mtimeMs",
+      store: {
+        load: async () => {
+          const read = this.readNow(notes, z.unknown());
+          return read.kind === "ok" ? read.value : undefined;
+        },
+        // Not flushed: losing it to a power cut only restarts the count of each lease.
+        save: (json) => this.writeAtomic(notes, json, { durable: false }),
+      },
+    });
   }
 
   /** Keeps every path this driver touches inside the root (see safe-fs.ts). */
@@ -215,10 +223,7 @@ export class DirectoryBlackboard implements Blackboard {
   private checkWritable(path: string): void {
     this.ensureDir(dirname(path));
     if (this.confine.fileAt(path) === "foreign")
-      throw new UserError(
-        `Left ${this.confine.rel(path)} alone: it is not a file clawos wrote (a link, a pipe or a directory).`,
-        { hint: `remove it from the blackboard (${this.root}), then try again`, code: "foreign_file" },
-      );
+      throw new BlackboardError({ code: "foreign_file", path: this.confine.rel(path), root: this.root });
   }
 
   private now(): number {
@@ -339,13 +344,12 @@ export class DirectoryBlackboard implements Blackboard {
   private ensureDir(dir: string): void {
     const blocked = this.confine.blockedDir(dir);
     if (blocked)
-      throw new UserError(
-        `Cannot use ${this.confine.rel(dir)} in the blackboard: ${blocked}; left it alone.`,
-        {
-          hint: `remove it from ${this.root}: the blackboard holds only directories and files clawos made`,
-          code: "foreign_file",
-        },
-      );
+      throw new BlackboardError({
+        code: "foreign_dir",
+        path: this.confine.rel(dir),
+        blocked,
+        root: this.root,
+      });
     if (this.knownDirs.has(dir)) return;
     try {
       mkdirSync(dir, { recursive: true });
@@ -1017,9 +1021,7 @@ export class DirectoryBlackboard implements Blackboard {
   async requestCancel(id: string): Promise<StoredTask> {
     const task = await this.requireTask(id);
     if (task.state === "completed" || task.state === "failed" || task.state === "cancelled") {
-      throw new UserError(`Task ${id} has already finished (${task.state}); there is nothing to cancel.`, {
-        code: "not_cancellable",
-      });
+      throw new BlackboardError({ code: "already_finished", id, state: task.state });
     }
     // Atomic: a write cut short (a full disk) must not leave a marker that cancels the task anyway.
     await this.writeAtomic(this.dir("cancel", id), new Date(this.now()).toISOString());
@@ -1037,13 +1039,7 @@ export class DirectoryBlackboard implements Blackboard {
   async retry(id: string, reroute?: RouteDecision): Promise<StoredTask> {
     const task = await this.requireTask(id);
     if (task.state !== "failed" && task.state !== "cancelled") {
-      throw new UserError(`Task ${id} is ${task.state}; only failed or cancelled tasks can be retried.`, {
-        hint:
-          task.state === "completed"
-            ? "dispatch it again to run it once more"
-            : "wait for it to finish, or cancel it first",
-        code: "not_retryable",
-      });
+      throw new BlackboardError({ code: "not_retryable", id, state: task.state });
     }
     this.unlinkFile(this.dir("cancel", id));
     const done = this.requestPath("done", task.node, id);
@@ -1056,25 +1052,12 @@ export class DirectoryBlackboard implements Blackboard {
     });
     // Taken out of the archive: that day's counts change.
     if (from !== done && outcome !== "lost") await this.writeArchiveSummary(archiveDayOf(id));
-    if (outcome === "lost")
-      throw new UserError(`Task ${id} changed while retrying it; look again with clawos tasks show ${id}.`);
+    if (outcome === "lost") throw new BlackboardError({ code: "changed_while_retrying", id });
     return (await this.get(id)) ?? task;
   }
 
-  private async requireTask(id: string): Promise<StoredTask> {
-    if (!isValidTaskId(id)) {
-      throw new UserError(`"${truncateName(id)}" is not a task id.`, {
-        hint: "ids look like req_20260227_203220_e68aee2d",
-        code: "usage",
-      });
-    }
-    const task = await this.get(id);
-    if (!task)
-      throw new UserError(`No task ${id} on the blackboard at ${this.root}.`, {
-        hint: "clawos tasks list shows them",
-        code: "not_found",
-      });
-    return task;
+  private requireTask(id: string): Promise<StoredTask> {
+    return requireTask((task) => this.get(task), id, `the blackboard at ${this.root}`);
   }
 
   // ── node status ───────────────────────────────────────────────────────────
@@ -1120,34 +1103,28 @@ export class DirectoryBlackboard implements Blackboard {
    */
   private async reapExpired(leaseMs: number): Promise<ExpiredLease[]> {
     const now = this.now();
-    if (!this.leaseMemoryRead) this.recallLeases();
+    await this.leases.beginRound(now);
     const expired: ExpiredLease[] = [];
-    const present = new Set<string>();
     for (const node of await this.nodeDirs("claimed")) {
       for (const name of await this.listIn(this.dir("claimed", node))) {
         const id = claimedIdOf(name);
         if (!id) continue;
         const path = this.dir("claimed", node, name);
-        present.add(path);
         let mtimeMs: number;
         try {
           mtimeMs = (await lstat(path)).mtimeMs;
         } catch {
           continue;
         }
-        const seen = this.leaseSeen.get(path);
-        if (!seen || seen.mtimeMs !== mtimeMs) {
-          this.leaseSeen.set(path, { mtimeMs, seenAt: now });
-          continue;
-        }
-        if (now - seen.seenAt < leaseMs) continue;
+        const still = this.leases.unrenewedFor(path, mtimeMs, now);
+        if (still === undefined || still < leaseMs) continue;
         const read = await this.readRequestAt(path, node, id);
         if (read.kind !== "ok") continue;
         const outcome = await this.moveThroughReaping(path, node, read.value, {
           intent: "requeue",
           event: {
             event: "lease-expired",
-            detail: `its lease on ${node} was not renewed for ${Math.round((now - seen.seenAt) / 1000)} s: the process running attempt ${read.value.attempt} (a worker or a dispatcher) is gone`,
+            detail: `its lease on ${node} was not renewed for ${Math.round(still / 1000)} s: the process running attempt ${read.value.attempt} (a worker or a dispatcher) is gone`,
           },
           error: {
             kind: "lease_expired",
@@ -1155,49 +1132,21 @@ export class DirectoryBlackboard implements Blackboard {
           },
           fromClaim: true,
         });
-        this.leaseSeen.delete(path);
+        this.leases.forget(path);
+        // A reap that lost its race is reported too: the caller logs what became of each lease.
         expired.push({ id: read.value.id, node, outcome });
       }
     }
-    for (const key of this.leaseSeen.keys()) if (!present.has(key)) this.leaseSeen.delete(key);
-    await this.rememberLeases();
+    await this.leases.endRound();
     return expired;
   }
 
-  /**
-   * What this machine's coordinator saw of each lease, kept on disk between runs: `clawos node
-   * run --once` from cron is a new process every time, and a lease can only be judged expired by
-   * one clock watching it stay unrenewed for leaseMs. Entries another machine wrote are ignored
-   * (its clock is not ours).
-   */
-  private recallLeases(): void {
-    this.leaseMemoryRead = true;
-    const read = this.readNow(this.leaseMemoryPath(), LeaseMemory);
-    if (read.kind !== "ok" || read.value.host !== this.machineName()) return;
-    for (const [path, seen] of Object.entries(read.value.leases))
-      if (!this.leaseSeen.has(path)) this.leaseSeen.set(path, seen);
+  /** No shared lease on a directory: its coordinator is the worker named so in the configuration. */
+  async coordinatorLease(_holder: string, _leaseMs: number): Promise<boolean> {
+    return false;
   }
 
-  private machineName(): string {
-    return this.options.machine ?? hostname();
-  }
-
-  /** One file per machine: two coordinators (say, --coordinator given on two) never overwrite each other. */
-  private leaseMemoryPath(): string {
-    const name = this.machineName()
-      .replace(/[^A-Za-z0-9_-]/g, "_")
-      .slice(0, 100);
-    return this.dir("coordinator", `lease-seen-${name}.json`);
-  }
-
-  private async rememberLeases(): Promise<void> {
-    const record: LeaseMemory = { host: this.machineName(), leases: Object.fromEntries(this.leaseSeen) };
-    const json = JSON.stringify(record);
-    if (json === this.leaseMemoryWritten) return;
-    // Not flushed: losing it to a power cut only restarts the count of each lease.
-    await this.writeAtomic(this.leaseMemoryPath(), json, { durable: false }).catch(() => {});
-    this.leaseMemoryWritten = json;
-  }
+  async releaseCoordinatorLease(): Promise<void> {}
 
   /** Seconds-old or younger leftovers may belong to a move or dispatch still in flight: not ours to finish. */
   /**
@@ -1638,11 +1587,6 @@ function reapingNameOf(name: string): { id: string; intent: string; to?: string 
 function misplaced(request: TaskRequest, id: string, node: string): string | undefined {
   if (request.id === id && request.route.node === node) return undefined;
   return `holds task ${request.id} for node ${request.route.node}, but lies at ${node}/${id}`;
-}
-
-function truncateName(name: string): string {
-  const clean = name.replace(/[^\w.-]/g, "?");
-  return clean.length > 60 ? `${clean.slice(0, 57)}...` : clean;
 }
 
 /** Create `path` (never through a link, never over anything); best effort. */

@@ -155,6 +155,13 @@ export class NatsBlackboard implements Blackboard {
   list(options: ListOptions = {}): Promise<TaskListing> {
     return listTasks(this.store, options);
   }
+  /** Active tasks per node: this driver has no cheaper count than a listing of the active ones. */
+  async activeCounts(): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    const listing = await this.list({ finishedLimit: 0, activeOnly: true });
+    for (const t of listing.tasks) counts.set(t.node, (counts.get(t.node) ?? 0) + 1);
+    return counts;
+  }
 
   // ── cancel and retry (cancel-retry.ts) ──────────────────────────────────────
 
