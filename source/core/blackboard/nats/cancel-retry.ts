@@ -1,9 +1,8 @@
-import { UserError } from "../../domain/errors.js";
-import { isValidTaskId } from "../../domain/ids.js";
 import type { RouteDecision } from "../../domain/schema.js";
+import { BlackboardError } from "../errors.js";
+import { requireTask as requireStoredTask } from "../names.js";
 import type { StoredTask } from "../types.js";
 import { restoreArchived } from "./archive.js";
-import { truncateName } from "./nats-untrusted.js";
 import { getTask } from "./reads.js";
 import type { TaskRecords } from "./records.js";
 
@@ -18,10 +17,7 @@ export async function requestCancel(store: TaskRecords, id: string): Promise<Sto
     if (read.kind !== "ok") break;
     const { record } = read;
     if (record.state === "finished") {
-      throw new UserError(
-        `Task ${id} has already finished (${record.outcome?.status}); there is nothing to cancel.`,
-        { code: "not_cancellable" },
-      );
+      throw new BlackboardError({ code: "already_finished", id, state: record.outcome?.status });
     }
     if (record.cancelRequested) break;
     const next =
@@ -49,13 +45,7 @@ export async function retryTask(
 ): Promise<StoredTask> {
   const task = await requireTask(store, id);
   if (task.state !== "failed" && task.state !== "cancelled") {
-    throw new UserError(`Task ${id} is ${task.state}; only failed or cancelled tasks can be retried.`, {
-      hint:
-        task.state === "completed"
-          ? "dispatch it again to run it once more"
-          : "wait for it to finish, or cancel it first",
-      code: "not_retryable",
-    });
+    throw new BlackboardError({ code: "not_retryable", id, state: task.state });
   }
   let read = await store.readTask(id);
   if (read.kind === "missing") read = await restoreArchived(store, id);
@@ -70,23 +60,15 @@ export async function retryTask(
           via: "retry",
         })
       : "lost";
-  if (outcome === "lost")
-    throw new UserError(`Task ${id} changed while retrying it; look again with clawos tasks show ${id}.`);
+  if (outcome === "lost") throw new BlackboardError({ code: "changed_while_retrying", id });
   return (await getTask(store, id)) ?? task;
 }
 
-async function requireTask(store: TaskRecords, id: string): Promise<StoredTask> {
-  if (!isValidTaskId(id)) {
-    throw new UserError(`"${truncateName(id)}" is not a task id.`, {
-      hint: "ids look like req_20260227_203220_e68aee2d",
-      code: "usage",
-    });
-  }
-  const task = await getTask(store, id);
-  if (!task)
-    throw new UserError(`No task ${id} on the NATS blackboard at ${store.link.location}.`, {
-      hint: "clawos tasks list shows them",
-      code: "not_found",
-    });
-  return task;
+/** Task `id`, or a coded error (not a task id, or not on this blackboard). */
+function requireTask(store: TaskRecords, id: string): Promise<StoredTask> {
+  return requireStoredTask(
+    (task) => getTask(store, task),
+    id,
+    `the NATS blackboard at ${store.link.location}`,
+  );
 }

@@ -1,9 +1,8 @@
 import { hostname } from "node:os";
-import { z } from "zod";
 import { DAY_MS, formatAge, HOUR_MS } from "../../domain/durations.js";
 import { isValidNodeId, isValidTaskId } from "../../domain/ids.js";
 import type { RouteDecision } from "../../domain/schema.js";
-import { notAfter } from "../foreign-time.js";
+import { LeaseWatch, machineKey } from "../lease-watch.js";
 import type { CoordinatorDuties, ExpiredLease } from "../types.js";
 import { archiveTask, purgeOldMarkers } from "./archive.js";
 import type { DoorbellLanes } from "./lanes.js";
@@ -16,12 +15,8 @@ const IN_FLIGHT_GRACE_MS = 5_000;
 /** At most this many tasks are archived per coordinator round (the rest wait for the next). */
 const ARCHIVE_BATCH = 500;
 
-/** Key in the leases bucket for the coordinator's lease observations (see recallLeases). */
-const LEASE_MEMORY_KEY = "lease-seen";
-const LeaseMemory = z.object({
-  host: z.string(),
-  leases: z.record(z.string(), z.object({ rev: z.number(), seenAt: z.number() })),
-});
+/** Key in the leases bucket for the coordinator's lease notes (lease-watch.ts), per machine. */
+const LEASE_NOTES_KEY = "lease-seen";
 
 const decoder = new TextDecoder();
 
@@ -31,16 +26,33 @@ const decoder = new TextDecoder();
  * CAS on the record, so two coordinators at once are harmless.
  */
 export class NatsCoordinator {
-  private readonly leaseSeen = new Map<string, { rev: number; seenAt: number }>();
-  private leaseMemoryRead = false;
-  private leaseMemoryWritten = "";
+  /** What this machine saw of each claim's lease, kept in the leases bucket between runs. */
+  private readonly leases: LeaseWatch;
   /** When the coordinator last dropped old delete markers of archived tasks. */
   private markersPurgedAt = 0;
 
   constructor(
     private readonly store: TaskRecords,
     private readonly lanes: DoorbellLanes,
-  ) {}
+  ) {
+    const { link } = store;
+    const machine = link.options.machine ?? hostname();
+    // One key per machine: two coordinators (say, --coordinator given on two) never overwrite each other.
+    const key = `${LEASE_NOTES_KEY}.${machineKey(machine)}`;
+    this.leases = new LeaseWatch({
+      machine,
+      versionField: "rev",
+      store: {
+        load: async () => {
+          const entry = await link.kv.leases.get(key);
+          return entry?.operation === "PUT" ? JSON.parse(decoder.decode(entry.value)) : undefined;
+        },
+        save: async (json) => {
+          await link.kv.leases.put(key, json);
+        },
+      },
+    });
+  }
 
   duties(): CoordinatorDuties {
     return {
@@ -54,28 +66,22 @@ export class NatsCoordinator {
   /**
    * Leases are judged by when *this* coordinator saw the record's revision change (every
    * renewal is a CAS, so it changes the revision), never by comparing timestamps across
-   * machines: skewed clocks never expire a lease early.
+   * machines: skewed clocks never expire a lease early (lease-watch.ts).
    */
   private async reapExpired(leaseMs: number): Promise<ExpiredLease[]> {
     const now = this.store.link.now();
-    if (!this.leaseMemoryRead) await this.recallLeases();
+    await this.leases.beginRound(now);
     const expired: ExpiredLease[] = [];
-    const present = new Set<string>();
     for (const read of await this.store.scanTasks()) {
       const { record, rev } = read;
       if (record.state !== "claimed") continue;
       const id = record.request.id;
-      present.add(id);
-      const seen = this.leaseSeen.get(id);
-      if (!seen || seen.rev !== rev) {
-        this.leaseSeen.set(id, { rev, seenAt: now });
-        continue;
-      }
-      if (now - seen.seenAt < leaseMs) continue;
+      const still = this.leases.unrenewedFor(id, rev, now);
+      if (still === undefined || still < leaseMs) continue;
       const outcome = await this.store.move(id, read, {
         event: {
           event: "lease-expired",
-          detail: `its lease on ${record.node} was not renewed for ${Math.round((now - seen.seenAt) / 1000)} s: the process running attempt ${record.request.attempt} (a worker or a dispatcher) is gone`,
+          detail: `its lease on ${record.node} was not renewed for ${Math.round(still / 1000)} s: the process running attempt ${record.request.attempt} (a worker or a dispatcher) is gone`,
         },
         error: {
           kind: "lease_expired",
@@ -84,57 +90,12 @@ export class NatsCoordinator {
         consumesAttempt: true,
         via: "lease-expired",
       });
-      this.leaseSeen.delete(id);
-      if (outcome !== "lost") expired.push({ id, node: record.node, outcome });
+      this.leases.forget(id);
+      // A reap that lost its race is reported too: the caller logs what became of each lease.
+      expired.push({ id, node: record.node, outcome });
     }
-    for (const key of this.leaseSeen.keys()) if (!present.has(key)) this.leaseSeen.delete(key);
-    await this.rememberLeases();
+    await this.leases.endRound();
     return expired;
-  }
-
-  /**
-   * What this machine's coordinator saw of each lease, kept in the leases bucket between runs:
-   * `clawos node run --once` from cron is a new process every time, and a lease can only be
-   * judged expired by one clock watching it stay unrenewed for leaseMs. Notes another machine
-   * wrote are ignored (its clock is not ours).
-   */
-  private async recallLeases(): Promise<void> {
-    this.leaseMemoryRead = true;
-    const entry = await this.store.link.kv.leases.get(this.leaseMemoryKey()).catch(() => null);
-    if (entry?.operation !== "PUT") return;
-    try {
-      const memory = LeaseMemory.parse(JSON.parse(decoder.decode(entry.value)));
-      if (memory.host !== this.machineName()) return;
-      // A note from the future (this clock was set back, or someone wrote it) counts from now.
-      const now = this.store.link.now();
-      for (const [id, seen] of Object.entries(memory.leases))
-        if (!this.leaseSeen.has(id))
-          this.leaseSeen.set(id, { rev: seen.rev, seenAt: notAfter(seen.seenAt, now) });
-    } catch {
-      // unreadable notes: every lease is simply watched afresh
-    }
-  }
-
-  private machineName(): string {
-    return this.store.link.options.machine ?? hostname();
-  }
-
-  /** One key per machine: two coordinators (say, --coordinator given on two) never overwrite each other. */
-  private leaseMemoryKey(): string {
-    return `${LEASE_MEMORY_KEY}.${this.machineName()
-      .replace(/[^A-Za-z0-9_-]/g, "_")
-      .slice(0, 100)}`;
-  }
-
-  private async rememberLeases(): Promise<void> {
-    const json = JSON.stringify({ host: this.machineName(), leases: Object.fromEntries(this.leaseSeen) });
-    if (json === this.leaseMemoryWritten) return;
-    await this.store.link.kv.leases.put(this.leaseMemoryKey(), json).then(
-      () => {
-        this.leaseMemoryWritten = json;
-      },
-      () => {}, // the next round tries again; losing the notes only restarts each lease's count
-    );
   }
 
   /**

@@ -1,9 +1,10 @@
 import { isValidTaskId } from "../../domain/ids.js";
 import { NodeStatusRecord, TaskResult, type TaskState } from "../../domain/schema.js";
 import { heartbeatNotAfter } from "../foreign-time.js";
+import { truncateName } from "../names.js";
 import type { ListOptions, StoredTask, TaskListing } from "../types.js";
 import { mapLimit } from "./collections.js";
-import { parseJsonRecord, truncateName } from "./nats-untrusted.js";
+import { parseJsonRecord } from "./nats-untrusted.js";
 import { type NatsTaskRecord, ProgressWithClaim, parseRecord } from "./record.js";
 import type { TaskRecords } from "./records.js";
 

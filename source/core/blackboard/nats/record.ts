@@ -9,8 +9,9 @@ import {
   TaskRequest,
   TaskResult,
 } from "../../domain/schema.js";
+import { truncateName } from "../names.js";
 import type { RequeueOutcome } from "../types.js";
-import { parseJsonRecord, truncateName } from "./nats-untrusted.js";
+import { parseJsonRecord } from "./nats-untrusted.js";
 import type { StoredEntry } from "./nats-wire.js";
 
 /**

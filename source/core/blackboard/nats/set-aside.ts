@@ -3,8 +3,9 @@ import type { KvEntry } from "@nats-io/kv";
 import { Empty, headers } from "@nats-io/transport-node";
 import { isValidTaskId } from "../../domain/ids.js";
 import { NodeStatusRecord } from "../../domain/schema.js";
+import { truncateName } from "../names.js";
 import { isWrongLastSequence } from "./js-errors.js";
-import { parseJsonRecord, truncateName } from "./nats-untrusted.js";
+import { parseJsonRecord } from "./nats-untrusted.js";
 import { parseRecord } from "./record.js";
 import type { TaskRecords } from "./records.js";
 
