@@ -31,12 +31,6 @@ export function parseJsonRecord<T>(
   return { ok: true, value: parsed.data };
 }
 
-/** A key (or any name) from the store, safe to print: odd characters become '?', long ones are cut. */
-export function truncateName(name: string): string {
-  const clean = name.replace(/[^\w.-]/g, "?");
-  return clean.length > 60 ? `${clean.slice(0, 57)}...` : clean;
-}
-
 function clip(text: string, max: number): string {
   const line = sanitizeLine(text);
   return line.length > max ? `${line.slice(0, max - 3)}...` : line;
