@@ -3,6 +3,7 @@ import { BlockList, isIPv4, isIPv6 } from "node:net";
 import ssh2, { type ParsedKey } from "ssh2";
 import { isErrnoException, UserError } from "../core/domain/errors.js";
 import { sanitizeLine } from "../core/infra/sanitize.js";
+import { globToRegExp } from "../core/transport/known-hosts.js";
 
 const { utils } = ssh2;
 
@@ -76,14 +77,6 @@ function plainAddress(address: string): string {
   return (mapped?.[1] ?? address).toLowerCase();
 }
 
-function wildcard(pattern: string): RegExp {
-  const body = pattern
-    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
-    .replace(/\*/g, ".*")
-    .replace(/\?/g, ".");
-  return new RegExp(`^${body}$`, "i");
-}
-
 function cidr(pattern: string): ((address: string) => boolean) | string {
   const [network = "", bitsText = ""] = pattern.split("/");
   const type = isIPv4(network) ? "ipv4" : isIPv6(network) ? "ipv6" : undefined;
@@ -114,7 +107,7 @@ function parseFrom(list: string): ((address: string) => boolean) | string {
       if (typeof matcher === "string") return matcher;
       tests.push({ negated, matches: matcher });
     } else if (/^[0-9a-f:.*?]+$/i.test(pattern)) {
-      const re = wildcard(pattern);
+      const re = globToRegExp(pattern);
       tests.push({ negated, matches: (address) => re.test(address) });
     } else {
       return `from= names a host ("${sanitizeLine(pattern).slice(0, 60)}"); clawos serve matches client addresses only`;

@@ -1,4 +1,4 @@
-import type { TaskResult, TaskState } from "../domain/schema.js";
+import type { TaskProgress, TaskResult, TaskState } from "../domain/schema.js";
 import type { Claim } from "./types.js";
 
 /** Rules every driver applies the same way, written once. */
@@ -33,4 +33,22 @@ export class OneCompletionPerClaim {
       this.finishing.delete(claim.handle);
     }
   }
+}
+
+/** The reply so far of a claimed task, as both drivers store it. */
+export function progressRecord(
+  claim: Claim,
+  text: string,
+  startedAt: string,
+  updatedAt: string,
+): TaskProgress {
+  return {
+    schema: "clawos.progress/1",
+    id: claim.request.id,
+    attempt: claim.request.attempt,
+    node: claim.node,
+    text,
+    startedAt,
+    updatedAt,
+  };
 }

@@ -251,11 +251,12 @@ export const TaskError = z.object({
 });
 export type TaskError = z.infer<typeof TaskError>;
 
+/** Which attempt of which task, on which node: the key of results and progress. */
+const attemptOf = { id: TaskId, attempt: z.number().int().min(1), node: NodeId };
+
 export const TaskResult = z.object({
   schema: z.literal("clawos.result/1"),
-  id: TaskId,
-  attempt: z.number().int().min(1),
-  node: NodeId,
+  ...attemptOf,
   status: z.enum(["completed", "failed", "cancelled"]),
   text: z.string().max(MAX_RECORD_BYTES).optional(),
   error: TaskError.optional(),
@@ -268,9 +269,7 @@ export type TaskResult = z.infer<typeof TaskResult>;
 
 export const TaskProgress = z.object({
   schema: z.literal("clawos.progress/1"),
-  id: TaskId,
-  attempt: z.number().int().min(1),
-  node: NodeId,
+  ...attemptOf,
   text: z.string().max(MAX_RECORD_BYTES),
   startedAt: z.string(),
   updatedAt: z.string(),

@@ -41,8 +41,11 @@ export function parseKnownHosts(text: string): KnownHostEntry[] {
   return entries;
 }
 
-/** known_hosts patterns know only `*` and `?`; everything else (brackets of [host]:port included) is literal. */
-function globToRegExp(pattern: string): RegExp {
+/**
+ * OpenSSH patterns (known_hosts hosts, authorized_keys from=) know only `*` and `?`;
+ * everything else (brackets of [host]:port included) is literal.
+ */
+export function globToRegExp(pattern: string): RegExp {
   const escaped = pattern
     .replace(/[.+^${}()|[\]\\]/g, "\\$&")
     .replace(/\*/g, ".*")

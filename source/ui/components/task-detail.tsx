@@ -1,9 +1,9 @@
-import { Box, Text } from "ink";
+import { Text } from "ink";
 import type { DispatchOutcome, NodeView, TaskView } from "../../core/domain/federation-types.js";
 import { safe } from "../../present/safe-text.js";
 import { buildDetailLines, type DetailLine } from "../detail-lines.js";
-import { scrollWindow } from "../scroll.js";
 import { useTheme } from "../theme.js";
+import { ScrolledRows } from "./scrolled-rows.js";
 
 export interface TaskDetailProps {
   task: TaskView | undefined;
@@ -38,21 +38,16 @@ export function TaskDetail({
   const max = Math.max(0, lines.length - height);
   const start = follow ? max : Math.min(scroll, max);
   return (
-    <Box flexDirection="column" width={width} height={height}>
-      {scrollWindow(lines.length, start, height).map((row, i) => {
-        if ("marker" in row) {
-          return (
-            // biome-ignore lint/suspicious/noArrayIndexKey: rows are positional
-            <Text key={i} wrap="truncate-end" dimColor>
-              {row.marker}
-            </Text>
-          );
-        }
-        const line: DetailLine = lines[row.line] ?? { text: safe`` };
+    <ScrolledRows
+      count={lines.length}
+      start={start}
+      width={width}
+      height={height}
+      renderLine={(index, key) => {
+        const line: DetailLine = lines[index] ?? { text: safe`` };
         return (
           <Text
-            // biome-ignore lint/suspicious/noArrayIndexKey: rows are positional
-            key={i}
+            key={key}
             wrap="truncate-end"
             bold={line.bold ?? false}
             color={theme.color(line.tone)}
@@ -61,7 +56,7 @@ export function TaskDetail({
             {line.text === "" ? " " : line.text}
           </Text>
         );
-      })}
-    </Box>
+      }}
+    />
   );
 }

@@ -257,6 +257,26 @@ function markedTasks(state: AppState): TaskView[] {
   return state.tasks.marks.flatMap((id) => byId.get(id) ?? []);
 }
 
+const MARKED_WORDS = {
+  retry: { verb: "Retry", doing: "Retrying", none: "Nothing retried." },
+  cancel: { verb: "Cancel", doing: "Cancelling", none: "Nothing cancelled." },
+} as const;
+
+/** Ask before retrying or cancelling every marked task at once. */
+function confirmMarked(state: AppState, type: "retry" | "cancel", ids: string[], note: string): AppState {
+  const words = MARKED_WORDS[type];
+  return {
+    ...state,
+    confirm: {
+      prompt: `${words.verb} ${plural(ids.length, "marked task")}${note}?`,
+      effects: [{ type, ids }],
+      yes: `${words.doing} ${plural(ids.length, "task")}…`,
+      no: words.none,
+      clearMarks: true,
+    },
+  };
+}
+
 function retry(state: AppState): AppState {
   const marked = markedTasks(state);
   if (marked.length > 0) {
@@ -264,16 +284,8 @@ function retry(state: AppState): AppState {
     if (ids.length === 0)
       return say(state, "None of the marked tasks failed or was cancelled: nothing to retry.");
     const skipped = marked.length - ids.length;
-    return {
-      ...state,
-      confirm: {
-        prompt: `Retry ${plural(ids.length, "marked task")}${skipped ? ` (${skipped} still active or done, skipped)` : ""}?`,
-        effects: [{ type: "retry", ids }],
-        yes: `Retrying ${plural(ids.length, "task")}…`,
-        no: "Nothing retried.",
-        clearMarks: true,
-      },
-    };
+    const note = skipped ? ` (${skipped} still active or done, skipped)` : "";
+    return confirmMarked(state, "retry", ids, note);
   }
   const task = selectedTask(state);
   if (!task) return say(state, "Select a task first (Tab switches to the Tasks table).");
@@ -287,16 +299,7 @@ function cancel(state: AppState): AppState {
   if (marked.length > 0) {
     const ids = marked.filter((t) => !FINAL_STATES.includes(t.state)).map((t) => t.id);
     if (ids.length === 0) return say(state, "All marked tasks have already finished: nothing to cancel.");
-    return {
-      ...state,
-      confirm: {
-        prompt: `Cancel ${plural(ids.length, "marked task")}?`,
-        effects: [{ type: "cancel", ids }],
-        yes: `Cancelling ${plural(ids.length, "task")}…`,
-        no: "Nothing cancelled.",
-        clearMarks: true,
-      },
-    };
+    return confirmMarked(state, "cancel", ids, "");
   }
   const task = selectedTask(state);
   if (!task) return say(state, "Select a task first (Tab switches to the Tasks table).");

@@ -2,15 +2,9 @@ import { linkSync, lstatSync, renameSync, utimesSync } from "node:fs";
 import { rename } from "node:fs/promises";
 import { isErrnoException } from "../../domain/errors.js";
 import { isValidNodeId, isValidTaskId } from "../../domain/ids.js";
-import {
-  type RouteDecision,
-  type TaskEvent,
-  type TaskProgress,
-  TaskRequest,
-  TaskResult,
-} from "../../domain/schema.js";
+import { type RouteDecision, type TaskEvent, TaskRequest, TaskResult } from "../../domain/schema.js";
 import { diskError } from "../../infra/atomic-file.js";
-import { assertResultFitsClaim, OneCompletionPerClaim } from "../driver-rules.js";
+import { assertResultFitsClaim, OneCompletionPerClaim, progressRecord } from "../driver-rules.js";
 import type { Claim, RequeueOptions, RequeueOutcome } from "../types.js";
 import { type DirectoryLayout, misplaced, pendingIdOf, unlinkQuietly } from "./layout.js";
 import { isSyncArtifact } from "./records.js";
@@ -272,15 +266,7 @@ export class Claims {
 
   async progress(claim: Claim, text: string, startedAt: string): Promise<void> {
     if (!this.fs.isFile(claim.handle)) return; // lost: only the holder reports progress
-    const record: TaskProgress = {
-      schema: "clawos.progress/1",
-      id: claim.request.id,
-      attempt: claim.request.attempt,
-      node: claim.node,
-      text,
-      startedAt,
-      updatedAt: new Date(this.fs.now()).toISOString(),
-    };
+    const record = progressRecord(claim, text, startedAt, new Date(this.fs.now()).toISOString());
     // Not flushed to disk: a reply in progress is rewritten every few hundred ms and replaced by the result.
     await this.fs.writeAtomic(this.fs.dir("progress", `${claim.request.id}.json`), JSON.stringify(record), {
       durable: false,

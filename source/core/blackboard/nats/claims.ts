@@ -1,6 +1,7 @@
 import type { Msg } from "@nats-io/transport-node";
 import { isValidNodeId, isValidTaskId } from "../../domain/ids.js";
 import { type TaskProgress, TaskRequest, TaskResult } from "../../domain/schema.js";
+import { assertResultFitsClaim, OneCompletionPerClaim, progressRecord } from "../driver-rules.js";
 import type { Claim, RequeueOptions, RequeueOutcome } from "../types.js";
 import { mapLimit } from "./collections.js";
 import type { DoorbellLanes, Lane } from "./lanes.js";
@@ -29,8 +30,7 @@ const decoder = new TextDecoder();
 export class Claims {
   /** Claims this handle holds: the record revision it last wrote, so renew/complete need no read. */
   private readonly held = new Map<string, Held>();
-  /** Claims with a complete() in progress here: a concurrent second complete() of the same claim loses. */
-  private readonly finishing = new Set<string>();
+  private readonly completing = new OneCompletionPerClaim();
 
   constructor(
     private readonly store: TaskRecords,
@@ -198,13 +198,7 @@ export class Claims {
     if (!(await this.readHeld(claim))) return; // lost: only the holder reports progress
     const { link } = this.store;
     const record: TaskProgress & { claim: string } = {
-      schema: "clawos.progress/1",
-      id: claim.request.id,
-      attempt: claim.request.attempt,
-      node: claim.node,
-      text,
-      startedAt,
-      updatedAt: link.stamp(),
+      ...progressRecord(claim, text, startedAt, link.stamp()),
       claim: claim.handle,
     };
     const data = fitText(record, link.maxRecordBytes);
@@ -214,18 +208,8 @@ export class Claims {
   }
 
   async complete(claim: Claim, result: TaskResult): Promise<boolean> {
-    if (result.id !== claim.request.id || result.attempt !== claim.request.attempt) {
-      throw new Error(
-        `a result for ${result.id} attempt ${result.attempt} cannot complete the claim of ${claim.request.id} attempt ${claim.request.attempt}`,
-      );
-    }
-    if (this.finishing.has(claim.handle)) return false; // a concurrent complete() of this claim goes first
-    this.finishing.add(claim.handle);
-    try {
-      return await this.finish(claim, result);
-    } finally {
-      this.finishing.delete(claim.handle);
-    }
+    assertResultFitsClaim(claim, result);
+    return this.completing.run(claim, () => this.finish(claim, result));
   }
 
   private async finish(claim: Claim, result: TaskResult): Promise<boolean> {

@@ -1,5 +1,6 @@
 import { isValidTaskId } from "../../domain/ids.js";
-import { NodeStatusRecord, TaskResult, type TaskState } from "../../domain/schema.js";
+import { NodeStatusRecord, TaskResult } from "../../domain/schema.js";
+import { emptyTaskCounts } from "../driver-rules.js";
 import { heartbeatNotAfter } from "../foreign-time.js";
 import { truncateName } from "../names.js";
 import type { ListOptions, StoredTask, TaskListing } from "../types.js";
@@ -68,14 +69,7 @@ export async function getTask(store: TaskRecords, id: string): Promise<StoredTas
 export async function listTasks(store: TaskRecords, options: ListOptions = {}): Promise<TaskListing> {
   const { link } = store;
   const finishedLimit = options.finishedLimit ?? 500;
-  const counts: Record<TaskState, number> = {
-    pending: 0,
-    claimed: 0,
-    running: 0,
-    completed: 0,
-    failed: 0,
-    cancelled: 0,
-  };
+  const counts = emptyTaskCounts();
   const problems: string[] = [];
   const active: NatsTaskRecord[] = [];
   const finished: NatsTaskRecord[] = [];

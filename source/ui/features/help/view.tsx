@@ -1,6 +1,6 @@
-import { Box, Text } from "ink";
+import { Text } from "ink";
+import { ScrolledRows } from "../../components/scrolled-rows.js";
 import type { Keymap } from "../../keymap.js";
-import { scrollWindow } from "../../scroll.js";
 import { useTheme } from "../../theme.js";
 import { buildHelpLines } from "./lines.js";
 
@@ -17,20 +17,15 @@ export function HelpOverlay({ keymap, readonly, scroll, width, height }: HelpOve
   const theme = useTheme();
   const lines = buildHelpLines(keymap, readonly, width);
   return (
-    <Box flexDirection="column" width={width} height={height}>
-      {scrollWindow(lines.length, scroll, height).map((row, i) => {
-        if ("marker" in row) {
-          return (
-            // biome-ignore lint/suspicious/noArrayIndexKey: rows are positional
-            <Text key={i} wrap="truncate-end" dimColor>
-              {row.marker}
-            </Text>
-          );
-        }
-        const line = lines[row.line] ?? [];
+    <ScrolledRows
+      count={lines.length}
+      start={scroll}
+      width={width}
+      height={height}
+      renderLine={(index, key) => {
+        const line = lines[index] ?? [];
         return (
-          // biome-ignore lint/suspicious/noArrayIndexKey: rows are positional
-          <Text key={i} wrap="truncate-end">
+          <Text key={key} wrap="truncate-end">
             {line.length === 0
               ? " "
               : line.map((segment, j) => (
@@ -46,7 +41,7 @@ export function HelpOverlay({ keymap, readonly, scroll, width, height }: HelpOve
                 ))}
           </Text>
         );
-      })}
-    </Box>
+      }}
+    />
   );
 }
