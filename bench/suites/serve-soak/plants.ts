@@ -194,8 +194,9 @@ export async function plant(
       break;
     case "mode-000 request":
       path = at("requests", `${id}.json`);
+      // Created with mode 000 (a umask only removes bits); a chmod after it could find the file
+      // already moved to quarantine/ by the coordinator.
       await writeFile(path, request(id, node), { mode: 0 });
-      await chmod(path, 0);
       break;
     case "oversized record":
       // 12 MiB: a whole record, with a text no one would dispatch.
