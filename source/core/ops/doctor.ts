@@ -16,7 +16,7 @@ import {
 import { displayPath, expandTilde, openclawStateDir, userHome } from "../infra/paths.js";
 import { knownKeyTypes, loadKnownHosts } from "../transport/known-hosts.js";
 import { parseSshTarget } from "../transport/ssh-route.js";
-import { portOverlaps } from "./incubate.js";
+import { portOverlaps } from "./gateway-ports.js";
 
 export type CheckLevel = "ok" | "warn" | "fail";
 

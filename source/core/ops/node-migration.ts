@@ -11,7 +11,14 @@ import { displayPath, openclawStateDir } from "../infra/paths.js";
 import { GatewayClient } from "../transport/gateway-client.js";
 import { parseSshTarget, SshSession } from "../transport/ssh-route.js";
 import { waitUntilStarted } from "./gateway-ready.js";
-import { gatewayPidFile, stopProcessGroup } from "./incubate.js";
+import { findOnPath } from "./openclaw-command.js";
+import {
+  gatewayPidFile,
+  startSupervised,
+  stopProcessGroup,
+  type UndoStep,
+  waitReady,
+} from "./supervised-gateway.js";
 
 /** Workspace files that make an agent what it is; caches, locks, logs and sessions never travel. */
 const WORKSPACE_FILE = /\.(md|txt|json|json5|ya?ml)$/i;
@@ -475,7 +482,6 @@ async function restartLocalGateway(
   say: (line: string) => void,
   readyTimeoutMs = 180_000,
 ): Promise<void> {
-  const { findOnPath, startSupervised, waitReady } = await import("./incubate.js");
   const by = `openclaw ${node.profile ? `--profile ${node.profile} ` : ""}gateway run`;
   const openclaw = await findOnPath("openclaw", env);
   // Supervised start is for the profiles incubate made (profile = node id); others are the user's to start.
@@ -485,7 +491,7 @@ async function restartLocalGateway(
   }
   say("Starting the local gateway again …");
   const token = await resolveToken(node, home, env);
-  const undo: { title: string; run: () => Promise<void> }[] = [];
+  const undo: UndoStep[] = [];
   try {
     await startSupervised(home, node.id, openclaw, env, undo);
     const client = new GatewayClient({
