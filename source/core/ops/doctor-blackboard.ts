@@ -83,7 +83,7 @@ async function checkQuarantine(dir: string, env: NodeJS.ProcessEnv, add: AddChec
   }
 }
 
-/** Claims whose file has not been touched for two lease periods: their worker is gone. */
+/** Claims whose lease has not been renewed for two lease periods. */
 async function checkStaleLeases(dir: string, leaseMs: number, add: AddCheck): Promise<void> {
   let stale = 0;
   for (const node of await readdir(join(dir, "claimed")).catch(() => [] as string[])) {
