@@ -5,7 +5,7 @@ import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { pickBasePort, portOverlaps } from "../../source/core/ops/incubate.js";
+import { pickBasePort, portOverlaps } from "../../source/core/ops/gateway-ports.js";
 import { makeWorld, profileConfig, type World } from "../testkit/cli-harness.js";
 import { installFakeOpenclaw } from "../testkit/fake-openclaw.js";
 

@@ -1,8 +1,6 @@
-import { readdir, readFile, rm, stat } from "node:fs/promises";
-import { join, posix } from "node:path";
+import { readFile, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import JSON5 from "json5";
-import type { SFTPWrapper } from "ssh2";
 import { isErrnoException, UserError } from "../domain/errors.js";
 import { NodeConfig, type SshSettings } from "../domain/schema.js";
 import { writeFileAtomic } from "../infra/atomic-file.js";
@@ -10,13 +8,25 @@ import { loadConfig, resolveToken, routeOf, saveConfig, thisMachine } from "../i
 import { displayPath, openclawStateDir } from "../infra/paths.js";
 import { GatewayClient } from "../transport/gateway-client.js";
 import { parseSshTarget, SshSession } from "../transport/ssh-route.js";
-import { waitUntilStarted } from "./gateway-ready.js";
-import { gatewayPidFile, stopProcessGroup } from "./incubate.js";
-
-/** Workspace files that make an agent what it is; caches, locks, logs and sessions never travel. */
-const WORKSPACE_FILE = /\.(md|txt|json|json5|ya?ml)$/i;
-const NEVER =
-  /(^|\/)(cache|caches|\.cache|locks?|logs?|sessions?|tmp|node_modules|\.git)(\/|$)|\.(lock|log|sqlite|db|pid|sock)$/i;
+import { filesToCopy, pathsOutside } from "./migration-files.js";
+import {
+  checkRemote,
+  checkRemoteGateway,
+  copyProfile,
+  killGroup,
+  type RemoteMigration,
+  remoteQuote,
+  startRemoteGateway,
+  tidyRemote,
+} from "./migration-remote.js";
+import { findOnPath } from "./openclaw-command.js";
+import {
+  gatewayPidFile,
+  startSupervised,
+  stopProcessGroup,
+  type UndoStep,
+  waitReady,
+} from "./supervised-gateway.js";
 
 export interface MigrateOptions {
   node: string;
@@ -53,84 +63,6 @@ function recordPath(home: string, node: string): string {
   return join(home, "migrations", `${node}.json`);
 }
 
-/** Relative paths to copy from a profile's state dir. */
-export async function filesToCopy(stateDir: string): Promise<{ files: string[]; skipped: string[] }> {
-  const files: string[] = [];
-  const skipped: string[] = [];
-  try {
-    await stat(join(stateDir, "openclaw.json"));
-    files.push("openclaw.json");
-  } catch {
-    throw new UserError(`${displayPath(stateDir)} has no openclaw.json; there is nothing to migrate.`);
-  }
-  const walk = async (rel: string) => {
-    let entries: import("node:fs").Dirent[];
-    try {
-      entries = await readdir(join(stateDir, rel), { withFileTypes: true });
-    } catch (error) {
-      if (isErrnoException(error, "ENOENT")) return;
-      throw error;
-    }
-    for (const e of entries) {
-      const path = posix.join(rel, e.name);
-      if (NEVER.test(path)) {
-        skipped.push(path);
-        continue;
-      }
-      if (e.isDirectory()) await walk(path);
-      else if (e.isFile() && WORKSPACE_FILE.test(e.name)) files.push(path);
-      else skipped.push(path);
-    }
-  };
-  await walk("workspace");
-  // Each agent's own settings and model credentials (auth-profiles.json, models.json):
-  // without them the agent there cannot reach its model. Never its sessions.
-  let agents: import("node:fs").Dirent[] = [];
-  try {
-    agents = await readdir(join(stateDir, "agents"), { withFileTypes: true });
-  } catch (error) {
-    if (!isErrnoException(error, "ENOENT")) throw error;
-  }
-  for (const agent of agents) {
-    if (!agent.isDirectory()) continue;
-    const rel = posix.join("agents", agent.name, "agent");
-    let entries: import("node:fs").Dirent[] = [];
-    try {
-      entries = await readdir(join(stateDir, rel), { withFileTypes: true });
-    } catch (error) {
-      if (!isErrnoException(error, "ENOENT")) throw error;
-    }
-    for (const e of entries) {
-      const path = posix.join(rel, e.name);
-      if (e.isFile() && /\.json5?$/i.test(e.name) && !NEVER.test(path)) files.push(path);
-    }
-  }
-  // Provider keys may live in the profile's .env.
-  try {
-    if ((await stat(join(stateDir, ".env"))).isFile()) files.push(".env");
-  } catch {
-    // none
-  }
-  return { files, skipped };
-}
-
-/** Files that hold secrets: written 0600 there, as here. */
-function isSecret(rel: string): boolean {
-  return rel === "openclaw.json" || rel === ".env" || rel.startsWith("agents/");
-}
-
-function remoteQuote(path: string): string {
-  return `'${path.replace(/'/g, "'\\''")}'`;
-}
-
-async function sftpCall<T>(
-  fn: (cb: (error: Error | null | undefined, value?: T) => void) => void,
-): Promise<T> {
-  return new Promise((resolve, reject) =>
-    fn((error, value) => (error ? reject(error) : resolve(value as T))),
-  );
-}
-
 /**
  * `clawos migrate NODE --to user@host`: copy the profile over SFTP, start it there, check it
  * through SSH, switch the registry, then drain and stop the local instance. Until the switch,
@@ -142,9 +74,57 @@ export async function migrate(
   options: MigrateOptions,
   say: (line: string) => void,
 ): Promise<MigrationPlan> {
+  const { node, machine } = await localNodeToMigrate(home, env, options.node);
+  const target = parseSshTarget(options.to);
+  const { plan, settings, profileDirName } = await planMigration(node, machine, env, options, say);
+  const token = await resolveToken(node, home, env);
+  if (token.problem)
+    throw new UserError(`Node ${node.id}: cannot read its token from ${token.source}: ${token.problem}.`);
+
+  // The plan is checked there too (read-only): a plan that cannot work is not offered.
+  say(`Checking ${target.host} over SSH …`);
+  const session = await SshSession.connect(settings, env);
+  const remote: RemoteMigration = {
+    session,
+    host: target.host,
+    node,
+    profileDirName,
+    remotePort: plan.remotePort,
+    stateDir: "",
+    staging: "",
+  };
+  try {
+    plan.remoteStateDir = await checkRemote(remote, say);
+    if (options.dryRun) {
+      session.close();
+      return plan;
+    }
+    say(`Copying ${plan.files.length} file(s) to ${target.host} …`);
+    await copyProfile(remote, plan.files, plan.localStateDir, env);
+    say(`Starting the gateway on ${target.host} …`);
+    await startRemoteGateway(remote);
+    await checkRemoteGateway(remote, token, options.readyTimeoutMs);
+    say(`The gateway on ${target.host} answers through SSH.`);
+  } catch (error) {
+    throw await migrationStopped(remote, node.id, options.dryRun === true, error);
+  }
+
+  const record = await switchRegistry(home, node, machine, options, remote, settings, say);
+  await drainLocalTasks(home, env, node.id, options.drainTimeoutMs ?? 120_000, say);
+  await stopLocalGateway(home, node, record, say);
+  session.close();
+  return plan;
+}
+
+/** The node, which must be local and not migrated already. */
+async function localNodeToMigrate(
+  home: string,
+  env: NodeJS.ProcessEnv,
+  id: string,
+): Promise<{ node: NodeConfig; machine: string }> {
   const loaded = await loadConfig(home);
-  const node = loaded.config.nodes.find((n) => n.id === options.node);
-  if (!node) throw new UserError(`There is no node "${options.node}".`, { code: "usage" });
+  const node = loaded.config.nodes.find((n) => n.id === id);
+  if (!node) throw new UserError(`There is no node "${id}".`, { code: "usage" });
   const machine = thisMachine(loaded.config, env);
   if (routeOf(node, machine) !== "localhost" || node.port === null) {
     throw new UserError(
@@ -162,10 +142,20 @@ export async function migrate(
   } catch (error) {
     if (!isErrnoException(error, "ENOENT")) throw error;
   }
-  const target = parseSshTarget(options.to);
+  return { node, machine };
+}
+
+/** What travels where, said before anything is done. */
+async function planMigration(
+  node: NodeConfig,
+  machine: string,
+  env: NodeJS.ProcessEnv,
+  options: MigrateOptions,
+  say: (line: string) => void,
+): Promise<{ plan: MigrationPlan; settings: SshSettings; profileDirName: string }> {
   const localStateDir = openclawStateDir(node.profile, env);
   const { files, skipped } = await filesToCopy(localStateDir);
-  const remotePort = options.remotePort ?? node.ssh?.remotePort ?? node.port;
+  const remotePort = options.remotePort ?? node.ssh?.remotePort ?? node.port!;
   const settings: SshSettings = {
     target: options.to,
     // The node's own SSH settings are the defaults (the control center passes only the target).
@@ -205,153 +195,48 @@ export async function migrate(
       `  note: the config names ${outside.length} path(s) outside the profile that do not travel: ${outside.slice(0, 4).join(", ")}`,
     );
   say("  then start the gateway there, check it through SSH, switch the node, drain and stop the local one");
+  return { plan, settings, profileDirName };
+}
 
-  const token = await resolveToken(node, home, env);
-  if (token.problem)
-    throw new UserError(`Node ${node.id}: cannot read its token from ${token.source}: ${token.problem}.`);
-
-  // The plan is checked there too (read-only): a plan that cannot work is not offered.
-  say(`Checking ${target.host} over SSH …`);
-  const session = await SshSession.connect(settings, env);
-  let remoteStateDir = "";
-  let staging = "";
-  let remotePid: number | undefined;
-  try {
-    const whereHome = await session.exec('printf %s "$HOME"', "");
-    const remoteHome = whereHome.stdout.trim();
-    if (whereHome.code !== 0 || !remoteHome.startsWith("/"))
-      throw new UserError(`Could not find the home directory on ${target.host}.`);
-    remoteStateDir = posix.join(remoteHome, profileDirName);
-    plan.remoteStateDir = remoteStateDir;
-    staging = `${remoteStateDir}.clawos-incoming`;
-    const exists = await session.exec(`test -e ${remoteQuote(remoteStateDir)}`, "");
-    if (exists.code === 0) {
-      throw new UserError(`${target.host} already has ${remoteStateDir}; refusing to overwrite it.`, {
-        hint: "move it aside there, or migrate to another machine",
-      });
-    }
-    // Before anything is copied: can the gateway start there at all?
-    const openclaw = await session.exec("command -v openclaw", "");
-    if (openclaw.code !== 0 || !openclaw.stdout.trim()) {
-      throw new UserError(`openclaw is not on the PATH of an SSH session on ${target.host}.`, {
-        hint: "install it there (npm install -g openclaw) and make sure a non-interactive login finds it (ssh HOST command -v openclaw)",
-      });
-    }
-    const taken = await session.tunnel(remotePort).then(
-      () => true,
-      () => false,
-    );
-    if (taken) {
-      throw new UserError(`Port ${remotePort} is already in use on ${target.host}.`, {
-        hint: "pick another with --remote-port (keep 20 between gateways)",
-      });
-    }
-    say(
-      `  ${target.host}: SSH login works, openclaw is ${openclaw.stdout.trim()}, port ${remotePort} is free, ${remoteStateDir} does not exist yet`,
-    );
-    if (options.dryRun) {
-      session.close();
-      return plan;
-    }
-
-    // Copy into a staging dir, renamed into place only once complete.
-    say(`Copying ${files.length} file(s) to ${target.host} …`);
-    await session.exec(`rm -rf ${remoteQuote(staging)}`, "");
-    const sftp = await session.sftp();
-    const dropAfter = Number(/^ssh-drop-after:(\d+)$/.exec(env.CLAWOS_FAULT ?? "")?.[1] ?? Number.NaN);
-    for (const [i, rel] of files.entries()) {
-      if (i === dropAfter) session.destroy(); // fault injection for tests: the connection drops mid-copy
-      const dest = posix.join(staging, rel);
-      await Promise.race([mkdirs(sftp, posix.dirname(dest)), session.dropped]);
-      let data = await readFile(join(localStateDir, rel));
-      if (rel === "openclaw.json")
-        data = Buffer.from(
-          remoteConfig(data.toString("utf8"), remotePort, { from: localStateDir, to: remoteStateDir }),
-        );
-      await sftpCall<void>((cb) => sftp.writeFile(dest, data, { mode: isSecret(rel) ? 0o600 : 0o644 }, cb));
-    }
-    const moved = await session.exec(`mv ${remoteQuote(staging)} ${remoteQuote(remoteStateDir)}`, "");
-    if (moved.code !== 0)
-      throw new UserError(`Could not move the copy into place on ${target.host}: ${moved.stderr.trim()}`);
-
-    // Start it there and check it through SSH.
-    say(`Starting the gateway on ${target.host} …`);
-    const profileFlag =
-      node.profile && node.profile !== "default" ? `--profile ${remoteQuote(node.profile)} ` : "";
-    const start = await session.exec(
-      `cd ~ && S=; command -v setsid >/dev/null && S=setsid; OPENCLAW_DISABLE_BONJOUR=1 $S nohup openclaw ${profileFlag}gateway run > ${remoteQuote(posix.join(remoteStateDir, "clawos-gateway.out"))} 2>&1 < /dev/null & echo $!`,
-      "",
-    );
-    remotePid = Number(start.stdout.trim()) || undefined;
-    if (start.code !== 0 || !remotePid)
-      throw new UserError(
-        `Could not start the gateway on ${target.host}: ${start.stderr.trim().slice(0, 200)}`,
-      );
-    const pid = remotePid;
-    const outFile = posix.join(remoteStateDir, "clawos-gateway.out");
-    const checkAlive = async () => {
-      const check = await session.exec(`kill -0 ${pid}`, "");
-      if (check.code === 0) return;
-      const tail = await session.exec(`tail -n 5 ${remoteQuote(outFile)}`, "").catch(() => undefined);
-      const said = (tail?.stdout ?? "").trim().split("\n").join(" | ").slice(0, 300);
-      throw new UserError(
-        `The gateway on ${target.host} exited before it was ready${said ? `: ${said}` : ""}.`,
-        {
-          hint: `see ${outFile} there`,
-        },
-      );
-    };
-    const tunnelPort = await waitTunnel(session, remotePort, options.readyTimeoutMs ?? 180_000, checkAlive);
-    const client = new GatewayClient({
-      nodeId: node.id,
-      host: "127.0.0.1",
-      port: tunnelPort,
-      ...(token.token ? { token: token.token } : {}),
-      tokenSource: token.source,
-      profile: node.profile,
-      agent: node.agent,
-    });
-    try {
-      await waitUntilStarted(client, {
-        timeoutMs: options.readyTimeoutMs ?? 180_000,
-        what: "The remote gateway",
-        hint: `see ${outFile} on ${target.host}; a first start can take a minute on a small machine (--ready-timeout)`,
-        checkAlive,
-      });
-      await client.models(AbortSignal.timeout(10_000));
-    } finally {
-      await client.close();
-    }
-    say(`The gateway on ${target.host} answers through SSH.`);
-  } catch (error) {
-    // Nothing local has changed yet; tidy what we can on the remote side.
-    if (session.alive && !options.dryRun) {
-      if (remotePid) await session.exec(killGroup(remotePid), "").catch(() => {});
-      if (staging) await session.exec(`rm -rf ${remoteQuote(staging)}`, "").catch(() => {});
-      if (remotePid && remoteStateDir)
-        await session.exec(`rm -rf ${remoteQuote(remoteStateDir)}`, "").catch(() => {});
-    }
-    const dropped = !session.alive;
-    session.close();
-    const reason = error instanceof Error ? error.message.replace(/\.$/, "") : String(error);
-    if (options.dryRun)
-      throw new UserError(
-        `Migration of ${node.id} would fail: ${reason}. Nothing was changed, here or there.`,
-        error instanceof UserError && error.hint ? { hint: error.hint } : {},
-      );
-    throw new UserError(
-      `Migration of ${node.id} stopped: ${reason}. Nothing changed here${dropped ? `; a partial copy may be left in ${staging || "a staging dir"} on ${target.host} (the next attempt removes it)` : ""}.`,
+/** A failure before the switch: nothing local has changed yet; tidy what we can on the remote side. */
+async function migrationStopped(
+  remote: RemoteMigration,
+  nodeId: string,
+  dryRun: boolean,
+  error: unknown,
+): Promise<UserError> {
+  const { session } = remote;
+  if (session.alive && !dryRun) await tidyRemote(remote);
+  const dropped = !session.alive;
+  session.close();
+  const reason = error instanceof Error ? error.message.replace(/\.$/, "") : String(error);
+  if (dryRun)
+    return new UserError(
+      `Migration of ${nodeId} would fail: ${reason}. Nothing was changed, here or there.`,
       error instanceof UserError && error.hint ? { hint: error.hint } : {},
     );
-  }
+  return new UserError(
+    `Migration of ${nodeId} stopped: ${reason}. Nothing changed here${dropped ? `; a partial copy may be left in ${remote.staging || "a staging dir"} on ${remote.host} (the next attempt removes it)` : ""}.`,
+    error instanceof UserError && error.hint ? { hint: error.hint } : {},
+  );
+}
 
-  // Switch the registry, keeping what is needed to undo it.
+/** Switch the registry, keeping what is needed to undo it. */
+async function switchRegistry(
+  home: string,
+  node: NodeConfig,
+  machine: string,
+  options: MigrateOptions,
+  remote: RemoteMigration,
+  settings: SshSettings,
+  say: (line: string) => void,
+): Promise<MigrationRecord> {
   const record: MigrationRecord = {
     node,
     remote: {
       target: options.to,
-      stateDir: remoteStateDir,
-      ...(remotePid ? { pid: remotePid } : {}),
+      stateDir: remote.stateDir,
+      ...(remote.pid ? { pid: remote.pid } : {}),
       settings,
     },
     localGatewayStopped: false,
@@ -363,8 +248,8 @@ export async function migrate(
     n.id === node.id
       ? NodeConfig.parse({
           ...n,
-          machine: options.machine ?? target.host,
-          port: remotePort,
+          machine: options.machine ?? remote.host,
+          port: remote.remotePort,
           ssh: settings,
           transport: "auto",
           notes: `migrated from ${machine} ${new Date().toISOString().slice(0, 10)}`,
@@ -373,18 +258,27 @@ export async function migrate(
   );
   await saveConfig(fresh);
   say(
-    `Node ${node.id} now lives on ${options.machine ?? target.host}: tasks reach it through SSH; for the blackboard route, run its worker there (clawos node run --node ${node.id}).`,
+    `Node ${node.id} now lives on ${options.machine ?? remote.host}: tasks reach it through SSH; for the blackboard route, run its worker there (clawos node run --node ${node.id}).`,
   );
+  return record;
+}
 
-  // Drain: tasks already claimed here finish first; then stop the local gateway.
-  const deadline = Date.now() + (options.drainTimeoutMs ?? 120_000);
+/** Drain: tasks already claimed here finish first, up to the drain timeout. */
+async function drainLocalTasks(
+  home: string,
+  env: NodeJS.ProcessEnv,
+  nodeId: string,
+  drainTimeoutMs: number,
+  say: (line: string) => void,
+): Promise<void> {
+  const deadline = Date.now() + drainTimeoutMs;
   const { FederationCore } = await import("../federation/federation.js");
   const core = await FederationCore.open(home, { env });
   try {
     for (;;) {
       const listing = await core.blackboard.list({ finishedLimit: 0, activeOnly: true });
       const busy = listing.tasks.filter(
-        (t) => t.node === node.id && (t.state === "claimed" || t.state === "running"),
+        (t) => t.node === nodeId && (t.state === "claimed" || t.state === "running"),
       );
       if (busy.length === 0) break;
       if (Date.now() > deadline) {
@@ -396,6 +290,15 @@ export async function migrate(
   } finally {
     await core.close();
   }
+}
+
+/** Stop the local gateway if clawos started it (it has a pid file); otherwise say how to. */
+async function stopLocalGateway(
+  home: string,
+  node: NodeConfig,
+  record: MigrationRecord,
+  say: (line: string) => void,
+): Promise<void> {
   const pidText = await readFile(gatewayPidFile(home, node.id), "utf8").catch(() => "");
   if (pidText.trim()) {
     await stopProcessGroup(Number(pidText.trim()));
@@ -408,8 +311,6 @@ export async function migrate(
       `Stop the local gateway when you are ready: openclaw ${node.profile ? `--profile ${node.profile} ` : ""}gateway stop`,
     );
   }
-  session.close();
-  return plan;
 }
 
 /**
@@ -475,7 +376,6 @@ async function restartLocalGateway(
   say: (line: string) => void,
   readyTimeoutMs = 180_000,
 ): Promise<void> {
-  const { findOnPath, startSupervised, waitReady } = await import("./incubate.js");
   const by = `openclaw ${node.profile ? `--profile ${node.profile} ` : ""}gateway run`;
   const openclaw = await findOnPath("openclaw", env);
   // Supervised start is for the profiles incubate made (profile = node id); others are the user's to start.
@@ -485,7 +385,7 @@ async function restartLocalGateway(
   }
   say("Starting the local gateway again …");
   const token = await resolveToken(node, home, env);
-  const undo: { title: string; run: () => Promise<void> }[] = [];
+  const undo: UndoStep[] = [];
   try {
     await startSupervised(home, node.id, openclaw, env, undo);
     const client = new GatewayClient({
@@ -511,81 +411,4 @@ async function restartLocalGateway(
     );
   }
   say("The local gateway is running again.");
-}
-
-/**
- * The copied config, set to the remote port and bound to loopback. OpenClaw writes absolute
- * paths into it (agents.defaults.workspace, agents.entries.*.agentDir): those inside the
- * profile are moved to the profile's place there, or the gateway there would look for its
- * workspace under this machine's home.
- */
-export function remoteConfig(raw: string, port: number, paths: { from: string; to: string }): string {
-  const relocate = (value: unknown): unknown => {
-    if (typeof value === "string") {
-      if (value === paths.from) return paths.to;
-      if (value.startsWith(`${paths.from}/`)) return paths.to + value.slice(paths.from.length);
-      return value;
-    }
-    if (Array.isArray(value)) return value.map(relocate);
-    if (value && typeof value === "object")
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, relocate(v)]));
-    return value;
-  };
-  const config = relocate(JSON5.parse(raw)) as { gateway?: Record<string, unknown> };
-  config.gateway = { ...(config.gateway ?? {}), port, bind: "loopback" };
-  return `${JSON.stringify(config, null, 2)}\n`;
-}
-
-async function mkdirs(sftp: SFTPWrapper, dir: string): Promise<void> {
-  const parts = dir.split("/").filter(Boolean);
-  let path = "";
-  for (const part of parts) {
-    path += `/${part}`;
-    try {
-      await sftpCall<void>((cb) => sftp.mkdir(path, cb));
-    } catch {
-      // exists already (or will fail at the write, with a clearer error)
-    }
-  }
-}
-
-async function waitTunnel(
-  session: SshSession,
-  port: number,
-  timeoutMs: number,
-  checkAlive: () => Promise<void>,
-): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await session.tunnel(port);
-    } catch (error) {
-      await checkAlive();
-      if (Date.now() > deadline) throw error;
-      await sleep(500);
-    }
-  }
-}
-
-/** The remote gateway was started with setsid: stop its whole process group (its workers too). */
-function killGroup(pid: number): string {
-  return `kill -TERM -- -${pid} 2>/dev/null || kill -TERM ${pid}`;
-}
-
-/** Absolute paths in the config under this machine's home but outside the profile: they do not travel. */
-function pathsOutside(raw: string, stateDir: string, home: string): string[] {
-  const found = new Set<string>();
-  const visit = (value: unknown) => {
-    if (typeof value === "string") {
-      if (home && value.startsWith(`${home}/`) && value !== stateDir && !value.startsWith(`${stateDir}/`))
-        found.add(value);
-    } else if (Array.isArray(value)) value.forEach(visit);
-    else if (value && typeof value === "object") Object.values(value).forEach(visit);
-  };
-  try {
-    visit(JSON5.parse(raw));
-  } catch {
-    // an unreadable config fails later with its own message
-  }
-  return [...found];
 }

@@ -1,0 +1,256 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, open, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { isErrnoException, UserError } from "../domain/errors.js";
+import { isValidNodeId } from "../domain/ids.js";
+import { writeFileAtomic } from "../infra/atomic-file.js";
+import { type LoadedConfig, loadConfig, parseNode, saveConfig } from "../infra/config.js";
+import { displayPath, tokensDir } from "../infra/paths.js";
+import { GatewayClient } from "../transport/gateway-client.js";
+import { candidateBasePorts, NO_PORT, PORT_SPACING, portIsFree, portOverlaps } from "./gateway-ports.js";
+import type { IncubateOptions } from "./incubate.js";
+import { commandFailed, findOnPath, runCommand } from "./openclaw-command.js";
+import { discoverProfiles } from "./openclaw-profiles.js";
+import { profileConfigFor } from "./profile-config.js";
+import { startSupervised, type UndoStep, waitReady } from "./supervised-gateway.js";
+
+/** What every step of one incubation shares: where things go, and the undo list they add to. */
+export interface Incubation {
+  home: string;
+  env: NodeJS.ProcessEnv;
+  options: IncubateOptions;
+  name: string;
+  profileDir: string;
+  tokenFile: string;
+  undo: UndoStep[];
+  /** A finding that does not stop the incubation. */
+  warn: (detail: string) => void;
+}
+
+/** Step 1: the name is free as a node and a profile; the port keeps its distance from every known gateway. */
+export async function checkNameAndPickPort(
+  run: Incubation,
+  loaded: LoadedConfig,
+  machine: string,
+): Promise<number> {
+  const { name, options, env, profileDir } = run;
+  if (!isValidNodeId(name) || name === "main" || name === "default") {
+    throw new UserError(`"${name}" cannot be a node and profile name.`, {
+      hint: "use lowercase letters, digits and '-' (not main or default)",
+      code: "usage",
+    });
+  }
+  if (loaded.config.nodes.some((n) => n.id === name)) {
+    throw new UserError(`Node "${name}" already exists.`, {
+      hint: "pick another name, or clawos nodes remove it first",
+    });
+  }
+  try {
+    await stat(profileDir);
+    throw new UserError(`${displayPath(profileDir, env)} already exists.`, {
+      hint: "pick another name, or register that profile with clawos init",
+    });
+  } catch (error) {
+    if (!isErrnoException(error, "ENOENT")) throw error;
+  }
+  const profiles = await discoverProfiles(env);
+  const known = [
+    ...loaded.config.nodes
+      .filter((n) => n.machine === machine && n.port !== null)
+      .map((n) => ({ id: n.id, port: n.port! })),
+    ...profiles
+      .filter((p) => !loaded.config.nodes.some((n) => n.port === p.port))
+      .map((p) => ({ id: p.profile ?? "main", port: p.port })),
+  ];
+  for (const overlap of portOverlaps(known)) run.warn(`existing ${overlap}`);
+  const used = known.map((k) => k.port);
+  if (options.port !== undefined) {
+    const near = known.find((k) => Math.abs(k.port - options.port!) < PORT_SPACING);
+    if (near) {
+      throw new UserError(
+        `Port ${options.port} is only ${Math.abs(near.port - options.port)} away from ${near.id} (${near.port}).`,
+        {
+          hint: `OpenClaw needs ${PORT_SPACING} ports between instances; leave out --port to get one picked`,
+          code: "usage",
+        },
+      );
+    }
+    if (!(await portIsFree(options.port))) {
+      throw new UserError(`Port ${options.port} is already taken on 127.0.0.1.`, {
+        hint: "pick another --port, or leave it out",
+      });
+    }
+    return options.port;
+  }
+  for (const port of candidateBasePorts(used)) if (await portIsFree(port)) return port;
+  throw new UserError(NO_PORT);
+}
+
+/** Step 2: a new gateway token in its own file, mode 0600, never printed. */
+export async function writeGatewayToken(run: Incubation): Promise<string> {
+  const token = randomBytes(24).toString("hex");
+  await mkdir(tokensDir(run.home), { recursive: true, mode: 0o700 });
+  const handle = await open(run.tokenFile, "wx", 0o600);
+  run.undo.push({ title: "remove the token file", run: () => rm(run.tokenFile, { force: true }) });
+  await handle.writeFile(`${token}\n`);
+  await handle.close();
+  return token;
+}
+
+/** Step 3: the OpenClaw profile, written directly (--config-only) or made by `openclaw onboard`. */
+export async function createProfile(run: Incubation, port: number, token: string): Promise<void> {
+  const { options, profileDir, env } = run;
+  run.undo.push({
+    title: `remove ${displayPath(profileDir, env)}`,
+    run: () => rm(profileDir, { recursive: true, force: true }),
+  });
+  if (options.configOnly) {
+    await mkdir(profileDir, { recursive: true, mode: 0o700 });
+    await writeFileAtomic(
+      join(profileDir, "openclaw.json"),
+      `${JSON.stringify(profileConfigFor(options, port, token), null, 2)}\n`,
+      {
+        mode: 0o600,
+      },
+    );
+    return;
+  }
+  const openclaw = await findOnPath("openclaw", env);
+  if (!openclaw) {
+    throw new UserError("openclaw is not on PATH, so the profile cannot be created.", {
+      hint: "install it (npm install -g openclaw) or use --config-only to write the config directly",
+      code: "openclaw_missing",
+    });
+  }
+  await onboardProfile(run, openclaw, port, token);
+}
+
+/** `openclaw onboard`, then the gateway token and the settings clawos needs, each through `openclaw config`. */
+async function onboardProfile(run: Incubation, openclaw: string, port: number, token: string): Promise<void> {
+  const { options, name, env } = run;
+  // Secrets never go on a command line (every local user can read those in ps): the
+  // model key through the environment, which onboard reads when --custom-api-key is
+  // left out, and the gateway token through stdin by `config patch` below.
+  const onboard = await runCommand(
+    openclaw,
+    onboardArgs(name, port, options.model),
+    options.model ? { ...env, CUSTOM_API_KEY: options.model.apiKey } : env,
+  );
+  if (onboard.code !== 0) {
+    throw commandFailed("openclaw onboard", onboard, token, options.model?.apiKey ?? "");
+  }
+  const patch = JSON.stringify({ gateway: { auth: { mode: "token", token } } });
+  const patched = await runCommand(openclaw, ["--profile", name, "config", "patch", "--stdin"], env, patch);
+  if (patched.code !== 0) throw commandFailed("openclaw config patch (the gateway token)", patched, token);
+  const settings: [string, string][] = [
+    ["gateway.http.endpoints.chatCompletions.enabled", "true"],
+    ...(options.settings ?? []),
+  ];
+  for (const [key, value] of settings) {
+    const set = await runCommand(openclaw, ["--profile", name, "config", "set", key, value], env);
+    if (set.code !== 0) throw commandFailed(`openclaw config set ${key}`, set, token);
+  }
+}
+
+/** Pure: the arguments of a non-interactive `openclaw onboard` for a loopback, token-auth gateway. */
+function onboardArgs(name: string, port: number, model: IncubateOptions["model"]): string[] {
+  const args = [
+    "--profile",
+    name,
+    "onboard",
+    "--non-interactive",
+    "--accept-risk",
+    "--mode",
+    "local",
+    "--flow",
+    "quickstart",
+    "--gateway-port",
+    String(port),
+    "--gateway-bind",
+    "loopback",
+    "--gateway-auth",
+    "token",
+    "--no-install-daemon",
+    "--skip-channels",
+    "--skip-skills",
+    "--skip-search",
+    "--skip-health",
+    "--skip-ui",
+    "--skip-hooks",
+    "--json",
+  ];
+  if (model) {
+    args.push(
+      "--auth-choice",
+      "custom-api-key",
+      "--custom-base-url",
+      model.baseUrl,
+      "--custom-model-id",
+      model.id,
+      "--custom-provider-id",
+      model.providerId,
+      "--custom-compatibility",
+      "openai",
+    );
+  }
+  return args;
+}
+
+/** Step 4 (--start): the gateway as a supervised child, or as a launchd/systemd service (--service). */
+export async function startGateway(run: Incubation, token: string): Promise<void> {
+  const { options, name, env, home } = run;
+  const openclaw = await findOnPath("openclaw", env);
+  if (!openclaw) {
+    throw new UserError("openclaw is not on PATH, so the gateway cannot be started.", {
+      hint: "install it (npm install -g openclaw), or leave out --start and start it yourself",
+      code: "openclaw_missing",
+    });
+  }
+  if (options.service) {
+    run.undo.push({
+      title: "uninstall the service",
+      run: async () => void (await runCommand(openclaw, ["--profile", name, "gateway", "uninstall"], env)),
+    });
+    const install = await runCommand(openclaw, ["--profile", name, "gateway", "install"], env);
+    if (install.code !== 0) throw commandFailed("openclaw gateway install", install, token);
+  } else {
+    await startSupervised(home, name, openclaw, env, run.undo);
+  }
+}
+
+/** Step 5 (--start): the gateway is ready and answers with the token. */
+export async function checkGatewayAnswers(run: Incubation, port: number, token: string): Promise<void> {
+  const { options, name, env, home } = run;
+  const client = new GatewayClient({
+    nodeId: name,
+    host: "127.0.0.1",
+    port,
+    token,
+    tokenSource: `token file ${displayPath(run.tokenFile, env)}`,
+    profile: name,
+    agent: options.agent ?? "main",
+  });
+  try {
+    await waitReady(client, options.readyTimeoutMs ?? 180_000, home, name);
+    await client.models(AbortSignal.timeout(10_000));
+  } finally {
+    await client.close();
+  }
+}
+
+/** Last step: the node in the registry (the registry is read again here, not reused from step 1). */
+export async function registerNode(run: Incubation, machine: string, port: number): Promise<void> {
+  const fresh = await loadConfig(run.home);
+  fresh.config.nodes.push(
+    parseNode({
+      id: run.name,
+      machine,
+      port,
+      profile: run.name,
+      agent: run.options.agent ?? "main",
+      token: { file: run.tokenFile },
+      notes: "incubated",
+    }),
+  );
+  await saveConfig(fresh);
+}

@@ -1,0 +1,66 @@
+import { spawn } from "node:child_process";
+import { access, constants } from "node:fs/promises";
+import { delimiter, join } from "node:path";
+import { UserError } from "../domain/errors.js";
+
+export async function findOnPath(command: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  for (const dir of (env.PATH ?? "").split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, command);
+    try {
+      await access(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // next
+    }
+  }
+  return undefined;
+}
+
+/** Run a command to its end; its exit code and the last 8000 characters of its output. */
+export function runCommand(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  stdin?: string,
+): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      env,
+      stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    });
+    if (stdin !== undefined) {
+      child.stdin?.on("error", () => {}); // it exited without reading: its exit code says why
+      child.stdin?.end(stdin);
+    }
+    let output = "";
+    child.stdout?.on("data", (d: Buffer) => {
+      output = (output + d.toString()).slice(-8_000);
+    });
+    child.stderr?.on("data", (d: Buffer) => {
+      output = (output + d.toString()).slice(-8_000);
+    });
+    child.once("error", reject);
+    child.once("close", (code) => resolve({ code, output }));
+  });
+}
+
+/** Remove secrets the command echoed back before showing its output. */
+function redact(text: string, ...secrets: string[]): string {
+  for (const secret of secrets) if (secret) text = text.split(secret).join("<secret>");
+  return text;
+}
+
+/** `what` failed: its last line of output, secrets removed, in one short error. */
+export function commandFailed(
+  what: string,
+  result: { code: number | null; output: string },
+  ...secrets: string[]
+): UserError {
+  const last =
+    redact(result.output, ...secrets)
+      .trim()
+      .split("\n")
+      .at(-1) ?? "";
+  return new UserError(`${what} failed (exit ${result.code}): ${last}`.slice(0, 400));
+}
