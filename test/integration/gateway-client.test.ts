@@ -12,8 +12,8 @@ import {
   GatewayError,
   type GatewayErrorKind,
   type GatewayTarget,
-  SseParser,
 } from "../../source/core/transport/gateway-client.js";
+import { SseParser } from "../../source/core/transport/sse-parser.js";
 import { type StubGateway, startStubGateway } from "../testkit/stub-gateway.js";
 
 const TOKEN = "tok_s3cret_0123456789abcdef";

@@ -25,10 +25,10 @@ import {
 import { sanitizeLine } from "../infra/sanitize.js";
 import { GatewayClient, GatewayError } from "../transport/gateway-client.js";
 import type { SshPool } from "../transport/ssh-route.js";
+import { holdDeltas } from "./hold-deltas.js";
 import { type ChatRunner, type PublishingClaim, type RunOutcome, runClaim } from "./task-runner.js";
+import { type WaitOptions, waitForTask } from "./wait-for-task.js";
 
-/** waitFor: a task not found is looked for once more after this long (see there). */
-const MISSING_RECHECK_MS = 50;
 /** How long a successful or failed probe stays good enough for routing. */
 const PROBE_FRESH_MS = 2_000;
 
@@ -477,74 +477,8 @@ export class FederationCore {
   }
 
   /** Wait until a task is final, reporting the reply as it grows. */
-  async waitFor(
-    id: string,
-    options: { onProgress?: (text: string) => void; signal?: AbortSignal; rescanMs?: number } = {},
-  ): Promise<StoredTask> {
-    let lastText = "";
-    return new Promise<StoredTask>((resolve, reject) => {
-      let busy = false;
-      let again = false;
-      const check = async () => {
-        if (busy) {
-          again = true;
-          return;
-        }
-        busy = true;
-        try {
-          do {
-            again = false;
-            // A lookup can fall between two renames of a move (requests → claimed, say) and miss
-            // a task that exists: only a task missing on a second look, a moment later, is gone.
-            let task = await this.blackboard.get(id);
-            if (!task) {
-              await new Promise((r) => setTimeout(r, MISSING_RECHECK_MS));
-              task = await this.blackboard.get(id);
-            }
-            if (!task) {
-              stop();
-              reject(new UserError(`Task ${id} is not on the blackboard.`));
-              return;
-            }
-            const text = task.result?.text ?? task.progress?.text ?? "";
-            if (text.length > lastText.length && text.startsWith(lastText))
-              options.onProgress?.(text.slice(lastText.length));
-            lastText = text;
-            if (task.state === "completed" || task.state === "failed" || task.state === "cancelled") {
-              stop();
-              resolve(task);
-              return;
-            }
-          } while (again);
-        } catch (error) {
-          stop();
-          reject(error);
-        } finally {
-          busy = false;
-        }
-      };
-      const unwatch = this.blackboard.watch({ everything: true }, () => void check());
-      const timer = setInterval(() => void check(), options.rescanMs ?? 1_000);
-      const onAbort = () => {
-        stop();
-        reject(
-          new UserError(`Stopped waiting for ${id}; it goes on. See it with clawos tasks show ${id}.`, {
-            code: "stopped_waiting",
-          }),
-        );
-      };
-      options.signal?.addEventListener("abort", onAbort, { once: true });
-      if (options.signal?.aborted) {
-        onAbort(); // stopped before we listened: an abort event never comes
-        return;
-      }
-      function stop() {
-        unwatch();
-        clearInterval(timer);
-        options.signal?.removeEventListener("abort", onAbort);
-      }
-      void check();
-    });
+  async waitFor(id: string, options: WaitOptions = {}): Promise<StoredTask> {
+    return waitForTask(this.blackboard, id, options);
   }
 
   async close(): Promise<void> {
@@ -553,29 +487,6 @@ export class FederationCore {
     this.clients.clear();
     await this.blackboard.close();
   }
-}
-
-/**
- * Holds streamed deltas until `releaseSoon()` and one turn of the event loop after it, so a
- * caller that prints something when dispatch() returns prints it before the answer's words.
- */
-function holdDeltas(
-  onDelta: ((delta: string) => void) | undefined,
-): { onDelta: (delta: string) => void; releaseSoon: () => Promise<void> } | undefined {
-  if (!onDelta) return undefined;
-  let held: string[] | undefined = [];
-  return {
-    onDelta: (delta) => (held ? held.push(delta) : onDelta(delta)),
-    releaseSoon: () =>
-      new Promise<void>((resolve) =>
-        setImmediate(() => {
-          const pending = held ?? [];
-          held = undefined;
-          for (const delta of pending) onDelta(delta);
-          resolve();
-        }),
-      ),
-  };
 }
 
 export function toTaskView(task: StoredTask): TaskView {

@@ -100,6 +100,77 @@ export async function runClaim(
   options: RunOptions,
 ): Promise<RunOutcome> {
   const { request } = source;
+  const watch = watchClaim(blackboard, source, options);
+  const { published, abort } = watch;
+  const startedAt = new Date().toISOString();
+  const started = Date.now();
+  const progress = progressWriter(blackboard, published, startedAt, options.progressEveryMs ?? 200);
+  const finish = (status: TaskResult["status"], extra: Partial<TaskResult>): TaskResult => ({
+    schema: "clawos.result/1" as const,
+    id: request.id,
+    attempt: request.attempt,
+    node: source.node,
+    startedAt,
+    status,
+    ...extra,
+    finishedAt: new Date().toISOString(),
+    durationMs: Date.now() - started,
+  });
+  const stopTimers = () => {
+    watch.stop();
+    progress.stop();
+  };
+
+  let answered = false;
+  // A failed publish stops the chat: a task that is not on the blackboard must not run on.
+  published.catch(() => abort.abort());
+  try {
+    const answer = await gateway.chat({
+      text: request.text,
+      user: sessionUserFor(request.id),
+      signal: abort.signal,
+      onDelta: (delta) => {
+        progress.append(delta);
+        options.onDelta?.(delta);
+      },
+    });
+    answered = true;
+    const held = await published;
+    stopTimers();
+    await progress.written();
+    const result = finish("completed", {
+      text: fitForRecord(answer.text),
+      ...(answer.model ? { model: answer.model } : {}),
+    });
+    return (await blackboard.complete(held, result)) ? { kind: "completed", result } : { kind: "lost" };
+  } catch (error) {
+    stopTimers();
+    await progress.written();
+    // The agent answered but the blackboard refused its outcome (a full disk, say): not the task's
+    // failure. The caller sees the error; the unrenewed lease runs out and the task is handed out again.
+    if (answered) throw error;
+    // Never published (a full disk, say): there is no record to finish; the caller reports the publish error.
+    const held = await published;
+    if (watch.lost()) return { kind: "lost" };
+    return await settleFailure(blackboard, held, error, {
+      request,
+      cancelled: watch.cancelled(),
+      reply: progress.text(),
+      finish,
+      options,
+    });
+  } finally {
+    watch.detach();
+  }
+}
+
+/**
+ * While the chat runs: renew the lease and look for a cancel, and abort the chat when the lease
+ * is lost, a cancel is asked for, or our own process stops. For a PublishingClaim the lease
+ * renewals wait until its record is written.
+ */
+function watchClaim(blackboard: Blackboard, source: Claim | PublishingClaim, options: RunOptions) {
+  const { request } = source;
   // Once published, `claim` is set; the lease, progress and cancel checks wait until then.
   let claim: Claim | undefined = "published" in source ? undefined : source;
   const published: Promise<Claim> =
@@ -109,13 +180,9 @@ export async function runClaim(
           return c;
         })
       : Promise.resolve(source);
-  const startedAt = new Date().toISOString();
-  const started = Date.now();
   const abort = new AbortController();
   let lost = false;
   let cancelled = false;
-  let reply = "";
-  let dirty = true;
 
   const onOuterAbort = () => abort.abort();
   options.signal?.addEventListener("abort", onOuterAbort, { once: true });
@@ -146,6 +213,28 @@ export async function runClaim(
       () => {},
     );
   }, CANCEL_CHECK_MS);
+  return {
+    published,
+    abort,
+    lost: () => lost,
+    cancelled: () => cancelled,
+    stop: () => {
+      clearInterval(renewTimer);
+      clearInterval(cancelTimer);
+    },
+    detach: () => options.signal?.removeEventListener("abort", onOuterAbort),
+  };
+}
+
+/** The reply so far, written to the task's progress record every `everyMs` while it grows. */
+function progressWriter(
+  blackboard: Blackboard,
+  published: Promise<Claim>,
+  startedAt: string,
+  everyMs: number,
+) {
+  let reply = "";
+  let dirty = true;
   let writing: Promise<void> = Promise.resolve();
   const flush = () => {
     if (!dirty) return writing;
@@ -156,101 +245,72 @@ export async function runClaim(
     );
     return writing;
   };
-  const progressTimer = setInterval(flush, options.progressEveryMs ?? 200);
+  const progressTimer = setInterval(flush, everyMs);
   // The first record marks the task running. Not at once: an answer back within this time needs
   // no progress record at all (one file created and removed less on the way to the result).
   const firstProgress = setTimeout(flush, FIRST_PROGRESS_MS);
-
-  const base = {
-    schema: "clawos.result/1" as const,
-    id: request.id,
-    attempt: request.attempt,
-    node: source.node,
-    startedAt,
+  return {
+    append: (delta: string) => {
+      reply += delta;
+      dirty = true;
+    },
+    text: () => reply,
+    /** The writes asked for so far have settled. */
+    written: () => writing,
+    stop: () => {
+      clearInterval(progressTimer);
+      clearTimeout(firstProgress);
+    },
   };
-  const finish = (status: TaskResult["status"], extra: Partial<TaskResult>): TaskResult => ({
-    ...base,
-    status,
-    ...extra,
-    finishedAt: new Date().toISOString(),
-    durationMs: Date.now() - started,
-  });
+}
 
-  const stopTimers = () => {
-    clearInterval(renewTimer);
-    clearInterval(cancelTimer);
-    clearInterval(progressTimer);
-    clearTimeout(firstProgress);
-  };
-
-  let answered = false;
-  // A failed publish stops the chat: a task that is not on the blackboard must not run on.
-  published.catch(() => abort.abort());
-  try {
-    const answer = await gateway.chat({
-      text: request.text,
-      user: sessionUserFor(request.id),
-      signal: abort.signal,
-      onDelta: (delta) => {
-        reply += delta;
-        dirty = true;
-        options.onDelta?.(delta);
-      },
+/** The chat failed (not after an answer): record it as cancelled, handed back, requeued or failed. */
+async function settleFailure(
+  blackboard: Blackboard,
+  held: Claim,
+  error: unknown,
+  run: {
+    request: TaskRequest;
+    cancelled: boolean;
+    reply: string;
+    finish: (status: TaskResult["status"], extra: Partial<TaskResult>) => TaskResult;
+    options: RunOptions;
+  },
+): Promise<RunOutcome> {
+  const { request, reply, finish, options } = run;
+  if (run.cancelled || (await blackboard.isCancelRequested(request.id).catch(() => false))) {
+    const result = finish("cancelled", {
+      ...(reply ? { text: fitForRecord(reply) } : {}),
+      error: { kind: "cancelled", message: "cancelled by request" },
     });
-    answered = true;
-    const held = await published;
-    stopTimers();
-    await writing;
-    const result = finish("completed", {
-      text: fitForRecord(answer.text),
-      ...(answer.model ? { model: answer.model } : {}),
-    });
-    return (await blackboard.complete(held, result)) ? { kind: "completed", result } : { kind: "lost" };
-  } catch (error) {
-    stopTimers();
-    await writing;
-    // The agent answered but the blackboard refused its outcome (a full disk, say): not the task's
-    // failure. The caller sees the error; the unrenewed lease runs out and the task is handed out again.
-    if (answered) throw error;
-    // Never published (a full disk, say): there is no record to finish; the caller reports the publish error.
-    const held = await published;
-    if (lost) return { kind: "lost" };
-    if (cancelled || (await blackboard.isCancelRequested(request.id).catch(() => false))) {
-      const result = finish("cancelled", {
-        ...(reply ? { text: fitForRecord(reply) } : {}),
-        error: { kind: "cancelled", message: "cancelled by request" },
-      });
-      return (await blackboard.complete(held, result)) ? { kind: "cancelled", result } : { kind: "lost" };
-    }
-    const taskError = toTaskError(error);
-    const { retryable, ...plainError } = taskError;
-    if (retryable && !options.signal?.aborted) {
-      const reroute = await options.rerouteOnFailure?.(plainError);
-      const outcome = await blackboard.requeue(held, {
-        ...(reroute ? { reroute } : {}),
-        event: {
-          event: "attempt-failed",
-          detail: `${held.node}: ${plainError.message}${reroute ? `; re-routed to ${reroute.node}` : ""}`,
-        },
-        error: plainError,
-      });
-      return { kind: "requeued", error: plainError, outcome, ...(reroute ? { rerouted: reroute.node } : {}) };
-    }
-    if (options.signal?.aborted) {
-      // Our own process is stopping: give the task back rather than fail it.
-      const outcome = await blackboard.requeue(held, {
-        event: options.stopEvent ?? {
-          event: "worker-stopped",
-          detail: `the worker of ${held.node} stopped during the attempt`,
-        },
-        error: plainError,
-        consumesAttempt: false, // nothing failed: it was stopped, so it keeps its attempt
-      });
-      return { kind: "requeued", error: plainError, outcome };
-    }
-    const result = finish("failed", { ...(reply ? { text: fitForRecord(reply) } : {}), error: plainError });
-    return (await blackboard.complete(held, result)) ? { kind: "failed", result } : { kind: "lost" };
-  } finally {
-    options.signal?.removeEventListener("abort", onOuterAbort);
+    return (await blackboard.complete(held, result)) ? { kind: "cancelled", result } : { kind: "lost" };
   }
+  const taskError = toTaskError(error);
+  const { retryable, ...plainError } = taskError;
+  if (retryable && !options.signal?.aborted) {
+    const reroute = await options.rerouteOnFailure?.(plainError);
+    const outcome = await blackboard.requeue(held, {
+      ...(reroute ? { reroute } : {}),
+      event: {
+        event: "attempt-failed",
+        detail: `${held.node}: ${plainError.message}${reroute ? `; re-routed to ${reroute.node}` : ""}`,
+      },
+      error: plainError,
+    });
+    return { kind: "requeued", error: plainError, outcome, ...(reroute ? { rerouted: reroute.node } : {}) };
+  }
+  if (options.signal?.aborted) {
+    // Our own process is stopping: give the task back rather than fail it.
+    const outcome = await blackboard.requeue(held, {
+      event: options.stopEvent ?? {
+        event: "worker-stopped",
+        detail: `the worker of ${held.node} stopped during the attempt`,
+      },
+      error: plainError,
+      consumesAttempt: false, // nothing failed: it was stopped, so it keeps its attempt
+    });
+    return { kind: "requeued", error: plainError, outcome };
+  }
+  const result = finish("failed", { ...(reply ? { text: fitForRecord(reply) } : {}), error: plainError });
+  return (await blackboard.complete(held, result)) ? { kind: "failed", result } : { kind: "lost" };
 }

@@ -5,8 +5,19 @@
  */
 import { type Dispatcher, Pool } from "undici";
 import { z } from "zod";
-import { UserError } from "../domain/errors.js";
-import { sanitizeLine } from "../infra/sanitize.js";
+import {
+  formatBytes,
+  MAX_ERROR_BODY_BYTES,
+  MAX_JSON_BYTES,
+  parseJson,
+  readCapped,
+  streamWireLimit,
+  TooLarge,
+} from "./body-limits.js";
+import { type FailedCall, GatewayFailures } from "./gateway-failures.js";
+import { MAX_SSE_EVENT_CHARS, SseParser } from "./sse-parser.js";
+
+export { GatewayError, type GatewayErrorKind } from "./gateway-error.js";
 
 export interface GatewayTarget {
   nodeId: string;
@@ -18,62 +29,6 @@ export interface GatewayTarget {
   /** OpenClaw profile; null = the default ~/.openclaw. */
   profile: string | null;
   agent: string;
-}
-
-export type GatewayErrorKind =
-  | "unreachable"
-  | "timeout"
-  /** The caller's AbortSignal fired, or the client was closed. */
-  | "aborted"
-  | "unauthorized"
-  | "endpoint_disabled"
-  | "unknown_agent"
-  | "provider_timeout"
-  | "starting"
-  | "bad_response"
-  | "http_error";
-
-const RETRYABLE: Record<GatewayErrorKind, boolean> = {
-  unreachable: true,
-  timeout: true,
-  aborted: false,
-  unauthorized: false,
-  endpoint_disabled: false,
-  unknown_agent: false,
-  provider_timeout: true,
-  starting: true,
-  bad_response: false,
-  http_error: false,
-};
-
-export class GatewayError extends UserError {
-  readonly kind: GatewayErrorKind;
-  readonly retryable: boolean;
-  readonly nodeId: string;
-  /** HTTP status when the gateway answered with one. */
-  readonly status: number | undefined;
-  /** Reply text streamed before a chat failed. */
-  readonly partialText: string | undefined;
-  constructor(
-    kind: GatewayErrorKind,
-    message: string,
-    options: {
-      nodeId: string;
-      hint?: string;
-      status?: number;
-      partialText?: string;
-      retryable?: boolean;
-      cause?: unknown;
-    },
-  ) {
-    super(message, { hint: options.hint, code: `gateway_${kind}`, cause: options.cause });
-    this.name = "GatewayError";
-    this.kind = kind;
-    this.nodeId = options.nodeId;
-    this.status = options.status;
-    this.partialText = options.partialText || undefined;
-    this.retryable = options.retryable ?? RETRYABLE[kind];
-  }
 }
 
 export interface GatewayClientOptions {
@@ -110,9 +65,6 @@ export interface ChatResult {
   model?: string;
 }
 
-const MAX_JSON_BYTES = 1024 * 1024;
-const MAX_ERROR_BODY_BYTES = 64 * 1024;
-const MAX_SSE_EVENT_CHARS = 1024 * 1024;
 /** How long a stream may linger after [DONE] before the connection is dropped. */
 const AFTER_DONE_GRACE_MS = 1000;
 
@@ -127,13 +79,9 @@ const ChatCompletion = z.object({
   choices: z.array(z.object({ message: z.object({ content: z.string().nullish() }) })).min(1),
 });
 
-interface Call {
-  method: "GET" | "POST";
-  path: string;
+interface Call extends FailedCall {
   body?: string;
   auth?: boolean;
-  timeoutMs: number;
-  signal: AbortSignal | undefined;
   /** Statuses handed to the reader instead of becoming errors. Default [200]. */
   accept?: number[] | "any";
 }
@@ -152,6 +100,7 @@ export class GatewayClient {
   private readonly streamIdleMs: number;
   private readonly probeTimeoutMs: number;
   private readonly maxReplyBytes: number;
+  private readonly failures: GatewayFailures;
 
   constructor(target: GatewayTarget, options: GatewayClientOptions = {}) {
     this.target = target;
@@ -170,6 +119,9 @@ export class GatewayClient {
       });
       this.dispatcher = this.ownPool;
     }
+    // Through a custom dispatcher (an SSH tunnel) "127.0.0.1" is the remote machine.
+    const local = this.ownPool !== undefined && ["127.0.0.1", "localhost", "::1"].includes(target.host);
+    this.failures = new GatewayFailures(target, this.streamIdleMs, local);
   }
 
   /** GET /health. Throws when nothing answers; `ok` is false when something answers but not `{ok:true}`. */
@@ -201,7 +153,7 @@ export class GatewayClient {
       { method: "GET", path: "/v1/models", auth: true, timeoutMs: this.probeTimeoutMs, signal },
       async (response) => {
         const parsed = ModelList.safeParse(parseJson(await this.readJsonBody(response.body)));
-        if (!parsed.success) throw this.badResponse("GET /v1/models did not return a model list");
+        if (!parsed.success) throw this.failures.badResponse("GET /v1/models did not return a model list");
         return parsed.data.data.map((model) => model.id);
       },
     );
@@ -229,7 +181,10 @@ export class GatewayClient {
       if (request.signal?.aborted) throw request.signal.reason; // no deltas after the caller gave up
       progress.bytes += Buffer.byteLength(delta);
       if (progress.bytes > this.maxReplyBytes) {
-        throw this.badResponse(`the reply is larger than ${formatBytes(this.maxReplyBytes)}`, progress.text);
+        throw this.failures.badResponse(
+          `the reply is larger than ${formatBytes(this.maxReplyBytes)}`,
+          progress.text,
+        );
       }
       progress.text += delta;
       try {
@@ -246,7 +201,7 @@ export class GatewayClient {
           // A gateway may answer a stream request with a plain completion; accept it.
           const parsed = ChatCompletion.safeParse(parseJson(await this.readJsonBody(response.body)));
           if (!parsed.success) {
-            throw this.badResponse("the chat reply is neither an SSE stream nor a completion");
+            throw this.failures.badResponse("the chat reply is neither an SSE stream nor a completion");
           }
           emit(parsed.data.choices[0]?.message.content);
           return { text: progress.text, model: parsed.data.model };
@@ -268,7 +223,7 @@ export class GatewayClient {
     emit: (delta: string | null | undefined) => void,
   ): Promise<ChatResult> {
     const parser = new SseParser(MAX_SSE_EVENT_CHARS);
-    const wireLimit = this.maxReplyBytes * 4 + MAX_JSON_BYTES;
+    const wireLimit = streamWireLimit(this.maxReplyBytes);
     let wireBytes = 0;
     let model: string | undefined;
     let done = false;
@@ -277,7 +232,7 @@ export class GatewayClient {
     // Restarted by every complete line, so a trickle of bytes that never finishes one does not count.
     const watchIdle = () => {
       clearTimeout(idle);
-      idle = setTimeout(() => body.destroy(this.idleError(progress.text)), this.streamIdleMs);
+      idle = setTimeout(() => body.destroy(this.failures.idleError(progress.text)), this.streamIdleMs);
     };
 
     const handle = (events: string[]) => {
@@ -288,29 +243,9 @@ export class GatewayClient {
         }
         const chunk = ChatChunk.safeParse(parseJson(data));
         if (!chunk.success) {
-          throw this.badResponse("an SSE event is not a chat.completion.chunk", progress.text);
+          throw this.failures.badResponse("an SSE event is not a chat.completion.chunk", progress.text);
         }
-        if (chunk.data.error) {
-          // Real OpenClaw streams provider failures as 200 + `data: {"error":…}` (verified on 2026.9.6).
-          if (/provider|timeout|upstream/i.test(chunk.data.error.message ?? "")) {
-            throw this.fail(
-              "provider_timeout",
-              `Node ${this.target.nodeId}'s model provider failed mid-reply: ${this.clean(chunk.data.error.message)}.`,
-              {
-                hint: "The gateway runs but its model provider is down or unreachable; check models.providers in its openclaw.json.",
-                partialText: progress.text,
-              },
-            );
-          }
-          throw this.fail(
-            "http_error",
-            `Node ${this.target.nodeId}'s gateway reported an error mid-reply: ${this.clean(chunk.data.error.message)}.`,
-            {
-              hint: "Check the gateway's log; the partial reply is kept on the task.",
-              partialText: progress.text,
-            },
-          );
-        }
+        if (chunk.data.error) throw this.failures.streamedError(chunk.data.error.message, progress.text);
         model ??= chunk.data.model;
         emit(chunk.data.choices?.[0]?.delta?.content);
       }
@@ -319,7 +254,7 @@ export class GatewayClient {
       try {
         return feed();
       } catch (error) {
-        throw this.badResponse((error as Error).message, progress.text);
+        throw this.failures.badResponse((error as Error).message, progress.text);
       }
     };
 
@@ -329,7 +264,7 @@ export class GatewayClient {
         if (done) continue; // drain what follows [DONE] so the connection can be reused
         wireBytes += bytes.length;
         if (wireBytes > wireLimit) {
-          throw this.badResponse(`the stream exceeded ${formatBytes(wireLimit)}`, progress.text);
+          throw this.failures.badResponse(`the stream exceeded ${formatBytes(wireLimit)}`, progress.text);
         }
         const lines = parser.lines;
         handle(parse(() => parser.push(bytes)));
@@ -346,7 +281,7 @@ export class GatewayClient {
       clearTimeout(idle);
     }
     if (!done) handle(parse(() => parser.end()));
-    if (!done) throw this.badResponse("the stream ended without data: [DONE]", progress.text);
+    if (!done) throw this.failures.badResponse("the stream ended without data: [DONE]", progress.text);
     return { text: progress.text, model };
   }
 
@@ -383,12 +318,12 @@ export class GatewayClient {
       const accepted = call.accept ?? [200];
       if (accepted !== "any" && !accepted.includes(response.statusCode)) {
         const text = await readCapped(response.body, MAX_ERROR_BODY_BYTES, true);
-        throw this.statusError(call, response.statusCode, text);
+        throw this.failures.statusError(call, response.statusCode, text);
       }
       return await read(response);
     } catch (error) {
       if (error instanceof CallbackFailure) throw error.error;
-      throw this.classify(error, call, {
+      throw this.failures.classify(error, call, {
         timedOut,
         responded: response !== undefined,
         partial: progress?.text,
@@ -400,372 +335,13 @@ export class GatewayClient {
     }
   }
 
-  private classify(
-    error: unknown,
-    call: Call,
-    state: { timedOut: boolean; responded: boolean; partial: string | undefined },
-  ): GatewayError {
-    if (error instanceof GatewayError) return error;
-    const { host, port, nodeId } = this.target;
-    const request = `${call.method} ${call.path}`;
-    const partialText = state.partial;
-    if (state.timedOut) {
-      return this.fail(
-        "timeout",
-        `Node ${nodeId} at ${host}:${port} did not finish ${request} within ${formatMs(call.timeoutMs)}.`,
-        {
-          hint:
-            call.method === "POST"
-              ? "The gateway or its model may be stuck; check its log. A turn that needs longer wants a larger timing.requestTimeoutMs in federation.json."
-              : "The gateway or its machine may be stuck or overloaded; check its log, or retry with a longer timeout.",
-          partialText,
-          cause: error,
-        },
-      );
-    }
-    const code = errorCode(error);
-    if (call.signal?.aborted) {
-      return this.fail("aborted", `${request} to node ${nodeId} was cancelled.`, {
-        partialText,
-        cause: error,
-      });
-    }
-    if (code === "UND_ERR_DESTROYED" || code === "UND_ERR_CLOSED") {
-      return this.fail("aborted", `${request} to node ${nodeId} was cancelled: the client is closed.`, {
-        partialText,
-        cause: error,
-      });
-    }
-    if (code === "UND_ERR_CONNECT_TIMEOUT") {
-      return this.fail("timeout", `Node ${nodeId} at ${host}:${port} did not accept a connection in time.`, {
-        hint: "Is its machine asleep, offline or behind a firewall? Check the node's host and port.",
-        cause: error,
-      });
-    }
-    if (code && TIMEOUT_CODES.has(code)) {
-      return this.fail(
-        "timeout",
-        `Node ${nodeId} at ${host}:${port} stopped answering ${request} (${code}).`,
-        {
-          hint: "The gateway or its machine may be stuck or overloaded; check its log, or retry.",
-          partialText,
-          cause: error,
-        },
-      );
-    }
-    if (state.responded) {
-      return this.fail("bad_response", `Node ${nodeId}'s gateway dropped the connection during ${request}.`, {
-        hint: "The gateway may have crashed or restarted; check its log and retry.",
-        partialText,
-        retryable: true,
-        cause: error,
-      });
-    }
-    if (code?.startsWith("HPE_")) {
-      return this.badResponse(`${host}:${port} does not speak HTTP (${code})`, partialText);
-    }
-    const start = this.openclaw("gateway run");
-    if (code === undefined || NOT_RUNNING_CODES.has(code)) {
-      return this.fail(
-        "unreachable",
-        `The gateway of node ${nodeId} is not running on ${host}:${port} (${code ?? describe(error)}).`,
-        {
-          hint: this.isLocal() ? `Start it: ${start}` : `Start it on the node's machine: ${start}`,
-          cause: error,
-        },
-      );
-    }
-    return this.fail("unreachable", `Cannot reach node ${nodeId} at ${host}:${port} (${code}).`, {
-      hint: `Check that the machine is awake and on the network and its gateway runs (${start}).`,
-      cause: error,
-    });
-  }
-
-  private idleError(partialText: string): GatewayError {
-    const { nodeId, host, port } = this.target;
-    return this.fail(
-      "timeout",
-      `Node ${nodeId} at ${host}:${port} sent nothing for ${formatMs(this.streamIdleMs)} in the middle of its reply.`,
-      {
-        hint: "The gateway or its model may be stuck; check its log. If its agent runs long silent tools, raise timing.streamIdleMs in federation.json.",
-        partialText,
-      },
-    );
-  }
-
-  private statusError(call: Call, status: number, body: string): GatewayError {
-    const { nodeId, host, port, agent, tokenSource } = this.target;
-    const request = `${call.method} ${call.path}`;
-    const serverMessage = this.clean(errorMessage(body) || `HTTP ${status}`);
-    const config = this.configPath();
-    if (status === 401) {
-      return this.target.token
-        ? this.fail(
-            "unauthorized",
-            `Node ${nodeId} at ${host}:${port} rejected the token from ${tokenSource} (401).`,
-            {
-              // The token came from the profile's own file: then the gateway on that port is not
-              // (or no longer) that profile's, or it still runs with an older token.
-              hint: tokenSource.startsWith("gateway.auth.token in ")
-                ? `${host}:${port} may not be this profile's gateway any more: clawos init picks up a changed port; or restart the gateway if its token changed.`
-                : `Make ${tokenSource} match gateway.auth.token in ${config} (or check that ${host}:${port} is really this node's gateway).`,
-              status,
-            },
-          )
-        : this.fail(
-            "unauthorized",
-            `Node ${nodeId} at ${host}:${port} requires a token, but none was sent (${tokenSource}).`,
-            {
-              hint: `Give node ${nodeId} a token source that holds gateway.auth.token from ${config}.`,
-              status,
-            },
-          );
-    }
-    if (status === 404 && call.path.startsWith("/v1/")) {
-      return this.fail(
-        "endpoint_disabled",
-        `Node ${nodeId}'s gateway has its chat completions endpoint disabled (404 on ${request}).`,
-        {
-          hint: `Run: ${this.openclaw("config set gateway.http.endpoints.chatCompletions.enabled true")}`,
-          status,
-        },
-      );
-    }
-    if (status === 400 && /unknown agent/i.test(serverMessage)) {
-      return this.fail(
-        "unknown_agent",
-        `Node ${nodeId}'s gateway has no agent '${agent}' (${serverMessage}).`,
-        {
-          hint: `Set node ${nodeId}'s agent to one listed by \`${this.openclaw("agents list")}\`, or create it: ${this.openclaw(`agents add ${agent}`)}`,
-          status,
-        },
-      );
-    }
-    if (status === 408) {
-      return this.fail(
-        "provider_timeout",
-        `Node ${nodeId}'s model provider did not answer (408: ${serverMessage}).`,
-        {
-          hint: `The gateway runs but its model provider is down or unreachable; check models.providers and the agent's model in ${config}.`,
-          status,
-        },
-      );
-    }
-    if (status === 503) {
-      return this.fail(
-        "starting",
-        `The gateway of node ${nodeId} at ${host}:${port} is still starting (503).`,
-        {
-          hint: "Wait a few seconds and retry; GET /startupz answers 200 once it is ready.",
-          status,
-        },
-      );
-    }
-    return this.fail(
-      "http_error",
-      `Node ${nodeId}'s gateway answered ${request} with HTTP ${status}: ${serverMessage}.`,
-      {
-        hint: "Check the gateway's log on that machine.",
-        status,
-        retryable: status === 429 || status >= 500,
-      },
-    );
-  }
-
-  private badResponse(detail: string, partialText?: string): GatewayError {
-    const { nodeId, host, port } = this.target;
-    return this.fail(
-      "bad_response",
-      `Node ${nodeId} at ${host}:${port} sent a malformed response: ${detail}.`,
-      {
-        hint: `Check that ${host}:${port} is an OpenClaw gateway (openclaw ≥ 2026.9) and look at its log.`,
-        partialText,
-      },
-    );
-  }
-
-  /** Messages are built from our own words plus `clean()`ed server text, so they never hold the token. */
-  private fail(
-    kind: GatewayErrorKind,
-    message: string,
-    options: { hint?: string; status?: number; partialText?: string; retryable?: boolean; cause?: unknown },
-  ): GatewayError {
-    return new GatewayError(kind, message, { ...options, nodeId: this.target.nodeId });
-  }
-
   private async readJsonBody(body: Dispatcher.ResponseData["body"]): Promise<string> {
     try {
       return await readCapped(body, MAX_JSON_BYTES, false);
     } catch (error) {
       if (error instanceof TooLarge)
-        throw this.badResponse(`the body is larger than ${formatBytes(MAX_JSON_BYTES)}`);
+        throw this.failures.badResponse(`the body is larger than ${formatBytes(MAX_JSON_BYTES)}`);
       throw error;
     }
   }
-
-  /** Untrusted server text made safe for one line of a message. */
-  private clean(text: string): string {
-    const line = sanitizeLine(this.scrub(text)).trim();
-    return line.length > 200 ? `${line.slice(0, 200)}…` : line;
-  }
-
-  /** A hostile server may echo the Authorization header back. */
-  private scrub(text: string): string {
-    const token = this.target.token;
-    return token ? text.replaceAll(token, "<token>") : text;
-  }
-
-  private openclaw(args: string): string {
-    return this.target.profile ? `openclaw --profile ${this.target.profile} ${args}` : `openclaw ${args}`;
-  }
-
-  private configPath(): string {
-    return this.target.profile
-      ? `~/.openclaw-${this.target.profile}/openclaw.json`
-      : "~/.openclaw/openclaw.json";
-  }
-
-  private isLocal(): boolean {
-    // Through a custom dispatcher (an SSH tunnel) "127.0.0.1" is the remote machine.
-    return this.ownPool !== undefined && ["127.0.0.1", "localhost", "::1"].includes(this.target.host);
-  }
-}
-
-/**
- * Incremental SSE decoder: feed bytes split anywhere (even inside a UTF-8 sequence
- * or a CRLF) and get the `data` of each complete event.
- */
-export class SseParser {
-  private readonly decoder = new TextDecoder("utf-8");
-  private buffer = "";
-  private data: string[] = [];
-  private dataChars = 0;
-  /** Complete lines seen so far (blank ones and comments too): the stream's sign of life. */
-  lines = 0;
-
-  constructor(private readonly maxEventChars = MAX_SSE_EVENT_CHARS) {}
-
-  push(bytes: Uint8Array): string[] {
-    return this.consume(this.decoder.decode(bytes, { stream: true }), false);
-  }
-
-  /** The stream ended: flush a last event even if its blank line is missing. */
-  end(): string[] {
-    return this.consume(`${this.decoder.decode()}\n\n`, true);
-  }
-
-  private consume(text: string, final: boolean): string[] {
-    this.buffer += text;
-    const events: string[] = [];
-    // A trailing "\r" may be the first half of "\r\n": keep it until more arrives.
-    const lineEnd = final ? /\r\n|\n|\r/g : /\r\n|\n|\r(?!$)/g;
-    let start = 0;
-    for (let match = lineEnd.exec(this.buffer); match; match = lineEnd.exec(this.buffer)) {
-      this.line(this.buffer.slice(start, match.index), events);
-      start = match.index + match[0].length;
-    }
-    this.buffer = this.buffer.slice(start);
-    if (this.buffer.length + this.dataChars > this.maxEventChars) {
-      throw new Error(`an SSE event is longer than ${this.maxEventChars} characters`);
-    }
-    return events;
-  }
-
-  private line(line: string, events: string[]): void {
-    this.lines++;
-    if (line === "") {
-      if (this.data.length) events.push(this.data.join("\n"));
-      this.data = [];
-      this.dataChars = 0;
-      return;
-    }
-    if (line.startsWith(":")) return; // comment / keep-alive
-    const colon = line.indexOf(":");
-    const field = colon === -1 ? line : line.slice(0, colon);
-    if (field !== "data") return; // event:, id:, retry: carry nothing we use
-    let value = colon === -1 ? "" : line.slice(colon + 1);
-    if (value.startsWith(" ")) value = value.slice(1);
-    this.data.push(value);
-    this.dataChars += value.length;
-  }
-}
-
-const NOT_RUNNING_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "UND_ERR_SOCKET"]);
-const TIMEOUT_CODES = new Set([
-  "ETIMEDOUT",
-  "UND_ERR_CONNECT_TIMEOUT",
-  "UND_ERR_HEADERS_TIMEOUT",
-  "UND_ERR_BODY_TIMEOUT",
-]);
-
-class TooLarge extends Error {}
-
-/** Reads a body up to `limit` bytes; beyond it, truncates or throws TooLarge. */
-async function readCapped(
-  body: Dispatcher.ResponseData["body"],
-  limit: number,
-  truncate: boolean,
-): Promise<string> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const part of body as AsyncIterable<Buffer>) {
-    const room = limit - size;
-    if (part.length > room) {
-      if (!truncate) throw new TooLarge();
-      parts.push(part.subarray(0, room));
-      break;
-    }
-    parts.push(part);
-    size += part.length;
-  }
-  return Buffer.concat(parts).toString("utf8");
-}
-
-function parseJson(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** `{"error":{"message":…}}` (OpenAI style), `{"message":…}`, or the raw text. */
-function errorMessage(body: string): string {
-  const json = parseJson(body);
-  const error = json?.error;
-  if (
-    typeof error === "object" &&
-    error !== null &&
-    typeof (error as { message?: unknown }).message === "string"
-  ) {
-    return (error as { message: string }).message;
-  }
-  if (typeof error === "string") return error;
-  if (typeof json?.message === "string") return json.message;
-  return json ? "" : body;
-}
-
-/** The first `code` on the error or its causes (undici wraps socket errors). */
-function errorCode(error: unknown): string | undefined {
-  for (let current = error, depth = 0; current && depth < 5; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === "string") return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? sanitizeLine(error.message).slice(0, 120) : "unknown error";
-}
-
-function formatMs(ms: number): string {
-  return ms >= 1000 ? `${Math.round(ms / 100) / 10} s` : `${ms} ms`;
-}
-
-function formatBytes(bytes: number): string {
-  return bytes >= 1024 * 1024
-    ? `${Math.round(bytes / (1024 * 1024))} MiB`
-    : `${Math.round(bytes / 1024)} KiB`;
 }

@@ -1,0 +1,151 @@
+import type { NodeStatusRecord, TaskRequest } from "../domain/schema.js";
+import type { FederationCore } from "./federation.js";
+import { type RunOutcome, runClaim } from "./task-runner.js";
+import type { WorkerOptions, WorkerSummary } from "./worker.js";
+import type { NodeLoop } from "./worker-node.js";
+
+/**
+ * The claim loop of a worker: each served node claims from its inbox while its gateway is up and
+ * it has room, runs what it claimed, and counts the outcome. At most one pump runs per node.
+ */
+export class ClaimLoop {
+  /** Set once the worker stops: nothing more is claimed. */
+  stopping = false;
+  /** Fired when running tasks are to be handed back (grace over, or asked to). */
+  private readonly runAbort = new AbortController();
+  private readonly pumping = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly core: FederationCore,
+    private readonly loops: NodeLoop[],
+    private readonly options: WorkerOptions,
+    private readonly summary: WorkerSummary,
+    private readonly heartbeat: (loop: NodeLoop, state: NodeStatusRecord["state"]) => Promise<void>,
+  ) {}
+
+  wake(loop: NodeLoop): Promise<void> {
+    const current = this.pumping.get(loop.id);
+    if (current) return current;
+    const p = this.pump(loop)
+      .catch((error: unknown) =>
+        this.options.log(`${loop.id}: ${error instanceof Error ? error.message : String(error)}`),
+      )
+      .finally(() => this.pumping.delete(loop.id));
+    this.pumping.set(loop.id, p);
+    return p;
+  }
+
+  wakeAll(): void {
+    this.loops.forEach((l) => void this.wake(l));
+  }
+
+  /**
+   * Until nothing runs and nothing is being claimed: a finished task wakes its node's pump,
+   * which may claim the next one, so one pass over `running` is not enough.
+   */
+  async drain(): Promise<void> {
+    for (;;) {
+      const busy = [...this.pumping.values(), ...this.loops.flatMap((l) => [...l.running.values()])];
+      if (busy.length === 0) return;
+      await Promise.allSettled(busy);
+    }
+  }
+
+  /** After a stop: running tasks get the grace, then are handed back. */
+  async finishRunning(): Promise<void> {
+    const { options, runAbort } = this;
+    const running = this.loops.flatMap((l) => [...l.running.values()]);
+    if (running.length === 0) return;
+    const graceMs = options.graceMs;
+    options.log(
+      Number.isFinite(graceMs)
+        ? `stopping: waiting up to ${Math.round(graceMs / 1000)} s for ${running.length} running task(s)`
+        : `stopping: waiting for ${running.length} running task(s) to finish`,
+    );
+    // setTimeout cannot wait forever (Infinity becomes 1 ms): no timer at all then.
+    const grace = Number.isFinite(graceMs) ? setTimeout(() => runAbort.abort(), graceMs) : undefined;
+    const handBack = () => runAbort.abort();
+    options.handBack?.addEventListener("abort", handBack, { once: true });
+    if (options.handBack?.aborted) handBack();
+    await this.drain(); // also a task a pump was claiming when the stop came
+    clearTimeout(grace);
+    options.handBack?.removeEventListener("abort", handBack);
+  }
+
+  private async pump(loop: NodeLoop): Promise<void> {
+    const { core, options } = this;
+    while (!this.stopping && loop.gatewayUp && loop.running.size < options.concurrency) {
+      const claim = await core.blackboard.claim(loop.id);
+      if (!claim) return;
+      const { request } = claim;
+      options.log(
+        `${loop.id}: claimed ${request.id} (${request.priority}, attempt ${request.attempt}/${request.maxAttempts})`,
+      );
+      const gateway = await core.gateway(loop.id);
+      const run = runClaim(core.blackboard, claim, gateway, {
+        leaseMs: core.config.timing.leaseMs,
+        signal: this.runAbort.signal,
+        onDelta: () => {
+          loop.lastProgressAt = new Date().toISOString();
+        },
+      }).then(
+        (outcome) => this.recordOutcome(loop, request, outcome),
+        (error: unknown) => this.recordUnrecorded(loop, request, error),
+      );
+      loop.running.set(request.id, run);
+    }
+  }
+
+  private recordOutcome(loop: NodeLoop, request: TaskRequest, outcome: RunOutcome): RunOutcome {
+    const { summary } = this;
+    loop.running.delete(request.id);
+    if (outcome.kind === "completed") summary.completed++;
+    else if (outcome.kind === "failed" || outcome.kind === "cancelled") summary.failed++;
+    else if (outcome.kind === "requeued") {
+      // "dead": its last attempt failed, so the task failed for good rather than went back.
+      if (outcome.outcome === "dead") summary.failed++;
+      else summary.requeued++;
+      // Stop claiming until a probe says the gateway is back: no retry loop on a dead gateway.
+      loop.gatewayUp = false;
+      loop.gatewayError = outcome.error.message;
+    } else summary.requeued++; // "lost": the coordinator already handed it out again
+    this.options.log(`${loop.id}: ${request.id} ${describeOutcome(outcome)}`);
+    this.afterRun(loop);
+    return outcome;
+  }
+
+  /**
+   * The blackboard refused a write (a full disk, say). Never crash the worker: the claim
+   * stays behind unrenewed, its lease runs out and the coordinator hands the task out again.
+   */
+  private recordUnrecorded(loop: NodeLoop, request: TaskRequest, error: unknown): RunOutcome {
+    loop.running.delete(request.id);
+    this.summary.requeued++;
+    this.options.log(
+      `${loop.id}: ${request.id} outcome not recorded (${error instanceof Error ? error.message : String(error)}); it is handed out again when its lease expires`,
+    );
+    this.afterRun(loop);
+    return { kind: "lost" };
+  }
+
+  /** A task ended: tell the blackboard, and claim the next one unless stopping. */
+  private afterRun(loop: NodeLoop): void {
+    void this.heartbeat(loop, this.stopping ? "stopping" : "running");
+    if (!this.stopping) void this.wake(loop);
+  }
+}
+
+function describeOutcome(outcome: RunOutcome): string {
+  switch (outcome.kind) {
+    case "completed":
+      return "completed";
+    case "failed":
+      return `failed: ${outcome.result.error?.message ?? "unknown error"}`;
+    case "cancelled":
+      return "cancelled";
+    case "lost":
+      return "lost its lease (the coordinator gave it to another attempt); result discarded";
+    case "requeued":
+      return `attempt failed (${outcome.error.message}) → ${outcome.outcome}`;
+  }
+}

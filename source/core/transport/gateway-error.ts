@@ -1,0 +1,57 @@
+import { UserError } from "../domain/errors.js";
+
+export type GatewayErrorKind =
+  | "unreachable"
+  | "timeout"
+  /** The caller's AbortSignal fired, or the client was closed. */
+  | "aborted"
+  | "unauthorized"
+  | "endpoint_disabled"
+  | "unknown_agent"
+  | "provider_timeout"
+  | "starting"
+  | "bad_response"
+  | "http_error";
+
+const RETRYABLE: Record<GatewayErrorKind, boolean> = {
+  unreachable: true,
+  timeout: true,
+  aborted: false,
+  unauthorized: false,
+  endpoint_disabled: false,
+  unknown_agent: false,
+  provider_timeout: true,
+  starting: true,
+  bad_response: false,
+  http_error: false,
+};
+
+export class GatewayError extends UserError {
+  readonly kind: GatewayErrorKind;
+  readonly retryable: boolean;
+  readonly nodeId: string;
+  /** HTTP status when the gateway answered with one. */
+  readonly status: number | undefined;
+  /** Reply text streamed before a chat failed. */
+  readonly partialText: string | undefined;
+  constructor(
+    kind: GatewayErrorKind,
+    message: string,
+    options: {
+      nodeId: string;
+      hint?: string;
+      status?: number;
+      partialText?: string;
+      retryable?: boolean;
+      cause?: unknown;
+    },
+  ) {
+    super(message, { hint: options.hint, code: `gateway_${kind}`, cause: options.cause });
+    this.name = "GatewayError";
+    this.kind = kind;
+    this.nodeId = options.nodeId;
+    this.status = options.status;
+    this.partialText = options.partialText || undefined;
+    this.retryable = options.retryable ?? RETRYABLE[kind];
+  }
+}
