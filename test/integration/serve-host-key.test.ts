@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import ssh2 from "ssh2";
-import { loadOrCreateHostKey } from "../../source/serve/ssh-server.js";
+import { loadOrCreateHostKey } from "../../source/serve/host-key.js";
 
 test("every generated host key parses back (ssh2 makes an unreadable ed25519 key about 1 time in 256)", async () => {
   const dir = await mkdtemp(join(tmpdir(), "clawos-hostkey-"));

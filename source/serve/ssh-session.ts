@@ -1,0 +1,137 @@
+import type { Connection, ServerChannel } from "ssh2";
+import type { FederationApi } from "../core/domain/federation-types.js";
+import { sanitizeLine } from "../core/infra/sanitize.js";
+import type { ServeLog } from "./serve-log.js";
+import type { ServeOptions } from "./serve-options.js";
+import { asSessionInput, SessionOutput } from "./session-streams.js";
+import type { Caller } from "./ssh-auth.js";
+import { clampTerminalSize } from "./terminal-size.js";
+
+/** Session channels open at once on one connection (as sshd's MaxSessions). */
+const MAX_CHANNELS_PER_CONNECTION = 10;
+
+/** What every session of the server shares. */
+export interface SessionHost {
+  api: FederationApi;
+  options: ServeOptions;
+  log: ServeLog;
+  /** Control centers open now, over all connections (capped by options.maxSessions). */
+  shells: { open: number };
+}
+
+/** Say one line on a shell that will not get a control center, then close that channel. */
+function refuseShell(channel: ServerChannel, line: string): void {
+  try {
+    channel.write(`${line}\r\n`);
+    channel.exit(1);
+    channel.end();
+  } catch {
+    channel.destroy();
+  }
+}
+
+/**
+ * Once the UI is done: exit status, EOF and close must reach the client before the connection ends,
+ * or its ssh reports a disconnect (exit 255) instead of a clean exit.
+ */
+function hangUp(channel: ServerChannel, client: Connection): void {
+  const timer = setTimeout(() => client.end(), 2_000);
+  timer.unref();
+  channel.once("close", () => {
+    clearTimeout(timer);
+    client.end();
+  });
+  try {
+    channel.exit(0);
+    channel.end();
+  } catch {
+    client.end();
+  }
+}
+
+/**
+ * A shell request: a control center on the channel if the key may have a terminal and the server
+ * has room, else one line saying why. Returns the output stream, for window changes.
+ */
+function openShell(
+  channel: ServerChannel,
+  client: Connection,
+  caller: Caller,
+  host: SessionHost,
+  terminal: { mayHavePty: boolean; size: { cols: number; rows: number }; term: string },
+): SessionOutput | undefined {
+  const { id, who, from } = caller;
+  const { options, log, shells } = host;
+  const { size, term } = terminal;
+  if (!terminal.mayHavePty) {
+    log(
+      `session ${id}: ${who} has no terminal (restrict or no-pty on line ${caller.granted?.line}); no control center`,
+    );
+    refuseShell(
+      channel,
+      "clawos: this key may not open a terminal (restrict or no-pty in authorized_keys), so there is no control center for it.",
+    );
+    return undefined;
+  }
+  if (shells.open >= options.maxSessions) {
+    log(`session ${id}: ${who} from ${from} turned away (already ${shells.open} sessions)`);
+    refuseShell(channel, `clawos: the server already has ${options.maxSessions} sessions; try again later.`);
+    return undefined;
+  }
+  shells.open++;
+  log(`session ${id}: control center opened (${term || "no terminal type"}, ${size.cols}×${size.rows})`);
+  const output = new SessionOutput(channel, size);
+  const stdout = output as unknown as NodeJS.WriteStream;
+  options
+    .runSession(host.api, {
+      stdin: asSessionInput(channel),
+      stdout,
+      readonly: options.readonly,
+      ...(options.keys ? { keys: options.keys } : {}),
+    })
+    .catch((error: unknown) =>
+      log(`session ${id}: UI error: ${sanitizeLine(error instanceof Error ? error.message : String(error))}`),
+    )
+    .finally(() => {
+      shells.open--;
+      hangUp(channel, client);
+    });
+  return output;
+}
+
+/**
+ * The session channels of a logged-in connection: pty and window sizes (clamped), no exec, and one
+ * shell each, which is the control center.
+ */
+export function acceptSessions(client: Connection, caller: Caller, host: SessionHost): void {
+  const mayHavePty = caller.granted?.pty ?? false;
+  let channels = 0;
+  client.on("session", (accept, rejectSession) => {
+    if (channels >= MAX_CHANNELS_PER_CONNECTION) {
+      rejectSession();
+      return;
+    }
+    channels++;
+    const session = accept();
+    session.once("close", () => channels--);
+    let size = clampTerminalSize({});
+    let term = "";
+    let output: SessionOutput | undefined;
+    // A no-pty key's pty-req is granted but nothing is drawn: refusing it would make OpenSSH's
+    // -t client hang up before the shell below can say why there is no control center.
+    session.on("pty", (ok, _reject, info) => {
+      size = clampTerminalSize(info, size);
+      term = sanitizeLine(String(info.term ?? "")).slice(0, 40);
+      ok?.();
+    });
+    session.on("window-change", (ok, _reject, info) => {
+      size = clampTerminalSize(info, size);
+      output?.resize(size.cols, size.rows);
+      ok?.();
+    });
+    session.on("exec", (_ok, reject) => reject?.());
+    session.once("shell", (acceptShell) => {
+      output = openShell(acceptShell(), client, caller, host, { mayHavePty, size, term });
+    });
+  });
+}
