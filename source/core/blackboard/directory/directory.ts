@@ -1,22 +1,15 @@
 import { type FSWatcher, watch } from "node:fs";
 import { rmdir } from "node:fs/promises";
 import { isValidNodeId } from "../../domain/ids.js";
-import {
-  NodeStatusRecord,
-  type RouteDecision,
-  type TaskRequest,
-  type TaskResult,
-} from "../../domain/schema.js";
+import { NodeStatusRecord, type RouteDecision } from "../../domain/schema.js";
 import { BlackboardError } from "../errors.js";
 import { heartbeatNotAfter } from "../foreign-time.js";
+import { ForwardsClaims } from "../forwards-claims.js";
 import { requireTask, truncateName } from "../names.js";
 import type {
   Blackboard,
-  Claim,
   CoordinatorDuties,
   ListOptions,
-  RequeueOptions,
-  RequeueOutcome,
   StoredTask,
   TaskListing,
   WatchScope,
@@ -34,10 +27,10 @@ import { isSyncArtifact } from "./records.js";
  * file operations), claims (publish, claim, finish, the fenced moves), listing (get, list),
  * archive and coordinator.
  */
-export class DirectoryBlackboard implements Blackboard {
+export class DirectoryBlackboard extends ForwardsClaims implements Blackboard {
   readonly location: string;
   private readonly fs: DirectoryLayout;
-  private readonly claims: Claims;
+  protected readonly claims: Claims;
   private readonly archive: Archive;
   private readonly listing: Listing;
   private readonly duties: Coordinator;
@@ -46,6 +39,7 @@ export class DirectoryBlackboard implements Blackboard {
     readonly root: string,
     options: DirectoryOptions = {},
   ) {
+    super();
     this.location = root;
     this.fs = new DirectoryLayout(root, options);
     this.claims = new Claims(this.fs);
@@ -57,32 +51,8 @@ export class DirectoryBlackboard implements Blackboard {
   init(): Promise<void> {
     return this.fs.init();
   }
-  enqueue(request: TaskRequest): Promise<{ created: boolean }> {
-    return this.claims.enqueue(request);
-  }
-  enqueueClaimed(request: TaskRequest): Promise<Claim | undefined> {
-    return this.claims.enqueueClaimed(request);
-  }
-  claim(node: string, id?: string): Promise<Claim | undefined> {
-    return this.claims.claim(node, id);
-  }
-  pendingIds(node: string): Promise<string[]> {
-    return this.claims.pendingIds(node);
-  }
   activeCounts(): Promise<Map<string, number>> {
     return this.claims.activeCounts();
-  }
-  renew(claim: Claim): Promise<boolean> {
-    return this.claims.renew(claim);
-  }
-  progress(claim: Claim, text: string, startedAt: string): Promise<void> {
-    return this.claims.progress(claim, text, startedAt);
-  }
-  complete(claim: Claim, result: TaskResult): Promise<boolean> {
-    return this.claims.complete(claim, result);
-  }
-  requeue(claim: Claim, options: RequeueOptions): Promise<RequeueOutcome> {
-    return this.claims.requeue(claim, options);
   }
   get(id: string): Promise<StoredTask | undefined> {
     return this.listing.get(id);

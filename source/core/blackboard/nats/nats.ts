@@ -1,17 +1,10 @@
 import { isValidTaskId } from "../../domain/ids.js";
-import {
-  NodeStatusRecord,
-  type RouteDecision,
-  type TaskRequest,
-  type TaskResult,
-} from "../../domain/schema.js";
+import { NodeStatusRecord, type RouteDecision } from "../../domain/schema.js";
+import { ForwardsClaims } from "../forwards-claims.js";
 import type {
   Blackboard,
-  Claim,
   CoordinatorDuties,
   ListOptions,
-  RequeueOptions,
-  RequeueOutcome,
   StoredTask,
   TaskListing,
   WatchScope,
@@ -95,17 +88,18 @@ export { NatsTaskRecord } from "./record.js";
  *   coordinator-lease.ts, import-task.ts, watch.ts
  *   nats-wire.ts, nats-untrusted.ts, js-errors.ts, collections.ts: helpers
  */
-export class NatsBlackboard implements Blackboard {
+export class NatsBlackboard extends ForwardsClaims implements Blackboard {
   readonly location: string;
   readonly names: NatsNames;
   private readonly link: NatsLink;
   private readonly store: TaskRecords;
   private readonly lanes: DoorbellLanes;
-  private readonly claims: Claims;
+  protected readonly claims: Claims;
   private readonly coordinatorDuties: NatsCoordinator;
   private readonly lease: CoordinatorLease;
 
   constructor(options: NatsBlackboardOptions) {
+    super();
     this.link = new NatsLink(options);
     this.location = this.link.location;
     this.names = this.link.names;
@@ -120,32 +114,7 @@ export class NatsBlackboard implements Blackboard {
     return this.link.init();
   }
 
-  // ── enqueue, claim and the claim holder (claims.ts) ─────────────────────────
-
-  enqueue(request: TaskRequest): Promise<{ created: boolean }> {
-    return this.claims.enqueue(request);
-  }
-  enqueueClaimed(request: TaskRequest): Promise<Claim | undefined> {
-    return this.claims.enqueueClaimed(request);
-  }
-  pendingIds(node: string): Promise<string[]> {
-    return this.claims.pendingIds(node);
-  }
-  claim(node: string, id?: string): Promise<Claim | undefined> {
-    return this.claims.claim(node, id);
-  }
-  renew(claim: Claim): Promise<boolean> {
-    return this.claims.renew(claim);
-  }
-  progress(claim: Claim, text: string, startedAt: string): Promise<void> {
-    return this.claims.progress(claim, text, startedAt);
-  }
-  complete(claim: Claim, result: TaskResult): Promise<boolean> {
-    return this.claims.complete(claim, result);
-  }
-  requeue(claim: Claim, options: RequeueOptions): Promise<RequeueOutcome> {
-    return this.claims.requeue(claim, options);
-  }
+  // enqueue, claim and the claim holder's calls: forwarded to claims.ts by ForwardsClaims.
 
   // ── reading (reads.ts) ──────────────────────────────────────────────────────
 
