@@ -38,6 +38,15 @@ export function handleConnection(
 
   client.on("ready", () => {
     if (sock) gate.loggedIn(sock);
+    // Room for every control center plus the logins in flight; a key holder cannot pile up more.
+    const room = host.options.maxSessions + (host.options.maxUnauthenticated ?? 10);
+    if (active.size >= room) {
+      log(
+        `session ${id}: ${caller.who} from ${caller.from} turned away (already ${active.size} connections)`,
+      );
+      client.end();
+      return;
+    }
     active.set(id, client);
     log(`session ${id}: ${caller.who} from ${caller.from} logged in (key ${caller.keyFp})`);
     acceptSessions(client, caller, host);

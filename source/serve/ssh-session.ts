@@ -9,6 +9,8 @@ import { clampTerminalSize } from "./terminal-size.js";
 
 /** Session channels open at once on one connection (as sshd's MaxSessions). */
 const MAX_CHANNELS_PER_CONNECTION = 10;
+/** A logged-in connection with no control center is closed after this: it would only hold a socket. */
+export const NO_SHELL_CLOSE_MS = 60_000;
 
 /** What every session of the server shares. */
 export interface SessionHost {
@@ -19,34 +21,43 @@ export interface SessionHost {
   shells: { open: number };
 }
 
-/** Say one line on a shell that will not get a control center, then close that channel. */
-function refuseShell(channel: ServerChannel, line: string): void {
-  try {
-    channel.write(`${line}\r\n`);
-    channel.exit(1);
-    channel.end();
-  } catch {
-    channel.destroy();
-  }
-}
-
 /**
- * Once the UI is done: exit status, EOF and close must reach the client before the connection ends,
- * or its ssh reports a disconnect (exit 255) instead of a clean exit.
+ * Close a channel with an exit status, then the connection unless it still carries a control
+ * center: exit status, EOF and close must reach the client before the connection ends, or its
+ * ssh reports a disconnect (exit 255) instead of a clean exit.
  */
-function hangUp(channel: ServerChannel, client: Connection): void {
-  const timer = setTimeout(() => client.end(), 2_000);
+function hangUp(channel: ServerChannel, client: Connection, status: number, keepConnection = false): void {
+  const end = () => {
+    if (!keepConnection) client.end();
+  };
+  const timer = setTimeout(end, 2_000);
   timer.unref();
   channel.once("close", () => {
     clearTimeout(timer);
-    client.end();
+    end();
   });
   try {
-    channel.exit(0);
+    channel.exit(status);
     channel.end();
   } catch {
-    client.end();
+    channel.destroy();
+    end();
   }
+}
+
+/** Say one line on a shell that will not get a control center, then close it (exit 1). */
+function refuseShell(
+  channel: ServerChannel,
+  client: Connection,
+  line: string,
+  keepConnection: boolean,
+): void {
+  try {
+    channel.write(`${line}\r\n`);
+  } catch {
+    // the channel is gone already; hangUp closes what is left
+  }
+  hangUp(channel, client, 1, keepConnection);
 }
 
 /**
@@ -58,7 +69,7 @@ function openShell(
   client: Connection,
   caller: Caller,
   host: SessionHost,
-  terminal: { mayHavePty: boolean; size: { cols: number; rows: number }; term: string },
+  terminal: { mayHavePty: boolean; size: { cols: number; rows: number }; term: string; othersLive: boolean },
 ): SessionOutput | undefined {
   const { id, who, from } = caller;
   const { options, log, shells } = host;
@@ -69,13 +80,20 @@ function openShell(
     );
     refuseShell(
       channel,
+      client,
       "clawos: this key may not open a terminal (restrict or no-pty in authorized_keys), so there is no control center for it.",
+      terminal.othersLive,
     );
     return undefined;
   }
   if (shells.open >= options.maxSessions) {
     log(`session ${id}: ${who} from ${from} turned away (already ${shells.open} sessions)`);
-    refuseShell(channel, `clawos: the server already has ${options.maxSessions} sessions; try again later.`);
+    refuseShell(
+      channel,
+      client,
+      `clawos: the server already has ${options.maxSessions} sessions; try again later.`,
+      terminal.othersLive,
+    );
     return undefined;
   }
   shells.open++;
@@ -94,7 +112,7 @@ function openShell(
     )
     .finally(() => {
       shells.open--;
-      hangUp(channel, client);
+      hangUp(channel, client, 0);
     });
   return output;
 }
@@ -106,6 +124,15 @@ function openShell(
 export function acceptSessions(client: Connection, caller: Caller, host: SessionHost): void {
   const mayHavePty = caller.granted?.pty ?? false;
   let channels = 0;
+  let live = 0;
+  // Logged in but no control center for a while: a held socket and nothing else.
+  const noShell = setTimeout(() => {
+    if (live > 0) return;
+    host.log(`session ${caller.id}: no control center after ${NO_SHELL_CLOSE_MS / 1000} s; closed`);
+    client.end();
+  }, NO_SHELL_CLOSE_MS);
+  noShell.unref();
+  client.once("close", () => clearTimeout(noShell));
   client.on("session", (accept, rejectSession) => {
     if (channels >= MAX_CHANNELS_PER_CONNECTION) {
       rejectSession();
@@ -131,7 +158,17 @@ export function acceptSessions(client: Connection, caller: Caller, host: Session
     });
     session.on("exec", (_ok, reject) => reject?.());
     session.once("shell", (acceptShell) => {
-      output = openShell(acceptShell(), client, caller, host, { mayHavePty, size, term });
+      output = openShell(acceptShell(), client, caller, host, {
+        mayHavePty,
+        size,
+        term,
+        othersLive: live > 0,
+      });
+      if (output) {
+        live++;
+        clearTimeout(noShell);
+        session.once("close", () => live--);
+      }
     });
   });
 }

@@ -4,7 +4,7 @@ import { mkdir, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { makeRequest } from "../integration/blackboard/contract.js";
-import { withBoard } from "./directory-world.js";
+import { coordinate, withBoard } from "./directory-world.js";
 
 test("an interrupted move or dispatch whose file is stamped in the future is finished once it is old by this machine's clock", async () => {
   // This machine's clock a minute on: the files below were made a minute ago by it (their ctime).
@@ -31,5 +31,26 @@ test("an interrupted move or dispatch whose file is stamped in the future is fin
     );
     assert.equal((await bb.get(moving.id))?.state, "pending");
     assert.equal((await bb.get(dispatched.id))?.state, "pending");
+  });
+});
+
+test("a broken record stamped in the future is not taken for one still being written: it is reported and set aside", async () => {
+  await withBoard({ clock: () => Date.now() + 60_000 }, async ({ bb, root }) => {
+    const year2100 = new Date("2100-01-01T00:00:00Z");
+    await mkdir(join(root, "requests", "main"), { recursive: true });
+    const junk = join(root, "requests", "main", "req_20260101_000000_deadbeef.json");
+    await writeFile(junk, "not json at all {{{");
+    await utimes(junk, year2100, year2100);
+
+    const { problems } = await bb.list();
+    assert.ok(
+      problems.some((p) => p.includes("req_20260101_000000_deadbeef") && p.includes("not valid JSON")),
+      problems.join("\n"),
+    );
+    const log = await coordinate(bb);
+    assert.ok(
+      log.some((l) => l.startsWith("quarantined") && l.includes("req_20260101_000000_deadbeef")),
+      log.join("\n"),
+    );
   });
 });

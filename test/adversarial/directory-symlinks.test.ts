@@ -5,7 +5,7 @@
  * move that folder's files into quarantine/, and its temp sweep delete its old files.
  */
 import assert from "node:assert/strict";
-import { readdir, symlink, utimes } from "node:fs/promises";
+import { readdir, stat, symlink, unlink, utimes } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { makeRequest, resultFor } from "../integration/blackboard/contract.js";
@@ -60,5 +60,23 @@ test("links planted in requests/, claimed/ and tmp/ are never followed: the fold
       ),
       problems.join("\n"),
     );
+  });
+});
+
+test("a claim file swapped for a link loses the claim: renewing it never touches what the link points at", async () => {
+  await withBoard({}, async (board) => {
+    const { bb } = board;
+    await bb.enqueue(makeRequest({ node: "main" }));
+    const claim = await bb.claim("main");
+    assert.ok(claim);
+    const outside = await outsideDir(board, { authorized_keys: "ssh-ed25519 AAAA user@laptop\n" });
+    const target = join(outside, "authorized_keys");
+    const longAgo = new Date("2020-01-01T00:00:00Z");
+    await utimes(target, longAgo, longAgo);
+    await unlink(claim.handle);
+    await symlink(target, claim.handle);
+
+    assert.equal(await bb.renew(claim), false, "the holder learns it lost the claim");
+    assert.equal((await stat(target)).mtimeMs, longAgo.getTime(), "the file behind the link keeps its times");
   });
 });

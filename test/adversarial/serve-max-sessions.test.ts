@@ -48,3 +48,27 @@ test("a connection without a shell takes no session; a second shell over one con
     "the first one is untouched",
   );
 });
+
+test("a key holder cannot pile up logged-in connections, and a turned-away shell ends a connection that has no other", async () => {
+  // One control center is open (the first test's); room is --max-sessions + 10 logins in flight.
+  const extra: Client[] = [];
+  for (let i = 0; i < 10; i++) extra.push(await served.client("user"));
+  const over = await served.client("user");
+  let overClosed = false;
+  over.once("close", () => {
+    overClosed = true;
+  });
+  await until(served, () => overClosed, "the connection over the limit to be closed");
+  await served.waitForLog(/turned away \(already 11 connections\)/);
+
+  const lone = extra.pop()!;
+  let loneClosed = false;
+  lone.once("close", () => {
+    loneClosed = true;
+  });
+  const refused = await shell(lone);
+  assert.equal(await refused.exit, 1);
+  await until(served, () => loneClosed, "the connection of the refused shell to be closed");
+
+  for (const c of extra) c.end();
+});

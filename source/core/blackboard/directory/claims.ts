@@ -1,4 +1,4 @@
-import { linkSync, lstatSync, renameSync, utimesSync } from "node:fs";
+import { linkSync, lstatSync, lutimesSync, renameSync } from "node:fs";
 import { rename } from "node:fs/promises";
 import { isErrnoException } from "../../domain/errors.js";
 import { isValidNodeId, isValidTaskId } from "../../domain/ids.js";
@@ -255,8 +255,10 @@ export class Claims {
   async renew(claim: Claim): Promise<boolean> {
     // Handles are unique per claim, so a reaped holder gets ENOENT even once the task is claimed again.
     const now = new Date(this.fs.now());
+    // A claim file replaced by a link is not ours any more; lutimes never touches what it points at.
+    if (!this.fs.isFile(claim.handle)) return false;
     try {
-      utimesSync(claim.handle, now, now);
+      lutimesSync(claim.handle, now, now);
       return true;
     } catch (error) {
       if (isErrnoException(error, "ENOENT")) return false;

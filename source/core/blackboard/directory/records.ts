@@ -2,7 +2,7 @@ import { closeSync, constants, fstatSync, openSync, readdirSync, readSync } from
 import type { z } from "zod";
 import { isErrnoException } from "../../domain/errors.js";
 import { MAX_RECORD_BYTES } from "../../domain/schema.js";
-import { sanitizeLine } from "../../infra/sanitize.js";
+import { describeRecordIssue } from "../record-issue.js";
 import { entryAt, O_NOFOLLOW } from "./safe-fs.js";
 
 export type ReadOutcome<T> =
@@ -71,12 +71,13 @@ export function readRecordNow<T>(path: string, schema: z.ZodType<T>, now = Date.
     } catch {
       // Not the parser's message: it quotes the file, and reasons reach terminals, logs and quarantine/.
       const reason = "is not valid JSON";
-      return now - stat.mtimeMs < HALF_WRITTEN_GRACE_MS
+      // ctime is this machine's own stamp: a planted mtime in the future must not keep a file "young".
+      return now - Math.min(stat.mtimeMs, stat.ctimeMs) < HALF_WRITTEN_GRACE_MS
         ? { kind: "young", reason }
         : { kind: "malformed", reason };
     }
     const parsed = schema.safeParse(data);
-    if (!parsed.success) return { kind: "malformed", reason: describeIssue(parsed.error) };
+    if (!parsed.success) return { kind: "malformed", reason: describeRecordIssue(parsed.error) };
     return { kind: "ok", value: parsed.data, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, ino: stat.ino };
   } catch (error) {
     if (
@@ -92,24 +93,6 @@ export function readRecordNow<T>(path: string, schema: z.ZodType<T>, now = Date.
 }
 
 const UNREADABLE = "cannot be read (no permission): check its owner and mode, or remove it";
-
-/**
- * Which field is wrong and how, in words that never quote the record: zod's own messages
- * can include the value received, and a field name from the record itself is cut short.
- */
-function describeIssue(error: z.ZodError): string {
-  const issue = error.issues[0];
-  if (!issue) return "is not a valid record";
-  const field = issue.path.length ? sanitizeLine(issue.path.map(String).join(".")) : "(root)";
-  const name = field.length > 60 ? `${field.slice(0, 57)}...` : field;
-  const problem =
-    issue.code === "invalid_type"
-      ? `should be ${issue.expected}`
-      : issue.code === "too_big" || issue.code === "too_small"
-        ? `is too ${issue.code === "too_big" ? "long or large" : "short or small"}`
-        : "is invalid";
-  return `field "${name}" ${problem}`;
-}
 
 /** Files written by sync tools or editors, and our own temp files: never parsed. */
 export function isSyncArtifact(name: string): boolean {

@@ -1,6 +1,6 @@
 import type { z } from "zod";
-import { describeZodError, MAX_RECORD_BYTES } from "../../domain/schema.js";
-import { sanitizeLine } from "../../infra/sanitize.js";
+import { MAX_RECORD_BYTES } from "../../domain/schema.js";
+import { describeRecordIssue } from "../record-issue.js";
 
 /**
  * Records on a NATS blackboard are written by other machines: whatever they hold is parsed
@@ -24,14 +24,6 @@ export function parseJsonRecord<T>(
     return { ok: false, reason: "is not valid JSON" };
   }
   const parsed = schema.safeParse(data);
-  if (!parsed.success) {
-    const { field, problem } = describeZodError(parsed.error);
-    return { ok: false, reason: `field "${clip(field, 80)}" ${clip(problem, 200)}` };
-  }
+  if (!parsed.success) return { ok: false, reason: describeRecordIssue(parsed.error) };
   return { ok: true, value: parsed.data };
-}
-
-function clip(text: string, max: number): string {
-  const line = sanitizeLine(text);
-  return line.length > max ? `${line.slice(0, max - 3)}...` : line;
 }
