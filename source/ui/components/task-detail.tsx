@@ -37,26 +37,21 @@ export function TaskDetail({
   const lines = buildDetailLines(task, width, now, { id: taskId, ...(outcome ? { outcome } : {}) }, node);
   const max = Math.max(0, lines.length - height);
   const start = follow ? max : Math.min(scroll, max);
+  const renderLine = (index: number, key: number) => {
+    const line: DetailLine = lines[index] ?? { text: safe`` };
+    return (
+      <Text
+        key={key}
+        wrap="truncate-end"
+        bold={line.bold ?? false}
+        color={theme.color(line.tone)}
+        dimColor={theme.dim(line.tone)}
+      >
+        {line.text === "" ? " " : line.text}
+      </Text>
+    );
+  };
   return (
-    <ScrolledRows
-      count={lines.length}
-      start={start}
-      width={width}
-      height={height}
-      renderLine={(index, key) => {
-        const line: DetailLine = lines[index] ?? { text: safe`` };
-        return (
-          <Text
-            key={key}
-            wrap="truncate-end"
-            bold={line.bold ?? false}
-            color={theme.color(line.tone)}
-            dimColor={theme.dim(line.tone)}
-          >
-            {line.text === "" ? " " : line.text}
-          </Text>
-        );
-      }}
-    />
+    <ScrolledRows count={lines.length} start={start} width={width} height={height} renderLine={renderLine} />
   );
 }

@@ -1,14 +1,7 @@
 import { isValidTaskId } from "../../domain/ids.js";
 import { NodeStatusRecord, type RouteDecision } from "../../domain/schema.js";
 import { ForwardsClaims } from "../forwards-claims.js";
-import type {
-  Blackboard,
-  CoordinatorDuties,
-  ListOptions,
-  StoredTask,
-  TaskListing,
-  WatchScope,
-} from "../types.js";
+import type * as board from "../types.js";
 import { requestCancel, retryTask } from "./cancel-retry.js";
 import { Claims } from "./claims.js";
 import { type NatsBlackboardOptions, NatsLink } from "./connection.js";
@@ -88,7 +81,7 @@ export { NatsTaskRecord } from "./record.js";
  *   coordinator-lease.ts, import-task.ts, watch.ts
  *   nats-wire.ts, nats-untrusted.ts, js-errors.ts, collections.ts: helpers
  */
-export class NatsBlackboard extends ForwardsClaims implements Blackboard {
+export class NatsBlackboard extends ForwardsClaims implements board.Blackboard {
   readonly location: string;
   readonly names: NatsNames;
   private readonly link: NatsLink;
@@ -118,10 +111,10 @@ export class NatsBlackboard extends ForwardsClaims implements Blackboard {
 
   // ── reading (reads.ts) ──────────────────────────────────────────────────────
 
-  get(id: string): Promise<StoredTask | undefined> {
+  get(id: string): Promise<board.StoredTask | undefined> {
     return getTask(this.store, id);
   }
-  list(options: ListOptions = {}): Promise<TaskListing> {
+  list(options: board.ListOptions = {}): Promise<board.TaskListing> {
     return listTasks(this.store, options);
   }
   /** Active tasks per node: this driver has no cheaper count than a listing of the active ones. */
@@ -139,10 +132,10 @@ export class NatsBlackboard extends ForwardsClaims implements Blackboard {
     const read = await this.store.readTask(id);
     return read.kind === "ok" && read.record.cancelRequested;
   }
-  requestCancel(id: string): Promise<StoredTask> {
+  requestCancel(id: string): Promise<board.StoredTask> {
     return requestCancel(this.store, id);
   }
-  retry(id: string, reroute?: RouteDecision): Promise<StoredTask> {
+  retry(id: string, reroute?: RouteDecision): Promise<board.StoredTask> {
     return retryTask(this.store, id, reroute);
   }
 
@@ -160,7 +153,7 @@ export class NatsBlackboard extends ForwardsClaims implements Blackboard {
 
   // ── coordinator (coordinator.ts, coordinator-lease.ts) ──────────────────────
 
-  coordinator(): CoordinatorDuties {
+  coordinator(): board.CoordinatorDuties {
     return this.coordinatorDuties.duties();
   }
   coordinatorLease(holder: string, leaseMs: number): Promise<boolean> {
@@ -172,10 +165,10 @@ export class NatsBlackboard extends ForwardsClaims implements Blackboard {
 
   // ── migration (import-task.ts) and wake-ups (watch.ts) ──────────────────────
 
-  importTask(task: StoredTask, from: string): Promise<"created" | "exists"> {
+  importTask(task: board.StoredTask, from: string): Promise<"created" | "exists"> {
     return importTask(this.store, task, from);
   }
-  watch(scope: WatchScope, onChange: () => void): () => void {
+  watch(scope: board.WatchScope, onChange: () => void): () => void {
     return watchStore(this.link, scope, onChange);
   }
 

@@ -1,10 +1,11 @@
 /** `:incubate` in the palette, and the words it accepts. */
 
-export const INCUBATE_COMMAND = {
-  name: "incubate",
-  help: "New local node: :incubate NAME [--start] [--config-only]",
-  mutating: true,
-} as const;
+import { changingCommand } from "../changing-command.js";
+
+export const INCUBATE_COMMAND = changingCommand(
+  "incubate",
+  "New local node: :incubate NAME [--start] [--config-only]",
+);
 
 export const INCUBATE_USAGE =
   "Usage: :incubate NAME [--start] [--config-only]  (e.g. :incubate beta --start)";

@@ -1,10 +1,11 @@
 /** `:migrate` in the palette, and the words it and the node action's prompt accept. */
 
-export const MIGRATE_COMMAND = {
-  name: "migrate",
-  help: "Move a node: :migrate NODE --to user@host[:port] [--remote-port N] [--dry-run] · :migrate --rollback NODE",
-  mutating: true,
-} as const;
+import { changingCommand } from "../changing-command.js";
+
+export const MIGRATE_COMMAND = changingCommand(
+  "migrate",
+  "Move a node: :migrate NODE --to user@host[:port] [--remote-port N] [--dry-run] · :migrate --rollback NODE",
+);
 
 export const MIGRATE_USAGE =
   "Usage: :migrate NODE --to user@host[:port] [--dry-run] · :migrate --rollback NODE";
