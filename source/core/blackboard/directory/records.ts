@@ -19,6 +19,16 @@ export type ReadOutcome<T> =
 
 /** A file this young that fails to parse may be a half-written copy: skip it for now, do not quarantine it. */
 const HALF_WRITTEN_GRACE_MS = 2_000;
+/**
+ * A copy stamped in the future (its writer's clock is ahead) is given longer, counted from when it
+ * arrived here (its ctime, this machine's own stamp): a planted future mtime must not keep it young for ever.
+ */
+const FUTURE_STAMPED_GRACE_MS = 30_000;
+
+function stillArriving(stat: { mtimeMs: number; ctimeMs: number }, now: number): boolean {
+  if (now - stat.mtimeMs < HALF_WRITTEN_GRACE_MS && stat.mtimeMs <= now) return true;
+  return stat.mtimeMs > now && now - stat.ctimeMs < FUTURE_STAMPED_GRACE_MS;
+}
 
 /**
  * Read and validate one record. Never throws for bad content: says what is wrong instead.
@@ -71,10 +81,7 @@ export function readRecordNow<T>(path: string, schema: z.ZodType<T>, now = Date.
     } catch {
       // Not the parser's message: it quotes the file, and reasons reach terminals, logs and quarantine/.
       const reason = "is not valid JSON";
-      // ctime is this machine's own stamp: a planted mtime in the future must not keep a file "young".
-      return now - Math.min(stat.mtimeMs, stat.ctimeMs) < HALF_WRITTEN_GRACE_MS
-        ? { kind: "young", reason }
-        : { kind: "malformed", reason };
+      return stillArriving(stat, now) ? { kind: "young", reason } : { kind: "malformed", reason };
     }
     const parsed = schema.safeParse(data);
     if (!parsed.success) return { kind: "malformed", reason: describeRecordIssue(parsed.error) };
