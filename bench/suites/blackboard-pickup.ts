@@ -92,7 +92,8 @@ class Inbox<T> {
 async function writeConfig(port: number): Promise<void> {
   await home.writeFederation({
     version: 1,
-    machine: "hub",
+    // No machine field: each process takes its name from CLAWOS_MACHINE (hub, laptop), which
+    // only fills in an absent field.
     blackboard: { driver: "directory", coordinator: "hub" },
     nodes: [
       {

@@ -5,8 +5,15 @@ import { after, before, describe, test } from "node:test";
 import { editConfig, FAST_TIMING, makeWorld, type World } from "../testkit/cli-harness.js";
 import { type StubGateway, startStubGateway } from "../testkit/stub-gateway.js";
 
-/** The "laptop" is another machine as far as clawos knows: its worker runs with CLAWOS_MACHINE=laptop. */
+/**
+ * The "laptop" is another machine as far as clawos knows: its worker runs with CLAWOS_MACHINE=laptop.
+ * Both machines share one home here, so federation.json names no machine (init writes one): a
+ * `machine` field would win over CLAWOS_MACHINE and make every process the hub.
+ */
 const LAPTOP = { CLAWOS_MACHINE: "laptop", LAPTOP_TOKEN: "laptop-secret" };
+const nameNoMachine = (c: Record<string, unknown>) => {
+  delete c.machine;
+};
 
 describe("a node on another machine, served by its own worker process", () => {
   let world: World;
@@ -30,6 +37,7 @@ describe("a node on another machine, served by its own worker process", () => {
     assert.equal(add.code, 0, add.stderr);
     await editConfig(world, (c) => {
       c.timing = FAST_TIMING;
+      nameNoMachine(c);
     });
   });
   after(async () => {
@@ -126,6 +134,7 @@ describe("a node on another machine, served by its own worker process", () => {
         `{ gateway: { port: ${local.port}, auth: { token: "local-secret" } } }`,
       );
       assert.equal((await world.run(["init"])).code, 0);
+      await editConfig(world, nameNoMachine);
       local.setMode("hang");
       const d = await world.run(["dispatch", "whoever is up", "--to", "any", "--json"]);
       const waiting = JSON.parse(d.stdout) as {

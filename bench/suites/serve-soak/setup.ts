@@ -62,6 +62,9 @@ export async function startFederation(dirs: SoakDirs, procs: Procs): Promise<Map
   const configPath = join(dirs.home, ".openclaw", "clawos", "federation.json");
   const config = JSON.parse(await readFile(configPath, "utf8")) as Record<string, unknown>;
   config.timing = TIMING;
+  // One home plays every machine: no machine field, so each process's CLAWOS_MACHINE names it
+  // (init wrote "hub", which would win over it).
+  delete config.machine;
   config.blackboard = { driver: "directory", path: dirs.blackboard, coordinator: "hub" };
   await writeFile(configPath, `${JSON.stringify(config, null, 2)}\n`);
   await makeDecoy(dirs.decoy, dirs.owner);

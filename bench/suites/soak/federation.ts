@@ -91,6 +91,9 @@ export async function startFederation(run: SoakRun, blackboard: string): Promise
   const configPath = join(run.home, ".openclaw", "clawos", "federation.json");
   const config = JSON.parse(await readFile(configPath, "utf8")) as Record<string, unknown>;
   config.timing = TIMING;
+  // One home plays every machine: no machine field, so each process's CLAWOS_MACHINE names it
+  // (init wrote "hub", which would win over it).
+  delete config.machine;
   config.blackboard = { driver: "directory", path: blackboard, coordinator: "hub" };
   await writeFile(configPath, `${JSON.stringify(config, null, 2)}\n`);
 

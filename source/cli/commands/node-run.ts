@@ -1,7 +1,7 @@
 import { realpathSync } from "node:fs";
 import { join } from "node:path";
 import { type Command, Option } from "commander";
-import { describeError } from "../../core/domain/errors.js";
+import { describeError, UserError } from "../../core/domain/errors.js";
 import { watchConfigFile } from "../../core/federation/config-watch.js";
 import type { FederationCore } from "../../core/federation/federation.js";
 import { runWorker } from "../../core/federation/worker.js";
@@ -15,6 +15,7 @@ import { EXIT, type ExitCode, stopOnSignals } from "../signals.js";
 
 interface RunOptions {
   node?: string[];
+  adopt?: boolean;
   once?: boolean;
   coordinator?: boolean;
   concurrency: number;
@@ -29,7 +30,12 @@ export function register(program: Command, ctx: CliContext): void {
   nodeCmd
     .command("run")
     .description("pick up blackboard tasks for nodes on this machine, run them, heartbeat")
-    .option("--node <id>", "serve this node (repeatable; default: every node on this machine)", collect)
+    .option(
+      "--node <id>",
+      "serve this node (repeatable; default: every node whose machine is this one)",
+      collect,
+    )
+    .option("--adopt", "serve the --node nodes even when federation.json says another machine owns them")
     .option("--once", "process what is waiting, then exit (for cron)")
     .option("--coordinator", "also reap expired leases and re-route stuck tasks")
     .option("--no-coordinator", "never do coordinator duties")
@@ -74,6 +80,10 @@ export function register(program: Command, ctx: CliContext): void {
 
 /** Runs the worker until a signal (or, with --once, until the inbox is empty). */
 async function runNode(ctx: CliContext, opts: RunOptions): Promise<ExitCode> {
+  if (opts.adopt && !opts.node?.length)
+    throw new UserError("--adopt serves the nodes named with --node; name them (--node ID --adopt).", {
+      code: "usage",
+    });
   const fileLog = rotatingLog(opts.logFile ?? join(ctx.home(), "logs", "worker.log"));
   const shown = LOG_LEVELS.indexOf(opts.logLevel);
   const stop = new AbortController();
@@ -116,6 +126,7 @@ async function runNode(ctx: CliContext, opts: RunOptions): Promise<ExitCode> {
             : "auto");
         const summary = await runWorker(core, {
           nodes: opts.node ?? [],
+          adopt: Boolean(opts.adopt),
           once: Boolean(opts.once),
           coordinator,
           concurrency: opts.concurrency,

@@ -193,7 +193,9 @@ export const FederationConfig = z
       .string()
       .min(1)
       .optional()
-      .describe("This machine's name (default: CLAWOS_MACHINE, then the hostname)"),
+      .describe(
+        "This machine's name; set here, it wins. Only when absent: CLAWOS_MACHINE, then the hostname",
+      ),
     blackboard: BlackboardConfig.default({ driver: "directory" }).describe(
       '{driver: "directory", path?, coordinator?, archiveAfterDays? (1)} or {driver: "nats", servers: [...], domain?, archiveAfterDays? (7)}',
     ),

@@ -1,14 +1,15 @@
 import { UserError } from "../domain/errors.js";
 import type { NodeStatusRecord } from "../domain/schema.js";
-import { routeOf } from "../infra/config.js";
 import type { FederationCore } from "./federation.js";
 import { ClaimLoop } from "./worker-claims.js";
 import { CoordinatorDuties } from "./worker-coordinator.js";
 import { type NodeLoop, probeGateway, writeHeartbeat } from "./worker-node.js";
 
 export interface WorkerOptions {
-  /** Nodes this worker serves; empty = every node that lives on this machine. */
+  /** Nodes this worker serves; empty = every node whose `machine` is this machine. */
   nodes: string[];
+  /** Serve the named nodes even when federation.json says another machine owns them. */
+  adopt?: boolean;
   once: boolean;
   /**
    * true: do coordinator duties; "auto": do them while this worker holds the blackboard's
@@ -79,18 +80,29 @@ export async function runWorker(core: FederationCore, options: WorkerOptions): P
   return summary;
 }
 
-/** The nodes to serve (checked: each exists and has a gateway port). */
+/**
+ * The nodes to serve (checked: each exists, has a gateway port, and is this machine's or
+ * adopted). Without names: the nodes whose `machine` is this one, never another machine's,
+ * whatever their transport says.
+ */
 function servedNodes(core: FederationCore, options: WorkerOptions): string[] {
   const served = options.nodes.length
     ? options.nodes.map((id) => core.node(id).id)
-    : core.nodes.filter((n) => routeOf(n, core.machine) === "localhost").map((n) => n.id);
+    : core.nodes.filter((n) => n.machine === core.machine && n.port !== null).map((n) => n.id);
   if (served.length === 0 && !options.coordinator) {
     throw new UserError(`No node lives on this machine (${core.machine}), so there is nothing to serve.`, {
       hint: "name one with --node ID, or set the node's machine in federation.json",
     });
   }
   for (const id of served) {
-    if (core.node(id).port === null)
+    const node = core.node(id);
+    // Two workers on two machines would claim the same inbox and each run with its own gateway:
+    // serving another machine's node is a decision, never a default. One line: it says it all.
+    if (node.machine !== core.machine && !options.adopt)
+      throw new UserError(
+        `Node ${id} belongs to machine ${node.machine}, not this one (${core.machine}): run its worker there, or add --adopt to serve it from here.`,
+      );
+    if (node.port === null)
       throw new UserError(`Node ${id} is planned (no gateway port yet); it cannot run tasks.`);
   }
   return served;

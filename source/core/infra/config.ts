@@ -113,9 +113,13 @@ export function parseNode(input: NodeConfigInput): NodeConfig {
   return result.data;
 }
 
-/** This machine's name: config, then CLAWOS_MACHINE, then the hostname. */
+/**
+ * This machine's name. The file's `machine` wins: nodes are registered under it, so an
+ * environment left over from another shell must not turn this machine into another one.
+ * CLAWOS_MACHINE, then the hostname, only fill it in when the file has none.
+ */
 export function thisMachine(config: FederationConfig, env: NodeJS.ProcessEnv = process.env): string {
-  return env.CLAWOS_MACHINE || config.machine || hostname();
+  return config.machine || env.CLAWOS_MACHINE || hostname();
 }
 
 export function blackboardDir(loaded: LoadedConfig, env: NodeJS.ProcessEnv = process.env): string {

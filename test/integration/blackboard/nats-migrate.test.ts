@@ -14,6 +14,7 @@ import { type StubGateway, startStubGateway } from "../../testkit/stub-gateway.j
 import { makeRequest, resultFor } from "./contract.js";
 import { type NatsServer, startNatsServer } from "./nats-fixture.js";
 
+/** The laptop shares this home: federation.json names no machine, so CLAWOS_MACHINE names each process. */
 const LAPTOP = { CLAWOS_MACHINE: "laptop", LAPTOP_TOKEN: "laptop-secret" };
 
 interface ListedTask {
@@ -55,6 +56,7 @@ describe("clawos blackboard migrate: directory → NATS", () => {
     }
     await editConfig(world, (c) => {
       c.timing = FAST_TIMING;
+      delete c.machine; // init wrote "hub", which would win over the laptop's CLAWOS_MACHINE
     });
   });
   after(async () => {

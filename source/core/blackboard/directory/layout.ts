@@ -54,7 +54,10 @@ export interface DirectoryOptions {
   quarantine?: boolean;
   clock?: () => number;
   archiveAfterMs?: number;
-  /** This machine's name in the federation (default: the host name): keys its coordinator's notes. */
+  /**
+   * This machine's name in the federation, keying its coordinator's notes: FederationCore passes
+   * thisMachine() (config.ts), the one name every part uses; the host name only when none is given.
+   */
   machine?: string;
 }
 

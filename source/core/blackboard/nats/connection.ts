@@ -16,7 +16,10 @@ export interface NatsBlackboardOptions {
   /** JetStream domain of the hub, when this machine's server is a leaf node of it. */
   domain?: string;
   clock?: () => number;
-  /** This machine's name in the federation (default: the host name): keys its coordinator's notes. */
+  /**
+   * This machine's name in the federation, keying its coordinator's notes: FederationCore passes
+   * thisMachine() (config.ts), the one name every part uses; the host name only when none is given.
+   */
   machine?: string;
   /** Let this handle set malformed records aside (the coordinator's quarantineMalformed). */
   quarantine?: boolean;

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
+import { hostname } from "node:os";
 import { describe, test } from "node:test";
 import { UserError } from "../../../../source/core/domain/errors.js";
 import { NodeConfig } from "../../../../source/core/domain/schema.js";
-import { parseConfig, routeOf } from "../../../../source/core/infra/config.js";
+import { parseConfig, routeOf, thisMachine } from "../../../../source/core/infra/config.js";
 
 describe("config parsing", () => {
   test("a valid JSON5 file with comments parses, defaults filled in", () => {
@@ -51,5 +52,17 @@ describe("config parsing", () => {
       nodes.map((n) => routeOf(n, "mac-mini")),
       ["localhost", "localhost", "blackboard", "planned"],
     );
+  });
+});
+
+describe("this machine's name", () => {
+  const parsed = (machine?: string) =>
+    parseConfig(JSON.stringify(machine ? { machine } : {}), "/x/federation.json");
+  test("the file's machine field wins over CLAWOS_MACHINE", () => {
+    assert.equal(thisMachine(parsed("mac-mini"), { CLAWOS_MACHINE: "laptop" }), "mac-mini");
+  });
+  test("CLAWOS_MACHINE, then the hostname, fill it in only when the field is absent", () => {
+    assert.equal(thisMachine(parsed(), { CLAWOS_MACHINE: "laptop" }), "laptop");
+    assert.equal(thisMachine(parsed(), {}), hostname());
   });
 });
