@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { editConfig, makeWorld, profileConfig, type World } from "../testkit/cli-harness.js";
+import { editConfig, type World, worldWithMain } from "../testkit/cli-harness.js";
 import { type StubGateway, type StubMode, startStubGateway } from "../testkit/stub-gateway.js";
 
 const TOKEN = "timeouts-token";
@@ -14,11 +14,8 @@ describe("a gateway that holds a turn open", () => {
   let gateway: StubGateway;
 
   before(async () => {
-    world = await makeWorld();
     gateway = await startStubGateway({ token: TOKEN });
-    await world.writeProfile(null, profileConfig(gateway.port, TOKEN));
-    const init = await world.run(["init"]);
-    assert.equal(init.code, 0, init.stderr);
+    world = await worldWithMain(gateway.port, TOKEN);
   });
   after(async () => {
     await gateway.close();

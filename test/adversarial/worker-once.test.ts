@@ -1,7 +1,7 @@
 /** `clawos node run --once` with more waiting tasks than its concurrency, through the real CLI. */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { makeWorld, profileConfig, type World } from "../testkit/cli-harness.js";
+import { type World, worldWithMain } from "../testkit/cli-harness.js";
 import { type StubGateway, startStubGateway } from "../testkit/stub-gateway.js";
 
 const TOKEN = "once-token";
@@ -11,11 +11,8 @@ describe("node run --once", () => {
   let gateway: StubGateway;
 
   before(async () => {
-    world = await makeWorld();
     gateway = await startStubGateway({ token: TOKEN, reply: (p) => `done: ${p}` });
-    await world.writeProfile(null, profileConfig(gateway.port, TOKEN));
-    const init = await world.run(["init"]);
-    assert.equal(init.code, 0, init.stderr);
+    world = await worldWithMain(gateway.port, TOKEN);
   });
   after(async () => {
     await gateway.close();

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readdir, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { editConfig, FAST_TIMING, makeWorld, type World } from "../testkit/cli-harness.js";
+import { addNodeOf, editConfig, FAST_TIMING, makeWorld, type World } from "../testkit/cli-harness.js";
 import { type StubGateway, startStubGateway } from "../testkit/stub-gateway.js";
 
 /**
@@ -23,18 +23,7 @@ describe("a node on another machine, served by its own worker process", () => {
     world = await makeWorld();
     gateway = await startStubGateway({ token: "laptop-secret", reply: (p) => `laptop did: ${p}`, deltas: 6 });
     assert.equal((await world.run(["init"])).code, 0);
-    const add = await world.run([
-      "nodes",
-      "add",
-      "laptop",
-      "--machine",
-      "laptop",
-      "--port",
-      String(gateway.port),
-      "--token-env",
-      "LAPTOP_TOKEN",
-    ]);
-    assert.equal(add.code, 0, add.stderr);
+    await addNodeOf(world, "laptop", "laptop", gateway.port, "LAPTOP_TOKEN");
     await editConfig(world, (c) => {
       c.timing = FAST_TIMING;
       nameNoMachine(c);

@@ -1,7 +1,7 @@
 /** One rule for machine identity: the file's `machine` wins, and a worker serves only its own machine's nodes. */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { editConfig, FAST_TIMING, makeWorld, type World } from "../testkit/cli-harness.js";
+import { addNodeOf, editConfig, FAST_TIMING, makeWorld, type World } from "../testkit/cli-harness.js";
 import { type StubGateway, startStubGateway } from "../testkit/stub-gateway.js";
 
 interface TaskView {
@@ -25,18 +25,7 @@ describe("machine identity: the hub (CLAWOS_MACHINE=hub) and a node registered o
     world = await makeWorld();
     gateway = await startStubGateway({ token: "laptop-secret", reply: (p) => `laptop did: ${p}` });
     assert.equal((await world.run(["init"])).code, 0);
-    const add = await world.run([
-      "nodes",
-      "add",
-      "laptop",
-      "--machine",
-      "laptop",
-      "--port",
-      String(gateway.port),
-      "--token-env",
-      "LAPTOP_TOKEN",
-    ]);
-    assert.equal(add.code, 0, add.stderr);
+    await addNodeOf(world, "laptop", "laptop", gateway.port, "LAPTOP_TOKEN");
     await editConfig(world, (c) => {
       c.timing = FAST_TIMING;
     });

@@ -159,6 +159,31 @@ export function profileConfig(
 `;
 }
 
+/** A fresh world whose default OpenClaw profile points at a gateway on `port`: `clawos init` registers it as main. */
+export async function worldWithMain(port: number, token: string): Promise<World> {
+  const world = await makeWorld();
+  await world.writeProfile(null, profileConfig(port, token));
+  const init = await world.run(["init"]);
+  if (init.code !== 0) throw new Error(`clawos init failed: ${init.stderr}`);
+  return world;
+}
+
+/** Register node `id` of another machine, its gateway on `port`, its token in $tokenEnv. */
+export async function addNodeOf(world: World, machine: string, id: string, port: number, tokenEnv: string) {
+  const add = await world.run([
+    "nodes",
+    "add",
+    id,
+    "--machine",
+    machine,
+    "--port",
+    String(port),
+    "--token-env",
+    tokenEnv,
+  ]);
+  if (add.code !== 0) throw new Error(`clawos nodes add ${id} failed: ${add.stderr}`);
+}
+
 /** Edit federation.json in place (tests shorten leases and intervals this way). */
 export async function editConfig(
   world: World,

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { DirectoryBlackboard } from "../../../source/core/blackboard/directory/directory.js";
 import { NatsBlackboard } from "../../../source/core/blackboard/nats/nats.js";
-import { editConfig, FAST_TIMING, makeWorld, type World } from "../../testkit/cli-harness.js";
+import { addNodeOf, editConfig, FAST_TIMING, makeWorld, type World } from "../../testkit/cli-harness.js";
 import { type StubGateway, startStubGateway } from "../../testkit/stub-gateway.js";
 import { makeRequest, resultFor } from "./contract.js";
 import { type NatsServer, startNatsServer } from "./nats-fixture.js";
@@ -40,20 +40,8 @@ describe("clawos blackboard migrate: directory → NATS", () => {
     for (const [id, machine, port] of [
       ["laptop", "laptop", gateway.port],
       ["cloud", "cloud-vm", 65_000],
-    ] as const) {
-      const add = await world.run([
-        "nodes",
-        "add",
-        id,
-        "--machine",
-        machine,
-        "--port",
-        String(port),
-        "--token-env",
-        "LAPTOP_TOKEN",
-      ]);
-      assert.equal(add.code, 0, add.stderr);
-    }
+    ] as const)
+      await addNodeOf(world, machine, id, port, "LAPTOP_TOKEN");
     await editConfig(world, (c) => {
       c.timing = FAST_TIMING;
       delete c.machine; // init wrote "hub", which would win over the laptop's CLAWOS_MACHINE
