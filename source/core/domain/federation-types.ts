@@ -55,6 +55,18 @@ export interface TaskView {
   durationMs?: number;
 }
 
+/** This machine's worker (`clawos node run`), as `status` and the control center show it. */
+export interface MachineWorker {
+  running: boolean;
+  /** background: started by a clawos command (pid file); service: systemd/launchd; manual: started by hand. */
+  kind?: "background" | "service" | "manual";
+  pid?: number;
+  /** When it started (ISO). */
+  since?: string;
+  /** A service is installed for this home but does not run. */
+  serviceInstalled?: boolean;
+}
+
 export interface Snapshot {
   /** Increases with every change; lets the UI skip identical frames. */
   version: number;
@@ -69,6 +81,8 @@ export interface Snapshot {
   lastError?: string;
   /** Malformed files moved aside, etc. */
   problems: string[];
+  /** This machine's worker; absent until the first look. */
+  worker?: MachineWorker;
 }
 
 export interface DispatchInput {

@@ -185,6 +185,18 @@ export const TimingConfig = z
   .strict();
 export type TimingConfig = z.infer<typeof TimingConfig>;
 
+export const WorkerConfig = z
+  .object({
+    autoStart: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Commands that queue work (dispatch, tasks retry, the control center, init) start this machine's worker in the background when none serves it",
+      ),
+  })
+  .strict();
+export type WorkerConfig = z.infer<typeof WorkerConfig>;
+
 export const FederationConfig = z
   .object({
     version: z.literal(1).default(1).describe("Config format version"),
@@ -201,6 +213,7 @@ export const FederationConfig = z
     ),
     timing: TimingConfig.default(TimingConfig.parse({})).describe("Leases, heartbeats and health thresholds"),
     nodes: z.array(NodeConfig).default([]).describe("The registry"),
+    worker: WorkerConfig.default({ autoStart: true }).describe("This machine's worker (clawos node run)"),
     keys: z
       .record(z.string(), z.union([z.string(), z.array(z.string())]))
       .default({})
