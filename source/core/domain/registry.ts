@@ -115,3 +115,14 @@ export function topGeneration(records: readonly NodeDefinition[], id: string): n
   for (const r of records) if (r.id === id && r.generation > top) top = r.generation;
   return top;
 }
+
+/** A machine or profile name as a node id: `Mac Mini.local` → `mac-mini-local` (never `any`, never empty). */
+export function nodeIdFor(name: string): string {
+  const slug = name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+/, "")
+    .slice(0, 40)
+    .replace(/-+$/, "");
+  return !slug || slug === "any" ? `node-${slug || "1"}`.replace(/-$/, "") : slug;
+}

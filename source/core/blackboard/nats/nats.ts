@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { isValidTaskId } from "../../domain/ids.js";
-import type { NodeDefinition } from "../../domain/registry.js";
+import { NodeDefinition } from "../../domain/registry.js";
 import { NodeStatusRecord, type RouteDecision } from "../../domain/schema.js";
 import { ForwardsClaims } from "../forwards-claims.js";
 import { ownerKey, ownRecord } from "../node-registry.js";
@@ -160,6 +160,13 @@ export class NatsBlackboard extends ForwardsClaims implements board.Blackboard {
   async writeNodeDefinition(record: NodeDefinition): Promise<void> {
     const valid = ownRecord(record, this.link.options.machine ?? hostname());
     await this.link.io("write a node definition", () =>
+      this.link.kv.registry.put(`${ownerKey(valid.owner)}.${valid.id}`, JSON.stringify(valid)),
+    );
+  }
+  /** A registry record copied from another blackboard (driver migration), kept as its owner wrote it. */
+  async importNodeDefinition(record: NodeDefinition): Promise<void> {
+    const valid = NodeDefinition.parse(record);
+    await this.link.io("copy a node definition", () =>
       this.link.kv.registry.put(`${ownerKey(valid.owner)}.${valid.id}`, JSON.stringify(valid)),
     );
   }
