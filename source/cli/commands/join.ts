@@ -3,22 +3,15 @@ import type { FederationCore } from "../../core/federation/federation.js";
 import { displayPath } from "../../core/infra/paths.js";
 import { sanitizeLine } from "../../core/infra/sanitize.js";
 import { registerLocalProfiles } from "../../core/ops/discover.js";
-import { describeBlackboard, startWorker, writeJoinConfig } from "../../core/ops/join.js";
+import { describeBlackboard, type JoinOptions, startWorker, writeJoinConfig } from "../../core/ops/join.js";
 import { toSafe } from "../../present/safe-text.js";
 import type { CliContext } from "../context.js";
 import { EXIT, type ExitCode } from "../signals.js";
 import { renderNodesTable } from "../status-report.js";
 import { serviceCliPath } from "./node-run.js";
 
-interface JoinFlags {
-  as: string;
-  nats?: string;
-  domain?: string;
-  blackboard?: string;
-  coordinator?: string;
-  force?: boolean;
-  worker: boolean;
-}
+/** The join options, plus whether to start the worker (--no-worker). */
+type JoinFlags = JoinOptions & { worker: boolean };
 
 /** `clawos join`: a second machine into an existing federation, in one command. */
 export function register(program: Command, ctx: CliContext): void {
@@ -40,14 +33,7 @@ export function register(program: Command, ctx: CliContext): void {
 
 async function join(ctx: CliContext, flags: JoinFlags): Promise<ExitCode> {
   const env = ctx.io.env;
-  const joined = await writeJoinConfig(ctx.home(), env, {
-    as: flags.as,
-    ...(flags.nats ? { nats: flags.nats } : {}),
-    ...(flags.domain ? { domain: flags.domain } : {}),
-    ...(flags.blackboard ? { blackboard: flags.blackboard } : {}),
-    ...(flags.coordinator ? { coordinator: flags.coordinator } : {}),
-    ...(flags.force ? { force: true } : {}),
-  });
+  const joined = await writeJoinConfig(ctx.home(), env, flags);
   const report = await registerLocalProfiles(ctx.home(), env);
   ctx.out(`Joined as ${sanitizeLine(report.machine)}: ${displayPath(joined.configPath, env)} written.`);
   for (const n of [...joined.notes, ...(report.upgrade ? [report.upgrade] : []), ...report.notes])
