@@ -69,12 +69,21 @@ async function main() {
     );
     const cfgPath = join(clawosHome, "federation.json");
     const cfg = JSON.parse(await readFile(cfgPath, "utf8"));
-    cfg.nodes[0].ssh = {
-      target: sshd.target,
-      identityFile: sshd.clientKey,
-      knownHosts: sshd.knownHosts,
-      remotePort: gateway.port,
-    };
+    // A hand edit in the version-1 form: published to the shared registry on the next run.
+    cfg.nodes = [
+      {
+        id: "cloud",
+        machine: "vm",
+        port: 9,
+        token: { env: "CLOUD_TOKEN" },
+        ssh: {
+          target: sshd.target,
+          identityFile: sshd.clientKey,
+          knownHosts: sshd.knownHosts,
+          remotePort: gateway.port,
+        },
+      },
+    ];
     await writeFile(cfgPath, JSON.stringify(cfg));
     const cold: number[] = [];
     const warm: number[] = [];

@@ -58,6 +58,7 @@ export function createContext(io: CliIo, home: () => string, onExitCode: (code: 
     openCore,
     withCore: async (fn, options = {}) => {
       const core = await openCore(options);
+      if (core.upgradeNote) io.stderr.write(`${sanitizeText(core.upgradeNote)}\n`);
       try {
         return await fn(core);
       } finally {

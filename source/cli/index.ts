@@ -9,6 +9,7 @@ import * as dispatch from "./commands/dispatch.js";
 import * as doctor from "./commands/doctor.js";
 import * as incubate from "./commands/incubate.js";
 import * as init from "./commands/init.js";
+import * as join from "./commands/join.js";
 import * as migrate from "./commands/migrate.js";
 import * as nodeRun from "./commands/node-run.js";
 import * as nodes from "./commands/nodes.js";
@@ -36,6 +37,7 @@ const COMMANDS: readonly { register: RegisterCommand }[] = [
   completion,
   serve,
   init,
+  join,
 ];
 
 /** Runs one command line; returns the exit code. Never calls process.exit itself. */

@@ -17,7 +17,7 @@ import { snapshot } from "./directory-world.js";
 const PRIVATE_KEY =
   "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAAKEYBYTES\n-----END OPENSSH PRIVATE KEY-----\n";
 
-/** A hub with one localhost node (main) on a stub gateway, registered by `clawos init`. */
+/** A hub with one localhost node (hub, named after the machine) on a stub gateway, registered by `clawos init`. */
 async function withHub(body: (world: World, gateway: StubGateway) => Promise<void>): Promise<void> {
   const world = await makeWorld();
   const gateway = await startStubGateway({ token: "main-secret", reply: (p) => `main says: ${p}` });
@@ -96,7 +96,7 @@ test("node run --once leaves links planted in requests/, claimed/ and tmp/ alone
     await symlink(ssh, join(bb, "requests", "evil"));
     await symlink(ssh, join(bb, "claimed", "evil"));
     await symlink(docs, join(bb, "tmp", "p1-evil"));
-    const id = await enqueue(world, "main");
+    const id = await enqueue(world, "hub");
     const before = { ssh: await snapshot(ssh), docs: await snapshot(docs) };
 
     const run = await world.run(["node", "run", "--once"]);
@@ -135,9 +135,9 @@ test("node run --once leaves links planted in requests/, claimed/ and tmp/ alone
 
 test("one unreadable record (mode 000) is a problem line in status, tasks list and doctor; node run --once runs the rest and sets it aside", async () => {
   await withHub(async (world) => {
-    const good = [await enqueue(world, "main"), await enqueue(world, "main")];
-    const locked = makeRequest({ node: "main", priority: "P0" }); // first in line
-    const lockedPath = join(world.blackboard, "requests", "main", `${locked.id}.json`);
+    const good = [await enqueue(world, "hub"), await enqueue(world, "hub")];
+    const locked = makeRequest({ node: "hub", priority: "P0" }); // first in line
+    const lockedPath = join(world.blackboard, "requests", "hub", `${locked.id}.json`);
     await writeFile(lockedPath, JSON.stringify(locked));
     await chmod(lockedPath, 0o000);
     // Another machine's heartbeat, just as unreadable: named by status and doctor too.

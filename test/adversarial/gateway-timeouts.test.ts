@@ -22,19 +22,19 @@ describe("a gateway that holds a turn open", () => {
     await world.cleanup();
   });
 
-  /** One task waits in main's inbox; `node run --once` meets the gateway in `mode`. */
+  /** One task waits in hub's inbox; `node run --once` meets the gateway in `mode`. */
   async function runOnce(mode: StubMode, timing: { requestTimeoutMs: number; streamIdleMs: number }) {
     await editConfig(world, (config) => {
       config.timing = { ...(config.timing as object), ...timing };
     });
     gateway.setMode("starting");
-    const dispatched = await world.run(["dispatch", `held by ${mode}`, "--to", "main", "--json"]);
+    const dispatched = await world.run(["dispatch", `held by ${mode}`, "--to", "hub", "--json"]);
     assert.equal(dispatched.code, 0, dispatched.stderr);
     const { id } = JSON.parse(dispatched.stdout) as { id: string };
     gateway.configure({ mode, chunkDelayMs: 50 });
     const chatsBefore = gateway.requests.filter((r) => r.path === "/v1/chat/completions").length;
     // The harness gives up (and fails the test) if the worker is still held after 60 s.
-    const worker = await world.run(["node", "run", "--node", "main", "--once"], { timeoutMs: 60_000 });
+    const worker = await world.run(["node", "run", "--node", "hub", "--once"], { timeoutMs: 60_000 });
     assert.equal(worker.code, 0, worker.stderr);
     assert.match(worker.stdout, /^0 completed, 0 failed, 1 handed back$/m, worker.stderr);
     const chats = gateway.requests.filter((r) => r.path === "/v1/chat/completions").length - chatsBefore;
@@ -45,7 +45,7 @@ describe("a gateway that holds a turn open", () => {
       attempt: number;
       history: { event: string; detail?: string }[];
     };
-    assert.equal(task.state, "pending", "handed back to main's inbox for its next attempt");
+    assert.equal(task.state, "pending", "handed back to hub's inbox for its next attempt");
     assert.equal(task.attempt, 2);
     const failed = task.history.filter((h) => h.event === "attempt-failed");
     assert.equal(failed.length, 1);

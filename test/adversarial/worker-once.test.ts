@@ -20,11 +20,11 @@ describe("node run --once", () => {
   });
 
   test("waits for every task it claimed beyond its concurrency, and counts them truthfully", async () => {
-    // While the gateway says it is starting, tasks for main wait in its inbox.
+    // While the gateway says it is starting, tasks for hub wait in its inbox.
     gateway.setMode("starting");
     const ids: string[] = [];
     for (let i = 1; i <= 4; i++) {
-      const r = await world.run(["dispatch", `task ${i}`, "--to", "main", "--json"]);
+      const r = await world.run(["dispatch", `task ${i}`, "--to", "hub", "--json"]);
       assert.equal(r.code, 0, r.stderr);
       const task = JSON.parse(r.stdout) as { id: string; state: string };
       assert.equal(task.state, "pending");
@@ -32,7 +32,7 @@ describe("node run --once", () => {
     }
     // Each answer takes a while, so tasks finish one by one while the others wait for a slot.
     gateway.configure({ mode: "slow", slowMs: 400 });
-    const worker = await world.run(["node", "run", "--node", "main", "--once", "--concurrency", "1"]);
+    const worker = await world.run(["node", "run", "--node", "hub", "--once", "--concurrency", "1"]);
     assert.equal(worker.code, 0, worker.stderr);
     assert.match(worker.stdout, /^4 completed, 0 failed, 0 handed back$/m, worker.stderr);
 

@@ -96,7 +96,7 @@ describe("a full disk under the blackboard", () => {
 
   test("an answer whose result does not fit is not lost: it runs again once there is space", async () => {
     await leaveFree(filler, 120 * 1024);
-    const r = await world.run(["dispatch", "write a lot", "--to", "main", "--wait"]);
+    const r = await world.run(["dispatch", "write a lot", "--to", "hub", "--wait"]);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /is full; nothing was written/);
     const id = /(req_\d{8}_\d{6}_[0-9a-f]{8})/.exec(r.stderr)?.[1];
@@ -111,9 +111,9 @@ describe("a full disk under the blackboard", () => {
 
     await rm(filler);
     // The hub's worker from cron: the first run sees the abandoned lease, a later one reaps it.
-    assert.equal((await world.run(["node", "run", "--node", "main", "--once"])).code, 0);
+    assert.equal((await world.run(["node", "run", "--node", "hub", "--once"])).code, 0);
     await sleep(1_200); // longer than the 1 s lease set above
-    const second = await world.run(["node", "run", "--node", "main", "--once"]);
+    const second = await world.run(["node", "run", "--node", "hub", "--once"]);
     assert.equal(second.code, 0, second.stderr);
     const done = JSON.parse((await world.run(["tasks", "show", id, "--json"])).stdout) as {
       state: string;

@@ -39,9 +39,22 @@ describe("clawos tui: migrate a node from the control center, and roll it back",
   test("m asks where to (prefilled from the node's ssh settings), shows the plan, moves only after y; :migrate --rollback brings it back", async () => {
     // The node already has an SSH route (as `clawos nodes add … --ssh` makes): target and port there.
     const remotePort = await freePort();
+    const beta = (
+      JSON.parse((await world.run(["nodes", "list", "--json"])).stdout) as { id: string; port: number }[]
+    ).find((n) => n.id === "beta")!;
     await editConfig(world, (config) => {
-      for (const node of config.nodes as { id: string; ssh?: unknown }[])
-        if (node.id === "beta") node.ssh = { target: sshd.target, remotePort };
+      // A hand edit in the version-1 form: published to the registry on the next run.
+      const token = (config.tokens as Record<string, unknown>).beta;
+      config.nodes = [
+        {
+          id: "beta",
+          machine: "hub",
+          port: beta.port,
+          profile: "beta",
+          token,
+          ssh: { target: sshd.target, remotePort },
+        },
+      ];
     });
     const t = spawnInPty(process.execPath, [BIN, "tui"], {
       cols: 120,
@@ -83,8 +96,8 @@ describe("clawos tui: migrate a node from the control center, and roll it back",
     await t.waitForText("Rolled back: beta points at this machine again.", 60_000);
     assert.match(t.screenText(), /The local gateway is running again/);
     assert.equal(await machineOf("beta"), "hub");
-    const config = JSON.parse(await readFile(join(world.clawosHome, "federation.json"), "utf8"));
-    assert.equal(config.nodes.find((n: { id: string }) => n.id === "beta").transport, "auto");
+    const record = JSON.parse(await readFile(join(world.blackboard, "registry", "hub", "beta.json"), "utf8"));
+    assert.deepEqual([record.node.machine, record.node.transport], ["hub", "auto"]);
 
     t.write("q");
     assert.equal((await t.waitForExit()).exitCode, 0);

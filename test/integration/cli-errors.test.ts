@@ -49,8 +49,9 @@ describe("bad input gets a clear error and loses nothing", () => {
     const path = join(world.clawosHome, "federation.json");
     const good = await readFile(path, "utf8");
     try {
-      const config = JSON.parse(good) as { nodes: { port: unknown }[] };
-      config.nodes[0]!.port = "eighteen";
+      // A version-1 file (nodes listed in it) is checked before it is upgraded.
+      const config = JSON.parse(good) as { nodes: { id: string; machine: string; port: unknown }[] };
+      config.nodes = [{ id: "alpha", machine: "hub", port: "eighteen" }];
       await writeFile(path, JSON.stringify(config));
       const r = await world.run(["status"]);
       assert.equal(r.code, 2);
@@ -80,8 +81,8 @@ describe("bad input gets a clear error and loses nothing", () => {
     const cfgPath = join(world.clawosHome, "federation.json");
     const good = await readFile(cfgPath, "utf8");
     try {
-      const config = JSON.parse(good) as { nodes: { token: unknown }[] };
-      config.nodes[0]!.token = { file: tokenFile };
+      const config = JSON.parse(good) as { tokens: Record<string, unknown> };
+      config.tokens = { ...config.tokens, alpha: { file: tokenFile } };
       await writeFile(cfgPath, JSON.stringify(config));
       const probe = await world.run(["nodes", "probe", "alpha"]);
       assert.match(probe.stdout, /alpha: misconfigured/);

@@ -21,10 +21,10 @@ describe("localhost nodes through the real CLI", () => {
     await world.cleanup();
   });
 
-  test("init discovers ~/.openclaw as main and ~/.openclaw-alpha as alpha", async () => {
+  test("init discovers ~/.openclaw as hub (the machine's name) and ~/.openclaw-alpha as alpha", async () => {
     const r = await world.run(["init"]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /registered as node main on port \d+/);
+    assert.match(r.stdout, /registered as node hub on port \d+/);
     assert.match(r.stdout, /registered as node alpha on port \d+/);
     const again = await world.run(["init"]);
     assert.match(again.stdout, /already registered/);
@@ -32,7 +32,7 @@ describe("localhost nodes through the real CLI", () => {
     const nodes = JSON.parse(list.stdout) as { id: string; status: string; transport: string }[];
     assert.deepEqual(nodes.map((n) => [n.id, n.status, n.transport]).sort(), [
       ["alpha", "online", "localhost"],
-      ["main", "online", "localhost"],
+      ["hub", "online", "localhost"],
     ]);
   });
 
@@ -57,7 +57,7 @@ describe("localhost nodes through the real CLI", () => {
     const r = await world.run(["dispatch", "anyone there?", "--to", "any", "--json"]);
     assert.equal(r.code, 0, r.stderr);
     const task = JSON.parse(r.stdout) as { node: string; state: string; route: { reason: string } };
-    assert.ok(["main", "alpha"].includes(task.node));
+    assert.ok(["hub", "alpha"].includes(task.node));
     assert.equal(task.state, "completed");
     assert.match(task.route.reason, /is online/);
     assert.match(task.route.reason, /in flight/);
@@ -71,7 +71,7 @@ describe("localhost nodes through the real CLI", () => {
 
     const any = await world.run(["dispatch", "route around the dead one", "--json"]);
     const anyTask = JSON.parse(any.stdout) as { node: string; state: string };
-    assert.equal(anyTask.node, "main");
+    assert.equal(anyTask.node, "hub");
     assert.equal(anyTask.state, "completed");
 
     const waiting = await world.run(["dispatch", "for alpha only", "--to", "alpha", "--json"]);
@@ -106,11 +106,11 @@ describe("localhost nodes through the real CLI", () => {
         history: { event: string; detail: string }[];
       };
       assert.equal(task.state, "completed");
-      assert.equal(task.node, "main");
+      assert.equal(task.node, "hub");
       const failures = task.history.filter((h) => h.event === "attempt-failed");
-      // Routed to alpha first or not: at most one failed attempt, and it moved on to main.
+      // Routed to alpha first or not: at most one failed attempt, and it moved on to hub.
       assert.ok(failures.length <= 1);
-      if (failures.length) assert.match(failures[0]!.detail, /re-routed to main/);
+      if (failures.length) assert.match(failures[0]!.detail, /re-routed to hub/);
     }
 
     main.setMode("provider-timeout");
@@ -150,21 +150,21 @@ describe("localhost nodes through the real CLI", () => {
     ]) {
       assert.ok(md.stdout.includes(heading), heading);
     }
-    assert.match(md.stdout, /\| \*\*main\*\* \| ✅ Online \| localhost \|/);
+    assert.match(md.stdout, /\| \*\*hub\*\* \| ✅ Online \| localhost \|/);
     assert.match(md.stdout, /写一首诗 about routing/);
   });
 
   test("Ctrl+C during dispatch --wait hands the task back to its inbox; status says nothing serves it", async () => {
     main.setMode("stall"); // headers and the first words, then nothing
-    const dispatch = world.spawn(["dispatch", "a long story", "--to", "main", "--wait"]);
-    await dispatch.waitFor(/→ main via localhost/); // printed while the chat runs
+    const dispatch = world.spawn(["dispatch", "a long story", "--to", "hub", "--wait"]);
+    await dispatch.waitFor(/→ hub via localhost/); // printed while the chat runs
     dispatch.child.kill("SIGINT");
     assert.equal(await dispatch.exited, 130, dispatch.output());
     const id = /(req_\d{8}_\d{6}_[0-9a-f]{8})/.exec(dispatch.output())?.[1];
     assert.ok(id, dispatch.output());
     assert.match(
       dispatch.output(),
-      new RegExp(`Interrupted: ${id} is back in main's inbox \\(attempt 1/3\\), nothing lost`),
+      new RegExp(`Interrupted: ${id} is back in hub's inbox \\(attempt 1/3\\), nothing lost`),
     );
     assert.doesNotMatch(dispatch.output(), /\n\s+at /, "no stack trace");
 
@@ -176,16 +176,16 @@ describe("localhost nodes through the real CLI", () => {
     const text = await world.run(["tasks", "show", id]);
     assert.match(
       text.stdout,
-      /No worker has reported for main: nothing picks the task up until `clawos node run --node main`/,
+      /No worker has reported for hub: nothing picks the task up until `clawos node run --node hub`/,
     );
     const status = await world.run(["status"]);
     assert.match(
       status.stdout,
-      /note: \d+ tasks? waits? in main's inbox and no worker has reported for main: run clawos node run --node main/,
+      /note: \d+ tasks? waits? in hub's inbox and no worker has reported for hub: run clawos node run --node hub/,
     );
 
     main.setMode("ok");
-    const worker = await world.run(["node", "run", "--node", "main", "--once"]);
+    const worker = await world.run(["node", "run", "--node", "hub", "--once"]);
     assert.equal(worker.code, 0, worker.stderr);
     const done = JSON.parse((await world.run(["tasks", "show", id, "--json"])).stdout) as { state: string };
     assert.equal(done.state, "completed");
@@ -193,14 +193,14 @@ describe("localhost nodes through the real CLI", () => {
 
   test("--wait --timeout: a task run here is handed back; one queued for another machine goes on", async () => {
     main.setMode("stall");
-    const here = await world.run(["dispatch", "slow here", "--to", "main", "--wait", "--timeout", "1"]);
+    const here = await world.run(["dispatch", "slow here", "--to", "hub", "--wait", "--timeout", "1"]);
     assert.equal(here.code, 1, here.stderr);
     assert.match(
       here.stderr,
-      /Stopped after 1 s: req_\S+ is back in main's inbox \(attempt 1\/3\), nothing lost/,
+      /Stopped after 1 s: req_\S+ is back in hub's inbox \(attempt 1\/3\), nothing lost/,
     );
     main.setMode("ok");
-    assert.equal((await world.run(["node", "run", "--node", "main", "--once"])).code, 0);
+    assert.equal((await world.run(["node", "run", "--node", "hub", "--once"])).code, 0);
 
     assert.equal(
       (await world.run(["nodes", "add", "far", "--machine", "elsewhere", "--port", "18789"])).code,

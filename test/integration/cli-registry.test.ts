@@ -27,14 +27,14 @@ describe("the registry as profiles and nodes change", () => {
     await world.writeProfile(null, profileConfig(28809, "main-secret"));
     const r = await world.run(["init"]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /node main moved from port 28789 to 28809/);
-    assert.equal((await nodePorts()).main, 28809);
+    assert.match(r.stdout, /node hub moved from port 28789 to 28809/);
+    assert.equal((await nodePorts()).hub, 28809);
   });
 
   test("adding a node on a port another node of that machine uses is flagged", async () => {
     const r = await world.run(["nodes", "add", "twin", "--port", "28809", "--no-token"]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /warning: main has the same port 28809/);
+    assert.match(r.stderr, /warning: hub has the same port 28809/);
     assert.equal((await world.run(["nodes", "remove", "twin"])).code, 0);
   });
 

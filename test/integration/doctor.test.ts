@@ -21,7 +21,7 @@ describe("clawos doctor finds each planted fault and says how to fix it", () => 
   before(async () => {
     world = await makeWorld();
     gateway = await startStubGateway({ token: "good" });
-    // Fault 1: chat completions off in a profile. Fault 2: main and alpha 1 port apart.
+    // Fault 1: chat completions off in a profile. Fault 2: hub and alpha 1 port apart.
     await world.writeProfile(null, profileConfig(gateway.port, "good"));
     await world.writeProfile("alpha", profileConfig(gateway.port + 1, "good", { chatCompletions: false }));
     assert.equal((await world.run(["init"])).code, 0);
@@ -42,18 +42,15 @@ describe("clawos doctor finds each planted fault and says how to fix it", () => 
       "me@cloud.example:2222",
     ]);
     assert.equal(add.code, 0, add.stderr);
+    // Which known_hosts to use is this machine's own setting, kept in its federation.json.
     await editConfig(world, (c) => {
-      const nodes = c.nodes as { id: string; ssh?: Record<string, string> }[];
-      nodes.find((n) => n.id === "cloud")!.ssh = {
-        target: "me@cloud.example:2222",
-        knownHosts: join(world.home, "no_known_hosts"),
-      };
+      c.ssh = { cloud: { knownHosts: join(world.home, "no_known_hosts") } };
     });
     // Fault 5: a quarantined file. Fault 6: a stale lease (claimed long ago, never renewed).
     await mkdir(join(world.blackboard, "quarantine"), { recursive: true });
     await writeFile(join(world.blackboard, "quarantine", "2026-bad.json"), "{");
-    await mkdir(join(world.blackboard, "claimed", "main"), { recursive: true });
-    const claimed = join(world.blackboard, "claimed", "main", "req_20260101_000000_abcdef01.json");
+    await mkdir(join(world.blackboard, "claimed", "hub"), { recursive: true });
+    const claimed = join(world.blackboard, "claimed", "hub", "req_20260101_000000_abcdef01.json");
     await writeFile(claimed, "{}");
     const old = new Date(Date.now() - 3_600_000);
     await utimes(claimed, old, old);
@@ -81,7 +78,7 @@ describe("clawos doctor finds each planted fault and says how to fix it", () => 
       find("openclaw", /alpha: chat completions are off/).fix!,
       /openclaw --profile alpha config set gateway\.http\.endpoints\.chatCompletions\.enabled true/,
     );
-    assert.match(find("ports", /main \(\d+\) and alpha \(\d+\) are only 1 ports apart/).fix!, /20 apart/);
+    assert.match(find("ports", /alpha \(\d+\) and hub \(\d+\) are only 1 ports apart/).fix!, /20 apart/);
     assert.match(find("tokens", /cloud: token file .* has mode 644/).fix!, /chmod 600/);
     assert.match(
       find("ssh", /cloud: no host key for cloud\.example:2222/).fix!,
@@ -94,11 +91,11 @@ describe("clawos doctor finds each planted fault and says how to fix it", () => 
     );
     // The records status marks with "!" are named here too, each with what moves them aside.
     assert.match(
-      find("blackboard", /claimed\/main\/req_20260101_000000_abcdef01[^ ]*: /).fix!,
+      find("blackboard", /claimed\/hub\/req_20260101_000000_abcdef01[^ ]*: /).fix!,
       /moves malformed files to quarantine/,
     );
     assert.match(find("nodes", /alpha: unreachable/).fix!, /openclaw --profile alpha gateway run/);
-    assert.ok(checks.some((c) => c.area === "nodes" && c.level === "ok" && /main: online/.test(c.message)));
+    assert.ok(checks.some((c) => c.area === "nodes" && c.level === "ok" && /hub: online/.test(c.message)));
   });
 
   test("the text form is one line per finding, fixes indented", async () => {

@@ -66,7 +66,7 @@ describe("clawos incubate", () => {
   test("incubate --start creates, starts, checks and registers a node that answers", async () => {
     const r = await world.run(["incubate", "beta", "--start", "--ready-timeout", "60"], { env: fakeEnv });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /warning: existing main \(18789\) and alpha \(18790\) are only 1 ports apart/);
+    assert.match(r.stderr, /warning: existing alpha \(18790\) and hub \(18789\) are only 1 ports apart/);
     assert.match(r.stderr, /\[1\/6\] Check the name and pick a port/);
     assert.match(r.stdout, /Node beta is ready on 127\.0\.0\.1:(\d+) and running/);
     const port = Number(/127\.0\.0\.1:(\d+)/.exec(r.stdout)?.[1]);

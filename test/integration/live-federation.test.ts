@@ -17,11 +17,11 @@ test("closing the control center hands a localhost task it is running back to th
     const board = new DirectoryBlackboard(world.blackboard);
     let closed = false;
     try {
-      const { id } = await live.dispatch({ text: "tell me a story", to: "main", priority: "P2" });
+      const { id } = await live.dispatch({ text: "tell me a story", to: "hub", priority: "P2" });
       assert.ok(["claimed", "running"].includes((await board.get(id))?.state ?? ""));
 
       closed = true;
-      assert.deepEqual(await live.close(), [{ id, node: "main" }]);
+      assert.deepEqual(await live.close(), [{ id, node: "hub" }]);
       const task = await board.get(id);
       assert.equal(task?.state, "pending");
       assert.equal(task?.request.attempt, 1, "stopped, not failed: it keeps its attempt");

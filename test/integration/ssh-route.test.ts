@@ -25,8 +25,8 @@ describe("the urgent P0 route through a real sshd", () => {
 
   const setSsh = (ssh: Record<string, unknown>) =>
     editConfig(world, (c) => {
-      const nodes = c.nodes as { id: string; ssh?: unknown }[];
-      nodes.find((n) => n.id === "cloud")!.ssh = ssh;
+      // A hand edit in the version-1 form: the upgrade publishes the node, the key paths stay here.
+      c.nodes = [{ id: "cloud", machine: "cloud-vm", port: 9, token: { env: "CLOUD_TOKEN" }, ssh }];
     });
 
   before(async () => {

@@ -420,25 +420,34 @@ step(
   },
 );
 
-step("clawos init discovers ~/.openclaw and registers node main", { timeout: 90_000 }, async () => {
-  assert.ok(ready, "the gateway did not start (see the first test)");
-  assert.ok(
-    existsSync(CLI_BIN),
-    `${CLI_BIN} is missing: run npm run build (the CLI must exist for this test)`,
-  );
-  const r = await runCli(["init"], 60_000);
-  assert.equal(r.code, 0, describeRun(r));
-  process.stdout.write(`# clawos init: ${r.stdout.trim().split("\n").join("\n#   ")}\n`);
-});
+/** The default profile's node: named after this machine by init. */
+let defaultNode = "";
 
 step(
-  "clawos dispatch --to main --wait prints the fake model's text",
+  "clawos init discovers ~/.openclaw and registers it as a node named after the machine",
+  { timeout: 90_000 },
+  async () => {
+    assert.ok(ready, "the gateway did not start (see the first test)");
+    assert.ok(
+      existsSync(CLI_BIN),
+      `${CLI_BIN} is missing: run npm run build (the CLI must exist for this test)`,
+    );
+    const r = await runCli(["init"], 60_000);
+    assert.equal(r.code, 0, describeRun(r));
+    defaultNode = /~\/\.openclaw: registered as node (\S+)/.exec(r.stdout)?.[1] ?? "";
+    assert.ok(defaultNode, describeRun(r));
+    process.stdout.write(`# clawos init: ${r.stdout.trim().split("\n").join("\n#   ")}\n`);
+  },
+);
+
+step(
+  "clawos dispatch --to <the default node> --wait prints the fake model's text",
   { timeout: CLI_TIMEOUT_MS + 10_000 },
   async () => {
     assert.ok(ready, "the gateway did not start (see the first test)");
     assert.ok(existsSync(CLI_BIN), `${CLI_BIN} is missing`);
     const word = `clawtest-${Math.random().toString(36).slice(2, 10)}`;
-    const r = await runCli(["dispatch", `请重复这个词 please repeat ${word}`, "--to", "main", "--wait"]);
+    const r = await runCli(["dispatch", `请重复这个词 please repeat ${word}`, "--to", defaultNode, "--wait"]);
     facts.push(`clawos dispatch --wait took ${r.ms} ms`);
     assert.equal(r.code, 0, describeRun(r));
     const flat = r.stdout.replace(/\s+/g, " ");
@@ -560,7 +569,7 @@ step(
     const pidPath = join(home, ".openclaw", "clawos", "run", "beta.gateway.pid");
     assert.ok(existsSync(pidPath), "the incubated node beta is running (see the test before)");
     const localPid = Number(readFileSync(pidPath, "utf8").trim());
-    // Node main's gateway has done its part: two cores are enough for two gateways at a time.
+    // The default node's gateway has done its part: two cores are enough for two gateways at a time.
     const rss = gateway ? rssMb(gateway.child.pid) : null;
     if (rss) facts.push(`gateway RSS before the migration test: ${rss} MB`);
     await stopGateway();

@@ -1,27 +1,50 @@
 import type { Command } from "commander";
+import type { BlackboardConfig } from "../../core/domain/schema.js";
 import { displayPath } from "../../core/infra/paths.js";
+import { sanitizeLine } from "../../core/infra/sanitize.js";
 import { registerLocalProfiles } from "../../core/ops/discover.js";
 import type { CliContext } from "../context.js";
+import { collect } from "../options.js";
+import { EXIT, type ExitCode } from "../signals.js";
 
-/** `clawos init`: register this machine's OpenClaw profiles as nodes. */
+/** `clawos init`: register this machine's OpenClaw profiles as nodes of the shared registry. */
 export function register(program: Command, ctx: CliContext): void {
   program
     .command("init")
     .description("find local OpenClaw profiles (~/.openclaw, ~/.openclaw-*) and register them as nodes")
+    .option("--readd <node>", "register a node this machine removed again (repeatable)", collect)
     .option("--json", "machine-readable output")
     .action(
-      ctx.action(async (opts: { json?: boolean }) => {
-        const report = await registerLocalProfiles(ctx.home(), ctx.io.env);
-        const core = await ctx.openCore(); // creates the blackboard directories
+      ctx.action(async (opts: { json?: boolean; readd?: string[] }): Promise<ExitCode> => {
+        const report = await registerLocalProfiles(ctx.home(), ctx.io.env, { readd: opts.readd ?? [] });
+        const core = await ctx.openCore(); // the blackboard as join will see it
+        const joinCommand = joinCommandFor(core.config.blackboard, core.blackboard.location, core.machine);
         await core.close();
+        const code = report.clashes.length ? EXIT.failed : EXIT.ok;
         if (opts.json) {
-          ctx.out(JSON.stringify(report, null, 2));
-          return;
+          ctx.out(JSON.stringify({ ...report, joinCommand }, null, 2));
+          return code;
         }
-        for (const n of report.notes) ctx.out(n);
+        if (report.upgrade) ctx.err(sanitizeLine(report.upgrade));
+        for (const n of report.notes) ctx.out(sanitizeLine(n));
         ctx.out(
-          `Config: ${displayPath(report.configPath, ctx.io.env)} (${report.totalNodes} node(s)). Next: clawos status`,
+          `Config: ${displayPath(report.configPath, ctx.io.env)} (${report.totalNodes} node(s) in the shared registry). Next: clawos status`,
         );
+        ctx.out(`Next machine: ${joinCommand}`);
+        ctx.out(
+          core.config.blackboard.driver === "nats"
+            ? "  (NAME: that machine's name; the URL: the NATS server there, a leaf node of this one's)"
+            : "  (NAME: that machine's name; the folder: this one, as the sync tool places it there)",
+        );
+        return code;
       }),
     );
+}
+
+/** The exact `clawos join` the next machine runs (its own name in place of NAME). */
+export function joinCommandFor(bb: BlackboardConfig, location: string, machine: string): string {
+  const quote = (s: string) => (/^[\w@%+=:,./~-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`);
+  if (bb.driver === "nats")
+    return `clawos join --as NAME --nats ${quote(bb.servers[0]!)}${bb.domain ? ` --domain ${quote(bb.domain)}` : ""}`;
+  return `clawos join --as NAME --blackboard ${quote(location)} --coordinator ${quote(bb.coordinator ?? machine)}`;
 }

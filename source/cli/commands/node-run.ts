@@ -4,6 +4,7 @@ import { type Command, Option } from "commander";
 import { describeError, UserError } from "../../core/domain/errors.js";
 import { watchConfigFile } from "../../core/federation/config-watch.js";
 import type { FederationCore } from "../../core/federation/federation.js";
+import { ownNodesKey, readRegistry } from "../../core/federation/registry.js";
 import { runWorker } from "../../core/federation/worker.js";
 import { loadConfig } from "../../core/infra/config.js";
 import { LOG_LEVELS, type LogLevel, levelOf, rotatingLog } from "../../core/infra/log-file.js";
@@ -166,7 +167,8 @@ function restartOnConfigChange(
   restart: () => void,
 ): () => void {
   const started = JSON.stringify(core.config);
-  return watchConfigFile(home, () => {
+  const unwatchRegistry = watchOwnNodes(core, stopped, log, restart);
+  const unwatchFile = watchConfigFile(home, () => {
     loadConfig(home).then(
       (fresh) => {
         if (stopped.aborted || JSON.stringify(fresh.config) === started) return;
@@ -183,6 +185,38 @@ function restartOnConfigChange(
         ),
     );
   });
+  return () => {
+    unwatchRegistry();
+    unwatchFile();
+  };
+}
+
+/** Calls `restart` when this machine's nodes change in the shared registry (read once per rescan). */
+function watchOwnNodes(
+  core: FederationCore,
+  stopped: AbortSignal,
+  log: (line: string) => void,
+  restart: () => void,
+): () => void {
+  const started = ownNodesKey(core.registry, core.machine);
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy || stopped.aborted) return;
+    busy = true;
+    readRegistry(core.blackboard, core.config, core.machine)
+      .then((view) => {
+        if (stopped.aborted || ownNodesKey(view, core.machine) === started) return;
+        clearInterval(timer);
+        log("the shared registry changed this machine's nodes: restarting on it once running tasks are done");
+        restart();
+      })
+      .catch(() => {}) // the blackboard is away for a moment: the next round reads again
+      .finally(() => {
+        busy = false;
+      });
+  }, core.config.timing.rescanMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /**

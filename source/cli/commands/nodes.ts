@@ -1,8 +1,9 @@
 import { type Command, Option } from "commander";
 import { UserError } from "../../core/domain/errors.js";
+import { isValidNodeId } from "../../core/domain/ids.js";
 import type { NodeConfigInput } from "../../core/domain/schema.js";
-import { loadConfig, parseNode, saveConfig, thisMachine } from "../../core/infra/config.js";
-import { displayPath } from "../../core/infra/paths.js";
+import { updateLocalSettings } from "../../core/federation/registry.js";
+import { parseNode } from "../../core/infra/config.js";
 import { sanitizeLine } from "../../core/infra/sanitize.js";
 import { toSafe } from "../../present/safe-text.js";
 import type { CliContext } from "../context.js";
@@ -10,10 +11,10 @@ import { collect, parsePort } from "../options.js";
 import { EXIT } from "../signals.js";
 import { renderNodesTable } from "../status-report.js";
 
-/** `clawos nodes list|add|remove|probe`: the registry. */
+/** `clawos nodes list|add|remove|rename|probe`: the shared registry. */
 export function register(program: Command, ctx: CliContext): void {
   const { out } = ctx;
-  const nodes = program.command("nodes").description("list, add, remove and probe nodes");
+  const nodes = program.command("nodes").description("list, add, remove, rename and probe nodes");
   nodes
     .command("list")
     .description("the registry with live health")
@@ -53,12 +54,19 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .option("--ssh <user@host[:port]>", "SSH target for urgent tasks")
     .option("--notes <text>", "free text shown in the tables")
+    .option("--replace", "update this machine's node of that id instead of refusing")
     .action(ctx.action((id: string, opts: Record<string, unknown>) => addNode(ctx, id, opts)));
   nodes
     .command("remove")
     .description("unregister a node (its tasks stay on the blackboard)")
     .argument("<id>")
     .action(ctx.action((id: string) => removeNode(ctx, id)));
+  nodes
+    .command("rename")
+    .description("give this machine's node another id (settles two machines claiming one id)")
+    .argument("<old>")
+    .argument("<new>")
+    .action(ctx.action((from: string, to: string) => renameNode(ctx, from, to)));
   nodes
     .command("probe")
     .description("check reachability, token and latency now")
@@ -80,12 +88,6 @@ export function register(program: Command, ctx: CliContext): void {
 }
 
 async function addNode(ctx: CliContext, id: string, opts: Record<string, unknown>): Promise<void> {
-  const loaded = await loadConfig(ctx.home());
-  if (loaded.config.nodes.some((n) => n.id === id)) {
-    throw new UserError(`Node "${id}" is already registered.`, {
-      hint: `remove it first: clawos nodes remove ${id}`,
-    });
-  }
   if (opts.port === undefined && !opts.planned)
     throw new UserError("Give --port N, or --planned for a node without a gateway yet.");
   const token: NodeConfigInput["token"] = opts.tokenFile
@@ -95,46 +97,48 @@ async function addNode(ctx: CliContext, id: string, opts: Record<string, unknown
       : opts.token === false
         ? { none: true }
         : { profile: true };
-  const node = parseNode({
-    id,
-    machine: (opts.machine as string | undefined) ?? thisMachine(loaded.config, ctx.io.env),
-    host: opts.host as string,
-    port: opts.planned ? null : (opts.port as number),
-    profile: (opts.profile as string | undefined) ?? null,
-    agent: opts.agent as string,
-    tags: (opts.tag as string[] | undefined) ?? [],
-    token,
-    transport: opts.transport as "auto",
-    ...(opts.ssh ? { ssh: { target: String(opts.ssh) } } : {}),
-    ...(opts.notes ? { notes: String(opts.notes) } : {}),
-  });
-  loaded.config.nodes.push(node);
-  await saveConfig(loaded);
-  ctx.out(
-    `Added node ${id} (${node.port === null ? "planned" : `${node.host}:${node.port}`} on ${node.machine}) to ${displayPath(loaded.path, ctx.io.env)}.`,
-  );
-  const twin = loaded.config.nodes.find(
-    (n) => n.id !== id && n.machine === node.machine && n.port !== null && n.port === node.port,
-  );
-  if (twin)
-    ctx.err(
-      `warning: ${twin.id} has the same port ${node.port} on ${node.machine}; two nodes there need different gateways`,
+  await ctx.withCore(async (core) => {
+    const node = parseNode({
+      id,
+      machine: (opts.machine as string | undefined) ?? core.machine,
+      host: opts.host as string,
+      port: opts.planned ? null : (opts.port as number),
+      profile: (opts.profile as string | undefined) ?? null,
+      agent: opts.agent as string,
+      tags: (opts.tag as string[] | undefined) ?? [],
+      token,
+      transport: opts.transport as "auto",
+      ...(opts.ssh ? { ssh: { target: String(opts.ssh) } } : {}),
+      ...(opts.notes ? { notes: String(opts.notes) } : {}),
+    });
+    const done = await core.registryWriter().register(node, { replace: Boolean(opts.replace) });
+    // The token source stays on this machine; the registry never holds it.
+    await updateLocalSettings(ctx.home(), "profile" in token ? { drop: id } : { id, token });
+    const where = `${node.port === null ? "planned" : `${node.host}:${node.port}`} on ${node.machine}`;
+    ctx.out(
+      done.tookOverFrom
+        ? `Took over node ${id} (${where}), registered by ${sanitizeLine(done.tookOverFrom)}.`
+        : `${opts.replace && done.generation > 1 ? "Updated" : "Added"} node ${id} (${where}) in the shared registry.`,
     );
+    const twin = (await core.refreshRegistry()).nodes.find(
+      (n) => n.id !== id && n.machine === node.machine && n.port !== null && n.port === node.port,
+    );
+    if (twin)
+      ctx.err(
+        `warning: ${twin.id} has the same port ${node.port} on ${node.machine}; two nodes there need different gateways`,
+      );
+  });
 }
 
 async function removeNode(ctx: CliContext, id: string): Promise<void> {
-  const loaded = await loadConfig(ctx.home());
-  const before = loaded.config.nodes.length;
-  loaded.config.nodes = loaded.config.nodes.filter((n) => n.id !== id);
-  if (loaded.config.nodes.length === before)
-    throw new UserError(`There is no node "${sanitizeLine(id).slice(0, 60)}".`);
-  await saveConfig(loaded);
-  ctx.out(`Removed node ${id}.`);
-  const left = await ctx
-    .withCore(async (core) =>
-      (await core.blackboard.list({ finishedLimit: 0, activeOnly: true })).tasks.filter((t) => t.node === id),
-    )
-    .catch(() => []);
+  const left = await ctx.withCore(async (core) => {
+    await core.registryWriter().remove(id);
+    await updateLocalSettings(ctx.home(), { drop: id });
+    ctx.out(`Removed node ${id}.`);
+    return (await core.blackboard.list({ finishedLimit: 0, activeOnly: true })).tasks.filter(
+      (t) => t.node === id,
+    );
+  });
   if (left.length)
     ctx.err(
       `note: ${left.length} unfinished task(s) of ${id} stay on the blackboard (${left
@@ -142,4 +146,19 @@ async function removeNode(ctx: CliContext, id: string): Promise<void> {
         .map((t) => t.request.id)
         .join(", ")}${left.length > 3 ? ", …" : ""}); clawos tasks cancel ID, or add ${id} again to run them`,
     );
+}
+
+async function renameNode(ctx: CliContext, from: string, to: string): Promise<void> {
+  if (!isValidNodeId(to))
+    throw new UserError(`"${sanitizeLine(to).slice(0, 60)}" cannot be a node id.`, {
+      hint: "use lowercase letters, digits and '-' (at most 40, not any)",
+      code: "usage",
+    });
+  await ctx.withCore(async (core) => {
+    await core.registryWriter().rename(from, to);
+    await updateLocalSettings(ctx.home(), { from, to });
+    ctx.out(
+      `Renamed node ${from} to ${to} (on ${core.machine}); tasks already queued for ${from} stay there.`,
+    );
+  });
 }

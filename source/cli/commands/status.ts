@@ -50,7 +50,7 @@ async function gatherStatus(
     nodes: views,
     tasks: listing.tasks.map(toTaskView),
     counts: listing.counts,
-    problems: [...looseTokens, ...listing.problems, ...statuses.problems],
+    problems: [...looseTokens, ...listing.problems, ...statuses.problems, ...core.registry.problems],
     now: new Date(),
   };
 }

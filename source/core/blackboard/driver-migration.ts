@@ -106,6 +106,9 @@ export async function migrateBlackboard(
       else report.alreadyThere++;
     }
     for (const record of statuses.records) await target.writeNodeStatus(record);
+    // The shared registry moves too, each record as its owner wrote it.
+    for (const record of (await source.readNodeDefinitions()).records)
+      await target.importNodeDefinition(record);
     // Only switch once every task is known to be there.
     const missing: string[] = [];
     for (const task of listing.tasks) if (!(await target.get(task.request.id))) missing.push(task.request.id);

@@ -13,7 +13,8 @@ export type BlackboardErrorFacts =
   | { code: "not_retryable"; id: string; state: TaskState }
   | { code: "changed_while_retrying"; id: string }
   | { code: "foreign_file"; path: string; root: string }
-  | { code: "foreign_dir"; path: string; blocked: string; root: string };
+  | { code: "foreign_dir"; path: string; blocked: string; root: string }
+  | { code: "not_owner"; node: string; owner: string; machine: string };
 
 export type BlackboardErrorCode = BlackboardErrorFacts["code"];
 
@@ -50,6 +51,11 @@ export function blackboardErrorWords(facts: BlackboardErrorFacts): { message: st
     case "changed_while_retrying":
       return {
         message: `Task ${facts.id} changed while retrying it; look again with clawos tasks show ${facts.id}.`,
+      };
+    case "not_owner":
+      return {
+        message: `Machine ${facts.machine} cannot write node ${facts.node}'s registry record for ${facts.owner}: only the owner writes its records.`,
+        hint: `run it on ${facts.owner}`,
       };
     case "foreign_file":
       return {

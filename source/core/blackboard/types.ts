@@ -1,3 +1,4 @@
+import type { NodeDefinition } from "../domain/registry.js";
 import type {
   NodeStatusRecord,
   RouteDecision,
@@ -81,6 +82,10 @@ export interface Blackboard {
   retry(id: string, reroute?: RouteDecision): Promise<StoredTask>;
   writeNodeStatus(record: NodeStatusRecord): Promise<void>;
   readNodeStatuses(): Promise<{ records: NodeStatusRecord[]; problems: string[] }>;
+  /** Publish this machine's record of a node (the shared registry); refuses a record another machine owns. */
+  writeNodeDefinition(record: NodeDefinition): Promise<void>;
+  /** Every owner's node records, in one listing; bad ones are problem lines, never read as nodes. */
+  readNodeDefinitions(): Promise<{ records: NodeDefinition[]; problems: string[] }>;
   /** Coordinator duties. */
   coordinator(): CoordinatorDuties;
   /**

@@ -199,7 +199,10 @@ export type WorkerConfig = z.infer<typeof WorkerConfig>;
 
 export const FederationConfig = z
   .object({
-    version: z.literal(1).default(1).describe("Config format version"),
+    version: z
+      .union([z.literal(1), z.literal(2)])
+      .default(2)
+      .describe("Config format version (2; a version-1 file is upgraded on first run)"),
     /** This machine's name; nodes whose `machine` matches are reached over localhost. */
     machine: z
       .string()
@@ -212,8 +215,21 @@ export const FederationConfig = z
       '{driver: "directory", path?, coordinator?, archiveAfterDays? (1)} or {driver: "nats", servers: [...], domain?, archiveAfterDays? (7)}',
     ),
     timing: TimingConfig.default(TimingConfig.parse({})).describe("Leases, heartbeats and health thresholds"),
-    nodes: z.array(NodeConfig).default([]).describe("The registry"),
     worker: WorkerConfig.default({ autoStart: true }).describe("This machine's worker (clawos node run)"),
+    nodes: z
+      .array(NodeConfig)
+      .optional()
+      .describe("Version 1 only: the nodes. On first run they move to the shared registry on the blackboard"),
+    tokens: z
+      .record(NodeId, TokenSource)
+      .default({})
+      .describe(
+        "Where each node's gateway token comes from, by node id: {file}, {env}, {profile: true} (the default) or {none: true}. Never on the blackboard",
+      ),
+    ssh: z
+      .record(NodeId, SshSettings.pick({ identityFile: true, knownHosts: true }))
+      .default({})
+      .describe("Local SSH settings per node id: {identityFile?, knownHosts?} (the rest is in the registry)"),
     keys: z
       .record(z.string(), z.union([z.string(), z.array(z.string())]))
       .default({})

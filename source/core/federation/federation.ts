@@ -26,6 +26,8 @@ import { sanitizeLine } from "../infra/sanitize.js";
 import { GatewayClient, GatewayError } from "../transport/gateway-client.js";
 import type { SshPool } from "../transport/ssh-route.js";
 import { holdDeltas } from "./hold-deltas.js";
+import { type RegistryConflict, type RegistryView, RegistryWriter, readRegistry } from "./registry.js";
+import { upgradeLegacyNodes } from "./registry-upgrade.js";
 import { type ChatRunner, type PublishingClaim, type RunOutcome, runClaim } from "./task-runner.js";
 import { type WaitOptions, waitForTask } from "./wait-for-task.js";
 
@@ -81,6 +83,10 @@ export class FederationCore {
   private readonly probes = new Map<string, ProbeResult>();
   /** Loaded on first use: ssh2 is heavy, and most commands never need it. */
   private sshPool: SshPool | undefined;
+  /** The shared registry as last read (refreshRegistry), with this machine's token sources. */
+  registry!: RegistryView;
+  /** What the upgrade of a version-1 federation.json moved, said once by the process that did it. */
+  upgradeNote: string | undefined;
 
   private constructor(
     readonly loaded: LoadedConfig,
@@ -98,21 +104,75 @@ export class FederationCore {
     const env = options.env ?? process.env;
     const loaded = await loadConfig(home);
     const core = new FederationCore(loaded, env, await openBlackboard(loaded, env, options));
-    await core.blackboard.init();
+    try {
+      await core.blackboard.init();
+      core.upgradeNote = await upgradeLegacyNodes(loaded, core.blackboard, core.machine);
+      await core.refreshRegistry();
+    } catch (error) {
+      await core.blackboard.close().catch(() => {});
+      throw error;
+    }
     return core;
+  }
+
+  /** Open, run `body`, close: for operations that need the registry once. */
+  static async using<T>(
+    home: string,
+    env: NodeJS.ProcessEnv,
+    body: (core: FederationCore) => Promise<T>,
+  ): Promise<T> {
+    const core = await FederationCore.open(home, { env });
+    try {
+      return await body(core);
+    } finally {
+      await core.close();
+    }
+  }
+
+  /** Read the registry again (one listing); a node whose definition changed gets a fresh gateway client. */
+  async refreshRegistry(): Promise<RegistryView> {
+    const before = this.registry?.nodes;
+    this.registry = await readRegistry(this.blackboard, this.loaded.config, this.machine);
+    for (const old of before ?? []) {
+      const now = this.registry.nodes.find((n) => n.id === old.id);
+      if (now && JSON.stringify(now) === JSON.stringify(old)) continue;
+      const client = this.clients.get(old.id);
+      this.clients.delete(old.id);
+      void client?.close();
+    }
+    return this.registry;
   }
 
   get config() {
     return this.loaded.config;
   }
+  /** Writes this machine's registry records (read the registry again afterwards to see them). */
+  registryWriter(): RegistryWriter {
+    return new RegistryWriter(this.blackboard, this.machine);
+  }
+
+  /** Every node of the federation the registry resolves (conflicted ids are not among them). */
   get nodes(): NodeConfig[] {
-    return this.loaded.config.nodes;
+    return this.registry.nodes;
+  }
+  /** Ids two machines claim: shown, never routed. */
+  get conflicts(): RegistryConflict[] {
+    return this.registry.conflicts;
   }
 
   node(id: string): NodeConfig {
     const node = this.nodes.find((n) => n.id === id);
+    const conflict = this.conflicts.find((c) => c.id === id);
+    if (conflict)
+      throw new UserError(
+        `Node ${id} is ${conflict.reason}, so it takes no tasks until one of them renames it.`,
+        {
+          hint: conflict.fix,
+          code: "usage",
+        },
+      );
     if (!node) {
-      throw new UserError(`There is no node "${sanitizeLine(id).slice(0, 60)}" in ${this.loaded.path}.`, {
+      throw new UserError(`There is no node "${sanitizeLine(id).slice(0, 60)}" in the registry.`, {
         hint: `known nodes: ${this.nodes.map((n) => n.id).join(", ") || "none — run clawos init"}`,
       });
     }
@@ -294,6 +354,7 @@ export class FederationCore {
         ...(node.notes ? { notes: node.notes } : {}),
       });
     }
+    for (const c of this.conflicts) views.push(conflictView(c, this.machine, inFlight.get(c.id) ?? 0));
     return { views, routable };
   }
 
@@ -332,6 +393,7 @@ export class FederationCore {
         code: "usage",
       });
     }
+    if (this.conflicts.some((c) => c.id === input.to)) this.node(input.to); // refuses, with the fix
     const { routable } = await this.nodeViews({ probe: true });
     const outcome = routeTask(
       {
@@ -487,6 +549,24 @@ export class FederationCore {
     this.clients.clear();
     await this.blackboard.close();
   }
+}
+
+/** A conflicted id in the tables: misconfigured, with the one-line fix as its reason. */
+function conflictView(c: RegistryConflict, machine: string, inFlight: number): NodeView {
+  const { node } = c;
+  return {
+    id: c.id,
+    machine: c.claimants.join(", "),
+    transport: routeOf(node, machine),
+    host: node.host,
+    port: node.port,
+    profile: node.profile,
+    agent: node.agent,
+    tags: node.tags,
+    status: "misconfigured",
+    reason: `${c.reason}; fix ${c.fix}`,
+    inFlight,
+  };
 }
 
 export function toTaskView(task: StoredTask): TaskView {

@@ -126,9 +126,11 @@ export class LiveFederation implements FederationApi {
       do {
         this.reloadAgain = false;
         try {
-          const [listing, statuses] = await Promise.all([
+          // One listing of the registry per refresh: every machine's nodes, as their owners wrote them.
+          const [listing, statuses, registry] = await Promise.all([
             this.core.blackboard.list({ finishedLimit: 2_000 }),
             this.core.blackboard.readNodeStatuses(),
+            this.core.refreshRegistry(),
           ]);
           const inFlight = new Map<string, number>();
           for (const t of listing.tasks) {
@@ -140,7 +142,7 @@ export class LiveFederation implements FederationApi {
             nodes: withSshTargets(views, this.core.nodes),
             tasks: listing.tasks.map((task) => this.viewOf(task)),
             counts: listing.counts,
-            problems: [...listing.problems, ...statuses.problems],
+            problems: [...listing.problems, ...statuses.problems, ...registry.problems],
           });
         } catch (error) {
           this.fail(error);

@@ -44,7 +44,8 @@ export function waitForTask(
           const text = task.result?.text ?? task.progress?.text ?? "";
           if (text.length > lastText.length && text.startsWith(lastText))
             options.onProgress?.(text.slice(lastText.length));
-          lastText = text;
+          // An empty read is a gap (no progress record at that instant), not a new reply: keep what was shown.
+          if (text) lastText = text;
           if (task.state === "completed" || task.state === "failed" || task.state === "cancelled") {
             stop();
             resolve(task);

@@ -52,6 +52,10 @@ interface Worker {
  * leases, finishes interrupted moves and re-routes `any` tasks away from dead nodes.
  */
 export async function runWorker(core: FederationCore, options: WorkerOptions): Promise<WorkerSummary> {
+  // Nodes registered for this machine elsewhere (a hand-written hub file, a migration) become its own.
+  const taken = await core.registryWriter().takeOverHanded();
+  for (const t of taken) options.log(`took over node ${t.id}, registered by ${t.tookOverFrom}`);
+  if (taken.length) await core.refreshRegistry();
   const served = servedNodes(core, options);
   const summary: WorkerSummary = { completed: 0, failed: 0, requeued: 0 };
   const startedAt = new Date().toISOString();
@@ -91,7 +95,7 @@ function servedNodes(core: FederationCore, options: WorkerOptions): string[] {
     : core.nodes.filter((n) => n.machine === core.machine && n.port !== null).map((n) => n.id);
   if (served.length === 0 && !options.coordinator) {
     throw new UserError(`No node lives on this machine (${core.machine}), so there is nothing to serve.`, {
-      hint: "name one with --node ID, or set the node's machine in federation.json",
+      hint: "register one here (clawos init, or clawos nodes add ID --port N), or name one with --node ID",
     });
   }
   for (const id of served) {

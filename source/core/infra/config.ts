@@ -79,7 +79,7 @@ export function parseConfig(raw: string, path: string): FederationConfig {
     });
   }
   const ids = new Set<string>();
-  for (const node of result.data.nodes) {
+  for (const node of result.data.nodes ?? []) {
     if (ids.has(node.id)) {
       throw new UserError(`${displayPath(path)}: node "${node.id}" is listed twice.`, {
         hint: "delete one of the two entries in that file (clawos commands need it valid first)",

@@ -1,36 +1,36 @@
 import { join } from "node:path";
-import { describeError, UserError } from "../domain/errors.js";
+import { describeError } from "../domain/errors.js";
 import { FederationCore } from "../federation/federation.js";
 import type { LoadedConfig } from "../infra/config.js";
 import type { AddCheck } from "./doctor.js";
 
-type Opened = { core: FederationCore } | { error: unknown };
+export type Opened = { core: FederationCore } | { error: unknown } | { absent: true };
 
-/** Nodes, then blackboard records: one open federation for both. */
-export async function checkNodesAndRecords(
+/** The federation the checks look at (the caller closes it). Not without a federation.json: opening would create a blackboard, and a check should change nothing. */
+export async function openFederation(
   home: string,
   env: NodeJS.ProcessEnv,
   loaded: LoadedConfig,
-  add: AddCheck,
-): Promise<void> {
-  // Not without a federation.json: opening would create a blackboard, and a check should change nothing.
-  const opened: Opened = loaded.exists
+): Promise<Opened> {
+  return loaded.exists
     ? await FederationCore.open(home, { env }).then(
         (core) => ({ core }),
         (error: unknown) => ({ error }),
       )
-    : { error: new UserError("no federation.json yet", { hint: "clawos init" }) };
-  try {
-    if (loaded.config.nodes.length) await checkNodes(opened, add);
-    // If the board did not open, the checks before said why.
-    if ("core" in opened) await checkRecords(opened.core, add);
-  } finally {
-    if ("core" in opened) await opened.core.close();
-  }
+    : { absent: true };
+}
+
+/** Nodes, then blackboard records: one open federation for both. */
+export async function checkNodesAndRecords(opened: Opened, add: AddCheck): Promise<void> {
+  if ("absent" in opened) return;
+  if ("error" in opened || opened.core.nodes.length || opened.core.conflicts.length)
+    await checkNodes(opened, add);
+  // If the board did not open, the checks before said why.
+  if ("core" in opened) await checkRecords(opened.core, add);
 }
 
 /** Nodes: reachable, token, endpoint. */
-async function checkNodes(opened: Opened, add: AddCheck): Promise<void> {
+async function checkNodes(opened: Exclude<Opened, { absent: true }>, add: AddCheck): Promise<void> {
   try {
     if ("error" in opened) throw opened.error;
     const { core } = opened;
@@ -46,6 +46,7 @@ async function checkNodes(opened: Opened, add: AddCheck): Promise<void> {
           level: v.status === "misconfigured" || v.status === "unreachable" ? "fail" : "warn",
           message: `${v.id}: ${v.status} — ${v.reason}`,
           fix:
+            core.conflicts.find((c) => c.id === v.id)?.fix ??
             probe?.hint ??
             (v.transport === "localhost"
               ? `start it: openclaw ${v.profile ? `--profile ${v.profile} ` : ""}gateway run`

@@ -6,7 +6,7 @@ import type { NodeConfig } from "../domain/schema.js";
 import { type LoadedConfig, loadConfig, routeOf, thisMachine, tokenFilePath } from "../infra/config.js";
 import { displayPath, openclawStateDir } from "../infra/paths.js";
 import { checkDirectoryBlackboard } from "./doctor-blackboard.js";
-import { checkNodesAndRecords } from "./doctor-federation.js";
+import { checkNodesAndRecords, openFederation } from "./doctor-federation.js";
 import { checkSsh } from "./doctor-ssh.js";
 import { portOverlaps } from "./gateway-ports.js";
 
@@ -36,13 +36,25 @@ export async function runDoctor(
   const loaded = await checkConfig(home, env, add);
   if (!loaded) return checks;
   const machine = thisMachine(loaded.config, env);
-  const nodes = loaded.config.nodes;
-  await checkTokenFiles(nodes, home, env, options, add);
-  await checkLocalProfiles(nodes, machine, env, add);
-  checkPortSpacing(nodes, machine, add);
-  if (loaded.config.blackboard.driver === "directory") await checkDirectoryBlackboard(loaded, env, add);
-  await checkNodesAndRecords(home, env, loaded, add);
-  await checkSsh(nodes, env, add);
+  const opened = await openFederation(home, env, loaded);
+  try {
+    // The registry is on the blackboard: without it, only what federation.json still lists.
+    const nodes = "core" in opened ? opened.core.nodes : (loaded.config.nodes ?? []);
+    if (loaded.exists)
+      add({
+        area: "config",
+        level: "ok",
+        message: `${displayPath(loaded.path, env)}: ${nodes.length} node(s)`,
+      });
+    await checkTokenFiles(nodes, home, env, options, add);
+    await checkLocalProfiles(nodes, machine, env, add);
+    checkPortSpacing(nodes, machine, add);
+    if (loaded.config.blackboard.driver === "directory") await checkDirectoryBlackboard(loaded, env, add);
+    await checkNodesAndRecords(opened, add);
+    await checkSsh(nodes, env, add);
+  } finally {
+    if ("core" in opened) await opened.core.close();
+  }
   return checks;
 }
 
@@ -90,12 +102,7 @@ async function checkConfig(
       message: `no ${displayPath(loaded.path, env)} yet`,
       fix: "clawos init",
     });
-  } else
-    add({
-      area: "config",
-      level: "ok",
-      message: `${displayPath(loaded.path, env)}: ${loaded.config.nodes.length} node(s)`,
-    });
+  }
   return loaded;
 }
 

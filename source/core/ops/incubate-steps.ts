@@ -3,8 +3,10 @@ import { mkdir, open, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { isErrnoException, UserError } from "../domain/errors.js";
 import { isValidNodeId } from "../domain/ids.js";
+import { FederationCore } from "../federation/federation.js";
+import { heldElsewhere, updateLocalSettings } from "../federation/registry.js";
 import { writeFileAtomic } from "../infra/atomic-file.js";
-import { type LoadedConfig, loadConfig, parseNode, saveConfig } from "../infra/config.js";
+import { parseNode } from "../infra/config.js";
 import { displayPath, tokensDir } from "../infra/paths.js";
 import { GatewayClient } from "../transport/gateway-client.js";
 import { candidateBasePorts, NO_PORT, PORT_SPACING, portIsFree, portOverlaps } from "./gateway-ports.js";
@@ -28,11 +30,11 @@ export interface Incubation {
 }
 
 /** Step 1: the name is free as a node and a profile; the port keeps its distance from every known gateway. */
-export async function checkNameAndPickPort(
-  run: Incubation,
-  loaded: LoadedConfig,
-  machine: string,
-): Promise<number> {
+export async function checkNameAndPickPort(run: Incubation, machine: string): Promise<number> {
+  const { nodes, held } = await FederationCore.using(run.home, run.env, async (core) => ({
+    nodes: [...core.nodes, ...core.conflicts.map((c) => c.node)],
+    held: heldElsewhere(run.name, (await core.registryWriter().read()).resolved.get(run.name)),
+  }));
   const { name, options, env, profileDir } = run;
   if (!isValidNodeId(name) || name === "main" || name === "default") {
     throw new UserError(`"${name}" cannot be a node and profile name.`, {
@@ -40,8 +42,8 @@ export async function checkNameAndPickPort(
       code: "usage",
     });
   }
-  if (loaded.config.nodes.some((n) => n.id === name)) {
-    throw new UserError(`Node "${name}" already exists.`, {
+  if (held || nodes.some((n) => n.id === name)) {
+    throw new UserError(`Node "${name}" already exists${held ? ` (${held.message})` : "."}`, {
       hint: "pick another name, or clawos nodes remove it first",
     });
   }
@@ -55,11 +57,11 @@ export async function checkNameAndPickPort(
   }
   const profiles = await discoverProfiles(env);
   const known = [
-    ...loaded.config.nodes
+    ...nodes
       .filter((n) => n.machine === machine && n.port !== null)
       .map((n) => ({ id: n.id, port: n.port! })),
     ...profiles
-      .filter((p) => !loaded.config.nodes.some((n) => n.port === p.port))
+      .filter((p) => !nodes.some((n) => n.port === p.port))
       .map((p) => ({ id: p.profile ?? "main", port: p.port })),
   ];
   for (const overlap of portOverlaps(known)) run.warn(`existing ${overlap}`);
@@ -238,19 +240,19 @@ export async function checkGatewayAnswers(run: Incubation, port: number, token: 
   }
 }
 
-/** Last step: the node in the registry (the registry is read again here, not reused from step 1). */
+/** Last step: the node in the shared registry (read again here, not reused from step 1); its token file stays local. */
 export async function registerNode(run: Incubation, machine: string, port: number): Promise<void> {
-  const fresh = await loadConfig(run.home);
-  fresh.config.nodes.push(
-    parseNode({
-      id: run.name,
-      machine,
-      port,
-      profile: run.name,
-      agent: run.options.agent ?? "main",
-      token: { file: run.tokenFile },
-      notes: "incubated",
-    }),
+  await FederationCore.using(run.home, run.env, (core) =>
+    core.registryWriter().register(
+      parseNode({
+        id: run.name,
+        machine,
+        port,
+        profile: run.name,
+        agent: run.options.agent ?? "main",
+        notes: "incubated",
+      }),
+    ),
   );
-  await saveConfig(fresh);
+  await updateLocalSettings(run.home, { id: run.name, token: { file: run.tokenFile } });
 }

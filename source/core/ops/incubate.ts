@@ -131,9 +131,7 @@ async function incubateNow(
   try {
     const loaded = await loadConfig(home);
     const machine = thisMachine(loaded.config, env);
-    const port = await step("Check the name and pick a port", () =>
-      checkNameAndPickPort(run, loaded, machine),
-    );
+    const port = await step("Check the name and pick a port", () => checkNameAndPickPort(run, machine));
     const token = await step("Generate the gateway token", () => writeGatewayToken(run));
     await step(
       options.configOnly

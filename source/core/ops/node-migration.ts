@@ -3,8 +3,10 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isErrnoException, UserError } from "../domain/errors.js";
 import { NodeConfig, type SshSettings } from "../domain/schema.js";
+import { FederationCore } from "../federation/federation.js";
+import { updateLocalSettings } from "../federation/registry.js";
 import { writeFileAtomic } from "../infra/atomic-file.js";
-import { loadConfig, resolveToken, routeOf, saveConfig, thisMachine } from "../infra/config.js";
+import { resolveToken, routeOf } from "../infra/config.js";
 import { displayPath, openclawStateDir } from "../infra/paths.js";
 import { GatewayClient } from "../transport/gateway-client.js";
 import { parseSshTarget, SshSession } from "../transport/ssh-route.js";
@@ -109,7 +111,7 @@ export async function migrate(
     throw await migrationStopped(remote, node.id, options.dryRun === true, error);
   }
 
-  const record = await switchRegistry(home, node, machine, options, remote, settings, say);
+  const record = await switchRegistry(home, env, node, machine, options, remote, settings, say);
   await drainLocalTasks(home, env, node.id, options.drainTimeoutMs ?? 120_000, say);
   await stopLocalGateway(home, node, record, say);
   session.close();
@@ -122,10 +124,11 @@ async function localNodeToMigrate(
   env: NodeJS.ProcessEnv,
   id: string,
 ): Promise<{ node: NodeConfig; machine: string }> {
-  const loaded = await loadConfig(home);
-  const node = loaded.config.nodes.find((n) => n.id === id);
+  const { node, machine } = await FederationCore.using(home, env, async (core) => ({
+    node: core.nodes.find((n) => n.id === id),
+    machine: core.machine,
+  }));
   if (!node) throw new UserError(`There is no node "${id}".`, { code: "usage" });
-  const machine = thisMachine(loaded.config, env);
   if (routeOf(node, machine) !== "localhost" || node.port === null) {
     throw new UserError(
       `Node ${node.id} does not run on this machine (${machine}); only local nodes can be migrated from here.`,
@@ -224,6 +227,7 @@ async function migrationStopped(
 /** Switch the registry, keeping what is needed to undo it. */
 async function switchRegistry(
   home: string,
+  env: NodeJS.ProcessEnv,
   node: NodeConfig,
   machine: string,
   options: MigrateOptions,
@@ -243,20 +247,20 @@ async function switchRegistry(
     at: new Date().toISOString(),
   };
   await writeFileAtomic(recordPath(home, node.id), JSON.stringify(record, null, 2), { mode: 0o600 });
-  const fresh = await loadConfig(home);
-  fresh.config.nodes = fresh.config.nodes.map((n) =>
-    n.id === node.id
-      ? NodeConfig.parse({
-          ...n,
-          machine: options.machine ?? remote.host,
-          port: remote.remotePort,
-          ssh: settings,
-          transport: "auto",
-          notes: `migrated from ${machine} ${new Date().toISOString().slice(0, 10)}`,
-        })
-      : n,
-  );
-  await saveConfig(fresh);
+  // Handed to the target in the shared registry (its worker or join takes it over); the SSH key paths stay here.
+  await FederationCore.using(home, env, async (core) => {
+    await core.registryWriter().hand(
+      NodeConfig.parse({
+        ...node,
+        machine: options.machine ?? remote.host,
+        port: remote.remotePort,
+        ssh: settings,
+        transport: "auto",
+        notes: `migrated from ${machine} ${new Date().toISOString().slice(0, 10)}`,
+      }),
+    );
+  });
+  await updateLocalSettings(home, { id: node.id, ssh: sshKeysOf(settings) });
   say(
     `Node ${node.id} now lives on ${options.machine ?? remote.host}: tasks reach it through SSH; for the blackboard route, run its worker there (clawos node run --node ${node.id}).`,
   );
@@ -272,7 +276,6 @@ async function drainLocalTasks(
   say: (line: string) => void,
 ): Promise<void> {
   const deadline = Date.now() + drainTimeoutMs;
-  const { FederationCore } = await import("../federation/federation.js");
   const core = await FederationCore.open(home, { env });
   try {
     for (;;) {
@@ -334,10 +337,8 @@ export async function rollbackMigration(
   const node = NodeConfig.parse(record.node);
   if (record.localGatewayStopped)
     await restartLocalGateway(home, env, node, record.remote.target, say, options.readyTimeoutMs);
-  const loaded = await loadConfig(home);
-  loaded.config.nodes = loaded.config.nodes.map((n) => (n.id === nodeId ? node : n));
-  if (!loaded.config.nodes.some((n) => n.id === nodeId)) loaded.config.nodes.push(node);
-  await saveConfig(loaded);
+  // Handed back: this machine's record again, above whatever the target wrote meanwhile.
+  await FederationCore.using(home, env, (core) => core.registryWriter().hand(node));
   say(`Node ${nodeId} points at this machine again (port ${node.port}).`);
   try {
     const session = await SshSession.connect(record.remote.settings, env);
@@ -411,4 +412,12 @@ async function restartLocalGateway(
     );
   }
   say("The local gateway is running again.");
+}
+
+/** The SSH settings that stay on this machine: which key, which known_hosts. */
+function sshKeysOf(settings: SshSettings): { identityFile?: string; knownHosts?: string } {
+  return {
+    ...(settings.identityFile ? { identityFile: settings.identityFile } : {}),
+    ...(settings.knownHosts ? { knownHosts: settings.knownHosts } : {}),
+  };
 }

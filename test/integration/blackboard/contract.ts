@@ -13,6 +13,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { describe, test } from "node:test";
 import type { Blackboard, Claim, StoredTask } from "../../../source/core/blackboard/types.js";
+import type { NodeDefinition } from "../../../source/core/domain/registry.js";
 import type {
   NodeStatusRecord,
   Priority,
@@ -28,6 +29,8 @@ export interface ConnectOptions {
   clock?: () => number;
   /** Let this handle set malformed records aside (the coordinator's `quarantineMalformed`). */
   quarantine?: boolean;
+  /** The machine this handle speaks for (it writes only that machine's registry records). */
+  machine?: string;
 }
 
 export type BadRecordKind =
@@ -85,6 +88,12 @@ export interface StoreFaults {
   leaveSyncArtifacts(node: string, request: TaskRequest): Promise<string[]>;
   /** One bad record of `kind` among `node`'s pending tasks, built from `sample` (not itself enqueued). */
   leaveBadRecord(node: string, kind: BadRecordKind, sample: TaskRequest): Promise<BadRecord>;
+  /**
+   * Beside `owner`'s registry records: one that is not JSON, one failing the schema, one of
+   * another node filed under `node`, one claiming another owner, and sync-tool copies of a valid
+   * record `sample`. Each bad one holds `secret`, which must never be echoed.
+   */
+  leaveBadNodeDefinitions(owner: string, sample: NodeDefinition, secret: string): Promise<void>;
   /** Whether what was left at `where` is still there untouched (not quarantined, not consumed). */
   stillThere(where: string): Promise<boolean>;
   /** Records set aside so far, each with the reason given. */
@@ -251,6 +260,62 @@ export function runBlackboardContract(name: string, makeDriver: MakeDriver): voi
   };
 
   describe(`blackboard contract: ${name}`, () => {
+    // ── the node registry ─────────────────────────────────────────────────
+    test("registry: each machine writes only its own records, and every handle reads them all", async () => {
+      await withDriver({}, async (fx) => {
+        const hub = await fx.connect({ machine: "mac-mini" });
+        const laptop = await fx.connect({ machine: "macbook-air" });
+        await hub.writeNodeDefinition(definitionOf("mac-mini", "mac-mini"));
+        await hub.writeNodeDefinition(definitionOf("mac-mini", "cloud-node", 1, { machine: "cloud" }));
+        await laptop.writeNodeDefinition(definitionOf("macbook-air", "macbook-air"));
+        await laptop.writeNodeDefinition(
+          definitionOf("macbook-air", "cloud-node", 2, { machine: "macbook-air" }),
+        );
+        await assert.rejects(
+          hub.writeNodeDefinition(definitionOf("macbook-air", "mac-mini")),
+          (e: Error & { code?: string }) =>
+            e.code === "not_owner" && /run it on macbook-air/.test(String((e as { hint?: string }).hint)),
+        );
+        // A machine's record of an id is one record: a newer generation replaces it.
+        await hub.writeNodeDefinition(definitionOf("mac-mini", "cloud-node", 3, { state: "removed" }));
+        for (const reader of [hub, laptop, fx.bb]) {
+          const { records, problems } = await reader.readNodeDefinitions();
+          assert.deepEqual(problems, []);
+          assert.deepEqual(
+            records
+              .map((r) => `${r.owner}/${r.id}@${r.generation}:${r.state}:${r.node?.machine ?? "-"}`)
+              .sort(),
+            [
+              "mac-mini/cloud-node@3:removed:-",
+              "mac-mini/mac-mini@1:active:mac-mini",
+              "macbook-air/cloud-node@2:active:macbook-air",
+              "macbook-air/macbook-air@1:active:macbook-air",
+            ],
+          );
+        }
+      });
+    });
+
+    test("registry: bad or misfiled records and sync copies are never read as nodes, nor echoed", async () => {
+      await withDriver({}, async (fx) => {
+        const hub = await fx.connect({ machine: "mac-mini" });
+        const good = definitionOf("mac-mini", "mac-mini");
+        await hub.writeNodeDefinition(good);
+        const secret = "sk-SECRET-do-not-echo";
+        await fx.faults.leaveBadNodeDefinitions("mac-mini", good, secret);
+        const { records, problems } = await fx.bb.readNodeDefinitions();
+        assert.deepEqual(records, [good]);
+        assert.equal(problems.length, 4, problems.join("\n"));
+        assert.ok(
+          problems.every((p) => !p.includes(secret) && !p.includes("\x1b")),
+          problems.join("\n"),
+        );
+        assert.ok(problems.some((p) => /not valid JSON/.test(p)));
+        assert.ok(problems.some((p) => /holds node/.test(p)));
+        assert.ok(problems.some((p) => /another owner/.test(p)));
+      });
+    });
+
     // ── enqueue and claim ──────────────────────────────────────────────────
     test("a claim delivers the request as enqueued, on the node it was routed to", async () => {
       await withDriver({}, async ({ bb }) => {
@@ -1222,6 +1287,38 @@ export function runBlackboardContract(name: string, makeDriver: MakeDriver): voi
       });
     });
   });
+}
+
+/** A registry record of `id` by `owner`, for a node on `machine` (default: the owner). */
+export function definitionOf(
+  owner: string,
+  id: string,
+  generation = 1,
+  options: { machine?: string; state?: "active" | "removed"; port?: number } = {},
+): NodeDefinition {
+  const state = options.state ?? "active";
+  return {
+    schema: "clawos.node/1",
+    id,
+    owner,
+    generation,
+    updatedAt: "2026-03-01T12:00:00.000Z",
+    state,
+    ...(state === "active"
+      ? {
+          node: {
+            id,
+            machine: options.machine ?? owner,
+            transport: "auto",
+            host: "127.0.0.1",
+            port: options.port ?? 18789,
+            profile: null,
+            agent: "main",
+            tags: [],
+          },
+        }
+      : {}),
+  };
 }
 
 /** A healthy node-status record for `node`, as a worker elsewhere would write it. */

@@ -72,6 +72,25 @@ export function directoryFaults(root: string): StoreFaults {
         await put(at("node-status", `${node}.json.tmp`), JSON.stringify(statusOf(node)), old),
       ];
     },
+    async leaveBadNodeDefinitions(owner, sample, secret) {
+      const dir = (...parts: string[]) => at("registry", owner.replace(/[^A-Za-z0-9_-]/g, "_"), ...parts);
+      const old = { old: true };
+      await put(dir("broken.json"), `{"id": "${secret}\u001b[31m`, old);
+      await put(dir("wrong.json"), JSON.stringify({ ...sample, id: "wrong", generation: secret }), old);
+      await put(dir("other.json"), JSON.stringify(sample), old);
+      await put(
+        dir("spoof.json"),
+        JSON.stringify({ ...sample, id: "spoof", owner: "elsewhere", node: { ...sample.node, id: "spoof" } }),
+        old,
+      );
+      await put(dir(`${sample.id}.${CONFLICT}.json`), JSON.stringify({ ...sample, generation: 99 }), old);
+      await put(dir(`.${sample.id}.json.tmp`), JSON.stringify({ ...sample, generation: 99 }), old);
+      await put(
+        at("registry", `.${owner}.tmp`, `${sample.id}.json`),
+        JSON.stringify({ ...sample, generation: 99 }),
+        old,
+      );
+    },
     async leaveBadRecord(node, kind, sample) {
       const inbox = (name: string) => at("requests", node, name);
       const id = sample.id;
@@ -139,6 +158,7 @@ export async function makeDirectoryDriver(options: {
     const bb = new DirectoryBlackboard(root, {
       ...(opts.clock ? { clock: opts.clock } : {}),
       ...(opts.quarantine ? { quarantine: true } : {}),
+      ...(opts.machine ? { machine: opts.machine } : {}),
     });
     await bb.init();
     handles.push(bb);

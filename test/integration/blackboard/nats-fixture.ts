@@ -178,7 +178,7 @@ export class NatsStore {
     const nc = await connect({ servers: url });
     const kvm = new Kvm(jetstream(nc));
     const buckets = new Map<string, KV>();
-    for (const b of [names.tasks, names.results, names.progress, names.nodes, names.aside])
+    for (const b of [names.tasks, names.results, names.progress, names.nodes, names.aside, names.registry])
       buckets.set(b, await kvm.create(b, { history: 1 }));
     return new NatsStore(nc, names, buckets);
   }
@@ -270,6 +270,33 @@ export function natsFaults(store: NatsStore): StoreFaults {
     async crashDuringDispatch(request) {
       // enqueue() creates the record first (the id reservation), then rings the doorbell.
       await tasks().create(request.id, JSON.stringify(recordOf(request)));
+    },
+    async leaveBadNodeDefinitions(owner, sample, secret) {
+      const key = (id: string) => `${owner.replace(/[^A-Za-z0-9_-]/g, "_")}.${id}`;
+      await store.putRaw(n.registry, key("broken"), `{"id": "${secret}\u001b[31m`);
+      await store.putRaw(
+        n.registry,
+        key("wrong"),
+        JSON.stringify({ ...sample, id: "wrong", generation: secret }),
+      );
+      await store.putRaw(n.registry, key("other"), JSON.stringify(sample));
+      await store.putRaw(
+        n.registry,
+        key("spoof"),
+        JSON.stringify({ ...sample, id: "spoof", owner: "elsewhere", node: { ...sample.node, id: "spoof" } }),
+      );
+      // Deleted keys and a look-alike bucket are never read.
+      await store.putRaw(
+        n.registry,
+        key("gone"),
+        JSON.stringify({ ...sample, id: "gone", node: { ...sample.node, id: "gone" } }),
+      );
+      await store.mark(n.registry, key("gone"), "DEL");
+      const kvm = new Kvm(jetstream(store.nc));
+      await (await kvm.create(`${n.registry}-sync-conflict`, { history: 1 })).put(
+        key(sample.id),
+        JSON.stringify({ ...sample, generation: 99 }),
+      );
     },
     async leaveSyncArtifacts(node, request) {
       const id = request.id;
@@ -381,6 +408,7 @@ export async function makeNatsDriver(options: {
       servers: [server.url],
       ...(opts.clock ? { clock: opts.clock } : {}),
       ...(opts.quarantine ? { quarantine: true } : {}),
+      ...(opts.machine ? { machine: opts.machine } : {}),
     });
     handles.push(bb);
     await bb.init();

@@ -143,10 +143,13 @@ describe("clawos blackboard migrate: directory → NATS", () => {
     assert.match(moved.stdout, /federation.json now uses/);
     const config = JSON.parse(await readFile(join(world.clawosHome, "federation.json"), "utf8")) as {
       blackboard: unknown;
-      nodes: unknown[];
+      timing: { leaseMs: number };
     };
     assert.deepEqual(config.blackboard, { driver: "nats", servers: [nats.url] });
-    assert.equal(config.nodes.length, 2, "the rest of federation.json is kept");
+    assert.ok(config.timing.leaseMs > 0, "the rest of federation.json is kept");
+    // The shared registry moved with the tasks: both nodes are still there.
+    const listed = JSON.parse((await world.run(["nodes", "list", "--json"])).stdout) as { id: string }[];
+    assert.equal(listed.length, 2, "both nodes of the registry are on NATS too");
 
     // The CLI now reads NATS: every task is there, in the state it should be.
     const after = await listTasks();

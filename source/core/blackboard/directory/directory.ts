@@ -1,11 +1,14 @@
 import { type FSWatcher, watch } from "node:fs";
 import { rmdir } from "node:fs/promises";
+import { hostname } from "node:os";
 import { isValidNodeId } from "../../domain/ids.js";
+import { NodeDefinition } from "../../domain/registry.js";
 import { NodeStatusRecord, type RouteDecision } from "../../domain/schema.js";
 import { BlackboardError } from "../errors.js";
 import { heartbeatNotAfter } from "../foreign-time.js";
 import { ForwardsClaims } from "../forwards-claims.js";
 import { requireTask, truncateName } from "../names.js";
+import { misfiled, ownerKey, ownRecord } from "../node-registry.js";
 import type {
   Blackboard,
   CoordinatorDuties,
@@ -132,6 +135,40 @@ export class DirectoryBlackboard extends ForwardsClaims implements Blackboard {
     return { records, problems };
   }
 
+  async writeNodeDefinition(record: NodeDefinition): Promise<void> {
+    const valid = ownRecord(record, this.machine);
+    await this.fs.writeAtomic(
+      this.fs.dir("registry", ownerKey(valid.owner), `${valid.id}.json`),
+      JSON.stringify(valid),
+    );
+  }
+
+  /**
+   * registry/<owner>/<id>.json, one directory per owner. Never quarantined: moving a record
+   * would write into another machine's directory, which only that machine writes.
+   */
+  async readNodeDefinitions(): Promise<{ records: NodeDefinition[]; problems: string[] }> {
+    const records: NodeDefinition[] = [];
+    const problems: string[] = [];
+    const now = this.fs.now();
+    for (const owner of await this.fs.listIn(this.fs.dir("registry"))) {
+      if (isSyncArtifact(owner) || !/^[A-Za-z0-9_-]{1,100}$/.test(owner)) continue;
+      for (const name of await this.fs.listIn(this.fs.dir("registry", owner))) {
+        if (isSyncArtifact(name) || !name.endsWith(".json") || !isValidNodeId(name.slice(0, -5))) continue;
+        const where = `registry/${owner}/${truncateName(name)}`;
+        const read = this.fs.readNow(this.fs.dir("registry", owner, name), NodeDefinition, now);
+        const wrong = read.kind === "ok" ? misfiled(read.value, owner, name.slice(0, -5)) : problemOf(read);
+        if (wrong) problems.push(`${where}: ${wrong}`);
+        else if (read.kind === "ok") records.push(read.value);
+      }
+    }
+    return { records, problems };
+  }
+
+  private get machine(): string {
+    return this.fs.options.machine ?? hostname();
+  }
+
   coordinator(): CoordinatorDuties {
     return {
       reapExpired: (leaseMs) => this.duties.reapExpired(leaseMs),
@@ -187,6 +224,7 @@ export class DirectoryBlackboard extends ForwardsClaims implements Blackboard {
         "results",
         "progress",
         "node-status",
+        "registry",
         "cancel",
       ])
         add(this.fs.dir(d));

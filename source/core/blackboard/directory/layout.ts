@@ -24,6 +24,7 @@ import { Confinement, O_NOFOLLOW } from "./safe-fs.js";
  *   results/<id>.a<attempt>.<status>.json
  *   progress/<id>.json          the reply so far, written by the claim holder
  *   node-status/<node>.json     heartbeats, each written by that node's worker only
+ *   registry/<owner>/<node>.json  node definitions, each written by its owner machine only
  *   index/<id>.json             creation record: dedupes enqueue, lets recovery republish
  *   reaping/<node>/<id>.<intent>.json   a move in flight (crash-safe, see recover())
  *   cancel/<id>                 cancel requested
@@ -160,6 +161,7 @@ export class DirectoryLayout {
         "results",
         "progress",
         "node-status",
+        "registry",
         "index",
         "reaping",
         "cancel",

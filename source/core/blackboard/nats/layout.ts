@@ -21,7 +21,15 @@ import type { NatsNames } from "./names.js";
 /** A pulled message nobody acknowledged (its claimer died) comes back after this long. */
 const DOORBELL_ACK_WAIT_MS = 30_000;
 
-export type BucketName = "tasks" | "results" | "progress" | "nodes" | "aside" | "archive" | "leases";
+export type BucketName =
+  | "tasks"
+  | "results"
+  | "progress"
+  | "nodes"
+  | "aside"
+  | "archive"
+  | "leases"
+  | "registry";
 export type Buckets = Record<BucketName, KV>;
 
 export async function ensureWorkStream(jsm: JetStreamManager, names: NatsNames): Promise<void> {
@@ -58,13 +66,14 @@ export async function openBuckets(
   const kvm = new Kvm(js);
   const bucket = (name: string) =>
     io(`open bucket ${name}`, () => kvm.create(name, { history: 1, storage: StorageType.File }));
-  const [tasks, results, progress, nodes, aside, leases, archive] = await Promise.all([
+  const [tasks, results, progress, nodes, aside, leases, registry, archive] = await Promise.all([
     bucket(names.tasks),
     bucket(names.results),
     bucket(names.progress),
     bucket(names.nodes),
     bucket(names.aside),
     bucket(names.leases),
+    bucket(names.registry),
     io(`open bucket ${names.archive}`, () =>
       kvm.create(names.archive, {
         history: 1,
@@ -81,6 +90,7 @@ export async function openBuckets(
     aside: aside!,
     archive: archive!,
     leases: leases!,
+    registry: registry!,
   };
 }
 

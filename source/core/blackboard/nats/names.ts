@@ -25,6 +25,8 @@ export function natsNames(prefix = "clawos") {
     aside: `${prefix}-aside`,
     archive: `${prefix}-archive`,
     leases: `${prefix}-leases`,
+    /** Node definitions, key `<owner key>.<node>`: each written by its owner machine only. */
+    registry: `${prefix}-registry`,
     resultKey: (id: string, attempt: number) => `${id}.${attempt}`,
   };
 }

@@ -1,6 +1,9 @@
+import { hostname } from "node:os";
 import { isValidTaskId } from "../../domain/ids.js";
+import { NodeDefinition } from "../../domain/registry.js";
 import { NodeStatusRecord, type RouteDecision } from "../../domain/schema.js";
 import { ForwardsClaims } from "../forwards-claims.js";
+import { ownerKey, ownRecord } from "../node-registry.js";
 import type * as board from "../types.js";
 import { requestCancel, retryTask } from "./cancel-retry.js";
 import { Claims } from "./claims.js";
@@ -10,7 +13,7 @@ import { CoordinatorLease } from "./coordinator-lease.js";
 import { importTask } from "./import-task.js";
 import { DoorbellLanes } from "./lanes.js";
 import type { NatsNames } from "./names.js";
-import { getTask, listTasks, readNodeStatuses } from "./reads.js";
+import { getTask, listTasks, readNodeDefinitions, readNodeStatuses } from "./reads.js";
 import { TaskRecords } from "./records.js";
 import { watchStore } from "./watch.js";
 
@@ -41,6 +44,7 @@ export { NatsTaskRecord } from "./record.js";
  *   KV <p>-nodes      <node> → heartbeats. Liveness comes from the heartbeat's own timestamp,
  *                      never from KV TTLs (on server 2.9 an expiry sends no event).
  *   KV <p>-aside      malformed records set aside by a quarantining coordinator, with reasons
+ *   KV <p>-registry   <owner key>.<node> → node definitions, each written by its owner machine only
  *   KV <p>-leases     "coordinator" → which handle holds the coordinator lease. The holder renews
  *                      it by CAS; others take it over by CAS once its revision has not moved for a
  *                      lease, by their own clock (as with task leases: no cross-machine clocks).
@@ -149,6 +153,25 @@ export class NatsBlackboard extends ForwardsClaims implements board.Blackboard {
   }
   readNodeStatuses(): Promise<{ records: NodeStatusRecord[]; problems: string[] }> {
     return readNodeStatuses(this.store);
+  }
+
+  // ── the node registry ───────────────────────────────────────────────────────
+
+  async writeNodeDefinition(record: NodeDefinition): Promise<void> {
+    const valid = ownRecord(record, this.link.options.machine ?? hostname());
+    await this.link.io("write a node definition", () =>
+      this.link.kv.registry.put(`${ownerKey(valid.owner)}.${valid.id}`, JSON.stringify(valid)),
+    );
+  }
+  /** A registry record copied from another blackboard (driver migration), kept as its owner wrote it. */
+  async importNodeDefinition(record: NodeDefinition): Promise<void> {
+    const valid = NodeDefinition.parse(record);
+    await this.link.io("copy a node definition", () =>
+      this.link.kv.registry.put(`${ownerKey(valid.owner)}.${valid.id}`, JSON.stringify(valid)),
+    );
+  }
+  readNodeDefinitions(): Promise<{ records: NodeDefinition[]; problems: string[] }> {
+    return readNodeDefinitions(this.store);
   }
 
   // ── coordinator (coordinator.ts, coordinator-lease.ts) ──────────────────────

@@ -1,8 +1,10 @@
 import { isValidTaskId } from "../../domain/ids.js";
+import { NodeDefinition } from "../../domain/registry.js";
 import { NodeStatusRecord, TaskResult } from "../../domain/schema.js";
 import { emptyTaskCounts } from "../driver-rules.js";
 import { heartbeatNotAfter } from "../foreign-time.js";
 import { truncateName } from "../names.js";
+import { misfiled } from "../node-registry.js";
 import type { ListOptions, StoredTask, TaskListing } from "../types.js";
 import { mapLimit } from "./collections.js";
 import { parseJsonRecord } from "./nats-untrusted.js";
@@ -112,6 +114,27 @@ export async function readNodeStatuses(
     else if (parsed.value.node !== entry.key)
       problems.push(`${where}: holds the status of node ${parsed.value.node}`);
     else records.push(heartbeatNotAfter(parsed.value, entry.created.getTime()));
+  }
+  return { records, problems };
+}
+
+/** Every owner's node records (key `<owner key>.<node>`), in one scan of the registry bucket. */
+export async function readNodeDefinitions(
+  store: TaskRecords,
+): Promise<{ records: NodeDefinition[]; problems: string[] }> {
+  const { link } = store;
+  const records: NodeDefinition[] = [];
+  const problems: string[] = [];
+  for (const entry of await store.scan(link.kv.registry)) {
+    if (entry.operation !== "PUT") continue;
+    const where = `${link.names.registry}/${truncateName(entry.key)}`;
+    const dot = entry.key.lastIndexOf(".");
+    const parsed = parseJsonRecord(entry.value, NodeDefinition);
+    const wrong = parsed.ok
+      ? misfiled(parsed.value, entry.key.slice(0, Math.max(dot, 0)), entry.key.slice(dot + 1))
+      : parsed.reason;
+    if (wrong) problems.push(`${where}: ${wrong}`);
+    else if (parsed.ok) records.push(parsed.value);
   }
   return { records, problems };
 }

@@ -23,7 +23,10 @@ export function watchStore(link: NatsLink, scope: WatchScope, onChange: () => vo
       `$KV.${n.results}.${scope.task}.*`,
     ];
   } else {
-    subjects = [n.workSubjects, ...[n.tasks, n.progress, n.results, n.nodes].map((b) => `$KV.${b}.>`)];
+    subjects = [
+      n.workSubjects,
+      ...[n.tasks, n.progress, n.results, n.nodes, n.registry].map((b) => `$KV.${b}.>`),
+    ];
   }
   const subs: Subscription[] = subjects.map((subject) =>
     link.conn.subscribe(subject, {

@@ -11,8 +11,8 @@ describe("config parsing", () => {
       `// hub\n{ nodes: [ { id: "alpha", machine: "mac-mini", port: 18790, profile: "alpha" } ] }`,
       "/x/federation.json",
     );
-    assert.equal(c.nodes[0]?.agent, "main");
-    assert.deepEqual(c.nodes[0]?.token, { profile: true });
+    assert.equal(c.nodes?.[0]?.agent, "main");
+    assert.deepEqual(c.nodes?.[0]?.token, { profile: true });
     assert.equal(c.blackboard.driver, "directory");
   });
   test("errors name the file, the field and a fix", () => {

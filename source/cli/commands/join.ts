@@ -1,0 +1,77 @@
+import type { Command } from "commander";
+import type { FederationCore } from "../../core/federation/federation.js";
+import { displayPath } from "../../core/infra/paths.js";
+import { sanitizeLine } from "../../core/infra/sanitize.js";
+import { registerLocalProfiles } from "../../core/ops/discover.js";
+import { describeBlackboard, type JoinOptions, startWorker, writeJoinConfig } from "../../core/ops/join.js";
+import { toSafe } from "../../present/safe-text.js";
+import type { CliContext } from "../context.js";
+import { EXIT, type ExitCode } from "../signals.js";
+import { renderNodesTable } from "../status-report.js";
+import { serviceCliPath } from "./node-run.js";
+
+/** The join options, plus whether to start the worker (--no-worker). */
+type JoinFlags = JoinOptions & { worker: boolean };
+
+/** `clawos join`: a second machine into an existing federation, in one command. */
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command("join")
+    .description("join this machine to an existing federation: register its profiles, start its worker")
+    .requiredOption("--as <machine>", "this machine's name in the federation (e.g. macbook-air)")
+    .option(
+      "--nats <url>",
+      "the NATS server on this machine (a leaf node of the hub), e.g. nats://127.0.0.1:4222",
+    )
+    .option("--domain <name>", "the hub's JetStream domain (with --nats)")
+    .option("--blackboard <dir>", "the synced blackboard folder (e.g. ~/Sync/clawos-blackboard/federation)")
+    .option("--coordinator <machine>", "with --blackboard: the machine whose worker reaps leases (the hub)")
+    .option("--force", "replace a federation.json that names another machine or blackboard")
+    .option("--no-worker", "do not start this machine's worker")
+    .action(ctx.action((flags: JoinFlags) => join(ctx, flags)));
+}
+
+async function join(ctx: CliContext, flags: JoinFlags): Promise<ExitCode> {
+  const env = ctx.io.env;
+  const joined = await writeJoinConfig(ctx.home(), env, flags);
+  const report = await registerLocalProfiles(ctx.home(), env);
+  ctx.out(`Joined as ${sanitizeLine(report.machine)}: ${displayPath(joined.configPath, env)} written.`);
+  for (const n of [...joined.notes, ...(report.upgrade ? [report.upgrade] : []), ...report.notes])
+    ctx.out(sanitizeLine(n));
+  let code: ExitCode = report.clashes.length ? EXIT.failed : EXIT.ok;
+  if (flags.worker) {
+    const started = await startWorker(ctx.home(), env, {
+      nodeBin: process.execPath,
+      cliBin: serviceCliPath(process.argv[1]),
+    });
+    ctx.out(
+      `Worker: ${started.how === "not started" ? "not started — " : "started "}${sanitizeLine(started.detail)}`,
+    );
+    if (started.how === "not started") code = EXIT.failed;
+  } else ctx.out("Worker: not started (--no-worker); start it with clawos node run");
+  await ctx.withCore(async (core) => ctx.out(await federationSeen(ctx, core)));
+  if (report.clashes.length)
+    ctx.err(
+      `clawos: ${report.clashes.length} profile(s) not registered: their ids are taken (the fix is above)`,
+    );
+  return code;
+}
+
+/** What this machine sees of the federation: its machines, and every node with its state. */
+export async function federationSeen(ctx: CliContext, core: FederationCore): Promise<string> {
+  const { views } = await core.nodeViews({ probe: true });
+  const machines = [
+    ...new Set([
+      core.machine,
+      ...core.nodes.map((n) => n.machine),
+      ...core.conflicts.flatMap((c) => c.claimants),
+    ]),
+  ].sort();
+  return [
+    `The federation from ${sanitizeLine(core.machine)} (blackboard ${sanitizeLine(describeBlackboard(core.config.blackboard))}):`,
+    `Machines: ${machines.map((m) => sanitizeLine(m)).join(", ")}`,
+    views.length
+      ? renderNodesTable(toSafe(views), Date.now(), ctx.terminalColumns().columns)
+      : "No nodes yet.",
+  ].join("\n");
+}
