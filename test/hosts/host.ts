@@ -1,0 +1,225 @@
+/**
+ * One lab host: a network namespace with its own hostname (a UTS namespace per process), HOME
+ * and CLAWOS_HOME under the lab's temp dir, and a `clawos` command on its PATH, so the steps
+ * read as the README's commands. Every process is started through
+ * `ip netns exec NS unshare --uts sh -c 'hostname NAME && exec …'`; each of those execs in
+ * turn, so the pid we hold is the program's own.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createWriteStream, type WriteStream } from "node:fs";
+import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type ProcessResult, runProcess } from "../testkit/process.js";
+import { type HostNet, type LabNetwork, pidsIn } from "./netns.js";
+
+export const REPO = fileURLToPath(new URL("../../../", import.meta.url));
+const CLAWOS_BIN = join(REPO, "dist", "clawos", "bin.js");
+
+export interface Proc {
+  child: ChildProcess;
+  label: string;
+  output(): string;
+  waitFor(test: string | RegExp, timeoutMs?: number): Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves on exit. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export class Host {
+  readonly home: string;
+  readonly clawosHome: string;
+  readonly bin: string;
+  readonly logs: string;
+  /** faketime offset for this host's clawos processes, e.g. "-5m"; null: the real clock. */
+  skew: string | null = null;
+  asleep = false;
+  private procs: Proc[] = [];
+
+  constructor(
+    readonly net: HostNet,
+    private readonly network: LabNetwork,
+    root: string,
+  ) {
+    this.home = join(root, net.name, "home");
+    this.clawosHome = join(this.home, ".openclaw", "clawos");
+    this.bin = join(root, net.name, "bin");
+    this.logs = join(root, net.name, "logs");
+  }
+
+  get name(): string {
+    return this.net.name;
+  }
+  get address(): string {
+    return this.net.address;
+  }
+
+  async prepare(): Promise<void> {
+    await mkdir(this.clawosHome, { recursive: true });
+    await mkdir(this.bin, { recursive: true });
+    await mkdir(this.logs, { recursive: true });
+    const shim = join(this.bin, "clawos");
+    await writeFile(
+      shim,
+      `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(CLAWOS_BIN)} "$@"\n`,
+    );
+    await chmod(shim, 0o755);
+  }
+
+  get env(): NodeJS.ProcessEnv {
+    return {
+      PATH: `${this.bin}:${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin`,
+      HOME: this.home,
+      CLAWOS_HOME: this.clawosHome,
+      NO_COLOR: "1",
+      LANG: "C.UTF-8",
+    };
+  }
+
+  /** The argv that runs `command` inside this host. */
+  wrap(command: readonly string[], options: { skewed?: boolean } = {}): string[] {
+    const clock = options.skewed && this.skew ? ["faketime", "-f", this.skew] : [];
+    return [
+      "ip",
+      "netns",
+      "exec",
+      this.net.ns,
+      "unshare",
+      "--uts",
+      "sh",
+      "-c",
+      'hostname "$0" && exec "$@"',
+      this.name,
+      ...clock,
+      ...command,
+    ];
+  }
+
+  private fullEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+    return { ...this.env, FAKETIME_DONT_FAKE_MONOTONIC: "1", ...extra };
+  }
+
+  /** Runs a command to completion inside the host. */
+  async run(
+    command: readonly string[],
+    options: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+  ): Promise<ProcessResult> {
+    const [cmd, ...args] = this.wrap(command, { skewed: command[0] === "clawos" });
+    return runProcess(cmd!, args, {
+      env: this.fullEnv(options.env),
+      input: options.input ?? "",
+      timeoutMs: options.timeoutMs ?? 90_000,
+      name: `${this.name}: ${command.join(" ")}`,
+      cwd: this.home,
+    });
+  }
+
+  /** `clawos ARGS` on this host; throws with its output unless it exits 0. */
+  async clawos(args: readonly string[], options: { input?: string; timeoutMs?: number } = {}) {
+    const r = await this.run(["clawos", ...args], options);
+    if (r.code !== 0) {
+      throw new Error(`${this.name}: clawos ${args.join(" ")} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
+    }
+    return r;
+  }
+
+  async clawosJson<T>(args: readonly string[]): Promise<T> {
+    return JSON.parse((await this.clawos([...args, "--json"])).stdout) as T;
+  }
+
+  /** Starts a long-running command inside the host; its output also goes to logs/<label>.log. */
+  start(label: string, command: readonly string[], options: { env?: NodeJS.ProcessEnv } = {}): Proc {
+    const [cmd, ...args] = this.wrap(command, { skewed: command[0] === "clawos" });
+    const child = spawn(cmd!, args, { env: this.fullEnv(options.env), cwd: this.home, stdio: "pipe" });
+    const log: WriteStream = createWriteStream(join(this.logs, `${label}.log`), { flags: "a" });
+    let output = "";
+    const waiters: { test: string | RegExp; resolve: () => void }[] = [];
+    const matches = (test: string | RegExp) =>
+      typeof test === "string" ? output.includes(test) : test.test(output);
+    const onData = (d: Buffer) => {
+      output += d.toString("utf8");
+      if (output.length > 4_000_000) output = output.slice(-2_000_000);
+      log.write(d);
+      for (const w of [...waiters]) {
+        if (matches(w.test)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve();
+        }
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
+    child.once("close", () => log.end());
+    const proc: Proc = {
+      child,
+      label,
+      output: () => output,
+      waitFor: (test, timeoutMs = 60_000) => {
+        if (matches(test)) return Promise.resolve();
+        return new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => {
+            waiters.splice(waiters.indexOf(entry), 1);
+            reject(
+              new Error(`${this.name} ${label}: never saw ${String(test)}; it said:\n${output.slice(-3000)}`),
+            );
+          }, timeoutMs);
+          const entry = {
+            test,
+            resolve: () => {
+              clearTimeout(timer);
+              resolve();
+            },
+          };
+          waiters.push(entry);
+          child.once("close", () => {
+            if (!waiters.includes(entry)) return;
+            clearTimeout(timer);
+            waiters.splice(waiters.indexOf(entry), 1);
+            reject(new Error(`${this.name} ${label} exited before ${String(test)}:\n${output.slice(-3000)}`));
+          });
+        });
+      },
+      stop: async (graceMs = 15_000) => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        child.kill("SIGCONT");
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+        await exited;
+        clearTimeout(timer);
+        this.procs = this.procs.filter((p) => p !== proc);
+      },
+    };
+    this.procs.push(proc);
+    return proc;
+  }
+
+  /** Sleep: the link goes down and every process of the host is stopped. */
+  sleep(): void {
+    this.network.setLink(this.net, false);
+    for (const pid of pidsIn(this.net.ns)) signal(pid, "SIGSTOP");
+    this.asleep = true;
+  }
+
+  /** Wake: processes continue, then the link comes back. */
+  wake(): void {
+    for (const pid of pidsIn(this.net.ns)) signal(pid, "SIGCONT");
+    this.network.setLink(this.net, true);
+    this.asleep = false;
+  }
+
+  setLink(up: boolean): void {
+    this.network.setLink(this.net, up);
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.procs].reverse().map((p) => p.stop(5000)));
+  }
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // exited meanwhile
+  }
+}
