@@ -40,7 +40,8 @@ export async function checkNameAndPickPort(
       code: "usage",
     });
   }
-  if (loaded.config.nodes.some((n) => n.id === name)) {
+  // A planned node (port TBD) is what incubation is for: it becomes the real one in the last step.
+  if (loaded.config.nodes.some((n) => n.id === name && n.port !== null)) {
     throw new UserError(`Node "${name}" already exists.`, {
       hint: "pick another name, or clawos nodes remove it first",
     });
@@ -241,16 +242,17 @@ export async function checkGatewayAnswers(run: Incubation, port: number, token: 
 /** Last step: the node in the registry (the registry is read again here, not reused from step 1). */
 export async function registerNode(run: Incubation, machine: string, port: number): Promise<void> {
   const fresh = await loadConfig(run.home);
-  fresh.config.nodes.push(
-    parseNode({
-      id: run.name,
-      machine,
-      port,
-      profile: run.name,
-      agent: run.options.agent ?? "main",
-      token: { file: run.tokenFile },
-      notes: "incubated",
-    }),
-  );
+  const planned = fresh.config.nodes.find((n) => n.id === run.name && n.port === null);
+  const node = parseNode({
+    id: run.name,
+    machine,
+    port,
+    profile: run.name,
+    agent: run.options.agent ?? planned?.agent ?? "main",
+    tags: planned?.tags ?? [],
+    token: { file: run.tokenFile },
+    notes: planned?.notes ? `${planned.notes}; incubated` : "incubated",
+  });
+  fresh.config.nodes = [...fresh.config.nodes.filter((n) => n !== planned), node];
   await saveConfig(fresh);
 }
