@@ -107,7 +107,7 @@ export class Host {
     return runProcess(cmd!, args, {
       env: this.fullEnv(options.env),
       input: options.input ?? "",
-      timeoutMs: options.timeoutMs ?? 90_000,
+      timeoutMs: options.timeoutMs ?? 180_000,
       name: `${this.name}: ${command.join(" ")}`,
       cwd: this.home,
     });

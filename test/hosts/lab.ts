@@ -5,7 +5,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,6 +16,7 @@ import { HostSshd } from "./host-sshd.js";
 import { NatsMesh } from "./nats.js";
 import { LabNetwork } from "./netns.js";
 import {
+  addMachineNode,
   CLOUD,
   GATEWAY_PORT,
   HUB,
@@ -162,10 +163,20 @@ export class Lab {
 
   /** `member` joins (recipe: joinMember on it, registerOnHub on the hub). */
   async join(member: Host): Promise<void> {
-    for (const step of joinMember(this.kind, member.name)) await member.clawos(step);
+    for (const step of joinMember(this.kind, addMachineNode(member.name))) await member.clawos(step);
     const tokenFile = join(this.hub.home, ".clawos", `${member.name}.token`);
     execFileSync("install", ["-D", "-m", "600", join(member.home, "..", "gateway.token"), tokenFile]);
     await this.hub.clawos(registerOnHub(member.name, tokenFile, `root@${member.address}:22`));
+  }
+
+  /** Syncthing's conflict copies in every host's folder (they must never be read as tasks). */
+  async conflictCopies(): Promise<number> {
+    let count = 0;
+    for (const host of this.all) {
+      const names = await readdir(this.blackboardDir(host), { recursive: true }).catch(() => [] as string[]);
+      count += names.filter((n) => n.includes("sync-conflict")).length;
+    }
+    return count;
   }
 
   startWorker(host: Host): Proc {

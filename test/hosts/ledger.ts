@@ -40,10 +40,13 @@ export interface ScenarioResult {
   ok: boolean;
   error?: string;
   seconds: number;
+  notes: string[];
 }
 
 export class Ledger {
   readonly expected: Expectation[] = [];
+  /** Facts the scenario reports beside the counts. */
+  readonly notes: string[] = [];
 
   constructor(private readonly lab: Lab) {}
 
@@ -72,6 +75,10 @@ export class Ledger {
       if (open.length === 0 || Date.now() > deadline) return tasks;
       await new Promise((r) => setTimeout(r, 500));
     }
+  }
+
+  note(line: string): void {
+    this.notes.push(line);
   }
 
   async list(host: Host = this.lab.hub): Promise<Map<string, TaskJson>> {

@@ -12,9 +12,13 @@ export const NATS_BIN = "nats-server";
 export const DOMAIN = "hub";
 const LEAF_PORT = 7422;
 
+/** A dead link is noticed after two missed pings (the default, 2 minutes each, keeps a laptop's leaf "connected" to nowhere for minutes). */
+const PING = 'ping_interval: "2s"';
+
 export function hubConf(storeDir: string, hubAddress: string): string {
   return [
     "listen: 127.0.0.1:4222",
+    PING,
     `jetstream { store_dir: "${storeDir}", domain: ${DOMAIN} }`,
     `leafnodes { listen: "${hubAddress}:${LEAF_PORT}" }`,
     "",
@@ -24,6 +28,7 @@ export function hubConf(storeDir: string, hubAddress: string): string {
 export function leafConf(hubAddress: string): string {
   return [
     "listen: 127.0.0.1:4222",
+    PING,
     `leafnodes { remotes: [ { url: "nats-leaf://${hubAddress}:${LEAF_PORT}" } ] }`,
     "",
   ].join("\n");

@@ -21,11 +21,16 @@ export function initHub(kind: Kind): string[][] {
  * Another machine joins: its blackboard (NATS: its leaf server, with the hub's domain; a
  * synced folder: the default folder, which Syncthing shares) and its gateway as node `<machine>`.
  */
-export function joinMember(kind: Kind, machine: string): string[][] {
+export function joinMember(kind: Kind, addNode: string[]): string[][] {
   return [
-    ["nodes", "add", machine, "--port", String(GATEWAY_PORT)],
+    addNode,
     ...(kind === "nats" ? [["blackboard", "migrate", "--to", NATS_URL, "--domain", "hub"]] : []),
   ];
+}
+
+/** A machine's default OpenClaw profile as its node, named after the machine. */
+export function addMachineNode(machine: string): string[] {
+  return ["nodes", "add", machine, "--port", String(GATEWAY_PORT)];
 }
 
 /**
@@ -60,4 +65,14 @@ export const cloudNode = {
   incubate: (port: number) => ["incubate", "cloud-node", "--start", "--port", String(port)],
   migrate: (target: string) => ["migrate", "cloud-node", "--to", target, "--machine", CLOUD],
   rollback: ["migrate", "cloud-node", "--rollback"],
+  /** On the cloud machine after the move: the profile that arrived there, so its worker can serve it. */
+  register: (port: number) => [
+    "nodes",
+    "add",
+    "cloud-node",
+    "--profile",
+    "cloud-node",
+    "--port",
+    String(port),
+  ],
 };
