@@ -30,8 +30,6 @@ export class Host {
   readonly clawosHome: string;
   readonly bin: string;
   readonly logs: string;
-  /** faketime offset for this host's clawos processes, e.g. "-5m"; null: the real clock. */
-  skew: string | null = null;
   asleep = false;
   private procs: Proc[] = [];
 
@@ -75,9 +73,9 @@ export class Host {
     };
   }
 
-  /** The argv that runs `command` inside this host. */
-  wrap(command: readonly string[], options: { skewed?: boolean } = {}): string[] {
-    const clock = options.skewed && this.skew ? ["faketime", "-f", this.skew] : [];
+  /** The argv that runs `command` inside this host; `skew` (e.g. "+5m") runs it under faketime. */
+  wrap(command: readonly string[], skew?: string): string[] {
+    const clock = skew ? ["faketime", "-f", skew] : [];
     return [
       "ip",
       "netns",
@@ -103,7 +101,7 @@ export class Host {
     command: readonly string[],
     options: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
   ): Promise<ProcessResult> {
-    const [cmd, ...args] = this.wrap(command, { skewed: command[0] === "clawos" });
+    const [cmd, ...args] = this.wrap(command);
     return runProcess(cmd!, args, {
       env: this.fullEnv(options.env),
       input: options.input ?? "",
@@ -126,10 +124,22 @@ export class Host {
     return JSON.parse((await this.clawos([...args, "--json"])).stdout) as T;
   }
 
-  /** Starts a long-running command inside the host; its output also goes to logs/<label>.log. */
-  start(label: string, command: readonly string[], options: { env?: NodeJS.ProcessEnv } = {}): Proc {
-    const [cmd, ...args] = this.wrap(command, { skewed: command[0] === "clawos" });
-    const child = spawn(cmd!, args, { env: this.fullEnv(options.env), cwd: this.home, stdio: "pipe" });
+  /**
+   * Starts a long-running command inside the host, in its own process group (faketime forks
+   * the program it runs, so signals go to the group); its output also goes to logs/<label>.log.
+   */
+  start(
+    label: string,
+    command: readonly string[],
+    options: { env?: NodeJS.ProcessEnv; skew?: string } = {},
+  ): Proc {
+    const [cmd, ...args] = this.wrap(command, options.skew);
+    const child = spawn(cmd!, args, {
+      env: this.fullEnv(options.env),
+      cwd: this.home,
+      stdio: "pipe",
+      detached: true,
+    });
     const log: WriteStream = createWriteStream(join(this.logs, `${label}.log`), { flags: "a" });
     let output = "";
     const waiters: { test: string | RegExp; resolve: () => void }[] = [];
@@ -181,9 +191,9 @@ export class Host {
       },
       stop: async (graceMs = 15_000) => {
         if (child.exitCode !== null || child.signalCode !== null) return;
-        child.kill("SIGCONT");
-        child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+        signalGroup(child.pid!, "SIGCONT");
+        signalGroup(child.pid!, "SIGTERM");
+        const timer = setTimeout(() => signalGroup(child.pid!, "SIGKILL"), graceMs);
         await exited;
         clearTimeout(timer);
         this.procs = this.procs.filter((p) => p !== proc);
@@ -214,6 +224,10 @@ export class Host {
   async stopAll(): Promise<void> {
     await Promise.all([...this.procs].reverse().map((p) => p.stop(5000)));
   }
+}
+
+function signalGroup(pid: number, sig: NodeJS.Signals): void {
+  signal(-pid, sig);
 }
 
 function signal(pid: number, sig: NodeJS.Signals): void {

@@ -179,8 +179,23 @@ export class Lab {
     return count;
   }
 
-  startWorker(host: Host): Proc {
-    const proc = host.start("worker", ["clawos", ...worker(this.kind, host === this.hub)]);
+  /** Each host rewrites the same blackboard file (same JSON, its own indentation), one after the other. */
+  async rewriteOnEach(relative: string, hosts: Host[]): Promise<void> {
+    for (const [i, host] of hosts.entries()) {
+      const path = join(this.blackboardDir(host), relative);
+      const record = JSON.parse(await readFile(path, "utf8")) as unknown;
+      await writeFile(path, JSON.stringify(record, null, i + 1));
+      await new Promise((r) => setTimeout(r, 1100));
+    }
+  }
+
+  /** The host's worker (recipe: worker); `skew` runs it with its clock that far off (faketime). */
+  startWorker(host: Host, skew?: string): Proc {
+    const proc = host.start(
+      "worker",
+      ["clawos", ...worker(this.kind, host === this.hub)],
+      skew ? { skew } : {},
+    );
     this.workers.set(host, proc);
     return proc;
   }
