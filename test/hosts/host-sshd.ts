@@ -6,7 +6,7 @@
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { keygen, SSHD } from "../testkit/sshd.js";
+import { keygen, SSHD, SSHD_TEST_POLICY } from "../testkit/sshd.js";
 import type { Host, Proc } from "./host.js";
 
 export class HostSshd {
@@ -32,14 +32,7 @@ export class HostSshd {
       `HostKey ${join(this.dir, "host_ed25519")}`,
       `PidFile ${join(this.dir, "sshd.pid")}`,
       `AuthorizedKeysFile ${this.authorizedKeys}`,
-      "AuthenticationMethods publickey",
-      "PasswordAuthentication no",
-      "KbdInteractiveAuthentication no",
-      "PermitRootLogin prohibit-password",
-      "StrictModes no",
-      "UsePAM no",
-      "AllowTcpForwarding yes",
-      "Subsystem sftp internal-sftp",
+      ...SSHD_TEST_POLICY,
       `SetEnv PATH=${this.host.env.PATH} HOME=${this.host.home} CLAWOS_HOME=${this.host.clawosHome}`,
       "LogLevel VERBOSE",
     ].join("\n");

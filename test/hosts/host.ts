@@ -10,7 +10,7 @@ import { createWriteStream, type WriteStream } from "node:fs";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type ProcessResult, runProcess } from "../testkit/process.js";
+import { type ProcessResult, runProcess, watchOutput } from "../testkit/process.js";
 import { type HostNet, type LabNetwork, pidsIn } from "./netns.js";
 
 export const REPO = fileURLToPath(new URL("../../../", import.meta.url));
@@ -141,54 +141,27 @@ export class Host {
       detached: true,
     });
     const log: WriteStream = createWriteStream(join(this.logs, `${label}.log`), { flags: "a" });
-    let output = "";
-    const waiters: { test: string | RegExp; resolve: () => void }[] = [];
-    const matches = (test: string | RegExp) =>
-      typeof test === "string" ? output.includes(test) : test.test(output);
-    const onData = (d: Buffer) => {
-      output += d.toString("utf8");
-      if (output.length > 4_000_000) output = output.slice(-2_000_000);
-      log.write(d);
-      for (const w of [...waiters]) {
-        if (matches(w.test)) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve();
-        }
-      }
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
+    const watch = watchOutput(child, (d) => log.write(d));
     const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
     child.once("close", () => log.end());
     const proc: Proc = {
       child,
       label,
-      output: () => output,
-      waitFor: (test, timeoutMs = 60_000) => {
-        if (matches(test)) return Promise.resolve();
-        return new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => {
-            waiters.splice(waiters.indexOf(entry), 1);
-            reject(
-              new Error(`${this.name} ${label}: never saw ${String(test)}; it said:\n${output.slice(-3000)}`),
-            );
-          }, timeoutMs);
-          const entry = {
+      output: watch.output,
+      waitFor: (test, timeoutMs = 60_000) =>
+        Promise.race([
+          watch.waitFor(
             test,
-            resolve: () => {
-              clearTimeout(timer);
-              resolve();
-            },
-          };
-          waiters.push(entry);
-          child.once("close", () => {
-            if (!waiters.includes(entry)) return;
-            clearTimeout(timer);
-            waiters.splice(waiters.indexOf(entry), 1);
-            reject(new Error(`${this.name} ${label} exited before ${String(test)}:\n${output.slice(-3000)}`));
-          });
-        });
-      },
+            timeoutMs,
+            (out) => `${this.name} ${label}: never saw ${String(test)}; it said:\n${out.slice(-3000)}`,
+          ),
+          exited.then(() => {
+            // It may have printed what we wait for just before it ended.
+            const out = watch.output();
+            if (typeof test === "string" ? !out.includes(test) : !test.test(out))
+              throw new Error(`${this.name} ${label} exited before ${String(test)}:\n${out.slice(-3000)}`);
+          }),
+        ]),
       stop: async (graceMs = 15_000) => {
         if (child.exitCode !== null || child.signalCode !== null) return;
         signalGroup(child.pid!, "SIGCONT");

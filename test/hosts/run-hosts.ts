@@ -14,7 +14,7 @@ import { Lab } from "./lab.js";
 import { Ledger, type ScenarioResult } from "./ledger.js";
 import { removeStaleLabs } from "./netns.js";
 import type { Kind } from "./recipe.js";
-import { printReport } from "./report.js";
+import { GATEWAYS, printReport } from "./report.js";
 import { SCENARIOS } from "./scenarios.js";
 import { syncthingVersion } from "./syncthing.js";
 
@@ -131,7 +131,7 @@ async function main(): Promise<number> {
   log(
     `test:hosts — ${await syncthingVersion()}; ${execFileSync("nats-server", ["--version"], { encoding: "utf8" }).trim()}`,
   );
-  log("gateways: the stub gateway on every host; the stand-in openclaw for incubate and migrate");
+  log(GATEWAYS);
   const timer = setTimeout(() => {
     process.stderr.write(`test:hosts: over ${HARD_LIMIT_MS / 60_000} minutes, stopping\n`);
     cleanup().finally(() => process.exit(1));
