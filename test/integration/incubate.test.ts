@@ -87,6 +87,36 @@ describe("clawos incubate", () => {
     process.kill(-pid, "SIGTERM");
   });
 
+  test("a planned node (port TBD) is incubated in its place, keeping its notes and tags", async () => {
+    const plan = await world.run([
+      "nodes",
+      "add",
+      "zeta",
+      "--planned",
+      "--tag",
+      "gpu",
+      "--notes",
+      "a VM later",
+    ]);
+    assert.equal(plan.code, 0, plan.stderr);
+    const r = await world.run(["incubate", "zeta", "--config-only"]);
+    assert.equal(r.code, 0, r.stderr);
+    const nodes = JSON.parse((await world.run(["nodes", "list", "--json"])).stdout) as {
+      id: string;
+      port: number | null;
+      tags: string[];
+      notes?: string;
+    }[];
+    const zeta = nodes.filter((n) => n.id === "zeta");
+    assert.equal(zeta.length, 1, "one node, not the planned one beside a new one");
+    assert.ok(zeta[0]!.port, "it has its port now");
+    assert.deepEqual(zeta[0]!.tags, ["gpu"]);
+    assert.match(zeta[0]!.notes ?? "", /a VM later/);
+    const again = await world.run(["incubate", "zeta", "--config-only"]);
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /already exists/);
+  });
+
   test("--config-only writes the profile directly (mode 0600) without openclaw", async () => {
     const r = await world.run(["incubate", "gamma", "--config-only", "--set", "discovery.mdns.mode=off"]);
     assert.equal(r.code, 0, r.stderr);

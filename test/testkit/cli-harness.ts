@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { runProcess } from "./process.js";
+import { runProcess, watchOutput } from "./process.js";
 
 export const BIN = fileURLToPath(new URL("../../clawos/bin.js", import.meta.url));
 
@@ -77,42 +77,14 @@ export async function makeWorld(): Promise<World> {
         stdio: "pipe",
       });
       children.push(child);
-      let output = "";
-      const waiters: { test: string | RegExp; resolve: () => void }[] = [];
-      const matches = (test: string | RegExp) =>
-        typeof test === "string" ? output.includes(test) : test.test(output);
-      const onData = (d: Buffer) => {
-        output += d.toString("utf8");
-        for (const w of [...waiters]) {
-          if (matches(w.test)) {
-            waiters.splice(waiters.indexOf(w), 1);
-            w.resolve();
-          }
-        }
-      };
-      child.stdout?.on("data", onData);
-      child.stderr?.on("data", onData);
+      const watch = watchOutput(child);
       const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
       return {
         child,
-        output: () => output,
+        output: watch.output,
         exited,
-        waitFor(test, timeoutMs = 30_000) {
-          if (matches(test)) return Promise.resolve();
-          return new Promise<void>((resolve, reject) => {
-            const timer = setTimeout(
-              () => reject(new Error(`never saw ${String(test)} in:\n${output}`)),
-              timeoutMs,
-            );
-            waiters.push({
-              test,
-              resolve: () => {
-                clearTimeout(timer);
-                resolve();
-              },
-            });
-          });
-        },
+        waitFor: (test, timeoutMs = 30_000) =>
+          watch.waitFor(test, timeoutMs, (output) => `never saw ${String(test)} in:\n${output}`),
       };
     },
     async writeProfile(profile, content) {

@@ -88,3 +88,51 @@ export function runProcess(
     if (options.input !== undefined) child.stdin?.end(options.input);
   });
 }
+
+/** A child's combined output as it arrives, and waiting for a string or pattern in it. */
+export interface OutputWatch {
+  output(): string;
+  /** Resolves when the output contains `test`; rejects after `timeoutMs` with `describe(output)`. */
+  waitFor(test: string | RegExp, timeoutMs: number, describe: (output: string) => string): Promise<void>;
+}
+
+export function watchOutput(child: ChildProcess, onChunk?: (chunk: Buffer) => void): OutputWatch {
+  let output = "";
+  const waiters: { test: string | RegExp; resolve: () => void }[] = [];
+  const matches = (test: string | RegExp) =>
+    typeof test === "string" ? output.includes(test) : test.test(output);
+  const onData = (d: Buffer) => {
+    output += d.toString("utf8");
+    // A worker that runs for minutes: keep the recent half once it grows large.
+    if (output.length > 4_000_000) output = output.slice(-2_000_000);
+    onChunk?.(d);
+    for (const w of [...waiters]) {
+      if (matches(w.test)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
+    }
+  };
+  child.stdout?.on("data", onData);
+  child.stderr?.on("data", onData);
+  return {
+    output: () => output,
+    waitFor(test, timeoutMs, describe) {
+      if (matches(test)) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        const entry = {
+          test,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        };
+        const timer = setTimeout(() => {
+          waiters.splice(waiters.indexOf(entry), 1);
+          reject(new Error(describe(output)));
+        }, timeoutMs);
+        waiters.push(entry);
+      });
+    },
+  };
+}

@@ -38,6 +38,19 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** What every test sshd allows: public keys only (root too), no PAM, TCP forwarding (the P0 tunnel) and SFTP (migration). */
+export const SSHD_TEST_POLICY = [
+  "AuthenticationMethods publickey",
+  "PubkeyAuthentication yes",
+  "PasswordAuthentication no",
+  "KbdInteractiveAuthentication no",
+  "PermitRootLogin prohibit-password",
+  "StrictModes no",
+  "UsePAM no",
+  "AllowTcpForwarding yes",
+  "Subsystem sftp internal-sftp",
+];
+
 export async function keygen(path: string, type = "ed25519"): Promise<void> {
   await run("ssh-keygen", ["-q", "-t", type, "-N", "", "-C", "clawos-test", "-f", path]);
 }
@@ -85,15 +98,7 @@ export async function startSshd(dir: string, options: { remoteHome?: string } = 
     `HostKey ${join(dir, "host_ed25519")}`,
     `PidFile ${join(dir, "sshd.pid")}`,
     `AuthorizedKeysFile ${join(dir, "authorized_keys")}`,
-    "AuthenticationMethods publickey",
-    "PubkeyAuthentication yes",
-    "PasswordAuthentication no",
-    "KbdInteractiveAuthentication no",
-    "PermitRootLogin prohibit-password",
-    "StrictModes no",
-    "UsePAM no",
-    "AllowTcpForwarding yes",
-    "Subsystem sftp internal-sftp",
+    ...SSHD_TEST_POLICY,
     `SetEnv PATH=${binDir}:${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin${options.remoteHome ? ` HOME=${options.remoteHome}` : ""}`,
     "LogLevel VERBOSE",
   ].join("\n");

@@ -3,6 +3,7 @@ import { mkdir, open, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { isErrnoException, UserError } from "../domain/errors.js";
 import { isValidNodeId } from "../domain/ids.js";
+import type { RegistryNode, Resolved } from "../domain/registry.js";
 import { FederationCore } from "../federation/federation.js";
 import { heldElsewhere, updateLocalSettings } from "../federation/registry.js";
 import { writeFileAtomic } from "../infra/atomic-file.js";
@@ -31,10 +32,14 @@ export interface Incubation {
 
 /** Step 1: the name is free as a node and a profile; the port keeps its distance from every known gateway. */
 export async function checkNameAndPickPort(run: Incubation, machine: string): Promise<number> {
-  const { nodes, held } = await FederationCore.using(run.home, run.env, async (core) => ({
-    nodes: [...core.nodes, ...core.conflicts.map((c) => c.node)],
-    held: heldElsewhere(run.name, (await core.registryWriter().read()).resolved.get(run.name)),
-  }));
+  const { nodes, held } = await FederationCore.using(run.home, run.env, async (core) => {
+    const resolved = (await core.registryWriter().read()).resolved.get(run.name);
+    return {
+      nodes: [...core.nodes, ...core.conflicts.map((c) => c.node)],
+      // This machine's own planned node (port TBD) is what incubation is for: it becomes the real one.
+      held: plannedHere(resolved, core.machine) ? undefined : heldElsewhere(run.name, resolved),
+    };
+  });
   const { name, options, env, profileDir } = run;
   if (!isValidNodeId(name) || name === "main" || name === "default") {
     throw new UserError(`"${name}" cannot be a node and profile name.`, {
@@ -42,7 +47,7 @@ export async function checkNameAndPickPort(run: Incubation, machine: string): Pr
       code: "usage",
     });
   }
-  if (held || nodes.some((n) => n.id === name)) {
+  if (held || nodes.some((n) => n.id === name && n.port !== null)) {
     throw new UserError(`Node "${name}" already exists${held ? ` (${held.message})` : "."}`, {
       hint: "pick another name, or clawos nodes remove it first",
     });
@@ -242,17 +247,29 @@ export async function checkGatewayAnswers(run: Incubation, port: number, token: 
 
 /** Last step: the node in the shared registry (read again here, not reused from step 1); its token file stays local. */
 export async function registerNode(run: Incubation, machine: string, port: number): Promise<void> {
-  await FederationCore.using(run.home, run.env, (core) =>
-    core.registryWriter().register(
+  await FederationCore.using(run.home, run.env, async (core) => {
+    const writer = core.registryWriter();
+    const resolved = (await writer.read()).resolved.get(run.name);
+    const planned = plannedHere(resolved, core.machine);
+    await writer.register(
       parseNode({
         id: run.name,
         machine,
         port,
         profile: run.name,
-        agent: run.options.agent ?? "main",
-        notes: "incubated",
+        agent: run.options.agent ?? planned?.agent ?? "main",
+        tags: planned?.tags ?? [],
+        notes: planned?.notes ? `${planned.notes}; incubated` : "incubated",
       }),
-    ),
-  );
+      { replace: planned !== undefined },
+    );
+  });
   await updateLocalSettings(run.home, { id: run.name, token: { file: run.tokenFile } });
+}
+
+/** The node's definition when it is a planned node (port TBD) this machine registered. */
+function plannedHere(resolved: Resolved | undefined, machine: string): RegistryNode | undefined {
+  if (resolved?.kind !== "active") return undefined;
+  const { owner, node } = resolved.record;
+  return owner === machine && node.port === null ? node : undefined;
 }

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { MachineWorker } from "../domain/federation-types.js";
 import type { FederationConfig, NodeStatusRecord } from "../domain/schema.js";
-import type { FederationCore } from "../federation/federation.js";
+import { FederationCore } from "../federation/federation.js";
 import { loadConfig, thisMachine } from "../infra/config.js";
 import { displayPath, resolveHome } from "../infra/paths.js";
 import { sanitizeLine } from "../infra/sanitize.js";
@@ -115,7 +115,9 @@ export async function ensureWorker(
   const found = await findWorker(home, env, options);
   if (found.running) return { action: "found", worker: found };
   if (!autoStartEnabled(config, env)) return { action: "disabled", worker: found };
-  if (!config.nodes.some((n) => n.machine === machine && n.port !== null))
+  // The registry is on the blackboard: a command that did not open the federation opens it here.
+  const nodes = options.core?.nodes ?? (await FederationCore.using(home, env, async (core) => core.nodes));
+  if (!nodes.some((n) => n.machine === machine && n.port !== null))
     return { action: "idle", worker: found };
   return withStartLock(home, async () => {
     // Another command may have started one while this one waited for the lock.

@@ -412,3 +412,28 @@ test("directory driver: a finished task whose result file is damaged names that 
     );
   });
 });
+
+test("directory driver: a finished task whose result has not arrived yet (a sync tool carries files in any order) is still finishing, then failed once the wait is over", async () => {
+  const clock = new FakeClock();
+  await withDirectory({ clock: clock.now }, async ({ bb, root }) => {
+    const request = makeRequest();
+    await bb.enqueue(request);
+    const claim = await bb.claim("alpha");
+    assert.ok(claim);
+    assert.equal(await bb.complete(claim, resultFor(claim)), true);
+    // The replica has the finishing rename but not yet the result.
+    const name = `${request.id}.a1.completed.json`;
+    const result = await readFile(join(root, "results", name), "utf8");
+    await rm(join(root, "results", name));
+    assert.equal((await bb.get(request.id))?.state, "claimed");
+    assert.equal((await bb.list()).tasks.find((t) => t.request.id === request.id)?.state, "claimed");
+    await writeFile(join(root, "results", name), result);
+    assert.equal((await bb.get(request.id))?.state, "completed", "the result arrives: completed");
+
+    await rm(join(root, "results", name));
+    clock.advance(61_000);
+    const lost = await bb.get(request.id);
+    assert.equal(lost?.state, "failed", "a result that never comes is reported lost");
+    assert.equal(lost?.result?.error?.kind, "result_missing");
+  });
+});

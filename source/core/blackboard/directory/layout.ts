@@ -38,6 +38,8 @@ import { Confinement, O_NOFOLLOW } from "./safe-fs.js";
  */
 /** A move or dispatch leftover younger than this may still be in flight: recover() leaves it alone. */
 export const IN_FLIGHT_GRACE_MS = 5_000;
+/** How long a finished task may wait for its result to arrive (a sync tool carries files in any order). */
+export const RESULT_LAG_MS = 60_000;
 export const OUTCOME_PRECEDENCE: Record<TaskResult["status"], number> = {
   failed: 0,
   cancelled: 1,
@@ -293,6 +295,12 @@ export class DirectoryLayout {
 
   async isCancelRequested(id: string): Promise<boolean> {
     return isValidTaskId(id) && this.isFile(this.dir("cancel", id));
+  }
+
+  /** The file changed here (arrived, by ctime) less than `ms` ago by this machine's clock. */
+  async arrivedWithin(path: string, ms: number): Promise<boolean> {
+    const st = await lstat(path).catch(() => undefined);
+    return st !== undefined && this.now() - this.changedAt(path, st) < ms;
   }
 
   async inFlight(path: string): Promise<boolean> {

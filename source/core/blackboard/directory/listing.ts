@@ -12,6 +12,7 @@ import {
   OUTCOME_PRECEDENCE,
   pendingIdOf,
   problemOf,
+  RESULT_LAG_MS,
   type ResultEntry,
   reapingNameOf,
 } from "./layout.js";
@@ -68,6 +69,14 @@ export class Listing {
         if (read.kind === "malformed") unreadable ??= `results/${truncateName(name)} ${read.reason}`;
       }
     }
+    // On a synced folder the finishing rename can arrive before the result it follows: until
+    // RESULT_LAG_MS after the done file arrived here, the task is still finishing, not failed.
+    if (
+      !cancelRequested &&
+      !unreadable &&
+      (await this.fs.arrivedWithin(this.fs.requestPath("done", node, request.id), RESULT_LAG_MS))
+    )
+      return { request, node, state: "claimed", cancelRequested };
     // Finished without a readable result: a cancel of a pending task interrupted, or a result lost.
     const state: TaskState = cancelRequested ? "cancelled" : "failed";
     return {

@@ -1,0 +1,325 @@
+/**
+ * The seed's story, run in each blackboard set-up. Each scenario dispatches through the real
+ * CLI on the hub, asserts what a user would check, and leaves its tasks in a Ledger for the
+ * verdict (completed exactly once, on the right node).
+ */
+import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Host } from "./host.js";
+import type { Lab } from "./lab.js";
+import type { Ledger } from "./ledger.js";
+import { cloudNode, HUB, joinMember, LAPTOP, worker as workerOf } from "./recipe.js";
+
+export interface Scenario {
+  name: string;
+  run(lab: Lab, ledger: Ledger): Promise<void>;
+}
+
+interface NodeJson {
+  id: string;
+  machine: string;
+  status: string;
+  transport: string;
+}
+
+async function nodesOn(host: Host): Promise<NodeJson[]> {
+  return (await host.clawosJson<{ nodes: NodeJson[] }>(["status"])).nodes;
+}
+
+/** Polls `status` on `host` until node `id` has `status`. */
+async function waitNodeStatus(host: Host, id: string, status: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const node = (await nodesOn(host)).find((n) => n.id === id);
+    if (node?.status === status) return;
+    if (Date.now() > deadline) {
+      throw new Error(`${host.name} never saw ${id} ${status} (last: ${node?.status ?? "absent"})`);
+    }
+    await sleep(500);
+  }
+}
+
+const PICKUP_TASKS = 12;
+
+/** The laptop joins; the hub sees its node; tasks dispatched on the hub run there with its model's words; the laptop sees the same task. */
+export const joinAndDispatch: Scenario = {
+  name: "join + cross-host task",
+  async run(lab, ledger) {
+    const { hub, laptop } = lab;
+    await lab.join(laptop);
+    lab.startWorker(hub);
+    await lab.workers.get(hub)!.waitFor("worker started", 60_000);
+    lab.startWorker(laptop);
+    await lab.workers.get(laptop)!.waitFor("worker started", 60_000);
+    await lab.settle();
+    const seen = (await nodesOn(hub)).find((n) => n.id === LAPTOP);
+    assert.ok(seen, "the hub lists the laptop's node");
+    assert.equal(seen.transport, "blackboard");
+    await waitNodeStatus(hub, LAPTOP, "online");
+
+    const first = await hub.run([
+      "clawos",
+      "dispatch",
+      "say hello from the laptop",
+      "--to",
+      LAPTOP,
+      "--wait",
+    ]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.stdout.trim(), `${LAPTOP}'s model says: say hello from the laptop`);
+    assert.match(first.stderr, /via blackboard/);
+
+    for (let i = 0; i < PICKUP_TASKS; i++) {
+      await ledger.dispatch(hub, `pickup ${i}`, LAPTOP, { node: LAPTOP, crossHost: true });
+      await sleep(lab.kind === "nats" ? 150 : 700);
+    }
+    await ledger.waitFinished(90_000);
+    await lab.settle();
+    const one = ledger.expected[0]!.id;
+    const onHub = await ledger.show(one);
+    const onLaptop = await ledger.show(one, laptop);
+    assert.equal(onHub.reply, `${LAPTOP}'s model says: pickup 0`);
+    assert.deepEqual(
+      [onLaptop.state, onLaptop.node, onLaptop.reply],
+      [onHub.state, onHub.node, onHub.reply],
+      "the laptop's control center shows the same task",
+    );
+    const laptopView = await laptop.clawosJson<{ tasks: { id: string }[] }>(["status"]);
+    assert.ok(
+      laptopView.tasks.some((t) => t.id === one),
+      "the laptop's status lists the task",
+    );
+  },
+};
+
+/** Waits until each of `ids` has `state` on the hub. */
+async function waitState(ledger: Ledger, ids: string[], state: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const tasks = await ledger.list();
+    const off = ids.filter((id) => tasks.get(id)?.state !== state);
+    if (off.length === 0) return;
+    if (Date.now() > deadline)
+      throw new Error(`never ${state}: ${off.map((id) => `${id} ${tasks.get(id)?.state}`).join(", ")}`);
+    await sleep(500);
+  }
+}
+
+/** A task `node` completed earlier (on the hub's view). */
+async function finishedTaskOf(ledger: Ledger, node: string): Promise<string> {
+  const done = [...(await ledger.list()).values()].find((t) => t.node === node && t.state === "completed");
+  assert.ok(done, `no completed task of ${node} yet`);
+  return done.id;
+}
+
+/** `clawos dispatch … --wait` on `host`: the reply, the route line and the task id. */
+async function dispatchWait(host: Host, text: string, args: string[]) {
+  const r = await host.run(["clawos", "dispatch", text, ...args, "--wait"]);
+  assert.equal(r.code, 0, `dispatch ${text}: ${r.stderr}`);
+  const id = /(req_[a-z0-9_]+) →/.exec(r.stderr)?.[1];
+  assert.ok(id, r.stderr);
+  return { id, reply: r.stdout.trim(), route: r.stderr };
+}
+
+/** The laptop sleeps: its tasks wait, dispatch returns, `any` is served on the hub; on wake each waiting task runs exactly once. */
+export const sleepWake: Scenario = {
+  name: "laptop sleeps and wakes",
+  async run(lab, ledger) {
+    const { hub, laptop } = lab;
+    const since = lab.nats?.logLength(laptop) ?? 0;
+    laptop.sleep();
+    try {
+      const waiting: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const t = await ledger.dispatch(hub, `while you sleep ${i}`, LAPTOP, {
+          node: LAPTOP,
+          crossHost: false,
+        });
+        assert.equal(t.state, "pending", "dispatch returns; the task waits");
+        waiting.push(t.id);
+      }
+      const served: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const t = await ledger.dispatch(hub, `anyone awake ${i}`, "any", {
+          node: lab.hubNode,
+          crossHost: false,
+        });
+        assert.equal(t.node, lab.hubNode, "any goes to a node that is awake");
+        served.push(t.id);
+      }
+      await waitState(ledger, served, "completed");
+      await sleep(3000);
+      const tasks = await ledger.list();
+      for (const id of waiting) assert.equal(tasks.get(id)?.state, "pending", `${id} waits for the laptop`);
+    } finally {
+      laptop.wake();
+    }
+    if (lab.nats) await lab.nats.leafConnected(laptop, since);
+    await lab.syncthing?.waitConnected();
+    await ledger.waitFinished(120_000);
+  },
+};
+
+/** P0 reaches the laptop through SSH while its worker is stopped (the host is up). */
+export const urgentOverSsh: Scenario = {
+  name: "P0 over SSH, worker stopped",
+  async run(lab, ledger) {
+    const { hub, laptop } = lab;
+    await lab.stopWorker(laptop);
+    const r = await dispatchWait(hub, "urgent: are you there?", ["--to", LAPTOP, "--priority", "P0"]);
+    ledger.expected.push({ id: r.id, node: LAPTOP, crossHost: false });
+    assert.match(r.route, /via ssh/);
+    assert.equal(r.reply, `${LAPTOP}'s model says: urgent: are you there?`);
+    lab.startWorker(laptop);
+    await lab.workers.get(laptop)!.waitFor("worker started");
+  },
+};
+
+/** The hub is cut off while the laptop runs a task: after healing, nothing is lost or run twice. */
+export const partition: Scenario = {
+  name: "partition mid-task",
+  async run(lab, ledger) {
+    const { hub, laptop } = lab;
+    await waitNodeStatus(hub, LAPTOP, "online");
+    const worker = lab.workers.get(laptop)!;
+    const long = await ledger.dispatch(hub, "a long job [slow 5000]", LAPTOP, {
+      node: LAPTOP,
+      crossHost: true,
+    });
+    await worker.waitFor(`claimed ${long.id}`, 60_000);
+    const since = lab.nats?.logLength(laptop) ?? 0;
+    const conflict = lab.syncthing ? await finishedTaskOf(ledger, LAPTOP) : undefined;
+    hub.setLink(false);
+    try {
+      // Both sides change one finished task's file while apart: Syncthing keeps one and a conflict copy.
+      if (conflict) await lab.rewriteOnEach(`done/${LAPTOP}/${conflict}.json`, [hub, laptop]);
+      await ledger.dispatch(hub, "queued while cut off", LAPTOP, { node: LAPTOP, crossHost: false });
+      const any = await ledger.dispatch(hub, "the hub alone", "any", { node: lab.hubNode, crossHost: false });
+      assert.equal(any.node, lab.hubNode);
+      // Long enough for the leaf to notice (two missed pings) and for the task to end on the laptop's side.
+      await sleep(10_000);
+    } finally {
+      hub.setLink(true);
+    }
+    if (lab.nats) await lab.nats.leafConnected(laptop, since);
+    await lab.syncthing?.waitConnected();
+    await ledger.waitFinished(120_000);
+    await lab.settle();
+    // Every host lists each task once; no conflict copy is read as a task.
+    for (const host of [hub, laptop]) {
+      const listed = await ledger.list(host);
+      const twice = [...listed.keys()].filter((k) => k.endsWith("#twice"));
+      assert.deepEqual(twice, [], `${host.name} lists a task twice`);
+    }
+    if (lab.nats) ledger.note("the laptop's leaf server reconnected to the hub");
+    if (conflict) {
+      const copies = await lab.conflictCopies();
+      assert.ok(copies > 0, "Syncthing made a conflict copy");
+      for (const host of [hub, laptop]) {
+        const listed = await ledger.list(host);
+        assert.equal(listed.get(conflict)?.state, "completed", `${host.name}: the task behind the conflict`);
+      }
+      ledger.note(`Syncthing conflict copies in the folders: ${copies}, none read as a task`);
+    }
+  },
+};
+
+/**
+ * The hub's worker, the coordinator, runs 5 minutes ahead (faketime): the laptop's lease
+ * renewals look 5 minutes old to it, and a task that runs through several coordinator rounds
+ * must keep its lease. (The dispatching CLI keeps the real clock: a heartbeat from a machine
+ * whose clock is behind the reader's looks stale, and the task would take the SSH route.)
+ */
+export const clockSkew: Scenario = {
+  name: "clock skew 5 min",
+  async run(lab, ledger) {
+    const { hub, laptop } = lab;
+    await lab.stopWorker(hub);
+    lab.startWorker(hub, "+5m");
+    try {
+      await lab.workers.get(hub)!.waitFor("worker started");
+      await waitNodeStatus(hub, LAPTOP, "online");
+      const t = await ledger.dispatch(hub, "take your time [slow 14000]", LAPTOP, {
+        node: LAPTOP,
+        crossHost: true,
+      });
+      await lab.workers.get(laptop)!.waitFor(`claimed ${t.id}`, 60_000);
+      await ledger.waitFinished(90_000);
+      const done = await ledger.show(t.id);
+      assert.equal(done.attempt, 1, "no lease expired: still the first attempt");
+      assert.ok(
+        !done.history.some((h) => /expired|requeue/.test(h.event)),
+        `history: ${done.history.map((h) => h.event).join(", ")}`,
+      );
+      assert.doesNotMatch(lab.workers.get(hub)!.output(), new RegExp(`lease of ${t.id}`));
+    } finally {
+      await lab.stopWorker(hub);
+      lab.startWorker(hub);
+      await lab.workers.get(hub)!.waitFor("worker started");
+    }
+  },
+};
+
+const CLOUD_PORT = 18809;
+
+/** The cloud node: planned on the hub, incubated there, migrated to the cloud over SSH, a task runs there, then rolled back. */
+export const cloudMigration: Scenario = {
+  name: "cloud node: plan, incubate, migrate, rollback",
+  async run(lab, ledger) {
+    const { hub, cloud } = lab;
+    await hub.clawos(cloudNode.plan);
+    const planned = (await nodesOn(hub)).find((n) => n.id === cloudNode.id);
+    assert.equal(planned?.status, "planned");
+    await hub.clawos(cloudNode.incubate(CLOUD_PORT), { timeoutMs: 120_000 });
+    const here = await dispatchWait(hub, "hello from the hub", ["--to", cloudNode.id]);
+    ledger.expected.push({ id: here.id, node: cloudNode.id, crossHost: false, runs: 0 });
+    assert.equal(here.reply, "incubated node says hi");
+
+    await hub.clawos(cloudNode.migrate(`root@${cloud.address}:22`), { timeoutMs: 180_000 });
+    const hubGateway = await hub.run([
+      "curl",
+      "-s",
+      "-o",
+      "/dev/null",
+      `http://127.0.0.1:${CLOUD_PORT}/health`,
+    ]);
+    assert.notEqual(hubGateway.code, 0, "the hub's gateway of the node is stopped");
+    const cloudGateway = await cloud.run(["curl", "-sf", `http://127.0.0.1:${CLOUD_PORT}/health`]);
+    assert.equal(cloudGateway.code, 0, "the node's gateway runs on the cloud");
+    const there = await dispatchWait(hub, "where are you?", ["--to", cloudNode.id]);
+    ledger.expected.push({ id: there.id, node: cloudNode.id, crossHost: false, runs: 0 });
+    assert.match(there.route, /via ssh/);
+    assert.equal(there.reply, "incubated node says hi");
+
+    // Its worker there (the blackboard route): the cloud registers the node and runs `node run`.
+    for (const step of joinMember(lab.kind, cloudNode.register(CLOUD_PORT))) await cloud.clawos(step);
+    const worker = cloud.start("worker", ["clawos", ...workerOf(lab.kind, false), "--node", cloudNode.id]);
+    await worker.waitFor("worker started");
+    await lab.settle();
+    await waitNodeStatus(hub, cloudNode.id, "online");
+    const viaBoard = await ledger.dispatch(hub, "run on the cloud's worker", cloudNode.id, {
+      node: cloudNode.id,
+      crossHost: true,
+      runs: 0,
+    });
+    await worker.waitFor(`${viaBoard.id} completed`);
+    await worker.stop();
+    await cloud.clawos(["nodes", "remove", cloudNode.id]);
+
+    await hub.clawos(cloudNode.rollback, { timeoutMs: 180_000 });
+    const back = await dispatchWait(hub, "home again", ["--to", cloudNode.id]);
+    ledger.expected.push({ id: back.id, node: cloudNode.id, crossHost: false, runs: 0 });
+    assert.match(back.route, /via localhost/);
+    assert.equal(back.reply, "incubated node says hi");
+    assert.equal((await nodesOn(hub)).find((n) => n.id === cloudNode.id)?.machine, HUB);
+  },
+};
+
+export const SCENARIOS: Scenario[] = [
+  joinAndDispatch,
+  sleepWake,
+  urgentOverSsh,
+  partition,
+  clockSkew,
+  cloudMigration,
+];
