@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { count } from "../../core/domain/plural.js";
 import { displayPath } from "../../core/infra/paths.js";
 import { registerLocalProfiles } from "../../core/ops/discover.js";
 import type { CliContext } from "../context.js";
@@ -20,7 +21,7 @@ export function register(program: Command, ctx: CliContext): void {
         }
         for (const n of report.notes) ctx.out(n);
         ctx.out(
-          `Config: ${displayPath(report.configPath, ctx.io.env)} (${report.totalNodes} node(s)). Next: clawos status`,
+          `Config: ${displayPath(report.configPath, ctx.io.env)} (${count(report.totalNodes, "node")}). Next: clawos status`,
         );
       }),
     );

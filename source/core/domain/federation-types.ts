@@ -3,6 +3,8 @@ import type { Priority, Route, RouteDecision, TaskError, TaskEvent, TaskState } 
 /** Live health of a node. "unknown" is never shown as online. */
 export const NODE_STATES = [
   "online",
+  /** Up, but its last turns failed on the model provider (down, timing out): `any` passes it by for a while. */
+  "degraded",
   "stale",
   "asleep",
   "unreachable",
@@ -126,7 +128,7 @@ export interface IncubateStep {
   step: number;
   total: number;
   title: string;
-  status: "running" | "done" | "warning" | "failed" | "undone";
+  status: "running" | "done" | "note" | "warning" | "failed" | "undone";
   detail?: string;
 }
 
