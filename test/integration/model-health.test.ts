@@ -65,6 +65,21 @@ describe("health includes the model", () => {
     assert.match(alphaView.reason, /last turn failed \d+s ago: Node alpha's model has no usable credentials/);
     const turns = JSON.parse(await readFile(join(world.clawosHome, "run", "turns", "alpha.json"), "utf8"));
     assert.equal(turns.kind, "model_auth");
+    // doctor says the same, with the model's fix (not "start it").
+    const doctor = await world.run(["doctor", "--json"]);
+    const checks = JSON.parse(doctor.stdout) as {
+      area: string;
+      level: string;
+      message: string;
+      fix?: string;
+    }[];
+    const check = checks.find((c) => c.area === "nodes" && c.message.startsWith("alpha:"));
+    assert.equal(check?.level, "fail", doctor.stdout);
+    assert.match(check.message, /alpha: misconfigured — last turn failed/);
+    assert.match(
+      check.fix ?? "",
+      /^Give it a key: openclaw --profile alpha models auth paste-api-key --provider openai/,
+    );
 
     const before = alpha.requests.filter((q) => q.path === "/v1/chat/completions").length;
     for (let i = 0; i < 2; i++) {

@@ -67,10 +67,11 @@ function portFree(port) {
   });
 }
 
-/** A gateway port whose neighbours (browser control at +2, CDP from +11) are free too. */
+/** A gateway port whose neighbours (browser control at +2, CDP from +11) are free too, 120 from main's. */
 async function pickGatewayPort() {
   for (let i = 0; i < 50; i++) {
-    const base = 20_000 + Math.floor(Math.random() * 400) * 20;
+    const base = 20_000 + Math.floor(Math.random() * 60) * 120;
+    if (gatewayPort && Math.abs(base - gatewayPort) < 120) continue;
     const probes = await Promise.all([base, base + 1, base + 2, base + 11].map(portFree));
     if (probes.every(Boolean)) return base;
   }
@@ -462,10 +463,21 @@ step(
       ["models.catalogRefresh.enabled", "false"],
       ["logging.file", join(tmpRoot, "incubated-file.log")],
     ].flatMap(([k, v]) => ["--set", `${k}=${v}`]);
-    // `incubate beta --start` and nothing else about the model: it is copied from main's profile.
-    // (The --set options only keep the new gateway offline, as main's config does.)
+    // `incubate beta --start` and nothing about the model: it is copied from main's profile.
+    // The --set options only keep the new gateway offline, as main's config does; --port only
+    // keeps it clear of 18789, 18909, … where other gateways on a shared machine may start while
+    // this test runs (incubate's own pick is tested in test/integration/incubate.test.ts).
     const r = await runCliWithPath(
-      ["incubate", "beta", "--start", ...offline, "--ready-timeout", String(READY_TIMEOUT_MS / 1000)],
+      [
+        "incubate",
+        "beta",
+        "--start",
+        "--port",
+        String(await pickGatewayPort()),
+        ...offline,
+        "--ready-timeout",
+        String(READY_TIMEOUT_MS / 1000),
+      ],
       bin,
       // onboard, one config patch, the gateway's start and a first (cold) turn: minutes on 2 cores.
       2 * READY_TIMEOUT_MS + 60_000,

@@ -99,7 +99,7 @@ export interface FederationApi {
   incubate?(
     input: IncubateInput,
     onStep: (step: IncubateStep) => void,
-  ): Promise<{ node: string; port: number }>;
+  ): Promise<{ node: string; port: number; cannotAnswer?: string }>;
   /** Node action "migrate": move a local node to another machine over SSH; each line says what happens. */
   migrate?(input: MigrateInput, onLine: (line: string) => void): Promise<void>;
   /** Stop; returns the tasks that were running in this process and went back to their node's inbox. */

@@ -5,8 +5,9 @@ import { isErrnoException, UserError } from "../domain/errors.js";
 import { isValidNodeId } from "../domain/ids.js";
 import { writeFileAtomic } from "../infra/atomic-file.js";
 import { type LoadedConfig, loadConfig, parseNode, saveConfig } from "../infra/config.js";
+import { gatewayLogOf } from "../infra/openclaw-logs.js";
 import { displayPath, tokensDir } from "../infra/paths.js";
-import { GatewayClient } from "../transport/gateway-client.js";
+import { GatewayClient, GatewayError } from "../transport/gateway-client.js";
 import {
   candidateBasePorts,
   type KnownGateway,
@@ -266,18 +267,34 @@ export async function startGateway(run: Incubation, token: string): Promise<void
 /** Step 5 (--start): the gateway is ready and answers with the token. */
 export async function checkGatewayAnswers(run: Incubation, port: number, token: string): Promise<void> {
   const { options, name, env, home } = run;
-  const client = new GatewayClient({
-    nodeId: name,
-    host: "127.0.0.1",
-    port,
-    token,
-    tokenSource: `token file ${displayPath(run.tokenFile, env)}`,
-    profile: name,
-    agent: options.agent ?? "main",
-  });
+  const client = new GatewayClient(
+    {
+      nodeId: name,
+      host: "127.0.0.1",
+      port,
+      token,
+      tokenSource: `token file ${displayPath(run.tokenFile, env)}`,
+      profile: name,
+      agent: options.agent ?? "main",
+      logFile: await gatewayLogOf(name, env),
+    },
+    // A gateway that has just started is still busy starting its sidecars: give it time to answer.
+    { probeTimeoutMs: 30_000 },
+  );
   try {
     await waitReady(client, options.readyTimeoutMs ?? 180_000, home, name);
     await client.models(AbortSignal.timeout(10_000));
+  } catch (error) {
+    // Its token is brand new: a gateway that refuses it is another one, which took the port meanwhile.
+    if (error instanceof GatewayError && error.kind === "unauthorized") {
+      throw new UserError(
+        `Another gateway answers on 127.0.0.1:${port}, not ${name}'s (it refused ${name}'s new token).`,
+        {
+          hint: `it took the port after it was picked: run clawos incubate again (another port is picked), or give --port N; ${name}'s own log: ${await gatewayLogOf(name, env)}`,
+        },
+      );
+    }
+    throw error;
   } finally {
     await client.close();
   }
