@@ -488,7 +488,7 @@ step(
       assert.match(r.stderr, /model: fake\/fake-echo-1 from main; its key is copied/, describeRun(r));
       assert.match(
         r.stdout,
-        /Node beta is ready on 127\.0\.0\.1:(\d+): it answered a first turn in [\d.]+ (ms|s)/,
+        /Node beta is ready on 127\.0\.0\.1:(\d+): it answered a first turn in (\d+ min )?[\d.]+ (ms|s)\./,
       );
       assert.match(r.stdout, new RegExp(`Gateway log: ${join(tmpRoot, "incubated-file.log")}`));
       const port = Number(/127\.0\.0\.1:(\d+)/.exec(r.stdout)?.[1]);
