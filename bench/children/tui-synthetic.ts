@@ -140,7 +140,7 @@ export class SyntheticFederation implements FederationApi {
       route: {
         node,
         transport: "localhost",
-        reason: `${node} is online, 0 task(s) in flight`,
+        reason: `${node} is online, 0 tasks in flight`,
         decidedAt: createdAt,
       },
       history: [{ at: createdAt, event: "routed", detail: `${node} is online` }],

@@ -140,7 +140,7 @@ const seedLane = async () => {
       route: {
         node,
         transport: node === "macbook-air" ? "blackboard" : "localhost",
-        reason: `${node} is online, 0 task(s) in flight`,
+        reason: `${node} is online, 0 tasks in flight`,
         decidedAt: at,
       },
       history: [{ at, event: "routed", detail: `${node} is online` }],

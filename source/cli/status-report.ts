@@ -132,6 +132,7 @@ export function renderStatusText(
 
 const MARKDOWN_STATUS: Record<NodeState, string> = {
   online: "✅ Online",
+  degraded: "⚠️ Degraded",
   stale: "⚠️ Stale",
   asleep: "💤 Asleep",
   unreachable: "❌ Unreachable",

@@ -102,10 +102,15 @@ function incubate(
       (done) =>
         report({
           type: "notify",
-          message: {
-            text: `Node ${done.node} is ready on 127.0.0.1:${done.port}${start ? " and running" : ""}.`,
-            tone: "info",
-          },
+          message: done.cannotAnswer
+            ? {
+                text: `Node ${done.node} runs on 127.0.0.1:${done.port} but cannot answer yet (kept as misconfigured): ${done.cannotAnswer}`,
+                tone: "error",
+              }
+            : {
+                text: `Node ${done.node} is ready on 127.0.0.1:${done.port}${start ? ", and it answered a first turn" : ""}.`,
+                tone: "info",
+              },
         }),
       (error: unknown) =>
         report({

@@ -51,6 +51,7 @@ export function nodeStateTone(state: NodeState): Tone {
   switch (state) {
     case "online":
       return "ok";
+    case "degraded":
     case "stale":
     case "asleep":
       return "warn";

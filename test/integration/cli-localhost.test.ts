@@ -133,6 +133,21 @@ describe("localhost nodes through the real CLI", () => {
     assert.equal(secondTask.state, "pending");
     assert.equal(secondTask.node, "alpha");
     alpha.setMode("ok");
+
+    // Their providers failed a moment ago: both show degraded, with the cause.
+    const degraded = await world.run(["status"]);
+    assert.match(
+      degraded.stdout,
+      /main\s+degraded\s+last turn failed \d+s ago: Node main's model provider did not answer \(408\)/,
+    );
+    // Asked for by name, a degraded node is still tried; a turn that answers clears the mark.
+    for (const node of ["main", "alpha"]) {
+      const back = await world.run(["dispatch", `${node} is back`, "--to", node, "--wait"]);
+      assert.equal(back.code, 0, back.stderr);
+    }
+    const healthy = await world.run(["status"]);
+    assert.match(healthy.stdout, /main\s+online/);
+    assert.match(healthy.stdout, /alpha\s+online/);
   });
 
   test("status shows both tables and --markdown renders the seed's layout", async () => {

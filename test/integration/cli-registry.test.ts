@@ -55,7 +55,7 @@ describe("the registry as profiles and nodes change", () => {
     const r = await world.run(["nodes", "remove", "laptop"]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /Removed node laptop\./);
-    assert.match(r.stderr, /note: 1 unfinished task\(s\) of laptop stay on the blackboard \(req_/);
+    assert.match(r.stderr, /note: 1 unfinished task of laptop stays on the blackboard \(req_/);
   });
 
   test("status gives free-text columns most of the terminal, and plenty in a pipe", () => {

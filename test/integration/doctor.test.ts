@@ -78,17 +78,17 @@ describe("clawos doctor finds each planted fault and says how to fix it", () => 
       find("openclaw", /alpha: chat completions are off/).fix!,
       /openclaw --profile alpha config set gateway\.http\.endpoints\.chatCompletions\.enabled true/,
     );
-    assert.match(find("ports", /alpha \(\d+\) and hub \(\d+\) are only 1 ports apart/).fix!, /20 apart/);
+    assert.match(
+      find("ports", /alpha \(\d+\) and hub \(\d+\) are 1 port apart; OpenClaw needs 120/).fix!,
+      /move alpha away from hub: openclaw --profile alpha config set gateway\.port \d+, restart that gateway, then clawos init/,
+    );
     assert.match(find("tokens", /cloud: token file .* has mode 644/).fix!, /chmod 600/);
     assert.match(
       find("ssh", /cloud: no host key for cloud\.example:2222/).fix!,
       /ssh-keyscan -p 2222 cloud\.example/,
     );
-    find("blackboard", /1 malformed file\(s\) were set aside/);
-    assert.match(
-      find("blackboard", /1 claimed task\(s\) have not renewed their lease/).fix!,
-      /--coordinator/,
-    );
+    find("blackboard", /1 malformed file was set aside/);
+    assert.match(find("blackboard", /1 claimed task has not renewed its lease/).fix!, /--coordinator/);
     // The records status marks with "!" are named here too, each with what moves them aside.
     assert.match(
       find("blackboard", /claimed\/hub\/req_20260101_000000_abcdef01[^ ]*: /).fix!,
@@ -102,7 +102,7 @@ describe("clawos doctor finds each planted fault and says how to fix it", () => 
     const r = await world.run(["doctor"]);
     assert.match(r.stdout, /^FAIL {2}tokens\s+cloud: token file/m);
     assert.match(r.stdout, /^\s+fix: chmod 600 /m);
-    assert.match(r.stdout, /\d+ problem\(s\), \d+ warning\(s\)\./);
+    assert.match(r.stdout, /\d+ problems?, \d+ warnings?\./);
   });
 
   test("status shows a token file others can read on every run, until it is fixed", async () => {

@@ -20,22 +20,36 @@ async function tree(dir: string, prefix = ""): Promise<string[]> {
 }
 
 describe("port picking", () => {
-  test("the first base port 20 away from every known gateway", () => {
+  test("the first base port 120 away from every known gateway (OpenClaw's multiple-gateways rule)", () => {
     assert.equal(pickBasePort([]), 18789);
-    assert.equal(pickBasePort([18789, 18790]), 18829);
+    // 18909 is only 119 from the seed's 18790.
+    assert.equal(pickBasePort([18789, 18790]), 19029);
     assert.equal(
-      pickBasePort([18789], (p) => p !== 18809),
-      18829,
+      pickBasePort([18789], (p) => p !== 18909),
+      19029,
     );
+    assert.equal(pickBasePort([18789, 18950]), 19149);
   });
-  test("existing overlaps are named", () => {
-    const warnings = portOverlaps([
-      { id: "main", port: 18789 },
-      { id: "alpha", port: 18790 },
-      { id: "beta", port: 18829 },
+  test("existing overlaps are named, with the exact commands that move one", () => {
+    const overlaps = portOverlaps([
+      { id: "main", port: 18789, profile: null },
+      { id: "alpha", port: 18790, profile: "alpha" },
+      { id: "beta", port: 19029, profile: "beta" },
     ]);
-    assert.equal(warnings.length, 1);
-    assert.match(warnings[0]!, /main \(18789\) and alpha \(18790\) are only 1 ports apart/);
+    assert.equal(overlaps.length, 1);
+    assert.match(
+      overlaps[0]!.text,
+      /main \(18789\) and alpha \(18790\) are 1 port apart; OpenClaw needs 120/,
+    );
+    // alpha moves (not the default profile), to a port clear of main and beta.
+    assert.match(overlaps[0]!.fix, /openclaw --profile alpha config set gateway\.port 18909, .*clawos init/);
+    assert.equal(
+      portOverlaps([
+        { id: "a", port: 18789 },
+        { id: "b", port: 18909 },
+      ]).length,
+      0,
+    );
   });
 });
 
@@ -63,14 +77,48 @@ describe("clawos incubate", () => {
     config: await readFile(join(world.clawosHome, "federation.json"), "utf8"),
   });
 
+  test("init and doctor flag the seed's 18789/18790 with the exact commands to move one", async () => {
+    const init = await world.run(["init"]);
+    assert.equal(init.code, 0, init.stderr);
+    assert.match(
+      init.stdout,
+      /warning: alpha \(18790\) and hub \(18789\) are 1 port apart; OpenClaw needs 120/,
+    );
+    assert.match(
+      init.stdout,
+      /fix: move alpha away from hub: openclaw --profile alpha config set gateway\.port 18909/,
+    );
+    const doctor = await world.run(["doctor", "--json"]);
+    const checks = JSON.parse(doctor.stdout) as {
+      area: string;
+      level: string;
+      message: string;
+      fix?: string;
+    }[];
+    const ports = checks.find((c) => c.area === "ports");
+    assert.equal(ports?.level, "warn", doctor.stdout);
+    assert.match(ports.message, /alpha \(18790\) and hub \(18789\) are 1 port apart/);
+    assert.equal(
+      ports.fix,
+      "move alpha away from hub: openclaw --profile alpha config set gateway.port 18909, restart that gateway, then clawos init (it follows the new port)",
+    );
+  });
+
   test("incubate --start creates, starts, checks and registers a node that answers", async () => {
     const r = await world.run(["incubate", "beta", "--start", "--ready-timeout", "60"], { env: fakeEnv });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /warning: existing alpha \(18790\) and hub \(18789\) are only 1 ports apart/);
-    assert.match(r.stderr, /\[1\/6\] Check the name and pick a port/);
-    assert.match(r.stdout, /Node beta is ready on 127\.0\.0\.1:(\d+) and running/);
+    assert.match(
+      r.stderr,
+      /warning: existing alpha \(18790\) and hub \(18789\) are 1 port apart; OpenClaw needs 120 .*openclaw --profile alpha config set gateway\.port 18909/,
+    );
+    assert.match(r.stderr, /\[1\/7\] Check the name and pick a port/);
+    assert.match(
+      r.stdout,
+      /Node beta is ready on 127\.0\.0\.1:(\d+): it answered a first turn in [\d.]+ m?s\./,
+    );
+    assert.match(r.stdout, /Gateway log: \/tmp\/openclaw\/openclaw-beta-\d{4}-\d{2}-\d{2}\.log/);
     const port = Number(/127\.0\.0\.1:(\d+)/.exec(r.stdout)?.[1]);
-    assert.ok(Math.abs(port - 18790) >= 20 && Math.abs(port - 18789) >= 20, `port ${port}`);
+    assert.ok(Math.abs(port - 18790) >= 120 && Math.abs(port - 18789) >= 120, `port ${port}`);
 
     const tokenFile = join(world.clawosHome, "tokens", "beta.token");
     assert.equal((await stat(tokenFile)).mode & 0o777, 0o600);
@@ -115,6 +163,36 @@ describe("clawos incubate", () => {
     const again = await world.run(["incubate", "zeta", "--config-only"]);
     assert.equal(again.code, 2);
     assert.match(again.stderr, /already exists/);
+  });
+
+  test("a node that starts but cannot answer is kept as misconfigured: no model, with the fix and its log", async () => {
+    const r = await world.run(["incubate", "mute", "--start", "--ready-timeout", "60"], {
+      env: { ...fakeEnv, FAKE_OPENCLAW_MODE: "no-model-auth" },
+    });
+    const pidFile = join(world.clawosHome, "run", "mute.gateway.pid");
+    try {
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(
+        r.stderr,
+        /warning: mute gets no model: no profile here names one in agents\.defaults\.model\./,
+      );
+      assert.match(
+        r.stdout,
+        /Node mute runs on 127\.0\.0\.1:\d+ but cannot answer yet: it is kept as misconfigured: no model\./,
+      );
+      assert.match(
+        r.stdout,
+        /fix: Give it a key: openclaw --profile mute models auth paste-api-key --provider openai/,
+      );
+      assert.match(r.stdout, /Gateway log: \/tmp\/openclaw\/openclaw-mute-\d{4}-\d{2}-\d{2}\.log/);
+      assert.match(r.stdout, /clawos nodes probe --turn mute/);
+      const list = await world.run(["nodes", "list", "--json"]);
+      const nodes = JSON.parse(list.stdout) as { id: string; status: string; reason: string }[];
+      assert.equal(nodes.find((n) => n.id === "mute")?.status, "misconfigured", list.stdout);
+    } finally {
+      const pid = Number((await readFile(pidFile, "utf8").catch(() => "")).trim());
+      if (pid) process.kill(-pid, "SIGTERM");
+    }
   });
 
   test("--config-only writes the profile directly (mode 0600) without openclaw", async () => {
@@ -191,14 +269,16 @@ describe("clawos incubate", () => {
     try {
       const before = await snapshot();
       const r = await world.run(["incubate", "delta", "--port", String(taken)], { env: fakeEnv });
-      if (Math.abs(taken - 18789) >= 20 && Math.abs(taken - 18790) >= 20) {
+      if (Math.abs(taken - 18789) >= 120 && Math.abs(taken - 18790) >= 120) {
         assert.equal(r.code, 2);
         assert.match(r.stderr, new RegExp(`Port ${taken} is already taken`));
       }
       assert.deepEqual(await snapshot(), before);
-      const close = await world.run(["incubate", "delta", "--port", "18795"], { env: fakeEnv });
+      // 100 above the seed's 18790: outside the old 20-port rule, inside OpenClaw's CDP range.
+      const close = await world.run(["incubate", "delta", "--port", "18890"], { env: fakeEnv });
       assert.equal(close.code, 2);
-      assert.match(close.stderr, /only \d+ away from/);
+      assert.match(close.stderr, /Port 18890 is only 100 ports away from alpha \(18790\)/);
+      assert.match(close.stderr, /OpenClaw needs 120 ports between instances: use --port \d+/);
       assert.deepEqual(await snapshot(), before);
     } finally {
       blocker.close();

@@ -129,6 +129,23 @@ describe("clawos migrate to a loopback sshd 'remote', and back", () => {
     }
   });
 
+  test("a remote port within 120 of a gateway there: refused with a port that keeps clear", async () => {
+    const other = join(remoteHome, ".openclaw-work");
+    await mkdir(other, { recursive: true });
+    await writeFile(join(other, "openclaw.json"), `{ gateway: { port: ${remotePort + 100} } }\n`);
+    try {
+      const stderr = await failsCleanly(
+        {},
+        new RegExp(
+          `Port ${remotePort} is 100 ports from the gateway of profile work \\(${remotePort + 100}\\) on 127\\.0\\.0\\.1`,
+        ),
+      );
+      assert.match(stderr, /fix: OpenClaw needs 120 between gateways: use --remote-port \d+/);
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
+  });
+
   test("a remote gateway that dies at start: its last words, and the copy removed there", async () => {
     await writeFile(join(remoteHome, ".fake-openclaw-mode"), "exits\n");
     try {

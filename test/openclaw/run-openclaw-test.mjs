@@ -22,7 +22,7 @@
 //     `dist/source/bin.js init` and `dist/source/bin.js dispatch "<text>" --to main --wait`,
 //     and expect the fake model's sentence on stdout and exit 0.
 //  5. The gateway and the provider are always stopped; the temp dir is removed; on failure
-//     the gateway's log tail is printed. Hard timeout: CLAWOS_OPENCLAW_TIMEOUT_MS (10 min).
+//     the gateway's log tail is printed. Hard timeout: CLAWOS_OPENCLAW_TIMEOUT_MS (20 min).
 //
 // Env: CLAWOS_OPENCLAW_CACHE (install dir), CLAWOS_OPENCLAW_TIMEOUT_MS, CLAWOS_OPENCLAW_KEEP=1
 // (keep the temp dir for a post-mortem).
@@ -33,7 +33,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureOpenClaw, OPENCLAW_VERSION, REPO_ROOT, removeStateLocks } from "./openclaw-support.mjs";
 
-const HARD_TIMEOUT_MS = Number(process.env.CLAWOS_OPENCLAW_TIMEOUT_MS) || 10 * 60_000;
+const HARD_TIMEOUT_MS = Number(process.env.CLAWOS_OPENCLAW_TIMEOUT_MS) || 20 * 60_000;
 const testFile = join(REPO_ROOT, "test", "openclaw", "openclaw.test.mjs");
 
 function sleep(ms) {

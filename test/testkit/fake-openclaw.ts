@@ -3,7 +3,8 @@
  * ~/.openclaw-<profile>/openclaw.json like the real one; `gateway run` serves the stub
  * gateway on the configured port with the configured token. FAKE_OPENCLAW_MODE (or the file
  * ~/.fake-openclaw-mode, for a run over SSH) makes it fail on purpose: "onboard-fails",
- * "never-ready" (the gateway never listens) or "exits" (the gateway dies at start).
+ * "never-ready" (the gateway never listens), "exits" (the gateway dies at start) or "no-model-auth"
+ * (the gateway runs, but its turns fail as OpenClaw's do for a model without credentials).
  * Like the real one, onboard writes absolute paths (workspace, agentDir) into the config
  * and keeps the agent's model credentials in agents/main/agent/auth-profiles.json.
  */
@@ -71,7 +72,7 @@ if (args[0] === "onboard") {
   // On another machine, a path under this machine's home would not exist.
   const ws = config.agents && config.agents.defaults && config.agents.defaults.workspace;
   if (ws && !ws.startsWith(process.env.HOME + "/")) { console.error("gateway: workspace " + ws + " is not on this machine"); process.exit(1); }
-  const child = spawn(process.execPath, [${JSON.stringify(STUB_MAIN)}, "--port", String(config.gateway.port), "--token", config.gateway.auth.token, "--reply", "incubated node says hi"], { stdio: "inherit" });
+  const child = spawn(process.execPath, [${JSON.stringify(STUB_MAIN)}, "--port", String(config.gateway.port), "--token", config.gateway.auth.token, "--reply", "incubated node says hi", ...(mode === "no-model-auth" ? ["--mode", "no-model-auth"] : [])], { stdio: "inherit" });
   const stop = () => child.kill("SIGTERM");
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);

@@ -14,6 +14,8 @@ export const STUB_MODES = [
   "unauthorized", // /v1/* answer 401 whatever the token
   "endpoint-disabled", // /v1/* answer 404, as with chatCompletions.enabled false
   "provider-timeout", // chat answers 408 upstream provider timeout
+  "no-model-auth", // chat fails as OpenClaw does for a model without credentials: in-band when streamed, else 401 authentication_error
+  "model-not-found", // chat answers 404 invalid_request_error: the agent's model is unknown to its provider
   "server-error", // chat answers 500
   "slow", // chat waits `slowMs` before its headers, then streams normally
   "drop", // chat streams about half the reply, then the socket is destroyed
@@ -71,6 +73,8 @@ export interface StubGateway {
 
 const MAX_REQUEST_BYTES = 1024 * 1024;
 const NOT_FOUND = { error: { message: "Not Found", type: "not_found" } };
+/** OpenClaw 2026.9.6's words for a model with no credentials (provider-model-route-auth). */
+const NO_AUTH = "No route-compatible authentication source is configured for openai.";
 
 export async function startStubGateway(options: StubGatewayOptions = {}): Promise<StubGateway> {
   const settings: StubGatewayOptions = {
@@ -153,6 +157,18 @@ export async function startStubGateway(options: StubGatewayOptions = {}): Promis
     }
     if (mode === "provider-timeout") {
       return json(res, 408, { error: { message: "upstream provider timeout", type: "timeout" } });
+    }
+    if (mode === "no-model-auth") {
+      const error = { message: NO_AUTH, type: "authentication_error" };
+      if (body.stream !== true) return json(res, 401, { error });
+      res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8" });
+      res.end(`data: ${JSON.stringify({ error })}\n\n`);
+      return;
+    }
+    if (mode === "model-not-found") {
+      return json(res, 404, {
+        error: { message: "Unknown model: openai/gpt-none", type: "invalid_request_error" },
+      });
     }
     if (mode === "server-error")
       return json(res, 500, { error: { message: "internal error", type: "server_error" } });

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { MigrationReport } from "../../core/blackboard/driver-migration.js";
 import { UserError } from "../../core/domain/errors.js";
+import { count } from "../../core/domain/plural.js";
 import { displayPath } from "../../core/infra/paths.js";
 import { sanitizeLine } from "../../core/infra/sanitize.js";
 import type { CliContext } from "../context.js";
@@ -57,14 +58,14 @@ function reportMigration(ctx: CliContext, r: MigrationReport): void {
         : `    NOT reachable: ${r.reachable.error}`,
     );
   say(
-    `  ${r.tasks} task(s): ${r.pending} arrive pending${r.wereClaimed ? ` (${r.wereClaimed} ${r.wereClaimed === 1 ? "was" : "were"} claimed: their run is redone, same attempt)` : ""}, ` +
+    `  ${count(r.tasks, "task")}: ${r.pending} arrive pending${r.wereClaimed ? ` (${r.wereClaimed} ${r.wereClaimed === 1 ? "was" : "were"} claimed: their run is redone, same attempt)` : ""}, ` +
       `${f.completed + f.failed + f.cancelled} finished (${f.completed} completed, ${f.failed} failed, ${f.cancelled} cancelled)`,
   );
   const nodesLine = Object.entries(r.byNode)
     .map(([n, c]) => `${n} ${c}`)
     .join(", ");
   if (nodesLine) say(`  per node: ${nodesLine}`);
-  say(`  ${r.nodeStatuses} node status record(s)`);
+  say(`  ${count(r.nodeStatuses, "node status record")}`);
   for (const p of r.problems) err(`! not copied: ${sanitizeLine(p)}`);
   for (const w of r.liveWorkers)
     err(

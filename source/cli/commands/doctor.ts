@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { count } from "../../core/domain/plural.js";
 import { sanitizeLine } from "../../core/infra/sanitize.js";
 import type { CliContext } from "../context.js";
 import { EXIT } from "../signals.js";
@@ -24,7 +25,7 @@ export function register(program: Command, ctx: CliContext): void {
           }
           const fails = checks.filter((c) => c.level === "fail").length;
           const warns = checks.filter((c) => c.level === "warn").length;
-          out(fails || warns ? `${fails} problem(s), ${warns} warning(s).` : "All good.");
+          out(fails || warns ? `${count(fails, "problem")}, ${count(warns, "warning")}.` : "All good.");
         }
         return checks.some((c) => c.level === "fail") ? EXIT.failed : EXIT.ok;
       }),

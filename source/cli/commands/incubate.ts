@@ -1,8 +1,11 @@
 import type { Command } from "commander";
+import { formatElapsed } from "../../core/domain/durations.js";
 import { UserError } from "../../core/domain/errors.js";
 import { sanitizeLine } from "../../core/infra/sanitize.js";
+import type { IncubateOptions, IncubateResult } from "../../core/ops/incubate.js";
 import type { CliContext } from "../context.js";
 import { collect, parsePort, parsePositiveInt } from "../options.js";
+import { EXIT } from "../signals.js";
 
 /** `clawos incubate`: a new local OpenClaw instance, registered as a node. */
 export function register(program: Command, ctx: CliContext): void {
@@ -10,11 +13,21 @@ export function register(program: Command, ctx: CliContext): void {
     .command("incubate")
     .description("create a new local OpenClaw instance on its own port and register it as a node")
     .argument("<name>", "node and profile name (lowercase letters, digits, -)")
-    .option("--port <port>", "base port (default: the first one 20 away from every known gateway)", parsePort)
+    .option(
+      "--port <port>",
+      "base port (default: the first one 120 away from every known gateway)",
+      parsePort,
+    )
     .option("--agent <id>", "OpenClaw agent id", "main")
+    .option(
+      "--model-from <node>",
+      "copy the model, its provider and key from this node's profile (default: main, else the first local node with a model)",
+    )
     .option("--model-base-url <url>", "an OpenAI-compatible model server for the new instance")
     .option("--model-id <id>", "the model id there")
     .option("--model-api-key-env <var>", "environment variable holding that server's API key")
+    .option("--model-api-key-file <path>", "file holding that server's API key (never give the key itself)")
+    .option("--no-model", "make the node without a model (its turns fail until it gets one)")
     .option("--provider-id <id>", "provider name in the OpenClaw config", "custom")
     .option(
       "--set <key=value>",
@@ -29,7 +42,7 @@ export function register(program: Command, ctx: CliContext): void {
     .action(ctx.action((name: string, opts: Record<string, unknown>) => incubateNode(ctx, name, opts)));
 }
 
-async function incubateNode(ctx: CliContext, name: string, opts: Record<string, unknown>): Promise<void> {
+async function incubateNode(ctx: CliContext, name: string, opts: Record<string, unknown>): Promise<number> {
   const { out, err } = ctx;
   const { incubate } = await import("../../core/ops/incubate.js");
   const settings = ((opts.set as string[] | undefined) ?? []).map((kv): [string, string] => {
@@ -37,7 +50,11 @@ async function incubateNode(ctx: CliContext, name: string, opts: Record<string, 
     if (at < 1) throw new UserError(`--set ${kv}: write it as key=value.`, { code: "usage" });
     return [kv.slice(0, at), kv.slice(at + 1)];
   });
-  const model = modelOption(opts, ctx.io.env);
+  const model = await modelOption(opts, ctx.io.env);
+  if (opts.modelFrom && model)
+    throw new UserError("Give either --model-from or --model-base-url/--model-id, not both.", {
+      code: "usage",
+    });
   const result = await incubate(
     ctx.home(),
     ctx.io.env,
@@ -46,6 +63,8 @@ async function incubateNode(ctx: CliContext, name: string, opts: Record<string, 
       ...(opts.port !== undefined ? { port: opts.port as number } : {}),
       agent: String(opts.agent),
       ...(model ? { model } : {}),
+      ...(opts.modelFrom ? { modelFrom: String(opts.modelFrom) } : {}),
+      ...(opts.model === false ? { noModel: true } : {}),
       settings,
       start: Boolean(opts.start),
       service: Boolean(opts.service),
@@ -56,36 +75,64 @@ async function incubateNode(ctx: CliContext, name: string, opts: Record<string, 
       if (opts.json) return;
       if (e.status === "running") err(`[${e.step}/${e.total}] ${e.title} …`);
       else if (e.status === "warning") err(`  warning: ${sanitizeLine(e.detail ?? e.title)}`);
+      else if (e.status === "note") err(`  ${sanitizeLine(e.detail ?? e.title)}`);
       else if (e.status === "undone") err(`  ${e.title}`);
       else if (e.status === "failed") err(`  failed — rolling back`);
     },
   );
   if (opts.json) out(JSON.stringify(result, null, 2));
-  else {
-    out(`Node ${result.node} is ready on 127.0.0.1:${result.port}${result.started ? " and running" : ""}.`);
-    out(
-      result.started
-        ? `Try it: clawos dispatch "hello" --to ${result.node} --wait`
-        : `Start it with: openclaw --profile ${result.node} gateway run   (then clawos nodes probe ${result.node})`,
-    );
-  }
+  else for (const line of resultLines(result)) out(line);
+  return result.turn && !result.turn.ok ? EXIT.failed : EXIT.ok;
 }
 
-/** --model-base-url, --model-id and the key's variable, checked together. */
-function modelOption(
+/** What the user reads at the end: where the node runs, whether it answered, and what to do next. */
+function resultLines(result: IncubateResult): string[] {
+  const { node, port, turn, model } = result;
+  const where = `127.0.0.1:${port}`;
+  const modelLine = model ? `Model: ${model.primary} (from ${model.from}).` : "Model: none.";
+  if (!result.started) {
+    return [
+      `Node ${node} is ready on ${where}. ${modelLine}`,
+      `Start it with: openclaw --profile ${node} gateway run   (then clawos nodes probe --turn ${node})`,
+    ];
+  }
+  if (turn?.ok) {
+    return [
+      `Node ${node} is ready on ${where}: it answered a first turn in ${formatElapsed(turn.ms)}. ${modelLine}`,
+      `Gateway log: ${result.logFile}`,
+      `Try it: clawos dispatch "hello" --to ${node} --wait`,
+    ];
+  }
+  return [
+    `Node ${node} runs on ${where} but cannot answer yet: it is kept as misconfigured${model ? "" : ": no model"}.`,
+    `  ${sanitizeLine(turn?.error ?? "its first turn failed")}`,
+    ...(turn?.hint ? [`  fix: ${sanitizeLine(turn.hint)}`] : []),
+    `Gateway log: ${result.logFile}`,
+    `Once fixed, check it: clawos nodes probe --turn ${node}   (any skips it until a turn answers)`,
+  ];
+}
+
+/** --model-base-url, --model-id and the key's variable or file, checked together. */
+async function modelOption(
   opts: Record<string, unknown>,
   env: NodeJS.ProcessEnv,
-): { baseUrl: string; id: string; apiKey: string; providerId: string } | undefined {
+): Promise<IncubateOptions["model"]> {
   if (!opts.modelBaseUrl && !opts.modelId) return undefined;
   if (!opts.modelBaseUrl || !opts.modelId)
     throw new UserError("Give both --model-base-url and --model-id.", { code: "usage" });
   const keyVar = opts.modelApiKeyEnv as string | undefined;
-  const apiKey = keyVar ? env[keyVar] : "none";
-  if (keyVar && !apiKey) throw new UserError(`${keyVar} is not set.`, { code: "usage" });
+  const keyFile = opts.modelApiKeyFile as string | undefined;
+  const apiKey = keyFile ? "" : keyVar ? env[keyVar] : "none";
+  if (keyVar && !apiKey)
+    throw new UserError(`${keyVar} is not set.`, {
+      hint: "export it, or use --model-api-key-file",
+      code: "usage",
+    });
   return {
     baseUrl: String(opts.modelBaseUrl),
     id: String(opts.modelId),
     apiKey: apiKey ?? "none",
+    ...(keyFile ? { apiKeyFile: keyFile } : {}),
     providerId: String(opts.providerId),
   };
 }

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { count } from "../../core/domain/plural.js";
 import type { BlackboardConfig } from "../../core/domain/schema.js";
 import { displayPath } from "../../core/infra/paths.js";
 import { sanitizeLine } from "../../core/infra/sanitize.js";
@@ -28,7 +29,7 @@ export function register(program: Command, ctx: CliContext): void {
         if (report.upgrade) ctx.err(sanitizeLine(report.upgrade));
         for (const n of report.notes) ctx.out(sanitizeLine(n));
         ctx.out(
-          `Config: ${displayPath(report.configPath, ctx.io.env)} (${report.totalNodes} node(s) in the shared registry). Next: clawos status`,
+          `Config: ${displayPath(report.configPath, ctx.io.env)} (${count(report.totalNodes, "node")} in the shared registry). Next: clawos status`,
         );
         ctx.out(`Next machine: ${joinCommand}`);
         ctx.out(

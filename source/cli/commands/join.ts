@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { count } from "../../core/domain/plural.js";
 import type { FederationCore } from "../../core/federation/federation.js";
 import { displayPath } from "../../core/infra/paths.js";
 import { sanitizeLine } from "../../core/infra/sanitize.js";
@@ -52,7 +53,7 @@ async function join(ctx: CliContext, flags: JoinFlags): Promise<ExitCode> {
   await ctx.withCore(async (core) => ctx.out(await federationSeen(ctx, core)));
   if (report.clashes.length)
     ctx.err(
-      `clawos: ${report.clashes.length} profile(s) not registered: their ids are taken (the fix is above)`,
+      `clawos: ${count(report.clashes.length, "profile")} not registered: their ids are taken (the fix is above)`,
     );
   return code;
 }

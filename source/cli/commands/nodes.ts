@@ -1,7 +1,10 @@
 import { type Command, Option } from "commander";
+import { formatElapsed } from "../../core/domain/durations.js";
 import { UserError } from "../../core/domain/errors.js";
 import { isValidNodeId } from "../../core/domain/ids.js";
+import { count } from "../../core/domain/plural.js";
 import type { NodeConfigInput } from "../../core/domain/schema.js";
+import type { FederationCore } from "../../core/federation/federation.js";
 import { updateLocalSettings } from "../../core/federation/registry.js";
 import { parseNode } from "../../core/infra/config.js";
 import { sanitizeLine } from "../../core/infra/sanitize.js";
@@ -69,12 +72,14 @@ export function register(program: Command, ctx: CliContext): void {
     .action(ctx.action((from: string, to: string) => renameNode(ctx, from, to)));
   nodes
     .command("probe")
-    .description("check reachability, token and latency now")
+    .description("check reachability, token and latency now (--turn: and that its model answers)")
     .argument("[id]", "one node (default: all)")
+    .option("--turn", "run one real turn through /v1/chat/completions and time it (one node)")
     .option("--json", "machine-readable output")
     .action(
-      ctx.action((id: string | undefined, opts: { json?: boolean }) =>
+      ctx.action((id: string | undefined, opts: { json?: boolean; turn?: boolean }) =>
         ctx.withCore(async (core) => {
+          if (opts.turn) return probeTurn(ctx, core, id, Boolean(opts.json));
           const ids = id ? [core.node(id).id] : core.nodes.map((n) => n.id);
           await Promise.all(ids.filter((n) => core.node(n).port !== null).map((n) => core.probe(n)));
           const { views } = await core.nodeViews();
@@ -85,6 +90,33 @@ export function register(program: Command, ctx: CliContext): void {
         }),
       ),
     );
+}
+
+/** `nodes probe --turn NODE`: one real turn, timed; the failure with its fix and the gateway's log. */
+async function probeTurn(
+  ctx: CliContext,
+  core: FederationCore,
+  id: string | undefined,
+  json: boolean,
+): Promise<number> {
+  if (!id)
+    throw new UserError("--turn checks one node: give its id.", {
+      hint: "clawos nodes probe --turn NODE",
+      code: "usage",
+    });
+  const { probeNodeTurn } = await import("../../core/ops/turn-check.js");
+  const check = await probeNodeTurn(core, id);
+  if (json) ctx.out(JSON.stringify(check, null, 2));
+  else if (check.ok) {
+    ctx.out(
+      `${check.node}: answered in ${formatElapsed(check.ms)}: ${sanitizeLine(check.reply).slice(0, 120)}`,
+    );
+  } else {
+    ctx.out(`${check.node}: no answer after ${formatElapsed(check.ms)}: ${sanitizeLine(check.error)}`);
+    if (check.hint) ctx.out(`  fix: ${sanitizeLine(check.hint)}`);
+    ctx.out(`  gateway log: ${check.logFile}`);
+  }
+  return check.ok ? EXIT.ok : EXIT.failed;
 }
 
 async function addNode(ctx: CliContext, id: string, opts: Record<string, unknown>): Promise<void> {
@@ -141,7 +173,7 @@ async function removeNode(ctx: CliContext, id: string): Promise<void> {
   });
   if (left.length)
     ctx.err(
-      `note: ${left.length} unfinished task(s) of ${id} stay on the blackboard (${left
+      `note: ${count(left.length, "unfinished task")} of ${id} ${left.length === 1 ? "stays" : "stay"} on the blackboard (${left
         .slice(0, 3)
         .map((t) => t.request.id)
         .join(", ")}${left.length > 3 ? ", …" : ""}); clawos tasks cancel ID, or add ${id} again to run them`,

@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from "node:path";
 import { UserError } from "../domain/errors.js";
+import { count } from "../domain/plural.js";
 import type { TaskState } from "../domain/schema.js";
 import { blackboardDir, loadConfig, saveConfig } from "../infra/config.js";
 import { displayPath, expandTilde } from "../infra/paths.js";
@@ -114,7 +115,7 @@ export async function migrateBlackboard(
     for (const task of listing.tasks) if (!(await target.get(task.request.id))) missing.push(task.request.id);
     if (missing.length)
       throw new UserError(
-        `${missing.length} task(s) did not arrive on NATS (${missing.slice(0, 3).join(", ")}…); federation.json was not changed.`,
+        `${count(missing.length, "task")} did not arrive on NATS (${missing.slice(0, 3).join(", ")}…); federation.json was not changed.`,
         { hint: "run the same command again: it copies only what is missing" },
       );
   } finally {

@@ -3,6 +3,8 @@ import type { Priority, Route, RouteDecision, TaskError, TaskEvent, TaskState } 
 /** Live health of a node. "unknown" is never shown as online. */
 export const NODE_STATES = [
   "online",
+  /** Up, but its last turns failed on the model provider (down, timing out): `any` passes it by for a while. */
+  "degraded",
   "stale",
   "asleep",
   "unreachable",
@@ -111,7 +113,7 @@ export interface FederationApi {
   incubate?(
     input: IncubateInput,
     onStep: (step: IncubateStep) => void,
-  ): Promise<{ node: string; port: number }>;
+  ): Promise<{ node: string; port: number; cannotAnswer?: string }>;
   /** Node action "migrate": move a local node to another machine over SSH; each line says what happens. */
   migrate?(input: MigrateInput, onLine: (line: string) => void): Promise<void>;
   /** Stop; returns the tasks that were running in this process and went back to their node's inbox. */
@@ -140,7 +142,7 @@ export interface IncubateStep {
   step: number;
   total: number;
   title: string;
-  status: "running" | "done" | "warning" | "failed" | "undone";
+  status: "running" | "done" | "note" | "warning" | "failed" | "undone";
   detail?: string;
 }
 

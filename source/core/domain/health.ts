@@ -1,6 +1,7 @@
 import { formatAge } from "./durations.js";
 import type { NodeState } from "./federation-types.js";
 import type { NodeConfig, NodeStatusRecord, Route, TimingConfig } from "./schema.js";
+import { newestTurn, type TurnRecord, turnHealth } from "./turn-health.js";
 
 /** What the last probe of a node's gateway found (localhost nodes, or through SSH). */
 export interface ProbeResult {
@@ -23,18 +24,32 @@ export interface NodeHealth {
 
 const MISCONFIGURED = new Set(["unauthorized", "endpoint_disabled", "unknown_agent", "token"]);
 
-/**
- * Pure: from what we know to a state and a reason. A node we know nothing about
- * is "unknown", never "online".
- */
-export function computeNodeHealth(input: {
+type HealthInput = {
   node: NodeConfig;
   route: Route | "planned";
   probe?: ProbeResult;
   heartbeat?: NodeStatusRecord;
+  /** The last turn this machine ran on the node (its heartbeat carries its own machine's). */
+  turn?: TurnRecord;
   now: number;
   timing: Pick<TimingConfig, "staleAfterMs" | "asleepAfterMs">;
-}): NodeHealth {
+};
+
+/**
+ * Pure: from what we know to a state and a reason. A node we know nothing about is "unknown",
+ * never "online"; a gateway that is up but whose last turn failed on its model is not "online".
+ */
+export function computeNodeHealth(input: HealthInput): NodeHealth {
+  const health = gatewayHealth(input);
+  if (health.status !== "online") return health;
+  const heartbeatTurn = input.heartbeat?.turn ? { node: input.node.id, ...input.heartbeat.turn } : undefined;
+  const turn = turnHealth(newestTurn(input.turn, heartbeatTurn as TurnRecord | undefined), input.now);
+  return turn
+    ? { ...turn, ...(health.latencyMs !== undefined ? { latencyMs: health.latencyMs } : {}) }
+    : health;
+}
+
+function gatewayHealth(input: HealthInput): NodeHealth {
   const { node, route, probe, heartbeat, now, timing } = input;
   if (route === "planned") return { status: "planned", reason: "planned: no gateway yet (port TBD)" };
 

@@ -1,5 +1,6 @@
 import { UserError } from "./errors.js";
 import type { NodeState } from "./federation-types.js";
+import { count } from "./plural.js";
 import type { NodeConfig, Priority, Route, RouteDecision } from "./schema.js";
 
 export interface RoutableNode {
@@ -28,12 +29,13 @@ export type RoutingOutcome = { decision: Omit<RouteDecision, "decidedAt">; waiti
 
 const STATUS_RANK: Record<NodeState, number> = {
   online: 0,
-  stale: 1,
-  unknown: 2,
-  asleep: 3,
-  unreachable: 4,
-  misconfigured: 5,
-  planned: 6,
+  degraded: 1,
+  stale: 2,
+  unknown: 3,
+  asleep: 4,
+  unreachable: 5,
+  misconfigured: 6,
+  planned: 7,
 };
 
 /** Pure: pick the node and transport for a task, and say why in words. */
@@ -61,7 +63,7 @@ export function routeTask(request: RouteRequest, nodes: RoutableNode[]): Routing
     const others = online.length - 1;
     const why = [
       `${best.config.id} is online`,
-      `${best.inFlight} task(s) in flight`,
+      `${count(best.inFlight, "task")} in flight`,
       best.latencyMs !== undefined ? `${Math.round(best.latencyMs)} ms latency` : undefined,
       others ? `best of ${online.length} online nodes` : "the only online node",
     ].filter(Boolean);
@@ -110,7 +112,8 @@ function routeExplicit(request: RouteRequest, nodes: RoutableNode[]): RoutingOut
       code: "misconfigured",
     });
   }
-  if (node.route === "localhost" && node.status !== "online") {
+  // Degraded (its provider failed a while ago) is still tried when asked for by name: it may be back.
+  if (node.route === "localhost" && node.status !== "online" && node.status !== "degraded") {
     return {
       decision: {
         node: node.config.id,

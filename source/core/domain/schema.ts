@@ -326,6 +326,16 @@ export const NodeStatusRecord = z.object({
     checkedAt: z.string(),
     error: z.string().max(500).optional(),
   }),
+  /** The last turn's word on the node's model, as its machine saw it (turn-health.ts). */
+  turn: z
+    .object({
+      at: z.string(),
+      ok: z.boolean(),
+      kind: z.string().max(60).optional(),
+      error: z.string().max(500).optional(),
+      hint: z.string().max(500).optional(),
+    })
+    .optional(),
 });
 export type NodeStatusRecord = z.infer<typeof NodeStatusRecord>;
 

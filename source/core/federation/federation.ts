@@ -12,8 +12,10 @@ import {
   type NodeStatusRecord,
   PRIORITIES,
   type Priority,
+  type RouteDecision,
   type TaskRequest,
 } from "../domain/schema.js";
+import type { TurnRecord } from "../domain/turn-health.js";
 import {
   blackboardDir,
   type LoadedConfig,
@@ -22,7 +24,9 @@ import {
   routeOf,
   thisMachine,
 } from "../infra/config.js";
+import { gatewayLogOf } from "../infra/openclaw-logs.js";
 import { sanitizeLine } from "../infra/sanitize.js";
+import { readTurnRecords, recordTurn } from "../infra/turn-records.js";
 import { GatewayClient, GatewayError } from "../transport/gateway-client.js";
 import type { SshPool } from "../transport/ssh-route.js";
 import { holdDeltas } from "./hold-deltas.js";
@@ -81,6 +85,8 @@ export class FederationCore {
   readonly blackboard: Blackboard;
   private readonly clients = new Map<string, GatewayClient>();
   private readonly probes = new Map<string, ProbeResult>();
+  /** The last turn of each node as this machine saw it (turn-records.ts), read by nodeViews. */
+  private turns = new Map<string, TurnRecord>();
   /** Loaded on first use: ssh2 is heavy, and most commands never need it. */
   private sshPool: SshPool | undefined;
   /** The shared registry as last read (refreshRegistry), with this machine's token sources. */
@@ -186,6 +192,7 @@ export class FederationCore {
     const node = this.node(nodeId);
     if (node.port === null) throw new UserError(`Node ${nodeId} is planned and has no gateway port yet.`);
     const token = await this.token(node);
+    const local = routeOf(node, this.machine) === "localhost";
     const client = new GatewayClient(
       {
         nodeId,
@@ -195,6 +202,7 @@ export class FederationCore {
         tokenSource: token.source,
         profile: node.profile,
         agent: node.agent,
+        ...(local ? { logFile: await gatewayLogOf(node.profile, this.env) } : {}),
       },
       this.turnLimits(),
     );
@@ -288,6 +296,7 @@ export class FederationCore {
   ) {
     const heartbeats = options.heartbeats ?? (await this.blackboard.readNodeStatuses()).records;
     const inFlight = options.inFlight ?? (await this.inFlightCounts());
+    await this.refreshTurns();
     if (options.probe) {
       // A long-lived process (TUI, worker, benchmark) reuses a probe younger than PROBE_FRESH_MS.
       const now = Date.now();
@@ -308,10 +317,12 @@ export class FederationCore {
       const route = routeOf(node, this.machine);
       const heartbeat = heartbeats.find((h) => h.node === node.id);
       const probe = this.probes.get(node.id);
+      const turn = this.turns.get(node.id);
       const health = computeNodeHealth({
         node,
         route,
         ...(probe ? { probe } : {}),
+        ...(turn ? { turn } : {}),
         ...(heartbeat ? { heartbeat } : {}),
         now,
         timing: this.config.timing,
@@ -464,7 +475,7 @@ export class FederationCore {
             leaseMs: this.config.timing.leaseMs,
             ...(options.onDelta ? { onDelta: options.onDelta } : {}),
             ...(options.signal ? { signal: options.signal, stopEvent: this.dispatcherStopped() } : {}),
-          }),
+          }).then((outcome) => this.noteTurn(claim.node, outcome)),
         (error: unknown) =>
           runClaim(
             this.blackboard,
@@ -505,22 +516,9 @@ export class FederationCore {
         leaseMs: this.config.timing.leaseMs,
         ...(options.onDelta ? { onDelta: options.onDelta } : {}),
         ...(options.signal ? { signal: options.signal, stopEvent: this.dispatcherStopped() } : {}),
-        rerouteOnFailure: async () => {
-          if (claim.request.target !== "any") return undefined;
-          const marked = routable.map((n) =>
-            tried.includes(n.config.id) ? { ...n, status: "unreachable" as const } : n,
-          );
-          try {
-            const next = routeTask(
-              { target: "any", priority: claim.request.priority, exclude: tried, tags: claim.request.tags },
-              marked,
-            );
-            return { ...next.decision, decidedAt: new Date().toISOString() };
-          } catch {
-            return undefined;
-          }
-        },
+        rerouteOnFailure: async () => nextNodeFor(claim.request, tried, routable),
       });
+      await this.noteTurn(claim.node, result);
       if (result.kind !== "requeued" || result.outcome !== "requeued" || !result.rerouted) return result;
       const nextNode = routable.find((n) => n.config.id === result.rerouted);
       if (nextNode?.route !== "localhost" || tried.includes(nextNode.config.id)) return result;
@@ -528,6 +526,43 @@ export class FederationCore {
       if (!next) return result; // a worker took it: fine, it runs there
       claim = next;
     }
+  }
+
+  /** Remember what a turn said about its node's model (turn-records.ts); returns the outcome. */
+  async noteTurn(node: string, outcome: RunOutcome): Promise<RunOutcome> {
+    const error =
+      outcome.kind === "requeued"
+        ? outcome.error
+        : outcome.kind === "failed"
+          ? outcome.result.error
+          : undefined;
+    const fact =
+      outcome.kind === "completed"
+        ? ({ node, ok: true } as const)
+        : error
+          ? ({
+              node,
+              ok: false,
+              kind: error.kind,
+              error: error.message,
+              ...(error.hint ? { hint: error.hint } : {}),
+            } as const)
+          : undefined;
+    if (fact) {
+      const written = await recordTurn(this.loaded.home, this.turns.get(node), fact);
+      if (written) this.turns.set(node, written);
+    }
+    return outcome;
+  }
+
+  /** Read again what every process on this machine has recorded of its turns. */
+  async refreshTurns(): Promise<void> {
+    this.turns = await readTurnRecords(this.loaded.home);
+  }
+
+  /** The last turn this machine saw on a node (for its worker's heartbeat). */
+  lastTurn(node: string): TurnRecord | undefined {
+    return this.turns.get(node);
   }
 
   /** The history entry of a task this process was running when it was stopped (and handed back). */
@@ -592,4 +627,28 @@ export function toTaskView(task: StoredTask): TaskView {
     ...(result?.finishedAt ? { finishedAt: result.finishedAt } : {}),
     ...(result?.durationMs !== undefined ? { durationMs: result.durationMs } : {}),
   };
+}
+
+/**
+ * Where an `any` task goes after a node failed it: the best other node, with the ones tried
+ * marked down so they are not picked again; undefined when no other node can take it.
+ */
+export function nextNodeFor(
+  request: TaskRequest,
+  tried: string[],
+  routable: RoutableNode[],
+): RouteDecision | undefined {
+  if (request.target !== "any") return undefined;
+  const marked = routable.map((n) =>
+    tried.includes(n.config.id) ? { ...n, status: "unreachable" as const } : n,
+  );
+  try {
+    const next = routeTask(
+      { target: "any", priority: request.priority, exclude: tried, tags: request.tags },
+      marked,
+    );
+    return { ...next.decision, decidedAt: new Date().toISOString() };
+  } catch {
+    return undefined;
+  }
 }

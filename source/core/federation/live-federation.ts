@@ -262,7 +262,7 @@ export class LiveFederation implements FederationApi {
   async incubate(
     input: IncubateInput,
     onStep: (step: IncubateStep) => void,
-  ): Promise<{ node: string; port: number }> {
+  ): Promise<{ node: string; port: number; cannotAnswer?: string }> {
     const { incubate } = await import("../ops/incubate.js");
     const result = await incubate(
       this.home,
@@ -276,7 +276,14 @@ export class LiveFederation implements FederationApi {
       onStep,
     );
     await this.reopen();
-    return { node: result.node, port: result.port };
+    const turn = result.turn;
+    return {
+      node: result.node,
+      port: result.port,
+      ...(turn && !turn.ok
+        ? { cannotAnswer: turn.hint ? `${turn.error} Fix: ${turn.hint}` : turn.error }
+        : {}),
+    };
   }
 
   async migrate(input: MigrateInput, onLine: (line: string) => void): Promise<void> {

@@ -1,6 +1,7 @@
 import type { Blackboard, Claim } from "../blackboard/types.js";
 import { describeError, UserError } from "../domain/errors.js";
 import type { RouteDecision, TaskError, TaskEvent, TaskRequest, TaskResult } from "../domain/schema.js";
+import { NODE_FAULT_KINDS } from "../domain/turn-health.js";
 
 /** The part of the gateway client a task run needs (lets tests and the SSH route plug in). */
 export interface ChatRunner {
@@ -287,17 +288,21 @@ async function settleFailure(
   }
   const taskError = toTaskError(error);
   const { retryable, ...plainError } = taskError;
-  if (retryable && !options.signal?.aborted) {
+  // A failure of the node rather than the task (its model has no key, say): an `any` task moves on.
+  const nodeFault = request.target === "any" && NODE_FAULT_KINDS.has(plainError.kind);
+  if ((retryable || nodeFault) && !options.signal?.aborted) {
     const reroute = await options.rerouteOnFailure?.(plainError);
-    const outcome = await blackboard.requeue(held, {
-      ...(reroute ? { reroute } : {}),
-      event: {
-        event: "attempt-failed",
-        detail: `${held.node}: ${plainError.message}${reroute ? `; re-routed to ${reroute.node}` : ""}`,
-      },
-      error: plainError,
-    });
-    return { kind: "requeued", error: plainError, outcome, ...(reroute ? { rerouted: reroute.node } : {}) };
+    if (reroute || retryable) {
+      const outcome = await blackboard.requeue(held, {
+        ...(reroute ? { reroute } : {}),
+        event: {
+          event: "attempt-failed",
+          detail: `${held.node}: ${plainError.message}${reroute ? `; re-routed to ${reroute.node}` : ""}`,
+        },
+        error: plainError,
+      });
+      return { kind: "requeued", error: plainError, outcome, ...(reroute ? { rerouted: reroute.node } : {}) };
+    }
   }
   if (options.signal?.aborted) {
     // Our own process is stopping: give the task back rather than fail it.

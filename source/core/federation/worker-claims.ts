@@ -1,5 +1,6 @@
+import { count } from "../domain/plural.js";
 import type { NodeStatusRecord, TaskRequest } from "../domain/schema.js";
-import type { FederationCore } from "./federation.js";
+import { type FederationCore, nextNodeFor } from "./federation.js";
 import { type RunOutcome, runClaim } from "./task-runner.js";
 import type { WorkerOptions, WorkerSummary } from "./worker.js";
 import type { NodeLoop } from "./worker-node.js";
@@ -59,8 +60,8 @@ export class ClaimLoop {
     const graceMs = options.graceMs;
     options.log(
       Number.isFinite(graceMs)
-        ? `stopping: waiting up to ${Math.round(graceMs / 1000)} s for ${running.length} running task(s)`
-        : `stopping: waiting for ${running.length} running task(s) to finish`,
+        ? `stopping: waiting up to ${Math.round(graceMs / 1000)} s for ${count(running.length, "running task")}`
+        : `stopping: waiting for ${count(running.length, "running task")} to finish`,
     );
     // setTimeout cannot wait forever (Infinity becomes 1 ms): no timer at all then.
     const grace = Number.isFinite(graceMs) ? setTimeout(() => runAbort.abort(), graceMs) : undefined;
@@ -88,10 +89,15 @@ export class ClaimLoop {
         onDelta: () => {
           loop.lastProgressAt = new Date().toISOString();
         },
-      }).then(
-        (outcome) => this.recordOutcome(loop, request, outcome),
-        (error: unknown) => this.recordUnrecorded(loop, request, error),
-      );
+        // An `any` task this node cannot run (its model has no key, say) goes to the next node.
+        rerouteOnFailure: async () =>
+          nextNodeFor(request, [loop.id], (await core.nodeViews({ probe: true })).routable),
+      })
+        .then((outcome) => core.noteTurn(loop.id, outcome))
+        .then(
+          (outcome) => this.recordOutcome(loop, request, outcome),
+          (error: unknown) => this.recordUnrecorded(loop, request, error),
+        );
       loop.running.set(request.id, run);
     }
   }

@@ -36,6 +36,8 @@ export async function writeHeartbeat(
   if (loop.stopped) return;
   if (state === "stopped") loop.stopped = true;
   const { summary, log } = context;
+  // Not awaited: the record must be built before any later call's (see below); the next one has it.
+  void core.refreshTurns().catch(() => {});
   const record: NodeStatusRecord = {
     schema: "clawos.node-status/1",
     node: loop.id,
@@ -55,6 +57,7 @@ export async function writeHeartbeat(
       checkedAt: new Date().toISOString(),
       ...(loop.gatewayError ? { error: loop.gatewayError.slice(0, 400) } : {}),
     },
+    ...turnOf(core, loop.id),
   };
   // One write at a time per node, in the order asked: a "running" heartbeat still being flushed
   // must never land after the final "stopped" one.
@@ -79,4 +82,12 @@ export async function probeGateway(
   loop.gatewayError = result.ok ? undefined : result.error;
   if (wasUp !== result.ok)
     log(result.ok ? `${loop.id}: gateway is back` : `${loop.id}: gateway down: ${result.error}`);
+}
+
+/** The last turn this machine saw on the node, for the other machines (turn-health.ts). */
+function turnOf(core: FederationCore, node: string): Pick<NodeStatusRecord, "turn"> {
+  const turn = core.lastTurn(node);
+  if (!turn) return {};
+  const { node: _node, ...rest } = turn;
+  return { turn: rest };
 }

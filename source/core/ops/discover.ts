@@ -2,6 +2,7 @@ import { nodeIdFor } from "../domain/registry.js";
 import { FederationCore } from "../federation/federation.js";
 import { heldElsewhere, updateLocalSettings } from "../federation/registry.js";
 import { loadConfig, parseNode, saveConfig, thisMachine } from "../infra/config.js";
+import { portOverlaps } from "./gateway-ports.js";
 import { discoverProfiles } from "./openclaw-profiles.js";
 
 export interface DiscoveryReport {
@@ -128,16 +129,8 @@ async function registerWith(
   ({ nodes } = await core.refreshRegistry());
   const ports = nodes
     .filter((n) => n.machine === machine && n.port !== null)
-    .map((n) => ({ id: n.id, port: n.port! }));
-  for (const a of ports) {
-    for (const b of ports) {
-      if (a.id < b.id && Math.abs(a.port - b.port) < 20) {
-        notes.push(
-          `warning: ${a.id} (${a.port}) and ${b.id} (${b.port}) are closer than 20 ports apart; OpenClaw also uses base+2 and base+11… for its browser`,
-        );
-      }
-    }
-  }
+    .map((n) => ({ id: n.id, port: n.port!, profile: n.profile }));
+  for (const o of portOverlaps(ports)) notes.push(`warning: ${o.text}\n  fix: ${o.fix}`);
   if (found.length === 0)
     notes.push("No OpenClaw profile found in ~ (looked for ~/.openclaw and ~/.openclaw-*).");
   return {

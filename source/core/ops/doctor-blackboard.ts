@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
 import { lstat, open, readdir, rm, stat, statfs } from "node:fs/promises";
 import { join } from "node:path";
+import { count } from "../domain/plural.js";
 import { blackboardDir, type LoadedConfig } from "../infra/config.js";
 import { displayPath } from "../infra/paths.js";
 import type { AddCheck } from "./doctor.js";
@@ -77,7 +78,7 @@ async function checkQuarantine(dir: string, env: NodeJS.ProcessEnv, add: AddChec
     add({
       area: "blackboard",
       level: "warn",
-      message: `${quarantined.length} malformed file(s) were set aside in ${displayPath(join(dir, "quarantine"), env)}`,
+      message: `${count(quarantined.length, "malformed file")} ${quarantined.length === 1 ? "was" : "were"} set aside in ${displayPath(join(dir, "quarantine"), env)}`,
       fix: "read the .reason file next to each; delete them when understood",
     });
   }
@@ -96,7 +97,7 @@ async function checkStaleLeases(dir: string, leaseMs: number, add: AddCheck): Pr
     add({
       area: "blackboard",
       level: "fail",
-      message: `${stale} claimed task(s) have not renewed their lease for over ${Math.round((leaseMs * 2) / 1000)} s`,
+      message: `${count(stale, "claimed task")} ${stale === 1 ? "has not renewed its" : "have not renewed their"} lease for over ${Math.round((leaseMs * 2) / 1000)} s`,
       fix: "run the hub's worker (clawos node run --coordinator): it hands them back to be run again",
     });
   }

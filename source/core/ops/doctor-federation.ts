@@ -29,12 +29,12 @@ export async function checkNodesAndRecords(opened: Opened, add: AddCheck): Promi
   if ("core" in opened) await checkRecords(opened.core, add);
 }
 
-/** Nodes: reachable, token, endpoint. */
+/** Nodes: reachable, token, endpoint, and what their last turn said of their model. */
 async function checkNodes(opened: Exclude<Opened, { absent: true }>, add: AddCheck): Promise<void> {
   try {
     if ("error" in opened) throw opened.error;
     const { core } = opened;
-    const { views } = await core.nodeViews({ probe: "always" });
+    const { views, routable } = await core.nodeViews({ probe: "always" });
     for (const v of views) {
       if (v.status === "online")
         add({ area: "nodes", level: "ok", message: `${v.id}: online (${v.reason})` });
@@ -45,8 +45,10 @@ async function checkNodes(opened: Exclude<Opened, { absent: true }>, add: AddChe
           area: "nodes",
           level: v.status === "misconfigured" || v.status === "unreachable" ? "fail" : "warn",
           message: `${v.id}: ${v.status} — ${v.reason}`,
+          // The health's own fix first: a node whose last turn failed on its model needs that one.
           fix:
             core.conflicts.find((c) => c.id === v.id)?.fix ??
+            routable.find((r) => r.config.id === v.id)?.statusHint ??
             probe?.hint ??
             (v.transport === "localhost"
               ? `start it: openclaw ${v.profile ? `--profile ${v.profile} ` : ""}gateway run`

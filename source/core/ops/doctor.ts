@@ -2,13 +2,14 @@ import { chmod, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import JSON5 from "json5";
 import { describeError, UserError } from "../domain/errors.js";
+import { count } from "../domain/plural.js";
 import type { NodeConfig } from "../domain/schema.js";
 import { type LoadedConfig, loadConfig, routeOf, thisMachine, tokenFilePath } from "../infra/config.js";
 import { displayPath, openclawStateDir } from "../infra/paths.js";
 import { checkDirectoryBlackboard } from "./doctor-blackboard.js";
 import { checkNodesAndRecords, openFederation } from "./doctor-federation.js";
 import { checkSsh } from "./doctor-ssh.js";
-import { portOverlaps } from "./gateway-ports.js";
+import { PORT_SPACING, portOverlaps } from "./gateway-ports.js";
 
 export type CheckLevel = "ok" | "warn" | "fail";
 
@@ -44,7 +45,7 @@ export async function runDoctor(
       add({
         area: "config",
         level: "ok",
-        message: `${displayPath(loaded.path, env)}: ${nodes.length} node(s)`,
+        message: `${displayPath(loaded.path, env)}: ${count(nodes.length, "node")}`,
       });
     await checkTokenFiles(nodes, home, env, options, add);
     await checkLocalProfiles(nodes, machine, env, add);
@@ -171,19 +172,17 @@ async function checkLocalProfiles(
   }
 }
 
-/** Ports closer than 20 on this machine. */
+/** Ports closer than PORT_SPACING on this machine, each with the commands that move one. */
 function checkPortSpacing(nodes: NodeConfig[], machine: string, add: AddCheck): void {
   const local = nodes
     .filter((n) => n.machine === machine && n.port !== null)
-    .map((n) => ({ id: n.id, port: n.port! }));
+    .map((n) => ({ id: n.id, port: n.port!, profile: n.profile }));
   const overlaps = portOverlaps(local);
-  for (const o of overlaps)
+  for (const o of overlaps) add({ area: "ports", level: "warn", message: o.text, fix: o.fix });
+  if (local.length > 1 && overlaps.length === 0)
     add({
       area: "ports",
-      level: "warn",
-      message: o,
-      fix: "move one gateway: openclaw --profile NAME config set gateway.port N (keep 20 apart), then clawos init (it follows the new port)",
+      level: "ok",
+      message: `gateways on this machine are at least ${PORT_SPACING} ports apart`,
     });
-  if (local.length > 1 && overlaps.length === 0)
-    add({ area: "ports", level: "ok", message: "gateways on this machine are at least 20 ports apart" });
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, open, rm, stat } from "node:fs/promises";
+import { chmod, mkdir, open, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { isErrnoException, UserError } from "../domain/errors.js";
 import { isValidNodeId } from "../domain/ids.js";
@@ -8,13 +8,24 @@ import { FederationCore } from "../federation/federation.js";
 import { heldElsewhere, updateLocalSettings } from "../federation/registry.js";
 import { writeFileAtomic } from "../infra/atomic-file.js";
 import { parseNode } from "../infra/config.js";
+import { gatewayLogOf } from "../infra/openclaw-logs.js";
 import { displayPath, tokensDir } from "../infra/paths.js";
-import { GatewayClient } from "../transport/gateway-client.js";
-import { candidateBasePorts, NO_PORT, PORT_SPACING, portIsFree, portOverlaps } from "./gateway-ports.js";
+import { GatewayClient, GatewayError } from "../transport/gateway-client.js";
+import {
+  candidateBasePorts,
+  type KnownGateway,
+  NO_PORT,
+  PORT_SPACING,
+  pickBasePort,
+  portIsFree,
+  portOverlaps,
+  tooClose,
+} from "./gateway-ports.js";
 import type { IncubateOptions } from "./incubate.js";
+import type { ModelPlan } from "./incubate-model.js";
 import { commandFailed, findOnPath, runCommand } from "./openclaw-command.js";
 import { discoverProfiles } from "./openclaw-profiles.js";
-import { profileConfigFor } from "./profile-config.js";
+import { mergeInto, profileConfigFor, settingsPatch } from "./profile-config.js";
 import { startSupervised, type UndoStep, waitReady } from "./supervised-gateway.js";
 
 /** What every step of one incubation shares: where things go, and the undo list they add to. */
@@ -28,6 +39,8 @@ export interface Incubation {
   undo: UndoStep[];
   /** A finding that does not stop the incubation. */
   warn: (detail: string) => void;
+  /** What a step chose or found, for the user to read. */
+  note: (detail: string) => void;
 }
 
 /** Step 1: the name is free as a node and a profile; the port keeps its distance from every known gateway. */
@@ -61,23 +74,24 @@ export async function checkNameAndPickPort(run: Incubation, machine: string): Pr
     if (!isErrnoException(error, "ENOENT")) throw error;
   }
   const profiles = await discoverProfiles(env);
-  const known = [
+  const known: KnownGateway[] = [
     ...nodes
       .filter((n) => n.machine === machine && n.port !== null)
-      .map((n) => ({ id: n.id, port: n.port! })),
+      .map((n) => ({ id: n.id, port: n.port!, profile: n.profile })),
     ...profiles
-      .filter((p) => !nodes.some((n) => n.port === p.port))
-      .map((p) => ({ id: p.profile ?? "main", port: p.port })),
+      .filter((p) => !nodes.some((n) => n.machine === machine && n.port === p.port))
+      .map((p) => ({ id: p.profile ?? "main", port: p.port, profile: p.profile })),
   ];
-  for (const overlap of portOverlaps(known)) run.warn(`existing ${overlap}`);
+  for (const overlap of portOverlaps(known)) run.warn(`existing ${overlap.text}; ${overlap.fix}`);
   const used = known.map((k) => k.port);
   if (options.port !== undefined) {
-    const near = known.find((k) => Math.abs(k.port - options.port!) < PORT_SPACING);
+    const near = tooClose(options.port, known);
     if (near) {
+      const apart = Math.abs(near.port - options.port);
       throw new UserError(
-        `Port ${options.port} is only ${Math.abs(near.port - options.port)} away from ${near.id} (${near.port}).`,
+        `Port ${options.port} is only ${apart === 1 ? "1 port" : `${apart} ports`} away from ${near.id} (${near.port}).`,
         {
-          hint: `OpenClaw needs ${PORT_SPACING} ports between instances; leave out --port to get one picked`,
+          hint: `OpenClaw needs ${PORT_SPACING} ports between instances: use --port ${pickBasePort(used)}, or leave out --port to get one picked`,
           code: "usage",
         },
       );
@@ -105,7 +119,12 @@ export async function writeGatewayToken(run: Incubation): Promise<string> {
 }
 
 /** Step 3: the OpenClaw profile, written directly (--config-only) or made by `openclaw onboard`. */
-export async function createProfile(run: Incubation, port: number, token: string): Promise<void> {
+export async function createProfile(
+  run: Incubation,
+  port: number,
+  token: string,
+  model: ModelPlan,
+): Promise<void> {
   const { options, profileDir, env } = run;
   run.undo.push({
     title: `remove ${displayPath(profileDir, env)}`,
@@ -115,7 +134,7 @@ export async function createProfile(run: Incubation, port: number, token: string
     await mkdir(profileDir, { recursive: true, mode: 0o700 });
     await writeFileAtomic(
       join(profileDir, "openclaw.json"),
-      `${JSON.stringify(profileConfigFor(options, port, token), null, 2)}\n`,
+      `${JSON.stringify(profileConfigFor(options, port, token, model.patch), null, 2)}\n`,
       {
         mode: 0o600,
       },
@@ -129,38 +148,64 @@ export async function createProfile(run: Incubation, port: number, token: string
       code: "openclaw_missing",
     });
   }
-  await onboardProfile(run, openclaw, port, token);
+  await onboardProfile(run, openclaw, port, token, model);
+  // The config holds the gateway token and maybe a model key: only this user may read it.
+  await chmod(join(profileDir, "openclaw.json"), 0o600);
 }
 
 /** `openclaw onboard`, then the gateway token and the settings clawos needs, each through `openclaw config`. */
-async function onboardProfile(run: Incubation, openclaw: string, port: number, token: string): Promise<void> {
+async function onboardProfile(
+  run: Incubation,
+  openclaw: string,
+  port: number,
+  token: string,
+  model: ModelPlan,
+): Promise<void> {
   const { options, name, env } = run;
   // Secrets never go on a command line (every local user can read those in ps): the
   // model key through the environment, which onboard reads when --custom-api-key is
   // left out, and the gateway token through stdin by `config patch` below.
   const onboard = await runCommand(
     openclaw,
-    onboardArgs(name, port, options.model),
+    onboardArgs(name, port, options.model, Boolean(model.patch)),
     options.model ? { ...env, CUSTOM_API_KEY: options.model.apiKey } : env,
   );
   if (onboard.code !== 0) {
     throw commandFailed("openclaw onboard", onboard, token, options.model?.apiKey ?? "");
   }
-  const patch = JSON.stringify({ gateway: { auth: { mode: "token", token } } });
-  const patched = await runCommand(openclaw, ["--profile", name, "config", "patch", "--stdin"], env, patch);
-  if (patched.code !== 0) throw commandFailed("openclaw config patch (the gateway token)", patched, token);
-  const settings: [string, string][] = [
+  // One `config patch --stdin` for everything clawos sets (each openclaw command takes many
+  // seconds to start): the gateway token and the copied model (with any key inline in it)
+  // stay off the command line, and the chat endpoint and --set values come along.
+  const patch = settingsPatch([
     ["gateway.http.endpoints.chatCompletions.enabled", "true"],
     ...(options.settings ?? []),
-  ];
-  for (const [key, value] of settings) {
-    const set = await runCommand(openclaw, ["--profile", name, "config", "set", key, value], env);
-    if (set.code !== 0) throw commandFailed(`openclaw config set ${key}`, set, token);
+  ]);
+  mergeInto(patch, model.patch ?? {});
+  mergeInto(patch, { gateway: { auth: { mode: "token", token } } });
+  const patched = await runCommand(
+    openclaw,
+    ["--profile", name, "config", "patch", "--stdin"],
+    env,
+    JSON.stringify(patch),
+  );
+  if (patched.code !== 0) {
+    throw commandFailed(
+      `openclaw config patch (the gateway token, chat endpoint${model.patch ? ", model" : ""} and --set values)`,
+      patched,
+      token,
+      ...secretsIn(model.patch),
+    );
   }
 }
 
 /** Pure: the arguments of a non-interactive `openclaw onboard` for a loopback, token-auth gateway. */
-function onboardArgs(name: string, port: number, model: IncubateOptions["model"]): string[] {
+function onboardArgs(
+  name: string,
+  port: number,
+  model: IncubateOptions["model"],
+  /** The model is copied in afterwards: onboard need not set one up (it is quicker without). */
+  copied: boolean,
+): string[] {
   const args = [
     "--profile",
     name,
@@ -186,6 +231,7 @@ function onboardArgs(name: string, port: number, model: IncubateOptions["model"]
     "--skip-hooks",
     "--json",
   ];
+  if (copied) args.push("--auth-choice", "skip");
   if (model) {
     args.push(
       "--auth-choice",
@@ -228,18 +274,34 @@ export async function startGateway(run: Incubation, token: string): Promise<void
 /** Step 5 (--start): the gateway is ready and answers with the token. */
 export async function checkGatewayAnswers(run: Incubation, port: number, token: string): Promise<void> {
   const { options, name, env, home } = run;
-  const client = new GatewayClient({
-    nodeId: name,
-    host: "127.0.0.1",
-    port,
-    token,
-    tokenSource: `token file ${displayPath(run.tokenFile, env)}`,
-    profile: name,
-    agent: options.agent ?? "main",
-  });
+  const client = new GatewayClient(
+    {
+      nodeId: name,
+      host: "127.0.0.1",
+      port,
+      token,
+      tokenSource: `token file ${displayPath(run.tokenFile, env)}`,
+      profile: name,
+      agent: options.agent ?? "main",
+      logFile: await gatewayLogOf(name, env),
+    },
+    // A gateway that has just started is still busy starting its sidecars: give it time to answer.
+    { probeTimeoutMs: 30_000 },
+  );
   try {
     await waitReady(client, options.readyTimeoutMs ?? 180_000, home, name);
     await client.models(AbortSignal.timeout(10_000));
+  } catch (error) {
+    // Its token is brand new: a gateway that refuses it is another one, which took the port meanwhile.
+    if (error instanceof GatewayError && error.kind === "unauthorized") {
+      throw new UserError(
+        `Another gateway answers on 127.0.0.1:${port}, not ${name}'s (it refused ${name}'s new token).`,
+        {
+          hint: `it took the port after it was picked: run clawos incubate again (another port is picked), or give --port N; ${name}'s own log: ${await gatewayLogOf(name, env)}`,
+        },
+      );
+    }
+    throw error;
   } finally {
     await client.close();
   }
@@ -272,4 +334,12 @@ function plannedHere(resolved: Resolved | undefined, machine: string): RegistryN
   if (resolved?.kind !== "active") return undefined;
   const { owner, node } = resolved.record;
   return owner === machine && node.port === null ? node : undefined;
+}
+
+/** Every string value named like a secret in a config fragment, to keep out of error output. */
+function secretsIn(value: unknown): string[] {
+  if (typeof value !== "object" || value === null) return [];
+  return Object.entries(value).flatMap(([key, v]) =>
+    typeof v === "string" && /key|token|secret|password/i.test(key) ? [v] : secretsIn(v),
+  );
 }

@@ -1,8 +1,11 @@
 import { mkdir, open, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { isErrnoException, UserError } from "../domain/errors.js";
+import { FederationCore } from "../federation/federation.js";
 import { loadConfig, thisMachine } from "../infra/config.js";
+import { gatewayLogOf } from "../infra/openclaw-logs.js";
 import { openclawStateDir, tokensDir } from "../infra/paths.js";
+import { firstTurn, planModel, withModelKey } from "./incubate-model.js";
 import {
   checkGatewayAnswers,
   checkNameAndPickPort,
@@ -13,12 +16,18 @@ import {
   writeGatewayToken,
 } from "./incubate-steps.js";
 import type { UndoStep } from "./supervised-gateway.js";
+import type { TurnCheck } from "./turn-check.js";
 
 export interface IncubateOptions {
   name: string;
   port?: number;
   agent?: string;
-  model?: { baseUrl: string; id: string; apiKey: string; providerId: string };
+  /** A custom model server; its key in `apiKey`, or read by incubate from `apiKeyFile` (0600 advised). */
+  model?: { baseUrl: string; id: string; apiKey: string; apiKeyFile?: string; providerId: string };
+  /** Copy the model and its auth from this node's profile (default: main, else the first local node with one). */
+  modelFrom?: string;
+  /** Make the node without a model, on purpose. */
+  noModel?: boolean;
   /** Extra `openclaw config set KEY VALUE` pairs (e.g. discovery.mdns.mode=off). */
   settings?: [string, string][];
   start?: boolean;
@@ -28,7 +37,7 @@ export interface IncubateOptions {
   readyTimeoutMs?: number;
 }
 
-export type StepStatus = "running" | "done" | "warning" | "failed" | "undone";
+export type StepStatus = "running" | "done" | "note" | "warning" | "failed" | "undone";
 export interface StepEvent {
   step: number;
   total: number;
@@ -44,6 +53,12 @@ export interface IncubateResult {
   tokenFile: string;
   started: boolean;
   warnings: string[];
+  /** "provider/model" and where it came from, or undefined when the node has none. */
+  model?: { primary: string; from: string };
+  /** The first turn (with --start): how long it took, or why it failed and the fix. */
+  turn?: TurnCheck;
+  /** The gateway's log file on this machine. */
+  logFile: string;
 }
 
 /**
@@ -57,7 +72,7 @@ export async function incubate(
   options: IncubateOptions,
   onStep: (event: StepEvent) => void = () => {},
 ): Promise<IncubateResult> {
-  return withIncubateLock(home, () => incubateNow(home, env, options, onStep));
+  return withIncubateLock(home, async () => incubateNow(home, env, await withModelKey(options), onStep));
 }
 
 /**
@@ -109,7 +124,7 @@ async function incubateNow(
   onStep: (event: StepEvent) => void,
 ): Promise<IncubateResult> {
   const name = options.name;
-  const total = 5 + (options.start ? 1 : 0);
+  const total = 5 + (options.start ? 2 : 0);
   let current = 0;
   const undo: UndoStep[] = [];
   const warnings: string[] = [];
@@ -124,20 +139,23 @@ async function incubateNow(
     warnings.push(detail);
     onStep({ step: current, total, title: "warning", status: "warning", detail });
   };
+  const note = (detail: string) => onStep({ step: current, total, title: "note", status: "note", detail });
 
   const profileDir = openclawStateDir(name, env);
   const tokenFile = join(tokensDir(home), `${name}.token`);
-  const run: Incubation = { home, env, options, name, profileDir, tokenFile, undo, warn };
+  const run: Incubation = { home, env, options, name, profileDir, tokenFile, undo, warn, note };
   try {
     const loaded = await loadConfig(home);
     const machine = thisMachine(loaded.config, env);
     const port = await step("Check the name and pick a port", () => checkNameAndPickPort(run, machine));
+    const nodes = await FederationCore.using(home, env, async (core) => core.nodes);
+    const model = await planModel(run, nodes, machine);
     const token = await step("Generate the gateway token", () => writeGatewayToken(run));
     await step(
       options.configOnly
         ? "Write the OpenClaw profile config"
         : "Create the OpenClaw profile (openclaw onboard)",
-      () => createProfile(run, port, token),
+      () => createProfile(run, port, token, model),
     );
     let started = false;
     if (options.start) {
@@ -152,9 +170,26 @@ async function incubateNow(
     await step(options.start ? "Wait for the gateway to be ready" : "Check the profile", async () => {
       if (options.start) await checkGatewayAnswers(run, port, token);
     });
+    const logFile = await gatewayLogOf(name, env);
+    // A gateway that runs but cannot answer is kept (see firstTurn): the fix is one command away.
+    const turn = options.start
+      ? await step("Run a first turn through /v1/chat/completions", () =>
+          firstTurn(run, port, token, logFile),
+        )
+      : undefined;
     // Register last, so a failure before never leaves a half-made node in the registry.
     await step("Register the node", () => registerNode(run, machine, port));
-    return { node: name, port, profileDir, tokenFile, started, warnings };
+    return {
+      node: name,
+      port,
+      profileDir,
+      tokenFile,
+      started,
+      warnings,
+      ...(model.primary ? { model: { primary: model.primary, from: model.from } } : {}),
+      ...(turn ? { turn } : {}),
+      logFile,
+    };
   } catch (error) {
     onStep({
       step: current,

@@ -6,8 +6,10 @@ import { UserError } from "../domain/errors.js";
 import type { NodeConfig } from "../domain/schema.js";
 import { GatewayClient } from "../transport/gateway-client.js";
 import type { SshSession } from "../transport/ssh-route.js";
+import { PORT_SPACING } from "./gateway-ports.js";
 import { waitUntilStarted } from "./gateway-ready.js";
 import { isSecret, remoteConfig } from "./migration-files.js";
+import { checkRemoteSpacing } from "./migration-ports.js";
 
 /** The remote side of one migration, filled in as its steps go: what a failure has to tidy there. */
 export interface RemoteMigration {
@@ -43,13 +45,14 @@ export async function checkRemote(m: RemoteMigration, say: (line: string) => voi
       hint: "install it there (npm install -g openclaw) and make sure a non-interactive login finds it (ssh HOST command -v openclaw)",
     });
   }
+  await checkRemoteSpacing(session, host, remotePort);
   const taken = await session.tunnel(remotePort).then(
     () => true,
     () => false,
   );
   if (taken) {
     throw new UserError(`Port ${remotePort} is already in use on ${host}.`, {
-      hint: "pick another with --remote-port (keep 20 between gateways)",
+      hint: `pick another with --remote-port (keep ${PORT_SPACING} between gateways)`,
     });
   }
   say(

@@ -12,6 +12,26 @@ function setPath(target: Record<string, unknown>, dotted: string, value: unknown
   cursor[parts.at(-1)!] = value;
 }
 
+/** Objects merge key by key; anything else (arrays included) replaces, as `config patch` does. */
+export function mergeInto(target: Record<string, unknown>, from: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(from)) {
+    const here = target[key];
+    if (isPlainObject(value) && isPlainObject(here)) mergeInto(here, value);
+    else target[key] = value;
+  }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** `--set key=value` pairs as one config fragment (values parsed as JSON5, else kept as text). */
+export function settingsPatch(settings: [string, string][]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of settings) setPath(out, key, parseSettingValue(value));
+  return out;
+}
+
 function parseSettingValue(raw: string): unknown {
   try {
     return JSON5.parse(raw);
@@ -25,6 +45,8 @@ export function profileConfigFor(
   options: IncubateOptions,
   port: number,
   token: string,
+  /** The model part of another profile's config (incubate's --model-from), merged in. */
+  modelPatch?: Record<string, unknown>,
 ): Record<string, unknown> {
   const config: Record<string, unknown> = {
     gateway: {
@@ -59,6 +81,7 @@ export function profileConfigFor(
     };
     config.agents = { defaults: { model: { primary: `${m.providerId}/${m.id}` } } };
   }
+  if (modelPatch) mergeInto(config, modelPatch);
   for (const [key, value] of options.settings ?? []) setPath(config, key, parseSettingValue(value));
   return config;
 }

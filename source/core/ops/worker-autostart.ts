@@ -117,8 +117,7 @@ export async function ensureWorker(
   if (!autoStartEnabled(config, env)) return { action: "disabled", worker: found };
   // The registry is on the blackboard: a command that did not open the federation opens it here.
   const nodes = options.core?.nodes ?? (await FederationCore.using(home, env, async (core) => core.nodes));
-  if (!nodes.some((n) => n.machine === machine && n.port !== null))
-    return { action: "idle", worker: found };
+  if (!nodes.some((n) => n.machine === machine && n.port !== null)) return { action: "idle", worker: found };
   return withStartLock(home, async () => {
     // Another command may have started one while this one waited for the lock.
     const again = await findWorker(home, env, { ...options, heartbeats: [] });

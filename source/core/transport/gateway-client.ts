@@ -29,6 +29,8 @@ export interface GatewayTarget {
   /** OpenClaw profile; null = the default ~/.openclaw. */
   profile: string | null;
   agent: string;
+  /** The gateway's log file when it is on this machine (named by every "check its log"). */
+  logFile?: string;
 }
 
 export interface GatewayClientOptions {
@@ -72,7 +74,7 @@ const ModelList = z.object({ data: z.array(z.object({ id: z.string() })) });
 const ChatChunk = z.object({
   model: z.string().optional(),
   choices: z.array(z.object({ delta: z.object({ content: z.string().nullish() }).nullish() })).optional(),
-  error: z.object({ message: z.string() }).optional(),
+  error: z.object({ message: z.string(), type: z.string().optional() }).optional(),
 });
 const ChatCompletion = z.object({
   model: z.string().optional(),
@@ -245,7 +247,7 @@ export class GatewayClient {
         if (!chunk.success) {
           throw this.failures.badResponse("an SSE event is not a chat.completion.chunk", progress.text);
         }
-        if (chunk.data.error) throw this.failures.streamedError(chunk.data.error.message, progress.text);
+        if (chunk.data.error) throw this.failures.streamedError(chunk.data.error, progress.text);
         model ??= chunk.data.model;
         emit(chunk.data.choices?.[0]?.delta?.content);
       }

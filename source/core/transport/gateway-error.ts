@@ -9,6 +9,10 @@ export type GatewayErrorKind =
   | "endpoint_disabled"
   | "unknown_agent"
   | "provider_timeout"
+  /** The gateway runs but its model has no usable credentials (none, rejected, out of quota). */
+  | "model_auth"
+  /** The gateway runs but its agent's model is not one the provider knows. */
+  | "model_not_found"
   | "starting"
   | "bad_response"
   | "http_error";
@@ -21,6 +25,8 @@ const RETRYABLE: Record<GatewayErrorKind, boolean> = {
   endpoint_disabled: false,
   unknown_agent: false,
   provider_timeout: true,
+  model_auth: false,
+  model_not_found: false,
   starting: true,
   bad_response: false,
   http_error: false,

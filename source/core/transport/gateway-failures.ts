@@ -41,8 +41,8 @@ export class GatewayFailures {
         {
           hint:
             call.method === "POST"
-              ? "The gateway or its model may be stuck; check its log. A turn that needs longer wants a larger timing.requestTimeoutMs in federation.json."
-              : "The gateway or its machine may be stuck or overloaded; check its log, or retry with a longer timeout.",
+              ? `The gateway or its model may be stuck; ${this.checkLog()}. A turn that needs longer wants a larger timing.requestTimeoutMs in federation.json.`
+              : `The gateway or its machine may be stuck or overloaded; ${this.checkLog()}, or retry with a longer timeout.`,
           partialText,
           cause: error,
         },
@@ -72,7 +72,7 @@ export class GatewayFailures {
         "timeout",
         `Node ${nodeId} at ${host}:${port} stopped answering ${request} (${code}).`,
         {
-          hint: "The gateway or its machine may be stuck or overloaded; check its log, or retry.",
+          hint: `The gateway or its machine may be stuck or overloaded; ${this.checkLog()}, or retry.`,
           partialText,
           cause: error,
         },
@@ -80,7 +80,7 @@ export class GatewayFailures {
     }
     if (state.responded) {
       return this.fail("bad_response", `Node ${nodeId}'s gateway dropped the connection during ${request}.`, {
-        hint: "The gateway may have crashed or restarted; check its log and retry.",
+        hint: `The gateway may have crashed or restarted; ${this.checkLog()}, and retry.`,
         partialText,
         retryable: true,
         cause: error,
@@ -112,7 +112,7 @@ export class GatewayFailures {
       "timeout",
       `Node ${nodeId} at ${host}:${port} sent nothing for ${formatMs(this.streamIdleMs)} in the middle of its reply.`,
       {
-        hint: "The gateway or its model may be stuck; check its log. If its agent runs long silent tools, raise timing.streamIdleMs in federation.json.",
+        hint: `The gateway or its model may be stuck; ${this.checkLog()}. If its agent runs long silent tools, raise timing.streamIdleMs in federation.json.`,
         partialText,
       },
     );
@@ -123,6 +123,8 @@ export class GatewayFailures {
     const request = `${call.method} ${call.path}`;
     const serverMessage = this.clean(errorMessage(body) || `HTTP ${status}`);
     const config = this.configPath();
+    const model = this.modelFailure(errorOf(body), serverMessage, status);
+    if (model) return model;
     if (status === 401) {
       return this.target.token
         ? this.fail(
@@ -166,16 +168,6 @@ export class GatewayFailures {
         },
       );
     }
-    if (status === 408) {
-      return this.fail(
-        "provider_timeout",
-        `Node ${nodeId}'s model provider did not answer (408: ${serverMessage}).`,
-        {
-          hint: `The gateway runs but its model provider is down or unreachable; check models.providers and the agent's model in ${config}.`,
-          status,
-        },
-      );
-    }
     if (status === 503) {
       return this.fail(
         "starting",
@@ -190,7 +182,7 @@ export class GatewayFailures {
       "http_error",
       `Node ${nodeId}'s gateway answered ${request} with HTTP ${status}: ${serverMessage}.`,
       {
-        hint: "Check the gateway's log on that machine.",
+        hint: `${capitalize(this.checkLog())}.`,
         status,
         retryable: status === 429 || status >= 500,
       },
@@ -203,7 +195,7 @@ export class GatewayFailures {
       "bad_response",
       `Node ${nodeId} at ${host}:${port} sent a malformed response: ${detail}.`,
       {
-        hint: `Check that ${host}:${port} is an OpenClaw gateway (openclaw ≥ 2026.9) and look at its log.`,
+        hint: `Check that ${host}:${port} is an OpenClaw gateway (openclaw ≥ 2026.9); ${this.checkLog()}.`,
         partialText,
       },
     );
@@ -245,27 +237,98 @@ export class GatewayFailures {
   }
 
   /** An `error` event inside a 200 stream. Real OpenClaw streams provider failures as 200 + `data: {"error":…}` (verified on 2026.9.6). */
-  streamedError(message: string, partialText: string): GatewayError {
+  streamedError(error: { message: string; type?: string | undefined }, partialText: string): GatewayError {
     const { nodeId } = this.target;
-    if (/provider|timeout|upstream/i.test(message ?? "")) {
-      return this.fail(
-        "provider_timeout",
-        `Node ${nodeId}'s model provider failed mid-reply: ${this.clean(message)}.`,
-        {
-          hint: "The gateway runs but its model provider is down or unreachable; check models.providers in its openclaw.json.",
-          partialText,
-        },
-      );
-    }
+    const message = this.clean(error.message);
+    const model = this.modelFailure({ type: error.type ?? "" }, message, undefined, partialText);
+    if (model) return model;
     return this.fail(
       "http_error",
-      `Node ${nodeId}'s gateway reported an error mid-reply: ${this.clean(message)}.`,
+      `Node ${nodeId}'s gateway reported an error mid-reply: ${sentence(message)}`,
       {
-        hint: "Check the gateway's log; the partial reply is kept on the task.",
+        hint: `${capitalize(this.checkLog())}; the partial reply is kept on the task.`,
         partialText,
       },
     );
   }
+
+  /**
+   * The gateway runs but its model cannot answer: no usable credentials, an unknown model, or the
+   * provider down. OpenClaw maps these to OpenAI error types (openai-compat-errors in 2026.9.6),
+   * which tell them apart from the gateway's own 401 (type "unauthorized") and 404.
+   */
+  private modelFailure(
+    error: { type: string },
+    message: string,
+    status: number | undefined,
+    partialText?: string,
+  ): GatewayError | undefined {
+    const { nodeId } = this.target;
+    const from = status ? ` (${status})` : "";
+    const extra = { ...(status ? { status } : {}), ...(partialText ? { partialText } : {}) };
+    const retry = `then check it: clawos nodes probe --turn ${nodeId}`;
+    if (
+      /^(authentication_error|permission_error|insufficient_quota)$/.test(error.type) ||
+      /authentication source|api key|credential|auth profile/i.test(message)
+    ) {
+      const provider = /configured for ([\w.-]+?)\.?$/.exec(message)?.[1];
+      return this.fail(
+        "model_auth",
+        `Node ${nodeId}'s model has no usable credentials${from}: ${sentence(message)}`,
+        {
+          hint: `Give it a key: ${this.openclaw(`models auth paste-api-key --provider ${provider ?? "PROVIDER"}`)} (${this.openclaw("models status")} shows what is missing), ${retry}.`,
+          ...extra,
+        },
+      );
+    }
+    if (
+      error.type === "invalid_request_error" &&
+      (status === 404 || /model/i.test(message)) &&
+      !/unknown agent/i.test(message)
+    ) {
+      return this.fail(
+        "model_not_found",
+        `Node ${nodeId}'s model is not available${from}: ${sentence(message)}`,
+        {
+          hint: `Pick one its provider has: ${this.openclaw("models list")}, then ${this.openclaw("models set PROVIDER/MODEL")}; ${retry}.`,
+          ...extra,
+        },
+      );
+    }
+    if (
+      status === 408 ||
+      /upstream provider|rate_limit_error/.test(`${message} ${error.type}`) ||
+      /provider|timeout|upstream/i.test(status ? "" : message)
+    ) {
+      return this.fail(
+        "provider_timeout",
+        `Node ${nodeId}'s model provider did not answer${from}: ${sentence(message)}`,
+        {
+          hint: `The gateway runs but its model provider is down or unreachable; check models.providers and the agent's model in ${this.configPath()}, and ${this.checkLog()}.`,
+          ...extra,
+        },
+      );
+    }
+    return undefined;
+  }
+
+  /** "check its log: FILE", naming the file when the gateway is on this machine. */
+  private checkLog(): string {
+    const command = this.openclaw("logs --follow");
+    return this.target.logFile
+      ? `check its log: ${this.target.logFile} (or ${command})`
+      : `check its log on its machine (${command} there)`;
+  }
+}
+
+/** A server's message as the end of our sentence: one full stop, never two ("openai.."). */
+function sentence(text: string): string {
+  const trimmed = text.trim();
+  return /[.!?…]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 const NOT_RUNNING_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "UND_ERR_SOCKET"]);
@@ -275,6 +338,13 @@ const TIMEOUT_CODES = new Set([
   "UND_ERR_HEADERS_TIMEOUT",
   "UND_ERR_BODY_TIMEOUT",
 ]);
+
+/** The OpenAI-style error type of a body, when it has one. */
+function errorOf(body: string): { type: string } {
+  const error = parseJson(body)?.error;
+  const type = typeof error === "object" && error !== null ? (error as { type?: unknown }).type : undefined;
+  return { type: typeof type === "string" ? type : "" };
+}
 
 /** `{"error":{"message":…}}` (OpenAI style), `{"message":…}`, or the raw text. */
 function errorMessage(body: string): string {

@@ -124,7 +124,7 @@ describe("clawos blackboard migrate: directory → NATS", () => {
     assert.match(plan.stdout, /dry run/);
     assert.match(
       plan.stdout,
-      /8 task\(s\): 5 arrive pending \(2 were claimed.*3 finished \(1 completed, 1 failed, 1 cancelled\)/,
+      /8 tasks: 5 arrive pending \(2 were claimed.*3 finished \(1 completed, 1 failed, 1 cancelled\)/,
     );
     assert.match(plan.stdout, /reachable, JetStream on/);
     assert.match(plan.stdout, /1 node status/);

@@ -222,7 +222,7 @@ describe("NATS blackboard: real processes, restarts and leaf nodes", () => {
 
       const notes = await bb.coordinator().recover();
       assert.ok(
-        notes.some((n) => n.startsWith("archived 3 task(s)")),
+        notes.some((n) => n.startsWith("archived 3 tasks")),
         notes.join("\n"),
       );
       assert.deepEqual(

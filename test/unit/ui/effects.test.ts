@@ -102,7 +102,27 @@ describe("runEffect (without Ink)", () => {
       { type: "notify", message: { text: "[2/2] Start the gateway…", tone: "info" } },
       {
         type: "notify",
-        message: { text: "Node beta is ready on 127.0.0.1:18800 and running.", tone: "info" },
+        message: {
+          text: "Node beta is ready on 127.0.0.1:18800, and it answered a first turn.",
+          tone: "info",
+        },
+      },
+    ]);
+    // Started but its first turn failed: kept, and the status line says why and how to fix it.
+    const mute = api({
+      incubate: async () => ({
+        node: "mute",
+        port: 18920,
+        cannotAnswer: "no usable credentials. Fix: paste a key",
+      }),
+    });
+    assert.deepEqual(await run(mute, { type: "incubate", name: "mute", start: true, configOnly: false }), [
+      {
+        type: "notify",
+        message: {
+          text: "Node mute runs on 127.0.0.1:18920 but cannot answer yet (kept as misconfigured): no usable credentials. Fix: paste a key",
+          tone: "error",
+        },
       },
     ]);
     const failing = api({ incubate: () => Promise.reject(new Error("port taken")) });

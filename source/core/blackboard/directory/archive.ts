@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { DAY_MS } from "../../domain/durations.js";
 import { isValidNodeId, taskIdTime } from "../../domain/ids.js";
+import { count } from "../../domain/plural.js";
 import { TaskRequest, TaskResult } from "../../domain/schema.js";
 import {
   archiveDayOf,
@@ -70,7 +71,7 @@ export class Archive {
     for (const day of await this.fs.listIn(this.fs.dir("archive"))) {
       if (days.has(day) || (await this.archiveSummaryIsStale(day))) await this.writeArchiveSummary(day);
     }
-    return moved ? [`archived ${moved} task(s) that finished over a day ago (archive/<day>/)`] : [];
+    return moved ? [`archived ${count(moved, "task")} that finished over a day ago (archive/<day>/)`] : [];
   }
 
   /** When a finished task finished: its newest result's finishedAt, else when it reached done/. */

@@ -2,6 +2,7 @@ import { linkSync, lstatSync, lutimesSync, renameSync } from "node:fs";
 import { rename } from "node:fs/promises";
 import { isErrnoException } from "../../domain/errors.js";
 import { isValidNodeId, isValidTaskId } from "../../domain/ids.js";
+import { count } from "../../domain/plural.js";
 import { type RouteDecision, type TaskEvent, TaskRequest, TaskResult } from "../../domain/schema.js";
 import { diskError } from "../../infra/atomic-file.js";
 import { assertResultFitsClaim, OneCompletionPerClaim, progressRecord } from "../driver-rules.js";
@@ -405,7 +406,7 @@ export class Claims {
     if (attempt > request.maxAttempts && !plan.raiseMaxAttempts) {
       await finishAs("failed", {
         kind: plan.error?.kind ?? "gave_up",
-        message: `gave up after ${request.attempt} attempt(s): ${plan.error?.message ?? plan.event.detail}`,
+        message: `gave up after ${count(request.attempt, "attempt")}: ${plan.error?.message ?? plan.event.detail}`,
         ...(plan.error?.hint ? { hint: plan.error.hint } : {}),
       });
       return "dead";

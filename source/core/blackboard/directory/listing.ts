@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { isValidNodeId, isValidTaskId } from "../../domain/ids.js";
+import { count } from "../../domain/plural.js";
 import { TaskProgress, TaskRequest, TaskResult, type TaskState } from "../../domain/schema.js";
 import { emptyTaskCounts } from "../driver-rules.js";
 import { truncateName } from "../names.js";
@@ -254,7 +255,7 @@ export class Listing {
     ).length;
     if (quarantined)
       problems.push(
-        `${quarantined} malformed file(s) set aside in ${this.fs.dir("quarantine")}: read each .reason, then delete them (this line goes away)`,
+        `${count(quarantined, "malformed file")} set aside in ${this.fs.dir("quarantine")}: read each .reason, then delete them (this line goes away)`,
       );
     return { tasks, counts, problems };
   }

@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { DAY_MS, formatAge, HOUR_MS } from "../../domain/durations.js";
 import { isValidNodeId, isValidTaskId } from "../../domain/ids.js";
+import { count } from "../../domain/plural.js";
 import type { RouteDecision } from "../../domain/schema.js";
 import { LeaseWatch, machineKey } from "../lease-watch.js";
 import type { CoordinatorDuties, ExpiredLease } from "../types.js";
@@ -134,7 +135,8 @@ export class NatsCoordinator {
     await this.dropStaleDoorbells(rung, records);
     let archived = 0;
     for (const read of old) if (await archiveTask(store, read)) archived++;
-    if (archived) notes.push(`archived ${archived} task(s) finished over ${formatAge(archiveAfter)} ago`);
+    if (archived)
+      notes.push(`archived ${count(archived, "task")} finished over ${formatAge(archiveAfter)} ago`);
     // Checked at most once an hour.
     if (now - this.markersPurgedAt >= HOUR_MS) {
       this.markersPurgedAt = now;

@@ -1,4 +1,5 @@
 import { isValidTaskId } from "../../domain/ids.js";
+import { count } from "../../domain/plural.js";
 import { NodeDefinition } from "../../domain/registry.js";
 import { NodeStatusRecord, TaskResult } from "../../domain/schema.js";
 import { emptyTaskCounts } from "../driver-rules.js";
@@ -96,7 +97,7 @@ export async function listTasks(store: TaskRecords, options: ListOptions = {}): 
   const aside = (await store.scan(link.kv.aside)).filter(
     (e) => e.operation === "PUT" && e.key.endsWith(".reason"),
   ).length;
-  if (aside) problems.push(`${aside} malformed record(s) set aside in bucket ${link.names.aside}`);
+  if (aside) problems.push(`${count(aside, "malformed record")} set aside in bucket ${link.names.aside}`);
   return { tasks, counts, problems };
 }
 

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { KvEntry } from "@nats-io/kv";
 import { z } from "zod";
+import { count } from "../../domain/plural.js";
 import {
   NodeId,
   type RouteDecision,
@@ -170,7 +171,7 @@ export function successor(
       "failed",
       {
         kind: plan.error?.kind ?? "gave_up",
-        message: `gave up after ${request.attempt} attempt(s): ${plan.error?.message ?? plan.event.detail}`,
+        message: `gave up after ${count(request.attempt, "attempt")}: ${plan.error?.message ?? plan.event.detail}`,
         ...(plan.error?.hint ? { hint: plan.error.hint } : {}),
       },
       "dead",

@@ -25,7 +25,7 @@ describe("router", () => {
     ]);
     assert.equal(out.decision.node, "b");
     assert.equal(out.waiting, false);
-    assert.match(out.decision.reason, /b is online, 0 task\(s\) in flight.*best of 2 online nodes/);
+    assert.match(out.decision.reason, /b is online, 0 tasks in flight.*best of 2 online nodes/);
   });
   test("any: ties go to localhost, then latency", () => {
     const out = routeTask({ target: "any", priority: "P2" }, [
