@@ -6,6 +6,8 @@
  * "never-ready" (the gateway never listens) or "exits" (the gateway dies at start).
  * Like the real one, onboard writes absolute paths (workspace, agentDir) into the config
  * and keeps the agent's model credentials in agents/main/agent/auth-profiles.json.
+ * `gateway install|start|stop|restart|uninstall` play a service manager (the gateway runs
+ * detached, its pid in the profile's .fake-service); `gateway status --json` reports it.
  */
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -26,6 +28,9 @@ const dir = path.join(process.env.HOME, profile ? ".openclaw-" + profile : ".ope
 const file = path.join(dir, "openclaw.json");
 const modeFile = path.join(process.env.HOME, ".fake-openclaw-mode");
 const mode = process.env.FAKE_OPENCLAW_MODE || (fs.existsSync(modeFile) ? fs.readFileSync(modeFile, "utf8").trim() : "");
+const serviceFile = path.join(dir, ".fake-service");
+const readService = () => { try { return JSON.parse(fs.readFileSync(serviceFile, "utf8")); } catch { return { installed: false, pid: 0 }; } };
+const alive = (pid) => { try { process.kill(pid, 0); return true; } catch { return false; } };
 const opt = (name) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
 // FAKE_OPENCLAW_CALLS: append each call's argv and the secrets it got by environment, one JSON line each.
 if (process.env.FAKE_OPENCLAW_CALLS)
@@ -76,6 +81,29 @@ if (args[0] === "onboard") {
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
   child.on("exit", (code) => process.exit(code ?? 0));
+} else if (args[0] === "gateway" && args[1] === "status") {
+  // Only what clawos reads: whether a service is loaded, and who listens on the port.
+  const service = readService();
+  const listening = service.pid && alive(service.pid);
+  console.log(JSON.stringify({ service: { loaded: service.installed }, port: { listeners: listening ? [{ pid: service.pid }] : [] } }));
+} else if (args[0] === "gateway" && ["install", "start", "stop", "restart", "uninstall"].includes(args[1])) {
+  // A stand-in service manager: the gateway runs detached, its pid in the profile's .fake-service.
+  const service = readService();
+  const running = service.pid && alive(service.pid);
+  if (args[1] !== "install" && !service.installed) { console.error("Gateway service not installed."); process.exit(1); }
+  if ((args[1] === "stop" || args[1] === "restart" || args[1] === "uninstall") && running) {
+    try { process.kill(-service.pid, "SIGTERM"); } catch {}
+    const until = Date.now() + 5000;
+    while (alive(service.pid) && Date.now() < until) require("node:child_process").spawnSync("sleep", ["0.1"]);
+    service.pid = 0;
+  }
+  if (args[1] === "uninstall") { fs.rmSync(serviceFile, { force: true }); process.exit(0); }
+  if (args[1] !== "stop" && !(args[1] === "start" && running)) {
+    const child = spawn(process.execPath, [__filename, ...(profile ? ["--profile", profile] : []), "gateway", "run"], { detached: true, stdio: "ignore" });
+    child.unref();
+    service.pid = child.pid;
+  }
+  fs.writeFileSync(serviceFile, JSON.stringify({ installed: true, pid: service.pid }));
 } else if (args[0] === "--version") {
   console.log("fake-openclaw 0.0.0");
 } else {

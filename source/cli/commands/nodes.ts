@@ -6,11 +6,18 @@ import { displayPath } from "../../core/infra/paths.js";
 import { sanitizeLine } from "../../core/infra/sanitize.js";
 import { toSafe } from "../../present/safe-text.js";
 import type { CliContext } from "../context.js";
+import {
+  planRemoval,
+  purgeAfterRemoval,
+  type RemoveOptions,
+  registerLifecycle,
+  stopForRemoval,
+} from "../node-lifecycle.js";
 import { collect, parsePort } from "../options.js";
 import { EXIT } from "../signals.js";
 import { renderNodesTable } from "../status-report.js";
 
-/** `clawos nodes list|add|remove|probe`: the registry. */
+/** `clawos nodes list|add|remove|probe|start|stop|restart`: the registry, and the gateways on this machine. */
 export function register(program: Command, ctx: CliContext): void {
   const { out } = ctx;
   const nodes = program.command("nodes").description("list, add, remove and probe nodes");
@@ -58,7 +65,12 @@ export function register(program: Command, ctx: CliContext): void {
     .command("remove")
     .description("unregister a node (its tasks stay on the blackboard)")
     .argument("<id>")
-    .action(ctx.action((id: string) => removeNode(ctx, id)));
+    .option("--stop", "stop its gateway too (without asking)")
+    .option("--keep-running", "leave its gateway running (without asking)")
+    .option("--purge", "also move its profile directory aside (renamed, not deleted; asks first)")
+    .option("--yes", "answer yes: stop the gateway, and confirm --purge")
+    .action(ctx.action((id: string, opts: RemoveOptions) => removeNode(ctx, id, opts)));
+  registerLifecycle(nodes, ctx);
   nodes
     .command("probe")
     .description("check reachability, token and latency now")
@@ -122,14 +134,18 @@ async function addNode(ctx: CliContext, id: string, opts: Record<string, unknown
     );
 }
 
-async function removeNode(ctx: CliContext, id: string): Promise<void> {
+async function removeNode(ctx: CliContext, id: string, opts: RemoveOptions): Promise<void> {
   const loaded = await loadConfig(ctx.home());
+  const removing = loaded.config.nodes.find((n) => n.id === id);
+  const plan = removing ? await planRemoval(ctx, removing, opts) : { stop: false };
+  if (removing) await stopForRemoval(ctx, removing, plan);
   const before = loaded.config.nodes.length;
   loaded.config.nodes = loaded.config.nodes.filter((n) => n.id !== id);
   if (loaded.config.nodes.length === before)
     throw new UserError(`There is no node "${sanitizeLine(id).slice(0, 60)}".`);
   await saveConfig(loaded);
   ctx.out(`Removed node ${id}.`);
+  await purgeAfterRemoval(ctx, plan);
   const left = await ctx
     .withCore(async (core) =>
       (await core.blackboard.list({ finishedLimit: 0, activeOnly: true })).tasks.filter((t) => t.node === id),
