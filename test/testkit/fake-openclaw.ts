@@ -8,6 +8,7 @@
  * and keeps the agent's model credentials in agents/main/agent/auth-profiles.json.
  * `gateway install|start|stop|restart|uninstall` play a service manager (the gateway runs
  * detached, its pid in the profile's .fake-service); `gateway status --json` reports it.
+ * `backup create|restore` make and unpack an archive laid out like the real one's.
  */
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -104,8 +105,28 @@ if (args[0] === "onboard") {
     service.pid = child.pid;
   }
   fs.writeFileSync(serviceFile, JSON.stringify({ installed: true, pid: service.pid }));
+} else if (args[0] === "backup" && args[1] === "create") {
+  // Like the real one: the whole state dir in <root>/payload/posix/<absolute path>, a manifest naming it.
+  const { execFileSync } = require("node:child_process");
+  const root = new Date().toISOString().replace(/:/g, "-") + "-openclaw-backup";
+  const work = fs.mkdtempSync(path.join(require("node:os").tmpdir(), "fake-backup-"));
+  const archivePath = path.join(opt("--output"), root + ".tar.gz");
+  const payload = path.join(root, "payload", "posix", dir.slice(1));
+  fs.cpSync(dir, path.join(work, payload), { recursive: true, filter: (f) => !f.endsWith(".fake-service") });
+  fs.writeFileSync(path.join(work, root, "manifest.json"), JSON.stringify({ schemaVersion: 1, assets: [{ kind: "state", sourcePath: dir, archivePath: payload }] }));
+  execFileSync("tar", ["-czf", archivePath, "-C", work, root]);
+  fs.rmSync(work, { recursive: true, force: true });
+  console.log(JSON.stringify({ archiveRoot: root, archivePath, verified: args.includes("--verify"), assets: [] }));
+} else if (args[0] === "backup" && args[1] === "restore") {
+  const target = opt("--target");
+  if (fs.existsSync(target) && fs.readdirSync(target).length) { console.error("restore: target is not empty"); process.exit(1); }
+  fs.mkdirSync(target, { recursive: true });
+  require("node:child_process").execFileSync("tar", ["-xzf", args[2], "-C", target]);
+  console.log(JSON.stringify({ ok: true, archiveRoot: fs.readdirSync(target)[0] }));
 } else if (args[0] === "--version") {
-  console.log("fake-openclaw 0.0.0");
+  // ~/.fake-openclaw-version plays an older or newer install.
+  const versionFile = path.join(process.env.HOME, ".fake-openclaw-version");
+  console.log("OpenClaw " + (fs.existsSync(versionFile) ? fs.readFileSync(versionFile, "utf8").trim() : "2026.9.6") + " (fake)");
 } else {
   console.error("fake openclaw: unsupported " + args.join(" "));
   process.exit(2);

@@ -147,7 +147,7 @@ export async function gatewayState(
   return up ? { keeper: "by-hand", running: true, ...known } : { keeper: "none", running: false };
 }
 
-function byHand(node: NodeConfig, state: GatewayState, action: LifecycleAction): UserError {
+export function byHand(node: NodeConfig, state: GatewayState, action: LifecycleAction): UserError {
   return new UserError(
     `The gateway of ${node.id} (port ${node.port}${state.pid ? `, pid ${state.pid}` : ""}) was started by hand: neither clawos nor an OpenClaw service runs it, so clawos cannot ${action} it.`,
     {

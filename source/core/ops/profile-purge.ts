@@ -17,7 +17,7 @@ export interface ProfileToPurge {
 }
 
 /** Count files and bytes without following links; stops counting at `limit` files. */
-async function measure(dir: string, limit = 100_000): Promise<{ files: number; bytes: number }> {
+export async function measureTree(dir: string, limit = 100_000): Promise<{ files: number; bytes: number }> {
   let files = 0;
   let bytes = 0;
   const walk = async (path: string): Promise<void> => {
@@ -77,7 +77,7 @@ export async function profileToPurge(
     if (isErrnoException(error, "ENOENT")) return undefined;
     throw error;
   }
-  const { files, bytes } = await measure(path);
+  const { files, bytes } = await measureTree(path);
   const has = async (rel: string) =>
     lstat(join(path, rel)).then(
       () => true,
@@ -91,12 +91,14 @@ export async function profileToPurge(
   return { path, aside: `${path}.removed-${stamp()}`, files, bytes, holds };
 }
 
-export function describePurge(purge: ProfileToPurge, env: NodeJS.ProcessEnv): string {
+export function describeSize(files: number, bytes: number): string {
   const size =
-    purge.bytes >= 1024 * 1024
-      ? `${(purge.bytes / 1024 / 1024).toFixed(1)} MB`
-      : `${Math.ceil(purge.bytes / 1024)} KB`;
-  return `${displayPath(purge.path, env)} (${purge.files} file${purge.files === 1 ? "" : "s"}, ${size}${purge.holds.length ? `: ${purge.holds.join(", ")}` : ""}) moves aside to ${displayPath(purge.aside, env)}`;
+    bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`;
+  return `${files} file${files === 1 ? "" : "s"}, ${size}`;
+}
+
+export function describePurge(purge: ProfileToPurge, env: NodeJS.ProcessEnv): string {
+  return `${displayPath(purge.path, env)} (${describeSize(purge.files, purge.bytes)}${purge.holds.length ? `: ${purge.holds.join(", ")}` : ""}) moves aside to ${displayPath(purge.aside, env)}`;
 }
 
 /** Move the profile aside (a rename: nothing is deleted). */
