@@ -216,6 +216,31 @@ describe("clawos nodes start|stop|restart|remove against real gateway processes"
     assert.ok((await stat(join(world.home, aside, "openclaw.json"))).isFile(), "renamed, not deleted");
   });
 
+  test("the control center's remove (the federation's removeNode): stops the gateway, removes, purges", async () => {
+    const { LiveFederation } = await import("../../source/core/federation/live-federation.js");
+    const add = await world.run(["incubate", "kappa", "--port", String(await freePort())], { env });
+    assert.equal(add.code, 0, add.stderr);
+    assert.equal((await world.run(["nodes", "start", "kappa", "--ready-timeout", "60"], { env })).code, 0);
+    const pid = await pidOf("kappa");
+    const live = await LiveFederation.open(world.clawosHome, { ...world.env, ...env });
+    try {
+      const lines = await live.removeNode("kappa", { stop: true, purge: true });
+      assert.match(
+        lines[0] ?? "",
+        new RegExp(`Stopped the gateway of kappa \\(pid ${pid}, run by clawos\\)`),
+      );
+      assert.equal(lines[1], "Removed node kappa.");
+      assert.match(
+        lines[2] ?? "",
+        /Moved ~\/\.openclaw-kappa aside to ~\/\.openclaw-kappa\.removed-\d{8}T\d{6}\./,
+      );
+      assert.ok(!live.getSnapshot().nodes.some((n) => n.id === "kappa"), "gone from the snapshot");
+    } finally {
+      await live.close();
+    }
+    assert.equal(alive(pid), false);
+  });
+
   test("--purge never takes the default profile", async () => {
     await world.writeProfile(null, `{ gateway: { port: ${await freePort()}, auth: { token: "t" } } }`);
     const add = await world.run(["nodes", "add", "main", "--port", String(await freePort())], { env });

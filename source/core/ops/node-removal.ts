@@ -1,0 +1,55 @@
+import { UserError } from "../domain/errors.js";
+import { loadConfig, saveConfig, thisMachine } from "../infra/config.js";
+import { displayPath } from "../infra/paths.js";
+import { gatewayState, openclawCommandFor, stopGateway } from "./gateway-lifecycle.js";
+import { profileToPurge, purgeProfile } from "./profile-purge.js";
+
+export interface RemoveNodeOptions {
+  /** Stop its gateway too (a gateway on this machine). */
+  stop: boolean;
+  /** Also move its profile directory aside (implies stop). */
+  purge: boolean;
+}
+
+/**
+ * The control center's "remove node", decided already (it asked): stop the gateway, take the
+ * node out of the registry, move the profile aside. Each line says what was done.
+ */
+export async function removeNodeWithGateway(
+  home: string,
+  env: NodeJS.ProcessEnv,
+  id: string,
+  options: RemoveNodeOptions,
+): Promise<string[]> {
+  const loaded = await loadConfig(home);
+  const node = loaded.config.nodes.find((n) => n.id === id);
+  if (!node) throw new UserError(`There is no node "${id.slice(0, 60)}".`, { code: "usage" });
+  const local = node.machine === thisMachine(loaded.config, env) && node.port !== null;
+  if (options.purge && !local)
+    throw new UserError(
+      `Node ${id} is not on this machine; its profile can be purged only on ${node.machine}.`,
+      {
+        code: "usage",
+      },
+    );
+  const purge = options.purge ? await profileToPurge(env, node, loaded.config.nodes) : undefined;
+  const lines: string[] = [];
+  if (local) {
+    const state = await gatewayState(home, env, node);
+    if (state.running && (options.stop || options.purge))
+      lines.push((await stopGateway(home, env, node, state)).line);
+    else if (state.running)
+      lines.push(
+        `Its gateway keeps running on port ${node.port}; stop it with ${openclawCommandFor(node, "gateway", "stop")} (a service) or where it runs.`,
+      );
+  }
+  const fresh = await loadConfig(home);
+  fresh.config.nodes = fresh.config.nodes.filter((n) => n.id !== id);
+  await saveConfig(fresh);
+  lines.push(`Removed node ${id}.`);
+  if (purge) {
+    await purgeProfile(purge);
+    lines.push(`Moved ${displayPath(purge.path, env)} aside to ${displayPath(purge.aside, env)}.`);
+  }
+  return lines;
+}
