@@ -4,8 +4,8 @@ import type { NodeConfig } from "../core/domain/schema.js";
 import { loadConfig, thisMachine } from "../core/infra/config.js";
 import {
   gatewayState,
+  keptRunningNote,
   type LifecycleAction,
-  openclawCommandFor,
   runLifecycle,
   stopGateway,
 } from "../core/ops/gateway-lifecycle.js";
@@ -130,10 +130,7 @@ export async function planRemoval(
         throw new UserError("Nothing was removed.", { code: "usage" });
     }
   }
-  const keptRunning =
-    state.running && !stop
-      ? `note: the gateway of ${node.id} keeps running on port ${node.port}; stop it with ${openclawCommandFor(node, "gateway", "stop")} (a service) or where it runs`
-      : undefined;
+  const keptRunning = state.running && !stop ? `note: ${keptRunningNote(node, state)}` : undefined;
   return { stop, ...(purge ? { purge } : {}), ...(keptRunning ? { keptRunning } : {}) };
 }
 

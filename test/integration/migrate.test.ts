@@ -5,16 +5,8 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { World } from "../testkit/cli-harness.js";
 import { startMigrationWorld } from "../testkit/migration-world.js";
+import { processAlive } from "../testkit/process.js";
 import { freePort, type Sshd } from "../testkit/sshd.js";
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** "The cloud" is a second HOME on this machine behind a real sshd on 127.0.0.1. */
 describe("clawos migrate to a loopback sshd 'remote', and back", () => {
@@ -75,7 +67,7 @@ describe("clawos migrate to a loopback sshd 'remote', and back", () => {
       /the whole profile travels \(\d+ files, \d+ KB\): config, sessions and memory databases, auth profiles and workspace, as one archive made by openclaw backup create --verify/,
     );
     assert.match(r.stdout, /OpenClaw there is 2026\.9\.6 \(here 2026\.9\.6\)/);
-    assert.ok(alive(await localPid()), "a dry run leaves the local gateway running");
+    assert.ok(processAlive(await localPid()), "a dry run leaves the local gateway running");
     assert.equal(await registry(), before);
     assert.deepEqual(await readdir(remoteHome), []);
   });
@@ -86,7 +78,7 @@ describe("clawos migrate to a loopback sshd 'remote', and back", () => {
     const r = await world.run(args, { env: { ...env, CLAWOS_FAULT: "ssh-drop-after:1" } });
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /Migration of beta stopped: .*Nothing changed here; the local gateway runs again/);
-    assert.ok(alive(await localPid()));
+    assert.ok(processAlive(await localPid()));
     assert.equal(await registry(), before);
     assert.deepEqual(await readdir(join(world.home, ".openclaw-beta"), { recursive: true }), localFiles);
     assert.ok(
@@ -141,7 +133,7 @@ describe("clawos migrate to a loopback sshd 'remote', and back", () => {
     try {
       const said = await failsCleanly({}, /exited before it was ready: .*simulated crash at start/);
       assert.match(said, /the local gateway runs again/);
-      assert.ok(alive(await localPid()));
+      assert.ok(processAlive(await localPid()));
     } finally {
       await rm(join(remoteHome, ".fake-openclaw-mode"), { force: true });
     }
@@ -178,7 +170,7 @@ describe("clawos migrate to a loopback sshd 'remote', and back", () => {
     assert.match(r.stdout, /Restoring it there with openclaw backup restore into .*\.openclaw-beta/);
     assert.match(r.stdout, /answers through SSH \(a real turn took \d+\.\d s\)/);
     assert.match(r.stdout, /Node beta now lives on cloud/);
-    assert.equal(alive(pid), false);
+    assert.equal(processAlive(pid), false);
 
     const there = join(remoteHome, ".openclaw-beta");
     assert.equal(

@@ -5,17 +5,9 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { makeWorld, type World } from "../testkit/cli-harness.js";
 import { installFakeOpenclaw } from "../testkit/fake-openclaw.js";
+import { processAlive } from "../testkit/process.js";
 import { freePort } from "../testkit/sshd.js";
 import { type StubGateway, startStubGateway } from "../testkit/stub-gateway.js";
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -73,7 +65,7 @@ describe("clawos nodes start|stop|restart|remove against real gateway processes"
       /Started the gateway of beta under clawos \(pid \d+\); its log is ~\/\.openclaw\/clawos\/logs\/beta-gateway\.log\./,
     );
     const first = await pidOf("beta");
-    assert.ok(alive(first));
+    assert.ok(processAlive(first));
     assert.ok(await listening(ports.beta!));
     const answer = await world.run(["dispatch", "hello", "--to", "beta", "--wait"], { env });
     assert.equal(answer.code, 0, answer.stderr);
@@ -89,13 +81,13 @@ describe("clawos nodes start|stop|restart|remove against real gateway processes"
     assert.match(restart.stdout, /Started the gateway of beta under clawos/);
     const second = await pidOf("beta");
     assert.notEqual(second, first);
-    assert.equal(alive(first), false, "the first gateway is gone");
+    assert.equal(processAlive(first), false, "the first gateway is gone");
     assert.ok(await listening(ports.beta!));
 
     const stop = await world.run(["nodes", "stop", "beta"], { env });
     assert.equal(stop.code, 0, stop.stderr);
     assert.match(stop.stdout, new RegExp(`Stopped the gateway of beta \\(pid ${second}, run by clawos\\)`));
-    assert.equal(alive(second), false);
+    assert.equal(processAlive(second), false);
     assert.equal(await listening(ports.beta!), false);
     await assert.rejects(stat(join(world.clawosHome, "run", "beta.gateway.pid")));
 
@@ -174,8 +166,11 @@ describe("clawos nodes start|stop|restart|remove against real gateway processes"
     const kept = await world.run(["nodes", "remove", "beta", "--keep-running"], { env });
     assert.equal(kept.code, 0, kept.stderr);
     assert.match(kept.stdout, /Removed node beta\./);
-    assert.match(kept.stderr, /the gateway of beta keeps running on port \d+/);
-    assert.ok(alive(pid));
+    assert.match(
+      kept.stderr,
+      new RegExp(`the gateway of beta keeps running on port \\d+; stop it with kill ${pid}$`, "m"),
+    );
+    assert.ok(processAlive(pid));
     killGroup(pid);
 
     assert.equal((await world.run(["nodes", "start", "delta", "--ready-timeout", "60"], { env })).code, 0);
@@ -183,7 +178,7 @@ describe("clawos nodes start|stop|restart|remove against real gateway processes"
     const stopped = await world.run(["nodes", "remove", "delta", "--stop"], { env });
     assert.equal(stopped.code, 0, stopped.stderr);
     assert.match(stopped.stdout, /Stopped the gateway of delta .*\nRemoved node delta\./);
-    assert.equal(alive(deltaPid), false);
+    assert.equal(processAlive(deltaPid), false);
     assert.ok(
       (await stat(join(world.home, ".openclaw-delta"))).isDirectory(),
       "no --purge: the profile stays",
@@ -202,13 +197,13 @@ describe("clawos nodes start|stop|restart|remove against real gateway processes"
       unconfirmed.stderr,
       /--purge: ~\/\.openclaw-omega \(\d+ files, [\d.]+ [KM]B: config and gateway token, sessions, memory and auth profiles, workspace\) moves aside to ~\/\.openclaw-omega\.removed-\d{8}T\d{6}\. Confirm with --yes\./,
     );
-    assert.ok(alive(pid), "nothing changed");
+    assert.ok(processAlive(pid), "nothing changed");
 
     const purged = await world.run(["nodes", "remove", "omega", "--purge", "--yes"], { env });
     assert.equal(purged.code, 0, purged.stderr);
     assert.match(purged.stdout, /Stopped the gateway of omega/);
     assert.match(purged.stdout, /Moved ~\/\.openclaw-omega \(.*\) aside to ~\/\.openclaw-omega\.removed-/);
-    assert.equal(alive(pid), false);
+    assert.equal(processAlive(pid), false);
     const names = await readdir(world.home);
     assert.ok(!names.includes(".openclaw-omega"));
     const aside = names.find((n) => n.startsWith(".openclaw-omega.removed-"));
@@ -238,7 +233,7 @@ describe("clawos nodes start|stop|restart|remove against real gateway processes"
     } finally {
       await live.close();
     }
-    assert.equal(alive(pid), false);
+    assert.equal(processAlive(pid), false);
   });
 
   test("--purge never takes the default profile", async () => {

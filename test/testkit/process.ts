@@ -88,3 +88,13 @@ export function runProcess(
     if (options.input !== undefined) child.stdin?.end(options.input);
   });
 }
+
+/** Whether a process with this pid is alive (signal 0). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -166,7 +166,12 @@ async function openclawOrFail(env: NodeJS.ProcessEnv, what: string): Promise<str
   return openclaw;
 }
 
-async function clientFor(home: string, env: NodeJS.ProcessEnv, node: NodeConfig): Promise<GatewayClient> {
+/** A client for the node's gateway here, with its token. */
+export async function clientFor(
+  home: string,
+  env: NodeJS.ProcessEnv,
+  node: NodeConfig,
+): Promise<GatewayClient> {
   const token = await resolveToken(node, home, env);
   return new GatewayClient({
     nodeId: node.id,
@@ -289,4 +294,15 @@ export async function runLifecycle(
   if (action === "stop") return [await stopGateway(home, env, node)];
   if (action === "start") return [await startGateway(home, env, node, options)];
   return restartGateway(home, env, node, options);
+}
+
+/** What to do later about a gateway left running when its node goes. */
+export function keptRunningNote(node: NodeConfig, state: GatewayState): string {
+  const how =
+    state.keeper === "service"
+      ? `stop it with ${openclawCommandFor(node, "gateway", "stop")}`
+      : state.keeper === "clawos" && state.pid
+        ? `stop it with kill ${state.pid}`
+        : "stop it where it runs";
+  return `the gateway of ${node.id} keeps running on port ${node.port}; ${how}`;
 }

@@ -56,12 +56,17 @@ export function parseCreated(output: string, what: string): { archivePath: strin
   throw new UserError(`${what} did not report a verified archive.`);
 }
 
-/** Which directory in a restored archive holds the profile's state dir (from its manifest). */
+/**
+ * Which directory in a restored archive holds the profile's state dir (from its manifest): the
+ * state asset made from `stateDir`, else the only state asset (OpenClaw may record a resolved path).
+ */
 export function stateAssetPath(manifestText: string, stateDir: string): string {
   const manifest = JSON.parse(manifestText) as {
     assets?: { kind?: unknown; sourcePath?: unknown; archivePath?: unknown }[];
   };
-  const asset = (manifest.assets ?? []).find((a) => a.kind === "state" && a.sourcePath === stateDir);
+  const states = (manifest.assets ?? []).filter((a) => a.kind === "state");
+  const asset =
+    states.find((a) => a.sourcePath === stateDir) ?? (states.length === 1 ? states[0] : undefined);
   if (typeof asset?.archivePath !== "string" || asset.archivePath.split("/").includes(".."))
     throw new UserError(`The archive has no state directory for ${stateDir}.`);
   return asset.archivePath;

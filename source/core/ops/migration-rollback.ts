@@ -3,11 +3,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { UserError } from "../domain/errors.js";
 import { NodeConfig } from "../domain/schema.js";
 import { writeFileAtomic } from "../infra/atomic-file.js";
-import { loadConfig, resolveToken, saveConfig } from "../infra/config.js";
+import { loadConfig, saveConfig } from "../infra/config.js";
 import { displayPath, openclawStateDir } from "../infra/paths.js";
-import { GatewayClient } from "../transport/gateway-client.js";
 import { parseSshTarget, SshSession } from "../transport/ssh-route.js";
-import { startGateway } from "./gateway-lifecycle.js";
+import { clientFor, startGateway } from "./gateway-lifecycle.js";
 import {
   compareVersions,
   openclawVersion,
@@ -68,9 +67,10 @@ export async function rollbackMigration(
     );
   }
   try {
-    if (session) await bringBack(session, openclaw, home, env, node, record, say, options.readyTimeoutMs);
+    const run: Rollback = { home, env, node, record, say, readyTimeoutMs: options.readyTimeoutMs };
+    if (session) await bringBack(run, session, openclaw);
     else if (record.localGatewayStopped)
-      await startHere(home, env, node, record, say, options.readyTimeoutMs);
+      await startHere({ home, env, node, record, say, readyTimeoutMs: options.readyTimeoutMs });
   } catch (error) {
     session?.close();
     throw error;
@@ -96,17 +96,19 @@ export async function rollbackMigration(
   await rm(recordPath(home, nodeId), { force: true });
 }
 
+/** One rollback: what its steps share. */
+interface Rollback {
+  home: string;
+  env: NodeJS.ProcessEnv;
+  node: NodeConfig;
+  record: MigrationRecord;
+  say: (line: string) => void;
+  readyTimeoutMs: number | undefined;
+}
+
 /** Stop there, archive there, restore here, start here; on failure the gateway there runs again. */
-async function bringBack(
-  session: SshSession,
-  openclaw: string,
-  home: string,
-  env: NodeJS.ProcessEnv,
-  node: NodeConfig,
-  record: MigrationRecord,
-  say: (line: string) => void,
-  readyTimeoutMs: number | undefined,
-): Promise<void> {
+async function bringBack(run: Rollback, session: SshSession, openclaw: string): Promise<void> {
+  const { home, env, node, record, say } = run;
   const there = record.remote.target;
   const host = parseSshTarget(there).host;
   const transit = await transitDir();
@@ -140,7 +142,7 @@ async function bringBack(
       node.port ?? 0,
     );
     if (aside) say(`  the profile as it was before the move is kept as ${displayPath(aside, env)}`);
-    if (record.localGatewayStopped) await startHere(home, env, node, record, say, readyTimeoutMs);
+    if (record.localGatewayStopped) await startHere(run);
   } catch (error) {
     let again = "";
     if (stoppedThere) {
@@ -174,29 +176,14 @@ async function bringBack(
 }
 
 /** The local gateway starts the way it ran before the move, and answers a real turn. */
-async function startHere(
-  home: string,
-  env: NodeJS.ProcessEnv,
-  node: NodeConfig,
-  record: MigrationRecord,
-  say: (line: string) => void,
-  readyTimeoutMs: number | undefined,
-): Promise<void> {
+async function startHere(run: Rollback): Promise<void> {
+  const { home, env, node, record, say, readyTimeoutMs } = run;
   say("Starting the local gateway again …");
   const outcome = await startGateway(home, env, node, readyTimeoutMs ? { readyTimeoutMs } : {}, {
     keeper: record.localKeeper === "service" ? "service" : "none",
     running: false,
   });
-  const token = await resolveToken(node, home, env);
-  const client = new GatewayClient({
-    nodeId: node.id,
-    host: node.host,
-    port: node.port ?? 0,
-    ...(token.token ? { token: token.token } : {}),
-    tokenSource: token.source,
-    profile: node.profile,
-    agent: node.agent,
-  });
+  const client = await clientFor(home, env, node);
   try {
     const ms = await answersATurn(client);
     say(

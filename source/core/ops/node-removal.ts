@@ -1,7 +1,7 @@
 import { UserError } from "../domain/errors.js";
 import { loadConfig, saveConfig, thisMachine } from "../infra/config.js";
 import { displayPath } from "../infra/paths.js";
-import { gatewayState, openclawCommandFor, stopGateway } from "./gateway-lifecycle.js";
+import { gatewayState, keptRunningNote, stopGateway } from "./gateway-lifecycle.js";
 import { profileToPurge, purgeProfile } from "./profile-purge.js";
 
 export interface RemoveNodeOptions {
@@ -38,10 +38,7 @@ export async function removeNodeWithGateway(
     const state = await gatewayState(home, env, node);
     if (state.running && (options.stop || options.purge))
       lines.push((await stopGateway(home, env, node, state)).line);
-    else if (state.running)
-      lines.push(
-        `Its gateway keeps running on port ${node.port}; stop it with ${openclawCommandFor(node, "gateway", "stop")} (a service) or where it runs.`,
-      );
+    else if (state.running) lines.push(`Note: ${keptRunningNote(node, state)}.`);
   }
   const fresh = await loadConfig(home);
   fresh.config.nodes = fresh.config.nodes.filter((n) => n.id !== id);
