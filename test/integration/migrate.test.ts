@@ -64,7 +64,7 @@ describe("clawos migrate to a loopback sshd 'remote', and back", () => {
     );
     assert.match(
       r.stdout,
-      /the whole profile travels \(\d+ files, \d+ KB\): config, sessions and memory databases, auth profiles and workspace, as one archive made by openclaw backup create --verify/,
+      /the whole profile travels \(\d+ files, \d+ KB on disk, less caches and temporary files\): config, sessions and memory databases, auth profiles and workspace, as one archive made by openclaw backup create --verify/,
     );
     assert.match(r.stdout, /OpenClaw there is 2026\.9\.6 \(here 2026\.9\.6\)/);
     assert.ok(processAlive(await localPid()), "a dry run leaves the local gateway running");
@@ -160,7 +160,7 @@ describe("clawos migrate to a loopback sshd 'remote', and back", () => {
     assert.match(
       r.stdout,
       new RegExp(
-        `Stopped the gateway of beta \\(pid ${pid}, run by clawos\\)\\. \\(one writer per state dir\\)`,
+        `Stopped the gateway of beta \\(pid ${pid}, run by clawos\\) \\(one writer per state dir\\)\\.`,
       ),
     );
     assert.match(

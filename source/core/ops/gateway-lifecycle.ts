@@ -173,15 +173,18 @@ export async function clientFor(
   node: NodeConfig,
 ): Promise<GatewayClient> {
   const token = await resolveToken(node, home, env);
-  return new GatewayClient({
-    nodeId: node.id,
-    host: node.host,
-    port: node.port ?? 0,
-    ...(token.token ? { token: token.token } : {}),
-    tokenSource: token.source,
-    profile: node.profile,
-    agent: node.agent,
-  });
+  return new GatewayClient(
+    {
+      nodeId: node.id,
+      host: node.host,
+      port: node.port ?? 0,
+      ...(token.token ? { token: token.token } : {}),
+      tokenSource: token.source,
+      profile: node.profile,
+      agent: node.agent,
+    },
+    { probeTimeoutMs: 30_000 },
+  );
 }
 
 /** Stop the node's gateway the way it was started. */

@@ -8,6 +8,9 @@ import { waitUntilStarted } from "./gateway-ready.js";
 import { compareVersions, parseCreated, parseOpenclawVersion, stateAssetPath } from "./migration-archive.js";
 import { remoteConfig } from "./migration-files.js";
 
+/** A gateway that has just started can be slow to answer its first requests on a busy machine. */
+export const CHECK_TIMEOUT_MS = 30_000;
+
 /** The remote side of one migration, filled in as its steps go: what a failure has to tidy there. */
 export interface RemoteMigration {
   session: SshSession;
@@ -189,15 +192,18 @@ export async function checkRemoteGateway(
     });
   };
   const tunnelPort = await waitTunnel(session, m.remotePort, readyTimeoutMs ?? 180_000, checkAlive);
-  const client = new GatewayClient({
-    nodeId: node.id,
-    host: "127.0.0.1",
-    port: tunnelPort,
-    ...(token.token ? { token: token.token } : {}),
-    tokenSource: token.source,
-    profile: node.profile,
-    agent: node.agent,
-  });
+  const client = new GatewayClient(
+    {
+      nodeId: node.id,
+      host: "127.0.0.1",
+      port: tunnelPort,
+      ...(token.token ? { token: token.token } : {}),
+      tokenSource: token.source,
+      profile: node.profile,
+      agent: node.agent,
+    },
+    { probeTimeoutMs: CHECK_TIMEOUT_MS },
+  );
   try {
     await waitUntilStarted(client, {
       timeoutMs: readyTimeoutMs ?? 180_000,
@@ -205,7 +211,7 @@ export async function checkRemoteGateway(
       hint: `see ${outFile} on ${host}; a first start can take a minute on a small machine (--ready-timeout)`,
       checkAlive,
     });
-    await client.models(AbortSignal.timeout(10_000));
+    await client.models(AbortSignal.timeout(CHECK_TIMEOUT_MS));
     return await answersATurn(client);
   } finally {
     await client.close();

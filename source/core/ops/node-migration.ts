@@ -29,7 +29,7 @@ import {
   tidyRemote,
 } from "./migration-remote.js";
 import { findOnPath } from "./openclaw-command.js";
-import { describeSize, measureTree } from "./profile-purge.js";
+import { describeBytes, describeSize, measureTree } from "./profile-purge.js";
 
 export { rollbackMigration } from "./migration-rollback.js";
 
@@ -110,15 +110,15 @@ export async function migrate(
     }
     await drainLocalTasks(home, env, node.id, options.drainTimeoutMs ?? 120_000, say);
     if (local.running) {
-      say(`${(await stopGateway(home, env, node, local)).line} (one writer per state dir)`);
+      say(
+        `${(await stopGateway(home, env, node, local)).line.replace(/\.$/, "")} (one writer per state dir).`,
+      );
       stopped = local;
     }
     say(`Archiving ${node.id} with openclaw backup create --verify …`);
     const archive = await archiveHere(openclaw, node, env, transit);
     const size = await stat(archive.archivePath);
-    say(
-      `  ${basename(archive.archivePath)} (${describeSize(1, size.size).replace(/^1 file, /, "")}), verified`,
-    );
+    say(`  ${basename(archive.archivePath)} (${describeBytes(size.size)}), verified`);
     say(`Sending it to ${target.host} over SFTP …`);
     await sendArchive(remote, archive.archivePath, env);
     say(`Restoring it there with openclaw backup restore into ${remote.stateDir} …`);
@@ -241,7 +241,7 @@ async function planMigration(
   };
   say(`Plan for ${node.id}: ${plan.from} → ${plan.to}`);
   say(
-    `  the whole profile travels (${describeSize(files, bytes)}): config, sessions and memory databases, auth profiles and workspace, as one archive made by openclaw backup create --verify`,
+    `  the whole profile travels (${describeSize(files, bytes)} on disk, less caches and temporary files): config, sessions and memory databases, auth profiles and workspace, as one archive made by openclaw backup create --verify`,
   );
   const outside = pathsOutside(rawConfig, localStateDir, env.HOME ?? "");
   if (outside.length)

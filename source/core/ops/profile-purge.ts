@@ -91,10 +91,12 @@ export async function profileToPurge(
   return { path, aside: `${path}.removed-${stamp()}`, files, bytes, holds };
 }
 
+export function describeBytes(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`;
+}
+
 export function describeSize(files: number, bytes: number): string {
-  const size =
-    bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`;
-  return `${files} file${files === 1 ? "" : "s"}, ${size}`;
+  return `${files} file${files === 1 ? "" : "s"}, ${describeBytes(bytes)}`;
 }
 
 export function describePurge(purge: ProfileToPurge, env: NodeJS.ProcessEnv): string {
