@@ -46,12 +46,31 @@ export function runEffect(api: FederationApi, effect: Effect, report: Report): P
           () => report({ type: "migrateDone" }),
           (error: unknown) => report({ type: "migrateFailed", error: describeError(error) }),
         );
+    case "nodeLifecycle":
+      return lines(api.nodeLifecycle?.bind(api, effect.node, effect.action), report);
+    case "removeNode":
+      return lines(
+        api.removeNode?.bind(api, effect.node, { stop: effect.stop, purge: effect.purge }),
+        report,
+      );
     case "discover":
       return api.discover().then(
         (ids) => report({ type: "discovered", ids }),
         (error: unknown) => report({ type: "discoverFailed", error: errorText(error) }),
       );
   }
+}
+
+/** A node action that answers with lines: all of them in the status line, or its error. */
+function lines(call: (() => Promise<string[]>) | undefined, report: Report): Promise<void> {
+  if (!call) {
+    report({ type: "notify", message: { text: "Node actions are not available here.", tone: "error" } });
+    return Promise.resolve();
+  }
+  return call().then(
+    (said) => report({ type: "notify", message: { text: said.join(" "), tone: "info" } }),
+    (error: unknown) => report({ type: "notify", message: { text: describeError(error), tone: "error" } }),
+  );
 }
 
 /** One call per task, one after the other; one message for all of them. */

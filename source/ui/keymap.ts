@@ -45,6 +45,12 @@ export const ACTIONS = {
     group: "Federation",
     mutating: true,
   },
+  gateway: {
+    keys: ["s"],
+    help: "Start/stop/remove… (asks)",
+    group: "Federation",
+    mutating: true,
+  },
   // With the views: the Federation column has room for one more action that way at 80×24.
   quit: { keys: ["q", "ctrl+c"], help: "Quit", group: "Views" },
 } as const satisfies Record<string, ActionSpec>;

@@ -76,16 +76,16 @@ describe("clawos tui: migrate a node from the control center, and roll it back",
     await t.waitForText(`Migrate beta to ${sshd.target}`);
     t.write(KEYS.enter);
     await t.waitForText("Go ahead? (y/n below)");
-    assert.match(t.screenText(), /copy \d+ file\(s\): openclaw\.json/);
+    assert.match(t.screenText(), /the whole profile travels \(\d+ files/);
     // The checks there run over SSH after the plan is shown: wait for their verdict.
     await t.waitForText(new RegExp(`port ${remotePort} is free`));
-    await t.waitForText(/now\? It starts there, then stops here\. y\/n/);
+    await t.waitForText(/now\? It stops here, then starts there\. y\/n/);
     assert.equal(await machineOf("beta"), "hub", "nothing moved before y");
 
     t.write("y");
     await t.waitForText(`Migrated: beta now runs on ${sshd.target}.`, 60_000);
     assert.match(t.screenText(), /answers through SSH/);
-    assert.match(t.screenText(), /Stopped the local gateway/);
+    assert.match(t.screenText(), /Stopped the gateway of beta \(pid \d+, run by clawos\)/);
     assert.equal(await machineOf("beta"), "127.0.0.1");
 
     t.write(KEYS.escape);

@@ -5,16 +5,8 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { World } from "../testkit/cli-harness.js";
 import { startMigrationWorld } from "../testkit/migration-world.js";
+import { processAlive } from "../testkit/process.js";
 import { freePort, type Sshd } from "../testkit/sshd.js";
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** "The cloud" is a second HOME on this machine behind a real sshd on 127.0.0.1. */
 describe("clawos migrate to a loopback sshd 'remote', and back", () => {
@@ -28,14 +20,14 @@ describe("clawos migrate to a loopback sshd 'remote', and back", () => {
 
   before(async () => {
     ({ world, sshd, remoteHome, env, stop } = await startMigrationWorld("clawos-migrate-"));
-    // Things that must never travel.
+    // A node that has lived: sessions, a memory database, notes in its workspace.
     const state = join(world.home, ".openclaw-beta");
-    await mkdir(join(state, "workspace", "sessions"), { recursive: true });
-    await writeFile(join(state, "workspace", "sessions", "s1.json"), "{}");
+    await writeFile(join(state, "agents", "main", "sessions", "sessions.json"), '{"clawos:t1":{"turns":2}}');
+    await writeFile(
+      join(state, "agents", "main", "agent", "openclaw-agent.sqlite"),
+      "SQLite format 3\0 memory",
+    );
     await writeFile(join(state, "workspace", "MEMORY.md"), "remember the milk\n");
-    await mkdir(join(state, "logs"), { recursive: true });
-    await writeFile(join(state, "logs", "gateway.log"), "noise");
-    await writeFile(join(state, "workspace", "agent.lock"), "");
     remotePort = await freePort();
     args = [
       "migrate",
@@ -59,6 +51,8 @@ describe("clawos migrate to a loopback sshd 'remote', and back", () => {
   });
 
   const registry = () => readFile(join(world.clawosHome, "federation.json"), "utf8");
+  const localPid = async () =>
+    Number((await readFile(join(world.clawosHome, "run", "beta.gateway.pid"), "utf8")).trim());
 
   test("--dry-run shows the plan and changes nothing", async () => {
     const before = await registry();
@@ -68,8 +62,12 @@ describe("clawos migrate to a loopback sshd 'remote', and back", () => {
       r.stdout,
       /Plan for beta: hub:.*\.openclaw-beta \(port \d+\) → .*\.openclaw-beta \(port \d+, bound to loopback\)/,
     );
-    assert.match(r.stdout, /copy \d+ file\(s\): openclaw\.json, .*workspace\/MEMORY\.md/);
-    assert.match(r.stdout, /leave behind 2: workspace\/agent\.lock, workspace\/sessions/);
+    assert.match(
+      r.stdout,
+      /the whole profile travels \(\d+ files, \d+ KB on disk, less caches and temporary files\): config, sessions and memory databases, auth profiles and workspace, as one archive made by openclaw backup create --verify/,
+    );
+    assert.match(r.stdout, /OpenClaw there is 2026\.9\.6 \(here 2026\.9\.6\)/);
+    assert.ok(processAlive(await localPid()), "a dry run leaves the local gateway running");
     assert.equal(await registry(), before);
     assert.deepEqual(await readdir(remoteHome), []);
   });
@@ -79,7 +77,8 @@ describe("clawos migrate to a loopback sshd 'remote', and back", () => {
     const localFiles = await readdir(join(world.home, ".openclaw-beta"), { recursive: true });
     const r = await world.run(args, { env: { ...env, CLAWOS_FAULT: "ssh-drop-after:1" } });
     assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /Migration of beta stopped: .*Nothing changed here/);
+    assert.match(r.stderr, /Migration of beta stopped: .*Nothing changed here; the local gateway runs again/);
+    assert.ok(processAlive(await localPid()));
     assert.equal(await registry(), before);
     assert.deepEqual(await readdir(join(world.home, ".openclaw-beta"), { recursive: true }), localFiles);
     assert.ok(
@@ -146,49 +145,73 @@ describe("clawos migrate to a loopback sshd 'remote', and back", () => {
     }
   });
 
-  test("a remote gateway that dies at start: its last words, and the copy removed there", async () => {
+  test("a remote gateway that dies at start: its last words, the copy removed there, the local gateway running again", async () => {
     await writeFile(join(remoteHome, ".fake-openclaw-mode"), "exits\n");
     try {
-      await failsCleanly({}, /exited before it was ready: .*simulated crash at start/);
+      const said = await failsCleanly({}, /exited before it was ready: .*simulated crash at start/);
+      assert.match(said, /the local gateway runs again/);
+      assert.ok(processAlive(await localPid()));
     } finally {
       await rm(join(remoteHome, ".fake-openclaw-mode"), { force: true });
     }
   });
 
-  test("migrate moves the node: files copied (not logs, locks or sessions), started there, local one stopped, tasks run there", async () => {
-    const localPid = Number(
-      (await readFile(join(world.clawosHome, "run", "beta.gateway.pid"), "utf8")).trim(),
-    );
+  test("an older OpenClaw there: refused before anything stops, with the fix", async () => {
+    await writeFile(join(remoteHome, ".fake-openclaw-version"), "2026.8.1\n");
+    try {
+      const pid = await localPid();
+      await failsCleanly(
+        {},
+        /OpenClaw on 127\.0\.0\.1 is 2026\.8\.1, older than here \(2026\.9\.6\)[\s\S]*fix: update it there \(npm install -g openclaw@2026\.9\.6\)/,
+      );
+      assert.equal(await localPid(), pid, "the local gateway was not touched");
+    } finally {
+      await rm(join(remoteHome, ".fake-openclaw-version"), { force: true });
+    }
+  });
+
+  test("migrate moves the node's whole life: stopped here, archived, restored there with its sessions and memory, a real turn there", async () => {
+    const pid = await localPid();
     const r = await world.run(args, { env });
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
-    assert.match(r.stdout, /answers through SSH/);
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `Stopped the gateway of beta \\(pid ${pid}, run by clawos\\) \\(one writer per state dir\\)\\.`,
+      ),
+    );
+    assert.match(
+      r.stdout,
+      /Archiving beta with openclaw backup create --verify …\n {2}\S+-openclaw-backup\.tar\.gz \(\d+ KB\), verified/,
+    );
+    assert.match(r.stdout, /Restoring it there with openclaw backup restore into .*\.openclaw-beta/);
+    assert.match(r.stdout, /answers through SSH \(a real turn took \d+\.\d s\)/);
     assert.match(r.stdout, /Node beta now lives on cloud/);
-    assert.match(r.stdout, /Stopped the local gateway/);
-    assert.equal(alive(localPid), false);
+    assert.equal(processAlive(pid), false);
 
-    const copied = (await readdir(join(remoteHome, ".openclaw-beta"), { recursive: true })).sort();
-    assert.ok(
-      copied.includes("openclaw.json") &&
-        copied.includes(join("workspace", "MEMORY.md")) &&
-        copied.includes(join("workspace", "SOUL.md")),
+    const there = join(remoteHome, ".openclaw-beta");
+    assert.equal(
+      await readFile(join(there, "agents", "main", "sessions", "sessions.json"), "utf8"),
+      '{"clawos:t1":{"turns":2}}',
     );
-    assert.ok(!copied.some((f) => /sessions|logs|\.lock/.test(f)), copied.join(", "));
-    const remoteConfig = JSON.parse(
-      await readFile(join(remoteHome, ".openclaw-beta", "openclaw.json"), "utf8"),
+    assert.equal(
+      await readFile(join(there, "agents", "main", "agent", "openclaw-agent.sqlite"), "utf8"),
+      "SQLite format 3\0 memory",
     );
+    assert.equal(await readFile(join(there, "workspace", "MEMORY.md"), "utf8"), "remember the milk\n");
+    const remoteConfig = JSON.parse(await readFile(join(there, "openclaw.json"), "utf8"));
     assert.equal(remoteConfig.gateway.port, remotePort);
     assert.equal(remoteConfig.gateway.bind, "loopback");
     // OpenClaw's absolute paths point into the copy there, not at this machine's home.
-    assert.equal(remoteConfig.agents.defaults.workspace, join(remoteHome, ".openclaw-beta", "workspace"));
-    assert.equal(
-      remoteConfig.agents.entries.main.agentDir,
-      join(remoteHome, ".openclaw-beta", "agents", "main", "agent"),
-    );
+    assert.equal(remoteConfig.agents.defaults.workspace, join(there, "workspace"));
+    assert.equal(remoteConfig.agents.entries.main.agentDir, join(there, "agents", "main", "agent"));
     assert.ok(!JSON.stringify(remoteConfig).includes(`${world.home}/`), "no local path left");
-    // The agent's model credentials travel (0600), its sessions do not.
-    const auth = join(remoteHome, ".openclaw-beta", "agents", "main", "agent", "auth-profiles.json");
-    assert.equal((await stat(auth)).mode & 0o777, 0o600);
-    assert.ok(!copied.some((f) => f.includes(join("main", "sessions"))));
+    assert.equal((await stat(join(there, "openclaw.json"))).mode & 0o777, 0o600);
+    assert.deepEqual(
+      (await readdir(remoteHome)).filter((f) => f.startsWith(".openclaw-beta")),
+      [".openclaw-beta"],
+      "no staging dir left there",
+    );
 
     const nodes = JSON.parse((await world.run(["nodes", "list", "--json"])).stdout) as {
       id: string;
@@ -207,10 +230,26 @@ describe("clawos migrate to a loopback sshd 'remote', and back", () => {
     assert.equal(d.stdout.trim(), "incubated node says hi");
   });
 
-  test("--rollback starts the local gateway again, points the node back here, stops the remote one and keeps its copy aside", async () => {
+  test("--rollback brings the node's life back the same way, starts the local gateway, keeps both earlier copies aside", async () => {
+    // What it lived through there comes back with it.
+    await writeFile(join(remoteHome, ".openclaw-beta", "workspace", "THERE.md"), "learned in the cloud\n");
     const r = await world.run(["migrate", "beta", "--rollback"], { env });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /The local gateway is running again/);
+    assert.match(r.stdout, /Archiving it there with openclaw backup create --verify/);
+    assert.match(
+      r.stdout,
+      /the profile as it was before the move is kept as ~\/\.openclaw-beta\.before-restore-\d{8}T\d{6}/,
+    );
+    assert.match(r.stdout, /The local gateway is running again \(a real turn took/);
+    const here = join(world.home, ".openclaw-beta");
+    assert.equal(await readFile(join(here, "workspace", "THERE.md"), "utf8"), "learned in the cloud\n");
+    assert.equal(
+      await readFile(join(here, "agents", "main", "sessions", "sessions.json"), "utf8"),
+      '{"clawos:t1":{"turns":2}}',
+    );
+    const config = JSON.parse(await readFile(join(here, "openclaw.json"), "utf8"));
+    assert.equal(config.agents.defaults.workspace, join(here, "workspace"), "paths point here again");
+    assert.notEqual(config.gateway.port, remotePort, "its own port here again");
     assert.match(r.stdout, /points at this machine again/);
     assert.match(r.stdout, /Stopped the gateway on .*kept there as .*\.openclaw-beta\.rolled-back-/);
     const remote = await readdir(remoteHome);

@@ -6,7 +6,9 @@
 //   "Fake provider reply: the magic word is <word>."
 //
 // where <word> is the first `clawtest-xxxx` token found in the last user message, or
-// else that message's last word. It also serves `GET /v1/models` and records every
+// else that message's last word. A message with "clawtest-count" is answered with how many
+// earlier messages of the conversation the gateway sent ("I received N earlier messages."),
+// so a test can see a session continue. It also serves `GET /v1/models` and records every
 // request (method, path, body) so the test can look at what the gateway sent.
 //
 // Usage: import { startFakeProvider } from "./fake-provider.mjs";
@@ -59,6 +61,26 @@ export function lastUserText(messages) {
   return "";
 }
 
+/**
+ * How many messages of the conversation came before the latest turn: the user and assistant
+ * messages the gateway sent, less the latest user message and OpenClaw's internal-context
+ * message. A session that continues (also across a migration) makes this grow by 2 a turn.
+ */
+export function priorMessageCount(messages) {
+  if (!Array.isArray(messages)) return 0;
+  const spoken = messages.filter(
+    (m) =>
+      (m?.role === "user" || m?.role === "assistant") &&
+      !contentToText(m.content).trimStart().startsWith(INTERNAL_CONTEXT),
+  );
+  return Math.max(0, spoken.length - 1);
+}
+
+/** The reply to a message asking for the count ("clawtest-count"): the count, in words a test can match. */
+export function countReplyFor(count) {
+  return `Fake provider reply: I received ${count} earlier messages.`;
+}
+
 function readBody(req) {
   return new Promise((resolve, reject) => {
     const chunks = [];
@@ -109,7 +131,10 @@ export async function startFakeProvider(opts = {}) {
         return;
       }
       if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
-      const reply = fakeReplyFor(lastUserText(body.messages));
+      const said = lastUserText(body.messages);
+      const reply = /\bclawtest-count\b/.test(said)
+        ? countReplyFor(priorMessageCount(body.messages))
+        : fakeReplyFor(said);
       const id = `chatcmpl-fake-${++seq}`;
       const created = Math.floor(Date.now() / 1000);
       const model = body.model ?? FAKE_MODEL_ID;

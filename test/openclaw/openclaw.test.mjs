@@ -604,6 +604,67 @@ async function stopGroup(pid) {
   } catch {}
 }
 
+// ── node lifecycle and a conversation that lives on (clawos nodes restart, migrate) ──────
+
+/** One stable per-task session (`user`), as clawos keeps one per task: it must survive restarts and moves. */
+const CONVERSATION = "clawos:conversation-that-moves";
+
+function betaPort() {
+  const config = JSON.parse(readFileSync(join(home, ".openclaw", "clawos", "federation.json"), "utf8"));
+  return config.nodes.find((n) => n.id === "beta").port;
+}
+
+/** One turn of that conversation with beta's gateway on `port`: how many earlier messages its model got. */
+async function countTurn(port) {
+  const token = readFileSync(join(home, ".openclaw", "clawos", "tokens", "beta.token"), "utf8").trim();
+  const res = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({
+      model: "openclaw/main",
+      messages: [{ role: "user", content: "how many so far? clawtest-count" }],
+      user: CONVERSATION,
+    }),
+    signal: AbortSignal.timeout(TURN_TIMEOUT_MS),
+  });
+  const text = await res.text();
+  assert.equal(res.status, 200, text);
+  const reply = JSON.parse(text).choices[0].message.content;
+  const count = /I received (\d+) earlier messages/.exec(reply);
+  assert.ok(count, `not a count: ${reply}`);
+  return Number(count[1]);
+}
+
+function betaPid() {
+  return Number(readFileSync(join(home, ".openclaw", "clawos", "run", "beta.gateway.pid"), "utf8").trim());
+}
+
+step(
+  "clawos nodes restart restarts the real gateway clawos runs, and a conversation goes on across it",
+  { timeout: READY_TIMEOUT_MS + 3 * TURN_TIMEOUT_MS },
+  async () => {
+    assert.ok(
+      existsSync(join(home, ".openclaw", "clawos", "run", "beta.gateway.pid")),
+      "beta runs (see above)",
+    );
+    assert.equal(await countTurn(betaPort()), 0, "a new conversation");
+    assert.equal(await countTurn(betaPort()), 2, "the first turn and its answer came before");
+    const before = betaPid();
+    const r = await runCliWithPath(
+      ["nodes", "restart", "beta", "--ready-timeout", String(READY_TIMEOUT_MS / 1000)],
+      join(tmpRoot, "bin"),
+      READY_TIMEOUT_MS + 60_000,
+    );
+    facts.push(`clawos nodes restart (real gateway) took ${r.ms} ms`);
+    assert.equal(r.code, 0, describeRun(r));
+    assert.match(r.stdout, new RegExp(`Stopped the gateway of beta \\(pid ${before}, run by clawos\\)`));
+    assert.match(r.stdout, /Started the gateway of beta under clawos \(pid \d+\); its log is /);
+    assert.notEqual(betaPid(), before);
+    assert.throws(() => process.kill(before, 0), "the old gateway is gone");
+    assert.equal(await countTurn(betaPort()), 4, "the conversation goes on after the restart");
+  },
+);
+
 // ── migration to a loopback sshd "remote": a second HOME on this machine ──────────────
 
 const remoteHome = join(tmpRoot, "remote-home");
@@ -623,7 +684,7 @@ async function stopRemote() {
 
 step(
   "clawos migrate moves the real node to a loopback sshd 'remote', a task runs there, --rollback brings it back",
-  { timeout: 3 * READY_TIMEOUT_MS + 2 * CLI_TIMEOUT_MS },
+  { timeout: 3 * READY_TIMEOUT_MS + 2 * CLI_TIMEOUT_MS + 6 * TURN_TIMEOUT_MS },
   async () => {
     const pidPath = join(home, ".openclaw", "clawos", "run", "beta.gateway.pid");
     assert.ok(existsSync(pidPath), "the incubated node beta is running (see the test before)");
@@ -654,18 +715,29 @@ step(
       String(remotePort),
     ];
 
-    const plan = await runCli([...migrateBeta, "--dry-run"]);
+    const localPort = betaPort();
+    const plan = await runCliWithPath([...migrateBeta, "--dry-run"], join(tmpRoot, "bin"));
     assert.equal(plan.code, 0, describeRun(plan));
-    assert.match(plan.stdout, /copy \d+ file\(s\): openclaw\.json, .*workspace\/SOUL\.md/);
+    assert.match(plan.stdout, /the whole profile travels \(\d+ files, [\d.]+ [KM]B\)/);
+    assert.match(plan.stdout, /OpenClaw there is 2026\.9\.6 \(here 2026\.9\.6\)/);
 
-    const moved = await runCli(
+    // `openclaw` on PATH here too: the archive is made here with openclaw backup create.
+    const moved = await runCliWithPath(
       [...migrateBeta, "--machine", "cloud", "--ready-timeout", String(READY_TIMEOUT_MS / 1000)],
-      READY_TIMEOUT_MS + 60_000,
+      join(tmpRoot, "bin"),
+      READY_TIMEOUT_MS + 2 * TURN_TIMEOUT_MS,
     );
-    facts.push(`clawos migrate (real gateway started there) took ${moved.ms} ms`);
+    facts.push(`clawos migrate (archive, restore and a real gateway started there) took ${moved.ms} ms`);
+    process.stdout.write(`# clawos migrate: ${moved.stdout.trim().split("\n").join("\n#   ")}\n`);
     assert.equal(moved.code, 0, describeRun(moved));
-    assert.match(moved.stdout, /answers through SSH/);
-    assert.match(moved.stdout, /Stopped the local gateway/);
+    assert.match(
+      moved.stdout,
+      new RegExp(`Stopped the gateway of beta \\(pid ${localPid}, run by clawos\\)`),
+    );
+    assert.match(moved.stdout, /-openclaw-backup\.tar\.gz \([\d.]+ [KM]B\), verified/);
+    assert.match(moved.stdout, /answers through SSH \(a real turn took/);
+    // The conversation goes on there: its sessions travelled in the archive.
+    assert.equal(await countTurn(remotePort), 6, "the conversation continues on the gateway there");
     let localAlive = true;
     try {
       process.kill(localPid, 0);
@@ -690,18 +762,39 @@ step(
     const back = await runCliWithPath(
       ["migrate", "beta", "--rollback", "--ready-timeout", String(READY_TIMEOUT_MS / 1000)],
       join(tmpRoot, "bin"),
-      READY_TIMEOUT_MS + 60_000,
+      READY_TIMEOUT_MS + 2 * TURN_TIMEOUT_MS,
     );
-    facts.push(`clawos migrate --rollback (local gateway restarted) took ${back.ms} ms`);
+    facts.push(
+      `clawos migrate --rollback (archive there, restore here, local gateway started) took ${back.ms} ms`,
+    );
+    process.stdout.write(`# clawos migrate --rollback: ${back.stdout.trim().split("\n").join("\n#   ")}\n`);
     assert.equal(back.code, 0, describeRun(back));
+    assert.match(back.stdout, /Archiving it there with openclaw backup create --verify/);
     assert.match(back.stdout, /The local gateway is running again/);
     assert.match(back.stdout, /Stopped the gateway on/);
+    assert.equal(await countTurn(localPort), 8, "the rollback brings back what was said there");
 
     const here = `clawtest-${Math.random().toString(36).slice(2, 10)}`;
     const again = await runCli(["dispatch", `please repeat ${here}`, "--to", "beta", "--wait"]);
     assert.equal(again.code, 0, describeRun(again));
     assert.match(again.stderr, /via localhost/, describeRun(again));
     assert.ok(again.stdout.replace(/\s+/g, " ").includes(fakeReplyFor(here)), describeRun(again));
+  },
+);
+
+step(
+  "clawos nodes remove --stop stops the real gateway it ran",
+  { timeout: CLI_TIMEOUT_MS + 10_000 },
+  async () => {
+    const pid = betaPid();
+    const r = await runCliWithPath(["nodes", "remove", "beta", "--stop"], join(tmpRoot, "bin"));
+    assert.equal(r.code, 0, describeRun(r));
+    assert.match(
+      r.stdout,
+      new RegExp(`Stopped the gateway of beta \\(pid ${pid}, run by clawos\\)\\.\\nRemoved node beta\\.`),
+    );
+    assert.throws(() => process.kill(pid, 0), "the gateway is gone");
+    removeStateLocks(join(home, ".openclaw-beta"));
   },
 );
 

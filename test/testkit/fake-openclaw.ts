@@ -7,6 +7,9 @@
  * (the gateway runs, but its turns fail as OpenClaw's do for a model without credentials).
  * Like the real one, onboard writes absolute paths (workspace, agentDir) into the config
  * and keeps the agent's model credentials in agents/main/agent/auth-profiles.json.
+ * `gateway install|start|stop|restart|uninstall` play a service manager (the gateway runs
+ * detached, its pid in the profile's .fake-service); `gateway status --json` reports it.
+ * `backup create|restore` make and unpack an archive laid out like the real one's.
  */
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -27,6 +30,9 @@ const dir = path.join(process.env.HOME, profile ? ".openclaw-" + profile : ".ope
 const file = path.join(dir, "openclaw.json");
 const modeFile = path.join(process.env.HOME, ".fake-openclaw-mode");
 const mode = process.env.FAKE_OPENCLAW_MODE || (fs.existsSync(modeFile) ? fs.readFileSync(modeFile, "utf8").trim() : "");
+const serviceFile = path.join(dir, ".fake-service");
+const readService = () => { try { return JSON.parse(fs.readFileSync(serviceFile, "utf8")); } catch { return { installed: false, pid: 0 }; } };
+const alive = (pid) => { try { process.kill(pid, 0); return true; } catch { return false; } };
 const opt = (name) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
 // FAKE_OPENCLAW_CALLS: append each call's argv and the secrets it got by environment, one JSON line each.
 if (process.env.FAKE_OPENCLAW_CALLS)
@@ -77,8 +83,51 @@ if (args[0] === "onboard") {
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
   child.on("exit", (code) => process.exit(code ?? 0));
+} else if (args[0] === "gateway" && args[1] === "status") {
+  // Only what clawos reads: whether a service is loaded, and who listens on the port.
+  const service = readService();
+  const listening = service.pid && alive(service.pid);
+  console.log(JSON.stringify({ service: { loaded: service.installed }, port: { listeners: listening ? [{ pid: service.pid }] : [] } }));
+} else if (args[0] === "gateway" && ["install", "start", "stop", "restart", "uninstall"].includes(args[1])) {
+  // A stand-in service manager: the gateway runs detached, its pid in the profile's .fake-service.
+  const service = readService();
+  const running = service.pid && alive(service.pid);
+  if (args[1] !== "install" && !service.installed) { console.error("Gateway service not installed."); process.exit(1); }
+  if ((args[1] === "stop" || args[1] === "restart" || args[1] === "uninstall") && running) {
+    try { process.kill(-service.pid, "SIGTERM"); } catch {}
+    const until = Date.now() + 5000;
+    while (alive(service.pid) && Date.now() < until) require("node:child_process").spawnSync("sleep", ["0.1"]);
+    service.pid = 0;
+  }
+  if (args[1] === "uninstall") { fs.rmSync(serviceFile, { force: true }); process.exit(0); }
+  if (args[1] !== "stop" && !(args[1] === "start" && running)) {
+    const child = spawn(process.execPath, [__filename, ...(profile ? ["--profile", profile] : []), "gateway", "run"], { detached: true, stdio: "ignore" });
+    child.unref();
+    service.pid = child.pid;
+  }
+  fs.writeFileSync(serviceFile, JSON.stringify({ installed: true, pid: service.pid }));
+} else if (args[0] === "backup" && args[1] === "create") {
+  // Like the real one: the whole state dir in <root>/payload/posix/<absolute path>, a manifest naming it.
+  const { execFileSync } = require("node:child_process");
+  const root = new Date().toISOString().replace(/:/g, "-") + "-openclaw-backup";
+  const work = fs.mkdtempSync(path.join(require("node:os").tmpdir(), "fake-backup-"));
+  const archivePath = path.join(opt("--output"), root + ".tar.gz");
+  const payload = path.join(root, "payload", "posix", dir.slice(1));
+  fs.cpSync(dir, path.join(work, payload), { recursive: true, filter: (f) => !f.endsWith(".fake-service") });
+  fs.writeFileSync(path.join(work, root, "manifest.json"), JSON.stringify({ schemaVersion: 1, assets: [{ kind: "state", sourcePath: dir, archivePath: payload }] }));
+  execFileSync("tar", ["-czf", archivePath, "-C", work, root]);
+  fs.rmSync(work, { recursive: true, force: true });
+  console.log(JSON.stringify({ archiveRoot: root, archivePath, verified: args.includes("--verify"), assets: [] }));
+} else if (args[0] === "backup" && args[1] === "restore") {
+  const target = opt("--target");
+  if (fs.existsSync(target) && fs.readdirSync(target).length) { console.error("restore: target is not empty"); process.exit(1); }
+  fs.mkdirSync(target, { recursive: true });
+  require("node:child_process").execFileSync("tar", ["-xzf", args[2], "-C", target]);
+  console.log(JSON.stringify({ ok: true, archiveRoot: fs.readdirSync(target)[0] }));
 } else if (args[0] === "--version") {
-  console.log("fake-openclaw 0.0.0");
+  // ~/.fake-openclaw-version plays an older or newer install.
+  const versionFile = path.join(process.env.HOME, ".fake-openclaw-version");
+  console.log("OpenClaw " + (fs.existsSync(versionFile) ? fs.readFileSync(versionFile, "utf8").trim() : "2026.9.6") + " (fake)");
 } else {
   console.error("fake openclaw: unsupported " + args.join(" "));
   process.exit(2);

@@ -136,3 +136,13 @@ export function watchOutput(child: ChildProcess, onChunk?: (chunk: Buffer) => vo
     },
   };
 }
+
+/** Whether a process with this pid is alive (signal 0). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

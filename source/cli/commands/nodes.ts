@@ -10,11 +10,18 @@ import { parseNode } from "../../core/infra/config.js";
 import { sanitizeLine } from "../../core/infra/sanitize.js";
 import { toSafe } from "../../present/safe-text.js";
 import type { CliContext } from "../context.js";
+import {
+  planRemoval,
+  purgeAfterRemoval,
+  type RemoveOptions,
+  registerLifecycle,
+  stopForRemoval,
+} from "../node-lifecycle.js";
 import { collect, parsePort } from "../options.js";
 import { EXIT } from "../signals.js";
 import { renderNodesTable } from "../status-report.js";
 
-/** `clawos nodes list|add|remove|rename|probe`: the shared registry. */
+/** `clawos nodes list|add|remove|rename|probe|start|stop|restart`: the shared registry, and the gateways on this machine. */
 export function register(program: Command, ctx: CliContext): void {
   const { out } = ctx;
   const nodes = program.command("nodes").description("list, add, remove, rename and probe nodes");
@@ -63,7 +70,12 @@ export function register(program: Command, ctx: CliContext): void {
     .command("remove")
     .description("unregister a node (its tasks stay on the blackboard)")
     .argument("<id>")
-    .action(ctx.action((id: string) => removeNode(ctx, id)));
+    .option("--stop", "stop its gateway too (without asking)")
+    .option("--keep-running", "leave its gateway running (without asking)")
+    .option("--purge", "also move its profile directory aside (renamed, not deleted; asks first)")
+    .option("--yes", "answer yes: stop the gateway, and confirm --purge")
+    .action(ctx.action((id: string, opts: RemoveOptions) => removeNode(ctx, id, opts)));
+  registerLifecycle(nodes, ctx);
   nodes
     .command("rename")
     .description("give this machine's node another id (settles two machines claiming one id)")
@@ -162,11 +174,17 @@ async function addNode(ctx: CliContext, id: string, opts: Record<string, unknown
   });
 }
 
-async function removeNode(ctx: CliContext, id: string): Promise<void> {
+async function removeNode(ctx: CliContext, id: string, opts: RemoveOptions): Promise<void> {
   const left = await ctx.withCore(async (core) => {
+    const removing = core.nodes.find((n) => n.id === id);
+    // Asking changes nothing; the tombstone comes next and refuses a node this machine does
+    // not own, so nothing is stopped or moved for a removal that does not happen.
+    const plan = removing ? await planRemoval(ctx, removing, opts) : { stop: false };
     await core.registryWriter().remove(id);
     await updateLocalSettings(ctx.home(), { drop: id });
+    if (removing) await stopForRemoval(ctx, removing, plan);
     ctx.out(`Removed node ${id}.`);
+    await purgeAfterRemoval(ctx, plan);
     return (await core.blackboard.list({ finishedLimit: 0, activeOnly: true })).tasks.filter(
       (t) => t.node === id,
     );

@@ -116,6 +116,10 @@ export interface FederationApi {
   ): Promise<{ node: string; port: number; cannotAnswer?: string }>;
   /** Node action "migrate": move a local node to another machine over SSH; each line says what happens. */
   migrate?(input: MigrateInput, onLine: (line: string) => void): Promise<void>;
+  /** Start, stop or restart a gateway on this machine; each line says what was done and which way. */
+  nodeLifecycle?(node: string, action: "start" | "stop" | "restart"): Promise<string[]>;
+  /** Remove a node from the registry, stopping its gateway and moving its profile aside if asked. */
+  removeNode?(node: string, options: { stop: boolean; purge: boolean }): Promise<string[]>;
   /** Stop; returns the tasks that were running in this process and went back to their node's inbox. */
   close(): Promise<HandedBack[]>;
 }

@@ -305,6 +305,20 @@ export class LiveFederation implements FederationApi {
     if (!input.dryRun) await this.reopen();
   }
 
+  async nodeLifecycle(node: string, action: "start" | "stop" | "restart"): Promise<string[]> {
+    const { runLifecycle } = await import("../ops/gateway-lifecycle.js");
+    const outcomes = await runLifecycle(this.home, this.env, node, action);
+    await this.refresh();
+    return outcomes.map((o) => o.line);
+  }
+
+  async removeNode(node: string, options: { stop: boolean; purge: boolean }): Promise<string[]> {
+    const { removeNodeWithGateway } = await import("../ops/node-removal.js");
+    const lines = await removeNodeWithGateway(this.home, this.env, node, options);
+    await this.reopen();
+    return lines;
+  }
+
   /** The registry changed on disk: reopen the core on the new config. */
   private async reopen(): Promise<void> {
     // Open the new one first: an invalid config leaves the old one working (and says why).

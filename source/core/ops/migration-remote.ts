@@ -1,15 +1,17 @@
-import { readFile } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { SFTPWrapper } from "ssh2";
 import { UserError } from "../domain/errors.js";
 import type { NodeConfig } from "../domain/schema.js";
 import { GatewayClient } from "../transport/gateway-client.js";
 import type { SshSession } from "../transport/ssh-route.js";
 import { PORT_SPACING } from "./gateway-ports.js";
 import { waitUntilStarted } from "./gateway-ready.js";
-import { isSecret, remoteConfig } from "./migration-files.js";
+import { compareVersions, parseCreated, parseOpenclawVersion, stateAssetPath } from "./migration-archive.js";
+import { remoteConfig } from "./migration-files.js";
 import { checkRemoteSpacing } from "./migration-ports.js";
+
+/** A gateway that has just started can be slow to answer its first requests on a busy machine. */
+export const CHECK_TIMEOUT_MS = 30_000;
 
 /** The remote side of one migration, filled in as its steps go: what a failure has to tidy there. */
 export interface RemoteMigration {
@@ -61,31 +63,103 @@ export async function checkRemote(m: RemoteMigration, say: (line: string) => voi
   return m.stateDir;
 }
 
-/** Copy into a staging dir, renamed into place only once complete. */
-export async function copyProfile(
+/** Send the archive into a private staging dir there (the next attempt removes a partial one). */
+export async function sendArchive(
   m: RemoteMigration,
-  files: string[],
-  localStateDir: string,
+  archive: string,
   env: NodeJS.ProcessEnv,
 ): Promise<void> {
-  const { session, host, staging } = m;
-  await session.exec(`rm -rf ${remoteQuote(staging)}`, "");
+  const { session, staging } = m;
+  await session.exec(`rm -rf ${remoteQuote(staging)} && mkdir -m 700 -p ${remoteQuote(staging)}`, "");
   const sftp = await session.sftp();
-  const dropAfter = Number(/^ssh-drop-after:(\d+)$/.exec(env.CLAWOS_FAULT ?? "")?.[1] ?? Number.NaN);
-  for (const [i, rel] of files.entries()) {
-    if (i === dropAfter) session.destroy(); // fault injection for tests: the connection drops mid-copy
-    const dest = posix.join(staging, rel);
-    await Promise.race([mkdirs(sftp, posix.dirname(dest)), session.dropped]);
-    let data = await readFile(join(localStateDir, rel));
-    if (rel === "openclaw.json")
-      data = Buffer.from(
-        remoteConfig(data.toString("utf8"), m.remotePort, { from: localStateDir, to: m.stateDir }),
-      );
-    await sftpCall<void>((cb) => sftp.writeFile(dest, data, { mode: isSecret(rel) ? 0o600 : 0o644 }, cb));
-  }
-  const moved = await session.exec(`mv ${remoteQuote(staging)} ${remoteQuote(m.stateDir)}`, "");
+  const put = sftpCall<void>((cb) =>
+    sftp.fastPut(archive, posix.join(staging, "archive.tar.gz"), { mode: 0o600 }, (error) => cb(error)),
+  );
+  // Fault injection for tests: the connection drops while the archive is on its way.
+  if (/^ssh-drop-after:\d+$/.test(env.CLAWOS_FAULT ?? "")) session.destroy();
+  await Promise.race([put, session.dropped]);
+}
+
+/**
+ * `openclaw backup restore` there into the staging dir, then the state asset moved into the
+ * profile's place and its config pointed at the port and paths there.
+ */
+export async function restoreThere(m: RemoteMigration, localStateDir: string): Promise<void> {
+  const { session, host, staging } = m;
+  const archive = posix.join(staging, "archive.tar.gz");
+  const target = posix.join(staging, "restored");
+  const restored = await session.exec(
+    `cd ~ && openclaw backup restore ${remoteQuote(archive)} --target ${remoteQuote(target)} --json`,
+    "",
+  );
+  if (restored.code !== 0)
+    throw new UserError(
+      `openclaw backup restore failed on ${host}: ${lastLine(restored.stderr || restored.stdout)}`,
+    );
+  const root = (JSON.parse(restored.stdout.slice(restored.stdout.indexOf("{"))) as { archiveRoot?: unknown })
+    .archiveRoot;
+  if (typeof root !== "string" || root.includes("/"))
+    throw new UserError(`openclaw backup restore on ${host} did not name its archive root.`);
+  const sftp = await session.sftp();
+  const manifest = await sftpCall<Buffer>((cb) =>
+    sftp.readFile(posix.join(target, root, "manifest.json"), cb),
+  );
+  const asset = stateAssetPath(manifest.toString("utf8"), localStateDir);
+  const moved = await session.exec(
+    `mv ${remoteQuote(posix.join(target, asset))} ${remoteQuote(m.stateDir)} && rm -rf ${remoteQuote(staging)}`,
+    "",
+  );
   if (moved.code !== 0)
-    throw new UserError(`Could not move the copy into place on ${host}: ${moved.stderr.trim()}`);
+    throw new UserError(
+      `Could not move the restored profile into place on ${host}: ${lastLine(moved.stderr)}`,
+    );
+  const configFile = posix.join(m.stateDir, "openclaw.json");
+  const raw = await sftpCall<Buffer>((cb) => sftp.readFile(configFile, cb));
+  const config = remoteConfig(raw.toString("utf8"), m.remotePort, { from: localStateDir, to: m.stateDir });
+  await sftpCall<void>((cb) => sftp.writeFile(configFile, config, { mode: 0o600 }, cb));
+}
+
+/** `openclaw backup create --verify` there (its gateway stopped), fetched into `localDir`. */
+export async function archiveThere(
+  session: SshSession,
+  host: string,
+  node: NodeConfig,
+  localDir: string,
+): Promise<string> {
+  const profileFlag =
+    node.profile && node.profile !== "default" ? `--profile ${remoteQuote(node.profile)} ` : "";
+  const made = await session.exec(
+    `cd ~ && D=$(mktemp -d) && openclaw ${profileFlag}backup create --verify --output "$D" --json`,
+    "",
+  );
+  if (made.code !== 0)
+    throw new UserError(`openclaw backup create failed on ${host}: ${lastLine(made.stderr || made.stdout)}`);
+  const { archivePath } = parseCreated(made.stdout, `openclaw backup create on ${host}`);
+  const local = join(localDir, posix.basename(archivePath));
+  const sftp = await session.sftp();
+  await sftpCall<void>((cb) => sftp.fastGet(archivePath, local, (error) => cb(error)));
+  await session.exec(`rm -rf ${remoteQuote(posix.dirname(archivePath))}`, "");
+  return local;
+}
+
+/** `openclaw --version` there: refused when it is older than here (a newer state may not open there). */
+export async function checkRemoteVersion(m: RemoteMigration, here: number[]): Promise<string> {
+  const said = await m.session.exec("openclaw --version", "");
+  const there = parseOpenclawVersion(said.stdout);
+  if (said.code !== 0 || !there)
+    throw new UserError(
+      `Could not read the OpenClaw version on ${m.host}: ${lastLine(said.stderr || said.stdout)}`,
+    );
+  if (compareVersions(there, here) < 0)
+    throw new UserError(
+      `OpenClaw on ${m.host} is ${there.join(".")}, older than here (${here.join(".")}): the node's state may not open there.`,
+      { hint: `update it there (npm install -g openclaw@${here.join(".")}), then migrate again` },
+    );
+  return there.join(".");
+}
+
+function lastLine(text: string): string {
+  return (text.trim().split("\n").at(-1) ?? "").slice(0, 300);
 }
 
 /** `openclaw gateway run` there, detached in its own process group; its pid is kept for the cleanup. */
@@ -107,7 +181,7 @@ export async function checkRemoteGateway(
   m: RemoteMigration,
   token: { token?: string; source: string },
   readyTimeoutMs: number | undefined,
-): Promise<void> {
+): Promise<number> {
   const { session, host, node } = m;
   const pid = m.pid!;
   const outFile = posix.join(m.stateDir, "clawos-gateway.out");
@@ -121,15 +195,18 @@ export async function checkRemoteGateway(
     });
   };
   const tunnelPort = await waitTunnel(session, m.remotePort, readyTimeoutMs ?? 180_000, checkAlive);
-  const client = new GatewayClient({
-    nodeId: node.id,
-    host: "127.0.0.1",
-    port: tunnelPort,
-    ...(token.token ? { token: token.token } : {}),
-    tokenSource: token.source,
-    profile: node.profile,
-    agent: node.agent,
-  });
+  const client = new GatewayClient(
+    {
+      nodeId: node.id,
+      host: "127.0.0.1",
+      port: tunnelPort,
+      ...(token.token ? { token: token.token } : {}),
+      tokenSource: token.source,
+      profile: node.profile,
+      agent: node.agent,
+    },
+    { probeTimeoutMs: CHECK_TIMEOUT_MS },
+  );
   try {
     await waitUntilStarted(client, {
       timeoutMs: readyTimeoutMs ?? 180_000,
@@ -137,10 +214,22 @@ export async function checkRemoteGateway(
       hint: `see ${outFile} on ${host}; a first start can take a minute on a small machine (--ready-timeout)`,
       checkAlive,
     });
-    await client.models(AbortSignal.timeout(10_000));
+    await client.models(AbortSignal.timeout(CHECK_TIMEOUT_MS));
+    return await answersATurn(client);
   } finally {
     await client.close();
   }
+}
+
+/** A real turn (the model answers), on a session of its own; how long it took. */
+export async function answersATurn(client: GatewayClient): Promise<number> {
+  const started = Date.now();
+  await client.chat({
+    text: "clawos checks that this node answers after a move. Reply with one word.",
+    user: "clawos:migration-check",
+    timeoutMs: 150_000,
+  });
+  return Date.now() - started;
 }
 
 /** After a failure before the switch: stop what was started there and remove what was copied. */
@@ -161,19 +250,6 @@ async function sftpCall<T>(
   return new Promise((resolve, reject) =>
     fn((error, value) => (error ? reject(error) : resolve(value as T))),
   );
-}
-
-export async function mkdirs(sftp: SFTPWrapper, dir: string): Promise<void> {
-  const parts = dir.split("/").filter(Boolean);
-  let path = "";
-  for (const part of parts) {
-    path += `/${part}`;
-    try {
-      await sftpCall<void>((cb) => sftp.mkdir(path, cb));
-    } catch {
-      // exists already (or will fail at the write, with a clearer error)
-    }
-  }
 }
 
 export async function waitTunnel(

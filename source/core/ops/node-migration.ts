@@ -1,5 +1,5 @@
 import { readFile, rm, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isErrnoException, UserError } from "../domain/errors.js";
 import { NodeConfig, type SshSettings } from "../domain/schema.js";
@@ -8,27 +8,32 @@ import { updateLocalSettings } from "../federation/registry.js";
 import { writeFileAtomic } from "../infra/atomic-file.js";
 import { resolveToken, routeOf } from "../infra/config.js";
 import { displayPath, openclawStateDir } from "../infra/paths.js";
-import { GatewayClient } from "../transport/gateway-client.js";
 import { parseSshTarget, SshSession } from "../transport/ssh-route.js";
-import { filesToCopy, pathsOutside } from "./migration-files.js";
+import {
+  byHand,
+  type GatewayState,
+  gatewayState,
+  openclawCommandFor,
+  startGateway,
+  stopGateway,
+} from "./gateway-lifecycle.js";
+import { archiveHere, openclawVersion, transitDir } from "./migration-archive.js";
+import { pathsOutside } from "./migration-files.js";
+import { type MigrationRecord, recordPath } from "./migration-record.js";
 import {
   checkRemote,
   checkRemoteGateway,
-  copyProfile,
-  killGroup,
+  checkRemoteVersion,
   type RemoteMigration,
-  remoteQuote,
+  restoreThere,
+  sendArchive,
   startRemoteGateway,
   tidyRemote,
 } from "./migration-remote.js";
 import { findOnPath } from "./openclaw-command.js";
-import {
-  gatewayPidFile,
-  startSupervised,
-  stopProcessGroup,
-  type UndoStep,
-  waitReady,
-} from "./supervised-gateway.js";
+import { describeBytes, describeSize, measureTree } from "./profile-purge.js";
+
+export { rollbackMigration } from "./migration-rollback.js";
 
 export interface MigrateOptions {
   node: string;
@@ -50,25 +55,18 @@ export interface MigrationPlan {
   localStateDir: string;
   remoteStateDir: string;
   remotePort: number;
-  files: string[];
-  skipped: string[];
-}
-
-interface MigrationRecord {
-  node: NodeConfig;
-  remote: { target: string; stateDir: string; pid?: number; settings: SshSettings };
-  localGatewayStopped: boolean;
-  at: string;
-}
-
-function recordPath(home: string, node: string): string {
-  return join(home, "migrations", `${node}.json`);
+  /** What the archive takes: the whole profile directory. */
+  files: number;
+  bytes: number;
 }
 
 /**
- * `clawos migrate NODE --to user@host`: copy the profile over SFTP, start it there, check it
- * through SSH, switch the registry, then drain and stop the local instance. Until the switch,
- * a failure leaves the local registry and disk as they were.
+ * `clawos migrate NODE --to user@host`: the node's whole life moves. Its tasks drain, its
+ * gateway stops (one writer per state dir), `openclaw backup create --verify` archives the
+ * profile (config, sessions and memory databases, auth profiles, workspace), SFTP carries it,
+ * `openclaw backup restore` unpacks it into the profile's place there, the gateway starts
+ * there and answers a real turn through SSH; then the registry switches. A failure before the
+ * switch starts the local gateway again and tidies the remote side.
  */
 export async function migrate(
   home: string,
@@ -78,10 +76,18 @@ export async function migrate(
 ): Promise<MigrationPlan> {
   const { node, machine } = await localNodeToMigrate(home, env, options.node);
   const target = parseSshTarget(options.to);
+  const openclaw = await findOnPath("openclaw", env);
+  if (!openclaw)
+    throw new UserError("openclaw is not on PATH here, so the node cannot be archived for the move.", {
+      hint: "install it (npm install -g openclaw), or put it on the PATH clawos runs with",
+    });
   const { plan, settings, profileDirName } = await planMigration(node, machine, env, options, say);
   const token = await resolveToken(node, home, env);
   if (token.problem)
     throw new UserError(`Node ${node.id}: cannot read its token from ${token.source}: ${token.problem}.`);
+  const here = await openclawVersion(openclaw, env);
+  const local = await gatewayState(home, env, node);
+  if (local.keeper === "by-hand") throw byHand(node, local, "stop");
 
   // The plan is checked there too (read-only): a plan that cannot work is not offered.
   say(`Checking ${target.host} over SSH …`);
@@ -95,27 +101,73 @@ export async function migrate(
     stateDir: "",
     staging: "",
   };
+  let stopped: GatewayState | undefined;
+  const transit = await transitDir();
   try {
     plan.remoteStateDir = await checkRemote(remote, say);
+    say(`  OpenClaw there is ${await checkRemoteVersion(remote, here)} (here ${here.join(".")})`);
     if (options.dryRun) {
       session.close();
       return plan;
     }
-    say(`Copying ${plan.files.length} file(s) to ${target.host} …`);
-    await copyProfile(remote, plan.files, plan.localStateDir, env);
+    await drainLocalTasks(home, env, node.id, options.drainTimeoutMs ?? 120_000, say);
+    if (local.running) {
+      say(
+        `${(await stopGateway(home, env, node, local)).line.replace(/\.$/, "")} (one writer per state dir).`,
+      );
+      stopped = local;
+    }
+    say(`Archiving ${node.id} with openclaw backup create --verify …`);
+    const archive = await archiveHere(openclaw, node, env, transit);
+    const size = await stat(archive.archivePath);
+    say(`  ${basename(archive.archivePath)} (${describeBytes(size.size)}), verified`);
+    say(`Sending it to ${target.host} over SFTP …`);
+    await sendArchive(remote, archive.archivePath, env);
+    say(`Restoring it there with openclaw backup restore into ${remote.stateDir} …`);
+    await restoreThere(remote, plan.localStateDir);
     say(`Starting the gateway on ${target.host} …`);
     await startRemoteGateway(remote);
-    await checkRemoteGateway(remote, token, options.readyTimeoutMs);
-    say(`The gateway on ${target.host} answers through SSH.`);
+    const turnMs = await checkRemoteGateway(remote, token, options.readyTimeoutMs);
+    say(
+      `The gateway on ${target.host} answers through SSH (a real turn took ${(turnMs / 1000).toFixed(1)} s).`,
+    );
   } catch (error) {
-    throw await migrationStopped(remote, node.id, options.dryRun === true, error);
+    const again = stopped ? await startAgain(home, env, node, stopped, options.readyTimeoutMs) : "";
+    throw await migrationStopped(remote, node.id, options.dryRun === true, error, again);
+  } finally {
+    await rm(transit, { recursive: true, force: true });
   }
 
   const record = await switchRegistry(home, env, node, machine, options, remote, settings, say);
-  await drainLocalTasks(home, env, node.id, options.drainTimeoutMs ?? 120_000, say);
-  await stopLocalGateway(home, node, record, say);
+  record.localGatewayStopped = stopped !== undefined;
+  record.localKeeper = stopped?.keeper ?? "none";
+  await writeFileAtomic(recordPath(home, node.id), JSON.stringify(record, null, 2), { mode: 0o600 });
+  if (stopped?.keeper === "service")
+    say(
+      `Its OpenClaw service here is stopped, not uninstalled: uninstall it (${openclawCommandFor(node, "gateway", "uninstall")}) so it does not start again at login.`,
+    );
   session.close();
   return plan;
+}
+
+/** After a failure: the local gateway runs again, the way it ran before. */
+async function startAgain(
+  home: string,
+  env: NodeJS.ProcessEnv,
+  node: NodeConfig,
+  stopped: GatewayState,
+  readyTimeoutMs: number | undefined,
+): Promise<string> {
+  try {
+    await startGateway(home, env, node, readyTimeoutMs ? { readyTimeoutMs } : {}, {
+      keeper: stopped.keeper === "service" ? "service" : "none",
+      running: false,
+    });
+    return "; the local gateway runs again";
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.replace(/\.$/, "") : String(error);
+    return `; the local gateway did not start again (${reason}): clawos nodes start ${node.id}`;
+  }
 }
 
 /** The node, which must be local and not migrated already. */
@@ -157,7 +209,15 @@ async function planMigration(
   say: (line: string) => void,
 ): Promise<{ plan: MigrationPlan; settings: SshSettings; profileDirName: string }> {
   const localStateDir = openclawStateDir(node.profile, env);
-  const { files, skipped } = await filesToCopy(localStateDir);
+  let rawConfig: string;
+  try {
+    rawConfig = await readFile(join(localStateDir, "openclaw.json"), "utf8");
+  } catch {
+    throw new UserError(
+      `${displayPath(localStateDir, env)} has no openclaw.json; there is nothing to migrate.`,
+    );
+  }
+  const { files, bytes } = await measureTree(localStateDir);
   const remotePort = options.remotePort ?? node.ssh?.remotePort ?? node.port!;
   const settings: SshSettings = {
     target: options.to,
@@ -180,24 +240,20 @@ async function planMigration(
     remoteStateDir: `~/${profileDirName}`,
     remotePort,
     files,
-    skipped,
+    bytes,
   };
   say(`Plan for ${node.id}: ${plan.from} → ${plan.to}`);
-  say(`  copy ${files.length} file(s): ${files.join(", ")}`);
-  if (skipped.length)
-    say(
-      `  leave behind ${skipped.length}: ${skipped.slice(0, 8).join(", ")}${skipped.length > 8 ? ", …" : ""}`,
-    );
-  const outside = pathsOutside(
-    await readFile(join(localStateDir, "openclaw.json"), "utf8"),
-    localStateDir,
-    env.HOME ?? "",
+  say(
+    `  the whole profile travels (${describeSize(files, bytes)} on disk, less caches and temporary files): config, sessions and memory databases, auth profiles and workspace, as one archive made by openclaw backup create --verify`,
   );
+  const outside = pathsOutside(rawConfig, localStateDir, env.HOME ?? "");
   if (outside.length)
     say(
       `  note: the config names ${outside.length} path(s) outside the profile that do not travel: ${outside.slice(0, 4).join(", ")}`,
     );
-  say("  then start the gateway there, check it through SSH, switch the node, drain and stop the local one");
+  say(
+    "  then: drain its tasks, stop the local gateway, send the archive over SFTP, restore it there with openclaw backup restore, start the gateway there, check a real turn through SSH, switch the node",
+  );
   return { plan, settings, profileDirName };
 }
 
@@ -207,6 +263,7 @@ async function migrationStopped(
   nodeId: string,
   dryRun: boolean,
   error: unknown,
+  again = "",
 ): Promise<UserError> {
   const { session } = remote;
   if (session.alive && !dryRun) await tidyRemote(remote);
@@ -219,7 +276,7 @@ async function migrationStopped(
       error instanceof UserError && error.hint ? { hint: error.hint } : {},
     );
   return new UserError(
-    `Migration of ${nodeId} stopped: ${reason}. Nothing changed here${dropped ? `; a partial copy may be left in ${remote.staging || "a staging dir"} on ${remote.host} (the next attempt removes it)` : ""}.`,
+    `Migration of ${nodeId} stopped: ${reason}. Nothing changed here${again}${dropped ? `; a partial copy may be left in ${remote.staging || "a staging dir"} on ${remote.host} (the next attempt removes it)` : ""}.`,
     error instanceof UserError && error.hint ? { hint: error.hint } : {},
   );
 }
@@ -293,125 +350,6 @@ async function drainLocalTasks(
   } finally {
     await core.close();
   }
-}
-
-/** Stop the local gateway if clawos started it (it has a pid file); otherwise say how to. */
-async function stopLocalGateway(
-  home: string,
-  node: NodeConfig,
-  record: MigrationRecord,
-  say: (line: string) => void,
-): Promise<void> {
-  const pidText = await readFile(gatewayPidFile(home, node.id), "utf8").catch(() => "");
-  if (pidText.trim()) {
-    await stopProcessGroup(Number(pidText.trim()));
-    await rm(gatewayPidFile(home, node.id), { force: true });
-    record.localGatewayStopped = true;
-    await writeFileAtomic(recordPath(home, node.id), JSON.stringify(record, null, 2), { mode: 0o600 });
-    say("Stopped the local gateway.");
-  } else {
-    say(
-      `Stop the local gateway when you are ready: openclaw ${node.profile ? `--profile ${node.profile} ` : ""}gateway stop`,
-    );
-  }
-}
-
-/**
- * Undo a migration: the local gateway runs again (if the migration stopped it), the node
- * points here again, and the remote gateway stops; its copy is moved aside there, so the
- * node can be migrated again later. If the local gateway cannot start, nothing changes.
- */
-export async function rollbackMigration(
-  home: string,
-  env: NodeJS.ProcessEnv,
-  nodeId: string,
-  say: (line: string) => void,
-  options: { readyTimeoutMs?: number } = {},
-) {
-  let record: MigrationRecord;
-  try {
-    record = JSON.parse(await readFile(recordPath(home, nodeId), "utf8")) as MigrationRecord;
-  } catch {
-    throw new UserError(`There is no migration of ${nodeId} to roll back.`, { code: "usage" });
-  }
-  const node = NodeConfig.parse(record.node);
-  if (record.localGatewayStopped)
-    await restartLocalGateway(home, env, node, record.remote.target, say, options.readyTimeoutMs);
-  // Handed back: this machine's record again, above whatever the target wrote meanwhile.
-  await FederationCore.using(home, env, (core) => core.registryWriter().hand(node));
-  say(`Node ${nodeId} points at this machine again (port ${node.port}).`);
-  try {
-    const session = await SshSession.connect(record.remote.settings, env);
-    try {
-      if (record.remote.pid) {
-        await session.exec(killGroup(record.remote.pid), "");
-        for (let i = 0; i < 40; i++) {
-          if ((await session.exec(`kill -0 ${record.remote.pid}`, "")).code !== 0) break;
-          await sleep(250);
-        }
-      }
-      const aside = `${record.remote.stateDir}.rolled-back-${new Date().toISOString().replace(/[-:]/g, "").slice(0, 15)}`;
-      const moved = await session.exec(`mv ${remoteQuote(record.remote.stateDir)} ${remoteQuote(aside)}`, "");
-      say(
-        moved.code === 0
-          ? `Stopped the gateway on ${record.remote.target}; its copy is kept there as ${aside}.`
-          : `Stopped the gateway on ${record.remote.target}; its copy stays in ${record.remote.stateDir}.`,
-      );
-    } finally {
-      session.close();
-    }
-  } catch (error) {
-    say(
-      `Could not stop the remote gateway (${error instanceof Error ? error.message : String(error)}); stop it there by hand.`,
-    );
-  }
-  await rm(recordPath(home, nodeId), { force: true });
-}
-
-/** Start the local gateway the migration stopped, as incubate --start does, and wait for it. */
-async function restartLocalGateway(
-  home: string,
-  env: NodeJS.ProcessEnv,
-  node: NodeConfig,
-  remoteTarget: string,
-  say: (line: string) => void,
-  readyTimeoutMs = 180_000,
-): Promise<void> {
-  const by = `openclaw ${node.profile ? `--profile ${node.profile} ` : ""}gateway run`;
-  const openclaw = await findOnPath("openclaw", env);
-  // Supervised start is for the profiles incubate made (profile = node id); others are the user's to start.
-  if (!openclaw || node.profile !== node.id || node.port === null) {
-    say(`Start the local gateway again: ${by}`);
-    return;
-  }
-  say("Starting the local gateway again …");
-  const token = await resolveToken(node, home, env);
-  const undo: UndoStep[] = [];
-  try {
-    await startSupervised(home, node.id, openclaw, env, undo);
-    const client = new GatewayClient({
-      nodeId: node.id,
-      host: "127.0.0.1",
-      port: node.port,
-      ...(token.token ? { token: token.token } : {}),
-      tokenSource: token.source,
-      profile: node.profile,
-      agent: node.agent,
-    });
-    try {
-      await waitReady(client, readyTimeoutMs, home, node.id);
-    } finally {
-      await client.close();
-    }
-  } catch (error) {
-    for (const step of undo.reverse()) await step.run().catch(() => {});
-    const reason = error instanceof Error ? error.message.replace(/\.$/, "") : String(error);
-    throw new UserError(
-      `Rollback of ${node.id} stopped: the local gateway did not start again (${reason}). Nothing changed; the node still runs on ${remoteTarget}.`,
-      { hint: `start it by hand (${by}), then run the rollback again` },
-    );
-  }
-  say("The local gateway is running again.");
 }
 
 /** The SSH settings that stay on this machine: which key, which known_hosts. */

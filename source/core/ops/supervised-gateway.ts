@@ -19,18 +19,23 @@ export function gatewayLogFile(home: string, name: string): string {
   return join(home, "logs", `${name}-gateway.log`);
 }
 
-/** Start `openclaw --profile NAME gateway run` in the background, logging to a file; remember its pid. */
+/**
+ * Start `openclaw --profile PROFILE gateway run` (PROFILE defaults to the node's name; null is
+ * the default profile) in the background, logging to a file; remember its pid.
+ */
 export async function startSupervised(
   home: string,
   name: string,
   openclaw: string,
   env: NodeJS.ProcessEnv,
   undo: UndoStep[],
-): Promise<void> {
+  profile: string | null = name,
+): Promise<number> {
   await mkdir(join(home, "run"), { recursive: true });
   await mkdir(join(home, "logs"), { recursive: true });
   const log = await open(gatewayLogFile(home, name), "a", 0o600);
-  const child = spawn(openclaw, ["--profile", name, "gateway", "run"], {
+  const profileArgs = profile && profile !== "default" ? ["--profile", profile] : [];
+  const child = spawn(openclaw, [...profileArgs, "gateway", "run"], {
     env: { ...env, OPENCLAW_DISABLE_BONJOUR: env.OPENCLAW_DISABLE_BONJOUR ?? "1" },
     stdio: ["ignore", log.fd, log.fd],
     detached: true,
@@ -47,6 +52,7 @@ export async function startSupervised(
       await rm(gatewayPidFile(home, name), { force: true });
     },
   });
+  return pid;
 }
 
 export async function stopProcessGroup(pid: number, graceMs = 10_000): Promise<void> {

@@ -15,6 +15,7 @@ import {
   onMigrateLine,
   onMigrateTargetKey,
 } from "../features/migration/state.js";
+import { gatewayCommand, gatewaySelected } from "../features/node-life/state.js";
 import type { KeyPress } from "../input.js";
 import { ACTIONS, type Action, type ActionSpec } from "../keymap.js";
 import { bodyHeight, clampSize, nodePageRows, tablePageRows } from "../layout.js";
@@ -169,6 +170,8 @@ function onAction(state: AppState, action: Action): AppState {
       return discover(state);
     case "migrate":
       return migrateSelected(state);
+    case "gateway":
+      return gatewaySelected(state);
     case "quit":
       return { ...state, quit: true };
     default:
@@ -349,6 +352,7 @@ function runCommand(state: AppState, text: string): AppState {
     dispatch: () => openDispatch(state, args),
     incubate: () => incubate(state, args),
     migrate: () => migrateCommand(state, args),
+    gateway: () => gatewayCommand(state, args),
     refresh: () => onAction(state, "refresh"),
     init: () => discover(state),
     help: () => openHelp(state),

@@ -32,7 +32,9 @@ export type Effect =
   | { type: "refresh" }
   | { type: "discover" }
   | { type: "incubate"; name: string; start: boolean; configOnly: boolean }
-  | { type: "migrate"; input: MigrateInput };
+  | { type: "migrate"; input: MigrateInput }
+  | { type: "nodeLifecycle"; node: string; action: "start" | "stop" | "restart" }
+  | { type: "removeNode"; node: string; stop: boolean; purge: boolean };
 
 export interface Message {
   text: string;

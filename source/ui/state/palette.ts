@@ -5,6 +5,7 @@ import { NODES_COMMAND, TASKS_COMMAND } from "../features/filter/command.js";
 import { HELP_COMMAND } from "../features/help/command.js";
 import { INCUBATE_COMMAND } from "../features/incubation/command.js";
 import { MIGRATE_COMMAND } from "../features/migration/command.js";
+import { GATEWAY_COMMAND } from "../features/node-life/command.js";
 
 export interface CommandSpec {
   name: string;
@@ -21,6 +22,7 @@ export const COMMANDS = [
   DISPATCH_COMMAND,
   INCUBATE_COMMAND,
   MIGRATE_COMMAND,
+  GATEWAY_COMMAND,
   { name: "refresh", help: "Re-read everything and re-probe nodes" },
   { name: "init", help: "Discover local OpenClaw profiles and add them", mutating: true },
   HELP_COMMAND,

@@ -94,6 +94,7 @@ const READONLY_REFUSALS: Partial<Record<Action | CommandName, string>> = {
   incubate: "incubation",
   migrate: "migration",
   mark: "marking (it only serves retry and cancel)",
+  gateway: "starting, stopping and removing nodes",
 };
 
 export function refuseReadonly(state: AppState, action: Action | CommandName): AppState {

@@ -140,6 +140,7 @@ export function buildHelpLines(keymap: Keymap, readonly: boolean, width: number)
     const gap = Math.max(1, columnWidth + 2 - lineWidth(l));
     rows.push([...l, { text: " ".repeat(gap) }, ...(right[i] ?? [])]);
   }
-  rows.push([], ...footer);
+  // The footer's bold titles set it apart: no blank line before it, so all of it fits 80×24.
+  rows.push(...footer);
   return rows;
 }

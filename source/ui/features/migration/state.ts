@@ -196,7 +196,7 @@ function planShown(state: AppState, m: Migration): AppState {
     );
   }
   const confirm: Confirm = {
-    prompt: `Migrate ${m.node} to ${m.to} now? It starts there, then stops here.`,
+    prompt: `Migrate ${m.node} to ${m.to} now? It stops here, then starts there.`,
     effects: [
       {
         type: "migrate",
