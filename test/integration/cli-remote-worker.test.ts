@@ -68,7 +68,8 @@ describe("a node on another machine, served by its own worker process", () => {
   });
 
   test("SIGKILL of the worker mid-task: the coordinator reaps it and it completes exactly once after a restart", async () => {
-    gateway.configure({ deltas: 30, chunkDelayMs: 150, reply: "a slow but complete answer from the laptop" });
+    // About 12 s per answer: long enough to see it running between two CLI calls on a busy machine.
+    gateway.configure({ deltas: 30, chunkDelayMs: 400, reply: "a slow but complete answer from the laptop" });
     const first = world.spawn(["node", "run", "--node", "laptop", "--no-coordinator"], { env: LAPTOP });
     await first.waitFor("worker started on laptop");
     const d = await world.run(["dispatch", "long job", "--to", "laptop", "--json"]);
@@ -158,7 +159,7 @@ describe("a node on another machine, served by its own worker process", () => {
   test("cancel stops a running task; retry runs it again; a pending task cancels at once", async () => {
     gateway.configure({
       deltas: 40,
-      chunkDelayMs: 100,
+      chunkDelayMs: 300, // about 12 s: time for a CLI call on a busy machine to cancel it mid-answer
       reply: "a long answer that will be cut short by cancel",
     });
     const worker = world.spawn(["node", "run", "--node", "laptop", "--no-coordinator"], { env: LAPTOP });

@@ -191,7 +191,13 @@ function restartOnConfigChange(
   };
 }
 
-/** Calls `restart` when this machine's nodes change in the shared registry (read once per rescan). */
+/**
+ * The registry changes rarely (a node added, moved or renamed): a worker reads it at most this
+ * often, whatever its rescan, so a tight rescan does not add a listing several times a second.
+ */
+const REGISTRY_POLL_MIN_MS = 2_000;
+
+/** Calls `restart` when this machine's nodes change in the shared registry (read once per rescan, at most every 2 s). */
 function watchOwnNodes(
   core: FederationCore,
   stopped: AbortSignal,
@@ -200,21 +206,26 @@ function watchOwnNodes(
 ): () => void {
   const started = ownNodesKey(core.registry, core.machine);
   let busy = false;
-  const timer = setInterval(() => {
-    if (busy || stopped.aborted) return;
-    busy = true;
-    readRegistry(core.blackboard, core.config, core.machine)
-      .then((view) => {
-        if (stopped.aborted || ownNodesKey(view, core.machine) === started) return;
-        clearInterval(timer);
-        log("the shared registry changed this machine's nodes: restarting on it once running tasks are done");
-        restart();
-      })
-      .catch(() => {}) // the blackboard is away for a moment: the next round reads again
-      .finally(() => {
-        busy = false;
-      });
-  }, core.config.timing.rescanMs);
+  const timer = setInterval(
+    () => {
+      if (busy || stopped.aborted) return;
+      busy = true;
+      readRegistry(core.blackboard, core.config, core.machine)
+        .then((view) => {
+          if (stopped.aborted || ownNodesKey(view, core.machine) === started) return;
+          clearInterval(timer);
+          log(
+            "the shared registry changed this machine's nodes: restarting on it once running tasks are done",
+          );
+          restart();
+        })
+        .catch(() => {}) // the blackboard is away for a moment: the next round reads again
+        .finally(() => {
+          busy = false;
+        });
+    },
+    Math.max(core.config.timing.rescanMs, REGISTRY_POLL_MIN_MS),
+  );
   timer.unref();
   return () => clearInterval(timer);
 }

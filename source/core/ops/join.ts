@@ -74,7 +74,7 @@ export async function writeJoinConfig(
   await saveConfig(loaded);
   if (blackboard.driver === "directory" && !blackboard.coordinator)
     notes.push(
-      "note: no --coordinator given: name the hub (clawos join … --coordinator HUB) so that only its worker reaps leases",
+      "note: no --coordinator given, so this machine's worker does the coordinator's duties too; name the hub (clawos join … --coordinator HUB) so that only one machine does",
     );
   return { configPath: loaded.path, ...(keptAs ? { keptAs } : {}), notes };
 }
