@@ -535,7 +535,9 @@ step(
     assert.ok(existsSync(profilePath), "beta was incubated (see the test before)");
     const original = readFileSync(profilePath, "utf8");
     const profile = JSON.parse(original);
-    delete profile.models.providers.fake.apiKey;
+    // Its model now needs a provider it has no key for: the issue's own case (openai, no auth).
+    // (Taking the key off the loopback fake provider is not enough: 2026.9.6 still calls it.)
+    profile.agents.defaults.model = { primary: "openai/gpt-5" };
     writeFileSync(profilePath, `${JSON.stringify(profile, null, 2)}\n`, { mode: 0o600 });
     try {
       // OpenClaw applies the edit by itself (a reload, or a restart it does itself); a few checks
