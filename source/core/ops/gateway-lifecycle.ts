@@ -33,6 +33,12 @@ export interface GatewayState {
 
 export type LifecycleAction = "start" | "stop" | "restart";
 
+/**
+ * How long a gateway gets to shut down cleanly before it is killed. A killed gateway leaves
+ * its state lease behind, and on a busy machine the next one then fails to start.
+ */
+const STOP_GRACE_MS = 60_000;
+
 export interface LifecycleOptions {
   readyTimeoutMs?: number;
 }
@@ -198,7 +204,7 @@ export async function stopGateway(
 ): Promise<LifecycleOutcome> {
   const now = state ?? (await gatewayState(home, env, node));
   if (now.keeper === "clawos" && now.pid) {
-    await stopProcessGroup(now.pid);
+    await stopProcessGroup(now.pid, STOP_GRACE_MS);
     await rm(gatewayPidFile(home, node.id), { force: true });
     return { keeper: "clawos", line: `Stopped the gateway of ${node.id} (pid ${now.pid}, run by clawos).` };
   }
