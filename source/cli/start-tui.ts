@@ -19,6 +19,10 @@ export async function startTui(options: {
   // Load the UI while the federation is read: the first frame does not wait for a big board.
   const ui = import("../ui/load-tui.js").then((m) => m.loadTui());
   const live = await LiveFederation.open(options.home, options.env, { waitForFirstRead: false });
+  // Tasks the control center hands back when it quits, or a retry, wait for this machine's
+  // worker. Said before the screen opens, so the line is there when it closes.
+  const worker = await live.ensureWorker();
+  if (worker.message) options.err(worker.message);
   // Listening ourselves makes runTui restore the terminal and resolve on a signal instead of
   // re-raising it, so the facade below still closes (its watchers and timers stop).
   const stop = stopOnSignals(["SIGINT", "SIGTERM", "SIGHUP"], { keepListening: true });

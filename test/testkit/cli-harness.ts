@@ -54,6 +54,9 @@ export async function makeWorld(): Promise<World> {
     HOME: home,
     CLAWOS_MACHINE: "hub",
     NO_COLOR: "1",
+    // Tests run their own workers (or none, to see a task wait); the ones about the automatic
+    // start turn it back on.
+    CLAWOS_WORKER_AUTOSTART: "0",
   };
   const children: ChildProcess[] = [];
   const world: World = {

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { displayPath } from "../../core/infra/paths.js";
 import { registerLocalProfiles } from "../../core/ops/discover.js";
 import type { CliContext } from "../context.js";
+import { ensureMachineWorker } from "../machine-worker.js";
 
 /** `clawos init`: register this machine's OpenClaw profiles as nodes. */
 export function register(program: Command, ctx: CliContext): void {
@@ -12,8 +13,13 @@ export function register(program: Command, ctx: CliContext): void {
     .action(
       ctx.action(async (opts: { json?: boolean }) => {
         const report = await registerLocalProfiles(ctx.home(), ctx.io.env);
-        const core = await ctx.openCore(); // creates the blackboard directories
-        await core.close();
+        // Opening the core creates the blackboard directories; the worker then serves the nodes.
+        const core = await ctx.openCore();
+        try {
+          await ensureMachineWorker(ctx, core);
+        } finally {
+          await core.close();
+        }
         if (opts.json) {
           ctx.out(JSON.stringify(report, null, 2));
           return;

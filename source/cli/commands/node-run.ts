@@ -49,6 +49,19 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .action(ctx.action((opts: RunOptions) => runNode(ctx, opts)));
   nodeCmd
+    .command("stop-worker")
+    .description(
+      "stop the worker a clawos command started in the background (running tasks go back to their inbox)",
+    )
+    .action(
+      ctx.action(async () => {
+        const { stopWorker } = await import("../../core/ops/worker-autostart.js");
+        const result = await ctx.withCore((core) => stopWorker(ctx.home(), ctx.io.env, { core }));
+        ctx.out(result.message);
+        return result.action === "still-running" ? EXIT.failed : EXIT.ok;
+      }),
+    );
+  nodeCmd
     .command("install-service")
     .description("run the worker as a systemd user unit (Linux) or launchd agent (macOS)")
     .option("--node <id>", "serve only this node (repeatable)", collect)
