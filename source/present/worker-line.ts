@@ -12,9 +12,9 @@ function clockOf(iso: string | undefined, now: number): string | undefined {
 }
 
 const HOW: Record<NonNullable<MachineWorker["kind"]>, string> = {
-  background: "in the background",
-  service: "as a service",
-  manual: "started by hand",
+  background: "running in the background",
+  service: "running as a service",
+  manual: "running, started by hand",
 };
 
 /** This machine's worker in one line (`clawos status`): running how, pid, since when. */
@@ -24,7 +24,7 @@ export function workerLine(worker: MachineWorker | undefined, now: number): stri
     return `Worker: not running on this machine; tasks for its nodes wait in their inbox until one runs (clawos node run${worker.serviceInstalled ? ", or start the installed service" : ""})`;
   const since = clockOf(worker.since, now);
   const facts = [
-    `running ${HOW[worker.kind ?? "manual"]}`,
+    HOW[worker.kind ?? "manual"],
     ...(worker.pid ? [`pid ${worker.pid}`] : []),
     ...(since ? [`since ${since}`] : []),
   ];

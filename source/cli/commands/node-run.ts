@@ -22,6 +22,7 @@ interface RunOptions {
   grace: number;
   logFile?: string;
   logLevel: LogLevel;
+  quiet?: boolean;
 }
 
 /** `clawos node run` (this machine's worker) and `clawos node install-service`. */
@@ -42,6 +43,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--concurrency <n>", "tasks at once per node", parsePositiveInt, 2)
     .option("--grace <seconds>", "on SIGTERM, let running tasks finish this long", parsePositiveInt, 10)
     .option("--log-file <path>", "also log here, rotated at 5 MB (default: <home>/logs/worker.log)")
+    .option("--quiet", "log only to the log file, not to stderr (a worker started in the background)")
     .addOption(
       new Option("--log-level <level>", "least important lines shown")
         .choices(["error", "warn", "info"])
@@ -117,7 +119,7 @@ async function runNode(ctx: CliContext, opts: RunOptions): Promise<ExitCode> {
     const level = levelOf(line);
     if (LOG_LEVELS.indexOf(level) > shown) return;
     const text = `${new Date().toISOString()} ${level.padEnd(5)} ${sanitizeLine(line)}`;
-    ctx.err(text);
+    if (!opts.quiet) ctx.err(text);
     fileLog(text);
   };
   try {

@@ -3,6 +3,7 @@ import { closeSync, openSync, readFileSync, realpathSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { describeError } from "../domain/errors.js";
 import type { MachineWorker } from "../domain/federation-types.js";
 import type { FederationConfig, NodeStatusRecord } from "../domain/schema.js";
 import type { FederationCore } from "../federation/federation.js";
@@ -117,18 +118,27 @@ export async function ensureWorker(
   if (!autoStartEnabled(config, env)) return { action: "disabled", worker: found };
   if (!config.nodes.some((n) => n.machine === machine && n.port !== null))
     return { action: "idle", worker: found };
-  return withStartLock(home, async () => {
-    // Another command may have started one while this one waited for the lock.
-    const again = await findWorker(home, env, { ...options, heartbeats: [] });
-    if (again.running) return { action: "found", worker: again };
-    if (found.serviceInstalled && startService(home, env))
-      return {
-        action: "started",
-        worker: { running: true, kind: "service" },
-        message: "Started this machine's worker service (it was installed but not running).",
-      };
-    return startBackground(home, env, options);
-  });
+  try {
+    return await withStartLock(home, async () => {
+      // Another command may have started one while this one waited for the lock.
+      const again = await findWorker(home, env, { ...options, heartbeats: [] });
+      if (again.running) return { action: "found", worker: again };
+      if (found.serviceInstalled && startService(home, env))
+        return {
+          action: "started",
+          worker: { running: true, kind: "service" },
+          message: "Started this machine's worker service (it was installed but not running).",
+        };
+      return startBackground(home, env, options);
+    });
+  } catch (error) {
+    // The command goes on without a worker (dispatch then runs the task itself): say why.
+    return {
+      action: "failed",
+      worker: { running: false },
+      message: `Could not start this machine's worker: ${describeError(error)}; start it yourself: clawos${homeFlag(home, env)} node run`,
+    };
+  }
 }
 
 async function startBackground(
@@ -149,7 +159,8 @@ async function startBackground(
   const startedAt = new Date().toISOString();
   let child: ReturnType<typeof spawn>;
   try {
-    child = spawn(nodeBin, [cliBin, "--home", home, "node", "run"], {
+    // --quiet: its lines go to its rotated log only; worker.out keeps what comes before it is open.
+    child = spawn(nodeBin, [cliBin, "--home", home, "node", "run", "--quiet"], {
       detached: true,
       stdio: ["ignore", out, out],
       env,
