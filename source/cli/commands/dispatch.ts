@@ -143,7 +143,8 @@ async function dispatchTask(
     out(JSON.stringify(task ? toTaskView(task) : { id: request.id, route: request.route }, null, 2));
   }
   if (!final) {
-    if (!opts.json) err(`queued; follow it with: clawos tasks show ${request.id} --follow`);
+    const who = request.route.transport === "localhost" ? " for this machine's worker" : "";
+    if (!opts.json) err(`queued${who}; follow it with: clawos tasks show ${request.id} --follow`);
     return EXIT.ok;
   }
   if (final.state === "completed") {

@@ -74,11 +74,12 @@ export async function findWorker(
   env: NodeJS.ProcessEnv,
   lookup: WorkerLookup = {},
 ): Promise<MachineWorker> {
-  const { config, machine } = await configOf(home, lookup, env);
-  const beats = await heartbeatsOf(lookup);
+  // The pid file first: the common case, and no read of the blackboard.
   const record = await readPidRecord(home);
   if (record && isWorkerProcess(record.pid, home))
     return { running: true, kind: "background", pid: record.pid, since: record.startedAt };
+  const { config, machine } = await configOf(home, lookup, env);
+  const beats = await heartbeatsOf(lookup);
   const service = serviceState(home, env);
   const now = Date.now();
   const fresh = beats.find(
@@ -277,7 +278,7 @@ export async function stopWorker(
     return {
       action: "stopped",
       worker: { running: false },
-      message: `Stopped this machine's background worker (pid ${record.pid}); tasks it was running went back to their inbox. ${AUTO_START_AGAIN}`,
+      message: `Stopped this machine's background worker (pid ${record.pid}); any task it was running went back to its inbox. ${AUTO_START_AGAIN}`,
     };
   }
   if (record) removePidRecord(home, record.pid); // its process is gone (or is another program now)
