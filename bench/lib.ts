@@ -194,7 +194,13 @@ export async function makeHome(prefix = "clawos-bench-"): Promise<BenchHome> {
     home,
     clawosHome,
     blackboard,
-    env: { PATH: process.env.PATH, HOME: home, CLAWOS_MACHINE: "hub", NO_COLOR: "1" },
+    env: {
+      PATH: process.env.PATH,
+      HOME: home,
+      CLAWOS_MACHINE: "hub",
+      NO_COLOR: "1",
+      CLAWOS_WORKER_AUTOSTART: "0",
+    },
     async writeProfile(profile, port, token) {
       const dir = join(home, profile ? `.openclaw-${profile}` : ".openclaw");
       await mkdir(dir, { recursive: true });

@@ -74,6 +74,7 @@ async function main(): Promise<number> {
     HOME: dirs.home,
     CLAWOS_MACHINE: "hub",
     NO_COLOR: "1",
+    CLAWOS_WORKER_AUTOSTART: "0",
   };
   const procs = makeProcs(env, dirs.owner);
   const stop = new AbortController();

@@ -43,7 +43,14 @@ async function main() {
   const dir = await mkdtemp(join(tmpdir(), "clawos-sshbench-"));
   const home = join(dir, "home");
   const clawosHome = join(home, ".openclaw", "clawos");
-  const env = { ...process.env, HOME: home, CLAWOS_MACHINE: "hub", NO_COLOR: "1", CLOUD_TOKEN: "bench" };
+  const env = {
+    ...process.env,
+    HOME: home,
+    CLAWOS_MACHINE: "hub",
+    NO_COLOR: "1",
+    CLAWOS_WORKER_AUTOSTART: "0",
+    CLOUD_TOKEN: "bench",
+  };
   const sshd = await startSshd(join(dir, "sshd"));
   const gateway = await startStubGateway({ token: "bench", reply: "ok", deltas: 2 });
   const cleanup: (() => Promise<void>)[] = [() => gateway.close(), () => sshd.stop()];

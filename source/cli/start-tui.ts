@@ -19,6 +19,11 @@ export async function startTui(options: {
   // Load the UI while the federation is read: the first frame does not wait for a big board.
   const ui = import("../ui/load-tui.js").then((m) => m.loadTui());
   const live = await LiveFederation.open(options.home, options.env, { waitForFirstRead: false });
+  // Tasks the control center hands back when it quits, or a retry, wait for this machine's
+  // worker. Started beside the first frame (the title bar shows it); said when the screen closes.
+  const worker = live
+    .ensureWorker()
+    .catch((error: unknown) => ({ message: `clawos: this machine's worker: ${describeError(error)}` }));
   // Listening ourselves makes runTui restore the terminal and resolve on a signal instead of
   // re-raising it, so the facade below still closes (its watchers and timers stop).
   const stop = stopOnSignals(["SIGINT", "SIGTERM", "SIGHUP"], { keepListening: true });
@@ -36,6 +41,8 @@ export async function startTui(options: {
     return EXIT.failed;
   } finally {
     stop.dispose();
+    const started = await worker;
     for (const line of handedBackLines(await live.close())) options.err(line);
+    if (started.message) options.err(started.message);
   }
 }

@@ -1,10 +1,11 @@
 import { ageSince } from "../core/domain/durations.js";
-import type { NodeState, NodeView, TaskView } from "../core/domain/federation-types.js";
+import type { MachineWorker, NodeState, NodeView, TaskView } from "../core/domain/federation-types.js";
 import type { TaskState } from "../core/domain/schema.js";
 import { stalledInboxes } from "../core/federation/waiting.js";
 import { type Safe, type SafeText, safe, safeLine } from "../present/safe-text.js";
 import { renderTable } from "../present/table.js";
 import { clip } from "../present/text.js";
+import { workerLine } from "../present/worker-line.js";
 
 export interface StatusData {
   machine: string;
@@ -14,6 +15,8 @@ export interface StatusData {
   counts: Record<TaskState, number>;
   problems: string[];
   now: Date;
+  /** This machine's worker. */
+  worker?: MachineWorker;
 }
 
 /** What the status views print, every string sanitized (toSafe): presenters take only this. */
@@ -117,6 +120,7 @@ export function renderStatusText(
     );
   } else {
     out.push(renderNodesTable(data.nodes, now, options.columns));
+    out.push(safeLine(workerLine(data.worker as MachineWorker | undefined, now)));
   }
   out.push("");
   out.push(`Tasks: ${countsLine(data.counts)}`);

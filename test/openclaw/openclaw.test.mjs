@@ -88,6 +88,7 @@ function gatewayEnv() {
     HOME: home,
     PATH: `${join(nodeBin, "..")}:${process.env.PATH ?? ""}`,
     OPENCLAW_DISABLE_BONJOUR: "1",
+    CLAWOS_WORKER_AUTOSTART: "0", // this test starts the workers it needs
     NO_COLOR: "1",
     FORCE_COLOR: "0",
     NO_PROXY: "127.0.0.1,localhost,::1",

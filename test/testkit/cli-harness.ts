@@ -54,6 +54,9 @@ export async function makeWorld(): Promise<World> {
     HOME: home,
     CLAWOS_MACHINE: "hub",
     NO_COLOR: "1",
+    // Tests run their own workers (or none, to see a task wait); the ones about the automatic
+    // start turn it back on.
+    CLAWOS_WORKER_AUTOSTART: "0",
   };
   const children: ChildProcess[] = [];
   const world: World = {
@@ -106,10 +109,44 @@ export async function makeWorld(): Promise<World> {
           // already gone
         }
       }
+      await stopBackgroundWorkers(home, clawosHome);
       await rm(home, { recursive: true, force: true });
     },
   };
   return world;
+}
+
+/**
+ * Background workers a command started (`<home>/run/worker.json`) in this world's homes: the
+ * default one and any directly under HOME (a quick start's CLAWOS_HOME). Detached, they would
+ * outlive the test.
+ */
+async function stopBackgroundWorkers(home: string, clawosHome: string): Promise<void> {
+  const homes = [clawosHome, ...(await readdir(home).catch(() => [] as string[])).map((d) => join(home, d))];
+  for (const dir of homes) {
+    const record = await readFile(join(dir, "run", "worker.json"), "utf8").catch(() => "");
+    const pid = record ? Number((JSON.parse(record) as { pid?: number }).pid) : 0;
+    const args = pid ? await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "") : "";
+    if (!args.includes(`\0${dir}\0`)) continue; // gone, or the number is another process's now
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Pids of live `clawos … --home HOME node run` processes (what `ps` would list). */
+export async function workerPids(home: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const name of await readdir("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    const args = (await readFile(`/proc/${name}/cmdline`, "utf8").catch(() => "")).split("\0");
+    const at = args.indexOf("--home");
+    if (at > 0 && args[at + 1] === home && args.includes("node") && args.includes("run"))
+      pids.push(Number(name));
+  }
+  return pids;
 }
 
 /** A profile config as OpenClaw writes it (JSON5, with comments), pointing at a gateway port. */

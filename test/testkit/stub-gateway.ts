@@ -45,6 +45,8 @@ export interface StubGatewayOptions {
   byteChunkSize?: number;
   /** Wait before answering in mode "slow". Default 200. */
   slowMs?: number;
+  /** Mode "slow": wait for this instead of `slowMs`, so a test decides when a turn may end. */
+  slowUntil?: Promise<unknown>;
   mode?: StubMode;
 }
 
@@ -172,7 +174,7 @@ export async function startStubGateway(options: StubGatewayOptions = {}): Promis
     }
     if (mode === "server-error")
       return json(res, 500, { error: { message: "internal error", type: "server_error" } });
-    if (mode === "slow") await sleep(settings.slowMs ?? 200);
+    if (mode === "slow") await (settings.slowUntil ?? sleep(settings.slowMs ?? 200));
 
     const reply = typeof settings.reply === "function" ? settings.reply(record.prompt ?? "") : settings.reply;
     const text = reply ?? `echo: ${record.prompt ?? ""}`;

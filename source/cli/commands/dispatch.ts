@@ -6,6 +6,7 @@ import { type FederationCore, toTaskView } from "../../core/federation/federatio
 import { createStreamSanitizer, sanitizeLine, sanitizeText } from "../../core/infra/sanitize.js";
 import { readTaskText } from "../../core/infra/task-text-input.js";
 import type { CliContext } from "../context.js";
+import { ensureMachineWorker } from "../machine-worker.js";
 import { collect, parsePositiveInt, parsePriority } from "../options.js";
 import { EXIT, type ExitCode, type StopSignal, stopOnSignals } from "../signals.js";
 import { ACTIVE_STATES } from "../status-report.js";
@@ -95,9 +96,13 @@ async function dispatchTask(
         code: errorCode,
       });
     });
+  // Whatever this command does, a task it leaves in an inbox (queued, handed back, retried
+  // later) needs this machine's worker. Without --wait the worker runs it, not this process.
+  const worker = await ensureMachineWorker(ctx, core);
+  const runHere = Boolean(opts.wait) || !worker.worker.running;
   const dispatched = await core.dispatch(
     { text, to: opts.to, priority: opts.priority, ...(opts.tag ? { tags: opts.tag } : {}) },
-    { onDelta, signal: stop },
+    { onDelta, signal: stop, runHere },
   );
   const { request } = dispatched;
   if (!dispatched.created) {
@@ -108,14 +113,15 @@ async function dispatchTask(
     err(`${request.id} → ${request.route.node} via ${request.route.transport}: ${request.route.reason}`);
     // This process runs it: say why the command does not return yet.
     if (dispatched.run && !opts.wait)
-      err(`  running it here until ${request.route.node} answers (Ctrl+C hands it back to the inbox)`);
+      err(
+        `  no worker serves this machine, so it runs here until ${request.route.node} answers (Ctrl+C hands it back to the inbox)`,
+      );
   }
   let final = dispatched.run ? await dispatched.run.then(() => core.blackboard.get(request.id)) : undefined;
   if (!final && opts.wait && dispatched.waiting && !opts.json) {
     err(`waiting for ${request.route.node} to take it (Ctrl+C stops waiting; the task stays queued).`);
-    err(
-      `  nothing happens until ${request.route.node}'s gateway is up and a worker serves it: clawos node run --node ${request.route.node}`,
-    );
+    const queued = await core.blackboard.get(request.id);
+    if (queued) err(`  ${await waitingLine(core, toTaskView(queued))}`);
   }
   if (!final && opts.wait) {
     final = await waitFor(request.id);
@@ -128,9 +134,7 @@ async function dispatchTask(
       err(
         `${why}: ${request.id} is back in ${final.node}'s inbox (attempt ${final.request.attempt}/${final.request.maxAttempts}), nothing lost.`,
       );
-      err(
-        `  it runs when a worker serves ${final.node} (clawos node run --node ${final.node}); clawos tasks cancel ${request.id} drops it`,
-      );
+      err(`  ${await waitingLine(core, toTaskView(final))} (clawos tasks cancel ${request.id} drops it)`);
     }
     return code;
   }
@@ -139,7 +143,8 @@ async function dispatchTask(
     out(JSON.stringify(task ? toTaskView(task) : { id: request.id, route: request.route }, null, 2));
   }
   if (!final) {
-    if (!opts.json) err(`queued; follow it with: clawos tasks show ${request.id}`);
+    const who = request.route.transport === "localhost" ? " for this machine's worker" : "";
+    if (!opts.json) err(`queued${who}; follow it with: clawos tasks show ${request.id} --follow`);
     return EXIT.ok;
   }
   if (final.state === "completed") {

@@ -5,6 +5,7 @@ import { displayPath } from "../../core/infra/paths.js";
 import { sanitizeLine } from "../../core/infra/sanitize.js";
 import { registerLocalProfiles } from "../../core/ops/discover.js";
 import type { CliContext } from "../context.js";
+import { ensureMachineWorker } from "../machine-worker.js";
 import { collect } from "../options.js";
 import { EXIT, type ExitCode } from "../signals.js";
 
@@ -18,9 +19,14 @@ export function register(program: Command, ctx: CliContext): void {
     .action(
       ctx.action(async (opts: { json?: boolean; readd?: string[] }): Promise<ExitCode> => {
         const report = await registerLocalProfiles(ctx.home(), ctx.io.env, { readd: opts.readd ?? [] });
+        // Opening the core creates the blackboard directories; the worker then serves the nodes.
         const core = await ctx.openCore(); // the blackboard as join will see it
         const joinCommand = joinCommandFor(core.config.blackboard, core.blackboard.location, core.machine);
-        await core.close();
+        try {
+          await ensureMachineWorker(ctx, core);
+        } finally {
+          await core.close();
+        }
         const code = report.clashes.length ? EXIT.failed : EXIT.ok;
         if (opts.json) {
           ctx.out(JSON.stringify({ ...report, joinCommand }, null, 2));

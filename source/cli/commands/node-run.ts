@@ -23,6 +23,7 @@ interface RunOptions {
   grace: number;
   logFile?: string;
   logLevel: LogLevel;
+  quiet?: boolean;
 }
 
 /** `clawos node run` (this machine's worker) and `clawos node install-service`. */
@@ -43,12 +44,26 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--concurrency <n>", "tasks at once per node", parsePositiveInt, 2)
     .option("--grace <seconds>", "on SIGTERM, let running tasks finish this long", parsePositiveInt, 10)
     .option("--log-file <path>", "also log here, rotated at 5 MB (default: <home>/logs/worker.log)")
+    .option("--quiet", "log only to the log file, not to stderr (a worker started in the background)")
     .addOption(
       new Option("--log-level <level>", "least important lines shown")
         .choices(["error", "warn", "info"])
         .default("info"),
     )
     .action(ctx.action((opts: RunOptions) => runNode(ctx, opts)));
+  nodeCmd
+    .command("stop-worker")
+    .description(
+      "stop the worker a clawos command started in the background (running tasks go back to their inbox)",
+    )
+    .action(
+      ctx.action(async () => {
+        const { stopWorker } = await import("../../core/ops/worker-autostart.js");
+        const result = await ctx.withCore((core) => stopWorker(ctx.home(), ctx.io.env, { core }));
+        ctx.out(result.message);
+        return result.action === "still-running" ? EXIT.failed : EXIT.ok;
+      }),
+    );
   nodeCmd
     .command("install-service")
     .description("run the worker as a systemd user unit (Linux) or launchd agent (macOS)")
@@ -105,7 +120,7 @@ async function runNode(ctx: CliContext, opts: RunOptions): Promise<ExitCode> {
     const level = levelOf(line);
     if (LOG_LEVELS.indexOf(level) > shown) return;
     const text = `${new Date().toISOString()} ${level.padEnd(5)} ${sanitizeLine(line)}`;
-    ctx.err(text);
+    if (!opts.quiet) ctx.err(text);
     fileLog(text);
   };
   try {

@@ -3,6 +3,7 @@ import type { FederationCore } from "../../core/federation/federation.js";
 import { toTaskView } from "../../core/federation/federation.js";
 import { looseTokenFiles } from "../../core/infra/config.js";
 import { displayPath } from "../../core/infra/paths.js";
+import { findWorker } from "../../core/ops/worker-autostart.js";
 import { toSafe } from "../../present/safe-text.js";
 import type { CliContext } from "../context.js";
 import { parsePositiveInt } from "../options.js";
@@ -43,7 +44,10 @@ async function gatherStatus(
   for (const t of listing.tasks) {
     if (ACTIVE_STATES.includes(t.state)) inFlight.set(t.node, (inFlight.get(t.node) ?? 0) + 1);
   }
-  const { views } = await core.nodeViews({ probe: true, heartbeats: statuses.records, inFlight });
+  const [{ views }, worker] = await Promise.all([
+    core.nodeViews({ probe: true, heartbeats: statuses.records, inFlight }),
+    findWorker(ctx.home(), ctx.io.env, { core, heartbeats: statuses.records }),
+  ]);
   return {
     machine: core.machine,
     blackboard: displayPath(core.blackboard.location, ctx.io.env),
@@ -52,5 +56,6 @@ async function gatherStatus(
     counts: listing.counts,
     problems: [...looseTokens, ...listing.problems, ...statuses.problems, ...core.registry.problems],
     now: new Date(),
+    worker,
   };
 }

@@ -5,6 +5,8 @@ import { type FederationCore, toTaskView } from "../../core/federation/federatio
 import { sanitizeLine } from "../../core/infra/sanitize.js";
 import { toSafe } from "../../present/safe-text.js";
 import type { CliContext } from "../context.js";
+import { followTask, stillGoing } from "../follow-task.js";
+import { ensureMachineWorker } from "../machine-worker.js";
 import { parsePositiveInt } from "../options.js";
 import { countsLine, renderTasksTable } from "../status-report.js";
 import { renderTaskText } from "../task-text.js";
@@ -57,15 +59,17 @@ export function register(program: Command, ctx: CliContext): void {
     .command("show")
     .description("everything about one task: request, route, attempts, reply")
     .argument("<id>")
+    .option("--follow", "stream the reply as it comes until the task finishes, then its final state")
     .option("--json", "machine-readable output")
     .action(
-      ctx.action(async (id: string, opts: { json?: boolean }) => {
-        await ctx.withCore(async (core) => {
+      ctx.action(async (id: string, opts: { json?: boolean; follow?: boolean }) => {
+        return ctx.withCore(async (core) => {
           const task = await core.blackboard.get(id);
           if (!task)
             throw new UserError(`No task "${sanitizeLine(id).slice(0, 90)}".`, {
               hint: "clawos tasks list shows the ids; a damaged task file is listed by clawos status (lines starting with !)",
             });
+          if (opts.follow && stillGoing(task)) return followTask(ctx, core, task, opts.json);
           const v = toTaskView(task);
           if (opts.json) {
             out(JSON.stringify(v, null, 2));
@@ -100,6 +104,7 @@ export function register(program: Command, ctx: CliContext): void {
       );
   oneTask("retry", "run a failed or cancelled task again", async (core, id) => {
     const task = await core.blackboard.retry(id);
+    await ensureMachineWorker(ctx, core); // a retried task waits in an inbox: a worker must serve it
     return task.state === "pending"
       ? `${task.request.id} is queued again in ${task.node}'s inbox (attempt ${task.request.attempt}).`
       : `${task.request.id} is queued again (attempt ${task.request.attempt}) and already ${task.state} on ${task.node}.`;

@@ -373,10 +373,13 @@ export class FederationCore {
     return this.blackboard.activeCounts();
   }
 
-  /** Validate, route and publish a task; a localhost task also starts running here. */
+  /**
+   * Validate, route and publish a task. A localhost task also starts running here, unless
+   * `runHere` is false: then it goes into the node's inbox for this machine's worker.
+   */
   async dispatch(
     input: DispatchRequest,
-    options: { onDelta?: (delta: string) => void; signal?: AbortSignal } = {},
+    options: { onDelta?: (delta: string) => void; signal?: AbortSignal; runHere?: boolean } = {},
   ): Promise<Dispatched> {
     const text = input.text.trim();
     if (!text)
@@ -435,6 +438,10 @@ export class FederationCore {
       throw new UserError("Stopped before the task was queued; nothing was sent.", {
         code: "interrupted",
       });
+    if (request.route.transport === "localhost" && options.runHere === false) {
+      const { created } = await this.blackboard.enqueue(request);
+      return { request, created, waiting: false };
+    }
     if (request.route.transport === "localhost" && input.id === undefined) {
       // A fresh id cannot be a duplicate, so the chat starts while the record is written (one
       // fsync less before the first token). If the write fails, the chat is stopped and the error

@@ -7,19 +7,24 @@ import type {
   HandedBack,
   IncubateInput,
   IncubateStep,
+  MachineWorker,
   MigrateInput,
   NodeView,
   Snapshot,
   TaskView,
 } from "../domain/federation-types.js";
+import type { NodeStatusRecord } from "../domain/schema.js";
 import { routeOf } from "../infra/config.js";
 import { displayPath } from "../infra/paths.js";
 import { registerLocalProfiles } from "../ops/discover.js";
+import { type EnsureWorkerResult, ensureWorker, findWorker } from "../ops/worker-autostart.js";
 import { watchConfigFile } from "./config-watch.js";
 import { FederationCore, toTaskView } from "./federation.js";
 import { workerAbsence } from "./waiting.js";
 
 const PROBE_EVERY_MS = 5_000;
+/** This machine's worker is looked up again (pid file, service) at most this often. */
+const WORKER_LOOK_MS = 2_000;
 const MAX_BACKOFF_MS = 60_000;
 /** On close, how long tasks running here get to be handed back before the process goes anyway. */
 const HAND_BACK_MS = 5_000;
@@ -54,6 +59,7 @@ export class LiveFederation implements FederationApi {
   private readonly handedBack: HandedBack[] = [];
   /** Localhost tasks running in this process now: id → node. */
   private readonly runningHere = new Map<string, string>();
+  private worker: { at: number; found: MachineWorker } | undefined;
 
   private constructor(
     private core: FederationCore,
@@ -138,7 +144,9 @@ export class LiveFederation implements FederationApi {
               inFlight.set(t.node, (inFlight.get(t.node) ?? 0) + 1);
           }
           const { views } = await this.core.nodeViews({ heartbeats: statuses.records, inFlight });
+          const worker = await this.machineWorker(statuses.records);
           this.publish({
+            worker,
             nodes: withSshTargets(views, this.core.nodes),
             tasks: listing.tasks.map((task) => this.viewOf(task)),
             counts: listing.counts,
@@ -154,6 +162,24 @@ export class LiveFederation implements FederationApi {
     return this.reloading;
   }
 
+  /** This machine's worker, looked up again when the last look is over WORKER_LOOK_MS old. */
+  private async machineWorker(heartbeats: readonly NodeStatusRecord[]): Promise<MachineWorker> {
+    const now = Date.now();
+    if (!this.worker || now - this.worker.at > WORKER_LOOK_MS) {
+      const found = await findWorker(this.home, this.env, { core: this.core, heartbeats });
+      this.worker = { at: now, found };
+    }
+    return this.worker.found;
+  }
+
+  /** The control center's start: make sure this machine's worker runs (see ensureWorker). */
+  async ensureWorker(): Promise<EnsureWorkerResult> {
+    const result = await ensureWorker(this.home, this.env, { core: this.core });
+    this.worker = { at: Date.now(), found: result.worker };
+    this.scheduleReload();
+    return result;
+  }
+
   private viewOf(task: StoredTask): TaskView {
     let view = this.views.get(task);
     if (!view) {
@@ -163,7 +189,7 @@ export class LiveFederation implements FederationApi {
     return view;
   }
 
-  private publish(part: Pick<Snapshot, "nodes" | "tasks" | "counts" | "problems">): void {
+  private publish(part: Pick<Snapshot, "nodes" | "tasks" | "counts" | "problems" | "worker">): void {
     this.snapshot = {
       ...this.snapshot,
       ...part,

@@ -3,6 +3,7 @@ import { closeSync, openSync, readFileSync, realpathSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { describeError } from "../domain/errors.js";
 import type { MachineWorker } from "../domain/federation-types.js";
 import type { FederationConfig, NodeStatusRecord } from "../domain/schema.js";
 import { FederationCore } from "../federation/federation.js";
@@ -73,11 +74,12 @@ export async function findWorker(
   env: NodeJS.ProcessEnv,
   lookup: WorkerLookup = {},
 ): Promise<MachineWorker> {
-  const { config, machine } = await configOf(home, lookup, env);
-  const beats = await heartbeatsOf(lookup);
+  // The pid file first: the common case, and no read of the blackboard.
   const record = await readPidRecord(home);
   if (record && isWorkerProcess(record.pid, home))
     return { running: true, kind: "background", pid: record.pid, since: record.startedAt };
+  const { config, machine } = await configOf(home, lookup, env);
+  const beats = await heartbeatsOf(lookup);
   const service = serviceState(home, env);
   const now = Date.now();
   const fresh = beats.find(
@@ -118,18 +120,27 @@ export async function ensureWorker(
   // The registry is on the blackboard: a command that did not open the federation opens it here.
   const nodes = options.core?.nodes ?? (await FederationCore.using(home, env, async (core) => core.nodes));
   if (!nodes.some((n) => n.machine === machine && n.port !== null)) return { action: "idle", worker: found };
-  return withStartLock(home, async () => {
-    // Another command may have started one while this one waited for the lock.
-    const again = await findWorker(home, env, { ...options, heartbeats: [] });
-    if (again.running) return { action: "found", worker: again };
-    if (found.serviceInstalled && startService(home, env))
-      return {
-        action: "started",
-        worker: { running: true, kind: "service" },
-        message: "Started this machine's worker service (it was installed but not running).",
-      };
-    return startBackground(home, env, options);
-  });
+  try {
+    return await withStartLock(home, async () => {
+      // Another command may have started one while this one waited for the lock.
+      const again = await findWorker(home, env, { ...options, heartbeats: [] });
+      if (again.running) return { action: "found", worker: again };
+      if (found.serviceInstalled && startService(home, env))
+        return {
+          action: "started",
+          worker: { running: true, kind: "service" },
+          message: "Started this machine's worker service (it was installed but not running).",
+        };
+      return startBackground(home, env, options);
+    });
+  } catch (error) {
+    // The command goes on without a worker (dispatch then runs the task itself): say why.
+    return {
+      action: "failed",
+      worker: { running: false },
+      message: `Could not start this machine's worker: ${describeError(error)}; start it yourself: clawos${homeFlag(home, env)} node run`,
+    };
+  }
 }
 
 async function startBackground(
@@ -150,7 +161,8 @@ async function startBackground(
   const startedAt = new Date().toISOString();
   let child: ReturnType<typeof spawn>;
   try {
-    child = spawn(nodeBin, [cliBin, "--home", home, "node", "run"], {
+    // --quiet: its lines go to its rotated log only; worker.out keeps what comes before it is open.
+    child = spawn(nodeBin, [cliBin, "--home", home, "node", "run", "--quiet"], {
       detached: true,
       stdio: ["ignore", out, out],
       env,
@@ -267,7 +279,7 @@ export async function stopWorker(
     return {
       action: "stopped",
       worker: { running: false },
-      message: `Stopped this machine's background worker (pid ${record.pid}); tasks it was running went back to their inbox. ${AUTO_START_AGAIN}`,
+      message: `Stopped this machine's background worker (pid ${record.pid}); any task it was running went back to its inbox. ${AUTO_START_AGAIN}`,
     };
   }
   if (record) removePidRecord(home, record.pid); // its process is gone (or is another program now)

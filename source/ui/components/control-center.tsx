@@ -1,5 +1,6 @@
 import { Box, Text } from "ink";
 import { truncate, wrapLines } from "../../present/text.js";
+import { workerBadge } from "../../present/worker-line.js";
 import { primaryKey } from "../keymap.js";
 import { bodyHeight, clampSize, MIN_SIZE } from "../layout.js";
 import { SCREENS, screenOf } from "../screens.js";
@@ -55,6 +56,7 @@ export function ControlCenter({ state, now, title = "ClawOS Federation" }: Contr
         filter={top.kind === "nodes" || top.kind === "tasks" ? state[active].filter : ""}
         readonly={state.readonly}
         helpKey={primaryKey(state.keymap, "help")}
+        worker={workerBadge(state.snapshot.worker)}
         width={width}
       />
       {/* Clipping costs Ink a second pass over every line of every frame (a quarter of

@@ -14,6 +14,8 @@ export interface TitleBarProps {
   filter: string;
   readonly: boolean;
   helpKey: string | null;
+  /** This machine's worker in a few words ("worker: background 1234"), or "". */
+  worker: string;
   width: number;
 }
 
@@ -28,7 +30,8 @@ function Tab({ label, active }: { label: string; active: boolean }) {
 
 /** App name, the two panes, where we are, the filter in force and a read-only badge. */
 export function TitleBar(props: TitleBarProps) {
-  const { title, active, top, nodeCount, taskCount, position, filter, readonly, helpKey, width } = props;
+  const { title, active, top, nodeCount, taskCount, position, filter, readonly, helpKey, worker, width } =
+    props;
   const theme = useTheme();
   const crumb =
     top.kind === "detail"
@@ -40,7 +43,7 @@ export function TitleBar(props: TitleBarProps) {
           : position
             ? ` ${position}`
             : "";
-  const right = `${readonly ? "READ-ONLY " : ""}${helpKey ? `${helpKey} help` : ""}`;
+  const right = `${worker ? `${worker}  ` : ""}${readonly ? "READ-ONLY " : ""}${helpKey ? `${helpKey} help` : ""}`;
   const left = ` ${clip(title, 40)} `;
   const tabs = ` Nodes ${nodeCount}  Tasks ${taskCount} `;
   const filterText = filter ? `  /${filter}` : "";

@@ -1,0 +1,42 @@
+import type { MachineWorker } from "../core/domain/federation-types.js";
+
+/** Local wall-clock time of an ISO stamp, HH:MM (the day too when it is not today). */
+function clockOf(iso: string | undefined, now: number): string | undefined {
+  const at = iso ? new Date(iso) : undefined;
+  if (!at || Number.isNaN(at.getTime())) return undefined;
+  const p = (n: number) => String(n).padStart(2, "0");
+  const time = `${p(at.getHours())}:${p(at.getMinutes())}`;
+  return new Date(now).toDateString() === at.toDateString()
+    ? time
+    : `${at.getFullYear()}-${p(at.getMonth() + 1)}-${p(at.getDate())} ${time}`;
+}
+
+const HOW: Record<NonNullable<MachineWorker["kind"]>, string> = {
+  background: "running in the background",
+  service: "running as a service",
+  manual: "running, started by hand",
+};
+
+/** This machine's worker in one line (`clawos status`): running how, pid, since when. */
+export function workerLine(worker: MachineWorker | undefined, now: number): string {
+  if (!worker) return "Worker: not looked up yet";
+  if (!worker.running)
+    return `Worker: not running on this machine; tasks for its nodes wait in their inbox until one runs (clawos node run${worker.serviceInstalled ? ", or start the installed service" : ""})`;
+  const since = clockOf(worker.since, now);
+  const facts = [
+    HOW[worker.kind ?? "manual"],
+    ...(worker.pid ? [`pid ${worker.pid}`] : []),
+    ...(since ? [`since ${since}`] : []),
+  ];
+  const stop = worker.kind === "background" ? " (clawos node stop-worker stops it)" : "";
+  return `Worker: ${facts.join(", ")}${stop}`;
+}
+
+/** The same in a few words, for the control center's title bar. */
+export function workerBadge(worker: MachineWorker | undefined): string {
+  if (!worker) return "";
+  if (!worker.running) return "worker: none";
+  const kind =
+    worker.kind === "service" ? "service" : worker.kind === "background" ? "background" : "by hand";
+  return `worker: ${kind}${worker.pid ? ` ${worker.pid}` : ""}`;
+}
