@@ -46,7 +46,8 @@ describe("localhost nodes through the real CLI", () => {
     assert.equal(chat.at(-1)?.user, `clawos:${id}`, "a stable session user per task");
     assert.equal(chat.at(-1)?.model, "openclaw/main");
     assert.equal(chat.at(-1)?.stream, true);
-    const show = await world.run(["tasks", "show", id, "--json"]);
+    const show = await world.run(["tasks", "show", id.slice(-8), "--json"]);
+    assert.equal(show.code, 0, show.stderr);
     const task = JSON.parse(show.stdout) as { state: string; reply: string; route: { transport: string } };
     assert.equal(task.state, "completed");
     assert.equal(task.reply, "alpha says: 写一首诗 about routing");

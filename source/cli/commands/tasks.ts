@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { resolveTaskId } from "../../core/blackboard/resolve-id.js";
 import { UserError } from "../../core/domain/errors.js";
 import { TASK_STATES, type TaskState } from "../../core/domain/schema.js";
 import { type FederationCore, toTaskView } from "../../core/federation/federation.js";
@@ -56,12 +57,12 @@ export function register(program: Command, ctx: CliContext): void {
   tasks
     .command("show")
     .description("everything about one task: request, route, attempts, reply")
-    .argument("<id>")
+    .argument("<id>", "a task id, its start, or its last 8 hex digits")
     .option("--json", "machine-readable output")
     .action(
       ctx.action(async (id: string, opts: { json?: boolean }) => {
         await ctx.withCore(async (core) => {
-          const task = await core.blackboard.get(id);
+          const task = await core.blackboard.get(await resolveTaskId(core.blackboard, id));
           if (!task)
             throw new UserError(`No task "${sanitizeLine(id).slice(0, 90)}".`, {
               hint: "clawos tasks list shows the ids; a damaged task file is listed by clawos status (lines starting with !)",
@@ -90,11 +91,11 @@ export function register(program: Command, ctx: CliContext): void {
     tasks
       .command(name)
       .description(description)
-      .argument("<id>")
+      .argument("<id>", "a task id, its start, or its last 8 hex digits")
       .action(
         ctx.action(async (id: string) => {
           await ctx.withCore(async (core) => {
-            out(await act(core, id));
+            out(await act(core, await resolveTaskId(core.blackboard, id)));
           });
         }),
       );
