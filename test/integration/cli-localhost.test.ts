@@ -173,7 +173,7 @@ describe("localhost nodes through the real CLI", () => {
     const task = JSON.parse(show.stdout) as { state: string; attempt: number; history: { event: string }[] };
     assert.equal(task.state, "pending");
     assert.equal(task.attempt, 1, "stopped, not failed: it keeps its attempt");
-    assert.ok(task.history.some((h) => h.event === "dispatcher-stopped"));
+    assert.ok(task.history.some((h) => h.event === "handed-back"));
     const text = await world.run(["tasks", "show", id]);
     assert.match(
       text.stdout,
