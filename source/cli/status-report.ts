@@ -5,6 +5,7 @@ import { stalledInboxes } from "../core/federation/waiting.js";
 import { type Safe, type SafeText, safe, safeLine } from "../present/safe-text.js";
 import { renderTable } from "../present/table.js";
 import { clip } from "../present/text.js";
+import { totalOf } from "../present/vocabulary.js";
 
 export interface StatusData {
   machine: string;
@@ -122,8 +123,8 @@ export function renderStatusText(
   out.push(`Tasks: ${countsLine(data.counts)}`);
   const shown = sortTasks(data.tasks).slice(0, options.taskLimit ?? 20);
   if (shown.length) out.push(renderTasksTable(shown, now, options.columns));
-  if (data.tasks.length > shown.length)
-    out.push(`… ${data.tasks.length - shown.length} more (clawos tasks list)`);
+  const more = Math.max(data.tasks.length, totalOf(data.counts)) - shown.length;
+  if (more > 0) out.push(`… ${more} more (clawos tasks list)`);
   // Built from sanitized ids and machine names; through the sanitizer again all the same.
   for (const line of stalledInboxes(data.tasks, data.nodes, now)) out.push(safe`note: ${safeLine(line)}`);
   for (const p of data.problems) out.push(safe`! ${p}`);

@@ -5,9 +5,10 @@ import { TASK_STATES, type TaskState } from "../../core/domain/schema.js";
 import { type FederationCore, toTaskView } from "../../core/federation/federation.js";
 import { sanitizeLine } from "../../core/infra/sanitize.js";
 import { toSafe } from "../../present/safe-text.js";
+import { totalOf } from "../../present/vocabulary.js";
 import type { CliContext } from "../context.js";
 import { parsePositiveInt } from "../options.js";
-import { countsLine, renderTasksTable } from "../status-report.js";
+import { countsLine, renderTasksTable, sortTasks } from "../status-report.js";
 import { renderTaskText } from "../task-text.js";
 import { waitingLine } from "../waiting-line.js";
 
@@ -20,7 +21,7 @@ export function register(program: Command, ctx: CliContext): void {
     .description("list tasks, pending first")
     .option("--state <state>", `only this state (${TASK_STATES.join(", ")})`)
     .option("--node <node>", "only tasks routed to this node")
-    .option("--limit <n>", "finished tasks to read", parsePositiveInt, 200)
+    .option("--limit <n>", "tasks to show: the active ones, then the newest", parsePositiveInt, 200)
     .option("--json", "machine-readable output")
     .action(
       ctx.action(async (opts: { state?: string; node?: string; limit: number; json?: boolean }) => {
@@ -30,14 +31,27 @@ export function register(program: Command, ctx: CliContext): void {
           });
         }
         await ctx.withCore(async (core) => {
-          const listing = await core.blackboard.list({ finishedLimit: opts.limit });
-          const views = listing.tasks
-            .map(toTaskView)
-            .filter(
-              (t) =>
-                (!opts.state || t.state === (opts.state as TaskState)) &&
-                (!opts.node || t.node === opts.node),
-            );
+          // With a filter, the newest matching tasks can be anywhere: every task is read.
+          const filtered = opts.node !== undefined || opts.state !== undefined;
+          const listing = await core.blackboard.list({
+            finishedLimit: filtered ? Number.POSITIVE_INFINITY : opts.limit,
+          });
+          const matching = sortTasks(
+            listing.tasks
+              .map(toTaskView)
+              .filter(
+                (t) =>
+                  (!opts.state || t.state === (opts.state as TaskState)) &&
+                  (!opts.node || t.node === opts.node),
+              ),
+          );
+          const views = matching.slice(0, opts.limit);
+          const total = opts.node
+            ? matching.length
+            : opts.state
+              ? listing.counts[opts.state as TaskState]
+              : totalOf(listing.counts);
+          const more = Math.max(matching.length, total) - views.length;
           if (opts.json)
             out(
               JSON.stringify({ tasks: views, counts: listing.counts, problems: listing.problems }, null, 2),
@@ -48,6 +62,8 @@ export function register(program: Command, ctx: CliContext): void {
                 ? renderTasksTable(toSafe(views), Date.now(), ctx.terminalColumns().columns)
                 : "No tasks.",
             );
+            if (more > 0)
+              out(`… ${more} more, older (--limit ${opts.limit + more} lists them, archived ones aside)`);
             out(`(${countsLine(listing.counts)})`);
             for (const p of listing.problems) err(`! ${sanitizeLine(p)}`);
           }

@@ -1,5 +1,6 @@
 import { Box, Text } from "ink";
 import { truncate, wrapLines } from "../../present/text.js";
+import { totalOf } from "../../present/vocabulary.js";
 import { primaryKey } from "../keymap.js";
 import { bodyHeight, clampSize, MIN_SIZE } from "../layout.js";
 import { SCREENS, screenOf } from "../screens.js";
@@ -36,9 +37,9 @@ export function ControlCenter({ state, now, title = "ClawOS Federation" }: Contr
   // "0/0" when a filter hides every row, so the title does not just go quiet.
   const position =
     rowsOf.length > 0
-      ? `${Math.min(table.cursor + 1, rowsOf.length)}/${rowsOf.length}`
+      ? `row ${Math.min(table.cursor + 1, rowsOf.length)}/${rowsOf.length}`
       : table.filter !== ""
-        ? "0/0"
+        ? "row 0/0"
         : "";
   const screen = screenOf(state);
   const { body, bounded } = SCREENS[screen];
@@ -50,7 +51,7 @@ export function ControlCenter({ state, now, title = "ClawOS Federation" }: Contr
         active={active}
         top={top}
         nodeCount={state.snapshot.nodes.length}
-        taskCount={state.snapshot.tasks.length}
+        taskCount={Math.max(state.snapshot.tasks.length, totalOf(state.snapshot.counts))}
         position={top.kind === "nodes" || top.kind === "tasks" ? position : ""}
         filter={top.kind === "nodes" || top.kind === "tasks" ? state[active].filter : ""}
         readonly={state.readonly}

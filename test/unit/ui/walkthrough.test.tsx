@@ -190,9 +190,9 @@ describe("filter words match what the screen says", () => {
     assert.ok(taskMatches(canceled, parseFilter("state:canceled")));
   });
 
-  it("a filter that hides every row shows 0/0 in the title, not nothing", () => {
+  it("a filter that hides every row shows row 0/0 in the title, not nothing", () => {
     const s = press(type(press(stateOf(), "tab", "/"), "zzz-nothing"), "enter");
-    assert.match(screen(s).split("\n")[0] ?? "", /Tasks 4\s+0\/0\s+\/zzz-nothing/);
+    assert.match(screen(s).split("\n")[0] ?? "", /Tasks 4\s+row 0\/0\s+\/zzz-nothing/);
   });
 });
 
