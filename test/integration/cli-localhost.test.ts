@@ -152,6 +152,14 @@ describe("localhost nodes through the real CLI", () => {
       assert.ok(md.stdout.includes(heading), heading);
     }
     assert.match(md.stdout, /\| \*\*main\*\* \| ✅ Online \| localhost \|/);
+    assert.match(
+      md.stdout,
+      /> Last Updated: \d{4}-\d\d-\d\d \d\d:\d\d UTC(?:[+-]\d\d:\d\d)?\n/,
+      "with its time zone",
+    );
+    assert.match(md.stdout, /1\. \*\*localhost HTTP\*\*/);
+    assert.doesNotMatch(md.stdout, /SSH|Blackboard\*\*/, "only the channels these nodes use");
+    assert.doesNotMatch(md.stdout, /\|-+\|\n\n/, "no table without rows");
     assert.match(md.stdout, /写一首诗 about routing/);
   });
 
@@ -181,7 +189,7 @@ describe("localhost nodes through the real CLI", () => {
     );
     const status = await world.run(["status"]);
     assert.match(
-      status.stdout,
+      status.stdout.replace(/\n {2,}/g, " "), // a note wraps to the width, under its mark
       /note: \d+ tasks? waits? in main's inbox and no worker has reported for main: run clawos node run --node main/,
     );
 

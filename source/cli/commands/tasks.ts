@@ -8,7 +8,7 @@ import { toSafe } from "../../present/safe-text.js";
 import { totalOf } from "../../present/vocabulary.js";
 import type { CliContext } from "../context.js";
 import { parsePositiveInt } from "../options.js";
-import { countsLine, renderTasksTable, sortTasks } from "../status-report.js";
+import { countsLine, renderTasksTable, sortTasks, tableWidth } from "../status-report.js";
 import { renderTaskText } from "../task-text.js";
 import { waitingLine } from "../waiting-line.js";
 
@@ -23,52 +23,59 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--node <node>", "only tasks routed to this node")
     .option("--limit <n>", "tasks to show: the active ones, then the newest", parsePositiveInt, 200)
     .option("--json", "machine-readable output")
+    .option("--wide", "every column at full width (a pipe gets 80 columns otherwise)")
     .action(
-      ctx.action(async (opts: { state?: string; node?: string; limit: number; json?: boolean }) => {
-        if (opts.state && !(TASK_STATES as readonly string[]).includes(opts.state)) {
-          throw new UserError(`Unknown state "${sanitizeLine(opts.state).slice(0, 30)}".`, {
-            hint: `use one of ${TASK_STATES.join(", ")}`,
-          });
-        }
-        await ctx.withCore(async (core) => {
-          // With a filter, the newest matching tasks can be anywhere: every task is read.
-          const filtered = opts.node !== undefined || opts.state !== undefined;
-          const listing = await core.blackboard.list({
-            finishedLimit: filtered ? Number.POSITIVE_INFINITY : opts.limit,
-          });
-          const matching = sortTasks(
-            listing.tasks
-              .map(toTaskView)
-              .filter(
-                (t) =>
-                  (!opts.state || t.state === (opts.state as TaskState)) &&
-                  (!opts.node || t.node === opts.node),
-              ),
-          );
-          const views = matching.slice(0, opts.limit);
-          const total = opts.node
-            ? matching.length
-            : opts.state
-              ? listing.counts[opts.state as TaskState]
-              : totalOf(listing.counts);
-          const more = Math.max(matching.length, total) - views.length;
-          if (opts.json)
-            out(
-              JSON.stringify({ tasks: views, counts: listing.counts, problems: listing.problems }, null, 2),
-            );
-          else {
-            out(
-              views.length
-                ? renderTasksTable(toSafe(views), Date.now(), ctx.terminalColumns().columns)
-                : "No tasks.",
-            );
-            if (more > 0)
-              out(`… ${more} more, older (--limit ${opts.limit + more} lists them, archived ones aside)`);
-            out(`(${countsLine(listing.counts)})`);
-            for (const p of listing.problems) err(`! ${sanitizeLine(p)}`);
+      ctx.action(
+        async (opts: { state?: string; node?: string; limit: number; json?: boolean; wide?: boolean }) => {
+          if (opts.state && !(TASK_STATES as readonly string[]).includes(opts.state)) {
+            throw new UserError(`Unknown state "${sanitizeLine(opts.state).slice(0, 30)}".`, {
+              hint: `use one of ${TASK_STATES.join(", ")}`,
+            });
           }
-        });
-      }),
+          await ctx.withCore(async (core) => {
+            // With a filter, the newest matching tasks can be anywhere: every task is read.
+            const filtered = opts.node !== undefined || opts.state !== undefined;
+            const listing = await core.blackboard.list({
+              finishedLimit: filtered ? Number.POSITIVE_INFINITY : opts.limit,
+            });
+            const matching = sortTasks(
+              listing.tasks
+                .map(toTaskView)
+                .filter(
+                  (t) =>
+                    (!opts.state || t.state === (opts.state as TaskState)) &&
+                    (!opts.node || t.node === opts.node),
+                ),
+            );
+            const views = matching.slice(0, opts.limit);
+            const total = opts.node
+              ? matching.length
+              : opts.state
+                ? listing.counts[opts.state as TaskState]
+                : totalOf(listing.counts);
+            const more = Math.max(matching.length, total) - views.length;
+            if (opts.json)
+              out(
+                JSON.stringify({ tasks: views, counts: listing.counts, problems: listing.problems }, null, 2),
+              );
+            else {
+              out(
+                views.length
+                  ? renderTasksTable(
+                      toSafe(views),
+                      Date.now(),
+                      tableWidth(ctx.terminalColumns().columns, opts.wide),
+                    )
+                  : "No tasks.",
+              );
+              if (more > 0)
+                out(`… ${more} more, older (--limit ${opts.limit + more} lists them, archived ones aside)`);
+              out(`(${countsLine(listing.counts)})`);
+              for (const p of listing.problems) err(`! ${sanitizeLine(p)}`);
+            }
+          });
+        },
+      ),
     );
   tasks
     .command("show")

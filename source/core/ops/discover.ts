@@ -3,6 +3,8 @@ import { discoverProfiles } from "./openclaw-profiles.js";
 
 export interface DiscoveryReport {
   configPath: string;
+  /** federation.json was written (false: nothing changed, nothing was written). */
+  written: boolean;
   found: number;
   added: string[];
   notes: string[];
@@ -15,6 +17,7 @@ export async function registerLocalProfiles(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<DiscoveryReport> {
   const loaded = await loadConfig(home);
+  const before = JSON.stringify(loaded.config);
   const machine = thisMachine(loaded.config, env);
   if (!loaded.config.machine) loaded.config.machine = machine;
   const bb = loaded.config.blackboard;
@@ -72,9 +75,13 @@ export async function registerLocalProfiles(
   }
   if (found.length === 0)
     notes.push("No OpenClaw profile found in ~ (looked for ~/.openclaw and ~/.openclaw-*).");
-  await saveConfig(loaded);
+  // Writing federation.json restarts every worker watching it: only a change is written, and a
+  // discovery that found nothing does not create the file either.
+  const changed = JSON.stringify(loaded.config) !== before && (loaded.exists || found.length > 0);
+  if (changed) await saveConfig(loaded);
   return {
     configPath: loaded.path,
+    written: changed,
     found: found.length,
     added,
     notes,
