@@ -1,7 +1,8 @@
 /**
  * `npm run demo:gateway -- NAME`: serve the stub gateway (answers "echo: <text>") on the
  * port and token of the OpenClaw profile ~/.openclaw-NAME, so a new user can try
- * clawos without OpenClaw. Stops on Ctrl+C / SIGTERM.
+ * clawos without OpenClaw. Stops on Ctrl+C / SIGTERM, and when the process that started it
+ * (npm) ends.
  */
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
@@ -33,3 +34,9 @@ process.stdout.write(
 const stop = () => void gateway.close().then(() => process.exit(0));
 process.once("SIGINT", stop);
 process.once("SIGTERM", stop);
+// Started through `npm run … &`, a shell's `kill %1` stops npm, not this process: once the
+// parent is gone (this process was handed to another), stop too rather than hold the port.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) stop();
+}, 500);

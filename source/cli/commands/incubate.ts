@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { UserError } from "../../core/domain/errors.js";
 import { sanitizeLine } from "../../core/infra/sanitize.js";
+import { findOnPath } from "../../core/ops/openclaw-command.js";
 import type { CliContext } from "../context.js";
 import { collect, parsePort, parsePositiveInt } from "../options.js";
 
@@ -63,10 +64,15 @@ async function incubateNode(ctx: CliContext, name: string, opts: Record<string, 
   if (opts.json) out(JSON.stringify(result, null, 2));
   else {
     out(`Node ${result.node} is ready on 127.0.0.1:${result.port}${result.started ? " and running" : ""}.`);
+    // The next step depends on the path: without OpenClaw here (the README's demo path) its
+    // command would only fail, so the demo gateway is named instead.
+    const openclaw = result.started ? undefined : await findOnPath("openclaw", ctx.io.env);
     out(
       result.started
         ? `Try it: clawos dispatch "hello" --to ${result.node} --wait`
-        : `Start it with: openclaw --profile ${result.node} gateway run   (then clawos nodes probe ${result.node})`,
+        : openclaw
+          ? `Start it with: openclaw --profile ${result.node} gateway run   (then clawos nodes probe ${result.node})`
+          : `OpenClaw is not installed here: in the clawos checkout, npm run demo:gateway -- ${result.node} serves this port with a demo gateway (then clawos nodes probe ${result.node}).`,
     );
   }
 }

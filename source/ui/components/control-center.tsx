@@ -1,11 +1,13 @@
 import { Box, Text } from "ink";
+import type { TaskView } from "../../core/domain/federation-types.js";
+import type { TaskState } from "../../core/domain/schema.js";
 import { truncate, wrapLines } from "../../present/text.js";
 import { totalOf } from "../../present/vocabulary.js";
 import { primaryKey } from "../keymap.js";
 import { bodyHeight, clampSize, MIN_SIZE } from "../layout.js";
 import { SCREENS, screenOf } from "../screens.js";
 import { type AppState, activeTable, topScreen } from "../state/app-state.js";
-import { selectNodeRows, selectTaskRows } from "../state/rows.js";
+import { findTask, selectNodeRows, selectTaskRows } from "../state/rows.js";
 import { StatusBar } from "./status-bar.js";
 import { TitleBar } from "./title-bar.js";
 
@@ -75,6 +77,7 @@ export function ControlCenter({ state, now, title = "ClawOS Federation" }: Contr
               : "filtered"
             : false
         }
+        task={selectedTaskState(state, taskRows)}
         snapshot={state.snapshot}
         now={now}
         input={state.input}
@@ -110,4 +113,12 @@ function TooSmall({ state }: { state: AppState }) {
       ))}
     </Box>
   );
+}
+
+/** The state of the task the row keys act on: the open task, or the selected row of the tasks table. */
+function selectedTaskState(state: AppState, taskRows: readonly TaskView[]): TaskState | undefined {
+  const top = topScreen(state);
+  if (top.kind === "detail") return findTask(state.snapshot, top.taskId)?.state;
+  if (top.kind !== "tasks") return undefined;
+  return taskRows[Math.min(state.tasks.cursor, taskRows.length - 1)]?.state;
 }
