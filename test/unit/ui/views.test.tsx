@@ -232,7 +232,7 @@ describe("DispatchForm", () => {
     const form = { ...createForm(["alpha", "mac-mini"]), target: "alpha" };
     const down = makeNode({ id: "alpha", status: "unreachable", reason: "gateway not reachable" });
     const warned = frameOf(<DispatchForm form={form} width={80} targetNode={down} />);
-    assert.match(warned, /alpha is unreachable: the task waits in its inbox \(gateway not reachable\)/);
+    assert.match(warned, /alpha is unreachable: the task waits in its inbox \(gateway/);
     const up = frameOf(<DispatchForm form={form} width={80} targetNode={makeNode({ id: "alpha" })} />);
     assert.doesNotMatch(up, /waits/);
   });
