@@ -31,7 +31,11 @@ const gateway = await startStubGateway({
 process.stdout.write(
   `demo gateway for ${name ?? "main"} on 127.0.0.1:${gateway.port} (it answers "echo: <your text>")\n`,
 );
-const stop = () => void gateway.close().then(() => process.exit(0));
+// An open keep-alive connection can hold close() up: exit after a second in any case.
+const stop = () => {
+  setTimeout(() => process.exit(0), 1000).unref();
+  void gateway.close().then(() => process.exit(0));
+};
 process.once("SIGINT", stop);
 process.once("SIGTERM", stop);
 // Started through `npm run … &`, a shell's `kill %1` stops npm, not this process: once the
