@@ -1,10 +1,10 @@
-import { ageSince } from "../core/domain/durations.js";
 import type { MachineWorker, NodeState, NodeView, TaskView } from "../core/domain/federation-types.js";
 import type { TaskState } from "../core/domain/schema.js";
 import { stalledInboxes } from "../core/federation/waiting.js";
 import { type Safe, type SafeText, safe, safeLine } from "../present/safe-text.js";
-import { renderTable } from "../present/table.js";
-import { clip } from "../present/text.js";
+import { renderColumns } from "../present/table.js";
+import { clip, clipMiddle, displayWidth } from "../present/text.js";
+import { compareNodes, nodeColumns, taskColumns, totalOf } from "../present/vocabulary.js";
 import { workerLine } from "../present/worker-line.js";
 
 export interface StatusData {
@@ -24,51 +24,16 @@ export type SafeStatusData = Safe<StatusData>;
 
 export const ACTIVE_STATES: TaskState[] = ["pending", "claimed", "running"];
 
-export function address(node: Safe<NodeView>): SafeText {
-  return node.port === null ? safe`TBD` : safe`${node.host}:${node.port}`;
+/** Piped output fits a terminal unless --wide asks for every column at full width. */
+export const PIPED_WIDTH = 80;
+const WIDE = 1000;
+
+export function tableWidth(columns: number | undefined, wide = false): number {
+  return wide ? WIDE : (columns ?? PIPED_WIDTH);
 }
 
-/** "5m ago", or "-" for a time that is missing or not a time. */
-function ago(iso: SafeText | undefined, now: number): SafeText {
-  const age = ageSince(iso, now);
-  return age === undefined ? safe`-` : safeLine(`${age} ago`);
-}
-
-/**
- * How wide the free-text columns (a reason, a description) may grow: most of a terminal's
- * width, since the table then leaves out its less useful columns to fit (renderTable); or
- * plenty when the output goes to a file or pipe, where nothing wraps.
- */
-export function textColumnWidth(columns: number | undefined): number {
-  return columns === undefined ? 160 : Math.min(160, Math.max(48, columns - 30));
-}
-
-export function renderNodesTable(nodes: Safe<NodeView>[], now: number, columns?: number): string {
-  return renderTable(
-    [
-      { header: "NODE" },
-      { header: "STATUS" },
-      { header: "REASON", max: textColumnWidth(columns), flexible: true },
-      { header: "TRANSPORT", dropOrder: 4 },
-      { header: "ADDRESS", dropOrder: 5 },
-      { header: "LATENCY", dropOrder: 3 },
-      { header: "IN FLIGHT", dropOrder: 6 },
-      { header: "HEARTBEAT", dropOrder: 2 },
-      { header: "NOTES", max: 40, dropOrder: 1 },
-    ],
-    nodes.map((n) => [
-      n.id,
-      n.status,
-      n.reason,
-      n.transport,
-      address(n),
-      n.latencyMs !== undefined ? safe`${Math.round(n.latencyMs)} ms` : safe`-`,
-      safe`${n.inFlight}`,
-      ago(n.lastHeartbeatAt, now),
-      n.notes ?? safe``,
-    ]),
-    columns === undefined ? {} : { width: columns },
-  );
+export function renderNodesTable(nodes: Safe<NodeView>[], now: number, width: number): string {
+  return renderColumns(nodeColumns(now), [...nodes].sort(compareNodes), width);
 }
 
 export function sortTasks<T extends TaskView>(tasks: T[]): T[] {
@@ -78,28 +43,8 @@ export function sortTasks<T extends TaskView>(tasks: T[]): T[] {
   );
 }
 
-export function renderTasksTable(tasks: Safe<TaskView>[], now: number, columns?: number): string {
-  return renderTable(
-    [
-      { header: "TASK" },
-      { header: "TARGET→NODE", max: 30 },
-      { header: "STATE" },
-      { header: "PRI", dropOrder: 3 },
-      { header: "AGE", dropOrder: 2 },
-      { header: "TRY", dropOrder: 1 },
-      { header: "DESCRIPTION", max: Math.max(50, textColumnWidth(columns) - 20), flexible: true },
-    ],
-    sortTasks(tasks).map((t) => [
-      t.id,
-      t.target === t.node ? t.node : safe`${t.target}→${t.node}`,
-      t.state,
-      t.priority,
-      safeLine(ageSince(t.createdAt, now) ?? "-"),
-      safe`${t.attempt}/${t.maxAttempts}`,
-      t.text,
-    ]),
-    columns === undefined ? {} : { width: columns },
-  );
+export function renderTasksTable(tasks: Safe<TaskView>[], now: number, width: number): string {
+  return renderColumns(taskColumns(now, width), sortTasks(tasks), width);
 }
 
 export function countsLine(counts: Record<TaskState, number>): string {
@@ -108,26 +53,29 @@ export function countsLine(counts: Record<TaskState, number>): string {
 
 export function renderStatusText(
   data: SafeStatusData,
-  options: { taskLimit?: number; columns?: number } = {},
+  options: { taskLimit?: number; width?: number } = {},
 ): string {
   const now = data.now.getTime();
+  const width = options.width ?? PIPED_WIDTH;
   const out: string[] = [];
-  out.push(safe`ClawOS Federation on ${data.machine} — blackboard ${data.blackboard}`);
+  const head = safe`ClawOS Federation on ${data.machine} — blackboard `;
+  out.push(`${head}${clipMiddle(data.blackboard, Math.max(20, width - displayWidth(head)))}`);
   out.push("");
   if (data.nodes.length === 0) {
     out.push(
       "No nodes yet. Run `clawos init` to find local OpenClaw profiles, or `clawos nodes add ID --port N`.",
     );
   } else {
-    out.push(renderNodesTable(data.nodes, now, options.columns));
+    out.push(renderNodesTable(data.nodes, now, width));
     out.push(safeLine(workerLine(data.worker as MachineWorker | undefined, now)));
   }
   out.push("");
   out.push(`Tasks: ${countsLine(data.counts)}`);
   const shown = sortTasks(data.tasks).slice(0, options.taskLimit ?? 20);
-  if (shown.length) out.push(renderTasksTable(shown, now, options.columns));
-  if (data.tasks.length > shown.length)
-    out.push(`… ${data.tasks.length - shown.length} more (clawos tasks list)`);
+  if (shown.length) out.push(renderTasksTable(shown, now, width));
+  const more = Math.max(data.tasks.length, totalOf(data.counts)) - shown.length;
+  if (more > 0) out.push(`… ${more} more (clawos tasks list)`);
+  // Notes and problem lines stay whole, one per line, so they can be searched for; the tables fit.
   // Built from sanitized ids and machine names; through the sanitizer again all the same.
   for (const line of stalledInboxes(data.tasks, data.nodes, now)) out.push(safe`note: ${safeLine(line)}`);
   for (const p of data.problems) out.push(safe`! ${p}`);
@@ -149,9 +97,32 @@ function md(text: SafeText, width = 80): string {
   return clip(text, width).replace(/\|/g, "\\|");
 }
 
-function localStamp(date: Date): string {
+/** "2026-02-27 20:37 UTC+08:00": the local time, and which zone it is in. */
+export function localStamp(date: Date): string {
   const p = (n: number) => String(n).padStart(2, "0");
-  return `${date.getFullYear()}-${p(date.getMonth() + 1)}-${p(date.getDate())} ${p(date.getHours())}:${p(date.getMinutes())}`;
+  const offset = -date.getTimezoneOffset();
+  const zone = `UTC${offset < 0 ? "-" : "+"}${p(Math.floor(Math.abs(offset) / 60))}:${p(Math.abs(offset) % 60)}`;
+  return `${date.getFullYear()}-${p(date.getMonth() + 1)}-${p(date.getDate())} ${p(date.getHours())}:${p(date.getMinutes())} ${zone === "UTC+00:00" ? "UTC" : zone}`;
+}
+
+/** The seed's channel lines, for the transports the nodes in this table use. */
+function channelLines(nodes: SafeStatusData["nodes"]): string[] {
+  const used = new Set<string>(nodes.map((n) => n.transport));
+  const channels = [
+    ...(used.has("localhost") ? ["**localhost HTTP** - same-machine nodes (immediate, < 100ms)"] : []),
+    ...(used.has("blackboard") || used.has("planned")
+      ? ["**Blackboard** - cross-machine normal tasks (workers watch their inbox)"]
+      : []),
+    ...(used.has("ssh") || nodes.some((n) => n.sshTarget)
+      ? ["**SSH** - cross-machine P0 urgent, and nodes whose worker is silent (seconds)"]
+      : []),
+  ];
+  return channels.map((c, i) => `${i + 1}. ${c}`);
+}
+
+/** A table only when it has rows; otherwise one line that says so. */
+function tableOrNone(head: string[], rows: string[], none: string): string[] {
+  return rows.length ? [...head, ...rows] : [none];
 }
 
 /** The seed's FEDERATION_STATUS.md layout. */
@@ -159,6 +130,7 @@ export function renderStatusMarkdown(data: SafeStatusData): string {
   const tasks = sortTasks(data.tasks);
   const pending = tasks.filter((t) => ACTIVE_STATES.includes(t.state));
   const completed = tasks.filter((t) => t.state === "completed");
+  const nodes = [...data.nodes].sort(compareNodes);
   const lines = [
     "# ClawOS Federation Status",
     "",
@@ -166,33 +138,34 @@ export function renderStatusMarkdown(data: SafeStatusData): string {
     "",
     "## Node Status",
     "",
-    "| Node | Status | Transport | Port | Notes |",
-    "|------|--------|-----------|------|-------|",
-    ...data.nodes.map(
-      (n) =>
-        `| **${md(n.id)}** | ${MARKDOWN_STATUS[n.status as NodeState]} | ${n.transport === "planned" ? "blackboard" : n.transport} | ${n.port ?? "TBD"} | ${md(n.notes ? safe`${n.notes}; ${n.reason}` : n.reason)} |`,
+    ...tableOrNone(
+      ["| Node | Status | Transport | Port | Notes |", "|------|--------|-----------|------|-------|"],
+      nodes.map(
+        (n) =>
+          `| **${md(n.id)}** | ${MARKDOWN_STATUS[n.status as NodeState]} | ${n.transport === "planned" ? "blackboard" : n.transport} | ${n.port ?? "TBD"} | ${md(n.notes ? safe`${n.notes}; ${n.reason}` : n.reason)} |`,
+      ),
+      "No nodes yet.",
     ),
     "",
-    "## Communication Channels",
-    "",
-    "1. **localhost HTTP** - same-machine nodes (immediate, < 100ms)",
-    "2. **Blackboard** - cross-machine normal tasks (workers watch their inbox)",
-    "3. **Tailscale SSH** - cross-machine P0 urgent (seconds)",
-    "",
+    ...(nodes.length ? ["## Communication Channels", "", ...channelLines(nodes), ""] : []),
     "## Pending Tasks",
     "",
-    "| Task ID | Target | State | Description |",
-    "|---------|--------|-------|-------------|",
-    ...pending.map(
-      (t) =>
-        `| ${md(t.id)} | ${md(t.target === t.node ? t.target : safe`${t.target} → ${t.node}`)} | ${t.state} | ${md(t.text)} |`,
+    ...tableOrNone(
+      ["| Task ID | Target | State | Description |", "|---------|--------|-------|-------------|"],
+      pending.map(
+        (t) =>
+          `| ${md(t.id)} | ${md(t.target === t.node ? t.target : safe`${t.target} → ${t.node}`)} | ${t.state} | ${md(t.text)} |`,
+      ),
+      "None.",
     ),
     "",
     "## Completed Tasks",
     "",
-    "| Task ID | Node | Description |",
-    "|---------|------|-------------|",
-    ...completed.map((t) => `| ${md(t.id)} | ${md(t.node)} | ${md(t.text)} |`),
+    ...tableOrNone(
+      ["| Task ID | Node | Description |", "|---------|------|-------------|"],
+      completed.map((t) => `| ${md(t.id)} | ${md(t.node)} | ${md(t.text)} |`),
+      "None.",
+    ),
     "",
   ];
   return lines.join("\n");

@@ -1,6 +1,7 @@
 import { Text } from "ink";
 import type { ReactNode } from "react";
 import type { NodeView, TaskView } from "../core/domain/federation-types.js";
+import type { TaskState } from "../core/domain/schema.js";
 import { clipMiddle } from "../present/text.js";
 import { FirstRunPanel, NodesView } from "./components/nodes-view.js";
 import { TaskDetail } from "./components/task-detail.js";
@@ -32,6 +33,16 @@ export interface HintState {
   drilled: boolean;
   /** The table on screen has no rows ("filtered": a filter hides them all): no hints for keys that act on a row. */
   empty: false | "none" | "filtered";
+  /** The state of the task the row keys act on (the selected row, or the open task). */
+  task?: TaskState | undefined;
+}
+
+/** Retry and cancel, offered only for a task they apply to. */
+function taskActions(task: TaskState | undefined): Hint[] {
+  if (task === undefined) return [];
+  if (task === "failed" || task === "cancelled") return [["retry", "retry"]];
+  if (task === "completed") return [];
+  return [["cancel", "cancel"]];
 }
 
 export interface BodyProps {
@@ -108,7 +119,12 @@ export const SCREENS: Record<ScreenName, ScreenSpec> = {
     hints: () => [["down", "up", "scroll"], ["help", "back", "or", "closes"], "Ctrl+C quit"],
   },
   form: {
-    body: ({ state, width }) => (state.form ? <DispatchForm form={state.form} width={width} /> : null),
+    body: ({ state, width }) => {
+      if (!state.form) return null;
+      const target = state.form.target;
+      const node = state.snapshot.nodes.find((n) => n.id === target);
+      return <DispatchForm form={state.form} width={width} {...(node ? { targetNode: node } : {})} />;
+    },
     bounded: false,
     hints: () => ["Enter send", "Tab next field", "← → change", "Esc cancel", "Ctrl+C quit"],
   },
@@ -143,12 +159,11 @@ export const SCREENS: Record<ScreenName, ScreenSpec> = {
       );
     },
     bounded: true,
-    hints: () => [
+    hints: ({ task }) => [
       ["help", "help"],
       ["down", "up", "scroll"],
       ["back", "back"],
-      ["retry", "retry"],
-      ["cancel", "cancel"],
+      ...taskActions(task),
       ["dispatch", "dispatch"],
       ["quit", "quit"],
     ],
@@ -169,7 +184,7 @@ export const SCREENS: Record<ScreenName, ScreenSpec> = {
       />
     ),
     bounded: true,
-    hints: ({ marks, drilled, empty }) => {
+    hints: ({ marks, drilled, empty, task }) => {
       if (marks > 0)
         return [
           `${marks} marked:`,
@@ -198,8 +213,7 @@ export const SCREENS: Record<ScreenName, ScreenSpec> = {
         ["filter", "filter"],
         ["palette", "command"],
         ...(drilled ? [["back", "back"] as Hint] : []),
-        ["retry", "retry"],
-        ["cancel", "cancel"],
+        ...taskActions(task),
         ["mark", "mark"],
         ["dispatch", "dispatch"],
         ["switchPane", "nodes"],

@@ -1,6 +1,4 @@
 import { createContext, useContext } from "react";
-import type { NodeState } from "../core/domain/federation-types.js";
-import type { TaskState } from "../core/domain/schema.js";
 
 /**
  * Colours by meaning. Only the basic ANSI hues that stay readable on both dark
@@ -47,34 +45,5 @@ export function useTheme(): Theme {
   return useContext(ThemeContext);
 }
 
-export function nodeStateTone(state: NodeState): Tone {
-  switch (state) {
-    case "online":
-      return "ok";
-    case "degraded":
-    case "stale":
-    case "asleep":
-      return "warn";
-    case "unreachable":
-    case "misconfigured":
-      return "error";
-    default:
-      return "muted";
-  }
-}
-
-export function taskStateTone(state: TaskState): Tone {
-  switch (state) {
-    case "completed":
-      return "ok";
-    case "failed":
-      return "error";
-    case "running":
-    case "claimed":
-      return "info";
-    case "pending":
-      return "accent";
-    default:
-      return "muted";
-  }
-}
+// The state → tone words are shared with the CLI.
+export { nodeStateTone, taskStateTone } from "../present/vocabulary.js";

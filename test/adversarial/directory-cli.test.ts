@@ -153,7 +153,7 @@ test("one unreadable record (mode 000) is a problem line in status, tasks list a
     assert.match(linesWith(status.stdout, locked.id)[0]!, /^! /);
     assert.match(status.stdout, unreadable);
 
-    const list = await runAsOwner(world, ["tasks", "list"]);
+    const list = await runAsOwner(world, ["tasks", "list", "--wide"]);
     assert.equal(list.code, 0, list.stderr);
     assert.match(list.stderr, unreadable);
     for (const id of good) assert.match(list.stdout, new RegExp(id));

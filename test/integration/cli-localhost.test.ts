@@ -46,7 +46,8 @@ describe("localhost nodes through the real CLI", () => {
     assert.equal(chat.at(-1)?.user, `clawos:${id}`, "a stable session user per task");
     assert.equal(chat.at(-1)?.model, "openclaw/main");
     assert.equal(chat.at(-1)?.stream, true);
-    const show = await world.run(["tasks", "show", id, "--json"]);
+    const show = await world.run(["tasks", "show", id.slice(-8), "--json"]);
+    assert.equal(show.code, 0, show.stderr);
     const task = JSON.parse(show.stdout) as { state: string; reply: string; route: { transport: string } };
     assert.equal(task.state, "completed");
     assert.equal(task.reply, "alpha says: 写一首诗 about routing");
@@ -166,6 +167,14 @@ describe("localhost nodes through the real CLI", () => {
       assert.ok(md.stdout.includes(heading), heading);
     }
     assert.match(md.stdout, /\| \*\*hub\*\* \| ✅ Online \| localhost \|/);
+    assert.match(
+      md.stdout,
+      /> Last Updated: \d{4}-\d\d-\d\d \d\d:\d\d UTC(?:[+-]\d\d:\d\d)?\n/,
+      "with its time zone",
+    );
+    assert.match(md.stdout, /1\. \*\*localhost HTTP\*\*/);
+    assert.doesNotMatch(md.stdout, /SSH|Blackboard\*\*/, "only the channels these nodes use");
+    assert.doesNotMatch(md.stdout, /\|-+\|\n\n/, "no table without rows");
     assert.match(md.stdout, /写一首诗 about routing/);
   });
 
@@ -187,7 +196,7 @@ describe("localhost nodes through the real CLI", () => {
     const task = JSON.parse(show.stdout) as { state: string; attempt: number; history: { event: string }[] };
     assert.equal(task.state, "pending");
     assert.equal(task.attempt, 1, "stopped, not failed: it keeps its attempt");
-    assert.ok(task.history.some((h) => h.event === "dispatcher-stopped"));
+    assert.ok(task.history.some((h) => h.event === "handed-back"));
     const text = await world.run(["tasks", "show", id]);
     assert.match(
       text.stdout,
@@ -195,7 +204,7 @@ describe("localhost nodes through the real CLI", () => {
     );
     const status = await world.run(["status"]);
     assert.match(
-      status.stdout,
+      status.stdout.replace(/\n {2,}/g, " "), // a note wraps to the width, under its mark
       /note: \d+ tasks? waits? in hub's inbox and no worker has reported for hub: run clawos node run --node hub/,
     );
 

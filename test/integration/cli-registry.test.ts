@@ -1,7 +1,8 @@
 /** Keeping the registry right as things change, through the real CLI (found in a user trial). */
 import assert from "node:assert/strict";
+import { stat } from "node:fs/promises";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { textColumnWidth } from "../../source/cli/status-report.js";
 import { makeWorld, profileConfig, type World } from "../testkit/cli-harness.js";
 
 describe("the registry as profiles and nodes change", () => {
@@ -31,6 +32,29 @@ describe("the registry as profiles and nodes change", () => {
     assert.equal((await nodePorts()).hub, 28809);
   });
 
+  test("init that finds nothing new writes nothing (a rewrite would restart every worker)", async () => {
+    const path = join(world.clawosHome, "federation.json");
+    const before = await stat(path);
+    const r = await world.run(["init"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /already registered/);
+    assert.match(r.stdout, /Nothing new: .*federation\.json is unchanged/);
+    const after = await stat(path);
+    assert.equal(after.mtimeMs, before.mtimeMs);
+    assert.equal(after.ino, before.ino, "not replaced either");
+
+    const empty = await makeWorld();
+    try {
+      const none = await empty.run(["init"]);
+      assert.equal(none.code, 0, none.stderr);
+      assert.match(none.stdout, /No OpenClaw profile found/);
+      assert.match(none.stdout, /Nothing written\. Add a node by hand/);
+      await assert.rejects(stat(join(empty.clawosHome, "federation.json")), /ENOENT/);
+    } finally {
+      await empty.cleanup();
+    }
+  });
+
   test("adding a node on a port another node of that machine uses is flagged", async () => {
     const r = await world.run(["nodes", "add", "twin", "--port", "28809", "--no-token"]);
     assert.equal(r.code, 0, r.stderr);
@@ -58,10 +82,13 @@ describe("the registry as profiles and nodes change", () => {
     assert.match(r.stderr, /note: 1 unfinished task of laptop stays on the blackboard \(req_/);
   });
 
-  test("status gives free-text columns most of the terminal, and plenty in a pipe", () => {
-    assert.equal(textColumnWidth(60), 48);
-    assert.equal(textColumnWidth(100), 70);
-    assert.equal(textColumnWidth(250), 160);
-    assert.equal(textColumnWidth(undefined), 160);
+  test("piped status fits an 80-column terminal; --wide shows every column", async () => {
+    const piped = await world.run(["status"]);
+    assert.equal(piped.code, 0, piped.stderr);
+    // The title and both tables; a note or a problem line stays whole, to be searched for.
+    const lines = piped.stdout.split("\n").filter((l) => !/^(note: |! )/.test(l));
+    for (const line of lines) assert.ok(line.length <= 80, `${line.length}: ${line}`);
+    const wide = await world.run(["status", "--wide"]);
+    assert.match(wide.stdout.split("\n").find((l) => l.startsWith("NODE")) ?? "", /ADDRESS.*HEARTBEAT/);
   });
 });

@@ -63,7 +63,7 @@ describe("a node on another machine, served by its own worker process", () => {
     const stopped = JSON.parse((await world.run(["status", "--json"])).stdout) as {
       nodes: { status: string; reason: string }[];
     };
-    assert.equal(stopped.nodes[0]?.status, "asleep");
+    assert.equal(stopped.nodes[0]?.status, "stale", "asleep only after timing.asleepAfterMs");
     assert.match(stopped.nodes[0]?.reason ?? "", /worker stopped/);
   });
 

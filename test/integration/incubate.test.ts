@@ -203,9 +203,15 @@ describe("clawos incubate", () => {
     const config = JSON.parse(await readFile(file, "utf8"));
     assert.equal(config.gateway.http.endpoints.chatCompletions.enabled, true);
     assert.equal(config.discovery.mdns.mode, "off");
-    assert.match(r.stdout, /Start it with: openclaw --profile gamma gateway run/);
+    // No openclaw on this PATH: the next step named is one that works here.
+    assert.match(r.stdout, /OpenClaw is not installed here: .*npm run demo:gateway -- gamma/);
+    assert.doesNotMatch(r.stdout, /Start it with: openclaw/);
     const nodes = JSON.parse((await world.run(["nodes", "list", "--json"])).stdout) as { id: string }[];
     assert.ok(nodes.some((n) => n.id === "gamma"));
+    const withOpenclaw = await world.run(["incubate", "gamma-two", "--config-only"], { env: fakeEnv });
+    assert.equal(withOpenclaw.code, 0, withOpenclaw.stderr);
+    assert.match(withOpenclaw.stdout, /Start it with: openclaw --profile gamma-two gateway run/);
+    assert.equal((await world.run(["nodes", "remove", "gamma-two"])).code, 0);
   });
 
   test("one incubation at a time: refused while another holds the lock; a lock left by a dead process is taken over", async () => {

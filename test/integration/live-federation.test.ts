@@ -25,7 +25,7 @@ test("closing the control center hands a localhost task it is running back to th
       const task = await board.get(id);
       assert.equal(task?.state, "pending");
       assert.equal(task?.request.attempt, 1, "stopped, not failed: it keeps its attempt");
-      assert.ok(task?.request.history.some((h) => h.event === "dispatcher-stopped"));
+      assert.ok(task?.request.history.some((h) => h.event === "handed-back"));
     } finally {
       if (!closed) await live.close(); // a failed check above must not leave the facade running
       await board.close();

@@ -53,7 +53,7 @@ describe("health includes the model", () => {
     assert.equal(failed.length, 1, JSON.stringify(task.history));
     assert.match(
       failed[0]!.detail,
-      /^alpha: Node alpha's model has no usable credentials: No route-compatible authentication source is configured for openai\.; re-routed to hub$/,
+      /^attempt 1 on alpha: Node alpha's model has no usable credentials: No route-compatible authentication source is configured for openai\.; re-routed to hub$/,
     );
   });
 

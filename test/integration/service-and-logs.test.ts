@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readFile, stat } from "node:fs/promises";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { serviceFile } from "../../source/core/ops/worker-service.js";
-import { makeWorld, profileConfig, type World } from "../testkit/cli-harness.js";
+import { BIN, makeWorld, profileConfig, type World } from "../testkit/cli-harness.js";
 import { type StubGateway, startStubGateway } from "../testkit/stub-gateway.js";
 
 const run = promisify(execFile);
@@ -92,5 +92,42 @@ describe("CLI: install-service --print, worker log file, completion", () => {
     assert.equal(await probe(["clawos", "dis"]), "dispatch");
     assert.equal(await probe(["clawos", "dispatch", "--pri"]), "--priority");
     assert.equal(await probe(["clawos", "tasks", "re"]), "retry");
+  });
+
+  test("bash completion offers node names and task ids, under clawos and npx clawos alike", async () => {
+    const sent = await world.run(["dispatch", "complete me", "--to", "alpha", "--json"]);
+    assert.equal(sent.code, 0, sent.stderr);
+    const id = (JSON.parse(sent.stdout) as { id: string }).id;
+    // `clawos` on the user's PATH; under `npx clawos` the script calls this same clawos itself.
+    const bin = join(world.home, "bin");
+    await mkdir(bin, { recursive: true });
+    await writeFile(join(bin, "clawos"), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`, {
+      mode: 0o755,
+    });
+    const script = (await world.run(["completion", "bash"])).stdout;
+    const probe = async (words: string[]) =>
+      (
+        await run(
+          "bash",
+          [
+            "-c",
+            `${script}\nCOMP_WORDS=(${words.map((w) => `"${w}"`).join(" ")}); COMP_CWORD=${words.length - 1}; _clawos_complete; echo "\${COMPREPLY[@]}"`,
+          ],
+          { env: { ...world.env, PATH: `${bin}:${world.env.PATH}` } },
+        )
+      ).stdout.trim();
+    for (const head of [["clawos"], ["npx", "clawos"]]) {
+      assert.equal(await probe([...head, "dispatch", "x", "--to", "al"]), "alpha", head.join(" "));
+      assert.equal(await probe([...head, "dispatch", "x", "--to", "an"]), "any");
+      assert.equal(await probe([...head, "nodes", "probe", ""]), "alpha");
+      assert.equal(await probe([...head, "migrate", "a"]), "alpha");
+      assert.equal(await probe([...head, "tasks", "show", id.slice(0, -2)]), id);
+      assert.equal(
+        await probe([...head, "tasks", "cancel", id.slice(-8, -4)]),
+        id.slice(-8),
+        "its last 8 hex",
+      );
+      assert.equal(await probe([...head, "tasks", "list", "--st"]), "--state");
+    }
   });
 });

@@ -1,7 +1,8 @@
 /**
  * `npm run demo:gateway -- NAME`: serve the stub gateway (answers "echo: <text>") on the
  * port and token of the OpenClaw profile ~/.openclaw-NAME, so a new user can try
- * clawos without OpenClaw. Stops on Ctrl+C / SIGTERM.
+ * clawos without OpenClaw. Stops on Ctrl+C / SIGTERM, and when the process that started it
+ * (npm) ends.
  */
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
@@ -30,6 +31,16 @@ const gateway = await startStubGateway({
 process.stdout.write(
   `demo gateway for ${name ?? "main"} on 127.0.0.1:${gateway.port} (it answers "echo: <your text>")\n`,
 );
-const stop = () => void gateway.close().then(() => process.exit(0));
+// An open keep-alive connection can hold close() up: exit after a second in any case.
+const stop = () => {
+  setTimeout(() => process.exit(0), 1000).unref();
+  void gateway.close().then(() => process.exit(0));
+};
 process.once("SIGINT", stop);
 process.once("SIGTERM", stop);
+// Started through `npm run … &`, a shell's `kill %1` stops npm, not this process: once the
+// parent is gone (this process was handed to another), stop too rather than hold the port.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) stop();
+}, 500);

@@ -7,6 +7,7 @@ import type {
   Snapshot,
   TaskView,
 } from "../../source/core/domain/federation-types.js";
+import { completeHistory } from "../../source/core/domain/history.js";
 import { TASK_STATES, type TaskState } from "../../source/core/domain/schema.js";
 
 /**
@@ -48,8 +49,27 @@ export function makeTask(partial: Partial<TaskView> & { id: string }): TaskView 
     attempt: 1,
     maxAttempts: 3,
     route: { node, transport: "localhost", reason: "target named explicitly", decidedAt: createdAt },
-    history: [{ at: createdAt, event: "created", detail: "by test" }],
     ...partial,
+    // As core's toTaskView gives it: the recorded events, then the attempt's start and end.
+    history:
+      partial.history ??
+      completeHistory(
+        { attempt: partial.attempt ?? 1, history: [{ at: createdAt, event: "created", detail: "by test" }] },
+        node,
+        partial.finishedAt && ["completed", "failed", "cancelled"].includes(partial.state ?? "")
+          ? {
+              schema: "clawos.result/1",
+              id: partial.id,
+              attempt: partial.attempt ?? 1,
+              node,
+              status: partial.state as "completed" | "failed" | "cancelled",
+              finishedAt: partial.finishedAt,
+              ...(partial.startedAt ? { startedAt: partial.startedAt } : {}),
+              ...(partial.durationMs !== undefined ? { durationMs: partial.durationMs } : {}),
+            }
+          : undefined,
+        partial.startedAt ? { startedAt: partial.startedAt } : undefined,
+      ),
   };
 }
 

@@ -19,6 +19,16 @@ export function register(program: Command, ctx: CliContext): void {
     .action(
       ctx.action(async (opts: { json?: boolean; readd?: string[] }): Promise<ExitCode> => {
         const report = await registerLocalProfiles(ctx.home(), ctx.io.env, { readd: opts.readd ?? [] });
+        if (!report.written && report.totalNodes === 0) {
+          if (opts.json) ctx.out(JSON.stringify(report, null, 2));
+          else {
+            for (const n of report.notes) ctx.out(sanitizeLine(n));
+            ctx.out(
+              "Nothing written. Add a node by hand (clawos nodes add ID --port N), or make one (clawos incubate NAME).",
+            );
+          }
+          return EXIT.ok;
+        }
         // Opening the core creates the blackboard directories; the worker then serves the nodes.
         const core = await ctx.openCore(); // the blackboard as join will see it
         const joinCommand = joinCommandFor(core.config.blackboard, core.blackboard.location, core.machine);
@@ -34,9 +44,10 @@ export function register(program: Command, ctx: CliContext): void {
         }
         if (report.upgrade) ctx.err(sanitizeLine(report.upgrade));
         for (const n of report.notes) ctx.out(sanitizeLine(n));
-        ctx.out(
-          `Config: ${displayPath(report.configPath, ctx.io.env)} (${count(report.totalNodes, "node")} in the shared registry). Next: clawos status`,
-        );
+        const where = displayPath(report.configPath, ctx.io.env);
+        const nodes = `${count(report.totalNodes, "node")} in the shared registry`;
+        if (report.written) ctx.out(`Config: ${where} (${nodes}). Next: clawos status`);
+        else ctx.out(`Nothing new: ${where} is unchanged (${nodes}). Next: clawos status`);
         ctx.out(`Next machine: ${joinCommand}`);
         ctx.out(
           core.config.blackboard.driver === "nats"

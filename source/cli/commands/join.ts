@@ -8,7 +8,7 @@ import { describeBlackboard, type JoinOptions, startWorker, writeJoinConfig } fr
 import { toSafe } from "../../present/safe-text.js";
 import type { CliContext } from "../context.js";
 import { EXIT, type ExitCode } from "../signals.js";
-import { renderNodesTable } from "../status-report.js";
+import { renderNodesTable, tableWidth } from "../status-report.js";
 import { serviceCliPath } from "./node-run.js";
 
 /** The join options, plus whether to start the worker (--no-worker). */
@@ -72,7 +72,7 @@ export async function federationSeen(ctx: CliContext, core: FederationCore): Pro
     `The federation from ${sanitizeLine(core.machine)} (blackboard ${sanitizeLine(describeBlackboard(core.config.blackboard))}):`,
     `Machines: ${machines.map((m) => sanitizeLine(m)).join(", ")}`,
     views.length
-      ? renderNodesTable(toSafe(views), Date.now(), ctx.terminalColumns().columns)
+      ? renderNodesTable(toSafe(views), Date.now(), tableWidth(ctx.terminalColumns().columns, false))
       : "No nodes yet.",
   ].join("\n");
 }

@@ -19,7 +19,7 @@ import {
 } from "../node-lifecycle.js";
 import { collect, parsePort } from "../options.js";
 import { EXIT } from "../signals.js";
-import { renderNodesTable } from "../status-report.js";
+import { renderNodesTable, tableWidth } from "../status-report.js";
 
 /** `clawos nodes list|add|remove|rename|probe|start|stop|restart`: the shared registry, and the gateways on this machine. */
 export function register(program: Command, ctx: CliContext): void {
@@ -29,15 +29,20 @@ export function register(program: Command, ctx: CliContext): void {
     .command("list")
     .description("the registry with live health")
     .option("--json", "machine-readable output")
+    .option("--wide", "every column at full width (a pipe gets 80 columns otherwise)")
     .action(
-      ctx.action(async (opts: { json?: boolean }) => {
+      ctx.action(async (opts: { json?: boolean; wide?: boolean }) => {
         await ctx.withCore(async (core) => {
           const { views } = await core.nodeViews({ probe: true });
           if (opts.json) out(JSON.stringify(views, null, 2));
           else
             out(
               views.length
-                ? renderNodesTable(toSafe(views), Date.now(), ctx.terminalColumns().columns)
+                ? renderNodesTable(
+                    toSafe(views),
+                    Date.now(),
+                    tableWidth(ctx.terminalColumns().columns, opts.wide),
+                  )
                 : "No nodes yet. Run `clawos init` or `clawos nodes add ID --port N`.",
             );
         });

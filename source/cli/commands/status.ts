@@ -7,7 +7,13 @@ import { findWorker } from "../../core/ops/worker-autostart.js";
 import { toSafe } from "../../present/safe-text.js";
 import type { CliContext } from "../context.js";
 import { parsePositiveInt } from "../options.js";
-import { ACTIVE_STATES, renderStatusMarkdown, renderStatusText, type StatusData } from "../status-report.js";
+import {
+  ACTIVE_STATES,
+  renderStatusMarkdown,
+  renderStatusText,
+  type StatusData,
+  tableWidth,
+} from "../status-report.js";
 
 /** `clawos status`: the node and task tables once. */
 export function register(program: Command, ctx: CliContext): void {
@@ -17,13 +23,20 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--json", "machine-readable output")
     .option("--markdown", "the FEDERATION_STATUS.md layout")
     .option("--limit <n>", "tasks to show", parsePositiveInt, 20)
+    .option("--wide", "every column at full width (a pipe gets 80 columns otherwise)")
     .action(
-      ctx.action(async (opts: { json?: boolean; markdown?: boolean; limit: number }) => {
+      ctx.action(async (opts: { json?: boolean; markdown?: boolean; limit: number; wide?: boolean }) => {
         await ctx.withCore(async (core) => {
           const data = await gatherStatus(ctx, core, opts.json || opts.markdown ? 200 : opts.limit);
           if (opts.json) ctx.out(JSON.stringify({ ...data, now: data.now.toISOString() }, null, 2));
           else if (opts.markdown) ctx.out(renderStatusMarkdown(toSafe(data)));
-          else ctx.out(renderStatusText(toSafe(data), { taskLimit: opts.limit, ...ctx.terminalColumns() }));
+          else
+            ctx.out(
+              renderStatusText(toSafe(data), {
+                taskLimit: opts.limit,
+                width: tableWidth(ctx.terminalColumns().columns, opts.wide),
+              }),
+            );
         });
       }),
     );

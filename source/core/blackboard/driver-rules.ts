@@ -1,4 +1,4 @@
-import type { TaskProgress, TaskResult, TaskState } from "../domain/schema.js";
+import type { TaskProgress, TaskRequest, TaskResult, TaskState } from "../domain/schema.js";
 import type { Claim } from "./types.js";
 
 /** Rules every driver applies the same way, written once. */
@@ -51,4 +51,24 @@ export function progressRecord(
     startedAt,
     updatedAt,
   };
+}
+
+/** Newest first by creation time, then by id: what "the newest N finished tasks" means in every driver. */
+export function newerFirst(a: TaskRequest, b: TaskRequest): number {
+  return b.createdAt.localeCompare(a.createdAt) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+}
+
+/**
+ * How many of `ids` (sorted newest id first) to read so that the newest `limit` by creation time
+ * are among them: ids tell the second a task was made, not its order within that second, so the
+ * ids sharing the last one's second are read too.
+ */
+export function readForNewest(ids: readonly string[], limit: number): number {
+  if (limit >= ids.length) return ids.length;
+  if (limit <= 0) return 0;
+  const second = (id: string) => /^req_\d{8}_\d{6}/.exec(id)?.[0] ?? id;
+  const edge = second(ids[limit - 1]!);
+  let n = limit;
+  while (n < ids.length && second(ids[n]!) === edge) n++;
+  return n;
 }

@@ -43,6 +43,8 @@ export interface RequeueOptions {
   /** Move to another node's inbox (coordinator or the current claim holder only). */
   reroute?: RouteDecision;
   event: Omit<TaskEvent, "at">;
+  /** What the attempt being given back did before `event` (its start), recorded just before it. */
+  earlier?: TaskEvent[];
   /** Failure to record if the task has no attempts left. */
   error?: TaskResult["error"];
   /**

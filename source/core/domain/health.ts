@@ -77,8 +77,13 @@ function gatewayHealth(input: HealthInput): NodeHealth {
     return { status: "unknown", reason: `no heartbeat yet (run clawos node run --node ${node.id} there)` };
   const heartbeatAt = Date.parse(heartbeat.heartbeatAt);
   const age = Number.isFinite(heartbeatAt) ? now - heartbeatAt : Number.POSITIVE_INFINITY;
+  // A stopped worker is stale at once (it takes no task), and asleep only after the same
+  // asleepAfterMs as a silent one: a restart a few seconds later is not a machine asleep.
   if (heartbeat.state === "stopped")
-    return { status: "asleep", reason: `worker stopped ${formatAge(age)} ago` };
+    return {
+      status: age > timing.asleepAfterMs ? "asleep" : "stale",
+      reason: `worker stopped ${formatAge(age)} ago`,
+    };
   if (age > timing.asleepAfterMs) return { status: "asleep", reason: `no heartbeat for ${formatAge(age)}` };
   if (age > timing.staleAfterMs) return { status: "stale", reason: `last heartbeat ${formatAge(age)} ago` };
   if (!heartbeat.gateway.reachable) {

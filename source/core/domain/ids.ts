@@ -31,3 +31,29 @@ export function taskIdTime(id: string): Date | undefined {
   const [, y, mo, d, h, mi, s] = m.map(Number) as number[];
   return new Date(Date.UTC(y!, mo! - 1, d!, h!, mi!, s!));
 }
+
+/**
+ * The ids among `ids` that `typed` names: the id itself, a prefix of it (with or without
+ * `req_`), or its last hex digits (at least 4, so a stray number does not match by accident).
+ */
+export function matchTaskIds(ids: Iterable<string>, typed: string): string[] {
+  const exact: string[] = [];
+  const matches: string[] = [];
+  const hexTail = /^[0-9a-f]{4,}$/i.test(typed) ? typed.toLowerCase() : undefined;
+  for (const id of ids) {
+    if (id === typed) exact.push(id);
+    else if (
+      id.startsWith(typed) ||
+      id.startsWith(`req_${typed}`) ||
+      (hexTail !== undefined && id.toLowerCase().endsWith(hexTail))
+    )
+      matches.push(id);
+  }
+  return exact.length ? exact : [...new Set(matches)].sort();
+}
+
+/** An id short enough for a narrow table: the last 8 hex of a seed id, else the id itself. */
+export function shortTaskId(id: string): string {
+  const m = /_([0-9a-f]{8})$/.exec(id);
+  return m ? m[1]! : id;
+}

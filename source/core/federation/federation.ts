@@ -4,6 +4,7 @@ import { DAY_MS } from "../domain/durations.js";
 import { UserError } from "../domain/errors.js";
 import type { NodeView, TaskView } from "../domain/federation-types.js";
 import { computeNodeHealth, type ProbeResult } from "../domain/health.js";
+import { completeHistory } from "../domain/history.js";
 import { isValidNodeId, newTaskId } from "../domain/ids.js";
 import { type RoutableNode, routeTask } from "../domain/router.js";
 import {
@@ -575,7 +576,7 @@ export class FederationCore {
   /** The history entry of a task this process was running when it was stopped (and handed back). */
   private dispatcherStopped() {
     return {
-      event: "dispatcher-stopped",
+      event: "handed-back",
       detail: `the process running it on ${this.machine} was stopped during the attempt`,
     };
   }
@@ -625,7 +626,7 @@ export function toTaskView(task: StoredTask): TaskView {
     attempt: request.attempt,
     maxAttempts: request.maxAttempts,
     route: request.route,
-    history: request.history,
+    history: completeHistory(request, task.node, result, progress),
     ...(reply !== undefined ? { reply } : {}),
     ...(result?.error ? { error: result.error } : {}),
     ...(result?.startedAt || progress?.startedAt

@@ -279,6 +279,11 @@ async function settleFailure(
   },
 ): Promise<RunOutcome> {
   const { request, reply, finish, options } = run;
+  // The attempt's start is recorded only in its progress, which the move clears: keep it in the history.
+  const started = finish("failed", {}).startedAt;
+  const earlier: TaskEvent[] = started
+    ? [{ at: started, event: "started", detail: `attempt ${request.attempt} on ${held.node}` }]
+    : [];
   if (run.cancelled || (await blackboard.isCancelRequested(request.id).catch(() => false))) {
     const result = finish("cancelled", {
       ...(reply ? { text: fitForRecord(reply) } : {}),
@@ -297,8 +302,9 @@ async function settleFailure(
         ...(reroute ? { reroute } : {}),
         event: {
           event: "attempt-failed",
-          detail: `${held.node}: ${plainError.message}${reroute ? `; re-routed to ${reroute.node}` : ""}`,
+          detail: `attempt ${request.attempt} on ${held.node}: ${plainError.message}${reroute ? `; re-routed to ${reroute.node}` : ""}`,
         },
+        earlier,
         error: plainError,
       });
       return { kind: "requeued", error: plainError, outcome, ...(reroute ? { rerouted: reroute.node } : {}) };
@@ -308,9 +314,10 @@ async function settleFailure(
     // Our own process is stopping: give the task back rather than fail it.
     const outcome = await blackboard.requeue(held, {
       event: options.stopEvent ?? {
-        event: "worker-stopped",
-        detail: `the worker of ${held.node} stopped during the attempt`,
+        event: "handed-back",
+        detail: `attempt ${request.attempt}: the worker of ${held.node} stopped during it`,
       },
+      earlier,
       error: plainError,
       consumesAttempt: false, // nothing failed: it was stopped, so it keeps its attempt
     });

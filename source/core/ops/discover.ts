@@ -8,6 +8,8 @@ import { discoverProfiles } from "./openclaw-profiles.js";
 export interface DiscoveryReport {
   configPath: string;
   machine: string;
+  /** federation.json or the registry changed (false: nothing changed, nothing was written). */
+  written: boolean;
   found: number;
   added: string[];
   /** Nodes another machine had registered for this one, now this machine's own. */
@@ -38,6 +40,20 @@ export async function registerLocalProfiles(
 ): Promise<DiscoveryReport> {
   const loaded = await loadConfig(home);
   const machine = thisMachine(loaded.config, env);
+  // Writing federation.json restarts every worker watching it: only a change is written, and a
+  // discovery that finds nothing on a machine without a federation does not create the file.
+  if (!loaded.exists && (await discoverProfiles(env)).length === 0)
+    return {
+      configPath: loaded.path,
+      machine,
+      written: false,
+      found: 0,
+      added: [],
+      tookOver: [],
+      clashes: [],
+      notes: ["No OpenClaw profile found in ~ (looked for ~/.openclaw and ~/.openclaw-*)."],
+      totalNodes: 0,
+    };
   let changed = false;
   if (!loaded.config.machine) {
     loaded.config.machine = machine;
@@ -48,10 +64,11 @@ export async function registerLocalProfiles(
     bb.coordinator = machine;
     changed = true;
   }
-  if (changed || !loaded.exists) await saveConfig(loaded);
+  const wroteConfig = changed || !loaded.exists;
+  if (wroteConfig) await saveConfig(loaded);
   const core = await FederationCore.open(home, { env });
   try {
-    return await registerWith(core, env, options);
+    return await registerWith(core, env, options, wroteConfig);
   } finally {
     await core.close();
   }
@@ -61,6 +78,7 @@ async function registerWith(
   core: FederationCore,
   env: NodeJS.ProcessEnv,
   options: DiscoveryOptions,
+  wroteConfig: boolean,
 ): Promise<DiscoveryReport> {
   const { machine } = core;
   const writer = core.registryWriter();
@@ -136,6 +154,7 @@ async function registerWith(
   return {
     configPath: core.loaded.path,
     machine,
+    written: wroteConfig || added.length > 0 || tookOver.length > 0,
     found: found.length,
     added,
     tookOver,

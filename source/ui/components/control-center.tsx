@@ -1,11 +1,14 @@
 import { Box, Text } from "ink";
+import type { TaskView } from "../../core/domain/federation-types.js";
+import type { TaskState } from "../../core/domain/schema.js";
 import { truncate, wrapLines } from "../../present/text.js";
+import { totalOf } from "../../present/vocabulary.js";
 import { workerBadge } from "../../present/worker-line.js";
 import { primaryKey } from "../keymap.js";
 import { bodyHeight, clampSize, MIN_SIZE } from "../layout.js";
 import { SCREENS, screenOf } from "../screens.js";
 import { type AppState, activeTable, topScreen } from "../state/app-state.js";
-import { selectNodeRows, selectTaskRows } from "../state/rows.js";
+import { findTask, selectNodeRows, selectTaskRows } from "../state/rows.js";
 import { StatusBar } from "./status-bar.js";
 import { TitleBar } from "./title-bar.js";
 
@@ -37,9 +40,9 @@ export function ControlCenter({ state, now, title = "ClawOS Federation" }: Contr
   // "0/0" when a filter hides every row, so the title does not just go quiet.
   const position =
     rowsOf.length > 0
-      ? `${Math.min(table.cursor + 1, rowsOf.length)}/${rowsOf.length}`
+      ? `row ${Math.min(table.cursor + 1, rowsOf.length)}/${rowsOf.length}`
       : table.filter !== ""
-        ? "0/0"
+        ? "row 0/0"
         : "";
   const screen = screenOf(state);
   const { body, bounded } = SCREENS[screen];
@@ -51,7 +54,7 @@ export function ControlCenter({ state, now, title = "ClawOS Federation" }: Contr
         active={active}
         top={top}
         nodeCount={state.snapshot.nodes.length}
-        taskCount={state.snapshot.tasks.length}
+        taskCount={Math.max(state.snapshot.tasks.length, totalOf(state.snapshot.counts))}
         position={top.kind === "nodes" || top.kind === "tasks" ? position : ""}
         filter={top.kind === "nodes" || top.kind === "tasks" ? state[active].filter : ""}
         readonly={state.readonly}
@@ -76,6 +79,7 @@ export function ControlCenter({ state, now, title = "ClawOS Federation" }: Contr
               : "filtered"
             : false
         }
+        task={selectedTaskState(state, taskRows)}
         snapshot={state.snapshot}
         now={now}
         input={state.input}
@@ -111,4 +115,12 @@ function TooSmall({ state }: { state: AppState }) {
       ))}
     </Box>
   );
+}
+
+/** The state of the task the row keys act on: the open task, or the selected row of the tasks table. */
+function selectedTaskState(state: AppState, taskRows: readonly TaskView[]): TaskState | undefined {
+  const top = topScreen(state);
+  if (top.kind === "detail") return findTask(state.snapshot, top.taskId)?.state;
+  if (top.kind !== "tasks") return undefined;
+  return taskRows[Math.min(state.tasks.cursor, taskRows.length - 1)]?.state;
 }

@@ -1,52 +1,11 @@
 import { Box, Text } from "ink";
 import type { NodeView } from "../../core/domain/federation-types.js";
-import type { Column } from "../../present/columns.js";
 import { clip, displayWidth, formatAge, wrapLines } from "../../present/text.js";
+import { nodeColumns, nodeStateTone } from "../../present/vocabulary.js";
 import type { Discovery } from "../state/app-state.js";
 import type { TableCursor } from "../state/navigation.js";
-import { nodeStateTone, useTheme } from "../theme.js";
+import { useTheme } from "../theme.js";
 import { Table } from "./table.js";
-
-function endpoint(node: NodeView): string {
-  if (node.port === null) return node.transport === "planned" ? "planned" : "—";
-  return `${node.host}:${node.port}`;
-}
-
-export function nodeColumns(now: number): Column<NodeView>[] {
-  return [
-    { id: "id", header: "NODE", drop: 0, value: (n) => n.id, max: 24 },
-    { id: "status", header: "STATUS", drop: 0, value: (n) => n.status, tone: (n) => nodeStateTone(n.status) },
-    {
-      id: "reason",
-      header: "WHY",
-      drop: 2,
-      value: (n) => n.reason,
-      flex: true,
-      min: 18,
-      tone: () => "muted",
-    },
-    { id: "transport", header: "VIA", drop: 3, value: (n) => n.transport },
-    { id: "endpoint", header: "ENDPOINT", drop: 7, value: endpoint, max: 28 },
-    {
-      id: "latency",
-      header: "LAT",
-      drop: 6,
-      align: "right",
-      value: (n) => (n.latencyMs === undefined ? "—" : `${Math.round(n.latencyMs)}ms`),
-    },
-    // Pending, claimed and running tasks: not all of them run ("RUN 1" for a queued task misled).
-    { id: "inFlight", header: "ACTIVE", drop: 4, align: "right", value: (n) => String(n.inFlight) },
-    {
-      id: "heartbeat",
-      header: "BEAT",
-      drop: 5,
-      align: "right",
-      value: (n) => formatAge(n.lastHeartbeatAt, now),
-    },
-    // Notes cut to a few letters say nothing: they go before WHY has to be cut (the full text is under the table).
-    { id: "notes", header: "NOTES", drop: 8, value: (n) => n.notes ?? "", flex: true, min: 12 },
-  ];
-}
 
 export interface NodesViewProps {
   rows: readonly NodeView[];

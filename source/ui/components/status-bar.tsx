@@ -1,6 +1,6 @@
 import { Box, Text } from "ink";
 import type { Snapshot } from "../../core/domain/federation-types.js";
-import { TASK_STATES } from "../../core/domain/schema.js";
+import { TASK_STATES, type TaskState } from "../../core/domain/schema.js";
 import { clip, clipMiddle, displayWidth, formatAge, truncate } from "../../present/text.js";
 import { parseFilter } from "../features/filter/query.js";
 import { ACTIONS, type Action, type ActionSpec, displayKey, type Keymap } from "../keymap.js";
@@ -9,20 +9,11 @@ import type { Confirm, LineInput, Message } from "../state/app-state.js";
 import { suggestCommands } from "../state/palette.js";
 import { useTheme } from "../theme.js";
 
-const SHORT_STATE: Record<string, string> = {
-  pending: "pending",
-  claimed: "claimed",
-  running: "running",
-  completed: "done",
-  failed: "failed",
-  cancelled: "cancelled",
-};
-
 /** First status line: task counts, freshness, where the blackboard is. */
 export function SummaryLine({ snapshot, now, width }: { snapshot: Snapshot; now: number; width: number }) {
   const theme = useTheme();
   const counts = TASK_STATES.filter((s) => (snapshot.counts[s] ?? 0) > 0).map(
-    (s) => `${snapshot.counts[s]} ${SHORT_STATE[s]}`,
+    (s) => `${snapshot.counts[s]} ${s}`,
   );
   const problems =
     snapshot.problems.length > 0
@@ -54,6 +45,8 @@ export interface BottomLineProps {
   drilled?: boolean;
   /** The table on screen has no rows ("filtered": a filter hides them all): no hints for keys that act on a row. */
   empty?: false | "none" | "filtered";
+  /** The state of the task the row keys act on: retry and cancel are offered only where they apply. */
+  task?: TaskState | undefined;
   input: LineInput | null;
   confirm: Confirm | null;
   message: Message | null;
@@ -105,6 +98,7 @@ export function keyHints(
   marks = 0,
   drilled = false,
   empty: false | "none" | "filtered" = false,
+  task?: TaskState,
 ): string[] {
   const key = (action: Action): string | null => {
     const spec: ActionSpec = ACTIONS[action];
@@ -112,7 +106,7 @@ export function keyHints(
     const first = keymap.bindings[action][0];
     return first === undefined ? null : displayKey(first);
   };
-  return SCREENS[context].hints({ marks, drilled, empty }).flatMap((hint) => {
+  return SCREENS[context].hints({ marks, drilled, empty, task }).flatMap((hint) => {
     if (typeof hint === "string") return [hint];
     if (hint.length === 2) {
       const k = key(hint[0]);
@@ -136,16 +130,15 @@ export function fitHints(hints: string[], width: number): string[] {
   return kept;
 }
 
-/** Second status line: the open prompt (filter, palette, y/n), else the latest message or error, else key hints. */
+/** Second status line: the open prompt (filter, palette, y/n), else the key hints (a message never hides them). */
 export function BottomLine({
   context = "nodes",
   marks = 0,
   drilled = false,
   empty = false,
+  task,
   input,
   confirm,
-  message,
-  lastError,
   keymap,
   readonly,
   width,
@@ -194,6 +187,24 @@ export function BottomLine({
       />
     );
   }
+  const hints = fitHints(keyHints(context, keymap, readonly, marks, drilled, empty, task), width - 1);
+  return (
+    <Text wrap="truncate-end" dimColor>
+      {" "}
+      {truncate(hints.join("  "), width - 1)}
+    </Text>
+  );
+}
+
+/** First status line: the latest message, else the latest error, else the summary. */
+export function MessageLine({
+  message,
+  lastError,
+  snapshot,
+  now,
+  width,
+}: Pick<BottomLineProps, "message" | "lastError" | "width"> & { snapshot: Snapshot; now: number }) {
+  const theme = useTheme();
   if (message) {
     return (
       <Text wrap="truncate-end" color={theme.color(message.tone === "error" ? "error" : "info")}>
@@ -210,19 +221,14 @@ export function BottomLine({
       </Text>
     );
   }
-  const hints = fitHints(keyHints(context, keymap, readonly, marks, drilled, empty), width - 1);
-  return (
-    <Text wrap="truncate-end" dimColor>
-      {" "}
-      {truncate(hints.join("  "), width - 1)}
-    </Text>
-  );
+  return <SummaryLine snapshot={snapshot} now={now} width={width} />;
 }
 
+/** Two lines: what happened (a message, an error, else the summary), then the prompt or the key hints. */
 export function StatusBar(props: BottomLineProps & { snapshot: Snapshot; now: number }) {
   return (
     <Box flexDirection="column" width={props.width}>
-      <SummaryLine snapshot={props.snapshot} now={props.now} width={props.width} />
+      <MessageLine {...props} />
       <BottomLine {...props} />
     </Box>
   );

@@ -1,25 +1,9 @@
 import { Text } from "ink";
 import type { TaskView } from "../../core/domain/federation-types.js";
-import type { Column } from "../../present/columns.js";
 import { clip, formatAge } from "../../present/text.js";
+import { taskColumns } from "../../present/vocabulary.js";
 import type { TableCursor } from "../state/navigation.js";
-import { taskStateTone } from "../theme.js";
 import { Table } from "./table.js";
-
-function route(task: TaskView): string {
-  return task.target === task.node ? task.node : `${task.target}→${task.node}`;
-}
-
-export function taskColumns(now: number): Column<TaskView>[] {
-  return [
-    { id: "id", header: "TASK", drop: 0, value: (t) => t.id, max: 32 },
-    { id: "route", header: "TARGET→NODE", drop: 3, value: route, max: 26 },
-    { id: "state", header: "STATE", drop: 0, value: (t) => t.state, tone: (t) => taskStateTone(t.state) },
-    { id: "priority", header: "PRI", drop: 4, value: (t) => t.priority },
-    { id: "age", header: "AGE", drop: 5, align: "right", value: (t) => formatAge(t.createdAt, now) },
-    { id: "text", header: "DESCRIPTION", drop: 0, value: (t) => t.text, flex: true, min: 12 },
-  ];
-}
 
 export interface TasksViewProps {
   rows: readonly TaskView[];
@@ -57,7 +41,7 @@ export function TasksView({
     );
   return (
     <Table
-      columns={taskColumns(now)}
+      columns={taskColumns(now, width)}
       volatile={(t) => formatAge(t.createdAt, now)}
       rows={rows}
       rowKey={(t) => t.id}

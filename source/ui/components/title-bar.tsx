@@ -1,5 +1,7 @@
 import { Box, Text } from "ink";
+import { shortTaskId } from "../../core/domain/ids.js";
 import { clip, displayWidth } from "../../present/text.js";
+import { SHORT_ID_BELOW } from "../../present/vocabulary.js";
 import type { Screen, TableName } from "../state/app-state.js";
 import { useTheme } from "../theme.js";
 
@@ -35,7 +37,7 @@ export function TitleBar(props: TitleBarProps) {
   const theme = useTheme();
   const crumb =
     top.kind === "detail"
-      ? ` › ${top.taskId}`
+      ? ` › ${width < SHORT_ID_BELOW ? shortTaskId(top.taskId) : top.taskId}`
       : top.kind === "dispatch"
         ? " › dispatch"
         : top.kind === "migrate"

@@ -1,5 +1,6 @@
 import type { NodeView, Snapshot, TaskView } from "../../core/domain/federation-types.js";
 import { FINAL_STATES } from "../../core/domain/schema.js";
+import { compareNodes as compareNodesById } from "../../present/vocabulary.js";
 import { nodeMatches, parseFilter, taskMatches } from "../features/filter/query.js";
 
 const FINAL = new Set<string>(FINAL_STATES);
@@ -201,9 +202,7 @@ export function resortTasks(
   return out;
 }
 
-export function compareNodes(a: NodeView, b: NodeView): number {
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-}
+export { compareNodes } from "../../present/vocabulary.js";
 
 // Sorting and filtering 10 k tasks on every key press would be wasteful: keep
 // the last result per (snapshot, filter). Keyed by the snapshot object, so each
@@ -251,7 +250,7 @@ export function selectTaskRows(snapshot: Snapshot, filterText: string): TaskView
 export function selectNodeRows(snapshot: Snapshot, filterText: string): NodeView[] {
   return cached(nodeCache, snapshot, filterText, () => {
     const filter = parseFilter(filterText);
-    return snapshot.nodes.filter((n) => nodeMatches(n, filter)).sort(compareNodes);
+    return snapshot.nodes.filter((n) => nodeMatches(n, filter)).sort(compareNodesById);
   });
 }
 

@@ -12,7 +12,9 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { describe, test } from "node:test";
+import { resolveTaskId } from "../../../source/core/blackboard/resolve-id.js";
 import type { Blackboard, Claim, StoredTask } from "../../../source/core/blackboard/types.js";
+import { completeHistory } from "../../../source/core/domain/history.js";
 import type { NodeDefinition } from "../../../source/core/domain/registry.js";
 import type {
   NodeStatusRecord,
@@ -1005,6 +1007,69 @@ export function runBlackboardContract(name: string, makeDriver: MakeDriver): voi
         await bb.enqueue(pending);
         await assert.rejects(bb.retry(pending.id), "a pending task is not retried");
         await assert.rejects(bb.retry(newId()), "an unknown task is not retried");
+      });
+    });
+
+    test("history keeps every attempt, in order, across a cancel, a retry, a hand-back and a failure", async () => {
+      await withDriver({}, async ({ bb }) => {
+        const request = makeRequest({ maxAttempts: 3 });
+        const routed = { at: new Date(Date.now() - 1000).toISOString(), event: "routed", detail: "test" };
+        await bb.enqueue({ ...request, history: [routed] });
+        await bb.requestCancel(request.id);
+        await bb.retry(request.id);
+        const c2 = await mustClaim(bb, "alpha");
+        const started = new Date().toISOString();
+        const handedBack = await bb.requeue(c2, {
+          event: { event: "handed-back", detail: "attempt 2: stopped" },
+          earlier: [{ at: started, event: "started", detail: "attempt 2 on alpha" }],
+          consumesAttempt: false,
+        });
+        assert.equal(handedBack, "requeued");
+        const c3 = await mustClaim(bb, "alpha");
+        assert.equal(c3.request.attempt, 2, "a hand-back keeps the attempt");
+        const now = new Date().toISOString();
+        const failedResult = { ...resultFor(c3, "failed"), startedAt: now, finishedAt: now };
+        assert.equal(await bb.complete(c3, failedResult), true);
+        await bb.retry(request.id);
+        const task = await mustGet(bb, request.id);
+        const events = completeHistory(task.request, task.node, task.result).map((h) => h.event);
+        assert.deepEqual(events, [
+          "routed",
+          "cancelled",
+          "retried",
+          "started",
+          "handed-back",
+          "started",
+          "failed",
+          "retried",
+        ]);
+        const details = task.request.history.map((h) => h.detail).join(" | ");
+        assert.match(
+          details,
+          /attempt 1.*attempt 2 next.*attempt 2 on alpha.*attempt 2: stopped.*attempt 2 on alpha.*attempt 2.*failed by the test.*attempt 3 next/,
+        );
+      });
+    });
+
+    test("a task is found by a unique prefix or its last hex digits; an ambiguous start lists the matches", async () => {
+      await withDriver({}, async ({ bb }) => {
+        const a = makeRequest();
+        const b = makeRequest();
+        await bb.enqueue(a);
+        await bb.enqueue(b);
+        const c = await mustClaim(bb, "alpha", b.id);
+        assert.equal(await bb.complete(c, resultFor(c)), true);
+        assert.equal(await resolveTaskId(bb, a.id), a.id, "a whole id");
+        assert.equal(await resolveTaskId(bb, a.id.slice(-8)), a.id, "the last 8 hex");
+        assert.equal(await resolveTaskId(bb, b.id.slice(0, -2)), b.id, "a unique prefix, finished task too");
+        assert.equal(await resolveTaskId(bb, b.id.slice(4, -2)), b.id, "a prefix without req_");
+        await assert.rejects(resolveTaskId(bb, "req_20260301"), (e: Error) => {
+          assert.match(e.message, /matches 2 tasks/);
+          assert.ok(e.message.includes(a.id) && e.message.includes(b.id), e.message);
+          return true;
+        });
+        await assert.rejects(resolveTaskId(bb, "ffffeeee"), /No task matches "ffffeeee"/);
+        await assert.rejects(resolveTaskId(bb, "../etc"), /is not a task id/);
       });
     });
 

@@ -1,40 +1,39 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { safeLine } from "../../../source/present/safe-text.js";
-import { renderTable } from "../../../source/present/table.js";
+import { renderColumns } from "../../../source/present/table.js";
 import { truncate as truncateToWidth } from "../../../source/present/text.js";
 import { textWidth } from "../../../source/present/text-width.js";
+import { nodeColumns, taskColumns } from "../../../source/present/vocabulary.js";
+import { FIXED_NOW, makeNode, makeTask } from "../../testkit/fake-federation.js";
 
-describe("tables in a terminal", () => {
-  test("cut a long reason, then leave out the least useful columns, then cut more, so no row wraps", () => {
-    const columns = [
-      { header: "NODE" },
-      { header: "REASON", flexible: true, max: 200 },
-      { header: "ADDRESS", dropOrder: 2 },
-      { header: "NOTES", dropOrder: 1 },
-    ];
-    const rows = [
-      [
-        "laptop",
-        "no heartbeat yet (run clawos node run --node laptop there)",
-        "10.0.0.2:18789",
-        "sleeps",
-      ].map(safeLine),
-    ];
-    const wide = renderTable(columns, rows, { width: 200 });
-    assert.match(wide, /NOTES/);
-    const cut = renderTable(columns, rows, { width: 85 });
-    assert.match(cut, /NOTES/, "a long reason is cut before any column goes");
-    assert.match(cut, /no heartbeat yet.*…/);
-    const medium = renderTable(columns, rows, { width: 70 });
-    assert.doesNotMatch(medium, /NOTES/);
-    assert.match(medium, /ADDRESS/);
-    for (const line of medium.split("\n")) assert.ok(line.length <= 70, `${line.length}: ${line}`);
-    const narrow = renderTable(columns, rows, { width: 40 });
-    assert.doesNotMatch(narrow, /ADDRESS|NOTES/);
-    for (const line of narrow.split("\n")) assert.ok(line.length <= 40, `${line.length}: ${line}`);
-    assert.match(narrow, /no heartbeat yet.*…/);
-    assert.equal(renderTable(columns, rows), wide, "no width (a pipe): everything");
+describe("plain tables from the shared columns", () => {
+  const nodes = [
+    makeNode({
+      id: "laptop",
+      reason: "no heartbeat yet (run clawos node run --node laptop there)",
+      notes: "sleeps at night, wakes at eight",
+    }),
+  ];
+
+  test("leave out the least useful columns first, so no row is wider than the terminal", () => {
+    const wide = renderColumns(nodeColumns(FIXED_NOW), nodes, 1000);
+    assert.match(wide, /NODE\s+STATUS\s+REASON\s+TRANSPORT\s+ADDRESS\s+LATENCY\s+ACTIVE\s+HEARTBEAT\s+NOTES/);
+    assert.match(wide, /sleeps at night, wakes at eight/);
+    for (const width of [80, 60, 40]) {
+      const fitted = renderColumns(nodeColumns(FIXED_NOW), nodes, width);
+      for (const line of fitted.split("\n")) assert.ok(line.length <= width, `${line.length}: ${line}`);
+      assert.match(fitted, /^NODE\s+STATUS/);
+    }
+    assert.doesNotMatch(renderColumns(nodeColumns(FIXED_NOW), nodes, 60), /ADDRESS/);
+  });
+
+  test("a narrow table shows the last 8 hex of a task id, a wide one the whole id", () => {
+    const tasks = [makeTask({ id: "req_20260227_203300_0badc0de", text: "hello" })];
+    assert.match(renderColumns(taskColumns(FIXED_NOW, 80), tasks, 80), /\n0badc0de\s/);
+    assert.match(renderColumns(taskColumns(FIXED_NOW, 160), tasks, 160), /\nreq_20260227_203300_0badc0de\s/);
+  });
+
+  test("cuts never split a joined emoji", () => {
     for (const text of ["❤️".repeat(6), "👨‍👩‍👧".repeat(4)]) {
       const t = truncateToWidth(text, 5);
       assert.ok(textWidth(t) <= 5, `${t} fits`);

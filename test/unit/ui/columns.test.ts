@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { type Column, fitColumns } from "../../../source/present/columns.js";
-import { nodeColumns } from "../../../source/ui/components/nodes-view.js";
-import { taskColumns } from "../../../source/ui/components/tasks-view.js";
+import { nodeColumns, taskColumns } from "../../../source/present/vocabulary.js";
 import { FIXED_NOW, seedNodes, seedTasks } from "../../testkit/fake-federation.js";
 
 describe("column fitting", () => {
@@ -35,7 +34,7 @@ describe("column fitting", () => {
   });
 
   it("the real tables fit 80 columns by dropping optional columns, keeping id, state and description", () => {
-    const tasks = fitColumns(taskColumns(FIXED_NOW), seedTasks(), 78).map((f) => f.column.id);
+    const tasks = fitColumns(taskColumns(FIXED_NOW, 80), seedTasks(), 78).map((f) => f.column.id);
     for (const id of ["id", "state", "text"]) assert.ok(tasks.includes(id), id);
     const nodes = fitColumns(nodeColumns(FIXED_NOW), seedNodes(), 78).map((f) => f.column.id);
     for (const id of ["id", "status", "reason", "transport"]) assert.ok(nodes.includes(id), id);

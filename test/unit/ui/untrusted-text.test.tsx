@@ -2,8 +2,7 @@ import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { cleanup } from "ink-testing-library";
 import { cell, displayWidth } from "../../../source/present/text.js";
-import { nodeColumns } from "../../../source/ui/components/nodes-view.js";
-import { taskColumns } from "../../../source/ui/components/tasks-view.js";
+import { nodeColumns, taskColumns } from "../../../source/present/vocabulary.js";
 import { buildDetailLines } from "../../../source/ui/detail-lines.js";
 import { FakeFederation, FIXED_NOW, makeNode, makeTask } from "../../testkit/fake-federation.js";
 import { ESC_KEYS, renderApp } from "./helpers.js";
@@ -75,8 +74,8 @@ describe("untrusted text from tasks, nodes and errors", () => {
     const app = await renderApp({ fake: fake(), size: { columns: 100, rows: 30 } });
     await app.waitFor("beta");
     const nodeLines = app.frame().split("\n").slice(1, 4);
-    const via = nodeLines.map((l) => column(l, l.includes("NODE") ? "VIA" : "localhost"));
-    assert.equal(new Set(via).size, 1, `VIA column moves: ${via.join(",")}\n${nodeLines.join("\n")}`);
+    const via = nodeLines.map((l) => column(l, l.includes("NODE") ? "TRANSPORT" : "localhost"));
+    assert.equal(new Set(via).size, 1, `TRANSPORT column moves: ${via.join(",")}\n${nodeLines.join("\n")}`);
     assert.ok((via[0] ?? -1) > 0);
 
     await app.write(ESC_KEYS.tab);
@@ -133,7 +132,7 @@ describe("untrusted text from tasks, nodes and errors", () => {
     assert.deepEqual(dangerousControls(detail), []);
     const node = makeNode({ id: "alpha", reason: HOSTILE, notes: HOSTILE, host: "h\u001b[2J" });
     for (const col of [
-      ...taskColumns(FIXED_NOW).map((c) => cell(c.value(task), 20)),
+      ...taskColumns(FIXED_NOW, 80).map((c) => cell(c.value(task), 20)),
       ...nodeColumns(FIXED_NOW).map((c) => cell(c.value(node), 20)),
     ]) {
       assert.deepEqual(dangerousControls(col), [], col);

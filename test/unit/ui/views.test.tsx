@@ -4,7 +4,7 @@ import { cleanup, render } from "ink-testing-library";
 import { displayWidth } from "../../../source/present/text.js";
 import { ControlCenter } from "../../../source/ui/components/control-center.js";
 import { FirstRunPanel, NodesView } from "../../../source/ui/components/nodes-view.js";
-import { BottomLine, SummaryLine } from "../../../source/ui/components/status-bar.js";
+import { BottomLine, MessageLine, SummaryLine } from "../../../source/ui/components/status-bar.js";
 import { TaskDetail } from "../../../source/ui/components/task-detail.js";
 import { TasksView } from "../../../source/ui/components/tasks-view.js";
 import { createForm } from "../../../source/ui/features/dispatch/form.js";
@@ -13,7 +13,7 @@ import { HelpOverlay } from "../../../source/ui/features/help/view.js";
 import { resolveKeymap } from "../../../source/ui/keymap.js";
 import { EMPTY_CURSOR } from "../../../source/ui/state/navigation.js";
 import { selectNodeRows, selectTaskRows } from "../../../source/ui/state/rows.js";
-import { FIXED_NOW, makeTask, seedTasks } from "../../testkit/fake-federation.js";
+import { FIXED_NOW, makeNode, makeTask, seedTasks } from "../../testkit/fake-federation.js";
 import { press, SIZE_80x24, snapshotOf, stateOf, type, withTheme } from "./helpers.js";
 
 afterEach(() => cleanup());
@@ -37,16 +37,19 @@ describe("NodesView", () => {
       />,
     );
     const lines = frame.split("\n");
-    assert.match(lines[0] ?? "", /NODE\s+STATUS\s+WHY\s+VIA\s+ENDPOINT\s+LAT\s+ACTIVE\s+BEAT\s+NOTES/);
     assert.match(
-      frame,
-      /› alpha\s+online\s+health 3 ms\s+localhost\s+127\.0\.0\.1:18790\s+3ms\s+1\s+5s\s+Quant no/,
+      lines[0] ?? "",
+      /NODE\s+STATUS\s+REASON\s+TRANSPORT\s+ADDRESS\s+LATENCY\s+ACTIVE\s+HEARTBEAT\s+NOTES/,
     );
     assert.match(
       frame,
-      /macbook-air\s+asleep\s+no heartbeat for 42 min\s+blackboard\s+100\.71\.170\.104:18789\s+—\s+0\s+42m/,
+      /› alpha\s+online\s+health 3 ms\s+localhost\s+127\.0\.0\.1:18790\s+3 ms\s+1\s+5s ago\s+Quant no/,
     );
-    assert.match(frame, /cloud-node\s+planned\s+no endpoint yet\s+planned\s+planned\s+—\s+0\s+—/);
+    assert.match(
+      frame,
+      /macbook-air\s+asleep\s+no heartbeat for 42 min\s+blackboard\s+100\.71\.170\.104:18789\s+—\s+0\s+42m ago/,
+    );
+    assert.match(frame, /cloud-node\s+planned\s+no endpoint yet\s+planned\s+—\s+—\s+0\s+—/);
   });
 
   it("says when the filter hides every node", () => {
@@ -74,11 +77,8 @@ describe("TasksView", () => {
       />,
     );
     const lines = frame.split("\n");
-    assert.match(lines[0] ?? "", /TASK\s+TARGET→NODE\s+STATE\s+PRI\s+AGE\s+DESCRIPTION/);
-    assert.match(
-      lines[1] ?? "",
-      /^› req_20260227_203220_e68aee2d alpha\s+running\s+P2\s+4m 测试 localhost 路由/,
-    );
+    assert.match(lines[0] ?? "", /TASK\s+TARGET→NODE\s+STATE\s+PRI\s+AGE\s+TRY\s+DESCRIPTION/);
+    assert.match(lines[1] ?? "", /^› e68aee2d\s+alpha\s+running\s+P2\s+4m 1\/3 测试 localhost 路由/);
     assert.match(lines[3] ?? "", /any→mac-mini\s+failed\s+P1/);
     assert.match(lines[4] ?? "", /^ \+req_20260227_195930/, "marked rows carry a +");
   });
@@ -124,7 +124,7 @@ describe("TasksView", () => {
     );
     const lines = frame.split("\n");
     assert.equal(lines.length, 21, "header + 20 rows, not 10 000");
-    assert.match(frame, /› req_\S+ .*task number 5000/);
+    assert.match(frame, /› 00001388 .*task number 5000/, "the short id at 100 columns");
   });
 });
 
@@ -228,6 +228,15 @@ describe("DispatchForm", () => {
     assert.match(frame, /Enter send/);
   });
 
+  it("warns when the chosen node cannot take the task now, and not for an online one or any", () => {
+    const form = { ...createForm(["alpha", "mac-mini"]), target: "alpha" };
+    const down = makeNode({ id: "alpha", status: "unreachable", reason: "gateway not reachable" });
+    const warned = frameOf(<DispatchForm form={form} width={80} targetNode={down} />);
+    assert.match(warned, /alpha is unreachable: the task waits in its inbox \(gateway/);
+    const up = frameOf(<DispatchForm form={form} width={80} targetNode={makeNode({ id: "alpha" })} />);
+    assert.doesNotMatch(up, /waits/);
+  });
+
   it("shows validation inline", () => {
     const form = { ...createForm([]), error: "Write what the task should do: the text is empty." };
     assert.match(frameOf(<DispatchForm form={form} width={80} />), /text is empty/);
@@ -313,7 +322,7 @@ describe("status bar", () => {
     const frame = frameOf(<SummaryLine snapshot={snapshotOf()} now={FIXED_NOW + 3000} width={100} />);
     assert.match(
       frame,
-      /1 pending · 1 running · 1 done · 1 failed · updated 3s ago · board ~\/\.openclaw\/claw\S*…\S*blackboard$/,
+      /1 pending · 1 running · 1 completed · 1 failed · updated 3s ago · board ~\/\.openclaw\/c\S*…\S*blackboard$/,
     );
     // A long path is cut in its middle: its start (which home) and its end (which board) both stay.
     const far = {
@@ -321,7 +330,7 @@ describe("status bar", () => {
       blackboardLocation: "~/Sync/shared-folder/teams/clawos-blackboard/federation",
     };
     const cut = frameOf(<SummaryLine snapshot={far} now={FIXED_NOW + 3000} width={100} />);
-    assert.match(cut, /board ~\/Sync\/shared-fo\S*…\S*\/federation$/);
+    assert.match(cut, /board ~\/Sync\/shared\S*…\S*\/federation$/);
     assert.ok(displayWidth(cut) <= 100, cut);
     const troubled = { ...snapshotOf(), problems: ["moved aside: bad.json", "moved aside: worse.json"] };
     assert.match(
@@ -330,14 +339,20 @@ describe("status bar", () => {
     );
   });
 
-  it("shows the latest error when nothing else needs the line, and key hints otherwise", () => {
+  it("shows a message or the latest error over the summary, and the key hints stay on their line", () => {
     const km = resolveKeymap();
     const base = { input: null, confirm: null, message: null, keymap: km, readonly: false, width: 80 };
+    const lines = { snapshot: snapshotOf(), now: FIXED_NOW, width: 80 };
     assert.match(
-      frameOf(<BottomLine {...base} lastError="node alpha: 401 bad token" />),
+      frameOf(<MessageLine {...lines} message={null} lastError="node alpha: 401 bad token" />),
       /! node alpha: 401 bad token/,
     );
-    const hints = frameOf(<BottomLine {...base} lastError={undefined} />);
+    assert.match(
+      frameOf(<MessageLine {...lines} message={{ text: "Retrying req_1…", tone: "info" }} lastError="x" />),
+      /Retrying req_1…/,
+    );
+    assert.match(frameOf(<MessageLine {...lines} message={null} lastError={undefined} />), /1 pending/);
+    const hints = frameOf(<BottomLine {...base} lastError="node alpha: 401 bad token" />);
     assert.match(hints, /\? help\s+Enter its tasks\s+Tab all tasks\s+\/ filter\s+: command\s+d dispatch/);
     assert.doesNotMatch(frameOf(<BottomLine {...base} readonly lastError={undefined} />), /dispatch/);
     const asking = frameOf(
@@ -397,7 +412,7 @@ describe("ControlCenter at 80×24", () => {
     const frame = frameOf(
       <ControlCenter state={press(stateOf({ size: SIZE_80x24 }), "tab")} now={FIXED_NOW} />,
     );
-    assert.match(frame, /req_20260227_203220_e68aee2d .*running .*测试/);
+    assert.match(frame, /› e68aee2d .*running .*测试/, "a short id at 80 columns");
   });
 
   it("shows the read-only badge", () => {

@@ -5,11 +5,12 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { cleanup, render } from "ink-testing-library";
+import type { TaskState } from "../../../source/core/domain/schema.js";
 import { stalledInboxes, waitingHint } from "../../../source/core/federation/waiting.js";
 import { type Column, fitColumns } from "../../../source/present/columns.js";
 import { clipMiddle, displayWidth } from "../../../source/present/text.js";
+import { nodeColumns } from "../../../source/present/vocabulary.js";
 import { ControlCenter } from "../../../source/ui/components/control-center.js";
-import { nodeColumns } from "../../../source/ui/components/nodes-view.js";
 import { BottomLine, fitHints, keyHints } from "../../../source/ui/components/status-bar.js";
 import { TaskDetail } from "../../../source/ui/components/task-detail.js";
 import { parseFilter, taskMatches } from "../../../source/ui/features/filter/query.js";
@@ -55,8 +56,19 @@ describe("the hint line offers what works on the screen in view", () => {
     assert.equal(s.quit, false, "q in the help closes it, as the hint says");
   });
 
-  it("the detail view offers scrolling and the task's actions; the nodes view its own", () => {
-    assert.match(keyHints("detail", km, false).join("  "), /j\/k scroll\s+Esc back\s+r retry\s+x cancel/);
+  it("the detail view offers scrolling and the actions that apply to its task; the nodes view its own", () => {
+    const detail = (task: TaskState) => keyHints("detail", km, false, 0, false, false, task).join("  ");
+    assert.match(detail("failed"), /j\/k scroll\s+Esc back\s+r retry\s+d dispatch/);
+    assert.match(detail("running"), /Esc back\s+x cancel\s+d dispatch/);
+    assert.doesNotMatch(
+      detail("completed"),
+      /retry|cancel/,
+      "nothing to retry or cancel on a completed task",
+    );
+    assert.doesNotMatch(
+      keyHints("tasks", km, false, 0, false, false, "completed").join("  "),
+      /retry|cancel/,
+    );
     assert.match(keyHints("nodes", km, false).join("  "), /Enter its tasks\s+Tab all tasks/);
     assert.match(keyHints("firstRun", km, false).join("  "), /i look for local profiles/);
   });
@@ -190,9 +202,9 @@ describe("filter words match what the screen says", () => {
     assert.ok(taskMatches(canceled, parseFilter("state:canceled")));
   });
 
-  it("a filter that hides every row shows 0/0 in the title, not nothing", () => {
+  it("a filter that hides every row shows row 0/0 in the title, not nothing", () => {
     const s = press(type(press(stateOf(), "tab", "/"), "zzz-nothing"), "enter");
-    assert.match(screen(s).split("\n")[0] ?? "", /Tasks 4\s+0\/0\s+\/zzz-nothing/);
+    assert.match(screen(s).split("\n")[0] ?? "", /Tasks 4\s+row 0\/0\s+\/zzz-nothing/);
   });
 });
 
@@ -227,11 +239,11 @@ describe("the nodes view shows the selected node in full", () => {
     profile: "alpha",
   });
 
-  it("the reason cut in the WHY column is whole under the table, with the node's facts", () => {
+  it("the reason cut in the REASON column is whole under the table, with the node's facts", () => {
     const frame = screen(
       stateOf({ size: SIZE_80x24, snapshot: snapshotOf([down, ...seedNodes().slice(1)]) }),
     );
-    assert.match(frame, /› alpha\s+unreachable The gateway of node \S* …/, "cut in the table at 80 columns");
+    assert.match(frame, /› alpha\s+unreachable The gateway of node \S*…/, "cut in the table at 80 columns");
     assert.match(frame, /── alpha ─+/);
     assert.match(frame, /unreachable: The gateway of node alpha is not running on 127\.0\.0\.1:43417/);
     assert.match(frame, /\(ECONNREFUSED\)\./);
@@ -249,12 +261,12 @@ describe("the nodes view shows the selected node in full", () => {
     assert.match(frame, new RegExp(`── ${s.nodes.selectedId} ─`));
   });
 
-  it("WHY keeps its width as latencies change, and spare room goes to the last column", () => {
+  it("REASON keeps its width as latencies change, and spare room goes to the last column", () => {
     const a = fitColumns(nodeColumns(FIXED_NOW), [makeNode({ id: "a", reason: "health 9 ms" })], 150);
     const b = fitColumns(nodeColumns(FIXED_NOW), [makeNode({ id: "a", reason: "health 10 ms" })], 150);
     const why = (f: typeof a) => f.find((c) => c.column.id === "reason")?.width;
     assert.equal(why(a), why(b));
-    assert.equal(why(a), 18);
+    assert.equal(why(a), 24);
     assert.equal(a.at(-1)?.column.id, "notes");
     const cols: Column<{ a: string; b: string }>[] = [
       { id: "a", header: "A", drop: 0, value: (r) => r.a, flex: true, min: 4 },

@@ -40,6 +40,8 @@ interface InboxView {
 interface MovePlan {
   reroute?: RouteDecision;
   event: Omit<TaskEvent, "at">;
+  /** Events of the attempt that ends here, recorded before `event` (see RequeueOptions). */
+  earlier?: TaskEvent[];
   error?: TaskResult["error"];
   consumesAttempt?: boolean;
   raiseMaxAttempts?: boolean;
@@ -335,6 +337,7 @@ export class Claims {
       intent: options.reroute ? `requeue-${options.reroute.node}` : "requeue",
       ...(options.reroute ? { reroute: options.reroute } : {}),
       event: options.event,
+      ...(options.earlier ? { earlier: options.earlier } : {}),
       ...(options.error ? { error: options.error } : {}),
       ...(options.consumesAttempt === false ? { consumesAttempt: false } : {}),
       fromClaim: true,
@@ -411,7 +414,7 @@ export class Claims {
       });
       return "dead";
     }
-    const history = [...request.history, { at, ...plan.event }].slice(-100);
+    const history = [...request.history, ...(plan.earlier ?? []), { at, ...plan.event }].slice(-100);
     const next: TaskRequest = {
       ...request,
       attempt,

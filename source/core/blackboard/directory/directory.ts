@@ -1,6 +1,7 @@
 import { type FSWatcher, watch } from "node:fs";
 import { rmdir } from "node:fs/promises";
 import { hostname } from "node:os";
+import { attemptEvents } from "../../domain/history.js";
 import { isValidNodeId } from "../../domain/ids.js";
 import { NodeDefinition } from "../../domain/registry.js";
 import { NodeStatusRecord, type RouteDecision } from "../../domain/schema.js";
@@ -96,7 +97,11 @@ export class DirectoryBlackboard extends ForwardsClaims implements Blackboard {
     const outcome = await this.claims.moveThroughReaping(from, task.node, task.request, {
       intent: reroute ? `retry-${reroute.node}` : "retry",
       ...(reroute ? { reroute } : {}),
-      event: { event: "retry", detail: `retried by hand after ${task.state}` },
+      event: {
+        event: "retried",
+        detail: `by hand after ${task.state}: attempt ${task.request.attempt + 1} next`,
+      },
+      earlier: attemptEvents(task.request, task.node, task.result),
       raiseMaxAttempts: true,
     });
     // Taken out of the archive: that day's counts change.

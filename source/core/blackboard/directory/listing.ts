@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { isValidNodeId, isValidTaskId } from "../../domain/ids.js";
 import { count } from "../../domain/plural.js";
 import { TaskProgress, TaskRequest, TaskResult, type TaskState } from "../../domain/schema.js";
-import { emptyTaskCounts } from "../driver-rules.js";
+import { emptyTaskCounts, newerFirst, readForNewest } from "../driver-rules.js";
 import { truncateName } from "../names.js";
 import type { ListOptions, StoredTask, TaskListing } from "../types.js";
 import type { Archive } from "./archive.js";
@@ -202,8 +202,13 @@ export class Listing {
     }
     finished.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
     const seenDone = new Set<string>();
+    const reading = readForNewest(
+      finished.map((f) => f.id),
+      finishedLimit,
+    );
+    const finishedRead: StoredTask[] = [];
     for (const [i, { node, id }] of finished.entries()) {
-      if (i < finishedLimit) {
+      if (i < reading) {
         // A finished task never changes while it stays in done/ (a retry moves it out): read it once.
         // Keyed by the newest result's attempt too, so a retried-and-finished-again task is read afresh.
         const newest = (results.get(id) ?? []).reduce((a, r) => Math.max(a, r.attempt), 0);
@@ -212,7 +217,7 @@ export class Listing {
         const cached = this.doneCache.get(key);
         if (cached) {
           counts[cached.state]++;
-          tasks.push(cached);
+          finishedRead.push(cached);
           continue;
         }
         const read = await this.fs.read(this.fs.requestPath("done", node, id), TaskRequest);
@@ -228,7 +233,7 @@ export class Listing {
         }
         const task = await this.describe("done", node, read.value, results);
         counts[task.state]++;
-        tasks.push(task);
+        finishedRead.push(task);
         const lost = task.result?.error?.kind;
         if (lost === "result_unreadable") problems.push(`${id}: ${task.result?.error?.message}`);
         if (lost !== "result_missing" && lost !== "result_unreadable") this.doneCache.set(key, task);
@@ -244,6 +249,9 @@ export class Listing {
         counts[last?.status ?? "failed"]++;
       }
     }
+    tasks.push(
+      ...finishedRead.sort((a, b) => newerFirst(a.request, b.request)).slice(0, Math.max(0, finishedLimit)),
+    );
     for (const key of this.doneCache.keys()) if (!seenDone.has(key)) this.doneCache.delete(key);
     // Archived tasks are only counted (clawos tasks show ID still reads one).
     const archived = await this.archive.archivedCounts();

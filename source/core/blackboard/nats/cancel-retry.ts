@@ -1,3 +1,4 @@
+import { attemptEvents } from "../../domain/history.js";
 import type { RouteDecision } from "../../domain/schema.js";
 import { BlackboardError } from "../errors.js";
 import { requireTask as requireStoredTask } from "../names.js";
@@ -53,7 +54,11 @@ export async function retryTask(
     read.kind === "ok" && read.record.state === "finished"
       ? await store.move(id, read, {
           ...(reroute ? { reroute } : {}),
-          event: { event: "retry", detail: `retried by hand after ${task.state}` },
+          event: {
+            event: "retried",
+            detail: `by hand after ${task.state}: attempt ${task.request.attempt + 1} next`,
+          },
+          earlier: attemptEvents(task.request, task.node, task.result),
           consumesAttempt: true,
           raiseMaxAttempts: true,
           clearCancel: true,

@@ -264,6 +264,7 @@ export class Claims {
       const outcome = await this.store.move(claim.request.id, held, {
         ...(options.reroute ? { reroute: options.reroute } : {}),
         event: options.event,
+        ...(options.earlier ? { earlier: options.earlier } : {}),
         ...(options.error ? { error: options.error } : {}),
         consumesAttempt: options.consumesAttempt ?? true,
         via: "requeue",

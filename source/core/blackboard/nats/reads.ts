@@ -2,7 +2,7 @@ import { isValidTaskId } from "../../domain/ids.js";
 import { count } from "../../domain/plural.js";
 import { NodeDefinition } from "../../domain/registry.js";
 import { NodeStatusRecord, TaskResult } from "../../domain/schema.js";
-import { emptyTaskCounts } from "../driver-rules.js";
+import { emptyTaskCounts, newerFirst } from "../driver-rules.js";
 import { heartbeatNotAfter } from "../foreign-time.js";
 import { truncateName } from "../names.js";
 import { misfiled } from "../node-registry.js";
@@ -89,7 +89,7 @@ export async function listTasks(store: TaskRecords, options: ListOptions = {}): 
     (read.record.state === "finished" ? finished : active).push(read.record);
   }
   active.sort((a, b) => (a.state === b.state ? 0 : a.state === "claimed" ? -1 : 1));
-  finished.sort((a, b) => (a.request.id < b.request.id ? 1 : a.request.id > b.request.id ? -1 : 0));
+  finished.sort((a, b) => newerFirst(a.request, b.request));
   const shown = [...active, ...finished.slice(0, finishedLimit)];
   const tasks = await mapLimit(shown, CONCURRENCY, (r) => describeTask(store, r));
   for (const t of tasks) counts[t.state]++;

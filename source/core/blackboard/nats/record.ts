@@ -83,6 +83,8 @@ export interface Held {
 export interface Plan {
   reroute?: RouteDecision;
   event: Omit<TaskEvent, "at">;
+  /** Events of the attempt that ends here, recorded before `event` (see RequeueOptions). */
+  earlier?: TaskEvent[];
   error?: TaskResult["error"];
   consumesAttempt: boolean;
   raiseMaxAttempts?: boolean;
@@ -183,7 +185,7 @@ export function successor(
     attempt,
     maxAttempts: plan.raiseMaxAttempts ? Math.max(request.maxAttempts, attempt) : request.maxAttempts,
     route,
-    history: [...request.history, { at, ...plan.event }].slice(-100),
+    history: [...request.history, ...(plan.earlier ?? []), { at, ...plan.event }].slice(-100),
   };
   return {
     next: newWrite(

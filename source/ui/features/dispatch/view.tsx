@@ -1,4 +1,5 @@
 import { Box, Text } from "ink";
+import type { NodeView } from "../../../core/domain/federation-types.js";
 import { PRIORITIES } from "../../../core/domain/schema.js";
 import { clip, displayWidth, truncate } from "../../../present/text.js";
 import { useTheme } from "../../theme.js";
@@ -7,6 +8,14 @@ import type { DispatchFormState } from "./form.js";
 export interface DispatchFormProps {
   form: DispatchFormState;
   width: number;
+  /** The node the target names (none for "any"): warned about when it cannot take the task now. */
+  targetNode?: NodeView;
+}
+
+/** Why a task sent to `node` now would wait, or undefined when the node can take it. */
+export function targetWarning(node: NodeView | undefined): string | undefined {
+  if (!node || node.status === "online") return undefined;
+  return `${node.id} is ${node.status}: the task waits in its inbox (${node.reason})`;
 }
 
 /** The visible part of a one-line field: keeps the caret on screen, shows it as an inverse cell. */
@@ -63,7 +72,8 @@ function Choice({
 }
 
 /** Text, target and priority; Enter sends, Esc goes back. Validation shows under the form. */
-export function DispatchForm({ form, width }: DispatchFormProps) {
+export function DispatchForm({ form, width, targetNode }: DispatchFormProps) {
+  const warning = targetWarning(targetNode);
   const theme = useTheme();
   const label = (name: string, field: DispatchFormState["focus"]) => (
     <Text bold={form.focus === field} color={form.focus === field ? theme.color("accent") : undefined}>
@@ -89,6 +99,12 @@ export function DispatchForm({ form, width }: DispatchFormProps) {
         {label("Target", "target")}
         <Choice options={form.targets} current={form.target} focused={form.focus === "target"} />
       </Box>
+      {warning ? (
+        <Text color={theme.color("warn")} wrap="truncate-end">
+          {"            "}
+          {clip(warning, Math.max(10, width - 13))}
+        </Text>
+      ) : null}
       <Box>
         {label("Priority", "priority")}
         <Choice options={PRIORITIES} current={form.priority} focused={form.focus === "priority"} />

@@ -63,7 +63,8 @@ describe("node health", () => {
     assert.equal(h(1_000), "online");
     assert.equal(h(timing.staleAfterMs + 1), "stale");
     assert.equal(h(timing.asleepAfterMs + 1), "asleep");
-    assert.equal(h(1_000, { state: "stopped" }), "asleep");
+    assert.equal(h(1_000, { state: "stopped" }), "stale", "a worker that just stopped is not asleep yet");
+    assert.equal(h(timing.asleepAfterMs + 1, { state: "stopped" }), "asleep");
     assert.equal(h(1_000, { gateway: { reachable: false, checkedAt: "", error: "refused" } }), "unreachable");
     assert.equal(
       computeNodeHealth({ node: node("c", { port: null }), route: "planned", now, timing }).status,

@@ -1,0 +1,137 @@
+/**
+ * A new user's walk through a real terminal (tmux) at 80×24 and 120×35: `clawos status` and the
+ * control center speak the same column words in the same order, nothing wraps, and the key
+ * hints offer only actions that apply to the selected row.
+ */
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { after, before, describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { promisify } from "node:util";
+import { nodeColumns, taskColumns } from "../../source/present/vocabulary.js";
+import { BIN, makeWorld, profileConfig, type World } from "../testkit/cli-harness.js";
+import { type StubGateway, startStubGateway } from "../testkit/stub-gateway.js";
+
+const run = promisify(execFile);
+const NODE_WORDS = nodeColumns(0).map((c) => c.header);
+const TASK_WORDS = taskColumns(0, 200).map((c) => c.header);
+
+/** The words of a header line, checked to be canonical column names in the canonical order. */
+function assertCanonical(header: string, canonical: string[], where: string): string[] {
+  const words = header.trim().split(/\s+/);
+  let at = -1;
+  for (const word of words) {
+    const i = canonical.indexOf(word);
+    assert.ok(i > at, `${where}: "${word}" is not a column word, or out of order, in: ${header}`);
+    at = i;
+  }
+  return words;
+}
+
+describe("walk-through in tmux", () => {
+  let world: World;
+  let gateway: StubGateway;
+  const socket = `clawos-walk-${randomBytes(4).toString("hex")}`;
+  const tmux = (...args: string[]) => run("tmux", ["-L", socket, "-f", "/dev/null", ...args]);
+  const screen = async (target: string) =>
+    (await tmux("capture-pane", "-p", "-t", target)).stdout.replace(/\n$/, "").split("\n");
+  /** Start `args` in a detached tmux session of the given size, in the world's environment. */
+  const start = async (name: string, cols: number, rows: number, args: string[]) => {
+    const env = Object.entries({ ...world.env, TERM: "xterm-256color" }).flatMap(([k, v]) => [
+      "-e",
+      `${k}=${v}`,
+    ]);
+    // A one-shot command's window stays up after it ends, to be read.
+    const command = `${[process.execPath, BIN, ...args].map((a) => `'${a}'`).join(" ")}; sleep 120`;
+    await tmux("new-session", "-d", "-s", name, "-x", String(cols), "-y", String(rows), ...env, command);
+  };
+  const waitFor = async (target: string, test: (lines: string[]) => boolean, what: string) => {
+    let lines: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      lines = await screen(target);
+      if (test(lines)) return lines;
+      await sleep(100);
+    }
+    throw new Error(`never saw ${what} in:\n${lines.join("\n")}`);
+  };
+
+  before(async () => {
+    world = await makeWorld();
+    gateway = await startStubGateway({ token: "walk-secret", reply: (p) => `echo: ${p}` });
+    await world.writeProfile(null, profileConfig(gateway.port, "walk-secret"));
+    assert.equal((await world.run(["init"])).code, 0);
+    assert.equal((await world.run(["dispatch", "a task that completes", "--to", "main", "--wait"])).code, 0);
+    const far = ["nodes", "add", "far", "--machine", "elsewhere", "--port", "18789", "--no-token"];
+    assert.equal((await world.run(far)).code, 0);
+    const cancelled = await world.run(["dispatch", "a task that is cancelled", "--to", "far", "--json"]);
+    const cancelledId = (JSON.parse(cancelled.stdout) as { id: string }).id;
+    assert.equal((await world.run(["tasks", "cancel", cancelledId])).code, 0);
+    assert.equal((await world.run(["dispatch", "a task that waits", "--to", "far"])).code, 0);
+  });
+  after(async () => {
+    await tmux("kill-server").catch(() => undefined);
+    await gateway.close();
+    await world.cleanup();
+  });
+
+  for (const [cols, rows] of [
+    [80, 24],
+    [120, 35],
+  ] as const) {
+    test(`${cols}×${rows}: same column words in status and the control center, no wraps, actions that apply`, async () => {
+      // The CLI in a terminal of that width.
+      const cli = `cli${cols}`;
+      await start(cli, cols, rows, ["status", "--limit", "3"]);
+      const status = await waitFor(cli, (l) => l.some((x) => x.startsWith("TASK")), "the tasks table");
+      const statusText = (await tmux("capture-pane", "-p", "-J", "-t", cli, "-S", "-100")).stdout;
+      for (const line of statusText.split("\n").filter((l) => !/^(note: |! )/.test(l)))
+        assert.ok(line.length <= cols, `status wraps at ${cols}: ${line}`);
+      const cliNodes = assertCanonical(status.find((l) => l.startsWith("NODE")) ?? "", NODE_WORDS, "status");
+      const cliTasks = assertCanonical(status.find((l) => l.startsWith("TASK")) ?? "", TASK_WORDS, "status");
+
+      // The control center in the same terminal size.
+      const tui = `tui${cols}`;
+      await start(tui, cols, rows, []);
+      const nodes = await waitFor(tui, (l) => l.some((x) => /^\s+NODE\s/.test(x)), "the nodes table");
+      const tuiNodes = assertCanonical(
+        nodes.find((l) => /^\s+NODE\s/.test(l)) ?? "",
+        NODE_WORDS,
+        "control center",
+      );
+      await tmux("send-keys", "-t", tui, "Tab");
+      let tasks = await waitFor(tui, (l) => l.some((x) => /^\s+TASK\s/.test(x)), "the tasks table");
+      const tuiTasks = assertCanonical(
+        tasks.find((l) => /^\s+TASK\s/.test(l)) ?? "",
+        TASK_WORDS,
+        "control center",
+      );
+      // Both faces keep the columns that matter most, under the same names.
+      for (const word of ["NODE", "STATUS", "REASON"])
+        assert.ok(cliNodes.includes(word) && tuiNodes.includes(word));
+      for (const word of ["TASK", "STATE", "DESCRIPTION"])
+        assert.ok(cliTasks.includes(word) && tuiTasks.includes(word));
+
+      // No wraps: the title is the first line, the key hints the last, each within the width.
+      assert.equal(tasks.length, rows);
+      assert.match(tasks[0] ?? "", /ClawOS Federation\s+Nodes 2\s+Tasks 3\s+row 1\/3/);
+      for (const line of tasks) assert.ok(line.length <= cols, `control center wraps at ${cols}: ${line}`);
+
+      // Walk the rows: the hints offer retry only on the cancelled task, cancel only on the waiting one.
+      const seen = new Set<string>();
+      for (let i = 0; i < 3; i++) {
+        tasks = await waitFor(tui, (l) => l.some((x) => x.startsWith("›")), "a selected row");
+        const row = tasks.find((l) => l.startsWith("›")) ?? "";
+        const state = /\b(pending|completed|cancelled)\b/.exec(row)?.[1] ?? "?";
+        const hints = tasks.at(-1) ?? "";
+        seen.add(state);
+        assert.equal(/\br retry\b/.test(hints), state === "cancelled", `${state}: ${hints}`);
+        assert.equal(/\bx cancel\b/.test(hints), state === "pending", `${state}: ${hints}`);
+        await tmux("send-keys", "-t", tui, "j");
+        await sleep(300);
+      }
+      assert.deepEqual([...seen].sort(), ["cancelled", "completed", "pending"]);
+      await tmux("send-keys", "-t", tui, "q");
+    });
+  }
+});
