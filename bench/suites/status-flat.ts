@@ -7,8 +7,9 @@
  * each size, with 10 and with 100 nodes in federation.json (2 local stub gateways probed,
  * the rest on other machines with fresh heartbeats), it times:
  *   - `clawos status` and `status --json`, fresh processes, interleaved with `node -e 0`;
- *   - in-process, the read paths the faces use: list({finishedLimit: 0}) (every dispatch, the
- *     router), list({finishedLimit: 2000}) (the control center's reload), readNodeStatuses(),
+ *   - in-process, the read paths the faces use: activeCounts() (every dispatch: the router),
+ *     list({finishedLimit: 0}) (the counts alone), list({finishedLimit: 2000}) (the control
+ *     center's reload), readNodeStatuses(),
  *     get(newest id) and get(oldest id) (an archived task).
  * Goal: status with 100 nodes and 100 000 archived tasks ≤ 1.2× the same with 10 tasks.
  *
@@ -99,7 +100,8 @@ interface Row {
   floorP50: number;
   statusP50: number;
   statusJsonP50: number;
-  listRouterP50: number;
+  activeCountsP50: number;
+  listCountsP50: number;
   listTuiP50: number;
   nodeStatusesP50: number;
   getNewestP50: number;
@@ -138,7 +140,8 @@ async function measure(finished: number, nodes: number, newestId: string, oldest
     floorP50: p50(samples.floor),
     statusP50: p50(samples.status),
     statusJsonP50: p50(samples.json),
-    listRouterP50: await timeIn(() => reader.list({ finishedLimit: 0 })),
+    activeCountsP50: await timeIn(() => reader.activeCounts()),
+    listCountsP50: await timeIn(() => reader.list({ finishedLimit: 0 })),
     listTuiP50: await timeIn(() => reader.list({ finishedLimit: 2000 })),
     nodeStatusesP50: await timeIn(() => reader.readNodeStatuses()),
     getNewestP50: await timeIn(() => reader.get(newestId)),
@@ -167,7 +170,11 @@ for (const size of SIZES) {
   });
   seeded = size;
   oldestId = seededOldest ?? oldestId;
-  const notes = await bb.coordinator().recover();
+  // A fresh handle: a coordinator archives at most every 10 minutes.
+  const hub = new DirectoryBlackboard(home.blackboard);
+  await hub.init();
+  const notes = await hub.coordinator().recover();
+  await hub.close();
   seedLog.push(`${size}: seeded and archived in ${round((monoMs() - t) / 1000, 1)} s (${notes.join("; ")})`);
   const listing = await bb.list({ finishedLimit: 1 });
   const newestId = listing.tasks[0]!.request.id;
@@ -191,7 +198,8 @@ console.log(
       "node -e 0",
       "status",
       "status --json",
-      "list(0) router",
+      "activeCounts (router)",
+      "list(0) (counts)",
       "list(2000) TUI",
       "node statuses",
       "get newest",
@@ -203,7 +211,8 @@ console.log(
       r.floorP50,
       r.statusP50,
       r.statusJsonP50,
-      r.listRouterP50,
+      r.activeCountsP50,
+      r.listCountsP50,
       r.listTuiP50,
       r.nodeStatusesP50,
       r.getNewestP50,
