@@ -177,7 +177,10 @@ console.log(
 );
 const commit = (() => {
   try {
-    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
+    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
     const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], {
       encoding: "utf8",
     });

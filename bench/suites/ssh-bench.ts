@@ -34,6 +34,7 @@ const { Client } = ssh2;
 const P0_RUNS = Number(process.env.P0_RUNS ?? 30);
 const KEY_RUNS = Number(process.env.KEY_RUNS ?? 60);
 const SESSIONS = Number(process.env.SESSIONS ?? 50);
+const OPEN_AT_ONCE = 8;
 
 function rssKb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
@@ -137,8 +138,12 @@ async function main() {
     const baseline = rssKb(server.pid!);
     const firstFrames: number[] = [];
     const clients: InstanceType<typeof Client>[] = [];
-    await Promise.all(
-      Array.from({ length: SESSIONS }, async () => {
+    // serve lets at most 10 connections wait to log in at once (the login gate drops the rest),
+    // so they open OPEN_AT_ONCE at a time; a loaded machine logs them in slowly.
+    let opened = 0;
+    const openOne = async () => {
+      while (opened < SESSIONS) {
+        opened++;
         const c = new Client();
         clients.push(c);
         const t0 = monoMs();
@@ -157,7 +162,7 @@ async function main() {
               });
             });
           });
-          c.once("error", reject);
+          c.on("error", reject);
           c.connect({
             host: "127.0.0.1",
             port,
@@ -167,8 +172,9 @@ async function main() {
             readyTimeout: 60_000,
           });
         });
-      }),
-    );
+      }
+    };
+    await Promise.all(Array.from({ length: OPEN_AT_ONCE }, openOne));
     await sleep(2_000);
     const loaded = rssKb(server.pid!);
     // 2. keypress → screen, real ssh client in a pty, with the sessions above still open.
@@ -218,7 +224,7 @@ async function main() {
         summaryRow("P0 dispatch→result, new SSH connection (goal ≤ 300 ms)", coldS),
         summaryRow("P0 dispatch→result, connection reused", warmS),
         summaryRow("keypress→screen over ssh in a pty (goal ≤ 40 ms)", keyS),
-        summaryRow(`first frame, ${SESSIONS} sessions at once`, frameS),
+        summaryRow(`first frame, ${SESSIONS} sessions opened ${OPEN_AT_ONCE} at a time`, frameS),
       ]),
     );
     console.log(
