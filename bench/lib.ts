@@ -277,9 +277,14 @@ export interface StubProcess {
 }
 
 /** `node dist/test/support/stub-gateway-main.js --port 0 --token T`, waiting for its `{"port":N}` line. */
-export async function spawnStub(options: { token: string; reply?: string }): Promise<StubProcess> {
+export async function spawnStub(options: {
+  token: string;
+  reply?: string;
+  chunkDelayMs?: number;
+}): Promise<StubProcess> {
   const args = [STUB_MAIN, "--port", "0", "--token", options.token];
   if (options.reply !== undefined) args.push("--reply", options.reply);
+  if (options.chunkDelayMs !== undefined) args.push("--chunk-delay-ms", String(options.chunkDelayMs));
   const child = track(spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] }));
   const port = await new Promise<number>((resolve, reject) => {
     let buffer = "";

@@ -67,9 +67,23 @@ export const SUITES: Suite[] = [
     met: metFlag,
   },
   {
+    name: "status-flat",
+    goal: "status with 100 nodes, 100 000 archived ≤ 1.2× with 10 tasks",
+    args: { quick: ["--runs", "5", "--finished", "20000", "--nodes", "100"], full: [] },
+    measured: (r) => `${r.ratio}× (${r.floorAdjustedRatio}× each against its own node -e 0)`,
+    met: metFlag,
+  },
+  {
+    name: "dispatch-wait",
+    goal: "`dispatch --wait` whole process ≤ 3× curl on the same stub",
+    args: { quick: ["--runs", "7"], full: [] },
+    measured: (r) => `${r.dispatchP50Ms} ms vs curl ${r.curlP50Ms} ms: ${r.ratio}×`,
+    met: metFlag,
+  },
+  {
     name: "tui-first-frame",
-    goal: "first frame of `clawos` ≤ 500 ms",
-    args: { quick: ["--runs", "3", "--tasks", "2000"], full: [] },
+    goal: "first frame of `clawos` ≤ 250 ms (2 000 tasks); idle RSS ≤ 80 MB",
+    args: { quick: ["--runs", "3", "--tasks", "2000", "--idle-seconds", "10"], full: ["--tasks", "2000"] },
     measured: (r) => `p50 ${round(r.firstFrameP50Ms as number, 1)} ms (worse of empty / ${r.tasks} tasks)`,
     met: metFlag,
   },
@@ -83,7 +97,7 @@ export const SUITES: Suite[] = [
   {
     name: "tui-load",
     goal: "real pty: UI ≤ 15 % CPU, frame p95 ≤ 10 ms, key p95 ≤ 40 ms, RSS ≤ 150 MB",
-    args: { full: [] },
+    args: { quick: ["--window", "8", "--keys", "30"], full: [] },
     measured: (r) =>
       `UI ${r.cpuUiPct} % CPU, frame p95 ${(r.frameMs as { p95: number }).p95} ms, key p95 ${(r.keypressMs as { p95: number }).p95} ms, peak ${r.peakRssMb} MB`,
     met: metFlag,
@@ -91,14 +105,17 @@ export const SUITES: Suite[] = [
   {
     name: "nats-vs-directory",
     goal: "NATS ≥ 5000 tasks/s at its best lane count",
-    args: { full: [] },
+    args: {
+      quick: ["--tasks", "3000", "--lanes", "4", "--pickups", "50", "--drivers", "nats,bare"],
+      full: ["--drivers", "directory,nats,bare"],
+    },
     measured: (r) => `NATS best ${(r.goal as { best: number }).best} tasks/s`,
     met: (r) => (r.goal as { met: boolean }).met,
   },
   {
     name: "ssh-bench",
     goal: "P0 over SSH ≤ 300 ms, key→screen ≤ 40 ms, ≤ 2 MB per session",
-    args: { full: [] },
+    args: { quick: [], full: [] },
     measured: (r) =>
       `P0 cold ${p(r.p0Cold as { p50: number; p95: number })}, key ${p(r.keypress as { p50: number; p95: number })}, ${round(r.perSessionMb as number, 2)} MB/session`,
     met: (r) =>

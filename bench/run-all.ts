@@ -12,10 +12,11 @@
  * less than --quiet-cpu busy over 3 s (benchmarks on a shared 2-core machine are noisy);
  * the CPU use and 1-minute load seen at the start of each run are reported either way.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { GOALS } from "./goals.js";
 import { benchArgs, benchScript, cpuBusy, machineInfo, round, table } from "./lib.js";
 import { SUITES, type Suite, TIERS, type Tier } from "./registry.js";
 
@@ -144,12 +145,57 @@ console.log(
     ]),
   ]),
 );
+// Issue 18's table: one row per goal (and per run), its reference from the same run.
+const goalRows = GOALS.flatMap((g) => {
+  const runs = all.filter((a) => a.name === g.suite);
+  if (runs.length === 0) return [[g.what, g.goal, "-", "not run in this tier", "", "", "-"]];
+  return runs.map((a) => {
+    if (!a.result) return [g.what, g.goal, a.run, `ERROR: ${a.error}`, "", "", "MISSED"];
+    try {
+      const r = g.read(a.result);
+      return [
+        g.what,
+        g.goal,
+        a.run,
+        r.measured,
+        r.reference ?? "—",
+        r.ratio ?? "—",
+        r.met ? "MET" : "MISSED",
+      ];
+    } catch (error) {
+      return [g.what, g.goal, a.run, `unreadable result: ${String(error)}`, "", "", "MISSED"];
+    }
+  });
+});
+console.log(`\n══ issue 18 goals (${tier} tier) ══\n`);
+console.log(
+  table([["what", "goal", "run", "measured", "reference, same run", "ratio", "met?"], ...goalRows]),
+);
 const machine = machineInfo();
 console.log(
   `\nmachine: ${machine.nproc} cores, ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.tmpdir} on ${machine.tmpFilesystem}, kernel ${machine.kernel}`,
 );
+const commit = (() => {
+  try {
+    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], {
+      encoding: "utf8",
+    });
+    return dirty.trim() ? `${head} + uncommitted changes` : head;
+  } catch {
+    return "unknown (not a git checkout)";
+  }
+})();
+console.log(
+  `commit ${commit}; 1/5/15-min load at the end ${loadavg()
+    .map((l) => round(l, 2))
+    .join(" ")}`,
+);
 if (values.out) {
-  await writeFile(values.out, `${JSON.stringify({ tier, machine, runs: all }, null, 2)}\n`);
+  await writeFile(values.out, `${JSON.stringify({ tier, commit, machine, runs: all }, null, 2)}\n`);
   console.log(`results written to ${values.out}`);
 }
 if (all.some((a) => a.error)) process.exitCode = 1;

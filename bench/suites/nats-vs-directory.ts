@@ -12,10 +12,12 @@
  *               and by the blackboard's list().
  * A fresh store per run: a temp directory, or a fresh nats-server (Debian 2.9.10 unless
  * CLAWOS_NATS_SERVER says otherwise) on 127.0.0.1 with its store in a temp directory.
- * Goal: NATS ≥ 5 000 tasks/s with 4 workers.
+ * The third "driver", bare, is the floor on the same kind of server: a bare JetStream
+ * work-queue loop (pull in batches, confirmed ack; bench/children/jetstream-bare.ts).
+ * Goals: NATS ≥ 5 000 tasks/s with 4 workers (issue 6); NATS ≥ 0.9× bare (issue 18).
  *
  *   node dist/bench/suites/nats-vs-directory.js [--tasks 5000] [--workers 4] [--lanes 1,4]
- *     [--pickups 300] [--drivers directory,nats]
+ *     [--pickups 300] [--drivers directory,nats,bare]
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -28,6 +30,7 @@ import { NatsBlackboard } from "../../source/core/blackboard/nats/nats.js";
 import type { Blackboard } from "../../source/core/blackboard/types.js";
 import type { TaskRequest } from "../../source/core/domain/schema.js";
 import { type NatsServer, startNatsServer } from "../../test/integration/blackboard/nats-fixture.js";
+import { BareWorkQueue } from "../children/jetstream-bare.js";
 import {
   benchArgs,
   completedResult,
@@ -50,7 +53,9 @@ import {
 
 const SELF = fileURLToPath(import.meta.url);
 const NODE = "worker-pool";
-type Driver = "directory" | "nats";
+type Driver = "directory" | "nats" | "bare";
+/** What this bench calls on a store; the bare work queue has just these. */
+type BenchBoard = Pick<Blackboard, "init" | "enqueue" | "claim" | "complete" | "watch" | "list" | "close">;
 
 const values = benchArgs({
   child: { type: "boolean", default: false },
@@ -64,8 +69,11 @@ const values = benchArgs({
   drivers: { type: "string", default: "directory,nats" },
 });
 
-function open(driver: Driver, target: string): Blackboard {
-  return driver === "nats" ? new NatsBlackboard({ servers: [target] }) : new DirectoryBlackboard(target);
+function open(driver: Driver, target: string): BenchBoard {
+  if (driver === "nats") return new NatsBlackboard({ servers: [target] });
+  // Its claims carry no node and its completions ignore the result: the floor does neither.
+  if (driver === "bare") return new BareWorkQueue(target) as unknown as BenchBoard;
+  return new DirectoryBlackboard(target);
 }
 
 // ── the worker process ───────────────────────────────────────────────────────
@@ -443,12 +451,22 @@ async function main(): Promise<void> {
   const clean = runs.every((r) => r.duplicates === 0 && r.lost === 0 && r.listedCompleted === r.tasks);
   console.log(`\ngoal NATS ≥ 5000 tasks/s with ${workersN} workers: best ${best} → ${verdict(best >= 5000)}`);
   console.log(`exactly once in every run: ${clean ? "yes" : "NO"}`);
+  const bestBare = Math.max(...runs.filter((r) => r.driver === "bare").map((r) => r.tasksPerS), 0);
+  const bareRatio = bestBare > 0 ? round(best / bestBare, 2) : undefined;
+  if (bareRatio !== undefined)
+    console.log(
+      `goal NATS ≥ 0.9× a bare JetStream work queue: ${best} / ${bestBare} tasks/s = ${bareRatio}× → ${verdict(bareRatio >= 0.9)}`,
+    );
   emitResult({
     bench: "nats-vs-directory",
     machine,
     pickups,
     runs,
     goal: { natsTasksPerS: 5000, best, met: best >= 5000 },
+    bare:
+      bareRatio === undefined
+        ? undefined
+        : { best: bestBare, ratio: bareRatio, met: bareRatio >= 0.9, clean },
   });
   killChildren();
 }

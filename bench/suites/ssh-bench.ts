@@ -1,7 +1,8 @@
 /**
  * Issue 4's numbers, all on loopback with a real OpenSSH sshd and the real `clawos serve`:
  *  1. P0 dispatch→result through the SSH tunnel, handshake included (goal ≤ 300 ms);
- *  2. keypress→screen over SSH with the real ssh client in a pty (goal ≤ 40 ms);
+ *  2. keypress→screen over SSH with the real ssh client in a pty, while the 50 sessions of 3
+ *     are open (goal ≤ 40 ms p50; issue 18: p95 ≤ 30 ms);
  *  3. memory per served SSH session (goal ≤ 2 MB);
  *  4. first frame p95 with 50 sessions opening at once.
  * Run: npm run build && node dist/bench/suites/ssh-bench.js
@@ -33,6 +34,7 @@ const { Client } = ssh2;
 const P0_RUNS = Number(process.env.P0_RUNS ?? 30);
 const KEY_RUNS = Number(process.env.KEY_RUNS ?? 60);
 const SESSIONS = Number(process.env.SESSIONS ?? 50);
+const OPEN_AT_ONCE = 8;
 
 function rssKb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
@@ -145,8 +147,53 @@ async function main() {
     const knownHosts = join(dir, "known_hosts");
     await writeFile(knownHosts, `[127.0.0.1]:${port} ${pub[0]} ${pub[1]}\n`);
 
-    // 2. keypress → screen, real ssh client in a pty. Two nodes so j/k move the cursor.
+    // Two nodes so j/k move the cursor in step 2.
     execFileSync(process.execPath, [BIN, "nodes", "add", "second", "--port", "19999", "--no-token"], { env });
+    // 3 + 4. Sessions opened at once with ssh2 clients; first frame and memory.
+    const privateKey = readFileSync(join(dir, "client"));
+    const baseline = rssKb(server.pid!);
+    const firstFrames: number[] = [];
+    const clients: InstanceType<typeof Client>[] = [];
+    // serve lets at most 10 connections wait to log in at once (the login gate drops the rest),
+    // so they open OPEN_AT_ONCE at a time; a loaded machine logs them in slowly.
+    let opened = 0;
+    const openOne = async () => {
+      while (opened < SESSIONS) {
+        opened++;
+        const c = new Client();
+        clients.push(c);
+        const t0 = monoMs();
+        await new Promise<void>((resolve, reject) => {
+          c.once("ready", () => {
+            c.shell({ term: "xterm-256color", cols: 100, rows: 30 }, (error, stream) => {
+              if (error) return reject(error);
+              let seen = "";
+              stream.on("data", (d: Buffer) => {
+                seen += d.toString();
+                if (seen.includes("ClawOS Federation") && t0 >= 0) {
+                  firstFrames.push(monoMs() - t0);
+                  seen = "";
+                  resolve();
+                }
+              });
+            });
+          });
+          c.on("error", reject);
+          c.connect({
+            host: "127.0.0.1",
+            port,
+            username: "bench",
+            privateKey,
+            hostVerifier: () => true,
+            readyTimeout: 60_000,
+          });
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: OPEN_AT_ONCE }, openOne));
+    await sleep(2_000);
+    const loaded = rssKb(server.pid!);
+    // 2. keypress → screen, real ssh client in a pty, with the sessions above still open.
     const pty: PtySession = spawnInPty(
       "ssh",
       [
@@ -182,45 +229,6 @@ async function main() {
     pty.dispose();
     const keyS = summarize(keys);
 
-    // 3 + 4. Sessions opened at once with ssh2 clients; first frame and memory.
-    const privateKey = readFileSync(join(dir, "client"));
-    const baseline = rssKb(server.pid!);
-    const firstFrames: number[] = [];
-    const clients: InstanceType<typeof Client>[] = [];
-    await Promise.all(
-      Array.from({ length: SESSIONS }, async () => {
-        const c = new Client();
-        clients.push(c);
-        const t0 = monoMs();
-        await new Promise<void>((resolve, reject) => {
-          c.once("ready", () => {
-            c.shell({ term: "xterm-256color", cols: 100, rows: 30 }, (error, stream) => {
-              if (error) return reject(error);
-              let seen = "";
-              stream.on("data", (d: Buffer) => {
-                seen += d.toString();
-                if (seen.includes("ClawOS Federation") && t0 >= 0) {
-                  firstFrames.push(monoMs() - t0);
-                  seen = "";
-                  resolve();
-                }
-              });
-            });
-          });
-          c.once("error", reject);
-          c.connect({
-            host: "127.0.0.1",
-            port,
-            username: "bench",
-            privateKey,
-            hostVerifier: () => true,
-            readyTimeout: 60_000,
-          });
-        });
-      }),
-    );
-    await sleep(2_000);
-    const loaded = rssKb(server.pid!);
     for (const c of clients) c.end();
     const frameS = summarize(firstFrames);
     const perSessionMb = (loaded - baseline) / 1024 / SESSIONS;
@@ -232,7 +240,7 @@ async function main() {
         summaryRow("P0 dispatch→result, new SSH connection (goal ≤ 300 ms)", coldS),
         summaryRow("P0 dispatch→result, connection reused", warmS),
         summaryRow("keypress→screen over ssh in a pty (goal ≤ 40 ms)", keyS),
-        summaryRow(`first frame, ${SESSIONS} sessions at once`, frameS),
+        summaryRow(`first frame, ${SESSIONS} sessions opened ${OPEN_AT_ONCE} at a time`, frameS),
       ]),
     );
     console.log(

@@ -17,8 +17,6 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DirectoryBlackboard } from "../../source/core/blackboard/directory/directory.js";
-import { newTaskId } from "../../source/core/domain/ids.js";
-import type { TaskRequest, TaskResult } from "../../source/core/domain/schema.js";
 import { FederationCore } from "../../source/core/federation/federation.js";
 import { blackboardDir, loadConfig } from "../../source/core/infra/config.js";
 import {
@@ -41,6 +39,7 @@ import {
   verdict,
   writeFourNodeFederation,
 } from "../lib.js";
+import { seedFinishedTasks, seedHeartbeat } from "../seed.js";
 
 const values = benchArgs(
   {
@@ -59,15 +58,6 @@ const TASKS = Number(values.tasks);
 const RUNS = Number(values.runs);
 const CONCURRENCY = Number(values.concurrency);
 
-const TEXTS = [
-  "检查 alpha 节点的健康状态并汇报",
-  "整理今天的日志并给出摘要",
-  "把 FEDERATION_STATUS.md 同步到最新",
-  "summarise yesterday's failed tasks",
-  "为 macbook-air 生成每周报告",
-  "rotate the gateway tokens on cloud-node",
-];
-
 const home = await makeHome("clawos-bench-status-");
 installCleanup(() => home.cleanup());
 const main = await spawnStub({ token: "main-secret" });
@@ -76,21 +66,7 @@ await writeFourNodeFederation(home, main.port, alpha.port);
 const loaded = await loadConfig(home.clawosHome);
 const bb = new DirectoryBlackboard(blackboardDir(loaded, home.env));
 await bb.init();
-const heartbeatAt = new Date(Date.now() - 3 * 60_000).toISOString();
-await bb.writeNodeStatus({
-  schema: "clawos.node-status/1",
-  node: "macbook-air",
-  machine: "macbook-air",
-  pid: 4242,
-  version: "0.1.0",
-  startedAt: new Date(Date.now() - 3_600_000).toISOString(),
-  heartbeatAt,
-  state: "running",
-  inFlight: [],
-  completed: 120,
-  failed: 3,
-  gateway: { reachable: true, latencyMs: 2, checkedAt: heartbeatAt },
-});
+await seedHeartbeat(bb, "macbook-air", 3 * 60_000);
 
 const commands: { label: string; args: string[] }[] = [
   { label: "node -e 0 (process start only)", args: ["-e", "0"] },
@@ -118,60 +94,13 @@ const empty = await timeAll("empty blackboard", commands);
 
 // ── seed through the driver ────────────────────────────────────────────────────
 const seedStart = monoMs();
-const nodes = ["main", "alpha", "macbook-air"] as const;
-const newest = Date.now() - 60_000;
-let next = 0;
-const seedLane = async () => {
-  for (let i = next++; i < TASKS; i = next++) {
-    const created = new Date(newest - i * 61_000); // one task a minute, back over ~a week
-    const node = nodes[i % nodes.length]!;
-    const at = created.toISOString();
-    const request: TaskRequest = {
-      schema: "clawos.task/1",
-      id: newTaskId(created),
-      target: i % 4 === 0 ? "any" : node,
-      priority: (["P0", "P1", "P2", "P2", "P3"] as const)[i % 5]!,
-      text: `${TEXTS[i % TEXTS.length]} (#${i})`,
-      tags: [],
-      createdAt: at,
-      createdBy: "hub",
-      attempt: 1,
-      maxAttempts: 3,
-      route: {
-        node,
-        transport: node === "macbook-air" ? "blackboard" : "localhost",
-        reason: `${node} is online, 0 tasks in flight`,
-        decidedAt: at,
-      },
-      history: [{ at, event: "routed", detail: `${node} is online` }],
-    };
-    const claim = await bb.enqueueClaimed(request);
-    if (!claim) throw new Error(`duplicate id ${request.id}`);
-    const pick = i % 20;
-    const status: TaskResult["status"] = pick === 0 ? "cancelled" : pick <= 2 ? "failed" : "completed";
-    const finishedAt = new Date(created.getTime() + 4_000).toISOString();
-    await bb.complete(claim, {
-      schema: "clawos.result/1",
-      id: request.id,
-      attempt: 1,
-      node,
-      status,
-      ...(status === "completed"
-        ? { text: `完成：${request.text}。All checks passed; nothing else needs attention today.` }
-        : {
-            error:
-              status === "failed"
-                ? { kind: "gateway_provider_timeout", message: "upstream provider timeout" }
-                : { kind: "cancelled", message: "cancelled by request" },
-          }),
-      startedAt: at,
-      finishedAt,
-      durationMs: 4_000,
-      model: "openclaw/main",
-    });
-  }
-};
-await Promise.all(Array.from({ length: CONCURRENCY }, seedLane));
+await seedFinishedTasks(bb, {
+  from: 0,
+  to: TASKS,
+  nodes: ["main", "alpha", "macbook-air"],
+  remote: new Set(["macbook-air"]),
+  concurrency: CONCURRENCY,
+});
 const seedSeconds = round((monoMs() - seedStart) / 1000, 2);
 
 // Check the seeded board through the real CLI before timing it.
@@ -191,7 +120,7 @@ if (JSON.stringify(archivedCounts) !== JSON.stringify(counts))
   throw new Error(
     `after archiving, status --json counts ${JSON.stringify(archivedCounts)}, expected ${JSON.stringify(counts)}`,
   );
-const archived = await timeAll(`${TASKS} finished tasks, archived`, commands.slice(2));
+const archived = await timeAll(`${TASKS} finished tasks, archived`, [commands[0]!, ...commands.slice(2)]);
 
 // ── diagnosis: where a fresh `status` spends its time ───────────────────────────
 let diagnosis: Record<string, Summary> | undefined;
@@ -301,6 +230,11 @@ emitResult({
   archiveNotes,
   diagnosis,
   statusP50Ms: statusP50,
+  // Issue 18: status (2 local nodes probed) against the process floor, interleaved in one loop.
+  floorP50Ms: empty["node -e 0 (process start only)"]!.p50,
+  emptyStatusP50Ms: empty["clawos status"]!.p50,
+  floorRatio: round(empty["clawos status"]!.p50 / empty["node -e 0 (process start only)"]!.p50, 2),
+  archivedFloorRatio: round(statusP50 / archived["node -e 0 (process start only)"]!.p50, 2),
   statusJsonP50Ms: jsonP50,
   met: statusP50 <= 300 && jsonP50 <= 300,
   machine: machineInfo(),

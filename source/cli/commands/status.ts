@@ -48,10 +48,12 @@ async function gatherStatus(
   core: FederationCore,
   finishedLimit: number,
 ): Promise<StatusData> {
+  // The probes go out first and wait on the network while the board is read.
   const [listing, statuses, looseTokens] = await Promise.all([
     core.blackboard.list({ finishedLimit }),
     core.blackboard.readNodeStatuses(),
     looseTokenFiles(core.nodes, ctx.home(), ctx.io.env),
+    core.probeLocalNodes(),
   ]);
   const inFlight = new Map<string, number>();
   for (const t of listing.tasks) {

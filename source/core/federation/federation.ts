@@ -288,6 +288,17 @@ export class FederationCore {
   }
 
   /** Current view of every node. Localhost nodes are probed when `probe` is set (in parallel). */
+  /** Probes this machine's nodes; a long-lived process reuses a probe younger than PROBE_FRESH_MS. */
+  async probeLocalNodes(always = false): Promise<void> {
+    const now = Date.now();
+    await Promise.all(
+      this.nodes
+        .filter((n) => routeOf(n, this.machine) === "localhost")
+        .filter((n) => always || now - (this.probes.get(n.id)?.checkedAt ?? 0) > PROBE_FRESH_MS)
+        .map((n) => this.probe(n.id)),
+    );
+  }
+
   async nodeViews(
     options: {
       probe?: boolean | "always";
@@ -295,22 +306,13 @@ export class FederationCore {
       inFlight?: Map<string, number>;
     } = {},
   ) {
-    const heartbeats = options.heartbeats ?? (await this.blackboard.readNodeStatuses()).records;
-    const inFlight = options.inFlight ?? (await this.inFlightCounts());
-    await this.refreshTurns();
-    if (options.probe) {
-      // A long-lived process (TUI, worker, benchmark) reuses a probe younger than PROBE_FRESH_MS.
-      const now = Date.now();
-      await Promise.all(
-        this.nodes
-          .filter((n) => routeOf(n, this.machine) === "localhost")
-          .filter(
-            (n) =>
-              options.probe === "always" || now - (this.probes.get(n.id)?.checkedAt ?? 0) > PROBE_FRESH_MS,
-          )
-          .map((n) => this.probe(n.id)),
-      );
-    }
+    // The probes wait on the network, the reads on the disk: side by side.
+    const [heartbeats, inFlight] = await Promise.all([
+      options.heartbeats ?? this.blackboard.readNodeStatuses().then((r) => r.records),
+      options.inFlight ?? this.inFlightCounts(),
+      options.probe ? this.probeLocalNodes(options.probe === "always") : undefined,
+      this.refreshTurns(),
+    ]);
     const now = Date.now();
     const routable: RoutableNode[] = [];
     const views: NodeView[] = [];

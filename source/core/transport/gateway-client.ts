@@ -3,7 +3,7 @@
  * streamed chat turn. Every failure becomes a GatewayError whose message and hint
  * say what is wrong and how to fix it, without ever echoing the token.
  */
-import { type Dispatcher, Pool } from "undici";
+import type { Dispatcher } from "undici";
 import { z } from "zod";
 import {
   formatBytes,
@@ -16,6 +16,7 @@ import {
 } from "./body-limits.js";
 import { type FailedCall, GatewayFailures } from "./gateway-failures.js";
 import { MAX_SSE_EVENT_CHARS, SseParser } from "./sse-parser.js";
+import { Pool } from "./undici-pool.js";
 
 export { GatewayError, type GatewayErrorKind } from "./gateway-error.js";
 

@@ -9,7 +9,7 @@ import {
   type ConnectConfig,
   type SFTPWrapper,
 } from "ssh2";
-import { type Dispatcher, Pool } from "undici";
+import type { Dispatcher } from "undici";
 import { UserError } from "../domain/errors.js";
 import type { SshSettings } from "../domain/schema.js";
 import type { ChatRunner } from "../federation/task-runner.js";
@@ -27,6 +27,7 @@ import {
   knownKeyTypes,
   loadKnownHosts,
 } from "./known-hosts.js";
+import { Pool } from "./undici-pool.js";
 
 export interface SshTarget {
   user: string;
