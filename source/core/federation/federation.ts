@@ -287,7 +287,6 @@ export class FederationCore {
     return this.probes.get(nodeId);
   }
 
-  /** Current view of every node. Localhost nodes are probed when `probe` is set (in parallel). */
   /** Probes this machine's nodes; a long-lived process reuses a probe younger than PROBE_FRESH_MS. */
   async probeLocalNodes(always = false): Promise<void> {
     const now = Date.now();
