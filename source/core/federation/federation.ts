@@ -298,6 +298,7 @@ export class FederationCore {
     );
   }
 
+  /** Current view of every node. Localhost nodes are probed when `probe` is set (in parallel). */
   async nodeViews(
     options: {
       probe?: boolean | "always";
