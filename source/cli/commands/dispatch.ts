@@ -134,7 +134,10 @@ async function dispatchTask(
       err(
         `${why}: ${request.id} is back in ${final.node}'s inbox (attempt ${final.request.attempt}/${final.request.maxAttempts}), nothing lost.`,
       );
-      err(`  ${await waitingLine(core, toTaskView(final))} (clawos tasks cancel ${request.id} drops it)`);
+      // Pending: why it waits. Already claimed again: the worker was quicker than this line.
+      const next =
+        (await waitingLine(core, toTaskView(final))) || `${final.node}'s worker has picked it up again.`;
+      err(`  ${next} (clawos tasks cancel ${request.id} drops it)`);
     }
     return code;
   }
