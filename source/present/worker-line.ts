@@ -12,8 +12,8 @@ function clockOf(iso: string | undefined, now: number): string | undefined {
 }
 
 const HOW: Record<NonNullable<MachineWorker["kind"]>, string> = {
-  background: "running in the background",
-  service: "running as a service",
+  background: "in the background",
+  service: "as a service",
   manual: "running, started by hand",
 };
 
@@ -21,14 +21,17 @@ const HOW: Record<NonNullable<MachineWorker["kind"]>, string> = {
 export function workerLine(worker: MachineWorker | undefined, now: number): string {
   if (!worker) return "Worker: not looked up yet";
   if (!worker.running)
-    return `Worker: not running on this machine; tasks for its nodes wait in their inbox until one runs (clawos node run${worker.serviceInstalled ? ", or start the installed service" : ""})`;
+    // One line that fits 80 columns: `status` piped stays within a terminal.
+    return worker.serviceInstalled
+      ? "Worker: not running; its tasks wait (start its service, or clawos node run)"
+      : "Worker: not running on this machine; its tasks wait (clawos node run)";
   const since = clockOf(worker.since, now);
   const facts = [
     HOW[worker.kind ?? "manual"],
     ...(worker.pid ? [`pid ${worker.pid}`] : []),
     ...(since ? [`since ${since}`] : []),
   ];
-  const stop = worker.kind === "background" ? " (clawos node stop-worker stops it)" : "";
+  const stop = worker.kind === "background" ? "; clawos node stop-worker stops it" : "";
   return `Worker: ${facts.join(", ")}${stop}`;
 }
 

@@ -61,7 +61,7 @@ describe("walk-through in tmux", () => {
     gateway = await startStubGateway({ token: "walk-secret", reply: (p) => `echo: ${p}` });
     await world.writeProfile(null, profileConfig(gateway.port, "walk-secret"));
     assert.equal((await world.run(["init"])).code, 0);
-    assert.equal((await world.run(["dispatch", "a task that completes", "--to", "main", "--wait"])).code, 0);
+    assert.equal((await world.run(["dispatch", "a task that completes", "--to", "hub", "--wait"])).code, 0);
     const far = ["nodes", "add", "far", "--machine", "elsewhere", "--port", "18789", "--no-token"];
     assert.equal((await world.run(far)).code, 0);
     const cancelled = await world.run(["dispatch", "a task that is cancelled", "--to", "far", "--json"]);

@@ -136,18 +136,18 @@ describe("localhost nodes through the real CLI", () => {
     alpha.setMode("ok");
 
     // Their providers failed a moment ago: both show degraded, with the cause.
-    const degraded = await world.run(["status"]);
+    const degraded = await world.run(["status", "--wide"]);
     assert.match(
       degraded.stdout,
-      /main\s+degraded\s+last turn failed \d+s ago: Node main's model provider did not answer \(408\)/,
+      /hub\s+degraded\s+last turn failed \d+s ago: Node hub's model provider did not answer \(408\)/,
     );
     // Asked for by name, a degraded node is still tried; a turn that answers clears the mark.
-    for (const node of ["main", "alpha"]) {
+    for (const node of ["hub", "alpha"]) {
       const back = await world.run(["dispatch", `${node} is back`, "--to", node, "--wait"]);
       assert.equal(back.code, 0, back.stderr);
     }
     const healthy = await world.run(["status"]);
-    assert.match(healthy.stdout, /main\s+online/);
+    assert.match(healthy.stdout, /hub\s+online/);
     assert.match(healthy.stdout, /alpha\s+online/);
   });
 

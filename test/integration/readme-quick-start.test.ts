@@ -129,7 +129,7 @@ describe("README quick start without OpenClaw, word for word; nothing waits for 
     assert.equal(dispatch?.stdout.trim(), "echo: hello federation");
     assert.match(dispatch?.stderr ?? "", /Started this machine's worker in the background/);
     const status = await world.run(["status"], { env });
-    assert.match(status.stdout, /Worker: running in the background, pid \d+/);
+    assert.match(status.stdout, /Worker: in the background, pid \d+/);
     assert.match(status.stdout, /Tasks: 0 pending/);
     const profile = JSON5.parse(await readFile(join(world.home, ".openclaw-demo", "openclaw.json"), "utf8"));
     port = profile.gateway.port as number;

@@ -55,8 +55,8 @@ describe("the automatic worker: dispatch returns, the worker runs the turn", () 
 
   test("two dispatches at once start one worker, and say so once", async () => {
     const [a, b] = await Promise.all([
-      world.run(["dispatch", "first at once", "--to", "main"]),
-      world.run(["dispatch", "second at once", "--to", "main"]),
+      world.run(["dispatch", "first at once", "--to", "hub"]),
+      world.run(["dispatch", "second at once", "--to", "hub"]),
     ]);
     assert.equal(a.code, 0, a.stderr);
     assert.equal(b.code, 0, b.stderr);
@@ -85,7 +85,7 @@ describe("the automatic worker: dispatch returns, the worker runs the turn", () 
     const turn = gate();
     main.configure({ mode: "slow", slowUntil: turn.opened });
     try {
-      const r = await world.run(["dispatch", "take your time", "--to", "main"]);
+      const r = await world.run(["dispatch", "take your time", "--to", "hub"]);
       assert.equal(r.code, 0, r.stderr);
       assert.doesNotMatch(r.stderr, /Started this machine's worker/, "it runs already: nothing to say");
       const id = ID.exec(r.stderr)?.[1];
@@ -93,14 +93,14 @@ describe("the automatic worker: dispatch returns, the worker runs the turn", () 
       // The stub has not answered (its turn waits for the gate), yet dispatch is back.
       assert.notEqual((await taskState(world, id)).state, "completed");
       const following = world.spawn(["tasks", "show", id, "--follow"]);
-      await following.waitFor(`Following ${id} on main`);
+      await following.waitFor(`Following ${id} on hub`);
       turn.open();
       assert.equal(await following.exited, 0, following.output());
       assert.match(following.output(), /main says: take your time\n/);
-      assert.match(following.output(), new RegExp(`${id} completed on main \\(attempt 1/3`));
+      assert.match(following.output(), new RegExp(`${id} completed on hub \\(attempt 1/3`));
       // The worker ran it, not the dispatcher: the worker's log names the task.
       const log = await readFile(join(world.clawosHome, "logs", "worker.log"), "utf8");
-      assert.match(log, new RegExp(`main: ${id} completed`));
+      assert.match(log, new RegExp(`hub: ${id} completed`));
     } finally {
       turn.open();
       main.configure({ mode: "ok" });
@@ -114,7 +114,7 @@ describe("the automatic worker: dispatch returns, the worker runs the turn", () 
     assert.match(
       status.stdout,
       new RegExp(
-        `Worker: running in the background, pid ${pid}, since \\d\\d:\\d\\d \\(clawos node stop-worker stops it\\)`,
+        `Worker: in the background, pid ${pid}, since \\d\\d:\\d\\d; clawos node stop-worker stops it`,
       ),
     );
     const json = JSON.parse((await world.run(["status", "--json"])).stdout) as {
@@ -131,7 +131,7 @@ describe("the automatic worker: dispatch returns, the worker runs the turn", () 
     assert.match(again.stdout, /No background worker runs for this home; nothing to stop/);
     assert.match((await world.run(["status"])).stdout, /Worker: not running on this machine/);
 
-    const next = await world.run(["dispatch", "anyone home?", "--to", "main"]);
+    const next = await world.run(["dispatch", "anyone home?", "--to", "hub"]);
     assert.match(next.stderr, /Started this machine's worker in the background/);
     const id = ID.exec(next.stderr)?.[1];
     assert.ok(id);
@@ -147,7 +147,7 @@ describe("the automatic worker: dispatch returns, the worker runs the turn", () 
     );
     const status = await world.run(["status"]);
     assert.match(status.stdout, /Worker: not running on this machine/);
-    const r = await world.run(["dispatch", "after a reboot", "--to", "main"]);
+    const r = await world.run(["dispatch", "after a reboot", "--to", "hub"]);
     assert.match(r.stderr, /Started this machine's worker in the background/);
     assert.equal((await workerPids(world.clawosHome)).length, 1);
   });
@@ -158,7 +158,7 @@ describe("the automatic worker: dispatch returns, the worker runs the turn", () 
       c.worker = { autoStart: false };
     });
     try {
-      const r = await world.run(["dispatch", "no worker please", "--to", "main"]);
+      const r = await world.run(["dispatch", "no worker please", "--to", "hub"]);
       assert.equal(r.code, 0, r.stderr);
       assert.doesNotMatch(r.stderr, /Started this machine's worker/);
       assert.match(r.stderr, /no worker serves this machine, so it runs here/);

@@ -561,7 +561,9 @@ step(
       const word = `clawtest-${Math.random().toString(36).slice(2, 10)}`;
       const d = await runCli(["dispatch", `please repeat ${word}`, "--wait"]);
       assert.equal(d.code, 0, describeRun(d));
-      assert.match(d.stderr, /→ main via localhost/, describeRun(d));
+      // The default profile's node is named after this machine.
+      const main = await registered((n) => n.profile === null);
+      assert.match(d.stderr, new RegExp(`→ ${main.id} via localhost`), describeRun(d));
       assert.ok(d.stdout.replace(/\s+/g, " ").includes(fakeReplyFor(word)), describeRun(d));
     } finally {
       writeFileSync(profilePath, original, { mode: 0o600 });
@@ -612,9 +614,16 @@ async function stopGroup(pid) {
 /** One stable per-task session (`user`), as clawos keeps one per task: it must survive restarts and moves. */
 const CONVERSATION = "clawos:conversation-that-moves";
 
-function betaPort() {
-  const config = JSON.parse(readFileSync(join(home, ".openclaw", "clawos", "federation.json"), "utf8"));
-  return config.nodes.find((n) => n.id === "beta").port;
+/** A node as the shared registry has it (federation.json holds only this machine's settings). */
+async function registered(match) {
+  const r = await runCli(["nodes", "list", "--json"]);
+  const node = JSON.parse(r.stdout).find(match);
+  assert.ok(node, describeRun(r));
+  return node;
+}
+
+async function betaPort() {
+  return (await registered((n) => n.id === "beta")).port;
 }
 
 /** One turn of that conversation with beta's gateway on `port`: how many earlier messages its model got. */
@@ -650,8 +659,8 @@ step(
       existsSync(join(home, ".openclaw", "clawos", "run", "beta.gateway.pid")),
       "beta runs (see above)",
     );
-    assert.equal(await countTurn(betaPort()), 0, "a new conversation");
-    assert.equal(await countTurn(betaPort()), 2, "the first turn and its answer came before");
+    assert.equal(await countTurn(await betaPort()), 0, "a new conversation");
+    assert.equal(await countTurn(await betaPort()), 2, "the first turn and its answer came before");
     const before = betaPid();
     const r = await runCliWithPath(
       ["nodes", "restart", "beta", "--ready-timeout", String(READY_TIMEOUT_MS / 1000)],
@@ -664,7 +673,7 @@ step(
     assert.match(r.stdout, /Started the gateway of beta under clawos \(pid \d+\); its log is /);
     assert.notEqual(betaPid(), before);
     assert.throws(() => process.kill(before, 0), "the old gateway is gone");
-    assert.equal(await countTurn(betaPort()), 4, "the conversation goes on after the restart");
+    assert.equal(await countTurn(await betaPort()), 4, "the conversation goes on after the restart");
   },
 );
 
@@ -718,7 +727,7 @@ step(
       String(remotePort),
     ];
 
-    const localPort = betaPort();
+    const localPort = await betaPort();
     const plan = await runCliWithPath([...migrateBeta, "--dry-run"], join(tmpRoot, "bin"));
     assert.equal(plan.code, 0, describeRun(plan));
     assert.match(plan.stdout, /the whole profile travels \(\d+ files, [\d.]+ [KM]B\)/);

@@ -9,7 +9,7 @@ describe("this machine's worker in words", () => {
   test("a background worker: how, pid, since when, and how to stop it", () => {
     assert.equal(
       workerLine({ running: true, kind: "background", pid: 4242, since }, now),
-      "Worker: running in the background, pid 4242, since 17:05 (clawos node stop-worker stops it)",
+      "Worker: in the background, pid 4242, since 17:05; clawos node stop-worker stops it",
     );
     assert.equal(
       workerBadge({ running: true, kind: "background", pid: 4242, since }),
@@ -21,18 +21,20 @@ describe("this machine's worker in words", () => {
     const yesterday = new Date(2026, 11, 4, 9, 0).toISOString();
     assert.equal(
       workerLine({ running: true, kind: "service", pid: 7, since: yesterday }, now),
-      "Worker: running as a service, pid 7, since 2026-12-04 09:00",
+      "Worker: as a service, pid 7, since 2026-12-04 09:00",
     );
     assert.equal(workerLine({ running: true, kind: "manual" }, now), "Worker: running, started by hand");
     assert.equal(workerBadge({ running: true, kind: "service" }), "worker: service");
   });
 
-  test("none: says that tasks wait and what starts one", () => {
+  test("none: says that tasks wait and what starts one, within 80 columns", () => {
+    for (const serviceInstalled of [false, true])
+      assert.ok(workerLine({ running: false, serviceInstalled }, now).length <= 80);
+    assert.match(workerLine({ running: false }, now), /^Worker: not running on this machine; its tasks wait/);
     assert.match(
-      workerLine({ running: false }, now),
-      /^Worker: not running on this machine; tasks for its nodes wait/,
+      workerLine({ running: false, serviceInstalled: true }, now),
+      /^Worker: not running; its tasks wait \(start its service/,
     );
-    assert.match(workerLine({ running: false, serviceInstalled: true }, now), /start the installed service/);
     assert.equal(workerBadge({ running: false }), "worker: none");
     assert.equal(workerBadge(undefined), "");
   });
