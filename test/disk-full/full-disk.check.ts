@@ -49,12 +49,15 @@ describe("a full disk under the blackboard", () => {
     main = await startStubGateway({ token: "main-secret", reply: BIG_REPLY, deltas: 8 });
     await world.writeProfile(null, profileConfig(main.port, "main-secret"));
     assert.equal((await world.run(["init"])).code, 0);
-    const add = await world.run(["nodes", "add", "remote", "--machine", "laptop", "--port", "18789"]);
-    assert.equal(add.code, 0, add.stderr);
     await editConfig(world, (config) => {
       config.blackboard = { driver: "directory", path: board, coordinator: "hub" };
       config.timing = { leaseMs: 1000 };
     });
+    // The registry lives on the blackboard: register the nodes on the small disk's board.
+    const again = await world.run(["init"]);
+    assert.equal(again.code, 0, again.stderr);
+    const add = await world.run(["nodes", "add", "remote", "--machine", "laptop", "--port", "18789"]);
+    assert.equal(add.code, 0, add.stderr);
   });
   after(async () => {
     await rm(filler, { force: true });
