@@ -260,7 +260,8 @@ export const clockSkew: Scenario = {
   },
 };
 
-const CLOUD_PORT = 18809;
+// 120 from the hub's gateway on 18789: OpenClaw's spacing, which incubate enforces.
+const CLOUD_PORT = 18909;
 
 /** The cloud node: planned on the hub, incubated there, migrated to the cloud over SSH, a task runs there, then rolled back. */
 export const cloudMigration: Scenario = {
