@@ -1,7 +1,8 @@
 import type { StoredTask } from "../core/blackboard/types.js";
 import { formatElapsed } from "../core/domain/durations.js";
 import { FINAL_STATES } from "../core/domain/schema.js";
-import { type FederationCore, toTaskView } from "../core/federation/federation.js";
+import type { FederationCore } from "../core/federation/federation.js";
+import { toTaskView } from "../core/federation/views.js";
 import { createStreamSanitizer, sanitizeLine } from "../core/infra/sanitize.js";
 import type { CliContext } from "./context.js";
 import { EXIT, type ExitCode, stopOnSignals } from "./signals.js";

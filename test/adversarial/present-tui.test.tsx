@@ -11,7 +11,7 @@ import { after, afterEach, before, describe, test } from "node:test";
 import { cleanup, render } from "ink-testing-library";
 import { DirectoryBlackboard } from "../../source/core/blackboard/directory/directory.js";
 import type { TaskView } from "../../source/core/domain/federation-types.js";
-import { toTaskView } from "../../source/core/federation/federation.js";
+import { toTaskView } from "../../source/core/federation/views.js";
 import { TaskDetail } from "../../source/ui/components/task-detail.js";
 import { withTheme } from "../unit/ui/helpers.js";
 import { DONE_ID, hostileControls, plantHostileTask, TASK_ID } from "./hostile-records.js";

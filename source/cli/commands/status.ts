@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { FederationCore } from "../../core/federation/federation.js";
-import { toTaskView } from "../../core/federation/federation.js";
+import { toTaskView } from "../../core/federation/views.js";
 import { looseTokenFiles } from "../../core/infra/config.js";
 import { displayPath } from "../../core/infra/paths.js";
 import { findWorker } from "../../core/ops/worker-autostart.js";

@@ -1,7 +1,7 @@
 import { UserError } from "./errors.js";
 import type { NodeState } from "./federation-types.js";
 import { count } from "./plural.js";
-import type { NodeConfig, Priority, Route, RouteDecision } from "./schema.js";
+import type { NodeConfig, Priority, Route, RouteDecision, TaskRequest } from "./schema.js";
 
 export interface RoutableNode {
   config: NodeConfig;
@@ -151,4 +151,28 @@ function byLoad(a: RoutableNode, b: RoutableNode): number {
     (a.latencyMs ?? 1e9) - (b.latencyMs ?? 1e9) ||
     a.config.id.localeCompare(b.config.id)
   );
+}
+
+/**
+ * Where an `any` task goes after a node failed it: the best other node, with the ones tried
+ * marked down so they are not picked again; undefined when no other node can take it.
+ */
+export function nextNodeFor(
+  request: TaskRequest,
+  tried: string[],
+  routable: RoutableNode[],
+): RouteDecision | undefined {
+  if (request.target !== "any") return undefined;
+  const marked = routable.map((n) =>
+    tried.includes(n.config.id) ? { ...n, status: "unreachable" as const } : n,
+  );
+  try {
+    const next = routeTask(
+      { target: "any", priority: request.priority, exclude: tried, tags: request.tags },
+      marked,
+    );
+    return { ...next.decision, decidedAt: new Date().toISOString() };
+  } catch {
+    return undefined;
+  }
 }

@@ -2,18 +2,16 @@ import { DirectoryBlackboard } from "../blackboard/directory/directory.js";
 import type { Blackboard, Claim, StoredTask } from "../blackboard/types.js";
 import { DAY_MS } from "../domain/durations.js";
 import { UserError } from "../domain/errors.js";
-import type { NodeView, TaskView } from "../domain/federation-types.js";
+import type { NodeView } from "../domain/federation-types.js";
 import { computeNodeHealth, type ProbeResult } from "../domain/health.js";
-import { completeHistory } from "../domain/history.js";
 import { isValidNodeId, newTaskId } from "../domain/ids.js";
-import { type RoutableNode, routeTask } from "../domain/router.js";
+import { nextNodeFor, type RoutableNode, routeTask } from "../domain/router.js";
 import {
   MAX_TASK_TEXT,
   type NodeConfig,
   type NodeStatusRecord,
   PRIORITIES,
   type Priority,
-  type RouteDecision,
   type TaskRequest,
 } from "../domain/schema.js";
 import type { TurnRecord } from "../domain/turn-health.js";
@@ -34,6 +32,7 @@ import { holdDeltas } from "./hold-deltas.js";
 import { type RegistryConflict, type RegistryView, RegistryWriter, readRegistry } from "./registry.js";
 import { upgradeLegacyNodes } from "./registry-upgrade.js";
 import { type ChatRunner, type PublishingClaim, type RunOutcome, runClaim } from "./task-runner.js";
+import { conflictView } from "./views.js";
 import { type WaitOptions, waitForTask } from "./wait-for-task.js";
 
 /** How long a successful or failed probe stays good enough for routing. */
@@ -593,72 +592,5 @@ export class FederationCore {
     await this.sshPool?.closeAll();
     this.clients.clear();
     await this.blackboard.close();
-  }
-}
-
-/** A conflicted id in the tables: misconfigured, with the one-line fix as its reason. */
-function conflictView(c: RegistryConflict, machine: string, inFlight: number): NodeView {
-  const { node } = c;
-  return {
-    id: c.id,
-    machine: c.claimants.join(", "),
-    transport: routeOf(node, machine),
-    host: node.host,
-    port: node.port,
-    profile: node.profile,
-    agent: node.agent,
-    tags: node.tags,
-    status: "misconfigured",
-    reason: `${c.reason}; fix ${c.fix}`,
-    inFlight,
-  };
-}
-
-export function toTaskView(task: StoredTask): TaskView {
-  const { request, result, progress } = task;
-  const reply = result?.text ?? progress?.text;
-  return {
-    id: request.id,
-    target: request.target,
-    node: task.node,
-    state: task.state,
-    priority: request.priority,
-    text: request.text,
-    createdAt: request.createdAt,
-    attempt: request.attempt,
-    maxAttempts: request.maxAttempts,
-    route: request.route,
-    history: completeHistory(request, task.node, result, progress),
-    ...(reply !== undefined ? { reply } : {}),
-    ...(result?.error ? { error: result.error } : {}),
-    ...(result?.startedAt || progress?.startedAt
-      ? { startedAt: result?.startedAt ?? progress?.startedAt }
-      : {}),
-    ...(result?.finishedAt ? { finishedAt: result.finishedAt } : {}),
-    ...(result?.durationMs !== undefined ? { durationMs: result.durationMs } : {}),
-  };
-}
-
-/**
- * Where an `any` task goes after a node failed it: the best other node, with the ones tried
- * marked down so they are not picked again; undefined when no other node can take it.
- */
-export function nextNodeFor(
-  request: TaskRequest,
-  tried: string[],
-  routable: RoutableNode[],
-): RouteDecision | undefined {
-  if (request.target !== "any") return undefined;
-  const marked = routable.map((n) =>
-    tried.includes(n.config.id) ? { ...n, status: "unreachable" as const } : n,
-  );
-  try {
-    const next = routeTask(
-      { target: "any", priority: request.priority, exclude: tried, tags: request.tags },
-      marked,
-    );
-    return { ...next.decision, decidedAt: new Date().toISOString() };
-  } catch {
-    return undefined;
   }
 }

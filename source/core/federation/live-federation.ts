@@ -19,7 +19,8 @@ import { displayPath } from "../infra/paths.js";
 import { registerLocalProfiles } from "../ops/discover.js";
 import { type EnsureWorkerResult, ensureWorker, findWorker } from "../ops/worker-autostart.js";
 import { watchConfigFile } from "./config-watch.js";
-import { FederationCore, toTaskView } from "./federation.js";
+import { FederationCore } from "./federation.js";
+import { toTaskView } from "./views.js";
 import { workerAbsence } from "./waiting.js";
 
 const PROBE_EVERY_MS = 5_000;

@@ -1,6 +1,7 @@
 import { count } from "../domain/plural.js";
+import { nextNodeFor } from "../domain/router.js";
 import type { NodeStatusRecord, TaskRequest } from "../domain/schema.js";
-import { type FederationCore, nextNodeFor } from "./federation.js";
+import type { FederationCore } from "./federation.js";
 import { type RunOutcome, runClaim } from "./task-runner.js";
 import type { WorkerOptions, WorkerSummary } from "./worker.js";
 import type { NodeLoop } from "./worker-node.js";

@@ -1,0 +1,48 @@
+import type { StoredTask } from "../blackboard/types.js";
+import type { NodeView, TaskView } from "../domain/federation-types.js";
+import { completeHistory } from "../domain/history.js";
+import { routeOf } from "../infra/config.js";
+import type { RegistryConflict } from "./registry.js";
+
+/** A conflicted id in the tables: misconfigured, with the one-line fix as its reason. */
+export function conflictView(c: RegistryConflict, machine: string, inFlight: number): NodeView {
+  const { node } = c;
+  return {
+    id: c.id,
+    machine: c.claimants.join(", "),
+    transport: routeOf(node, machine),
+    host: node.host,
+    port: node.port,
+    profile: node.profile,
+    agent: node.agent,
+    tags: node.tags,
+    status: "misconfigured",
+    reason: `${c.reason}; fix ${c.fix}`,
+    inFlight,
+  };
+}
+
+export function toTaskView(task: StoredTask): TaskView {
+  const { request, result, progress } = task;
+  const reply = result?.text ?? progress?.text;
+  return {
+    id: request.id,
+    target: request.target,
+    node: task.node,
+    state: task.state,
+    priority: request.priority,
+    text: request.text,
+    createdAt: request.createdAt,
+    attempt: request.attempt,
+    maxAttempts: request.maxAttempts,
+    route: request.route,
+    history: completeHistory(request, task.node, result, progress),
+    ...(reply !== undefined ? { reply } : {}),
+    ...(result?.error ? { error: result.error } : {}),
+    ...(result?.startedAt || progress?.startedAt
+      ? { startedAt: result?.startedAt ?? progress?.startedAt }
+      : {}),
+    ...(result?.finishedAt ? { finishedAt: result.finishedAt } : {}),
+    ...(result?.durationMs !== undefined ? { durationMs: result.durationMs } : {}),
+  };
+}
