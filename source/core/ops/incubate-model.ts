@@ -2,10 +2,8 @@ import { readFile } from "node:fs/promises";
 import { formatElapsed } from "../domain/durations.js";
 import { UserError } from "../domain/errors.js";
 import type { NodeConfig } from "../domain/schema.js";
-import { displayPath } from "../infra/paths.js";
-import { GatewayClient } from "../transport/gateway-client.js";
 import type { IncubateOptions } from "./incubate.js";
-import type { Incubation } from "./incubate-steps.js";
+import { type Incubation, newNodeClient } from "./incubate-steps.js";
 import { findModelSource } from "./model-source.js";
 import { checkTurn, type TurnCheck } from "./turn-check.js";
 
@@ -73,20 +71,8 @@ export async function firstTurn(
   token: string,
   logFile: string,
 ): Promise<TurnCheck> {
-  const { options, name, env, home } = run;
-  const client = new GatewayClient(
-    {
-      nodeId: name,
-      host: "127.0.0.1",
-      port,
-      token,
-      tokenSource: `token file ${displayPath(run.tokenFile, env)}`,
-      profile: name,
-      agent: options.agent ?? "main",
-      logFile,
-    },
-    { timeoutMs: 180_000 },
-  );
+  const { name, home } = run;
+  const client = newNodeClient(run, port, token, logFile, { timeoutMs: 180_000 });
   try {
     const turn = await checkTurn(home, name, client, 180_000);
     if (turn.ok) run.note(`answered in ${formatElapsed(turn.ms)}; gateway log: ${logFile}`);

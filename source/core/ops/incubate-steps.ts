@@ -274,20 +274,8 @@ export async function startGateway(run: Incubation, token: string): Promise<void
 /** Step 5 (--start): the gateway is ready and answers with the token. */
 export async function checkGatewayAnswers(run: Incubation, port: number, token: string): Promise<void> {
   const { options, name, env, home } = run;
-  const client = new GatewayClient(
-    {
-      nodeId: name,
-      host: "127.0.0.1",
-      port,
-      token,
-      tokenSource: `token file ${displayPath(run.tokenFile, env)}`,
-      profile: name,
-      agent: options.agent ?? "main",
-      logFile: await gatewayLogOf(name, env),
-    },
-    // A gateway that has just started is still busy starting its sidecars: give it time to answer.
-    { probeTimeoutMs: 30_000 },
-  );
+  // A gateway that has just started is still busy starting its sidecars: give it time to answer.
+  const client = newNodeClient(run, port, token, await gatewayLogOf(name, env), { probeTimeoutMs: 30_000 });
   try {
     await waitReady(client, options.readyTimeoutMs ?? 180_000, home, name);
     await client.models(AbortSignal.timeout(10_000));
@@ -341,5 +329,28 @@ function secretsIn(value: unknown): string[] {
   if (typeof value !== "object" || value === null) return [];
   return Object.entries(value).flatMap(([key, v]) =>
     typeof v === "string" && /key|token|secret|password/i.test(key) ? [v] : secretsIn(v),
+  );
+}
+
+/** A client of the node being incubated, with the token incubate wrote. */
+export function newNodeClient(
+  run: Incubation,
+  port: number,
+  token: string,
+  logFile: string,
+  limits: ConstructorParameters<typeof GatewayClient>[1],
+): GatewayClient {
+  return new GatewayClient(
+    {
+      nodeId: run.name,
+      host: "127.0.0.1",
+      port,
+      token,
+      tokenSource: `token file ${displayPath(run.tokenFile, run.env)}`,
+      profile: run.name,
+      agent: run.options.agent ?? "main",
+      logFile,
+    },
+    limits,
   );
 }
