@@ -33,6 +33,15 @@ describe("clawos nodes start|stop|restart|remove against real gateway processes"
   let env: NodeJS.ProcessEnv;
   let hand: StubGateway;
   const ports: Record<string, number> = {};
+  const taken: number[] = [];
+  /** Free, and 120 from every port handed out here: incubate keeps OpenClaw's spacing between gateways. */
+  const spacedPort = async () => {
+    let port: number;
+    do port = await freePort();
+    while (taken.some((p) => Math.abs(p - port) < 120));
+    taken.push(port);
+    return port;
+  };
   const pidOf = async (id: string) =>
     Number((await readFile(join(world.clawosHome, "run", `${id}.gateway.pid`), "utf8")).trim());
 
@@ -42,9 +51,7 @@ describe("clawos nodes start|stop|restart|remove against real gateway processes"
     await installFakeOpenclaw(bin);
     env = { PATH: `${bin}:${process.env.PATH}` };
     for (const id of ["beta", "gamma", "delta"]) {
-      // Free, and 120 apart from the others: incubate keeps OpenClaw's spacing between gateways.
-      do ports[id] = await freePort();
-      while (Object.entries(ports).some(([other, p]) => other !== id && Math.abs(p - ports[id]!) < 120));
+      ports[id] = await spacedPort();
       const inc = await world.run(["incubate", id, "--port", String(ports[id])], { env });
       assert.equal(inc.code, 0, inc.stderr);
     }
@@ -188,7 +195,7 @@ describe("clawos nodes start|stop|restart|remove against real gateway processes"
   });
 
   test("--purge names what goes, wants a yes, and moves the profile aside", async () => {
-    const add = await world.run(["incubate", "omega", "--port", String(await freePort())], { env });
+    const add = await world.run(["incubate", "omega", "--port", String(await spacedPort())], { env });
     assert.equal(add.code, 0, add.stderr);
     assert.equal((await world.run(["nodes", "start", "omega", "--ready-timeout", "60"], { env })).code, 0);
     const pid = await pidOf("omega");
@@ -215,7 +222,7 @@ describe("clawos nodes start|stop|restart|remove against real gateway processes"
 
   test("the control center's remove (the federation's removeNode): stops the gateway, removes, purges", async () => {
     const { LiveFederation } = await import("../../source/core/federation/live-federation.js");
-    const add = await world.run(["incubate", "kappa", "--port", String(await freePort())], { env });
+    const add = await world.run(["incubate", "kappa", "--port", String(await spacedPort())], { env });
     assert.equal(add.code, 0, add.stderr);
     assert.equal((await world.run(["nodes", "start", "kappa", "--ready-timeout", "60"], { env })).code, 0);
     const pid = await pidOf("kappa");
