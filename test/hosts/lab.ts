@@ -16,7 +16,7 @@ import { HostSshd } from "./host-sshd.js";
 import { NatsMesh } from "./nats.js";
 import { LabNetwork } from "./netns.js";
 import {
-  addMachineNode,
+  accessOnHub,
   CLOUD,
   GATEWAY_PORT,
   HUB,
@@ -24,7 +24,6 @@ import {
   joinMember,
   type Kind,
   LAPTOP,
-  registerOnHub,
   worker,
 } from "./recipe.js";
 import { SyncthingMesh } from "./syncthing.js";
@@ -161,12 +160,18 @@ export class Lab {
       throw new Error(`clawos init on the hub registered no node: ${JSON.stringify(status)}`);
   }
 
-  /** `member` joins (recipe: joinMember on it, registerOnHub on the hub). */
+  /** `member` joins (recipe: joinMember on it, accessOnHub on the hub). */
   async join(member: Host): Promise<void> {
-    for (const step of joinMember(this.kind, addMachineNode(member.name))) await member.clawos(step);
+    await member.clawos(
+      joinMember(this.kind, member.name, this.sshTarget(member), this.blackboardDir(member)),
+    );
     const tokenFile = join(this.hub.home, ".clawos", `${member.name}.token`);
     execFileSync("install", ["-D", "-m", "600", join(member.home, "..", "gateway.token"), tokenFile]);
-    await this.hub.clawos(registerOnHub(member.name, tokenFile, `root@${member.address}:22`));
+    await this.hub.clawos(accessOnHub(member.name, tokenFile));
+  }
+
+  sshTarget(member: Host): string {
+    return `root@${member.address}:22`;
   }
 
   /** Syncthing's conflict copies in every host's folder (they must never be read as tasks). */
@@ -191,11 +196,7 @@ export class Lab {
 
   /** The host's worker (recipe: worker); `skew` runs it with its clock that far off (faketime). */
   startWorker(host: Host, skew?: string): Proc {
-    const proc = host.start(
-      "worker",
-      ["clawos", ...worker(this.kind, host === this.hub)],
-      skew ? { skew } : {},
-    );
+    const proc = host.start("worker", ["clawos", ...worker()], skew ? { skew } : {});
     this.workers.set(host, proc);
     return proc;
   }

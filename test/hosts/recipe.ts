@@ -1,7 +1,6 @@
 /**
  * The README's "Three machines" recipe as data: every clawos command a host runs, in one
  * place, so the lab and the README say the same thing. Each entry is the argv after `clawos`.
- * When `clawos join` reaches main, `joinMember` becomes that one command.
  */
 
 export const HUB = "mac-mini";
@@ -18,46 +17,34 @@ export function initHub(kind: Kind): string[][] {
 }
 
 /**
- * Another machine joins: its blackboard (NATS: its leaf server, with the hub's domain; a
- * synced folder: the default folder, which Syncthing shares) and its gateway as node `<machine>`.
+ * Another machine joins in one command: its blackboard (NATS: its leaf server, with the hub's
+ * domain; a synced folder: the folder Syncthing brought, with the hub as coordinator), how the
+ * others reach it over SSH, and its default profile registered as node `<machine>`. The lab
+ * starts the worker itself (it watches its output), hence --no-worker.
  */
-export function joinMember(kind: Kind, addNode: string[]): string[][] {
+export function joinMember(kind: Kind, machine: string, sshTarget: string, syncedFolder: string): string[] {
   return [
-    addNode,
-    ...(kind === "nats" ? [["blackboard", "migrate", "--to", NATS_URL, "--domain", "hub"]] : []),
-  ];
-}
-
-/** A machine's default OpenClaw profile as its node, named after the machine. */
-export function addMachineNode(machine: string): string[] {
-  return ["nodes", "add", machine, "--port", String(GATEWAY_PORT)];
-}
-
-/**
- * The hub learns about a member's node: the gateway's token copied to a 0600 file (for the
- * P0 route through SSH), and the SSH target.
- */
-export function registerOnHub(machine: string, tokenFile: string, sshTarget: string): string[] {
-  return [
-    "nodes",
-    "add",
+    "join",
+    "--as",
     machine,
-    "--machine",
-    machine,
-    "--port",
-    String(GATEWAY_PORT),
-    "--token-file",
-    tokenFile,
+    ...(kind === "nats"
+      ? ["--nats", NATS_URL, "--domain", "hub"]
+      : ["--blackboard", syncedFolder, "--coordinator", HUB]),
     "--ssh",
     sshTarget,
+    "--no-worker",
   ];
 }
 
-/** Each machine's worker. On a synced folder only the hub does the coordinator's duties. */
-export function worker(kind: Kind, isHub: boolean): string[] {
-  return ["node", "run", ...(kind === "syncthing" && !isHub ? ["--no-coordinator"] : [])];
+/** On the hub: the member's gateway token, copied to a 0600 file, for urgent tasks over SSH. */
+export function accessOnHub(machine: string, tokenFile: string): string[] {
+  return ["nodes", "access", machine, "--token-file", tokenFile];
 }
 
+/** Each machine's worker (join set who does the coordinator's duties). */
+export function worker(): string[] {
+  return ["node", "run"];
+}
 /** The cloud node: planned on the hub, incubated there, moved to the cloud machine, and back. */
 export const cloudNode = {
   id: "cloud-node",
@@ -65,14 +52,4 @@ export const cloudNode = {
   incubate: (port: number) => ["incubate", "cloud-node", "--start", "--port", String(port)],
   migrate: (target: string) => ["migrate", "cloud-node", "--to", target, "--machine", CLOUD],
   rollback: ["migrate", "cloud-node", "--rollback"],
-  /** On the cloud machine after the move: the profile that arrived there, so its worker can serve it. */
-  register: (port: number) => [
-    "nodes",
-    "add",
-    "cloud-node",
-    "--profile",
-    "cloud-node",
-    "--port",
-    String(port),
-  ],
 };

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Host } from "./host.js";
 import type { Lab } from "./lab.js";
 import type { Ledger } from "./ledger.js";
-import { cloudNode, HUB, joinMember, LAPTOP, worker as workerOf } from "./recipe.js";
+import { CLOUD, cloudNode, HUB, LAPTOP, worker as workerOf } from "./recipe.js";
 
 export interface Scenario {
   name: string;
@@ -292,9 +292,11 @@ export const cloudMigration: Scenario = {
     assert.match(there.route, /via ssh/);
     assert.equal(there.reply, "incubated node says hi");
 
-    // Its worker there (the blackboard route): the cloud registers the node and runs `node run`.
-    for (const step of joinMember(lab.kind, cloudNode.register(CLOUD_PORT))) await cloud.clawos(step);
-    const worker = cloud.start("worker", ["clawos", ...workerOf(lab.kind, false), "--node", cloudNode.id]);
+    // Its worker there (the blackboard route): the cloud machine joins, which takes the node over.
+    await lab.join(cloud);
+    const owned = (await nodesOn(cloud)).find((n) => n.id === cloudNode.id);
+    assert.equal(owned?.machine, CLOUD, "the cloud machine owns the node after joining");
+    const worker = cloud.start("worker", ["clawos", ...workerOf(), "--node", cloudNode.id]);
     await worker.waitFor("worker started");
     await lab.settle();
     await waitNodeStatus(hub, cloudNode.id, "online");

@@ -3,7 +3,7 @@
  * home, and both use one blackboard (a directory here, a real nats-server below).
  */
 import assert from "node:assert/strict";
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { chmod, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { editConfig, makeWorld, profileConfig, type World } from "../testkit/cli-harness.js";
@@ -97,10 +97,56 @@ describe("clawos join on a shared directory blackboard", () => {
       const id = /(req_\S+)/.exec(r.stderr)?.[1] ?? "";
       const shown = await hub.run(["tasks", "show", id, "--json"]);
       assert.equal(r.stdout.trim(), "air did: sum it up", `${r.stderr}\n${shown.stdout}\n${worker.output()}`);
+      const history = (JSON.parse(shown.stdout) as { history: { event: string; detail: string }[] }).history;
+      assert.deepEqual(
+        history.map((h) => h.event),
+        ["routed", "claimed", "started", "completed"],
+      );
+      assert.match(history[1]!.detail, /^attempt 1 by the worker on macbook-air \(pid \d+\)$/);
     } finally {
       worker.child.kill("SIGTERM");
       await worker.exited;
     }
+  });
+
+  test("--ssh names how the others reach the laptop; the hub keeps its token for it with nodes access", async () => {
+    const joinAir = (ssh: string) =>
+      air.run(["join", "--as", "macbook-air", "--blackboard", hub.blackboard, "--no-worker", "--ssh", ssh]);
+    const bad = await joinAir("not a target");
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--ssh "not a target" is not an SSH target/);
+    const r = await joinAir("me@100.64.0.2:2222");
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /SSH: urgent tasks reach macbook-air at me@100\.64\.0\.2:2222/);
+
+    const tokenFile = join(hub.home, "air.token");
+    await writeFile(tokenFile, "air-secret", { mode: 0o644 });
+    const loose = await hub.run(["nodes", "access", "macbook-air", "--token-file", tokenFile]);
+    assert.equal(loose.code, 2);
+    assert.match(loose.stderr, /can be read by others \(mode 644\)/);
+    await chmod(tokenFile, 0o600);
+    const access = await hub.run([
+      "nodes",
+      "access",
+      "macbook-air",
+      "--token-file",
+      tokenFile,
+      "--identity-file",
+      "~/.ssh/id_lab",
+    ]);
+    assert.equal(access.code, 0, access.stderr);
+    assert.match(access.stdout, new RegExp(`token: from the file ${tokenFile}`));
+    assert.match(access.stdout, new RegExp(`ssh: +me@100\\.64\\.0\\.2:2222, key ${hub.home}/\\.ssh/id_lab`));
+    const config = JSON.parse(await readFile(join(hub.clawosHome, "federation.json"), "utf8"));
+    assert.deepEqual(config.tokens["macbook-air"], { file: tokenFile });
+    assert.deepEqual(config.ssh["macbook-air"], { identityFile: join(hub.home, ".ssh", "id_lab") });
+    // The laptop's record holds the target; the hub's token and key stay on the hub.
+    const record = await readFile(
+      join(hub.blackboard, "registry", "macbook-air", "macbook-air.json"),
+      "utf8",
+    );
+    assert.deepEqual(JSON.parse(record).node.ssh, { target: "me@100.64.0.2:2222" });
+    assert.doesNotMatch(record, /air-secret|id_lab|air\.token/);
   });
 
   test("joining again elsewhere is refused without --force, and a blackboard that is not there is named", async () => {

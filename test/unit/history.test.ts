@@ -46,6 +46,23 @@ describe("a task's whole history", () => {
     assert.equal(running.at(-1)?.event, "started");
   });
 
+  test("names who claimed the attempt, just before it started, when the record says", () => {
+    const by = "the worker on air (pid 7)";
+    const done = completeHistory(request, "alpha", result({ startedAt: "2026-03-01T10:00:06.000Z", by }));
+    assert.deepEqual(
+      done.slice(2, 4).map((e) => `${e.event} ${e.detail}`),
+      [`claimed attempt 2 by ${by}`, "started attempt 2 on alpha"],
+    );
+    const running = completeHistory(request, "alpha", undefined, {
+      startedAt: "2026-03-01T10:00:07.000Z",
+      by,
+    });
+    assert.deepEqual(
+      running.slice(-2).map((e) => e.event),
+      ["claimed", "started"],
+    );
+  });
+
   test("makes up no end for a result that went missing, nor for an older attempt's result", () => {
     const lost = completeHistory(
       request,

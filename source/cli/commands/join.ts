@@ -4,15 +4,22 @@ import type { FederationCore } from "../../core/federation/federation.js";
 import { displayPath } from "../../core/infra/paths.js";
 import { sanitizeLine } from "../../core/infra/sanitize.js";
 import { registerLocalProfiles } from "../../core/ops/discover.js";
-import { describeBlackboard, type JoinOptions, startWorker, writeJoinConfig } from "../../core/ops/join.js";
+import {
+  checkSshTarget,
+  describeBlackboard,
+  type JoinOptions,
+  setMachineSshTarget,
+  writeJoinConfig,
+} from "../../core/ops/join.js";
+import type { EnsureWorkerResult } from "../../core/ops/worker-autostart.js";
 import { toSafe } from "../../present/safe-text.js";
 import type { CliContext } from "../context.js";
+import { ensureMachineWorker } from "../machine-worker.js";
 import { EXIT, type ExitCode } from "../signals.js";
 import { renderNodesTable, tableWidth } from "../status-report.js";
-import { serviceCliPath } from "./node-run.js";
 
-/** The join options, plus whether to start the worker (--no-worker). */
-type JoinFlags = JoinOptions & { worker: boolean };
+/** The join options, plus whether to start the worker (--no-worker) and this machine's SSH target. */
+type JoinFlags = JoinOptions & { worker: boolean; ssh?: string };
 
 /** `clawos join`: a second machine into an existing federation, in one command. */
 export function register(program: Command, ctx: CliContext): void {
@@ -27,6 +34,10 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--domain <name>", "the hub's JetStream domain (with --nats)")
     .option("--blackboard <dir>", "the synced blackboard folder (e.g. ~/Sync/clawos-blackboard/federation)")
     .option("--coordinator <machine>", "with --blackboard: the machine whose worker reaps leases (the hub)")
+    .option(
+      "--ssh <user@host[:port]>",
+      "how the other machines reach this one over SSH, for urgent (P0) tasks (e.g. its Tailscale name)",
+    )
     .option("--force", "replace a federation.json that names another machine or blackboard")
     .option("--no-worker", "do not start this machine's worker")
     .action(ctx.action((flags: JoinFlags) => join(ctx, flags)));
@@ -34,23 +45,29 @@ export function register(program: Command, ctx: CliContext): void {
 
 async function join(ctx: CliContext, flags: JoinFlags): Promise<ExitCode> {
   const env = ctx.io.env;
+  if (flags.ssh) checkSshTarget(flags.ssh);
   const joined = await writeJoinConfig(ctx.home(), env, flags);
   const report = await registerLocalProfiles(ctx.home(), env);
   ctx.out(`Joined as ${sanitizeLine(report.machine)}: ${displayPath(joined.configPath, env)} written.`);
   for (const n of [...joined.notes, ...(report.upgrade ? [report.upgrade] : []), ...report.notes])
     ctx.out(sanitizeLine(n));
   let code: ExitCode = report.clashes.length ? EXIT.failed : EXIT.ok;
-  if (flags.worker) {
-    const started = await startWorker(ctx.home(), env, {
-      nodeBin: process.execPath,
-      cliBin: serviceCliPath(process.argv[1]),
-    });
-    ctx.out(
-      `Worker: ${started.how === "not started" ? "not started — " : "started "}${sanitizeLine(started.detail)}`,
-    );
-    if (started.how === "not started") code = EXIT.failed;
-  } else ctx.out("Worker: not started (--no-worker); start it with clawos node run");
-  await ctx.withCore(async (core) => ctx.out(await federationSeen(ctx, core)));
+  await ctx.withCore(async (core) => {
+    if (flags.ssh) {
+      const changed = await setMachineSshTarget(core, flags.ssh);
+      ctx.out(
+        changed.length
+          ? `SSH: urgent tasks reach ${changed.join(", ")} at ${sanitizeLine(flags.ssh)}; on each machine that sends them, give it the gateway's token: clawos nodes access NODE --token-file FILE`
+          : `SSH: this machine's nodes already name ${sanitizeLine(flags.ssh)}`,
+      );
+    }
+    if (flags.worker) {
+      const started = await ensureMachineWorker(ctx, core, { quiet: true });
+      ctx.out(`Worker: ${workerOutcome(started)}`);
+      if (started.action === "failed") code = EXIT.failed;
+    } else ctx.out("Worker: not started (--no-worker); start it with clawos node run");
+    ctx.out(await federationSeen(ctx, core));
+  });
   if (report.clashes.length)
     ctx.err(
       `clawos: ${count(report.clashes.length, "profile")} not registered: their ids are taken (the fix is above)`,
@@ -75,4 +92,23 @@ export async function federationSeen(ctx: CliContext, core: FederationCore): Pro
       ? renderNodesTable(toSafe(views), Date.now(), tableWidth(ctx.terminalColumns().columns, false))
       : "No nodes yet.",
   ].join("\n");
+}
+
+/** What join did about this machine's worker, in one line after "Worker: ". */
+function workerOutcome(result: EnsureWorkerResult): string {
+  const w = result.worker;
+  const how =
+    w.kind === "service" ? "as a service" : w.kind === "background" ? "in the background" : "by hand";
+  switch (result.action) {
+    case "found":
+      return `already running ${how}${w.pid ? ` (pid ${w.pid})` : ""}`;
+    case "started":
+      return sanitizeLine(result.message ?? `started ${how}`);
+    case "disabled":
+      return 'not started: the automatic start is off ("worker": {"autoStart": false}); start it with clawos node run';
+    case "idle":
+      return "not started: no node of this machine has a gateway to serve yet";
+    default:
+      return sanitizeLine(result.message ?? "could not be started; start it with clawos node run");
+  }
 }

@@ -10,6 +10,7 @@ import { parseNode } from "../../core/infra/config.js";
 import { sanitizeLine } from "../../core/infra/sanitize.js";
 import { toSafe } from "../../present/safe-text.js";
 import type { CliContext } from "../context.js";
+import { registerAccess } from "../node-access.js";
 import {
   planRemoval,
   purgeAfterRemoval,
@@ -81,6 +82,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--yes", "answer yes: stop the gateway, and confirm --purge")
     .action(ctx.action((id: string, opts: RemoveOptions) => removeNode(ctx, id, opts)));
   registerLifecycle(nodes, ctx);
+  registerAccess(nodes, ctx);
   nodes
     .command("rename")
     .description("give this machine's node another id (settles two machines claiming one id)")

@@ -41,6 +41,7 @@ export function progressRecord(
   text: string,
   startedAt: string,
   updatedAt: string,
+  by?: string,
 ): TaskProgress {
   return {
     schema: "clawos.progress/1",
@@ -50,6 +51,7 @@ export function progressRecord(
     text,
     startedAt,
     updatedAt,
+    ...(by ? { by } : {}),
   };
 }
 

@@ -26,8 +26,8 @@ export abstract class ForwardsClaims {
   renew(claim: Claim): Promise<boolean> {
     return this.claims.renew(claim);
   }
-  progress(claim: Claim, text: string, startedAt: string): Promise<void> {
-    return this.claims.progress(claim, text, startedAt);
+  progress(claim: Claim, text: string, startedAt: string, by?: string): Promise<void> {
+    return this.claims.progress(claim, text, startedAt, by);
   }
   complete(claim: Claim, result: TaskResult): Promise<boolean> {
     return this.claims.complete(claim, result);

@@ -72,7 +72,7 @@ export interface Blackboard {
   activeCounts(): Promise<Map<string, number>>;
   /** Refresh the lease. false → the lease was lost (reaped): stop working on it. */
   renew(claim: Claim): Promise<boolean>;
-  progress(claim: Claim, text: string, startedAt: string): Promise<void>;
+  progress(claim: Claim, text: string, startedAt: string, by?: string): Promise<void>;
   /** Fenced: false if the claim was lost meanwhile, and then the result does not count. */
   complete(claim: Claim, result: TaskResult): Promise<boolean>;
   /** Give a claimed task back (attempt + 1), optionally to another node. */

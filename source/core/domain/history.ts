@@ -11,11 +11,14 @@ export function attemptEvents(
   request: Pick<TaskRequest, "attempt">,
   node: string,
   result: TaskResult | undefined,
-  progress?: Pick<TaskProgress, "startedAt">,
+  progress?: Pick<TaskProgress, "startedAt" | "by">,
 ): TaskEvent[] {
   const events: TaskEvent[] = [];
   const attempt = `attempt ${request.attempt}`;
   const startedAt = result?.startedAt ?? progress?.startedAt;
+  // A claim starts its turn at once: the claim is recorded with the start, by whoever claimed it.
+  const by = result?.by ?? progress?.by;
+  if (startedAt && by) events.push({ at: startedAt, event: "claimed", detail: `${attempt} by ${by}` });
   if (startedAt) events.push({ at: startedAt, event: "started", detail: `${attempt} on ${node}` });
   const lost = result?.error?.kind === "result_missing" || result?.error?.kind === "result_unreadable";
   if (result && !lost) {
@@ -40,7 +43,7 @@ export function completeHistory(
   request: Pick<TaskRequest, "attempt" | "history">,
   node: string,
   result: TaskResult | undefined,
-  progress?: Pick<TaskProgress, "startedAt">,
+  progress?: Pick<TaskProgress, "startedAt" | "by">,
 ): TaskEvent[] {
   const current = result && result.attempt !== request.attempt ? undefined : result;
   return [...request.history, ...attemptEvents(request, node, current, progress)].sort((a, b) =>

@@ -295,6 +295,8 @@ export const TaskResult = z.object({
   finishedAt: z.string(),
   durationMs: z.number().min(0).optional(),
   model: z.string().optional(),
+  /** Which process claimed and ran this attempt (e.g. "the worker on macbook-air (pid 42)"). */
+  by: z.string().max(120).optional(),
 });
 export type TaskResult = z.infer<typeof TaskResult>;
 
@@ -304,6 +306,7 @@ export const TaskProgress = z.object({
   text: z.string().max(MAX_RECORD_BYTES),
   startedAt: z.string(),
   updatedAt: z.string(),
+  by: z.string().max(120).optional(),
 });
 export type TaskProgress = z.infer<typeof TaskProgress>;
 

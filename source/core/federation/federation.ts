@@ -31,7 +31,13 @@ import type { SshPool } from "../transport/ssh-route.js";
 import { holdDeltas } from "./hold-deltas.js";
 import { type RegistryConflict, type RegistryView, RegistryWriter, readRegistry } from "./registry.js";
 import { upgradeLegacyNodes } from "./registry-upgrade.js";
-import { type ChatRunner, type PublishingClaim, type RunOutcome, runClaim } from "./task-runner.js";
+import {
+  type ChatRunner,
+  type PublishingClaim,
+  type RunOutcome,
+  runClaim,
+  turnFactOf,
+} from "./task-runner.js";
 import { conflictView } from "./views.js";
 import { type WaitOptions, waitForTask } from "./wait-for-task.js";
 
@@ -93,6 +99,10 @@ export class FederationCore {
   registry!: RegistryView;
   /** What the upgrade of a version-1 federation.json moved, said once by the process that did it. */
   upgradeNote: string | undefined;
+  /** Who claims the tasks this process runs itself, in their history. */
+  get claimer(): string {
+    return `clawos on ${this.machine} (pid ${process.pid})`;
+  }
 
   private constructor(
     readonly loaded: LoadedConfig,
@@ -482,6 +492,7 @@ export class FederationCore {
         (runner) =>
           runClaim(this.blackboard, claim, runner, {
             leaseMs: this.config.timing.leaseMs,
+            by: this.claimer,
             ...(options.onDelta ? { onDelta: options.onDelta } : {}),
             ...(options.signal ? { signal: options.signal, stopEvent: this.dispatcherStopped() } : {}),
           }).then((outcome) => this.noteTurn(claim.node, outcome)),
@@ -523,6 +534,7 @@ export class FederationCore {
             };
       const result = await runClaim(this.blackboard, claim, runner, {
         leaseMs: this.config.timing.leaseMs,
+        by: this.claimer,
         ...(options.onDelta ? { onDelta: options.onDelta } : {}),
         ...(options.signal ? { signal: options.signal, stopEvent: this.dispatcherStopped() } : {}),
         rerouteOnFailure: async () => nextNodeFor(claim.request, tried, routable),
@@ -539,24 +551,7 @@ export class FederationCore {
 
   /** Remember what a turn said about its node's model (turn-records.ts); returns the outcome. */
   async noteTurn(node: string, outcome: RunOutcome): Promise<RunOutcome> {
-    const error =
-      outcome.kind === "requeued"
-        ? outcome.error
-        : outcome.kind === "failed"
-          ? outcome.result.error
-          : undefined;
-    const fact =
-      outcome.kind === "completed"
-        ? ({ node, ok: true } as const)
-        : error
-          ? ({
-              node,
-              ok: false,
-              kind: error.kind,
-              error: error.message,
-              ...(error.hint ? { hint: error.hint } : {}),
-            } as const)
-          : undefined;
+    const fact = turnFactOf(node, outcome);
     if (fact) {
       const written = await recordTurn(this.loaded.home, this.turns.get(node), fact);
       if (written) this.turns.set(node, written);

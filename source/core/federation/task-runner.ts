@@ -40,6 +40,8 @@ export interface RunOptions {
   /** Our own process is stopping: the attempt is given back (not failed), recorded with this event. */
   signal?: AbortSignal;
   stopEvent?: Omit<TaskEvent, "at">;
+  /** Who claimed and runs it, for the task's history (see TaskResult.by). */
+  by?: string;
 }
 
 /**
@@ -105,13 +107,14 @@ export async function runClaim(
   const { published, abort } = watch;
   const startedAt = new Date().toISOString();
   const started = Date.now();
-  const progress = progressWriter(blackboard, published, startedAt, options.progressEveryMs ?? 200);
+  const progress = progressWriter(blackboard, published, startedAt, options);
   const finish = (status: TaskResult["status"], extra: Partial<TaskResult>): TaskResult => ({
     schema: "clawos.result/1" as const,
     id: request.id,
     attempt: request.attempt,
     node: source.node,
     startedAt,
+    ...(options.by ? { by: options.by } : {}),
     status,
     ...extra,
     finishedAt: new Date().toISOString(),
@@ -232,7 +235,7 @@ function progressWriter(
   blackboard: Blackboard,
   published: Promise<Claim>,
   startedAt: string,
-  everyMs: number,
+  { progressEveryMs: everyMs = 200, by }: Pick<RunOptions, "progressEveryMs" | "by">,
 ) {
   let reply = "";
   let dirty = true;
@@ -242,7 +245,7 @@ function progressWriter(
     dirty = false;
     const text = reply;
     writing = writing.then(() =>
-      published.then((c) => blackboard.progress(c, fitForRecord(text), startedAt)).catch(() => {}),
+      published.then((c) => blackboard.progress(c, fitForRecord(text), startedAt, by)).catch(() => {}),
     );
     return writing;
   };
@@ -325,4 +328,23 @@ async function settleFailure(
   }
   const result = finish("failed", { ...(reply ? { text: fitForRecord(reply) } : {}), error: plainError });
   return (await blackboard.complete(held, result)) ? { kind: "failed", result } : { kind: "lost" };
+}
+
+/** What a turn's outcome says about its node's model (run/turns/), if anything. */
+export function turnFactOf(node: string, outcome: RunOutcome) {
+  const error =
+    outcome.kind === "requeued"
+      ? outcome.error
+      : outcome.kind === "failed"
+        ? outcome.result.error
+        : undefined;
+  if (outcome.kind === "completed") return { node, ok: true } as const;
+  if (!error) return undefined;
+  return {
+    node,
+    ok: false,
+    kind: error.kind,
+    error: error.message,
+    ...(error.hint ? { hint: error.hint } : {}),
+  } as const;
 }

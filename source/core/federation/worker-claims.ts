@@ -87,6 +87,7 @@ export class ClaimLoop {
       const run = runClaim(core.blackboard, claim, gateway, {
         leaseMs: core.config.timing.leaseMs,
         signal: this.runAbort.signal,
+        by: `the worker on ${core.machine} (pid ${process.pid})`,
         onDelta: () => {
           loop.lastProgressAt = new Date().toISOString();
         },

@@ -1,11 +1,10 @@
-import { spawn } from "node:child_process";
-import { constants, openSync, statSync } from "node:fs";
-import { access, copyFile, mkdir, readFile, stat } from "node:fs/promises";
-import { isAbsolute, join, resolve } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
+import { constants } from "node:fs";
+import { access, copyFile, mkdir, stat } from "node:fs/promises";
+import { isAbsolute, resolve } from "node:path";
 import { UserError } from "../domain/errors.js";
 import { MAX_MACHINE_NAME } from "../domain/registry.js";
-import { type BlackboardConfig, FederationConfig } from "../domain/schema.js";
+import { type BlackboardConfig, FederationConfig, SshSettings } from "../domain/schema.js";
+import type { FederationCore } from "../federation/federation.js";
 import { loadConfig, saveConfig } from "../infra/config.js";
 import { displayPath, expandTilde } from "../infra/paths.js";
 
@@ -135,76 +134,28 @@ async function reachableBlackboard(env: NodeJS.ProcessEnv, options: JoinOptions)
   };
 }
 
-/** How this machine's worker was started. */
-export interface WorkerStart {
-  how: "background" | "service" | "not started";
-  detail: string;
-  pid?: number;
-}
-
-export interface WorkerLauncher {
-  nodeBin: string;
-  cliBin: string;
-}
-
 /**
- * Start this machine's worker in the background (detached, logging to <home>/logs/worker.log),
- * and wait until it says it started, or report why not. The seam join calls: a service-aware
- * ensure-a-worker replaces it where one exists.
+ * `join --ssh TARGET`: how other machines reach this one over SSH for urgent (P0) tasks, put in
+ * the shared record of every node this machine owns (the owner is the only writer). Returns the
+ * ids it changed.
  */
-export let startWorker = async (
-  home: string,
-  env: NodeJS.ProcessEnv,
-  launcher: WorkerLauncher,
-): Promise<WorkerStart> => {
-  const logs = join(home, "logs");
-  await mkdir(logs, { recursive: true });
-  const log = join(logs, "worker.log");
-  const before = fileSize(log);
-  const child = spawn(launcher.nodeBin, [launcher.cliBin, "node", "run"], {
-    env: { ...env, CLAWOS_HOME: home },
-    detached: true,
-    stdio: ["ignore", "ignore", openSync(join(logs, "worker.err"), "a")],
-  });
-  let exited: number | null | undefined;
-  child.once("exit", (code) => {
-    exited = code;
-  });
-  child.unref();
-  for (let waited = 0; waited < 15_000; waited += 100) {
-    const text = await readFile(log, "utf8").catch(() => "");
-    const fresh = text.slice(before);
-    if (/worker started on/.test(fresh))
-      return {
-        how: "background",
-        detail: `in the background (pid ${child.pid}; log ${displayPath(log, env)})`,
-        pid: child.pid!,
-      };
-    if (exited !== undefined) {
-      const last = fresh.trim().split("\n").pop() ?? "";
-      return {
-        how: "not started",
-        detail: `the worker stopped at once (exit ${exited})${last ? `: ${last.replace(/^\S+ \S+\s+/, "")}` : ""}; see ${displayPath(log, env)}`,
-      };
-    }
-    await sleep(100);
+export async function setMachineSshTarget(core: FederationCore, target: string): Promise<string[]> {
+  checkSshTarget(target);
+  const writer = core.registryWriter();
+  const changed: string[] = [];
+  for (const node of (await core.refreshRegistry()).nodes) {
+    if (node.machine !== core.machine || node.ssh?.target === target) continue;
+    await writer.register({ ...node, ssh: { ...node.ssh, target } }, { replace: true });
+    changed.push(node.id);
   }
-  return {
-    how: "background",
-    detail: `in the background (pid ${child.pid}), not started yet; see ${displayPath(log, env)}`,
-    pid: child.pid!,
-  };
-};
-
-/** Replace how join starts the worker (tests; a service-aware start). */
-export function setWorkerStarter(starter: typeof startWorker): void {
-  startWorker = starter;
+  return changed;
 }
 
-function fileSize(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
+/** Refuses what cannot be an SSH target (before join writes anything). */
+export function checkSshTarget(target: string): void {
+  if (!SshSettings.shape.target.safeParse(target).success)
+    throw new UserError(`--ssh "${target.slice(0, 60)}" is not an SSH target.`, {
+      hint: "give user@host or user@host:port, as the other machines reach this one (e.g. its Tailscale name)",
+      code: "usage",
+    });
 }

@@ -269,9 +269,9 @@ export class Claims {
     }
   }
 
-  async progress(claim: Claim, text: string, startedAt: string): Promise<void> {
+  async progress(claim: Claim, text: string, startedAt: string, by?: string): Promise<void> {
     if (!this.fs.isFile(claim.handle)) return; // lost: only the holder reports progress
-    const record = progressRecord(claim, text, startedAt, new Date(this.fs.now()).toISOString());
+    const record = progressRecord(claim, text, startedAt, new Date(this.fs.now()).toISOString(), by);
     // Not flushed to disk: a reply in progress is rewritten every few hundred ms and replaced by the result.
     await this.fs.writeAtomic(this.fs.dir("progress", `${claim.request.id}.json`), JSON.stringify(record), {
       durable: false,

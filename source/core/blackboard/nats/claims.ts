@@ -194,11 +194,11 @@ export class Claims {
     return false;
   }
 
-  async progress(claim: Claim, text: string, startedAt: string): Promise<void> {
+  async progress(claim: Claim, text: string, startedAt: string, by?: string): Promise<void> {
     if (!(await this.readHeld(claim))) return; // lost: only the holder reports progress
     const { link } = this.store;
     const record: TaskProgress & { claim: string } = {
-      ...progressRecord(claim, text, startedAt, link.stamp()),
+      ...progressRecord(claim, text, startedAt, link.stamp(), by),
       claim: claim.handle,
     };
     const data = fitText(record, link.maxRecordBytes);
