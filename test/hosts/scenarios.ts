@@ -246,11 +246,9 @@ export const clockSkew: Scenario = {
       await lab.workers.get(laptop)!.waitFor(`claimed ${t.id}`, 60_000);
       await ledger.waitFinished(90_000);
       const done = await ledger.show(t.id);
-      assert.equal(done.attempt, 1, "no lease expired: still the first attempt");
-      assert.ok(
-        !done.history.some((h) => /expired|requeue/.test(h.event)),
-        `history: ${done.history.map((h) => h.event).join(", ")}`,
-      );
+      const history = done.history.map((h) => `${h.event}: ${h.detail}`).join("; ");
+      assert.equal(done.attempt, 1, `no lease expired: still the first attempt (history: ${history})`);
+      assert.ok(!done.history.some((h) => /expired|requeue/.test(h.event)), `history: ${history}`);
       assert.doesNotMatch(lab.workers.get(hub)!.output(), new RegExp(`lease of ${t.id}`));
     } finally {
       await lab.stopWorker(hub);
@@ -307,7 +305,8 @@ export const cloudMigration: Scenario = {
     });
     await worker.waitFor(`${viaBoard.id} completed`);
     await worker.stop();
-    await cloud.clawos(["nodes", "remove", cloudNode.id]);
+    // Its gateway keeps running there: the rollback stops it once the hub's copy runs again.
+    await cloud.clawos(["nodes", "remove", cloudNode.id, "--keep-running"]);
 
     await hub.clawos(cloudNode.rollback, { timeoutMs: 180_000 });
     const back = await dispatchWait(hub, "home again", ["--to", cloudNode.id]);
