@@ -20,6 +20,11 @@ const HOW: Record<NonNullable<MachineWorker["kind"]>, string> = {
 /** This machine's worker in one line (`clawos status`): running how, pid, since when. */
 export function workerLine(worker: MachineWorker | undefined, now: number): string {
   if (!worker) return "Worker: not looked up yet";
+  if (!worker.running && worker.unserved?.length) {
+    const [a, b, ...rest] = worker.unserved;
+    const names = [a, b].filter(Boolean).join(", ") + (rest.length ? ` and ${rest.length} more` : "");
+    return `Worker: none for ${names} (one started by hand serves the rest); clawos node run`;
+  }
   if (!worker.running)
     // One line that fits 80 columns: `status` piped stays within a terminal.
     return worker.serviceInstalled
@@ -38,7 +43,7 @@ export function workerLine(worker: MachineWorker | undefined, now: number): stri
 /** The same in a few words, for the control center's title bar. */
 export function workerBadge(worker: MachineWorker | undefined): string {
   if (!worker) return "";
-  if (!worker.running) return "worker: none";
+  if (!worker.running) return worker.unserved?.length ? "worker: partial" : "worker: none";
   const kind =
     worker.kind === "service" ? "service" : worker.kind === "background" ? "background" : "by hand";
   return `worker: ${kind}${worker.pid ? ` ${worker.pid}` : ""}`;

@@ -172,4 +172,34 @@ describe("the automatic worker: dispatch returns, the worker runs the turn", () 
       });
     }
   });
+  test("a worker started by hand for one node does not count for the others: dispatch starts one for them", async () => {
+    await world.run(["node", "stop-worker"]);
+    const side = await startStubGateway({ reply: (p) => `side says: ${p}` });
+    const added = await world.run(["nodes", "add", "side", "--port", String(side.port), "--no-token"]);
+    assert.equal(added.code, 0, added.stderr);
+    const hand = world.spawn(["node", "run", "--node", "side"]);
+    try {
+      await hand.waitFor("worker started", 60_000);
+      // Its first heartbeat follows the start line.
+      const partial = /Worker: none for hub \(one started by hand serves the rest\); clawos node run/;
+      let status = "";
+      for (let i = 0; i < 40 && !partial.test(status); i++) {
+        if (i) await new Promise((r) => setTimeout(r, 250));
+        status = (await world.run(["status"])).stdout;
+      }
+      assert.match(status, partial);
+      const r = await world.run(["dispatch", "who serves me?", "--to", "hub"]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /Started this machine's worker in the background/);
+      const id = ID.exec(r.stderr)?.[1];
+      assert.ok(id, r.stderr);
+      assert.match((await follow(world, id)).stdout, /main says: who serves me\?/);
+    } finally {
+      hand.child.kill("SIGTERM");
+      await hand.exited;
+      await world.run(["node", "stop-worker"]);
+      await world.run(["nodes", "remove", "side", "--keep-running"]);
+      await side.close();
+    }
+  });
 });

@@ -67,6 +67,11 @@ export interface MachineWorker {
   since?: string;
   /** A service is installed for this home but does not run. */
   serviceInstalled?: boolean;
+  /**
+   * Not running for these nodes of this machine, although a worker started by hand serves
+   * others (`clawos node run --node X`): their tasks wait.
+   */
+  unserved?: string[];
 }
 
 export interface Snapshot {

@@ -82,17 +82,27 @@ export async function findWorker(
   const beats = await heartbeatsOf(lookup);
   const service = serviceState(home, env);
   const now = Date.now();
-  const fresh = beats.find(
+  const live = beats.filter(
     (b) =>
       b.machine === machine &&
       b.state !== "stopped" &&
       now - Date.parse(b.heartbeatAt) <= config.timing.staleAfterMs &&
       isAlive(b.pid),
   );
+  const fresh = live[0];
   const from = fresh ? { pid: fresh.pid, since: fresh.startedAt } : {};
   if (service.active) return { running: true, kind: "service", ...from };
-  if (fresh) return { running: true, kind: "manual", ...from };
-  return { running: false, ...(service.installed ? { serviceInstalled: true } : {}) };
+  // A worker started by hand for some nodes (`node run --node X`) does not serve the others.
+  const served = new Set(live.map((b) => b.node));
+  const unserved = (lookup.core?.nodes ?? [])
+    .filter((n) => n.machine === machine && n.port !== null && !served.has(n.id))
+    .map((n) => n.id);
+  if (fresh && unserved.length === 0) return { running: true, kind: "manual", ...from };
+  return {
+    running: false,
+    ...(service.installed ? { serviceInstalled: true } : {}),
+    ...(fresh ? { unserved } : {}),
+  };
 }
 
 async function heartbeatsOf(lookup: WorkerLookup): Promise<readonly NodeStatusRecord[]> {
