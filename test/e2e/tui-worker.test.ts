@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { BIN, makeWorld, profileConfig, type World, workerPids } from "../testkit/cli-harness.js";
 import { type PtySession, spawnInPty } from "../testkit/pty-harness.js";
@@ -35,6 +37,22 @@ describe("clawos tui starts this machine's worker", () => {
     const title = await pty.waitForText(/worker: background \d+/);
     const pid = Number(/worker: background (\d+)/.exec(title)?.[1]);
     assert.deepEqual(await workerPids(world.clawosHome), [pid]);
+
+    // A task dispatched here is the worker's to run: its log names it, and the reply shows here.
+    pty.write("d");
+    await pty.waitForText("Dispatch a task");
+    pty.write("hello worker\r");
+    await pty.waitForText("STREAMED-REPLY-END");
+    const id = /(req_\d{8}_\d{6}_[0-9a-f]{8})/.exec(pty.screenText())?.[1];
+    assert.ok(id, pty.screenText());
+    const ran = new RegExp(`alpha: ${id} completed`);
+    let log = "";
+    for (let i = 0; i < 50 && !ran.test(log); i++) {
+      if (i) await new Promise((r) => setTimeout(r, 200));
+      log = await readFile(join(world.clawosHome, "logs", "worker.log"), "utf8");
+    }
+    assert.match(log, ran);
+    pty.write("\x1b");
     pty.write("q");
     await pty.waitForExit();
     const said = pty.output().match(/Started this machine's worker in the background \(pid \d+/g) ?? [];

@@ -232,11 +232,14 @@ export class LiveFederation implements FederationApi {
 
   async dispatch(input: DispatchInput): Promise<DispatchOutcome> {
     const core = this.core;
+    // This machine's worker runs a localhost task (it outlives the control center); only
+    // without one, or on the SSH route, does it run inside this process.
+    const worker = await findWorker(this.home, this.env, { core });
     const dispatched = await core.dispatch(
       { text: input.text, to: input.to, priority: input.priority },
-      { signal: this.stopRuns.signal },
+      { signal: this.stopRuns.signal, runHere: !worker.running },
     );
-    // A localhost task runs inside this process; its progress reaches the screen through the blackboard.
+    // Its progress reaches the screen through the blackboard either way.
     if (dispatched.run) {
       const runs = this.runs.get(core) ?? new Set<Promise<unknown>>();
       this.runs.set(core, runs);
