@@ -42,7 +42,8 @@ describe("clawos tui starts this machine's worker", () => {
     pty.write("d");
     await pty.waitForText("Dispatch a task");
     pty.write("hello worker\r");
-    await pty.waitForText("STREAMED-REPLY-END");
+    await pty.waitForText("echo: hello worker");
+    assert.match(pty.screenText(), /claimed +attempt 1 by the worker on hub \(pid \d+\)/);
     const id = /(req_\d{8}_\d{6}_[0-9a-f]{8})/.exec(pty.screenText())?.[1];
     assert.ok(id, pty.screenText());
     const ran = new RegExp(`alpha: ${id} completed`);
