@@ -53,7 +53,6 @@ describe("clawos tui starts this machine's worker", () => {
       log = await readFile(join(world.clawosHome, "logs", "worker.log"), "utf8");
     }
     assert.match(log, ran);
-    pty.write("\x1b");
     pty.write("q");
     await pty.waitForExit();
     const said = pty.output().match(/Started this machine's worker in the background \(pid \d+/g) ?? [];
