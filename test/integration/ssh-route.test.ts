@@ -79,6 +79,17 @@ describe("the urgent P0 route through a real sshd", () => {
     assert.equal(gateway.requests.filter((q) => q.path === "/v1/chat/completions").length, 1);
   });
 
+  test("without --wait a P0 over SSH says why the command waits for the answer, then where the task ended", async () => {
+    const r = await world.run(["dispatch", "urgent, no wait", "--to", "cloud", "--priority", "P0"], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /urgent, so this command runs it over SSH now and returns when cloud has answered/,
+    );
+    assert.doesNotMatch(r.stderr, /no worker serves this machine/);
+    assert.match(r.stderr, /req_\S+ completed on cloud \(clawos tasks show req_\S+\)/);
+  });
+
   test("a P2 task uses SSH while the node's worker is silent, and the blackboard when that is turned off", async () => {
     const r = await world.run(["dispatch", "worker is asleep", "--to", "cloud", "--json"], { env });
     const viaSsh = JSON.parse(r.stdout) as { state: string; reply: string; route: { transport: string } };

@@ -115,7 +115,9 @@ async function dispatchTask(
     // This process runs it: say why the command does not return yet.
     if (dispatched.run && !opts.wait)
       err(
-        `  no worker serves this machine, so it runs here until ${request.route.node} answers (Ctrl+C hands it back to the inbox)`,
+        request.route.transport === "ssh"
+          ? `  urgent, so this command runs it over SSH now and returns when ${request.route.node} has answered (Ctrl+C hands it back to the inbox)`
+          : `  no worker serves this machine, so it runs here until ${request.route.node} answers (Ctrl+C hands it back to the inbox)`,
       );
   }
   let final = dispatched.run ? await dispatched.run.then(() => core.blackboard.get(request.id)) : undefined;
