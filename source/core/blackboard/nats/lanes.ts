@@ -122,35 +122,58 @@ export class DoorbellLanes {
   }
 
   /**
-   * The next doorbell for a claim of `node`: the most urgent lane that has one. Lanes are
-   * asked most urgent first; the only shortcut: while doorbells of a less urgent lane are at
-   * hand (fetched ahead because claims come fast), a lane found empty less than
-   * EMPTY_LANE_RECHECK_MS ago is not asked again unless a new doorbell was seen published to
-   * it. So an urgent task can lose to a less urgent one only while claims come fast, and only
-   * if it arrives between two claims of the same moment.
+   * The next doorbell for a claim of `node`: the most urgent lane that has one. Every lane more
+   * urgent than the first with a doorbell at hand (all of them, if none has) is asked at once,
+   * and the most urgent answer wins; the others stay at hand. The only shortcut: while
+   * doorbells of a less urgent lane are at hand (fetched ahead because claims come fast), a lane
+   * found empty less than EMPTY_LANE_RECHECK_MS ago is not asked again unless a new doorbell was
+   * seen published to it. So an urgent task can lose to a less urgent one only while claims come
+   * fast, and only if it arrives between two claims of the same moment.
    */
   async nextDoorbell(node: string): Promise<{ lane: Lane; msg: Msg } | undefined> {
     const lanes = PRIORITIES.map((p) => this.lane(node, p));
     const now = Date.now();
-    for (let i = 0; i < lanes.length; i++) {
-      const lane = lanes[i]!;
-      const msg = lane.buffer.shift();
-      if (msg) {
-        this.took(lane, now);
-        return { lane, msg };
+    // The most urgent lane with a doorbell at hand; every more urgent lane is asked, all at
+    // once: one round trip to the server, not one per priority, for the same order.
+    const atHand = lanes.findIndex((l) => l.buffer.length > 0);
+    const ask = (atHand < 0 ? lanes : lanes.slice(0, atHand)).filter(
+      (lane) => atHand < 0 || now - lane.emptyAt >= EMPTY_LANE_RECHECK_MS,
+    );
+    const asked = await Promise.allSettled(
+      ask.map(
+        (lane) =>
+          new Promise<Msg | undefined>((resolve, reject) => {
+            lane.waiting.push({ resolve, reject });
+            this.topUp(lane);
+          }),
+      ),
+    );
+    let chosen: { lane: Lane; msg: Msg } | undefined;
+    let failure: unknown;
+    asked.forEach((outcome, i) => {
+      const lane = ask[i]!;
+      if (outcome.status === "rejected") failure ??= outcome.reason;
+      else if (outcome.value && !chosen) chosen = { lane, msg: outcome.value };
+      else if (outcome.value) {
+        // A less urgent doorbell pulled with the chosen one: kept at hand for the next claim.
+        lane.buffer.unshift(outcome.value);
+        this.holdAhead(lane);
       }
-      const lessUrgentAtHand = lanes.slice(i + 1).some((l) => l.buffer.length > 0);
-      if (lessUrgentAtHand && now - lane.emptyAt < EMPTY_LANE_RECHECK_MS) continue;
-      const pulled = await new Promise<Msg | undefined>((resolve, reject) => {
-        lane.waiting.push({ resolve, reject });
-        this.topUp(lane);
-      });
-      if (pulled) {
-        this.took(lane, Date.now());
-        return { lane, msg: pulled };
+    });
+    if (failure !== undefined) {
+      if (chosen) {
+        chosen.lane.buffer.unshift(chosen.msg);
+        this.holdAhead(chosen.lane);
       }
+      throw failure;
     }
-    return undefined;
+    if (!chosen && atHand >= 0) {
+      const lane = lanes[atHand]!;
+      const msg = lane.buffer.shift();
+      if (msg) chosen = { lane, msg };
+    }
+    if (chosen) this.took(chosen.lane, Date.now());
+    return chosen;
   }
 
   private took(lane: Lane, now: number): void {
