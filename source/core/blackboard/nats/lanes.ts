@@ -167,10 +167,17 @@ export class DoorbellLanes {
       }
       throw failure;
     }
-    if (!chosen && atHand >= 0) {
-      const lane = lanes[atHand]!;
-      const msg = lane.buffer.shift();
-      if (msg) chosen = { lane, msg };
+    // A doorbell may have reached a more urgent lane's buffer while the pulls were out (a
+    // prefetch in flight): the most urgent one at hand now wins.
+    const best = lanes.findIndex((l) => l.buffer.length > 0);
+    const chosenAt = chosen ? lanes.indexOf(chosen.lane) : -1;
+    if (best >= 0 && (chosenAt < 0 || best < chosenAt)) {
+      if (chosen) {
+        chosen.lane.buffer.unshift(chosen.msg);
+        this.holdAhead(chosen.lane);
+      }
+      const lane = lanes[best]!;
+      chosen = { lane, msg: lane.buffer.shift()! };
     }
     if (chosen) this.took(chosen.lane, Date.now());
     return chosen;
