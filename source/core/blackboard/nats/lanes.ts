@@ -51,6 +51,8 @@ const PREFETCH = 16;
 const PREFETCH_HOLD_MS = 250;
 /** A lane found empty is not asked again for this long while a less urgent lane has doorbells at hand. */
 const EMPTY_LANE_RECHECK_MS = 100;
+/** Otherwise for this long, unless a new doorbell is seen published to it. */
+const EMPTY_LANE_TRUST_MS = 2_000;
 
 /**
  * The work stream's doorbells as claimers see them: a durable pull consumer per node and
@@ -122,65 +124,37 @@ export class DoorbellLanes {
   }
 
   /**
-   * The next doorbell for a claim of `node`: the most urgent lane that has one. Every lane more
-   * urgent than the first with a doorbell at hand (all of them, if none has) is asked at once,
-   * and the most urgent answer wins; the others stay at hand. The only shortcut: while
-   * doorbells of a less urgent lane are at hand (fetched ahead because claims come fast), a lane
-   * found empty less than EMPTY_LANE_RECHECK_MS ago is not asked again unless a new doorbell was
-   * seen published to it. So an urgent task can lose to a less urgent one only while claims come
-   * fast, and only if it arrives between two claims of the same moment.
+   * The next doorbell for a claim of `node`: the most urgent lane that has one, asked most
+   * urgent first. A lane found empty is not asked again while no new doorbell was seen
+   * published to it (the lane's `news`), for up to EMPTY_LANE_TRUST_MS: so a claim usually
+   * asks only the lane that rang, one round trip to the server rather than one per priority.
+   * A doorbell whose news was missed is still found by the claim's inbox listing (claims.ts).
+   * While doorbells of a less urgent lane are at hand (fetched ahead because claims come
+   * fast), that trust lasts only EMPTY_LANE_RECHECK_MS: an urgent task can lose to a less
+   * urgent one only while claims come fast, and only if it arrives between two claims.
    */
   async nextDoorbell(node: string): Promise<{ lane: Lane; msg: Msg } | undefined> {
     const lanes = PRIORITIES.map((p) => this.lane(node, p));
     const now = Date.now();
-    // The most urgent lane with a doorbell at hand; every more urgent lane is asked, all at
-    // once: one round trip to the server, not one per priority, for the same order.
-    const atHand = lanes.findIndex((l) => l.buffer.length > 0);
-    const ask = (atHand < 0 ? lanes : lanes.slice(0, atHand)).filter(
-      (lane) => atHand < 0 || now - lane.emptyAt >= EMPTY_LANE_RECHECK_MS,
-    );
-    const asked = await Promise.allSettled(
-      ask.map(
-        (lane) =>
-          new Promise<Msg | undefined>((resolve, reject) => {
-            lane.waiting.push({ resolve, reject });
-            this.topUp(lane);
-          }),
-      ),
-    );
-    let chosen: { lane: Lane; msg: Msg } | undefined;
-    let failure: unknown;
-    asked.forEach((outcome, i) => {
-      const lane = ask[i]!;
-      if (outcome.status === "rejected") failure ??= outcome.reason;
-      else if (outcome.value && !chosen) chosen = { lane, msg: outcome.value };
-      else if (outcome.value) {
-        // A less urgent doorbell pulled with the chosen one: kept at hand for the next claim.
-        lane.buffer.unshift(outcome.value);
-        this.holdAhead(lane);
+    for (let i = 0; i < lanes.length; i++) {
+      const lane = lanes[i]!;
+      const msg = lane.buffer.shift();
+      if (msg) {
+        this.took(lane, now);
+        return { lane, msg };
       }
-    });
-    if (failure !== undefined) {
-      if (chosen) {
-        chosen.lane.buffer.unshift(chosen.msg);
-        this.holdAhead(chosen.lane);
+      const lessUrgentAtHand = lanes.slice(i + 1).some((l) => l.buffer.length > 0);
+      if (now - lane.emptyAt < (lessUrgentAtHand ? EMPTY_LANE_RECHECK_MS : EMPTY_LANE_TRUST_MS)) continue;
+      const pulled = await new Promise<Msg | undefined>((resolve, reject) => {
+        lane.waiting.push({ resolve, reject });
+        this.topUp(lane);
+      });
+      if (pulled) {
+        this.took(lane, Date.now());
+        return { lane, msg: pulled };
       }
-      throw failure;
     }
-    // A doorbell may have reached a more urgent lane's buffer while the pulls were out (a
-    // prefetch in flight): the most urgent one at hand now wins.
-    const best = lanes.findIndex((l) => l.buffer.length > 0);
-    const chosenAt = chosen ? lanes.indexOf(chosen.lane) : -1;
-    if (best >= 0 && (chosenAt < 0 || best < chosenAt)) {
-      if (chosen) {
-        chosen.lane.buffer.unshift(chosen.msg);
-        this.holdAhead(chosen.lane);
-      }
-      const lane = lanes[best]!;
-      chosen = { lane, msg: lane.buffer.shift()! };
-    }
-    if (chosen) this.took(chosen.lane, Date.now());
-    return chosen;
+    return undefined;
   }
 
   private took(lane: Lane, now: number): void {
