@@ -9,7 +9,8 @@ const SHOWN_MATCHES = 8;
 /**
  * The full id of the one task `typed` names: a whole id, a unique prefix, or its last hex
  * digits (`a7638c2f`). Every command that takes an id goes through here. A whole id is looked
- * up directly (archived tasks too); anything shorter is matched against the board's tasks.
+ * up directly (archived tasks too); anything shorter is matched against the board's tasks,
+ * then, if none matches, against the archive's ids.
  */
 export async function resolveTaskId(board: Blackboard, typed: string): Promise<string> {
   const wanted = typed.trim();
@@ -17,15 +18,17 @@ export async function resolveTaskId(board: Blackboard, typed: string): Promise<s
   if (!/^[A-Za-z0-9_-]{1,84}$/.test(wanted))
     throw new BlackboardError({ code: "not_a_task_id", id: truncateName(wanted) });
   const { tasks } = await board.list({ finishedLimit: Number.POSITIVE_INFINITY });
-  const matches = matchTaskIds(
+  let matches = matchTaskIds(
     tasks.map((t) => t.request.id),
     wanted,
   );
+  // Archived tasks are looked for only when no live one matches: the usual case reads no archive.
+  if (matches.length === 0) matches = matchTaskIds(await board.archivedIds(), wanted);
   const [only] = matches;
   if (matches.length === 1 && only) return only;
   if (matches.length === 0)
     throw new UserError(`No task matches "${wanted}" on ${board.location}.`, {
-      hint: "give a whole id, its start or its last 8 hex digits; clawos tasks list shows the ids (archived tasks only by their whole id)",
+      hint: "give a whole id, its start or its last 8 hex digits; clawos tasks list shows the ids",
       code: "no_such_task",
     });
   const listed = matches.slice(0, SHOWN_MATCHES).join(", ");

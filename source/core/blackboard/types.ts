@@ -78,6 +78,8 @@ export interface Blackboard {
   /** Give a claimed task back (attempt + 1), optionally to another node. */
   requeue(claim: Claim, options: RequeueOptions): Promise<RequeueOutcome>;
   get(id: string): Promise<StoredTask | undefined>;
+  /** The ids of archived tasks (a listing of the whole archive: for an id typed in part that no live task has). */
+  archivedIds(): Promise<string[]>;
   list(options?: ListOptions): Promise<TaskListing>;
   requestCancel(id: string): Promise<StoredTask>;
   isCancelRequested(id: string): Promise<boolean>;

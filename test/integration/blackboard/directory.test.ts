@@ -5,6 +5,7 @@ import { mkdir, readdir, readFile, rename, rm, utimes, writeFile } from "node:fs
 import { join } from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
+import { resolveTaskId } from "../../../source/core/blackboard/resolve-id.js";
 import { newTaskId } from "../../../source/core/domain/ids.js";
 import { FakeClock, makeRequest, resultFor } from "./contract.js";
 import { makeDirectoryDriver } from "./directory-fixture.js";
@@ -277,6 +278,9 @@ test("directory driver: tasks finished over a day ago move to archive/<day>/, st
     assert.equal(shown?.state, "completed");
     assert.equal(shown?.result?.text, "answer of attempt 1");
     assert.equal((await bb.enqueue(old)).created, false, "an archived id stays taken");
+    assert.deepEqual((await bb.archivedIds()).sort(), [old.id, oldFailed.id].sort());
+    // An archived task is found by its last 8 hex digits too (no live task has them).
+    assert.equal(await resolveTaskId(bb, old.id.slice(-8)), old.id);
     // Nothing archived comes back as a new task after a coordinator restart.
     await bb.coordinator().recover();
     assert.deepEqual(await bb.pendingIds("alpha"), []);

@@ -11,6 +11,7 @@ import { createInterface } from "node:readline";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { NatsBlackboard } from "../../../source/core/blackboard/nats/nats.js";
+import { resolveTaskId } from "../../../source/core/blackboard/resolve-id.js";
 import type { Blackboard, Claim } from "../../../source/core/blackboard/types.js";
 import { FakeClock, makeRequest, resultFor } from "./contract.js";
 import { type NatsServer, NatsStore, startNatsServer } from "./nats-fixture.js";
@@ -239,6 +240,8 @@ describe("NATS blackboard: real processes, restarts and leaf nodes", () => {
       assert.equal((await bb.get(done!.id))?.result?.text, "short answer");
       assert.equal((await bb.get(big!.id))?.result?.text, "长".repeat(40_000));
       assert.deepEqual(await bb.enqueue(done!), { created: false }, "an archived id stays taken");
+      assert.deepEqual((await bb.archivedIds()).sort(), [done!.id, big!.id, failed!.id].sort());
+      assert.equal(await resolveTaskId(bb, big!.id.slice(-8)), big!.id, "found by its last 8 hex");
       assert.equal((await bb.coordinator().recover()).length, 0, "nothing more to archive");
 
       const retried = await bb.retry(failed!.id);

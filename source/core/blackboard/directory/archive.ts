@@ -2,7 +2,7 @@ import { lstatSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { DAY_MS } from "../../domain/durations.js";
-import { isValidNodeId, taskIdTime } from "../../domain/ids.js";
+import { isValidNodeId, isValidTaskId, taskIdTime } from "../../domain/ids.js";
 import { count } from "../../domain/plural.js";
 import { TaskRequest, TaskResult } from "../../domain/schema.js";
 import {
@@ -188,6 +188,20 @@ export class Archive {
       total.cancelled += counts.cancelled;
     }
     return total;
+  }
+
+  /** Every archived task's id: archive/<day>/tasks/<node>/<id>.json. */
+  async archivedIds(): Promise<string[]> {
+    const ids: string[] = [];
+    for (const day of (await this.fs.listIn(this.fs.dir("archive"))).filter((d) => ARCHIVE_DAY.test(d))) {
+      const tasks = this.fs.dir("archive", day, "tasks");
+      for (const node of (await this.fs.listIn(tasks)).filter((n) => isValidNodeId(n)))
+        for (const name of await this.fs.listIn(join(tasks, node))) {
+          const id = name.endsWith(".json") ? name.slice(0, -5) : "";
+          if (isValidTaskId(id)) ids.push(id);
+        }
+    }
+    return ids;
   }
 
   /** An archived task's request, if `id` was archived. */

@@ -61,6 +61,10 @@ export class DirectoryBlackboard extends ForwardsClaims implements Blackboard {
   get(id: string): Promise<StoredTask | undefined> {
     return this.listing.get(id);
   }
+
+  archivedIds(): Promise<string[]> {
+    return this.archive.archivedIds();
+  }
   list(options?: ListOptions): Promise<TaskListing> {
     return this.listing.list(options);
   }

@@ -121,6 +121,16 @@ export class NatsBlackboard extends ForwardsClaims implements board.Blackboard {
   list(options: board.ListOptions = {}): Promise<board.TaskListing> {
     return listTasks(this.store, options);
   }
+  /** The archive bucket's keys (its values are not read). */
+  async archivedIds(): Promise<string[]> {
+    const { link } = this.store;
+    const ids: string[] = [];
+    await link.io("list the archive", async () => {
+      ids.length = 0;
+      for await (const key of await link.kv.archive.keys()) if (isValidTaskId(key)) ids.push(key);
+    });
+    return ids;
+  }
   /** Active tasks per node: this driver has no cheaper count than a listing of the active ones. */
   async activeCounts(): Promise<Map<string, number>> {
     const counts = new Map<string, number>();
