@@ -118,6 +118,10 @@ describe("clawos join on a shared directory blackboard", () => {
     const r = await joinAir("me@100.64.0.2:2222");
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /SSH: urgent tasks reach macbook-air at me@100\.64\.0\.2:2222/);
+    assert.match(
+      r.stdout,
+      /^ {2}On each machine that sends them, .*: clawos nodes access macbook-air --token-file FILE$/m,
+    );
 
     const tokenFile = join(hub.home, "air.token");
     await writeFile(tokenFile, "air-secret", { mode: 0o644 });

@@ -54,6 +54,7 @@ export function register(program: Command, ctx: CliContext): void {
             ? "  (NAME: that machine's name; the URL: the NATS server there, a leaf node of this one's)"
             : "  (NAME: that machine's name; the folder: this one, as the sync tool places it there)",
         );
+        ctx.out("  add --ssh USER@HOST:22 (how this machine reaches it) for urgent tasks over SSH");
         return code;
       }),
     );

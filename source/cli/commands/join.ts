@@ -57,8 +57,12 @@ async function join(ctx: CliContext, flags: JoinFlags): Promise<ExitCode> {
       const changed = await setMachineSshTarget(core, flags.ssh);
       ctx.out(
         changed.length
-          ? `SSH: urgent tasks reach ${changed.join(", ")} at ${sanitizeLine(flags.ssh)}; on each machine that sends them, give it the gateway's token: clawos nodes access NODE --token-file FILE`
-          : `SSH: this machine's nodes already name ${sanitizeLine(flags.ssh)}`,
+          ? `SSH: urgent tasks reach ${changed.join(", ")} at ${sanitizeLine(flags.ssh)}.`
+          : `SSH: this machine's nodes already name ${sanitizeLine(flags.ssh)}.`,
+      );
+      const node = changed[0] ?? "NODE";
+      ctx.out(
+        `  On each machine that sends them, its gateway token (copied, mode 600): clawos nodes access ${node} --token-file FILE`,
       );
     }
     if (flags.worker) {
