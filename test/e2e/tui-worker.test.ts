@@ -53,10 +53,21 @@ describe("clawos tui starts this machine's worker", () => {
       log = await readFile(join(world.clawosHome, "logs", "worker.log"), "utf8");
     }
     assert.match(log, ran);
+
+    // A worker stopped while the control center is open is started again by the next dispatch.
+    assert.equal((await world.run(["node", "stop-worker"])).code, 0);
+    assert.deepEqual(await workerPids(world.clawosHome), []);
+    pty.write("d");
+    await pty.waitForText("Dispatch a task");
+    pty.write("once more\r");
+    await pty.waitForText("echo: once more");
+    const [again] = await workerPids(world.clawosHome);
+    assert.ok(again !== undefined && again !== pid, `a new worker, not ${pid}`);
+
     pty.write("q");
     await pty.waitForExit();
     const said = pty.output().match(/Started this machine's worker in the background \(pid \d+/g) ?? [];
     assert.deepEqual(said, [`Started this machine's worker in the background (pid ${pid}`]);
-    assert.deepEqual(await workerPids(world.clawosHome), [pid], "it outlives the control center");
+    assert.deepEqual(await workerPids(world.clawosHome), [again], "it outlives the control center");
   });
 });

@@ -232,9 +232,10 @@ export class LiveFederation implements FederationApi {
 
   async dispatch(input: DispatchInput): Promise<DispatchOutcome> {
     const core = this.core;
-    // This machine's worker runs a localhost task (it outlives the control center); only
-    // without one, or on the SSH route, does it run inside this process.
-    const worker = await findWorker(this.home, this.env, { core });
+    // A task that waits (its gateway is down, say) needs this machine's worker: make sure one
+    // runs, as the CLI does. It runs a localhost task too (it outlives the control center);
+    // only without one, or on the SSH route, does the task run inside this process.
+    const { worker } = await this.ensureWorker();
     const dispatched = await core.dispatch(
       { text: input.text, to: input.to, priority: input.priority },
       { signal: this.stopRuns.signal, runHere: !worker.running },
@@ -270,6 +271,7 @@ export class LiveFederation implements FederationApi {
   }
 
   async retry(id: string): Promise<void> {
+    await this.ensureWorker();
     await this.core.blackboard.retry(id);
     this.scheduleReload(0);
   }
