@@ -38,3 +38,18 @@ export function fleetTitle(nodes: readonly Pick<NodeView, "status">[]): string {
   const down = nodes.filter((n) => DOWN.has(n.status)).length;
   return ["clawos", `${online} online`, ...(down ? [`${down} down`] : [])].join(" · ");
 }
+
+/** How long the latest event stays on the control center's summary line. */
+const EVENT_SHOWN_MS = 15 * 60_000;
+
+/** The latest event in a few words for one line ("hub is unreachable … · 2m ago"), while it is recent. */
+export function latestEvent(
+  events: readonly FleetEvent[] | undefined,
+  now: number,
+): { text: SafeText; bad: boolean } | undefined {
+  const last = events?.at(-1);
+  const at = last ? Date.parse(last.time) : Number.NaN;
+  if (!last || !(now - at < EVENT_SHOWN_MS)) return undefined;
+  const age = Math.max(0, Math.round((now - at) / 60_000));
+  return { text: safeLine(`${last.message} · ${age ? `${age}m ago` : "now"}`), bad: last.kind !== "node-up" };
+}

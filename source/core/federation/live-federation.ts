@@ -286,7 +286,11 @@ export class LiveFederation implements FederationApi {
   }
 
   logs(node: string, options: LogOptions, onLines: (view: LogView) => void): Promise<void> {
-    return streamNodeLog(this.core, node, options, onLines);
+    // Closing the facade stops every log it follows.
+    const signal = options.signal
+      ? AbortSignal.any([options.signal, this.stopRuns.signal])
+      : this.stopRuns.signal;
+    return streamNodeLog(this.core, node, { ...options, signal }, onLines);
   }
 
   async refresh(): Promise<void> {
