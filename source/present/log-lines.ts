@@ -42,7 +42,7 @@ export function fleetTitle(nodes: readonly Pick<NodeView, "status">[]): string {
 /** How long the latest event stays on the control center's summary line. */
 const EVENT_SHOWN_MS = 15 * 60_000;
 
-/** The latest event in a few words for one line ("hub is unreachable … · 2m ago"), while it is recent. */
+/** The latest event for one line ("2m ago: hub is unreachable: …"), while it is recent. */
 export function latestEvent(
   events: readonly FleetEvent[] | undefined,
   now: number,
@@ -51,5 +51,9 @@ export function latestEvent(
   const at = last ? Date.parse(last.time) : Number.NaN;
   if (!last || !(now - at < EVENT_SHOWN_MS)) return undefined;
   const age = Math.max(0, Math.round((now - at) / 60_000));
-  return { text: safeLine(`${last.message} · ${age ? `${age}m ago` : "now"}`), bad: last.kind !== "node-up" };
+  // The age first: the message may be cut at the line's end.
+  return {
+    text: safeLine(`${age ? `${age}m ago` : "just now"}: ${last.message}`),
+    bad: last.kind !== "node-up",
+  };
 }
