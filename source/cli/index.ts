@@ -10,6 +10,7 @@ import * as doctor from "./commands/doctor.js";
 import * as incubate from "./commands/incubate.js";
 import * as init from "./commands/init.js";
 import * as join from "./commands/join.js";
+import * as logs from "./commands/logs.js";
 import * as migrate from "./commands/migrate.js";
 import * as nodeRun from "./commands/node-run.js";
 import * as nodes from "./commands/nodes.js";
@@ -17,6 +18,7 @@ import * as serve from "./commands/serve.js";
 import * as status from "./commands/status.js";
 import * as tasks from "./commands/tasks.js";
 import * as tui from "./commands/tui.js";
+import * as watch from "./commands/watch.js";
 import { type CliIo, createContext, type RegisterCommand } from "./context.js";
 import { EXIT, exitCodeForError } from "./signals.js";
 
@@ -30,6 +32,8 @@ const COMMANDS: readonly { register: RegisterCommand }[] = [
   tasks,
   nodes,
   nodeRun,
+  logs,
+  watch,
   incubate,
   migrate,
   blackboard,

@@ -1,6 +1,7 @@
 import { useApp, useInput, useStdin, useStdout } from "ink";
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { FederationApi, Snapshot } from "../core/domain/federation-types.js";
+import { fleetTitle } from "../present/log-lines.js";
 import { budgetSchedule, createCoalescer, createFrameBudget } from "./coalesce.js";
 import { ControlCenter } from "./components/control-center.js";
 import { runEffect } from "./effects.js";
@@ -154,6 +155,12 @@ export function App({
   useEffect(() => {
     if (state.quit) exit();
   }, [state.quit, exit]);
+
+  // The terminal's title counts the nodes up and down: seen from another tab or a tmux status line.
+  const terminalTitle = fleetTitle(state.snapshot.nodes);
+  useEffect(() => {
+    if ((stdout as NodeJS.WriteStream).isTTY) stdout.write(`\u001b]0;${terminalTitle}\u0007`);
+  }, [stdout, terminalTitle]);
 
   return <ControlCenter state={state} now={now} {...(title ? { title } : {})} />;
 }

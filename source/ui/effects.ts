@@ -1,5 +1,6 @@
 import { describeError } from "../core/domain/errors.js";
 import type { FederationApi } from "../core/domain/federation-types.js";
+import { followLogs, stopLogs } from "./features/logs/effect.js";
 import type { AppAction, Effect } from "./state/app-state.js";
 
 /** Where an effect's results go: back into the reducer as actions. */
@@ -53,6 +54,10 @@ export function runEffect(api: FederationApi, effect: Effect, report: Report): P
         api.removeNode?.bind(api, effect.node, { stop: effect.stop, purge: effect.purge }),
         report,
       );
+    case "logs":
+      return followLogs(api, effect.node, report);
+    case "stopLogs":
+      return stopLogs(api);
     case "discover":
       return api.discover().then(
         (ids) => report({ type: "discovered", ids }),

@@ -8,6 +8,7 @@ import { TaskDetail } from "./components/task-detail.js";
 import { TasksView } from "./components/tasks-view.js";
 import { DispatchForm } from "./features/dispatch/view.js";
 import { HelpOverlay } from "./features/help/view.js";
+import { LogsView } from "./features/logs/view.js";
 import { MigrationPanel } from "./features/migration/view.js";
 import type { Action } from "./keymap.js";
 import { primaryKey } from "./keymap.js";
@@ -20,7 +21,16 @@ import { findTask } from "./state/rows.js";
  * in one place per screen. `screenOf` decides once which one is showing; the
  * control center draws its body and the status bar its hints.
  */
-export type ScreenName = "help" | "form" | "migrate" | "detail" | "tasks" | "loading" | "firstRun" | "nodes";
+export type ScreenName =
+  | "help"
+  | "form"
+  | "migrate"
+  | "logs"
+  | "detail"
+  | "tasks"
+  | "loading"
+  | "firstRun"
+  | "nodes";
 
 /** [action, word], [action, action, word] ("j/k scroll"), [action, action, joiner, word] ("? or Esc closes"), or fixed text. */
 export type Hint = [Action, string] | [Action, Action, string] | [Action, Action, string, string] | string;
@@ -70,6 +80,7 @@ export function screenOf(state: AppState): ScreenName {
   if (state.help) return "help";
   if (top.kind === "dispatch" && state.form) return "form";
   if (top.kind === "migrate" && state.migration) return "migrate";
+  if (top.kind === "logs" && state.logs) return "logs";
   if (top.kind === "detail" || top.kind === "tasks") return top.kind;
   // Version 0 is a facade's placeholder before its first read: not "no nodes yet".
   if (state.snapshot.version === 0 && state.snapshot.nodes.length === 0) return "loading";
@@ -135,6 +146,18 @@ export const SCREENS: Record<ScreenName, ScreenSpec> = {
     hints: () => [
       ["help", "help"],
       ["back", "back"],
+      ["quit", "quit"],
+    ],
+  },
+  logs: {
+    body: ({ state, width, height }) =>
+      state.logs ? <LogsView logs={state.logs} width={width} height={height} /> : null,
+    bounded: true,
+    hints: () => [
+      ["filter", "filter"],
+      ["down", "up", "scroll"],
+      ["back", "back"],
+      ["help", "help"],
       ["quit", "quit"],
     ],
   },

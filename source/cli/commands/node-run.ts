@@ -7,6 +7,7 @@ import type { FederationCore } from "../../core/federation/federation.js";
 import { ownNodesKey, readRegistry } from "../../core/federation/registry.js";
 import { runWorker } from "../../core/federation/worker.js";
 import { loadConfig } from "../../core/infra/config.js";
+import { LogTail } from "../../core/infra/log-entries.js";
 import { LOG_LEVELS, type LogLevel, levelOf, rotatingLog } from "../../core/infra/log-file.js";
 import { sanitizeLine } from "../../core/infra/sanitize.js";
 import { replaceProcess } from "../../long-running-heap.js";
@@ -116,12 +117,14 @@ async function runNode(ctx: CliContext, opts: RunOptions): Promise<ExitCode> {
     stop.abort();
   });
   let unwatchConfig = () => {};
+  const tail = new LogTail();
   const log = (line: string) => {
     const level = levelOf(line);
     if (LOG_LEVELS.indexOf(level) > shown) return;
     const text = `${new Date().toISOString()} ${level.padEnd(5)} ${sanitizeLine(line)}`;
     if (!opts.quiet) ctx.err(text);
     fileLog(text);
+    tail.push(text);
   };
   try {
     await ctx.withCore(
@@ -153,6 +156,7 @@ async function runNode(ctx: CliContext, opts: RunOptions): Promise<ExitCode> {
           handBack: handBack.signal,
           stop: stop.signal,
           log,
+          tail,
         });
         if (opts.once)
           ctx.out(

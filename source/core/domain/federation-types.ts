@@ -90,6 +90,8 @@ export interface Snapshot {
   problems: string[];
   /** This machine's worker; absent until the first look. */
   worker?: MachineWorker;
+  /** The fleet's latest events (fleet-events.ts), oldest first; a few at most. */
+  events?: FleetEvent[];
 }
 
 export interface DispatchInput {
@@ -125,6 +127,8 @@ export interface FederationApi {
   nodeLifecycle?(node: string, action: "start" | "stop" | "restart"): Promise<string[]>;
   /** Remove a node from the registry, stopping its gateway and moving its profile aside if asked. */
   removeNode?(node: string, options: { stop: boolean; purge: boolean }): Promise<string[]>;
+  /** A node's log (worker, gateway or its heartbeat's tail), then new lines as they come until `signal`. */
+  logs?(node: string, options: LogOptions, onLines: (lines: LogView) => void): Promise<void>;
   /** Stop; returns the tasks that were running in this process and went back to their node's inbox. */
   close(): Promise<HandedBack[]>;
 }
@@ -162,4 +166,52 @@ export interface MigrateInput {
   dryRun?: boolean;
   rollback?: boolean;
   remotePort?: number;
+}
+
+/** Where a log line came from: this machine's worker log, a local gateway's log, or a heartbeat. */
+export type LogSource = "worker" | "gateway" | "heartbeat";
+
+export interface LogEntry {
+  /** ISO time of the line, when it carries one. */
+  at?: string;
+  source: LogSource;
+  level: string;
+  /** One sanitized line, secrets masked. */
+  text: string;
+}
+
+export interface LogOptions {
+  sinceMs?: number;
+  grep?: string;
+  /** Keep reading new lines until `signal` aborts. */
+  follow?: boolean;
+  signal?: AbortSignal;
+  /** At most this many of the first lines (the newest). */
+  tail?: number;
+}
+
+/** One batch of a node's log: the first has what was there, the next ones what came since. */
+export interface LogView {
+  node: string;
+  /** Where the lines come from, in words ("worker log and gateway log", "from the heartbeat of m2, last 50 lines"). */
+  origin: string;
+  entries: LogEntry[];
+  /** True for the first batch. */
+  initial: boolean;
+}
+
+export const FLEET_EVENT_KINDS = ["node-down", "node-up", "task-failed", "budget-reached"] as const;
+export type FleetEventKind = (typeof FLEET_EVENT_KINDS)[number];
+
+/** Something the fleet's operator wants to hear of (`clawos watch`, alert commands). Stable fields. */
+export interface FleetEvent {
+  /** ISO time it was seen. */
+  time: string;
+  kind: FleetEventKind;
+  node: string;
+  task?: string;
+  /** The state before and after, for transitions. */
+  from?: string;
+  to?: string;
+  message: string;
 }

@@ -197,6 +197,35 @@ export const WorkerConfig = z
   .strict();
 export type WorkerConfig = z.infer<typeof WorkerConfig>;
 
+export const AlertsConfig = z
+  .object({
+    command: z
+      .array(z.string().min(1))
+      .min(1)
+      .describe(
+        'The program and its arguments (no shell), e.g. ["notify-send", "clawos"]; the event as JSON on its stdin',
+      ),
+    kinds: z
+      .array(z.enum(["node-down", "node-up", "task-failed", "budget-reached"]))
+      .optional()
+      .describe("Only these kinds of event (default: all)"),
+    timeoutMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(600_000)
+      .default(10_000)
+      .describe("The command is killed after this long"),
+    debounceMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(300_000)
+      .describe("At most one alert per node and kind (down and up together) in this window"),
+  })
+  .strict();
+export type AlertsConfig = z.infer<typeof AlertsConfig>;
+
 export const FederationConfig = z
   .object({
     version: z
@@ -234,6 +263,9 @@ export const FederationConfig = z
       .record(z.string(), z.union([z.string(), z.array(z.string())]))
       .default({})
       .describe('Control-center key rebinding: action → key(s), e.g. {"quit": "Q"}'),
+    alerts: AlertsConfig.optional().describe(
+      "A command run for each fleet event (node down or back, task failed for good, budget reached), by the coordinator's worker",
+    ),
   })
   .strict();
 export type FederationConfig = z.infer<typeof FederationConfig>;
@@ -338,6 +370,11 @@ export const NodeStatusRecord = z.object({
       error: z.string().max(500).optional(),
       hint: z.string().max(500).optional(),
     })
+    .optional(),
+  /** The worker's last log lines about this node, for `clawos logs` on other machines (bounded). */
+  recentLog: z
+    .array(z.object({ at: z.string().max(40), level: z.string().max(8), text: z.string().max(300) }))
+    .max(50)
     .optional(),
 });
 export type NodeStatusRecord = z.infer<typeof NodeStatusRecord>;

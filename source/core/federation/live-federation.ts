@@ -7,6 +7,8 @@ import type {
   HandedBack,
   IncubateInput,
   IncubateStep,
+  LogOptions,
+  LogView,
   MachineWorker,
   MigrateInput,
   NodeView,
@@ -20,6 +22,8 @@ import { registerLocalProfiles } from "../ops/discover.js";
 import { type EnsureWorkerResult, ensureWorker, findWorker } from "../ops/worker-autostart.js";
 import { watchConfigFile } from "./config-watch.js";
 import { FederationCore } from "./federation.js";
+import { FleetEventLog, fleetStateOf } from "./fleet-event-log.js";
+import { streamNodeLog } from "./node-logs.js";
 import { toTaskView } from "./views.js";
 import { workerAbsence } from "./waiting.js";
 
@@ -61,6 +65,8 @@ export class LiveFederation implements FederationApi {
   /** Localhost tasks running in this process now: id → node. */
   private readonly runningHere = new Map<string, string>();
   private worker: { at: number; found: MachineWorker } | undefined;
+  /** Node transitions and failed tasks seen between snapshots; `emit` takes others (a budget reached). */
+  readonly events = new FleetEventLog();
 
   private constructor(
     private core: FederationCore,
@@ -191,11 +197,14 @@ export class LiveFederation implements FederationApi {
   }
 
   private publish(part: Pick<Snapshot, "nodes" | "tasks" | "counts" | "problems" | "worker">): void {
+    const updatedAt = new Date().toISOString();
+    this.events.observe(fleetStateOf({ ...part, updatedAt }));
     this.snapshot = {
       ...this.snapshot,
       ...part,
       version: this.snapshot.version + 1,
-      updatedAt: new Date().toISOString(),
+      updatedAt,
+      events: this.events.recent,
       ...(this.lastError ? { lastError: this.lastError } : {}),
     };
     for (const l of this.listeners) l(this.snapshot);
@@ -279,6 +288,14 @@ export class LiveFederation implements FederationApi {
   async cancel(id: string): Promise<void> {
     await this.core.blackboard.requestCancel(id);
     this.scheduleReload(0);
+  }
+
+  logs(node: string, options: LogOptions, onLines: (view: LogView) => void): Promise<void> {
+    // Closing the facade stops every log it follows.
+    const signal = options.signal
+      ? AbortSignal.any([options.signal, this.stopRuns.signal])
+      : this.stopRuns.signal;
+    return streamNodeLog(this.core, node, { ...options, signal }, onLines);
   }
 
   async refresh(): Promise<void> {

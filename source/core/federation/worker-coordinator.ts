@@ -1,4 +1,5 @@
 import { routeTask } from "../domain/router.js";
+import { AlertRunner } from "./alert-runner.js";
 import type { FederationCore } from "./federation.js";
 import type { WorkerOptions } from "./worker.js";
 
@@ -11,12 +12,15 @@ export class CoordinatorDuties {
   /** This worker holds the coordinator lease ("auto" mode). */
   private leading = false;
   private readonly holder: string;
+  /** `alerts` in federation.json: sent by whoever does these duties, so by one machine. */
+  readonly alerts: AlertRunner;
 
   constructor(
     private readonly core: FederationCore,
     private readonly options: Pick<WorkerOptions, "coordinator" | "log">,
   ) {
     this.holder = `${core.machine}:${process.pid}`;
+    this.alerts = new AlertRunner(core, options.log);
   }
 
   /** At start: finish what a coordinator left half done, if this worker may coordinate. */
@@ -39,6 +43,11 @@ export class CoordinatorDuties {
     for (const moved of await duties.quarantineMalformed()) log(`coordinator: quarantined ${moved}`);
     for (const note of await duties.recover()) log(`coordinator: ${note}`);
     await this.rerouteStuck();
+    await this.alerts
+      .round()
+      .catch((error: unknown) =>
+        log(`coordinator: alerts: ${error instanceof Error ? error.message : String(error)}`),
+      );
   }
 
   /** Runs coordinate() every leaseMs/3, one round at a time. */
@@ -62,6 +71,7 @@ export class CoordinatorDuties {
 
   /** At stop: another worker takes the coordinator's duties over at once instead of after a whole lease. */
   async releaseLease(): Promise<void> {
+    await this.alerts.settled();
     if (!this.leading) return;
     const { log } = this.options;
     await this.core.blackboard
@@ -79,6 +89,7 @@ export class CoordinatorDuties {
         held ? "coordinator: took the coordinator lease" : "coordinator: lease held elsewhere",
       );
     this.leading = held;
+    if (!held) this.alerts.forget();
     return held;
   }
 

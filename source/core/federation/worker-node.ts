@@ -23,6 +23,8 @@ export interface HeartbeatContext {
   startedAt: string;
   summary: WorkerSummary;
   log: (line: string) => void;
+  /** The worker log's last lines about a node (see LogTail). */
+  recentLog?: (node: string) => NonNullable<NodeStatusRecord["recentLog"]>;
 }
 
 /** Writes a node's status record (after the ones asked before it). */
@@ -58,6 +60,7 @@ export async function writeHeartbeat(
       ...(loop.gatewayError ? { error: loop.gatewayError.slice(0, 400) } : {}),
     },
     ...turnOf(core, loop.id),
+    ...(context.recentLog ? { recentLog: context.recentLog(loop.id) } : {}),
   };
   // One write at a time per node, in the order asked: a "running" heartbeat still being flushed
   // must never land after the final "stopped" one.

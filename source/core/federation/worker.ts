@@ -1,5 +1,6 @@
 import { UserError } from "../domain/errors.js";
 import type { NodeStatusRecord } from "../domain/schema.js";
+import type { LogTail } from "../infra/log-entries.js";
 import type { FederationCore } from "./federation.js";
 import { ClaimLoop } from "./worker-claims.js";
 import { CoordinatorDuties } from "./worker-coordinator.js";
@@ -26,6 +27,8 @@ export interface WorkerOptions {
   /** Hand running tasks back now, whatever the grace (a signal during an unbounded wait). */
   handBack?: AbortSignal;
   log: (line: string) => void;
+  /** The worker log's last lines, which each heartbeat carries for other machines. */
+  tail?: LogTail;
   stop: AbortSignal;
 }
 
@@ -62,7 +65,12 @@ export async function runWorker(core: FederationCore, options: WorkerOptions): P
   const loops: NodeLoop[] = served.map((id) => ({ id, running: new Map(), gatewayUp: true }));
   const log = options.log;
   const heartbeat = (loop: NodeLoop, state: NodeStatusRecord["state"]) =>
-    writeHeartbeat(core, loop, state, { startedAt, summary, log });
+    writeHeartbeat(core, loop, state, {
+      startedAt,
+      summary,
+      log,
+      ...(options.tail ? { recentLog: (node: string) => options.tail?.forNode(node, served) ?? [] } : {}),
+    });
   const worker: Worker = {
     core,
     options,

@@ -1,6 +1,7 @@
 import { Box, Text } from "ink";
 import type { Snapshot } from "../../core/domain/federation-types.js";
 import { TASK_STATES, type TaskState } from "../../core/domain/schema.js";
+import { latestEvent } from "../../present/log-lines.js";
 import { clip, clipMiddle, displayWidth, formatAge, truncate } from "../../present/text.js";
 import { parseFilter } from "../features/filter/query.js";
 import { ACTIONS, type Action, type ActionSpec, displayKey, type Keymap } from "../keymap.js";
@@ -22,13 +23,22 @@ export function SummaryLine({ snapshot, now, width }: { snapshot: Snapshot; now:
   const head = `${counts.length > 0 ? counts.join(" · ") : "no tasks"}${problems} · updated ${formatAge(snapshot.updatedAt, now)} ago`;
   const room = Math.max(0, width - displayWidth(head) - 4);
   // A path cut at its end loses the part that tells boards apart: cut it in the middle.
-  const where = room > 16 ? ` · board ${clipMiddle(snapshot.blackboardLocation, room - 6)}` : "";
+  // The latest fleet event, while it is recent, says more than where the board is.
+  const event = latestEvent(snapshot.events, now);
+  const where =
+    room > 16
+      ? event
+        ? ` · ${truncate(event.text, room - 3)}`
+        : ` · board ${clipMiddle(snapshot.blackboardLocation, room - 6)}`
+      : "";
   const failed = (snapshot.counts.failed ?? 0) > 0 || snapshot.problems.length > 0;
   return (
     <Text wrap="truncate-end">
       {" "}
       <Text color={failed ? theme.color("error") : undefined}>{truncate(head, width - 1)}</Text>
-      <Text dimColor>{where}</Text>
+      <Text dimColor={!event} color={event?.bad ? theme.color("warn") : undefined}>
+        {where}
+      </Text>
     </Text>
   );
 }

@@ -5,6 +5,7 @@ import { onDispatched, onDispatchFailed, onFormKey, openDispatch } from "../feat
 import { onFilterKey, openFilter, showTable } from "../features/filter/state.js";
 import { onHelpKey, openHelp } from "../features/help/state.js";
 import { incubate } from "../features/incubation/state.js";
+import { onLogLines, onLogsKey, openLogs } from "../features/logs/state.js";
 import {
   migrateCommand,
   migrateSelected,
@@ -78,6 +79,8 @@ export function appReducer(state: AppState, action: AppAction): AppState {
       return onMigrateDone(state);
     case "migrateFailed":
       return onMigrateFailed(state, action.error);
+    case "logLines":
+      return onLogLines(state, action.view);
     case "discoverFailed":
       return {
         ...state,
@@ -96,6 +99,7 @@ function onKey(state: AppState, key: KeyPress): AppState {
   if (state.input) return onLineInputKey(state, key);
   if (state.help) return onHelpKey(state, key);
   if (topScreen(state).kind === "dispatch" && state.form) return onFormKey(state, key);
+  if (topScreen(state).kind === "logs" && state.logs) return onLogsKey(state, key);
   const action = state.keymap.lookup.get(key.name);
   return action ? onAction(state, action) : state;
 }
@@ -172,6 +176,8 @@ function onAction(state: AppState, action: Action): AppState {
       return migrateSelected(state);
     case "gateway":
       return gatewaySelected(state);
+    case "logs":
+      return openLogs(state);
     case "quit":
       return { ...state, quit: true };
     default:

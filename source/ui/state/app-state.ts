@@ -1,10 +1,12 @@
 import type {
   DispatchInput,
   DispatchOutcome,
+  LogView,
   MigrateInput,
   Snapshot,
 } from "../../core/domain/federation-types.js";
 import type { DispatchFormState } from "../features/dispatch/form.js";
+import type { LogsState } from "../features/logs/state.js";
 import type { Migration } from "../features/migration/state.js";
 import type { KeyPress } from "../input.js";
 import type { Keymap } from "../keymap.js";
@@ -20,7 +22,8 @@ export type Screen =
   | { kind: "tasks"; drilledFrom?: { filter: string } }
   | { kind: "detail"; taskId: string; outcome?: DispatchOutcome }
   | { kind: "dispatch" }
-  | { kind: "migrate" };
+  | { kind: "migrate" }
+  | { kind: "logs" };
 
 export type TableName = "nodes" | "tasks";
 
@@ -34,7 +37,9 @@ export type Effect =
   | { type: "incubate"; name: string; start: boolean; configOnly: boolean }
   | { type: "migrate"; input: MigrateInput }
   | { type: "nodeLifecycle"; node: string; action: "start" | "stop" | "restart" }
-  | { type: "removeNode"; node: string; stop: boolean; purge: boolean };
+  | { type: "removeNode"; node: string; stop: boolean; purge: boolean }
+  | { type: "logs"; node: string }
+  | { type: "stopLogs" };
 
 export interface Message {
   text: string;
@@ -78,6 +83,8 @@ export interface AppState {
   message: Message | null;
   discovery: Discovery;
   migration: Migration | null;
+  /** The log view (`l`), while it is open. */
+  logs: LogsState | null;
   effects: Effect[];
   quit: boolean;
 }
@@ -94,6 +101,7 @@ export type AppAction =
   | { type: "migrateLine"; line: string }
   | { type: "migrateDone" }
   | { type: "migrateFailed"; error: string }
+  | { type: "logLines"; view: LogView }
   | { type: "effectsTaken" };
 
 export interface InitialStateOptions {
@@ -120,6 +128,7 @@ export function initialState({ snapshot, size, keymap, readonly = false }: Initi
     message: keymap.warnings.length > 0 ? { text: keymap.warnings.join("; "), tone: "error" } : null,
     discovery: { status: "idle", found: [] },
     migration: null,
+    logs: null,
     effects: [],
     quit: false,
   };
