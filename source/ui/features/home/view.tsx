@@ -120,7 +120,7 @@ function TasksPane({
 }) {
   const parts = throughputParts(throughputOf(state.snapshot, now), tokensToday(state.snapshot));
   return (
-    <Box flexDirection="column" width={width} height={layout.tasksHeight}>
+    <Box flexDirection="column" width={width} height={layout.tasksHeight} flexShrink={0}>
       <PaneTitle
         label={`Tasks ${taskRows.length}`}
         detail={parts.join(" · ")}
@@ -195,7 +195,7 @@ const ReplyPane = memo(
   function ReplyPane({ task, node, width, height, now, gutter }: ReplyPaneProps) {
     const inner = Math.max(1, width - gutter);
     return (
-      <Box flexDirection="column" width={width} height={height} paddingLeft={gutter}>
+      <Box flexDirection="column" width={width} height={height} paddingLeft={gutter} flexShrink={0}>
         <PaneTitle
           label={task ? `Reply ${task.id}` : "Reply"}
           detail={task ? task.state : ""}
