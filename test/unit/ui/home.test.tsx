@@ -133,7 +133,8 @@ describe("focus on the home screen", () => {
   });
 
   it("the reply pane streams: a new chunk of the selected task shows without a key", async () => {
-    const app = await renderApp({ size: { columns: 140, rows: 40 } });
+    // Under the tasks (ink-testing-library's terminal is 100 columns wide).
+    const app = await renderApp({ size: { columns: 100, rows: 40 } });
     await app.waitFor(/── Reply req_20260227_203220_e68aee2d/);
     app.fake.updateTask("req_20260227_203220_e68aee2d", { reply: "正在测试… first chunk, then the second" });
     await app.waitFor(/first chunk, then the second/);

@@ -1,6 +1,7 @@
 import { Box, Text } from "ink";
 import { memo } from "react";
 import type { NodeView, Snapshot, TaskView } from "../../../core/domain/federation-types.js";
+import { shortTaskId } from "../../../core/domain/ids.js";
 import { FINAL_STATES } from "../../../core/domain/schema.js";
 import { clip, displayWidth } from "../../../present/text.js";
 import { throughputOf, throughputParts } from "../../../present/throughput.js";
@@ -180,6 +181,11 @@ export function PaneTitle({
   );
 }
 
+/** The whole id when it leaves room for the state in the pane's title, else its short form. */
+function replyId(task: TaskView, width: number): string {
+  return displayWidth(`── Reply ${task.id}  ${task.state} ──`) <= width ? task.id : shortTaskId(task.id);
+}
+
 interface ReplyPaneProps {
   task: TaskView | undefined;
   node: NodeView | undefined;
@@ -197,7 +203,7 @@ const ReplyPane = memo(
     return (
       <Box flexDirection="column" width={width} height={height} paddingLeft={gutter} flexShrink={0}>
         <PaneTitle
-          label={task ? `Reply ${task.id}` : "Reply"}
+          label={task ? `Reply ${replyId(task, inner)}` : "Reply"}
           detail={task ? task.state : ""}
           focused={false}
           width={inner}
