@@ -75,8 +75,10 @@ function statusKb(pid: number, key: string): number {
 }
 
 /** The task (or node) id on the row the cursor is on. */
+/** The selected row of the table with the keys: the home screen marks one in each, the tasks' below. */
 function selected(pty: PtySession): string | undefined {
-  const row = pty.screenLines().find((l) => l.startsWith("›"));
+  const rows = pty.screenLines().filter((l) => l.startsWith("›"));
+  const row = values.view === "tasks" ? rows.at(-1) : rows[0];
   return row?.slice(1).trim().split(/\s+/)[0];
 }
 

@@ -3,17 +3,16 @@ import type { ReactNode } from "react";
 import type { NodeView, TaskView } from "../core/domain/federation-types.js";
 import type { TaskState } from "../core/domain/schema.js";
 import { clipMiddle } from "../present/text.js";
-import { FirstRunPanel, NodesView } from "./components/nodes-view.js";
+import { FirstRunPanel } from "./components/nodes-view.js";
 import { TaskDetail } from "./components/task-detail.js";
-import { TasksView } from "./components/tasks-view.js";
 import { DispatchForm } from "./features/dispatch/view.js";
 import { HelpOverlay } from "./features/help/view.js";
+import { HomeView } from "./features/home/view.js";
 import { LogsView } from "./features/logs/view.js";
 import { MigrationPanel } from "./features/migration/view.js";
 import type { Action } from "./keymap.js";
 import { primaryKey } from "./keymap.js";
-import { nodeInfoRows } from "./layout.js";
-import { type AppState, topScreen } from "./state/app-state.js";
+import { type AppState, type TableName, topScreen } from "./state/app-state.js";
 import { findTask } from "./state/rows.js";
 
 /**
@@ -60,7 +59,7 @@ export interface BodyProps {
   now: number;
   width: number;
   height: number;
-  /** Only the table in view is sorted and filtered; the other one is empty here. */
+  /** The home shows both tables; other screens get empty rows here. */
   nodeRows: readonly NodeView[];
   taskRows: readonly TaskView[];
   firstRun: boolean;
@@ -90,7 +89,7 @@ export function screenOf(state: AppState): ScreenName {
 const NODES_HINTS: Hint[] = [
   ["help", "help"],
   ["open", "its tasks"],
-  ["switchPane", "all tasks"],
+  ["switchPane", "to tasks"],
   ["filter", "filter"],
   ["palette", "command"],
   ["dispatch", "dispatch"],
@@ -99,16 +98,17 @@ const NODES_HINTS: Hint[] = [
   ["quit", "quit"],
 ];
 
-function NodesBody({ state, now, width, height, nodeRows }: BodyProps) {
-  return (
-    <NodesView
-      rows={nodeRows}
-      table={state.nodes}
-      filter={state.nodes.filter}
-      width={width}
-      height={height}
+/** Both tables on one screen (the home); `focus` is the one with the keys. */
+function homeBody(focus: TableName) {
+  return ({ state, now, width, nodeRows, taskRows, firstRun }: BodyProps) => (
+    <HomeView
+      state={state}
       now={now}
-      infoRows={nodeInfoRows(state.size)}
+      width={width}
+      focus={focus}
+      nodeRows={nodeRows}
+      taskRows={taskRows}
+      firstRun={firstRun}
     />
   );
 }
@@ -192,20 +192,7 @@ export const SCREENS: Record<ScreenName, ScreenSpec> = {
     ],
   },
   tasks: {
-    body: ({ state, now, width, height, taskRows, firstRun }) => (
-      <TasksView
-        rows={taskRows}
-        table={state.tasks}
-        marks={state.tasks.marks}
-        filter={state.tasks.filter}
-        totalTasks={state.snapshot.tasks.length}
-        width={width}
-        height={height}
-        now={now}
-        dispatchKey={state.readonly || firstRun ? null : primaryKey(state.keymap, "dispatch")}
-        noNodes={firstRun}
-      />
-    ),
+    body: homeBody("tasks"),
     bounded: true,
     hints: ({ marks, drilled, empty, task }) => {
       if (marks > 0)
@@ -227,7 +214,7 @@ export const SCREENS: Record<ScreenName, ScreenSpec> = {
               : []),
           ["palette", "command"],
           ["dispatch", "dispatch"],
-          ["switchPane", "nodes"],
+          ["switchPane", "to nodes"],
           ["quit", "quit"],
         ];
       return [
@@ -239,7 +226,7 @@ export const SCREENS: Record<ScreenName, ScreenSpec> = {
         ...taskActions(task),
         ["mark", "mark"],
         ["dispatch", "dispatch"],
-        ["switchPane", "nodes"],
+        ["switchPane", "to nodes"],
         ["quit", "quit"],
       ];
     },
@@ -270,5 +257,5 @@ export const SCREENS: Record<ScreenName, ScreenSpec> = {
       ["quit", "quit"],
     ],
   },
-  nodes: { body: NodesBody, bounded: true, hints: () => NODES_HINTS },
+  nodes: { body: homeBody("nodes"), bounded: true, hints: () => NODES_HINTS },
 };

@@ -62,7 +62,10 @@ describe("control center in a real pseudo-terminal", () => {
     pty.write(KEYS.escape);
     await pty.waitFor(() => {
       const lines = pty.screenLines();
-      return /^\s+TASK\s+.*STATE.*DESCRIPTION/.test(lines[1] ?? "") && /pending/.test(lines.at(-2) ?? "");
+      // The home screen: the tasks table under the nodes.
+      return (
+        lines.some((l) => /^\s+TASK\s+.*STATE.*DESCRIPTION/.test(l)) && /pending/.test(lines.at(-2) ?? "")
+      );
     }, "the tasks table laid out for 80 columns");
     // Live data is drawn within a frame budget: the last update may land a moment later.
     await pty.waitForText(/any→alpha\s+completed\s+P2\s+\d+s(?: 1\/3)? hello from the p/);

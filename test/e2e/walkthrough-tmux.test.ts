@@ -15,6 +15,8 @@ import { type StubGateway, startStubGateway } from "../testkit/stub-gateway.js";
 
 const run = promisify(execFile);
 const NODE_WORDS = nodeColumns(0).map((c) => c.header);
+// The control center adds the latency trend after LATENCY (the CLI prints one probe, no trend).
+const TUI_NODE_WORDS = NODE_WORDS.flatMap((w) => (w === "LATENCY" ? [w, "TREND"] : [w]));
 const TASK_WORDS = taskColumns(0, 200).map((c) => c.header);
 
 /** The words of a header line, checked to be canonical column names in the canonical order. */
@@ -96,13 +98,15 @@ describe("walk-through in tmux", () => {
       const nodes = await waitFor(tui, (l) => l.some((x) => /^\s+NODE\s/.test(x)), "the nodes table");
       const tuiNodes = assertCanonical(
         nodes.find((l) => /^\s+NODE\s/.test(l)) ?? "",
-        NODE_WORDS,
+        TUI_NODE_WORDS,
         "control center",
       );
+      // The tasks sit under the nodes on the home screen; Tab gives them the keys.
       await tmux("send-keys", "-t", tui, "Tab");
-      let tasks = await waitFor(tui, (l) => l.some((x) => /^\s+TASK\s/.test(x)), "the tasks table");
+      let tasks = await waitFor(tui, (l) => /row \d+\/3/.test(l[0] ?? ""), "the keys on the tasks");
       const tuiTasks = assertCanonical(
-        tasks.find((l) => /^\s+TASK\s/.test(l)) ?? "",
+        // Wide enough, the selected task's detail starts beside the header: not a column.
+        (tasks.find((l) => /^\s+TASK\s/.test(l)) ?? "").replace(/\s+req_\S+ · .*$/, ""),
         TASK_WORDS,
         "control center",
       );
@@ -121,7 +125,8 @@ describe("walk-through in tmux", () => {
       const seen = new Set<string>();
       for (let i = 0; i < 3; i++) {
         tasks = await waitFor(tui, (l) => l.some((x) => x.startsWith("›")), "a selected row");
-        const row = tasks.find((l) => l.startsWith("›")) ?? "";
+        // The last selected row is the tasks' (the nodes, above, keep theirs).
+        const row = tasks.filter((l) => l.startsWith("›")).at(-1) ?? "";
         const state = /\b(pending|completed|cancelled)\b/.exec(row)?.[1] ?? "?";
         const hints = tasks.at(-1) ?? "";
         seen.add(state);

@@ -35,3 +35,38 @@ test("closing the control center hands a localhost task it is running back to th
     await world.cleanup();
   }
 });
+
+test("the control center's snapshot keeps each node's recent probe latencies, one sample per probe", async () => {
+  const world = await makeWorld();
+  const gateway = await startStubGateway({ token: "main-secret" });
+  try {
+    await world.writeProfile(null, profileConfig(gateway.port, "main-secret"));
+    assert.equal((await world.run(["init"])).code, 0);
+    const live = await LiveFederation.open(world.clawosHome, world.env);
+    const samples = () => live.getSnapshot().nodes.find((n) => n.id === "hub")?.recentLatencyMs ?? [];
+    const until = async (ok: () => boolean, what: string) => {
+      const deadline = Date.now() + 20_000;
+      while (!ok()) {
+        if (Date.now() > deadline)
+          throw new Error(`timed out waiting for ${what}: ${JSON.stringify(samples())}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    try {
+      await until(() => samples().length >= 1, "the first probe");
+      const first = samples().length;
+      // Each refresh probes again: one more sample each, kept in order across the reopened core.
+      await live.refresh();
+      await until(() => samples().length >= first + 1, "a second probe");
+      await live.refresh();
+      await until(() => samples().length >= first + 2, "a third probe");
+      assert.ok(samples().length <= 20);
+      for (const ms of samples()) assert.ok(Number.isFinite(ms) && ms >= 0, `latency ${ms}`);
+    } finally {
+      await live.close();
+    }
+  } finally {
+    await gateway.close();
+    await world.cleanup();
+  }
+});

@@ -8,12 +8,13 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { BIN, editConfig, makeWorld, profileConfig } from "./cli-harness.js";
+import { BIN, makeWorld, profileConfig } from "./cli-harness.js";
 import { spawnInPty } from "./pty-harness.js";
 import { startStubGateway } from "./stub-gateway.js";
 
-const COLS = 118;
-const ROWS = 30;
+// The size of the walk-through: wide enough for the reply pane beside the tasks.
+const COLS = 120;
+const ROWS = 35;
 const CELL_W = 8.4;
 const CELL_H = 18;
 // A dark theme's ANSI palette.
@@ -105,13 +106,8 @@ try {
     [BIN, "nodes", "add", "cloud-node", "--planned", "--notes", "AWS Lightsail ($5/mo)"],
     { env: world.env },
   );
-  await editConfig(world, (c) => {
-    const nodes = c.nodes as { id: string; notes?: string }[];
-    for (const n of nodes) if (n.id === "main") n.notes = "Main node";
-    for (const n of nodes) if (n.id === "alpha") n.notes = "Quant node";
-  });
   for (const [text, to] of [
-    ["Python function that adds two numbers", "main"],
+    ["Python function that adds two numbers", "hub"],
     ["Backtest the momentum strategy", "alpha"],
     ["Summarise today's logs", "any"],
   ]) {
@@ -129,6 +125,13 @@ try {
     env: { ...world.env, NO_COLOR: "", FORCE_COLOR: "3" },
   });
   await pty.waitForText(/alpha\s+online/);
+  // A few probes (one each 5 s) for the latency trend; then the keys to the tasks, on the
+  // finished backtest, so its reply shows beside them.
+  await new Promise((r) => setTimeout(r, 11_000));
+  pty.write("\t/Backtest\r");
+  await pty.waitForText(/── Reply \S+ +completed/);
+  pty.write("\u001b");
+  await pty.waitForText(/Summarise today/);
   await new Promise((r) => setTimeout(r, 800));
 
   const buffer = pty.terminal.buffer.active;

@@ -35,6 +35,8 @@ export interface NodeView {
   notes?: string;
   /** user@host[:port] of its SSH route, when the config has one (prefills "migrate"). */
   sshTarget?: string;
+  /** The last few gateway latencies (ms), oldest first, for a sparkline (at most LATENCY_SAMPLES). */
+  recentLatencyMs?: readonly number[];
 }
 
 export interface TaskView {

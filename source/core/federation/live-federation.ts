@@ -23,6 +23,7 @@ import { type EnsureWorkerResult, ensureWorker, findWorker } from "../ops/worker
 import { watchConfigFile } from "./config-watch.js";
 import { FederationCore } from "./federation.js";
 import { FleetEventLog, fleetStateOf } from "./fleet-event-log.js";
+import { LatencyHistory, withLatencyHistory } from "./latency-history.js";
 import { streamNodeLog } from "./node-logs.js";
 import { toTaskView } from "./views.js";
 import { workerAbsence } from "./waiting.js";
@@ -46,6 +47,7 @@ export class LiveFederation implements FederationApi {
   private readonly nextProbeAt = new Map<string, number>();
   private readonly backoff = new Map<string, number>();
   private readonly probing = new Set<string>();
+  private readonly latencies = new LatencyHistory();
   private unwatch: () => void = () => {};
   private reloadTimer: NodeJS.Timeout | undefined;
   private reloading: Promise<void> | undefined;
@@ -154,7 +156,9 @@ export class LiveFederation implements FederationApi {
           const worker = await this.machineWorker(statuses.records);
           this.publish({
             worker,
-            nodes: withSshTargets(views, this.core.nodes),
+            nodes: withLatencyHistory(withSshTargets(views, this.core.nodes), this.latencies, (v) =>
+              this.sampledAt(v),
+            ),
             tasks: listing.tasks.map((task) => this.viewOf(task)),
             counts: listing.counts,
             problems: [...listing.problems, ...statuses.problems, ...registry.problems],
@@ -185,6 +189,11 @@ export class LiveFederation implements FederationApi {
     this.worker = { at: Date.now(), found: result.worker };
     this.scheduleReload();
     return result;
+  }
+
+  /** When a node's latency was measured: its last probe from here, else the heartbeat that carried it. */
+  private sampledAt(view: NodeView): number | undefined {
+    return this.core.lastProbe(view.id)?.checkedAt ?? Date.parse(view.lastHeartbeatAt ?? "");
   }
 
   private viewOf(task: StoredTask): TaskView {

@@ -30,9 +30,11 @@ export function ControlCenter({ state, now, title = "ClawOS Federation" }: Contr
   const height = bodyHeight(state.size);
   const top = topScreen(state);
   const active = activeTable(state);
-  // Only the table in view is sorted and filtered (10 000 tasks are not sorted for the nodes view).
-  const nodeRows = active === "nodes" ? selectNodeRows(state.snapshot, state.nodes.filter) : [];
-  const taskRows = active === "tasks" ? selectTaskRows(state.snapshot, state.tasks.filter) : [];
+  // The home shows both tables; under another screen only the table it came from is
+  // sorted and filtered (10 000 tasks are not sorted for the help).
+  const home = top.kind === "nodes" || top.kind === "tasks";
+  const nodeRows = home || active === "nodes" ? selectNodeRows(state.snapshot, state.nodes.filter) : [];
+  const taskRows = home || active === "tasks" ? selectTaskRows(state.snapshot, state.tasks.filter) : [];
   // Version 0 is a facade's placeholder before its first read: not "no nodes yet".
   const firstRun = state.snapshot.nodes.length === 0 && state.snapshot.version !== 0;
   const rowsOf = active === "nodes" ? nodeRows : taskRows;

@@ -1,5 +1,7 @@
 import { Box, Text } from "ink";
 import type { NodeView } from "../../core/domain/federation-types.js";
+import type { Column } from "../../present/columns.js";
+import { latencyTrendColumn } from "../../present/sparkline.js";
 import { clip, displayWidth, formatAge, wrapLines } from "../../present/text.js";
 import { nodeColumns, nodeStateTone } from "../../present/vocabulary.js";
 import type { Discovery } from "../state/app-state.js";
@@ -16,15 +18,27 @@ export interface NodesViewProps {
   now: number;
   /** Rows under the table for the selected node in full (0: none). */
   infoRows?: number;
+  /** The pane has the keys (the home screen shows the tasks too). */
+  focused?: boolean;
 }
 
-export function NodesView({ rows, table, filter, width, height, now, infoRows = 0 }: NodesViewProps) {
+export function NodesView({
+  rows,
+  table,
+  filter,
+  width,
+  height,
+  now,
+  infoRows = 0,
+  focused = true,
+}: NodesViewProps) {
   const selected = rows[Math.min(table.cursor, rows.length - 1)];
   return (
     <Box flexDirection="column" width={width} height={height}>
       <Box flexDirection="column">
         <Table
-          columns={nodeColumns(now)}
+          columns={withTrend(nodeColumns(now), rows)}
+          focused={focused}
           volatile={(n) => formatAge(n.lastHeartbeatAt, now)}
           rows={rows}
           rowKey={(n) => n.id}
@@ -42,6 +56,15 @@ export function NodesView({ rows, table, filter, width, height, now, infoRows = 
       {infoRows > 0 && selected ? <NodeInfo node={selected} width={width} rows={infoRows} now={now} /> : null}
     </Box>
   );
+}
+
+const TREND = latencyTrendColumn<NodeView>();
+
+/** The latency trend after LATENCY, once any node has one to show. */
+function withTrend(columns: Column<NodeView>[], rows: readonly NodeView[]): Column<NodeView>[] {
+  if (!rows.some((n) => (n.recentLatencyMs?.length ?? 0) > 0)) return columns;
+  const at = columns.findIndex((c) => c.id === "latency");
+  return [...columns.slice(0, at + 1), TREND, ...columns.slice(at + 1)];
 }
 
 function facts(node: NodeView, now: number): string {

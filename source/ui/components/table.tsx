@@ -24,6 +24,8 @@ export interface TableProps<Row> {
    * rendered again. Per row, so the clock re-renders only rows whose age moved.
    */
   volatile?: (row: Row) => string;
+  /** The pane has the keys (default): its selected row is drawn as a bar, else only marked with ›. */
+  focused?: boolean;
 }
 
 const PREFIX = 2;
@@ -34,12 +36,13 @@ interface RowProps<Row> {
   /** The column widths as a string: equal layouts compare equal. */
   layout: string;
   selected: boolean;
+  focused: boolean;
   marked: boolean;
   volatile: string;
   theme: Theme;
 }
 
-function TableRowView<Row>({ row, fitted, selected, marked, theme }: RowProps<Row>) {
+function TableRowView<Row>({ row, fitted, selected, focused, marked, theme }: RowProps<Row>) {
   const last = fitted.length - 1;
   // Adjacent cells of the same tone share one text node: Ink squashes, styles and
   // measures every node on every frame, and most cells have no tone at all.
@@ -65,7 +68,7 @@ function TableRowView<Row>({ row, fitted, selected, marked, theme }: RowProps<Ro
   });
   runs.push({ tone, text });
   return (
-    <Text wrap="truncate-end" inverse={selected}>
+    <Text wrap="truncate-end" inverse={selected && focused}>
       {runs.map((run, i) =>
         run.tone === undefined ? (
           run.text
@@ -87,6 +90,7 @@ const TableRow = memo(
     a.row === b.row &&
     a.layout === b.layout &&
     a.selected === b.selected &&
+    a.focused === b.focused &&
     a.marked === b.marked &&
     a.volatile === b.volatile &&
     a.theme === b.theme,
@@ -104,6 +108,7 @@ export function Table<Row>({
   marks,
   empty,
   volatile,
+  focused = true,
 }: TableProps<Row>) {
   const theme = useTheme();
   const start = windowStart(cursor, offset, height, rows.length);
@@ -132,6 +137,7 @@ export function Table<Row>({
               fitted={fitted}
               layout={layout}
               selected={start + i === cursor}
+              focused={focused}
               marked={marks?.has(id) ?? false}
               volatile={volatile ? volatile(row) : ""}
               theme={theme}

@@ -17,6 +17,8 @@ export interface TasksViewProps {
   dispatchKey: string | null;
   /** The federation has no node yet: nothing can be dispatched. */
   noNodes?: boolean;
+  /** The pane has the keys (the home screen shows the nodes too). */
+  focused?: boolean;
 }
 
 export function TasksView({
@@ -30,6 +32,7 @@ export function TasksView({
   now,
   dispatchKey,
   noNodes = false,
+  focused = true,
 }: TasksViewProps) {
   const empty =
     totalTasks === 0 && noNodes ? (
@@ -50,6 +53,7 @@ export function TasksView({
       height={height - 1}
       width={width}
       marks={new Set(marks)}
+      focused={focused}
       empty={empty}
     />
   );

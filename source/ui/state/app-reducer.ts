@@ -19,12 +19,13 @@ import {
 import { gatewayCommand, gatewaySelected } from "../features/node-life/state.js";
 import type { KeyPress } from "../input.js";
 import { ACTIONS, type Action, type ActionSpec } from "../keymap.js";
-import { bodyHeight, clampSize, nodePageRows, tablePageRows } from "../layout.js";
+import { bodyHeight, clampSize } from "../layout.js";
 import type { AppAction, AppState, Screen } from "./app-state.js";
 import { activeTable, topScreen } from "./app-state.js";
 import { type Move, move } from "./navigation.js";
 import { COMMANDS, type CommandName, type CommandSpec, completeCommand, resolveCommand } from "./palette.js";
 import {
+  homeOf,
   nodeRows,
   queue,
   refuseReadonly,
@@ -197,11 +198,11 @@ function detailLineCount(state: AppState, screen: Extract<Screen, { kind: "detai
 function onMove(state: AppState, how: Move): AppState {
   const top = topScreen(state);
   if (top.kind === "nodes") {
-    const moved = move(state.nodes, how, nodeRows(state), nodePageRows(state.size));
+    const moved = move(state.nodes, how, nodeRows(state), homeOf(state).nodeRows);
     return { ...state, nodes: { ...state.nodes, ...moved } };
   }
   if (top.kind === "tasks") {
-    const moved = move(state.tasks, how, taskRows(state), tablePageRows(state.size));
+    const moved = move(state.tasks, how, taskRows(state), homeOf(state).taskRows);
     return { ...state, tasks: { ...state.tasks, ...moved } };
   }
   if (top.kind !== "detail") return state;
@@ -333,7 +334,7 @@ function toggleMark(state: AppState): AppState {
   const marks = state.tasks.marks.includes(task.id)
     ? state.tasks.marks.filter((id) => id !== task.id)
     : [...state.tasks.marks, task.id];
-  const moved = move(state.tasks, "down", taskRows(state), tablePageRows(state.size));
+  const moved = move(state.tasks, "down", taskRows(state), homeOf(state).taskRows);
   return { ...state, tasks: { ...state.tasks, ...moved, marks } };
 }
 

@@ -1,7 +1,7 @@
 import type { NodeView, Snapshot, TaskView } from "../../core/domain/federation-types.js";
 import { withTargets } from "../features/dispatch/form.js";
 import type { Action } from "../keymap.js";
-import { nodePageRows, tablePageRows } from "../layout.js";
+import { type HomeLayout, homeLayout } from "../layout.js";
 import type { AppState, Effect, TableName } from "./app-state.js";
 import { activeTable, topScreen } from "./app-state.js";
 import { locate, settle } from "./navigation.js";
@@ -26,17 +26,25 @@ export function allNodeIds(snapshot: Snapshot): string[] {
   return snapshot.nodes.map((n) => n.id).sort();
 }
 
+/** How the home screen is split now (the nodes pane holds the rows the filter leaves). */
+export function homeOf(state: AppState): HomeLayout {
+  return homeLayout(state.size, nodeRows(state).length);
+}
+
 /**
  * After new data, a new filter or a new size: keep each cursor on its row and in
- * view. Only the table in view: the other one (10 000 tasks behind the nodes
- * view) settles when it comes into view — its cursor is kept by id meanwhile.
+ * view. The home screen shows both tables; under another screen only the table
+ * it came from settles (the other one, 10 000 tasks perhaps, settles when the
+ * home returns: its cursor is kept by id meanwhile).
  */
 export function settleAll(state: AppState): AppState {
   const table = activeTable(state);
+  const home = topScreen(state).kind === "nodes" || topScreen(state).kind === "tasks";
+  const layout = homeOf(state);
   const nodes =
-    table === "nodes" ? settle(state.nodes, nodeRows(state), nodePageRows(state.size)) : state.nodes;
+    home || table === "nodes" ? settle(state.nodes, nodeRows(state), layout.nodeRows) : state.nodes;
   const tasks =
-    table === "tasks" ? settle(state.tasks, taskRows(state), tablePageRows(state.size)) : state.tasks;
+    home || table === "tasks" ? settle(state.tasks, taskRows(state), layout.taskRows) : state.tasks;
   // Marks of tasks that left the snapshot go; no marks (the usual case) costs nothing.
   const marks =
     state.tasks.marks.length === 0

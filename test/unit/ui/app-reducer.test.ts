@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { homeLayout } from "../../../source/ui/layout.js";
 import { appReducer } from "../../../source/ui/state/app-reducer.js";
 import { topScreen } from "../../../source/ui/state/app-state.js";
 import { selectTaskRows } from "../../../source/ui/state/rows.js";
@@ -56,7 +57,8 @@ describe("app reducer: views and navigation", () => {
       }),
     );
     let s = press(stateOf({ snapshot: snapshotOf(undefined, tasks), size: SIZE_80x24 }), "tab", "pagedown");
-    const page = 24 - 3 - 1;
+    // The tasks pane under the four nodes and the selected node's description.
+    const page = homeLayout(SIZE_80x24, 4).taskRows;
     assert.equal(s.tasks.cursor, page - 1);
     s = press(s, "pagedown");
     assert.ok(

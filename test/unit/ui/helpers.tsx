@@ -1,3 +1,5 @@
+import { EventEmitter } from "node:events";
+import { render as inkRender } from "ink";
 import { render } from "ink-testing-library";
 import type { ReactElement } from "react";
 import type { NodeView, Snapshot, TaskView } from "../../../source/core/domain/federation-types.js";
@@ -159,4 +161,30 @@ export async function renderApp(
     waitFor,
     unmount: () => instance.unmount(),
   };
+}
+
+/**
+ * One frame of `node` on a terminal `columns` wide. ink-testing-library's terminal is
+ * always 100 columns, and Ink shrinks a wider screen to it: wide layouts need this.
+ */
+export function frameAtWidth(node: ReactElement, columns: number): string {
+  let last = "";
+  const stdout = Object.assign(new EventEmitter(), {
+    columns,
+    rows: 1000,
+    write: (frame: string) => {
+      last = frame;
+      return true;
+    },
+  });
+  const instance = inkRender(node, {
+    stdout: stdout as unknown as NodeJS.WriteStream,
+    stdin: Object.assign(new EventEmitter(), { isTTY: false }) as unknown as NodeJS.ReadStream,
+    debug: true,
+    exitOnCtrlC: false,
+    patchConsole: false,
+  });
+  const frame = last;
+  instance.unmount();
+  return frame;
 }

@@ -81,7 +81,9 @@ describe("untrusted text from tasks, nodes and errors", () => {
     await app.write(ESC_KEYS.tab);
     await app.waitFor("DESCRIPTION");
     const lines = app.frame().split("\n");
-    const rows = lines.slice(1, 5);
+    // The tasks table sits under the nodes on the home screen: from its header on.
+    const header = lines.findIndex((l) => /^\s+TASK\s/.test(l));
+    const rows = lines.slice(header, header + 4);
     const states = rows.map((l) => column(l, l.includes("NODE") ? "STATE" : "pending"));
     assert.equal(new Set(states).size, 1, `STATE column moves: ${states.join(",")}\n${rows.join("\n")}`);
     const descriptions = rows.map((l) =>

@@ -353,7 +353,7 @@ describe("status bar", () => {
     );
     assert.match(frameOf(<MessageLine {...lines} message={null} lastError={undefined} />), /1 pending/);
     const hints = frameOf(<BottomLine {...base} lastError="node alpha: 401 bad token" />);
-    assert.match(hints, /\? help\s+Enter its tasks\s+Tab all tasks\s+\/ filter\s+: command\s+d dispatch/);
+    assert.match(hints, /\? help\s+Enter its tasks\s+Tab to tasks\s+\/ filter\s+: command\s+d dispatch/);
     assert.doesNotMatch(frameOf(<BottomLine {...base} readonly lastError={undefined} />), /dispatch/);
     const asking = frameOf(
       <BottomLine

@@ -17,7 +17,7 @@ import { parseFilter, taskMatches } from "../../../source/ui/features/filter/que
 import { buildHelpLines } from "../../../source/ui/features/help/lines.js";
 import { HelpOverlay } from "../../../source/ui/features/help/view.js";
 import { resolveKeymap } from "../../../source/ui/keymap.js";
-import { bodyHeight, nodePageRows, tablePageRows } from "../../../source/ui/layout.js";
+import { bodyHeight, homeLayout } from "../../../source/ui/layout.js";
 import { appReducer } from "../../../source/ui/state/app-reducer.js";
 import { topScreen } from "../../../source/ui/state/app-state.js";
 import { completeCommand, suggestCommands } from "../../../source/ui/state/palette.js";
@@ -69,7 +69,7 @@ describe("the hint line offers what works on the screen in view", () => {
       keyHints("tasks", km, false, 0, false, false, "completed").join("  "),
       /retry|cancel/,
     );
-    assert.match(keyHints("nodes", km, false).join("  "), /Enter its tasks\s+Tab all tasks/);
+    assert.match(keyHints("nodes", km, false).join("  "), /Enter its tasks\s+Tab to tasks/);
     assert.match(keyHints("firstRun", km, false).join("  "), /i look for local profiles/);
   });
 
@@ -253,7 +253,9 @@ describe("the nodes view shows the selected node in full", () => {
   });
 
   it("the page of the nodes table leaves room for it, and the cursor stays visible", () => {
-    assert.equal(nodePageRows(SIZE_80x24), tablePageRows(SIZE_80x24) - 4);
+    const layout = homeLayout(SIZE_80x24, 60);
+    assert.equal(layout.infoRows, 4);
+    assert.equal(1 + layout.nodeRows + layout.infoRows + layout.tasksHeight, bodyHeight(SIZE_80x24));
     const many = Array.from({ length: 60 }, (_, i) => makeNode({ id: `node-${String(i).padStart(2, "0")}` }));
     const s = press(stateOf({ size: SIZE_80x24, snapshot: snapshotOf(many, []) }), "pagedown", "pagedown");
     const frame = screen(s);
