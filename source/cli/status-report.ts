@@ -1,9 +1,16 @@
-import type { MachineWorker, NodeState, NodeView, TaskView } from "../core/domain/federation-types.js";
+import type {
+  FederationUsageView,
+  MachineWorker,
+  NodeState,
+  NodeView,
+  TaskView,
+} from "../core/domain/federation-types.js";
 import type { TaskState } from "../core/domain/schema.js";
 import { stalledInboxes } from "../core/federation/waiting.js";
 import { type Safe, type SafeText, safe, safeLine } from "../present/safe-text.js";
 import { renderColumns } from "../present/table.js";
 import { clip, clipMiddle, displayWidth } from "../present/text.js";
+import { usageLine, withUsageColumns } from "../present/usage-text.js";
 import { compareNodes, nodeColumns, taskColumns, totalOf } from "../present/vocabulary.js";
 import { workerLine } from "../present/worker-line.js";
 
@@ -17,6 +24,8 @@ export interface StatusData {
   now: Date;
   /** This machine's worker. */
   worker?: MachineWorker;
+  /** Every node's tokens together, and the federation's budget. */
+  usage?: FederationUsageView;
 }
 
 /** What the status views print, every string sanitized (toSafe): presenters take only this. */
@@ -33,7 +42,8 @@ export function tableWidth(columns: number | undefined, wide = false): number {
 }
 
 export function renderNodesTable(nodes: Safe<NodeView>[], now: number, width: number): string {
-  return renderColumns(nodeColumns(now), [...nodes].sort(compareNodes), width);
+  const rows = [...nodes].sort(compareNodes);
+  return renderColumns(withUsageColumns(nodeColumns(now), rows as NodeView[]), rows, width);
 }
 
 export function sortTasks<T extends TaskView>(tasks: T[]): T[] {
@@ -68,6 +78,8 @@ export function renderStatusText(
   } else {
     out.push(renderNodesTable(data.nodes, now, width));
     out.push(safeLine(workerLine(data.worker as MachineWorker | undefined, now)));
+    const usage = usageLine(data.usage as FederationUsageView | undefined);
+    if (usage) out.push(safeLine(usage));
   }
   out.push("");
   out.push(`Tasks: ${countsLine(data.counts)}`);

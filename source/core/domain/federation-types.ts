@@ -1,4 +1,13 @@
-import type { Priority, Route, RouteDecision, TaskError, TaskEvent, TaskState } from "./schema.js";
+import type {
+  Priority,
+  Route,
+  RouteDecision,
+  TaskError,
+  TaskEvent,
+  TaskState,
+  TokenUsage,
+} from "./schema.js";
+import type { BudgetView, UsageWindow } from "./usage.js";
 
 /** Live health of a node. "unknown" is never shown as online. */
 export const NODE_STATES = [
@@ -35,6 +44,10 @@ export interface NodeView {
   notes?: string;
   /** user@host[:port] of its SSH route, when the config has one (prefills "migrate"). */
   sshTarget?: string;
+  /** Tokens (and money, with prices) today and over 7 days; absent when nothing was read. */
+  usage?: UsageWindow;
+  /** How close the daily budget that binds it is (its own, or the federation's). */
+  budget?: BudgetView;
 }
 
 export interface TaskView {
@@ -55,6 +68,9 @@ export interface TaskView {
   startedAt?: string;
   finishedAt?: string;
   durationMs?: number;
+  /** Tokens of the finished attempt; absent for tasks finished by versions that did not ask. */
+  usage?: TokenUsage;
+  model?: string;
 }
 
 /** This machine's worker (`clawos node run`), as `status` and the control center show it. */
@@ -85,6 +101,12 @@ export interface Snapshot {
   problems: string[];
   /** This machine's worker; absent until the first look. */
   worker?: MachineWorker;
+  /** Every node's usage together, and the federation's own daily budget when one is set. */
+  usage?: FederationUsageView;
+}
+
+export interface FederationUsageView extends UsageWindow {
+  budget?: BudgetView;
 }
 
 export interface DispatchInput {

@@ -197,6 +197,31 @@ export const WorkerConfig = z
   .strict();
 export type WorkerConfig = z.infer<typeof WorkerConfig>;
 
+/** What a node's or a model's tokens cost, per million. */
+export const Price = z
+  .object({
+    prompt: z.number().min(0).describe("Price of 1M prompt tokens"),
+    completion: z.number().min(0).describe("Price of 1M completion tokens"),
+    currency: z.string().min(1).max(10).default("USD").describe("Currency of the prices"),
+  })
+  .strict();
+export type Price = z.infer<typeof Price>;
+
+/** A daily cap (the machine's local day): a task that would start over it waits. */
+export const Budget = z
+  .object({
+    tokens: z.number().int().positive().optional().describe("Prompt + completion tokens per day"),
+    money: z
+      .number()
+      .positive()
+      .optional()
+      .describe("Money per day; counts only tokens that have a price in prices"),
+    currency: z.string().min(1).max(10).default("USD").describe("Currency of money"),
+  })
+  .strict()
+  .refine((b) => b.tokens !== undefined || b.money !== undefined, "give tokens, money or both");
+export type Budget = z.infer<typeof Budget>;
+
 export const FederationConfig = z
   .object({
     version: z
@@ -234,6 +259,21 @@ export const FederationConfig = z
       .record(z.string(), z.union([z.string(), z.array(z.string())]))
       .default({})
       .describe('Control-center key rebinding: action → key(s), e.g. {"quit": "Q"}'),
+    prices: z
+      .record(z.string().min(1), Price)
+      .optional()
+      .describe(
+        'Price per 1M tokens, by node id or by model (the node wins): {"alpha": {"prompt": 3, "completion": 15, "currency": "USD"}}',
+      ),
+    budgets: z
+      .record(NodeId, Budget)
+      .optional()
+      .describe(
+        'Daily cap per node id, in tokens and/or money: {"alpha": {"tokens": 200000}} or {"alpha": {"money": 5}}',
+      ),
+    budget: Budget.optional().describe(
+      "Daily cap for the whole federation (every node together): {tokens?, money?, currency?}",
+    ),
   })
   .strict();
 export type FederationConfig = z.infer<typeof FederationConfig>;
@@ -282,6 +322,12 @@ export const TaskError = z.object({
 });
 export type TaskError = z.infer<typeof TaskError>;
 
+export const TokenUsage = z.object({
+  prompt: z.number().int().min(0),
+  completion: z.number().int().min(0),
+});
+export type TokenUsage = z.infer<typeof TokenUsage>;
+
 /** Which attempt of which task, on which node: the key of results and progress. */
 const attemptOf = { id: TaskId, attempt: z.number().int().min(1), node: NodeId };
 
@@ -295,6 +341,8 @@ export const TaskResult = z.object({
   finishedAt: z.string(),
   durationMs: z.number().min(0).optional(),
   model: z.string().optional(),
+  /** What the turn cost, as the gateway reported it; absent from results of older versions. */
+  usage: TokenUsage.optional(),
 });
 export type TaskResult = z.infer<typeof TaskResult>;
 
@@ -335,6 +383,19 @@ export const NodeStatusRecord = z.object({
       error: z.string().max(500).optional(),
       hint: z.string().max(500).optional(),
     })
+    .optional(),
+  /** Tokens the node's machine recorded for it, per local day and model, for the last 7 days. */
+  usage: z
+    .array(
+      z.object({
+        day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+        model: z.string().max(200).optional(),
+        prompt: z.number().int().min(0),
+        completion: z.number().int().min(0),
+        tasks: z.number().int().min(0),
+      }),
+    )
+    .max(200)
     .optional(),
 });
 export type NodeStatusRecord = z.infer<typeof NodeStatusRecord>;

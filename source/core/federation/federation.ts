@@ -32,6 +32,7 @@ import { holdDeltas } from "./hold-deltas.js";
 import { type RegistryConflict, type RegistryView, RegistryWriter, readRegistry } from "./registry.js";
 import { upgradeLegacyNodes } from "./registry-upgrade.js";
 import { type ChatRunner, type PublishingClaim, type RunOutcome, runClaim } from "./task-runner.js";
+import { noteUsage, readUsage, withUsage } from "./usage-views.js";
 import { conflictView } from "./views.js";
 import { type WaitOptions, waitForTask } from "./wait-for-task.js";
 
@@ -368,7 +369,7 @@ export class FederationCore {
       });
     }
     for (const c of this.conflicts) views.push(conflictView(c, this.machine, inFlight.get(c.id) ?? 0));
-    return { views, routable };
+    return withUsage({ views, routable }, await readUsage(this, heartbeats));
   }
 
   async inFlightCounts(): Promise<Map<string, number>> {
@@ -557,6 +558,7 @@ export class FederationCore {
               ...(error.hint ? { hint: error.hint } : {}),
             } as const)
           : undefined;
+    await noteUsage(this.loaded.home, outcome);
     if (fact) {
       const written = await recordTurn(this.loaded.home, this.turns.get(node), fact);
       if (written) this.turns.set(node, written);

@@ -1,6 +1,7 @@
 import { Box, Text } from "ink";
 import type { NodeView } from "../../core/domain/federation-types.js";
 import { clip, displayWidth, formatAge, wrapLines } from "../../present/text.js";
+import { nodeUsageFacts, withUsageColumns } from "../../present/usage-text.js";
 import { nodeColumns, nodeStateTone } from "../../present/vocabulary.js";
 import type { Discovery } from "../state/app-state.js";
 import type { TableCursor } from "../state/navigation.js";
@@ -24,7 +25,7 @@ export function NodesView({ rows, table, filter, width, height, now, infoRows = 
     <Box flexDirection="column" width={width} height={height}>
       <Box flexDirection="column">
         <Table
-          columns={nodeColumns(now)}
+          columns={withUsageColumns(nodeColumns(now), rows)}
           volatile={(n) => formatAge(n.lastHeartbeatAt, now)}
           rows={rows}
           rowKey={(n) => n.id}
@@ -49,6 +50,7 @@ function facts(node: NodeView, now: number): string {
   const parts = [
     node.port === null ? node.transport : `${node.transport} ${node.host}:${node.port}`,
     `${node.inFlight} active task${node.inFlight === 1 ? "" : "s"}`,
+    ...nodeUsageFacts(node),
     node.lastHeartbeatAt ? `worker seen ${formatAge(node.lastHeartbeatAt, now)} ago` : "no worker heartbeat",
     `machine ${node.machine}`,
     ...(node.profile ? [`profile ${node.profile}`] : []),
