@@ -6,12 +6,13 @@ import type {
   TaskView,
 } from "../core/domain/federation-types.js";
 import type { TaskState } from "../core/domain/schema.js";
+import type { UsageTotals } from "../core/domain/usage.js";
 import { stalledInboxes } from "../core/federation/waiting.js";
 import { type Safe, type SafeText, safe, safeLine } from "../present/safe-text.js";
 import { renderColumns } from "../present/table.js";
 import { clip, clipMiddle, displayWidth } from "../present/text.js";
-import { usageLine, withUsageColumns } from "../present/usage-text.js";
-import { compareNodes, nodeColumns, taskColumns, totalOf } from "../present/vocabulary.js";
+import { budgetText, tokensText, usageLine, withUsageColumns } from "../present/usage-text.js";
+import { compareNodes, EMPTY_CELL, nodeColumns, taskColumns, totalOf } from "../present/vocabulary.js";
 import { workerLine } from "../present/worker-line.js";
 
 export interface StatusData {
@@ -137,6 +138,25 @@ function tableOrNone(head: string[], rows: string[], none: string): string[] {
   return rows.length ? [...head, ...rows] : [none];
 }
 
+/** Tokens per node, today and over 7 days, and each budget: only once a node has either. */
+function usageMarkdown(nodes: SafeStatusData["nodes"]): string[] {
+  const used = (n: SafeStatusData["nodes"][number]) => (n.usage?.week.tasks ?? 0) > 0;
+  if (!nodes.some((n) => used(n) || n.budget)) return [];
+  const tokens = (t: UsageTotals | undefined, shown: boolean) =>
+    t && shown ? tokensText(t.prompt + t.completion) : EMPTY_CELL;
+  return [
+    "## Usage",
+    "",
+    "| Node | Tokens today | Tokens 7 days | Budget |",
+    "|------|--------------|---------------|--------|",
+    ...nodes.map(
+      (n) =>
+        `| **${md(n.id)}** | ${tokens(n.usage?.today, used(n))} | ${tokens(n.usage?.week, used(n))} | ${budgetText(n.budget)} |`,
+    ),
+    "",
+  ];
+}
+
 /** The seed's FEDERATION_STATUS.md layout. */
 export function renderStatusMarkdown(data: SafeStatusData): string {
   const tasks = sortTasks(data.tasks);
@@ -159,6 +179,7 @@ export function renderStatusMarkdown(data: SafeStatusData): string {
       "No nodes yet.",
     ),
     "",
+    ...usageMarkdown(nodes),
     ...(nodes.length ? ["## Communication Channels", "", ...channelLines(nodes), ""] : []),
     "## Pending Tasks",
     "",
