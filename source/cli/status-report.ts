@@ -11,7 +11,7 @@ import { stalledInboxes } from "../core/federation/waiting.js";
 import { type Safe, type SafeText, safe, safeLine } from "../present/safe-text.js";
 import { renderColumns } from "../present/table.js";
 import { clip, clipMiddle, displayWidth } from "../present/text.js";
-import { budgetText, tokensText, usageLine, withUsageColumns } from "../present/usage-text.js";
+import { budgetText, tokensText, usageLines, withUsageColumns } from "../present/usage-text.js";
 import { compareNodes, EMPTY_CELL, nodeColumns, taskColumns, totalOf } from "../present/vocabulary.js";
 import { workerLine } from "../present/worker-line.js";
 
@@ -79,8 +79,8 @@ export function renderStatusText(
   } else {
     out.push(renderNodesTable(data.nodes, now, width));
     out.push(safeLine(workerLine(data.worker as MachineWorker | undefined, now)));
-    const usage = usageLine(data.usage as FederationUsageView | undefined);
-    if (usage) out.push(safeLine(usage));
+    for (const line of usageLines(data.usage as FederationUsageView | undefined, width))
+      out.push(clip(safeLine(line), width));
   }
   out.push("");
   out.push(`Tasks: ${countsLine(data.counts)}`);

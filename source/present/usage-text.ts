@@ -40,11 +40,19 @@ export function budgetText(budget: BudgetView | undefined): string {
   return budget ? `${budget.percent}%` : EMPTY_CELL;
 }
 
-/** The federation's line in `status` and the control center. */
-export function usageLine(usage: FederationUsageView | undefined): string | undefined {
-  if (!usage) return undefined;
+/**
+ * The federation's usage in `status` and the control center: one line when it fits `width`,
+ * else today and 7 days on a line each (then clipped by the caller's table rules).
+ */
+export function usageLines(
+  usage: FederationUsageView | undefined,
+  width = Number.POSITIVE_INFINITY,
+): string[] {
+  if (!usage) return [];
   const budget = usage.budget ? ` · budget ${budgetText(usage.budget)}` : "";
-  return `Usage: today ${totalsText(usage.today)} · 7 days ${totalsText(usage.week)}${budget}`;
+  const one = `Usage: today ${totalsText(usage.today)} · 7 days ${totalsText(usage.week)}${budget}`;
+  if (one.length <= width) return [one];
+  return [`Usage today:  ${totalsText(usage.today)}${budget}`, `Usage 7 days: ${totalsText(usage.week)}`];
 }
 
 /** The selected node's usage under the table: "today 1.2k tokens", "budget 73%". */

@@ -155,12 +155,15 @@ for (const driver of ["directory", "nats"] as const) {
       const join = await air.run(["join", "--as", "air", ...how, "--no-worker"]);
       assert.equal(join.code, 0, join.stderr);
       await editConfig(air, (c) => {
-        c.timing = FAST_TIMING;
+        // Quick heartbeats, default leases: a loaded machine never loses the task's lease.
+        c.timing = { heartbeatMs: 300, rescanMs: 300 };
       });
       const worker = air.spawn(["node", "run"]);
       try {
         await worker.waitFor("worker started on air");
-        const done = await dispatchJson(hub, ["far away", "--to", "air", "--wait"]);
+        const done = await dispatchJson(hub, ["far away", "--to", "air", "--wait"]).catch((error: Error) => {
+          throw new Error(`${error.message}\nair's worker said:\n${worker.output()}`);
+        });
         assert.equal(done.state, "completed");
         const expected = tokensOf("far away", "air: far away");
         assert.deepEqual(done.usage, expected);
@@ -242,6 +245,40 @@ for (const driver of ["directory", "nats"] as const) {
       const after = (await statusJson(hub)).usage;
       assert.equal(after.today.tasks, total.tasks + (done.usage ? 1 : 0));
       assert.equal(after.budget?.reached, false);
+    });
+
+    test("an any task waiting on a node over its cap is moved by the coordinator to one under its cap", async () => {
+      beta.configure({ usage: undefined }); // beta reports usage from now on
+      assert.equal(
+        (await dispatchJson(hub, ["beta counts too", "--to", "beta", "--wait"])).state,
+        "completed",
+      );
+      const nodes = (await statusJson(hub)).nodes;
+      const spent = (id: string) => {
+        const today = nodes.find((n) => n.id === id)?.usage?.today;
+        return (today?.prompt ?? 0) + (today?.completion ?? 0);
+      };
+      await editConfig(hub, (c) => {
+        delete c.budget;
+        c.budgets = { alpha: { tokens: spent("alpha") }, beta: { tokens: spent("beta") } };
+      });
+      const waiting = await dispatchJson(hub, ["move me", "--to", "any"]);
+      assert.equal(waiting.state, "pending");
+      const other = waiting.node === "alpha" ? "beta" : "alpha";
+      await editConfig(hub, (c) => {
+        (c.budgets as Record<string, unknown>)[other] = { tokens: 1_000_000 };
+      });
+      await sleep(FAST_TIMING.rerouteAfterMs + 200); // the coordinator moves only tasks that waited that long
+      // --coordinator: the duties now, without waiting to take over the lease air's worker held.
+      const ran = await hub.run(["node", "run", "--once", "--coordinator"]);
+      assert.equal(ran.code, 0, ran.stderr);
+      assert.match(
+        ran.stderr + ran.stdout,
+        new RegExp(`re-routed ${waiting.id} from ${waiting.node} to ${other}`),
+      );
+      const done = JSON.parse((await hub.run(["tasks", "show", waiting.id, "--json"])).stdout) as TaskJson;
+      assert.equal(done.state, "completed");
+      assert.equal(done.node, other);
     });
   });
 }

@@ -81,7 +81,10 @@ export async function readLocalUsage(home: string, now = new Date()): Promise<Ma
   await Promise.all(
     nodes.filter(isValidNodeId).map(async (node) => {
       const tallies: DayUsage[] = [];
+      // Only the days that have a file: one listing, then a stat per day file (a read only when it grew).
+      const names = new Set(await readdir(join(usageDir(home), node)).catch(() => [] as string[]));
       for (const day of days) {
+        if (!names.has(`${day}.jsonl`)) continue;
         const file = await readDayFile(join(usageDir(home), node, `${day}.jsonl`), day);
         if (file) tallies.push(...[...file.byModel.values()].map((t) => ({ ...t })));
       }
@@ -94,6 +97,8 @@ export async function readLocalUsage(home: string, now = new Date()): Promise<Ma
 async function readDayFile(path: string, day: string): Promise<ParsedFile | undefined> {
   let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
+    const known = parsed.get(path);
+    if (known && (await stat(path)).size === known.offset) return known; // nothing new
     handle = await open(path, "r");
     const { size } = await handle.stat();
     let file = parsed.get(path);

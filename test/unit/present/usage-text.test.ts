@@ -7,7 +7,7 @@ import {
   nodeUsageFacts,
   taskUsageText,
   tokensText,
-  usageLine,
+  usageLines,
   withUsageColumns,
 } from "../../../source/present/usage-text.js";
 import { nodeColumns } from "../../../source/present/vocabulary.js";
@@ -51,14 +51,19 @@ describe("usage text", () => {
   });
 
   test("the federation line: today and 7 days, money when priced, the federation's budget", () => {
-    assert.equal(usageLine(undefined), undefined);
-    assert.equal(
-      usageLine({ today: totals(1000, 234, 1, { USD: 0.42 }), week: totals(10_000, 2_000, 5, { USD: 3 }) }),
+    assert.deepEqual(usageLines(undefined), []);
+    const usage = { today: totals(1000, 234, 1, { USD: 0.42 }), week: totals(10_000, 2_000, 5, { USD: 3 }) };
+    assert.deepEqual(usageLines(usage), [
       "Usage: today 1.2k tokens (1 task, 0.42 USD) · 7 days 12k tokens (5 tasks, 3.00 USD)",
-    );
+    ]);
+    // Too long for 80 columns: a line each.
+    assert.deepEqual(usageLines(usage, 80), [
+      "Usage today:  1.2k tokens (1 task, 0.42 USD)",
+      "Usage 7 days: 12k tokens (5 tasks, 3.00 USD)",
+    ]);
     const budget = { percent: 73, reached: false, line: "" };
     assert.match(
-      usageLine({ today: totals(0, 0, 0), week: totals(0, 0, 0), budget }) ?? "",
+      usageLines({ today: totals(0, 0, 0), week: totals(0, 0, 0), budget })[0] ?? "",
       / · budget 73%$/,
     );
   });
