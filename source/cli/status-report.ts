@@ -1,10 +1,18 @@
-import type { MachineWorker, NodeState, NodeView, TaskView } from "../core/domain/federation-types.js";
+import type {
+  FederationUsageView,
+  MachineWorker,
+  NodeState,
+  NodeView,
+  TaskView,
+} from "../core/domain/federation-types.js";
 import type { TaskState } from "../core/domain/schema.js";
+import type { UsageTotals } from "../core/domain/usage.js";
 import { stalledInboxes } from "../core/federation/waiting.js";
 import { type Safe, type SafeText, safe, safeLine } from "../present/safe-text.js";
 import { renderColumns } from "../present/table.js";
 import { clip, clipMiddle, displayWidth } from "../present/text.js";
-import { compareNodes, nodeColumns, taskColumns, totalOf } from "../present/vocabulary.js";
+import { budgetText, tokensText, usageLines, withUsageColumns } from "../present/usage-text.js";
+import { compareNodes, EMPTY_CELL, nodeColumns, taskColumns, totalOf } from "../present/vocabulary.js";
 import { workerLine } from "../present/worker-line.js";
 
 export interface StatusData {
@@ -17,6 +25,8 @@ export interface StatusData {
   now: Date;
   /** This machine's worker. */
   worker?: MachineWorker;
+  /** Every node's tokens together, and the federation's budget. */
+  usage?: FederationUsageView;
 }
 
 /** What the status views print, every string sanitized (toSafe): presenters take only this. */
@@ -33,7 +43,8 @@ export function tableWidth(columns: number | undefined, wide = false): number {
 }
 
 export function renderNodesTable(nodes: Safe<NodeView>[], now: number, width: number): string {
-  return renderColumns(nodeColumns(now), [...nodes].sort(compareNodes), width);
+  const rows = [...nodes].sort(compareNodes);
+  return renderColumns(withUsageColumns(nodeColumns(now), rows as NodeView[]), rows, width);
 }
 
 export function sortTasks<T extends TaskView>(tasks: T[]): T[] {
@@ -68,6 +79,8 @@ export function renderStatusText(
   } else {
     out.push(renderNodesTable(data.nodes, now, width));
     out.push(safeLine(workerLine(data.worker as MachineWorker | undefined, now)));
+    for (const line of usageLines(data.usage as FederationUsageView | undefined, width))
+      out.push(clip(safeLine(line), width));
   }
   out.push("");
   out.push(`Tasks: ${countsLine(data.counts)}`);
@@ -125,6 +138,25 @@ function tableOrNone(head: string[], rows: string[], none: string): string[] {
   return rows.length ? [...head, ...rows] : [none];
 }
 
+/** Tokens per node, today and over 7 days, and each budget: only once a node has either. */
+function usageMarkdown(nodes: SafeStatusData["nodes"]): string[] {
+  const used = (n: SafeStatusData["nodes"][number]) => (n.usage?.week.tasks ?? 0) > 0;
+  if (!nodes.some((n) => used(n) || n.budget)) return [];
+  const tokens = (t: UsageTotals | undefined, shown: boolean) =>
+    t && shown ? tokensText(t.prompt + t.completion) : EMPTY_CELL;
+  return [
+    "## Usage",
+    "",
+    "| Node | Tokens today | Tokens 7 days | Budget |",
+    "|------|--------------|---------------|--------|",
+    ...nodes.map(
+      (n) =>
+        `| **${md(n.id)}** | ${tokens(n.usage?.today, used(n))} | ${tokens(n.usage?.week, used(n))} | ${budgetText(n.budget)} |`,
+    ),
+    "",
+  ];
+}
+
 /** The seed's FEDERATION_STATUS.md layout. */
 export function renderStatusMarkdown(data: SafeStatusData): string {
   const tasks = sortTasks(data.tasks);
@@ -147,6 +179,7 @@ export function renderStatusMarkdown(data: SafeStatusData): string {
       "No nodes yet.",
     ),
     "",
+    ...usageMarkdown(nodes),
     ...(nodes.length ? ["## Communication Channels", "", ...channelLines(nodes), ""] : []),
     "## Pending Tasks",
     "",

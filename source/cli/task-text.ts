@@ -2,6 +2,7 @@ import { ageSince, formatElapsed } from "../core/domain/durations.js";
 import type { TaskView } from "../core/domain/federation-types.js";
 import { type Safe, type SafeText, safe, safeLine } from "../present/safe-text.js";
 import { timelineOf } from "../present/timeline.js";
+import { taskUsageText } from "../present/usage-text.js";
 
 function indent(text: SafeText): SafeText {
   return text
@@ -33,6 +34,7 @@ export function renderTaskText(
           safe`Finished  ${v.finishedAt}${v.durationMs !== undefined ? safeLine(` (${formatElapsed(v.durationMs)})`) : safe``}`,
         ]
       : []),
+    ...(v.state === "completed" || v.usage ? [safeLine(`Tokens    ${taskUsageText(v)}`)] : []),
     safe``,
     safe`Request:`,
     indent(v.text),

@@ -9,12 +9,17 @@ import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
+import type { NodeView } from "../../source/core/domain/federation-types.js";
+import { withUsageColumns } from "../../source/present/usage-text.js";
 import { nodeColumns, taskColumns } from "../../source/present/vocabulary.js";
 import { BIN, makeWorld, profileConfig, type World } from "../testkit/cli-harness.js";
 import { type StubGateway, startStubGateway } from "../testkit/stub-gateway.js";
 
 const run = promisify(execFile);
-const NODE_WORDS = nodeColumns(0).map((c) => c.header);
+// With the TOKENS and BUDGET columns a node that used tokens or has a budget brings.
+const NODE_WORDS = withUsageColumns(nodeColumns(0), [
+  { usage: { week: { tasks: 1 } }, budget: { percent: 0 } } as NodeView,
+]).map((c) => c.header);
 // The control center adds the latency trend after LATENCY (the CLI prints one probe, no trend).
 const TUI_NODE_WORDS = NODE_WORDS.flatMap((w) => (w === "LATENCY" ? [w, "TREND"] : [w]));
 const TASK_WORDS = taskColumns(0, 200).map((c) => c.header);

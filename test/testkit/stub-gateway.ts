@@ -48,6 +48,19 @@ export interface StubGatewayOptions {
   /** Mode "slow": wait for this instead of `slowMs`, so a test decides when a turn may end. */
   slowUntil?: Promise<unknown>;
   mode?: StubMode;
+  /**
+   * The tokens a turn reports when the request asks for usage (`stream_options.include_usage`):
+   * a function of prompt and reply, or false for a gateway that sends no usage chunk. Default
+   * `stubUsage`.
+   */
+  usage?: false | ((prompt: string, reply: string) => { prompt_tokens: number; completion_tokens: number });
+}
+
+/** The stub's token count: one token per code point, so tests can predict it. */
+export function stubUsage(prompt: string, reply: string) {
+  const prompt_tokens = Array.from(prompt).length;
+  const completion_tokens = Array.from(reply).length;
+  return { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens };
 }
 
 export interface RecordedRequest {
@@ -60,6 +73,8 @@ export interface RecordedRequest {
   stream?: boolean;
   /** Content of the last user message. */
   prompt?: string;
+  /** Whether the request asked for a usage chunk (stream_options.include_usage). */
+  includeUsage?: boolean;
 }
 
 export interface StubGateway {
@@ -144,6 +159,7 @@ export async function startStubGateway(options: StubGatewayOptions = {}): Promis
       user: typeof body.user === "string" ? body.user : undefined,
       stream: body.stream === true,
       prompt: typeof prompt === "string" ? prompt : undefined,
+      includeUsage: (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true,
     });
 
     const agent = model.startsWith("openclaw/") ? model.slice("openclaw/".length) : undefined;
@@ -178,6 +194,8 @@ export async function startStubGateway(options: StubGatewayOptions = {}): Promis
 
     const reply = typeof settings.reply === "function" ? settings.reply(record.prompt ?? "") : settings.reply;
     const text = reply ?? `echo: ${record.prompt ?? ""}`;
+    const usage =
+      settings.usage === false ? undefined : (settings.usage ?? stubUsage)(record.prompt ?? "", text);
     if (!record.stream) {
       return json(res, 200, {
         id: "chatcmpl-stub",
@@ -185,12 +203,19 @@ export async function startStubGateway(options: StubGatewayOptions = {}): Promis
         created: 0,
         model,
         choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "stop" }],
+        ...(usage ? { usage } : {}),
       });
     }
-    await stream(res, model, text, mode ?? "ok");
+    await stream(res, model, text, mode ?? "ok", record.includeUsage ? usage : undefined);
   }
 
-  async function stream(res: ServerResponse, model: string, text: string, mode: StubMode): Promise<void> {
+  async function stream(
+    res: ServerResponse,
+    model: string,
+    text: string,
+    mode: StubMode,
+    usage?: object,
+  ): Promise<void> {
     res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" });
     if (mode === "silent") {
       res.flushHeaders();
@@ -204,7 +229,10 @@ export async function startStubGateway(options: StubGatewayOptions = {}): Promis
     if (mode === "drop") events.length = Math.max(1, Math.floor(events.length / 2));
     if (mode === "stall") events.length = 1;
     if (mode === "ok" || mode === "slow" || mode === "malformed") {
-      events.push(sse(chunk(model, {}, "stop")), "data: [DONE]\n\n");
+      events.push(sse(chunk(model, {}, "stop")));
+      // As OpenClaw 2026.9.6 does: a chunk with no choices and the usage, right before [DONE].
+      if (usage) events.push(sse({ ...(chunk(model, {}, null) as object), choices: [], usage }));
+      events.push("data: [DONE]\n\n");
     }
     if (mode === "no-done") events.push(sse(chunk(model, {}, "stop")));
 

@@ -59,7 +59,7 @@ async function gatherStatus(
   for (const t of listing.tasks) {
     if (ACTIVE_STATES.includes(t.state)) inFlight.set(t.node, (inFlight.get(t.node) ?? 0) + 1);
   }
-  const [{ views }, worker] = await Promise.all([
+  const [{ views, usage }, worker] = await Promise.all([
     core.nodeViews({ probe: true, heartbeats: statuses.records, inFlight }),
     findWorker(ctx.home(), ctx.io.env, { core, heartbeats: statuses.records }),
   ]);
@@ -72,5 +72,6 @@ async function gatherStatus(
     problems: [...looseTokens, ...listing.problems, ...statuses.problems, ...core.registry.problems],
     now: new Date(),
     worker,
+    usage,
   };
 }

@@ -1,4 +1,13 @@
-import type { Priority, Route, RouteDecision, TaskError, TaskEvent, TaskState } from "./schema.js";
+import type {
+  Priority,
+  Route,
+  RouteDecision,
+  TaskError,
+  TaskEvent,
+  TaskState,
+  TokenUsage,
+} from "./schema.js";
+import type { BudgetView, UsageWindow } from "./usage.js";
 
 /** Live health of a node. "unknown" is never shown as online. */
 export const NODE_STATES = [
@@ -37,6 +46,10 @@ export interface NodeView {
   sshTarget?: string;
   /** The last few gateway latencies (ms), oldest first, for a sparkline (at most LATENCY_SAMPLES). */
   recentLatencyMs?: readonly number[];
+  /** Tokens (and money, with prices) today and over 7 days; absent when nothing was read. */
+  usage?: UsageWindow;
+  /** How close the daily budget that binds it is (its own, or the federation's). */
+  budget?: BudgetView;
 }
 
 export interface TaskView {
@@ -57,6 +70,9 @@ export interface TaskView {
   startedAt?: string;
   finishedAt?: string;
   durationMs?: number;
+  /** Tokens of the finished attempt; absent for tasks finished by versions that did not ask. */
+  usage?: TokenUsage;
+  model?: string;
 }
 
 /** This machine's worker (`clawos node run`), as `status` and the control center show it. */
@@ -94,6 +110,12 @@ export interface Snapshot {
   worker?: MachineWorker;
   /** The fleet's latest events (fleet-events.ts), oldest first; a few at most. */
   events?: FleetEvent[];
+  /** Every node's usage together, and the federation's own daily budget when one is set. */
+  usage?: FederationUsageView;
+}
+
+export interface FederationUsageView extends UsageWindow {
+  budget?: BudgetView;
 }
 
 export interface DispatchInput {

@@ -13,6 +13,8 @@ export interface RoutableNode {
   latencyMs?: number;
   /** ms since epoch when last seen alive (probe or heartbeat); helps choose where to wait. */
   lastSeenAt?: number;
+  /** Set once its daily budget (or the federation's) is reached: why it takes nothing new today. */
+  overBudget?: string;
 }
 
 export interface RouteRequest {
@@ -57,7 +59,9 @@ export function routeTask(request: RouteRequest, nodes: RoutableNode[]): Routing
       },
     );
   }
-  const online = tagged.filter((n) => n.status === "online").sort(byLoad);
+  // A node over its daily budget takes nothing new today: `any` goes to one under its cap.
+  const online = tagged.filter((n) => n.status === "online" && !n.overBudget).sort(byLoad);
+  const capped = tagged.filter((n) => n.status === "online" && n.overBudget).sort(byLoad);
   const best = online[0];
   if (best) {
     const others = online.length - 1;
@@ -66,12 +70,16 @@ export function routeTask(request: RouteRequest, nodes: RoutableNode[]): Routing
       `${count(best.inFlight, "task")} in flight`,
       best.latencyMs !== undefined ? `${Math.round(best.latencyMs)} ms latency` : undefined,
       others ? `best of ${online.length} online nodes` : "the only online node",
+      capped.length
+        ? `passed by ${capped.map((n) => n.config.id).join(", ")} (daily budget reached)`
+        : undefined,
     ].filter(Boolean);
     return {
       decision: { node: best.config.id, transport: transportFor(best, request), reason: why.join(", ") },
       waiting: false,
     };
   }
+  if (capped[0]) return waitForBudget(capped[0]);
   // Nothing online: wait where the task is most likely to run soonest; the coordinator moves it later.
   const fallback = [...tagged].sort(
     (a, b) => STATUS_RANK[a.status] - STATUS_RANK[b.status] || (b.lastSeenAt ?? 0) - (a.lastSeenAt ?? 0),
@@ -105,6 +113,13 @@ function routeExplicit(request: RouteRequest, nodes: RoutableNode[]): RoutingOut
       waiting: true,
     };
   }
+  if (node.overBudget) {
+    // Refused rather than queued: the user asked for this node now, and it takes nothing more today.
+    throw new UserError(`Not queued: ${node.overBudget}.`, {
+      hint: "or dispatch with --to any: it goes to a node under its budget",
+      code: "budget",
+    });
+  }
   if (node.status === "misconfigured") {
     // Waiting would not help: the node needs a fix first.
     throw new UserError(`Node ${node.config.id} is misconfigured: ${node.statusReason}`, {
@@ -131,6 +146,18 @@ function routeExplicit(request: RouteRequest, nodes: RoutableNode[]): RoutingOut
       reason: `asked for ${node.config.id} (${node.status}: ${node.statusReason})`,
     },
     waiting: transport === "blackboard" && node.status !== "online",
+  };
+}
+
+/** Every online node reached its budget: the task waits in the least loaded one's inbox. */
+function waitForBudget(node: RoutableNode): RoutingOutcome {
+  return {
+    decision: {
+      node: node.config.id,
+      transport: "blackboard",
+      reason: `every online node reached its daily budget; waiting in ${node.config.id}'s inbox: ${node.overBudget}`,
+    },
+    waiting: true,
   };
 }
 

@@ -225,6 +225,30 @@ export const AlertsConfig = z
   })
   .strict();
 export type AlertsConfig = z.infer<typeof AlertsConfig>;
+/** What a node's or a model's tokens cost, per million. */
+export const Price = z
+  .object({
+    prompt: z.number().min(0).describe("Price of 1M prompt tokens"),
+    completion: z.number().min(0).describe("Price of 1M completion tokens"),
+    currency: z.string().min(1).max(10).default("USD").describe("Currency of the prices"),
+  })
+  .strict();
+export type Price = z.infer<typeof Price>;
+
+/** A daily cap (the machine's local day): a task that would start over it waits. */
+export const Budget = z
+  .object({
+    tokens: z.number().int().positive().optional().describe("Prompt + completion tokens per day"),
+    money: z
+      .number()
+      .positive()
+      .optional()
+      .describe("Money per day; counts only tokens that have a price in prices"),
+    currency: z.string().min(1).max(10).default("USD").describe("Currency of money"),
+  })
+  .strict()
+  .refine((b) => b.tokens !== undefined || b.money !== undefined, "give tokens, money or both");
+export type Budget = z.infer<typeof Budget>;
 
 export const FederationConfig = z
   .object({
@@ -265,6 +289,21 @@ export const FederationConfig = z
       .describe('Control-center key rebinding: action → key(s), e.g. {"quit": "Q"}'),
     alerts: AlertsConfig.optional().describe(
       "A command run for each fleet event (node down or back, task failed for good, budget reached), by the coordinator's worker",
+    ),
+    prices: z
+      .record(z.string().min(1), Price)
+      .optional()
+      .describe(
+        'Price per 1M tokens, by node id or by model (the node wins): {"alpha": {"prompt": 3, "completion": 15, "currency": "USD"}}',
+      ),
+    budgets: z
+      .record(NodeId, Budget)
+      .optional()
+      .describe(
+        'Daily cap per node id, in tokens and/or money: {"alpha": {"tokens": 200000}} or {"alpha": {"money": 5}}',
+      ),
+    budget: Budget.optional().describe(
+      "Daily cap for the whole federation (every node together): {tokens?, money?, currency?}",
     ),
   })
   .strict();
@@ -314,6 +353,12 @@ export const TaskError = z.object({
 });
 export type TaskError = z.infer<typeof TaskError>;
 
+export const TokenUsage = z.object({
+  prompt: z.number().int().min(0),
+  completion: z.number().int().min(0),
+});
+export type TokenUsage = z.infer<typeof TokenUsage>;
+
 /** Which attempt of which task, on which node: the key of results and progress. */
 const attemptOf = { id: TaskId, attempt: z.number().int().min(1), node: NodeId };
 
@@ -329,6 +374,8 @@ export const TaskResult = z.object({
   model: z.string().optional(),
   /** Which process claimed and ran this attempt (e.g. "the worker on macbook-air (pid 42)"). */
   by: z.string().max(120).optional(),
+  /** What the turn cost, as the gateway reported it; absent from results of older versions. */
+  usage: TokenUsage.optional(),
 });
 export type TaskResult = z.infer<typeof TaskResult>;
 
@@ -375,6 +422,19 @@ export const NodeStatusRecord = z.object({
   recentLog: z
     .array(z.object({ at: z.string().max(40), level: z.string().max(8), text: z.string().max(300) }))
     .max(50)
+    .optional(),
+  /** Tokens the node's machine recorded for it, per local day and model, for the last 7 days. */
+  usage: z
+    .array(
+      z.object({
+        day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+        model: z.string().max(200).optional(),
+        prompt: z.number().int().min(0),
+        completion: z.number().int().min(0),
+        tasks: z.number().int().min(0),
+      }),
+    )
+    .max(200)
     .optional(),
 });
 export type NodeStatusRecord = z.infer<typeof NodeStatusRecord>;

@@ -38,6 +38,7 @@ import {
   runClaim,
   turnFactOf,
 } from "./task-runner.js";
+import { noteUsage, readUsage, withUsage } from "./usage-views.js";
 import { conflictView } from "./views.js";
 import { type WaitOptions, waitForTask } from "./wait-for-task.js";
 
@@ -378,7 +379,7 @@ export class FederationCore {
       });
     }
     for (const c of this.conflicts) views.push(conflictView(c, this.machine, inFlight.get(c.id) ?? 0));
-    return { views, routable };
+    return withUsage({ views, routable }, await readUsage(this, heartbeats));
   }
 
   async inFlightCounts(): Promise<Map<string, number>> {
@@ -552,6 +553,7 @@ export class FederationCore {
   /** Remember what a turn said about its node's model (turn-records.ts); returns the outcome. */
   async noteTurn(node: string, outcome: RunOutcome): Promise<RunOutcome> {
     const fact = turnFactOf(node, outcome);
+    await noteUsage(this.loaded.home, outcome);
     if (fact) {
       const written = await recordTurn(this.loaded.home, this.turns.get(node), fact);
       if (written) this.turns.set(node, written);

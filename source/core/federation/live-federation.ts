@@ -152,7 +152,7 @@ export class LiveFederation implements FederationApi {
             if (t.state === "pending" || t.state === "claimed" || t.state === "running")
               inFlight.set(t.node, (inFlight.get(t.node) ?? 0) + 1);
           }
-          const { views } = await this.core.nodeViews({ heartbeats: statuses.records, inFlight });
+          const { views, usage } = await this.core.nodeViews({ heartbeats: statuses.records, inFlight });
           const worker = await this.machineWorker(statuses.records);
           this.publish({
             worker,
@@ -162,6 +162,7 @@ export class LiveFederation implements FederationApi {
             tasks: listing.tasks.map((task) => this.viewOf(task)),
             counts: listing.counts,
             problems: [...listing.problems, ...statuses.problems, ...registry.problems],
+            usage,
           });
         } catch (error) {
           this.fail(error);
@@ -205,7 +206,9 @@ export class LiveFederation implements FederationApi {
     return view;
   }
 
-  private publish(part: Pick<Snapshot, "nodes" | "tasks" | "counts" | "problems" | "worker">): void {
+  private publish(
+    part: Pick<Snapshot, "nodes" | "tasks" | "counts" | "problems" | "worker" | "usage">,
+  ): void {
     const updatedAt = new Date().toISOString();
     this.events.observe(fleetStateOf({ ...part, updatedAt }));
     this.snapshot = {

@@ -1,6 +1,13 @@
 import type { Blackboard, Claim } from "../blackboard/types.js";
 import { describeError, UserError } from "../domain/errors.js";
-import type { RouteDecision, TaskError, TaskEvent, TaskRequest, TaskResult } from "../domain/schema.js";
+import type {
+  RouteDecision,
+  TaskError,
+  TaskEvent,
+  TaskRequest,
+  TaskResult,
+  TokenUsage,
+} from "../domain/schema.js";
 import { NODE_FAULT_KINDS } from "../domain/turn-health.js";
 
 /** The part of the gateway client a task run needs (lets tests and the SSH route plug in). */
@@ -10,7 +17,7 @@ export interface ChatRunner {
     user: string;
     signal?: AbortSignal;
     onDelta?: (delta: string) => void;
-  }): Promise<{ text: string; model?: string }>;
+  }): Promise<{ text: string; model?: string; usage?: TokenUsage }>;
 }
 
 const CANCEL_CHECK_MS = 500;
@@ -145,6 +152,7 @@ export async function runClaim(
     const result = finish("completed", {
       text: fitForRecord(answer.text),
       ...(answer.model ? { model: answer.model } : {}),
+      ...(answer.usage ? { usage: answer.usage } : {}),
     });
     return (await blackboard.complete(held, result)) ? { kind: "completed", result } : { kind: "lost" };
   } catch (error) {

@@ -44,5 +44,7 @@ export function toTaskView(task: StoredTask): TaskView {
       : {}),
     ...(result?.finishedAt ? { finishedAt: result.finishedAt } : {}),
     ...(result?.durationMs !== undefined ? { durationMs: result.durationMs } : {}),
+    ...(result?.usage ? { usage: result.usage } : {}),
+    ...(result?.model ? { model: result.model } : {}),
   };
 }

@@ -30,6 +30,7 @@ export function waitingHint(task: TaskView, node: NodeView | undefined, now: num
   if (!node)
     return `No node called ${task.node} is registered: the task waits in its inbox until it is added again (or cancelled).`;
   const run = `clawos node run --node ${node.id}`;
+  if (node.budget?.reached) return `Waiting in ${node.id}'s inbox: ${node.budget.line}.`;
   const absence = workerAbsence(node, now);
   if (absence === "never")
     return `Waiting in ${node.id}'s inbox. No worker has reported for ${node.id}: nothing picks the task up until \`${run}\` runs on ${node.machine}.`;
@@ -58,6 +59,10 @@ export function stalledInboxes(
       lines.push(
         `${tasksWait} for ${id}, which is not a registered node (clawos tasks retry ID sends one elsewhere).`,
       );
+      continue;
+    }
+    if (node.budget?.reached) {
+      lines.push(`${tasksWait} in ${id}'s inbox: ${node.budget.line}.`);
       continue;
     }
     const absence = workerAbsence(node, now);

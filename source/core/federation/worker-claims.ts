@@ -3,6 +3,7 @@ import { nextNodeFor } from "../domain/router.js";
 import type { NodeStatusRecord, TaskRequest } from "../domain/schema.js";
 import type { FederationCore } from "./federation.js";
 import { type RunOutcome, runClaim } from "./task-runner.js";
+import { budgetStop } from "./usage-views.js";
 import type { WorkerOptions, WorkerSummary } from "./worker.js";
 import type { NodeLoop } from "./worker-node.js";
 
@@ -77,6 +78,8 @@ export class ClaimLoop {
   private async pump(loop: NodeLoop): Promise<void> {
     const { core, options } = this;
     while (!this.stopping && loop.gatewayUp && loop.running.size < options.concurrency) {
+      // Over its daily budget: its tasks stay pending until the day turns or the cap is raised.
+      if (await this.overBudget(loop)) return;
       const claim = await core.blackboard.claim(loop.id);
       if (!claim) return;
       const { request } = claim;
@@ -102,6 +105,14 @@ export class ClaimLoop {
         );
       loop.running.set(request.id, run);
     }
+  }
+
+  /** Whether the node's budget (or the federation's) is reached; logged once each time it is. */
+  private async overBudget(loop: NodeLoop): Promise<boolean> {
+    const line = await budgetStop(this.core, loop.id);
+    if (line && line !== loop.budgetLine) this.options.log(`${loop.id}: claims nothing more: ${line}`);
+    loop.budgetLine = line;
+    return line !== undefined;
   }
 
   private recordOutcome(loop: NodeLoop, request: TaskRequest, outcome: RunOutcome): RunOutcome {

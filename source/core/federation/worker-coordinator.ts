@@ -113,7 +113,8 @@ export class CoordinatorDuties {
     const { routable } = await core.nodeViews({ probe: true });
     for (const task of stuck) {
       const here = routable.find((n) => n.config.id === task.node);
-      if (here?.status === "online") continue;
+      // Online but over its daily budget is stuck too: another node under its cap may take it.
+      if (here?.status === "online" && !here.overBudget) continue;
       try {
         const next = routeTask(
           { target: "any", priority: task.request.priority, tags: task.request.tags, exclude: [task.node] },

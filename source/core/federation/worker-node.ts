@@ -2,6 +2,7 @@ import type { NodeStatusRecord } from "../domain/schema.js";
 import { VERSION } from "../infra/version.js";
 import type { FederationCore } from "./federation.js";
 import type { RunOutcome } from "./task-runner.js";
+import { localTallies } from "./usage-views.js";
 import type { WorkerSummary } from "./worker.js";
 
 /** One node a worker serves: the tasks it runs and what the last probe said of its gateway. */
@@ -16,6 +17,8 @@ export interface NodeLoop {
   heartbeats?: Promise<void>;
   /** The "stopped" heartbeat has been asked for: nothing is written after it. */
   stopped?: boolean;
+  /** Why it claims nothing today (a budget reached), as last logged. */
+  budgetLine?: string | undefined;
 }
 
 /** What every heartbeat of one worker shares. */
@@ -64,11 +67,13 @@ export async function writeHeartbeat(
   };
   // One write at a time per node, in the order asked: a "running" heartbeat still being flushed
   // must never land after the final "stopped" one.
-  loop.heartbeats = (loop.heartbeats ?? Promise.resolve()).then(() =>
-    core.blackboard
-      .writeNodeStatus(record)
-      .catch((error: unknown) => log(`heartbeat for ${loop.id} not written: ${String(error)}`)),
-  );
+  // The node's tokens as this machine recorded them, read when the write's turn comes (so fresh).
+  loop.heartbeats = (loop.heartbeats ?? Promise.resolve()).then(async () => {
+    const usage = (await localTallies(core.loaded.home, loop.id).catch(() => [])).slice(0, 200);
+    await core.blackboard
+      .writeNodeStatus(usage.length ? { ...record, usage } : record)
+      .catch((error: unknown) => log(`heartbeat for ${loop.id} not written: ${String(error)}`));
+  });
   await loop.heartbeats;
 }
 

@@ -66,19 +66,30 @@ export interface ChatRequest {
 export interface ChatResult {
   text: string;
   model?: string;
+  /** Tokens of the turn, from the trailing usage chunk (absent when the gateway sent none). */
+  usage?: { prompt: number; completion: number };
 }
 
 /** How long a stream may linger after [DONE] before the connection is dropped. */
 const AFTER_DONE_GRACE_MS = 1000;
 
 const ModelList = z.object({ data: z.array(z.object({ id: z.string() })) });
+/** OpenAI's usage object; anything else in it (cached tokens, totals) is ignored. */
+const Usage = z
+  .object({ prompt_tokens: z.number().int().min(0), completion_tokens: z.number().int().min(0) })
+  .nullish()
+  .catch(undefined);
+const usageOf = (usage: z.infer<typeof Usage>): Pick<ChatResult, "usage"> =>
+  usage ? { usage: { prompt: usage.prompt_tokens, completion: usage.completion_tokens } } : {};
 const ChatChunk = z.object({
   model: z.string().optional(),
+  usage: Usage,
   choices: z.array(z.object({ delta: z.object({ content: z.string().nullish() }).nullish() })).optional(),
   error: z.object({ message: z.string(), type: z.string().optional() }).optional(),
 });
 const ChatCompletion = z.object({
   model: z.string().optional(),
+  usage: Usage,
   choices: z.array(z.object({ message: z.object({ content: z.string().nullish() }) })).min(1),
 });
 
@@ -170,6 +181,8 @@ export class GatewayClient {
       messages: [{ role: "user", content: request.text }],
       user: request.user,
       stream: true,
+      // OpenClaw then sends a last chunk with the turn's tokens, before [DONE].
+      stream_options: { include_usage: true },
     });
     const call: Call = {
       method: "POST",
@@ -207,7 +220,7 @@ export class GatewayClient {
             throw this.failures.badResponse("the chat reply is neither an SSE stream nor a completion");
           }
           emit(parsed.data.choices[0]?.message.content);
-          return { text: progress.text, model: parsed.data.model };
+          return { text: progress.text, model: parsed.data.model, ...usageOf(parsed.data.usage) };
         }
         return this.readStream(response.body, progress, emit);
       },
@@ -229,6 +242,7 @@ export class GatewayClient {
     const wireLimit = streamWireLimit(this.maxReplyBytes);
     let wireBytes = 0;
     let model: string | undefined;
+    let usage: Pick<ChatResult, "usage"> = {};
     let done = false;
     let grace: NodeJS.Timeout | undefined;
     let idle: NodeJS.Timeout | undefined;
@@ -250,6 +264,7 @@ export class GatewayClient {
         }
         if (chunk.data.error) throw this.failures.streamedError(chunk.data.error, progress.text);
         model ??= chunk.data.model;
+        if (chunk.data.usage) usage = usageOf(chunk.data.usage);
         emit(chunk.data.choices?.[0]?.delta?.content);
       }
     };
@@ -285,7 +300,7 @@ export class GatewayClient {
     }
     if (!done) handle(parse(() => parser.end()));
     if (!done) throw this.failures.badResponse("the stream ended without data: [DONE]", progress.text);
-    return { text: progress.text, model };
+    return { text: progress.text, model, ...usage };
   }
 
   /** Runs one request under a deadline and the caller's signal, mapping every failure. */

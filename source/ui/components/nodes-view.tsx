@@ -3,6 +3,7 @@ import type { NodeView } from "../../core/domain/federation-types.js";
 import type { Column } from "../../present/columns.js";
 import { latencyTrendColumn } from "../../present/sparkline.js";
 import { clip, displayWidth, formatAge, wrapLines } from "../../present/text.js";
+import { nodeUsageFacts, withUsageColumns } from "../../present/usage-text.js";
 import { nodeColumns, nodeStateTone } from "../../present/vocabulary.js";
 import type { Discovery } from "../state/app-state.js";
 import type { TableCursor } from "../state/navigation.js";
@@ -37,7 +38,7 @@ export function NodesView({
     <Box flexDirection="column" width={width} height={height}>
       <Box flexDirection="column">
         <Table
-          columns={withTrend(nodeColumns(now), rows)}
+          columns={withTrend(withUsageColumns(nodeColumns(now), rows), rows)}
           focused={focused}
           volatile={(n) => formatAge(n.lastHeartbeatAt, now)}
           rows={rows}
@@ -72,6 +73,7 @@ function facts(node: NodeView, now: number): string {
   const parts = [
     node.port === null ? node.transport : `${node.transport} ${node.host}:${node.port}`,
     `${node.inFlight} active task${node.inFlight === 1 ? "" : "s"}`,
+    ...nodeUsageFacts(node),
     node.lastHeartbeatAt ? `worker seen ${formatAge(node.lastHeartbeatAt, now)} ago` : "no worker heartbeat",
     `machine ${node.machine}`,
     ...(node.profile ? [`profile ${node.profile}`] : []),
