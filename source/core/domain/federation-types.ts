@@ -35,6 +35,8 @@ export interface NodeView {
   notes?: string;
   /** user@host[:port] of its SSH route, when the config has one (prefills "migrate"). */
   sshTarget?: string;
+  /** Set while the node takes no new tasks: cordoned, draining (still has work), or drained. */
+  cordon?: "cordoned" | "draining" | "drained";
 }
 
 export interface TaskView {
@@ -120,8 +122,24 @@ export interface FederationApi {
   nodeLifecycle?(node: string, action: "start" | "stop" | "restart"): Promise<string[]>;
   /** Remove a node from the registry, stopping its gateway and moving its profile aside if asked. */
   removeNode?(node: string, options: { stop: boolean; purge: boolean }): Promise<string[]>;
+  /** Cordon, uncordon or drain a node this machine owns; returns what was done, a line each. */
+  cordon?(node: string, action: CordonAction): Promise<string[]>;
+  /** The audit log's entries since a time, oldest first (`:audit`). */
+  auditLog?(since?: Date): Promise<AuditLine[]>;
   /** Stop; returns the tasks that were running in this process and went back to their node's inbox. */
   close(): Promise<HandedBack[]>;
+}
+
+export type CordonAction = "cordon" | "uncordon" | "drain";
+
+/** One audit log entry as the faces show it (fields already sanitized by the log's reader). */
+export interface AuditLine {
+  at: string;
+  who: string;
+  action: string;
+  target: string;
+  result: "ok" | "refused" | "failed";
+  reason?: string;
 }
 
 export interface HandedBack {

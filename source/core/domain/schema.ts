@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { isValidNodeId, isValidTaskId } from "./ids.js";
+import { Role } from "./roles.js";
 
 export const PRIORITIES = ["P0", "P1", "P2", "P3"] as const;
 export const Priority = z.enum(PRIORITIES);
@@ -234,6 +235,12 @@ export const FederationConfig = z
       .record(z.string(), z.union([z.string(), z.array(z.string())]))
       .default({})
       .describe('Control-center key rebinding: action → key(s), e.g. {"quit": "Q"}'),
+    serveRoles: z
+      .record(z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/), Role)
+      .default({})
+      .describe(
+        'clawos serve: roles by SSH key fingerprint, e.g. {"SHA256:…": "operator"}; a clawos-role= on the key\'s line wins',
+      ),
   })
   .strict();
 export type FederationConfig = z.infer<typeof FederationConfig>;
