@@ -1,6 +1,6 @@
 import { describeError } from "../core/domain/errors.js";
-import { LiveFederation } from "../core/federation/live-federation.js";
 import { guardedApi } from "../core/federation/guarded-api.js";
+import { LiveFederation } from "../core/federation/live-federation.js";
 import { localActor } from "../core/infra/audit-log.js";
 import { loadConfig } from "../core/infra/config.js";
 import { handedBackLines } from "../present/handed-back.js";

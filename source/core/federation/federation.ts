@@ -32,7 +32,7 @@ import { holdDeltas } from "./hold-deltas.js";
 import { type RegistryConflict, type RegistryView, RegistryWriter, readRegistry } from "./registry.js";
 import { upgradeLegacyNodes } from "./registry-upgrade.js";
 import { type ChatRunner, type PublishingClaim, type RunOutcome, runClaim } from "./task-runner.js";
-import { conflictView } from "./views.js";
+import { conflictView, cordonView } from "./views.js";
 import { type WaitOptions, waitForTask } from "./wait-for-task.js";
 
 /** How long a successful or failed probe stays good enough for routing. */
@@ -330,6 +330,7 @@ export class FederationCore {
         timing: this.config.timing,
       });
       const count = inFlight.get(node.id) ?? 0;
+      const cordon = this.registry.cordons.get(node.id)?.state;
       const lastSeenAt = probe?.ok
         ? probe.checkedAt
         : heartbeat
@@ -344,6 +345,7 @@ export class FederationCore {
         inFlight: count,
         ...(health.latencyMs !== undefined ? { latencyMs: health.latencyMs } : {}),
         ...(lastSeenAt !== undefined ? { lastSeenAt } : {}),
+        ...(cordon ? { cordon } : {}),
       });
       views.push({
         id: node.id,
@@ -355,7 +357,7 @@ export class FederationCore {
         agent: node.agent,
         tags: node.tags,
         status: health.status,
-        reason: health.reason,
+        ...cordonView(cordon, count, health.reason),
         ...(health.latencyMs !== undefined ? { latencyMs: health.latencyMs } : {}),
         inFlight: count,
         ...(heartbeat

@@ -45,7 +45,9 @@ export function guardedApi(api: FederationApi, guard: Guard): FederationApi {
     auditLog: async (since) => (await readAudit(guard.home, since ? { since } : {})).entries.map(toLine),
   };
   const { incubate, migrate, nodeLifecycle, removeNode, cordon } = api;
-  if (incubate) guarded.incubate = (input, onStep) => run("incubate", input.name, () => incubate.call(api, input, onStep));
+  if (incubate)
+    guarded.incubate = (input, onStep) =>
+      run("incubate", input.name, () => incubate.call(api, input, onStep));
   if (migrate)
     guarded.migrate = (input, onLine) =>
       run("migrate", `${input.node} → ${input.to}`, () => migrate.call(api, input, onLine));

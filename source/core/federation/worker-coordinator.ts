@@ -1,4 +1,4 @@
-import { routeTask } from "../domain/router.js";
+import { handOver } from "./drain.js";
 import type { FederationCore } from "./federation.js";
 import type { WorkerOptions } from "./worker.js";
 
@@ -92,32 +92,26 @@ export class CoordinatorDuties {
       await blackboard.requestCancel(t.request.id).catch(() => {});
       log(`coordinator: finished cancelling ${t.request.id}`);
     }
+    // A draining node's waiting `any` tasks move at once (those that arrived after the drain).
+    const draining = new Set(
+      [...core.registry.cordons].filter(([, c]) => c.state === "draining").map(([id]) => id),
+    );
     const stuck = listing.tasks.filter(
       (t) =>
         t.state === "pending" &&
         t.request.target === "any" &&
-        Date.now() - Date.parse(t.request.route.decidedAt) > core.config.timing.rerouteAfterMs,
+        !t.cancelRequested &&
+        (draining.has(t.node) ||
+          Date.now() - Date.parse(t.request.route.decidedAt) > core.config.timing.rerouteAfterMs),
     );
     if (stuck.length === 0) return;
     const { routable } = await core.nodeViews({ probe: true });
     for (const task of stuck) {
       const here = routable.find((n) => n.config.id === task.node);
-      if (here?.status === "online") continue;
-      try {
-        const next = routeTask(
-          { target: "any", priority: task.request.priority, tags: task.request.tags, exclude: [task.node] },
-          routable,
-        );
-        if (next.waiting || next.decision.node === task.node) continue;
-        const moved = await blackboard.coordinator().reroutePending(task.request.id, task.node, {
-          ...next.decision,
-          decidedAt: new Date().toISOString(),
-        });
-        if (moved)
-          log(`coordinator: re-routed ${task.request.id} from ${task.node} to ${next.decision.node}`);
-      } catch {
-        // No eligible node right now: it keeps waiting.
-      }
+      if (here?.status === "online" && !draining.has(task.node)) continue;
+      const outcome = await handOver(core, task, routable);
+      if ("to" in outcome)
+        log(`coordinator: re-routed ${task.request.id} from ${task.node} to ${outcome.to}`);
     }
   }
 }
