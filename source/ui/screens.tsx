@@ -6,6 +6,7 @@ import { clipMiddle } from "../present/text.js";
 import { FirstRunPanel, NodesView } from "./components/nodes-view.js";
 import { TaskDetail } from "./components/task-detail.js";
 import { TasksView } from "./components/tasks-view.js";
+import { AuditView } from "./features/audit/view.js";
 import { DispatchForm } from "./features/dispatch/view.js";
 import { HelpOverlay } from "./features/help/view.js";
 import { MigrationPanel } from "./features/migration/view.js";
@@ -20,7 +21,16 @@ import { findTask } from "./state/rows.js";
  * in one place per screen. `screenOf` decides once which one is showing; the
  * control center draws its body and the status bar its hints.
  */
-export type ScreenName = "help" | "form" | "migrate" | "detail" | "tasks" | "loading" | "firstRun" | "nodes";
+export type ScreenName =
+  | "audit"
+  | "help"
+  | "form"
+  | "migrate"
+  | "detail"
+  | "tasks"
+  | "loading"
+  | "firstRun"
+  | "nodes";
 
 /** [action, word], [action, action, word] ("j/k scroll"), [action, action, joiner, word] ("? or Esc closes"), or fixed text. */
 export type Hint = [Action, string] | [Action, Action, string] | [Action, Action, string, string] | string;
@@ -68,6 +78,7 @@ export interface ScreenSpec {
 export function screenOf(state: AppState): ScreenName {
   const top = topScreen(state);
   if (state.help) return "help";
+  if (state.audit) return "audit";
   if (top.kind === "dispatch" && state.form) return "form";
   if (top.kind === "migrate" && state.migration) return "migrate";
   if (top.kind === "detail" || top.kind === "tasks") return top.kind;
@@ -103,6 +114,12 @@ function NodesBody({ state, now, width, height, nodeRows }: BodyProps) {
 }
 
 export const SCREENS: Record<ScreenName, ScreenSpec> = {
+  audit: {
+    body: ({ state, width, height }) =>
+      state.audit ? <AuditView audit={state.audit} width={width} height={height} /> : null,
+    bounded: true,
+    hints: () => [["down", "up", "scroll"], ["refresh", "read again"], ["back", "closes"], "Ctrl+C quit"],
+  },
   help: {
     body: ({ state, width, height }) =>
       state.help ? (

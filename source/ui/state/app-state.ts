@@ -1,9 +1,12 @@
 import type {
+  AuditLine,
+  CordonAction,
   DispatchInput,
   DispatchOutcome,
   MigrateInput,
   Snapshot,
 } from "../../core/domain/federation-types.js";
+import type { AuditViewState } from "../features/audit/state.js";
 import type { DispatchFormState } from "../features/dispatch/form.js";
 import type { Migration } from "../features/migration/state.js";
 import type { KeyPress } from "../input.js";
@@ -34,7 +37,9 @@ export type Effect =
   | { type: "incubate"; name: string; start: boolean; configOnly: boolean }
   | { type: "migrate"; input: MigrateInput }
   | { type: "nodeLifecycle"; node: string; action: "start" | "stop" | "restart" }
-  | { type: "removeNode"; node: string; stop: boolean; purge: boolean };
+  | { type: "removeNode"; node: string; stop: boolean; purge: boolean }
+  | { type: "cordon"; node: string; action: CordonAction }
+  | { type: "audit" };
 
 export interface Message {
   text: string;
@@ -80,6 +85,8 @@ export interface AppState {
   migration: Migration | null;
   effects: Effect[];
   quit: boolean;
+  /** `:audit` open (over the tables, like the help). */
+  audit: AuditViewState | null;
 }
 
 export type AppAction =
@@ -94,7 +101,9 @@ export type AppAction =
   | { type: "migrateLine"; line: string }
   | { type: "migrateDone" }
   | { type: "migrateFailed"; error: string }
-  | { type: "effectsTaken" };
+  | { type: "effectsTaken" }
+  | { type: "auditLoaded"; lines: AuditLine[] }
+  | { type: "auditFailed"; error: string };
 
 export interface InitialStateOptions {
   snapshot: Snapshot;
@@ -122,6 +131,7 @@ export function initialState({ snapshot, size, keymap, readonly = false }: Initi
     migration: null,
     effects: [],
     quit: false,
+    audit: null,
   };
 }
 
