@@ -107,7 +107,7 @@ function openShell(
   shells.open++;
   const role = sessionRole(caller, options);
   log(
-    `session ${id}: control center opened (${term || "no terminal type"}, ${size.cols}×${size.rows}, role ${role})`,
+    `session ${id}: control center opened (${term || "no terminal type"}, ${size.cols}×${size.rows}) as ${role}`,
   );
   // The role is enforced here, under the UI: a refused action is refused whatever the screen offers.
   const api = guardedApi(host.api, {

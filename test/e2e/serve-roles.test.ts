@@ -86,7 +86,7 @@ test("a viewer cannot dispatch, by the key or by the palette; the refusal names 
     assert.match(e.reason ?? "", /needs the operator role/);
   }
   const log = await served.log();
-  assert.match(log, /control center opened \(.*role viewer\)/);
+  assert.match(log, /control center opened \(.*\) as viewer/);
   const texts = JSON.stringify(await auditEntries());
   assert.doesNotMatch(texts, /from a viewer|typed by a viewer/, "never a task's text");
 });
