@@ -9,8 +9,6 @@ import {
   roleAllows,
   roleRefusal,
 } from "../../../../source/core/domain/roles.js";
-import { type RoutableNode, routeTask } from "../../../../source/core/domain/router.js";
-import { NodeConfig } from "../../../../source/core/domain/schema.js";
 import { cordonView } from "../../../../source/core/federation/views.js";
 
 describe("roles", () => {
@@ -34,50 +32,6 @@ describe("roles", () => {
       roleRefusal("operator", "drain").message,
       /drain needs the admin role; this session is operator/,
     );
-  });
-});
-
-describe("router and cordons", () => {
-  const r = (id: string, extra: Partial<RoutableNode> = {}): RoutableNode => ({
-    config: NodeConfig.parse({ id, machine: "hub", port: 18789 }),
-    route: "localhost",
-    status: "online",
-    statusReason: "health 1 ms",
-    inFlight: 0,
-    latencyMs: 5,
-    ...extra,
-  });
-
-  test("any skips a cordoned or draining node, even the least loaded, and says so", () => {
-    const out = routeTask({ target: "any", priority: "P2" }, [
-      r("a", { inFlight: 0, cordon: "cordoned" }),
-      r("b", { inFlight: 3 }),
-      r("c", { inFlight: 0, cordon: "draining" }),
-    ]);
-    assert.equal(out.decision.node, "b");
-    assert.match(out.decision.reason, /the only online node; skipped a, c: cordoned$/);
-  });
-
-  test("with every candidate cordoned, any is refused with the fix, nothing waits", () => {
-    assert.throws(
-      () => routeTask({ target: "any", priority: "P2" }, [r("a", { cordon: "cordoned" })]),
-      (e: unknown) =>
-        e instanceof UserError &&
-        e.code === "no_node" &&
-        /a is cordoned/.test(e.message) &&
-        /clawos nodes uncordon a/.test(e.hint ?? ""),
-    );
-  });
-
-  test("by name, a cordoned node is refused with the fix; an uncordoned one is routed", () => {
-    assert.throws(
-      () => routeTask({ target: "a", priority: "P2" }, [r("a", { cordon: "draining" })]),
-      (e: unknown) =>
-        e instanceof UserError &&
-        e.message === "Node a is draining: it takes no new tasks." &&
-        /--to any.*clawos nodes uncordon a/.test(e.hint ?? ""),
-    );
-    assert.equal(routeTask({ target: "a", priority: "P2" }, [r("a")]).decision.node, "a");
   });
 });
 
