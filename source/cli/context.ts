@@ -1,5 +1,7 @@
 import type { Command } from "commander";
+import type { Action } from "../core/domain/roles.js";
 import { FederationCore } from "../core/federation/federation.js";
+import { audited, localActor } from "../core/infra/audit-log.js";
 import { sanitizeText } from "../core/infra/sanitize.js";
 import type { ExitCode } from "./signals.js";
 
@@ -35,6 +37,8 @@ export interface CliContext {
   action<A extends unknown[]>(
     fn: (...args: A) => Promise<ActionResult> | ActionResult,
   ): (...args: A) => Promise<void>;
+  /** Run an action that changes something and append how it went to the audit log (a non-zero exit is "failed"). */
+  audited(action: Action, target: string, fn: () => Promise<ActionResult>): Promise<ActionResult>;
 }
 
 /** What each `commands/<name>.ts` exports. */
@@ -65,6 +69,22 @@ export function createContext(io: CliIo, home: () => string, onExitCode: (code: 
         await core.close();
       }
     },
+    audited: (action, target, fn) =>
+      audited(
+        home(),
+        localActor(io.env),
+        action,
+        target,
+        async () => {
+          const code = await fn();
+          if (typeof code === "number" && code !== 0) throw new ExitedWith(code);
+          return code;
+        },
+        (line) => io.stderr.write(`clawos: ${sanitizeText(line)}\n`),
+      ).catch((error: unknown) => {
+        if (error instanceof ExitedWith) return error.code;
+        throw error;
+      }),
     action:
       (fn) =>
       async (...args) => {
@@ -72,4 +92,11 @@ export function createContext(io: CliIo, home: () => string, onExitCode: (code: 
         if (typeof code === "number") onExitCode(code);
       },
   };
+}
+
+/** A command that ended with a non-zero exit code without throwing: "failed" in the audit log. */
+class ExitedWith extends Error {
+  constructor(readonly code: number) {
+    super(`exit code ${code}`);
+  }
 }

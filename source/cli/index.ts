@@ -3,6 +3,7 @@ import { describeError, UserError } from "../core/domain/errors.js";
 import { resolveHome } from "../core/infra/paths.js";
 import { sanitizeLine, sanitizeText } from "../core/infra/sanitize.js";
 import { VERSION } from "../core/infra/version.js";
+import * as audit from "./commands/audit.js";
 import * as blackboard from "./commands/blackboard.js";
 import * as completion from "./commands/completion.js";
 import * as dispatch from "./commands/dispatch.js";
@@ -40,6 +41,7 @@ const COMMANDS: readonly { register: RegisterCommand }[] = [
   doctor,
   completion,
   serve,
+  audit,
   init,
   join,
 ];

@@ -38,12 +38,14 @@ export function registerLifecycle(nodes: Command, ctx: CliContext): void {
         180,
       )
       .action(
-        ctx.action(async (id: string, opts: { readyTimeout: number }) => {
-          const lines = await runLifecycle(ctx.home(), ctx.io.env, id, action, {
-            readyTimeoutMs: opts.readyTimeout * 1000,
-          });
-          for (const outcome of lines) ctx.out(outcome.line);
-        }),
+        ctx.action((id: string, opts: { readyTimeout: number }) =>
+          ctx.audited(action, id, async () => {
+            const lines = await runLifecycle(ctx.home(), ctx.io.env, id, action, {
+              readyTimeoutMs: opts.readyTimeout * 1000,
+            });
+            for (const outcome of lines) ctx.out(outcome.line);
+          }),
+        ),
       );
   }
 }

@@ -27,3 +27,14 @@ export function parsePort(value: string): number {
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
+
+const SINCE_UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `--since 10m|2h|7d|30s` (that long ago) or a date (`2026-12-05`, ISO): the time it names. */
+export function parseSince(value: string, now = Date.now()): Date {
+  const m = /^(\d{1,6})([smhd])$/.exec(value.trim());
+  if (m) return new Date(now - Number(m[1]) * (SINCE_UNITS[m[2]!] ?? 0));
+  const at = Date.parse(value);
+  if (/^\d{4}-\d{2}-\d{2}/.test(value) && Number.isFinite(at)) return new Date(at);
+  throw new InvalidArgumentError("expected a duration (30s, 10m, 2h, 7d) or a date (2026-12-05, ISO).");
+}

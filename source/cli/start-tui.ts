@@ -1,5 +1,7 @@
 import { describeError } from "../core/domain/errors.js";
+import { guardedApi } from "../core/federation/guarded-api.js";
 import { LiveFederation } from "../core/federation/live-federation.js";
+import { localActor } from "../core/infra/audit-log.js";
 import { loadConfig } from "../core/infra/config.js";
 import { handedBackLines } from "../present/handed-back.js";
 import { EXIT, stopOnSignals } from "./signals.js";
@@ -27,9 +29,17 @@ export async function startTui(options: {
   // Listening ourselves makes runTui restore the terminal and resolve on a signal instead of
   // re-raising it, so the facade below still closes (its watchers and timers stop).
   const stop = stopOnSignals(["SIGINT", "SIGTERM", "SIGHUP"], { keepListening: true });
+  // Local use is admin; the guard is here for the audit log. Its problems are said after the screen closes.
+  const auditProblems = new Set<string>();
+  const api = guardedApi(live, {
+    role: "admin",
+    actor: localActor(options.env),
+    home: options.home,
+    onAuditProblem: (line) => auditProblems.add(line),
+  });
   try {
     const { runTui } = await ui;
-    await runTui(live, {
+    await runTui(api, {
       stdin: process.stdin,
       stdout: process.stdout,
       readonly: options.readonly,
@@ -44,5 +54,6 @@ export async function startTui(options: {
     const started = await worker;
     for (const line of handedBackLines(await live.close())) options.err(line);
     if (started.message) options.err(started.message);
+    for (const line of auditProblems) options.err(`clawos: ${line}`);
   }
 }

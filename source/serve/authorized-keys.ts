@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { BlockList, isIPv4, isIPv6 } from "node:net";
 import ssh2, { type ParsedKey } from "ssh2";
 import { isErrnoException, UserError } from "../core/domain/errors.js";
+import { ROLES, type Role } from "../core/domain/roles.js";
 import { sanitizeLine } from "../core/infra/sanitize.js";
 import { globToRegExp } from "../core/transport/known-hosts.js";
 
@@ -15,6 +16,8 @@ export interface AuthorizedKey {
   pty: boolean;
   /** `from="…"`: whether a client address may use this key. */
   permits(address: string): boolean;
+  /** `clawos-role="viewer|operator|admin"`; absent: federation.json's word, else the default. */
+  role?: Role;
 }
 
 export interface RefusedLine {
@@ -131,6 +134,7 @@ function parseLine(text: string, line: number): AuthorizedKey | RefusedLine {
   if (typeof split === "string") return { line, reason: split };
   let pty = true;
   let permits: (address: string) => boolean = () => true;
+  let role: Role | undefined;
   if (split.options) {
     for (const item of splitList(split.options)) {
       const m = /^([A-Za-z0-9-]+)(?:="((?:[^"\\]|\\.)*)")?$/s.exec(item);
@@ -148,6 +152,13 @@ function parseLine(text: string, line: number): AuthorizedKey | RefusedLine {
         if (typeof matcher === "string") return { line, reason: matcher };
         const before = permits;
         permits = (address) => before(address) && matcher(address);
+      } else if (name === "clawos-role" && value !== undefined) {
+        if (!(ROLES as readonly string[]).includes(value))
+          return {
+            line,
+            reason: `clawos-role="${sanitizeLine(value).slice(0, 20)}" is not one of ${ROLES.join(", ")}`,
+          };
+        role = value as Role;
       } else if (!(NOTHING_TO_DO.has(name) && value === undefined))
         return {
           line,
@@ -158,7 +169,13 @@ function parseLine(text: string, line: number): AuthorizedKey | RefusedLine {
   const [type = "", data = ""] = split.rest.split(/\s+/);
   const parsed = utils.parseKey(`${type} ${data}`);
   if (parsed instanceof Error) return { line, reason: "not a public key clawos serve can read" };
-  return { key: Array.isArray(parsed) ? parsed[0] : parsed, line, pty, permits };
+  return {
+    key: Array.isArray(parsed) ? parsed[0] : parsed,
+    line,
+    pty,
+    permits,
+    ...(role ? { role } : {}),
+  };
 }
 
 export function parseAuthorizedKeys(text: string): { keys: AuthorizedKey[]; refused: RefusedLine[] } {

@@ -45,6 +45,8 @@ export async function serveSsh(options: {
       ),
       logFile: join(options.home, "serve", "serve.log"),
       readonly: options.readonly,
+      home: options.home,
+      roles: config.serveRoles,
       maxSessions: options.maxSessions,
       ...(options.loginGraceSeconds ? { loginGraceSeconds: options.loginGraceSeconds } : {}),
       keys: config.keys,

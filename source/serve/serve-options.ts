@@ -1,4 +1,5 @@
 import type { FederationApi } from "../core/domain/federation-types.js";
+import type { Role } from "../core/domain/roles.js";
 
 export interface ServeOptions {
   host: string;
@@ -7,6 +8,10 @@ export interface ServeOptions {
   authorizedKeysFile: string;
   logFile: string;
   readonly: boolean;
+  /** The federation home: every session's actions go to its audit.log. */
+  home: string;
+  /** Roles by key fingerprint (federation.json `serveRoles`); a key line's clawos-role= wins. */
+  roles: Record<string, Role>;
   /** Control centers (shells) open at once, over all connections. */
   maxSessions: number;
   /** Seconds a connection has to log in (default 20). */

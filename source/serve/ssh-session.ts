@@ -1,5 +1,7 @@
 import type { Connection, ServerChannel } from "ssh2";
 import type { FederationApi } from "../core/domain/federation-types.js";
+import { DEFAULT_SERVE_ROLE, type Role } from "../core/domain/roles.js";
+import { guardedApi } from "../core/federation/guarded-api.js";
 import { sanitizeLine } from "../core/infra/sanitize.js";
 import type { ServeLog } from "./serve-log.js";
 import type { ServeOptions } from "./serve-options.js";
@@ -60,6 +62,12 @@ function refuseShell(
   hangUp(channel, client, 1, keepConnection);
 }
 
+/** A session's role: read-only serving makes everyone a viewer; else the key's line, federation.json, the default. */
+export function sessionRole(caller: Caller, options: Pick<ServeOptions, "readonly" | "roles">): Role {
+  if (options.readonly) return "viewer";
+  return caller.granted?.role ?? options.roles[caller.keyFp] ?? DEFAULT_SERVE_ROLE;
+}
+
 /**
  * A shell request: a control center on the channel if the key may have a terminal and the server
  * has room, else one line saying why. Returns the output stream, for window changes.
@@ -97,11 +105,21 @@ function openShell(
     return undefined;
   }
   shells.open++;
-  log(`session ${id}: control center opened (${term || "no terminal type"}, ${size.cols}×${size.rows})`);
+  const role = sessionRole(caller, options);
+  log(
+    `session ${id}: control center opened (${term || "no terminal type"}, ${size.cols}×${size.rows}) as ${role}`,
+  );
+  // The role is enforced here, under the UI: a refused action is refused whatever the screen offers.
+  const api = guardedApi(host.api, {
+    role,
+    actor: { kind: "ssh", user: who, key: caller.keyFp, from: caller.ip, role },
+    home: options.home,
+    onAuditProblem: (line) => log(`session ${id}: ${line}`),
+  });
   const output = new SessionOutput(channel, size);
   const stdout = output as unknown as NodeJS.WriteStream;
   options
-    .runSession(host.api, {
+    .runSession(api, {
       stdin: asSessionInput(channel),
       stdout,
       readonly: options.readonly,

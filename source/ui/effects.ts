@@ -58,6 +58,17 @@ export function runEffect(api: FederationApi, effect: Effect, report: Report): P
       return followLogs(api, effect.node, report);
     case "stopLogs":
       return stopLogs(api);
+    case "cordon":
+      return lines(api.cordon?.bind(api, effect.node, effect.action), report);
+    case "audit":
+      if (!api.auditLog) {
+        report({ type: "auditFailed", error: "the audit log is not available here." });
+        return Promise.resolve();
+      }
+      return api.auditLog().then(
+        (auditLines) => report({ type: "auditLoaded", lines: auditLines }),
+        (error: unknown) => report({ type: "auditFailed", error: errorText(error) }),
+      );
     case "discover":
       return api.discover().then(
         (ids) => report({ type: "discovered", ids }),

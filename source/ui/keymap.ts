@@ -48,10 +48,11 @@ export const ACTIONS = {
   },
   gateway: {
     keys: ["s"],
-    help: "Start/stop/remove… (asks)",
+    help: "Start/stop/drain… (asks)",
     group: "Federation",
     mutating: true,
   },
+  audit: { keys: ["A"], help: "Audit log: who did what", group: "Views" },
   // With the views: the Federation column has room for one more action that way at 80×24.
   quit: { keys: ["q", "ctrl+c"], help: "Quit", group: "Views" },
 } as const satisfies Record<string, ActionSpec>;

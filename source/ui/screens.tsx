@@ -5,6 +5,8 @@ import type { TaskState } from "../core/domain/schema.js";
 import { clipMiddle } from "../present/text.js";
 import { FirstRunPanel } from "./components/nodes-view.js";
 import { TaskDetail } from "./components/task-detail.js";
+import { TasksView } from "./components/tasks-view.js";
+import { AuditView } from "./features/audit/view.js";
 import { DispatchForm } from "./features/dispatch/view.js";
 import { HelpOverlay } from "./features/help/view.js";
 import { HomeView } from "./features/home/view.js";
@@ -21,6 +23,7 @@ import { findTask } from "./state/rows.js";
  * control center draws its body and the status bar its hints.
  */
 export type ScreenName =
+  | "audit"
   | "help"
   | "form"
   | "migrate"
@@ -77,6 +80,7 @@ export interface ScreenSpec {
 export function screenOf(state: AppState): ScreenName {
   const top = topScreen(state);
   if (state.help) return "help";
+  if (state.audit) return "audit";
   if (top.kind === "dispatch" && state.form) return "form";
   if (top.kind === "migrate" && state.migration) return "migrate";
   if (top.kind === "logs" && state.logs) return "logs";
@@ -114,6 +118,12 @@ function homeBody(focus: TableName) {
 }
 
 export const SCREENS: Record<ScreenName, ScreenSpec> = {
+  audit: {
+    body: ({ state, width, height }) =>
+      state.audit ? <AuditView audit={state.audit} width={width} height={height} /> : null,
+    bounded: true,
+    hints: () => [["down", "up", "scroll"], ["refresh", "read again"], ["back", "closes"], "Ctrl+C quit"],
+  },
   help: {
     body: ({ state, width, height }) =>
       state.help ? (

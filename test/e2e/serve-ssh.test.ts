@@ -22,7 +22,11 @@ describe("the control center served over SSH", () => {
     dir = await mkdtemp(join(tmpdir(), "clawos-serve-"));
     await keygen(join(dir, "client"));
     await keygen(join(dir, "stranger"));
-    await writeFile(join(dir, "authorized_keys"), await readFile(join(dir, "client.pub")));
+    // An operator: this test dispatches (a key with no role is a viewer).
+    await writeFile(
+      join(dir, "authorized_keys"),
+      `clawos-role="operator" ${await readFile(join(dir, "client.pub"), "utf8")}`,
+    );
     world = await makeWorld();
     gateway = await startStubGateway({
       token: "t0k",

@@ -46,7 +46,9 @@ export function register(program: Command, ctx: CliContext): void {
         // node's inbox, instead of leaving it claimed by a process that is gone. A second one kills.
         const interrupt = stopOnSignals();
         try {
-          return await ctx.withCore((core) => dispatchTask(ctx, core, text, opts, interrupt));
+          return await ctx.audited("dispatch", opts.to ?? "any", () =>
+            ctx.withCore((core) => dispatchTask(ctx, core, text, opts, interrupt)),
+          );
         } finally {
           interrupt.dispose();
         }

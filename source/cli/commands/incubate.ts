@@ -40,7 +40,11 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--config-only", "write openclaw.json directly instead of running openclaw onboard")
     .option("--ready-timeout <seconds>", "how long --start waits for the gateway", parsePositiveInt, 180)
     .option("--json", "machine-readable result")
-    .action(ctx.action((name: string, opts: Record<string, unknown>) => incubateNode(ctx, name, opts)));
+    .action(
+      ctx.action((name: string, opts: Record<string, unknown>) =>
+        ctx.audited("incubate", name, () => incubateNode(ctx, name, opts)),
+      ),
+    );
 }
 
 async function incubateNode(ctx: CliContext, name: string, opts: Record<string, unknown>): Promise<number> {

@@ -40,7 +40,7 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .option("--force", "replace a federation.json that names another machine or blackboard")
     .option("--no-worker", "do not start this machine's worker")
-    .action(ctx.action((flags: JoinFlags) => join(ctx, flags)));
+    .action(ctx.action((flags: JoinFlags) => ctx.audited("join", "this machine", () => join(ctx, flags))));
 }
 
 async function join(ctx: CliContext, flags: JoinFlags): Promise<ExitCode> {

@@ -31,31 +31,37 @@ export function register(program: Command, ctx: CliContext): void {
       180,
     )
     .action(
-      ctx.action(async (nodeId: string, opts: Record<string, unknown>) => {
-        const { migrate, rollbackMigration } = await import("../../core/ops/node-migration.js");
-        const say = (line: string) => ctx.out(sanitizeLine(line));
-        if (opts.rollback) {
-          await rollbackMigration(ctx.home(), ctx.io.env, nodeId, say, {
-            readyTimeoutMs: (opts.readyTimeout as number) * 1000,
-          });
-          return;
-        }
-        if (!opts.to) throw new UserError("Say where to: --to user@host[:port].", { code: "usage" });
-        await migrate(
-          ctx.home(),
-          ctx.io.env,
-          {
-            node: nodeId,
-            to: String(opts.to),
-            ...(opts.identity ? { identityFile: String(opts.identity) } : {}),
-            ...(opts.knownHosts ? { knownHosts: String(opts.knownHosts) } : {}),
-            ...(opts.remotePort !== undefined ? { remotePort: opts.remotePort as number } : {}),
-            ...(opts.machine ? { machine: String(opts.machine) } : {}),
-            dryRun: Boolean(opts.dryRun),
-            readyTimeoutMs: (opts.readyTimeout as number) * 1000,
+      ctx.action((nodeId: string, opts: Record<string, unknown>) =>
+        ctx.audited(
+          "migrate",
+          `${nodeId} → ${opts.rollback ? "rollback" : String(opts.to ?? "?")}`,
+          async () => {
+            const { migrate, rollbackMigration } = await import("../../core/ops/node-migration.js");
+            const say = (line: string) => ctx.out(sanitizeLine(line));
+            if (opts.rollback) {
+              await rollbackMigration(ctx.home(), ctx.io.env, nodeId, say, {
+                readyTimeoutMs: (opts.readyTimeout as number) * 1000,
+              });
+              return;
+            }
+            if (!opts.to) throw new UserError("Say where to: --to user@host[:port].", { code: "usage" });
+            await migrate(
+              ctx.home(),
+              ctx.io.env,
+              {
+                node: nodeId,
+                to: String(opts.to),
+                ...(opts.identity ? { identityFile: String(opts.identity) } : {}),
+                ...(opts.knownHosts ? { knownHosts: String(opts.knownHosts) } : {}),
+                ...(opts.remotePort !== undefined ? { remotePort: opts.remotePort as number } : {}),
+                ...(opts.machine ? { machine: String(opts.machine) } : {}),
+                dryRun: Boolean(opts.dryRun),
+                readyTimeoutMs: (opts.readyTimeout as number) * 1000,
+              },
+              say,
+            );
           },
-          say,
-        );
-      }),
+        ),
+      ),
     );
 }

@@ -11,6 +11,7 @@ import { sanitizeLine } from "../../core/infra/sanitize.js";
 import { toSafe } from "../../present/safe-text.js";
 import type { CliContext } from "../context.js";
 import { registerAccess } from "../node-access.js";
+import { registerCordon } from "../node-cordon.js";
 import {
   planRemoval,
   purgeAfterRemoval,
@@ -71,7 +72,11 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--ssh <user@host[:port]>", "SSH target for urgent tasks")
     .option("--notes <text>", "free text shown in the tables")
     .option("--replace", "update this machine's node of that id instead of refusing")
-    .action(ctx.action((id: string, opts: Record<string, unknown>) => addNode(ctx, id, opts)));
+    .action(
+      ctx.action((id: string, opts: Record<string, unknown>) =>
+        ctx.audited("nodes-add", id, () => addNode(ctx, id, opts)),
+      ),
+    );
   nodes
     .command("remove")
     .description("unregister a node (its tasks stay on the blackboard)")
@@ -80,15 +85,24 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--keep-running", "leave its gateway running (without asking)")
     .option("--purge", "also move its profile directory aside (renamed, not deleted; asks first)")
     .option("--yes", "answer yes: stop the gateway, and confirm --purge")
-    .action(ctx.action((id: string, opts: RemoveOptions) => removeNode(ctx, id, opts)));
+    .action(
+      ctx.action((id: string, opts: RemoveOptions) =>
+        ctx.audited("remove", id, () => removeNode(ctx, id, opts)),
+      ),
+    );
   registerLifecycle(nodes, ctx);
   registerAccess(nodes, ctx);
+  registerCordon(nodes, ctx);
   nodes
     .command("rename")
     .description("give this machine's node another id (settles two machines claiming one id)")
     .argument("<old>")
     .argument("<new>")
-    .action(ctx.action((from: string, to: string) => renameNode(ctx, from, to)));
+    .action(
+      ctx.action((from: string, to: string) =>
+        ctx.audited("nodes-rename", `${from} → ${to}`, () => renameNode(ctx, from, to)),
+      ),
+    );
   nodes
     .command("probe")
     .description("check reachability, token and latency now (--turn: and that its model answers)")

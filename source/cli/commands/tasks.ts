@@ -112,7 +112,7 @@ export function register(program: Command, ctx: CliContext): void {
     );
   /** A command on one task that answers in one line. */
   const oneTask = (
-    name: string,
+    name: "retry" | "cancel",
     description: string,
     act: (core: FederationCore, id: string) => Promise<string>,
   ) =>
@@ -121,11 +121,13 @@ export function register(program: Command, ctx: CliContext): void {
       .description(description)
       .argument("<id>", "a task id, its start, or its last 8 hex digits")
       .action(
-        ctx.action(async (id: string) => {
-          await ctx.withCore(async (core) => {
-            out(await act(core, await resolveTaskId(core.blackboard, id)));
-          });
-        }),
+        ctx.action((id: string) =>
+          ctx.audited(name, id, () =>
+            ctx.withCore(async (core) => {
+              out(await act(core, await resolveTaskId(core.blackboard, id)));
+            }),
+          ),
+        ),
       );
   oneTask("retry", "run a failed or cancelled task again", async (core, id) => {
     const task = await core.blackboard.retry(id);

@@ -50,6 +50,8 @@ export interface NodeView {
   usage?: UsageWindow;
   /** How close the daily budget that binds it is (its own, or the federation's). */
   budget?: BudgetView;
+  /** Set while the node takes no new tasks: cordoned, draining (still has work), or drained. */
+  cordon?: "cordoned" | "draining" | "drained";
 }
 
 export interface TaskView {
@@ -153,8 +155,24 @@ export interface FederationApi {
   removeNode?(node: string, options: { stop: boolean; purge: boolean }): Promise<string[]>;
   /** A node's log (worker, gateway or its heartbeat's tail), then new lines as they come until `signal`. */
   logs?(node: string, options: LogOptions, onLines: (lines: LogView) => void): Promise<void>;
+  /** Cordon, uncordon or drain a node this machine owns; returns what was done, a line each. */
+  cordon?(node: string, action: CordonAction): Promise<string[]>;
+  /** The audit log's entries since a time, oldest first (`:audit`). */
+  auditLog?(since?: Date): Promise<AuditLine[]>;
   /** Stop; returns the tasks that were running in this process and went back to their node's inbox. */
   close(): Promise<HandedBack[]>;
+}
+
+export type CordonAction = "cordon" | "uncordon" | "drain";
+
+/** One audit log entry as the faces show it (fields already sanitized by the log's reader). */
+export interface AuditLine {
+  at: string;
+  who: string;
+  action: string;
+  target: string;
+  result: "ok" | "refused" | "failed";
+  reason?: string;
 }
 
 export interface HandedBack {

@@ -22,6 +22,17 @@ export const RegistryNode = NodeConfig.omit({ token: true })
   .strict();
 export type RegistryNode = z.infer<typeof RegistryNode>;
 
+/** A node that takes no new tasks (`clawos nodes cordon`), or also hands its waiting `any` tasks on (`drain`). */
+export const Cordon = z
+  .object({
+    state: z.enum(["cordoned", "draining"]),
+    at: z.string().max(40),
+    /** Who asked, as the audit log names a local user. */
+    by: z.string().max(100),
+  })
+  .strict();
+export type Cordon = z.infer<typeof Cordon>;
+
 export const NodeDefinition = z
   .object({
     schema: z.literal("clawos.node/1"),
@@ -33,6 +44,8 @@ export const NodeDefinition = z
     state: z.enum(["active", "removed"]),
     /** The definition; absent on a tombstone. */
     node: RegistryNode.optional(),
+    /** Absent: the node takes tasks. Older versions write no such field. */
+    cordon: Cordon.optional(),
   })
   .strict()
   .refine((r) => r.state === "removed" || r.node !== undefined, {

@@ -15,6 +15,8 @@ export interface RoutableNode {
   lastSeenAt?: number;
   /** Set once its daily budget (or the federation's) is reached: why it takes nothing new today. */
   overBudget?: string;
+  /** Cordoned or draining: it takes no new task, from `any` or by name. */
+  cordon?: "cordoned" | "draining";
 }
 
 export interface RouteRequest {
@@ -45,20 +47,30 @@ export function routeTask(request: RouteRequest, nodes: RoutableNode[]): Routing
   if (request.target !== "any") return routeExplicit(request, nodes);
   const exclude = new Set(request.exclude ?? []);
   const wanted = request.tags ?? [];
-  const tagged = nodes.filter(
+  const candidates = nodes.filter(
     (n) =>
       n.route !== "planned" && !exclude.has(n.config.id) && wanted.every((t) => n.config.tags.includes(t)),
   );
+  const cordoned = candidates.filter((n) => n.cordon).map((n) => n.config.id);
+  const tagged = candidates.filter((n) => !n.cordon);
   if (tagged.length === 0) {
     const what = wanted.length ? ` with tags ${wanted.join(", ")}` : "";
+    const why = cordoned.length
+      ? ` (${cordoned.join(", ")} ${cordoned.length > 1 ? "are" : "is"} cordoned)`
+      : "";
     throw new UserError(
-      `No node${what} can take tasks${exclude.size ? " besides the one that failed" : ""}.`,
+      `No node${what} can take tasks${exclude.size ? " besides the one that failed" : ""}${why}.`,
       {
-        hint: nodes.length ? "check `clawos nodes list`" : "add one with `clawos init` or `clawos nodes add`",
+        hint: cordoned.length
+          ? `uncordon one: clawos nodes uncordon ${cordoned[0]}`
+          : nodes.length
+            ? "check `clawos nodes list`"
+            : "add one with `clawos init` or `clawos nodes add`",
         code: "no_node", // nothing was queued: the CLI's usage exit, not a failed task
       },
     );
   }
+  const skipped = cordoned.length ? `; skipped ${cordoned.join(", ")}: cordoned` : "";
   // A node over its daily budget takes nothing new today: `any` goes to one under its cap.
   const online = tagged.filter((n) => n.status === "online" && !n.overBudget).sort(byLoad);
   const capped = tagged.filter((n) => n.status === "online" && n.overBudget).sort(byLoad);
@@ -75,7 +87,11 @@ export function routeTask(request: RouteRequest, nodes: RoutableNode[]): Routing
         : undefined,
     ].filter(Boolean);
     return {
-      decision: { node: best.config.id, transport: transportFor(best, request), reason: why.join(", ") },
+      decision: {
+        node: best.config.id,
+        transport: transportFor(best, request),
+        reason: `${why.join(", ")}${skipped}`,
+      },
       waiting: false,
     };
   }
@@ -88,7 +104,7 @@ export function routeTask(request: RouteRequest, nodes: RoutableNode[]): Routing
     decision: {
       node: fallback.config.id,
       transport: "blackboard",
-      reason: `no node is online; waiting in ${fallback.config.id}'s inbox (${fallback.status}: ${fallback.statusReason}) until it or another node can take it`,
+      reason: `no node is online; waiting in ${fallback.config.id}'s inbox (${fallback.status}: ${fallback.statusReason}) until it or another node can take it${skipped}`,
     },
     waiting: true,
   };
@@ -100,6 +116,12 @@ function routeExplicit(request: RouteRequest, nodes: RoutableNode[]): RoutingOut
     const known = nodes.map((n) => n.config.id).join(", ") || "none yet";
     throw new UserError(`There is no node "${request.target}" (known: ${known}).`, {
       hint: "use --to any, or add the node with `clawos nodes add`",
+      code: "usage",
+    });
+  }
+  if (node.cordon) {
+    throw new UserError(`Node ${node.config.id} is ${node.cordon}: it takes no new tasks.`, {
+      hint: `send it elsewhere (--to any), or take it back: clawos nodes uncordon ${node.config.id}`,
       code: "usage",
     });
   }

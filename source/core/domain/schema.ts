@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { isValidNodeId, isValidTaskId } from "./ids.js";
+import { Role } from "./roles.js";
 
 export const PRIORITIES = ["P0", "P1", "P2", "P3"] as const;
 export const Priority = z.enum(PRIORITIES);
@@ -305,6 +306,12 @@ export const FederationConfig = z
     budget: Budget.optional().describe(
       "Daily cap for the whole federation (every node together): {tokens?, money?, currency?}",
     ),
+    serveRoles: z
+      .record(z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/), Role)
+      .default({})
+      .describe(
+        'clawos serve: roles by SSH key fingerprint, e.g. {"SHA256:…": "operator"}; a clawos-role= on the key\'s line wins',
+      ),
   })
   .strict();
 export type FederationConfig = z.infer<typeof FederationConfig>;

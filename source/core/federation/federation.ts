@@ -39,7 +39,7 @@ import {
   turnFactOf,
 } from "./task-runner.js";
 import { noteUsage, readUsage, withUsage } from "./usage-views.js";
-import { conflictView } from "./views.js";
+import { conflictView, cordonView } from "./views.js";
 import { type WaitOptions, waitForTask } from "./wait-for-task.js";
 
 /** How long a successful or failed probe stays good enough for routing. */
@@ -341,6 +341,7 @@ export class FederationCore {
         timing: this.config.timing,
       });
       const count = inFlight.get(node.id) ?? 0;
+      const cordon = this.registry.cordons.get(node.id)?.state;
       const lastSeenAt = probe?.ok
         ? probe.checkedAt
         : heartbeat
@@ -355,6 +356,7 @@ export class FederationCore {
         inFlight: count,
         ...(health.latencyMs !== undefined ? { latencyMs: health.latencyMs } : {}),
         ...(lastSeenAt !== undefined ? { lastSeenAt } : {}),
+        ...(cordon ? { cordon } : {}),
       });
       views.push({
         id: node.id,
@@ -366,7 +368,7 @@ export class FederationCore {
         agent: node.agent,
         tags: node.tags,
         status: health.status,
-        reason: health.reason,
+        ...cordonView(cordon, count, health.reason),
         ...(health.latencyMs !== undefined ? { latencyMs: health.latencyMs } : {}),
         inFlight: count,
         ...(heartbeat

@@ -1,6 +1,7 @@
 import type { StoredTask } from "../blackboard/types.js";
 import { describeError } from "../domain/errors.js";
 import type {
+  CordonAction,
   DispatchInput,
   DispatchOutcome,
   FederationApi,
@@ -21,6 +22,7 @@ import { displayPath } from "../infra/paths.js";
 import { registerLocalProfiles } from "../ops/discover.js";
 import { type EnsureWorkerResult, ensureWorker, findWorker } from "../ops/worker-autostart.js";
 import { watchConfigFile } from "./config-watch.js";
+import { cordonedBy, setCordon } from "./drain.js";
 import { FederationCore } from "./federation.js";
 import { FleetEventLog, fleetStateOf } from "./fleet-event-log.js";
 import { LatencyHistory, withLatencyHistory } from "./latency-history.js";
@@ -376,6 +378,12 @@ export class LiveFederation implements FederationApi {
   async removeNode(node: string, options: { stop: boolean; purge: boolean }): Promise<string[]> {
     const { removeNodeWithGateway } = await import("../ops/node-removal.js");
     const lines = await removeNodeWithGateway(this.home, this.env, node, options);
+    await this.reopen();
+    return lines;
+  }
+
+  async cordon(node: string, action: CordonAction): Promise<string[]> {
+    const lines = await setCordon(this.core, node, action, cordonedBy(this.env, this.core.machine));
     await this.reopen();
     return lines;
   }

@@ -1,6 +1,7 @@
 import type { Blackboard } from "../blackboard/types.js";
 import { UserError } from "../domain/errors.js";
 import {
+  type Cordon,
   isHanded,
   type NodeDefinition,
   nodeIdFor,
@@ -39,6 +40,8 @@ export interface RegistryView {
   nodes: NodeConfig[];
   conflicts: RegistryConflict[];
   problems: string[];
+  /** Nodes that take no new tasks, by id (§ cordon and drain). */
+  cordons: Map<string, Cordon>;
 }
 
 /** A node as the registry holds it: without its token source and local SSH key paths. */
@@ -67,7 +70,9 @@ export function viewOf(
   const resolved = resolveRegistry(records);
   const nodes: NodeConfig[] = [];
   const conflicts: RegistryConflict[] = [];
+  const cordons = new Map<string, Cordon>();
   for (const r of resolved.values()) {
+    if (r.kind === "active" && r.record.cordon) cordons.set(r.id, r.record.cordon);
     if (r.kind === "active") nodes.push(withLocalSettings(r.record.node, config));
     else if (r.kind === "conflict") {
       const shown = r.records.find((c) => c.node?.machine === machine) ?? r.records[0]!;
@@ -80,7 +85,7 @@ export function viewOf(
       });
     }
   }
-  return { records, resolved, nodes, conflicts, problems };
+  return { records, resolved, nodes, conflicts, problems, cordons };
 }
 
 /**
@@ -159,7 +164,7 @@ export class RegistryWriter {
     return { records, resolved: resolveRegistry(records) };
   }
 
-  private write(id: string, generation: number, node?: RegistryNode): Promise<void> {
+  private write(id: string, generation: number, node?: RegistryNode, cordon?: Cordon): Promise<void> {
     return this.bb.writeNodeDefinition({
       schema: "clawos.node/1",
       id,
@@ -168,6 +173,7 @@ export class RegistryWriter {
       updatedAt: this.now().toISOString(),
       state: node ? "active" : "removed",
       ...(node ? { node: registryNodeOf(node) } : {}),
+      ...(node && cordon ? { cordon } : {}),
     });
   }
 
@@ -189,7 +195,7 @@ export class RegistryWriter {
         return { id: node.id, generation, tookOverFrom: owner };
       }
       if ((mine || ownedHere) && options.replace) {
-        await this.write(node.id, generation, node);
+        await this.write(node.id, generation, node, current.record.cordon);
         return { id: node.id, generation };
       }
       if (mine || ownedHere)
@@ -211,7 +217,7 @@ export class RegistryWriter {
     for (const r of resolved.values()) {
       if (r.kind !== "active" || !isHanded(r.record) || r.record.node.machine !== this.machine) continue;
       const generation = topGeneration(records, r.id) + 1;
-      await this.write(r.id, generation, r.record.node);
+      await this.write(r.id, generation, r.record.node, r.record.cordon);
       taken.push({ id: r.id, generation, tookOverFrom: r.record.owner });
     }
     return taken;
@@ -250,6 +256,34 @@ export class RegistryWriter {
       });
     const generation = topGeneration(records, id) + 1;
     await this.write(id, generation);
+    return { generation };
+  }
+
+  /**
+   * Cordon, drain or uncordon (`undefined`) a node: its record again, one generation up, with
+   * the new state. Only the machine that owns the record writes it; anyone else is told where.
+   */
+  async setCordon(id: string, cordon: Cordon | undefined): Promise<{ generation: number }> {
+    const { records, resolved } = await this.read();
+    const current = resolved.get(id);
+    if (current?.kind !== "active")
+      throw new UserError(`There is no node "${sanitizeLine(id).slice(0, 60)}".`, {
+        hint: "clawos nodes list shows them",
+        code: "usage",
+      });
+    const { owner, node } = current.record;
+    if (owner !== this.machine && node.machine !== this.machine) {
+      const verb = cordon ? (cordon.state === "draining" ? "drain" : "cordon") : "uncordon";
+      throw new UserError(
+        `Node ${id}'s record belongs to ${sanitizeLine(owner)}: only that machine writes it.`,
+        {
+          hint: `on ${sanitizeLine(owner)}: clawos nodes ${verb} ${id}`,
+          code: "usage",
+        },
+      );
+    }
+    const generation = topGeneration(records, id) + 1;
+    await this.write(id, generation, node, cordon);
     return { generation };
   }
 

@@ -48,3 +48,17 @@ export function toTaskView(task: StoredTask): TaskView {
     ...(result?.model ? { model: result.model } : {}),
   };
 }
+
+/**
+ * What a node view says of its cordon: draining turns drained once nothing is left on the node
+ * (nothing running, nothing waiting), and the reason leads with it so every table shows it.
+ */
+export function cordonView(
+  state: "cordoned" | "draining" | undefined,
+  active: number,
+  reason: string,
+): Pick<NodeView, "cordon" | "reason"> {
+  if (!state) return { reason };
+  const cordon = state === "draining" && active === 0 ? "drained" : state;
+  return { cordon, reason: `${cordon}; ${reason}` };
+}

@@ -1,5 +1,6 @@
 import { routeTask } from "../domain/router.js";
 import { AlertRunner } from "./alert-runner.js";
+import { handOver } from "./drain.js";
 import type { FederationCore } from "./federation.js";
 import type { WorkerOptions } from "./worker.js";
 
@@ -103,33 +104,27 @@ export class CoordinatorDuties {
       await blackboard.requestCancel(t.request.id).catch(() => {});
       log(`coordinator: finished cancelling ${t.request.id}`);
     }
+    // A draining node's waiting `any` tasks move at once (those that arrived after the drain).
+    const draining = new Set(
+      [...core.registry.cordons].filter(([, c]) => c.state === "draining").map(([id]) => id),
+    );
     const stuck = listing.tasks.filter(
       (t) =>
         t.state === "pending" &&
         t.request.target === "any" &&
-        Date.now() - Date.parse(t.request.route.decidedAt) > core.config.timing.rerouteAfterMs,
+        !t.cancelRequested &&
+        (draining.has(t.node) ||
+          Date.now() - Date.parse(t.request.route.decidedAt) > core.config.timing.rerouteAfterMs),
     );
     if (stuck.length === 0) return;
     const { routable } = await core.nodeViews({ probe: true });
     for (const task of stuck) {
       const here = routable.find((n) => n.config.id === task.node);
-      // Online but over its daily budget is stuck too: another node under its cap may take it.
-      if (here?.status === "online" && !here.overBudget) continue;
-      try {
-        const next = routeTask(
-          { target: "any", priority: task.request.priority, tags: task.request.tags, exclude: [task.node] },
-          routable,
-        );
-        if (next.waiting || next.decision.node === task.node) continue;
-        const moved = await blackboard.coordinator().reroutePending(task.request.id, task.node, {
-          ...next.decision,
-          decidedAt: new Date().toISOString(),
-        });
-        if (moved)
-          log(`coordinator: re-routed ${task.request.id} from ${task.node} to ${next.decision.node}`);
-      } catch {
-        // No eligible node right now: it keeps waiting.
-      }
+      // Online but over its daily budget, or draining, is stuck too: another node may take it.
+      if (here?.status === "online" && !here.overBudget && !draining.has(task.node)) continue;
+      const outcome = await handOver(core, task, routable);
+      if ("to" in outcome)
+        log(`coordinator: re-routed ${task.request.id} from ${task.node} to ${outcome.to}`);
     }
   }
 }

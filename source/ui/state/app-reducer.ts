@@ -1,6 +1,7 @@
 import type { TaskView } from "../../core/domain/federation-types.js";
 import { FINAL_STATES } from "../../core/domain/schema.js";
 import { buildDetailLines } from "../detail-lines.js";
+import { onAuditFailed, onAuditKey, onAuditLoaded, openAudit } from "../features/audit/state.js";
 import { onDispatched, onDispatchFailed, onFormKey, openDispatch } from "../features/dispatch/state.js";
 import { onFilterKey, openFilter, showTable } from "../features/filter/state.js";
 import { onHelpKey, openHelp } from "../features/help/state.js";
@@ -82,6 +83,10 @@ export function appReducer(state: AppState, action: AppAction): AppState {
       return onMigrateFailed(state, action.error);
     case "logLines":
       return onLogLines(state, action.view);
+    case "auditLoaded":
+      return onAuditLoaded(state, action.lines);
+    case "auditFailed":
+      return onAuditFailed(state, action.error);
     case "discoverFailed":
       return {
         ...state,
@@ -99,6 +104,7 @@ function onKey(state: AppState, key: KeyPress): AppState {
   if (state.confirm) return onConfirmKey(state, key);
   if (state.input) return onLineInputKey(state, key);
   if (state.help) return onHelpKey(state, key);
+  if (state.audit) return onAuditKey(state, key);
   if (topScreen(state).kind === "dispatch" && state.form) return onFormKey(state, key);
   if (topScreen(state).kind === "logs" && state.logs) return onLogsKey(state, key);
   const action = state.keymap.lookup.get(key.name);
@@ -179,6 +185,8 @@ function onAction(state: AppState, action: Action): AppState {
       return gatewaySelected(state);
     case "logs":
       return openLogs(state);
+    case "audit":
+      return openAudit(state);
     case "quit":
       return { ...state, quit: true };
     default:
@@ -360,6 +368,7 @@ function runCommand(state: AppState, text: string): AppState {
     incubate: () => incubate(state, args),
     migrate: () => migrateCommand(state, args),
     gateway: () => gatewayCommand(state, args),
+    audit: () => openAudit(state),
     refresh: () => onAction(state, "refresh"),
     init: () => discover(state),
     help: () => openHelp(state),

@@ -1,10 +1,13 @@
 import type {
+  AuditLine,
+  CordonAction,
   DispatchInput,
   DispatchOutcome,
   LogView,
   MigrateInput,
   Snapshot,
 } from "../../core/domain/federation-types.js";
+import type { AuditViewState } from "../features/audit/state.js";
 import type { DispatchFormState } from "../features/dispatch/form.js";
 import type { LogsState } from "../features/logs/state.js";
 import type { Migration } from "../features/migration/state.js";
@@ -39,7 +42,9 @@ export type Effect =
   | { type: "nodeLifecycle"; node: string; action: "start" | "stop" | "restart" }
   | { type: "removeNode"; node: string; stop: boolean; purge: boolean }
   | { type: "logs"; node: string }
-  | { type: "stopLogs" };
+  | { type: "stopLogs" }
+  | { type: "cordon"; node: string; action: CordonAction }
+  | { type: "audit" };
 
 export interface Message {
   text: string;
@@ -87,6 +92,8 @@ export interface AppState {
   logs: LogsState | null;
   effects: Effect[];
   quit: boolean;
+  /** `:audit` open (over the tables, like the help). */
+  audit: AuditViewState | null;
 }
 
 export type AppAction =
@@ -102,7 +109,9 @@ export type AppAction =
   | { type: "migrateDone" }
   | { type: "migrateFailed"; error: string }
   | { type: "logLines"; view: LogView }
-  | { type: "effectsTaken" };
+  | { type: "effectsTaken" }
+  | { type: "auditLoaded"; lines: AuditLine[] }
+  | { type: "auditFailed"; error: string };
 
 export interface InitialStateOptions {
   snapshot: Snapshot;
@@ -131,6 +140,7 @@ export function initialState({ snapshot, size, keymap, readonly = false }: Initi
     logs: null,
     effects: [],
     quit: false,
+    audit: null,
   };
 }
 

@@ -1,5 +1,6 @@
 /** The `:` command palette: its commands and how typed text resolves to one. */
 
+import { AUDIT_COMMAND } from "../features/audit/command.js";
 import { DISPATCH_COMMAND } from "../features/dispatch/command.js";
 import { NODES_COMMAND, TASKS_COMMAND } from "../features/filter/command.js";
 import { HELP_COMMAND } from "../features/help/command.js";
@@ -14,6 +15,8 @@ export interface CommandSpec {
   args?: string;
   /** Changes the federation: hidden from suggestions and refused in a read-only session. */
   mutating?: boolean;
+  /** False: the help lists its key instead (room at 80×24); it is still suggested and completed. */
+  listed?: false;
 }
 
 export const COMMANDS = [
@@ -23,6 +26,7 @@ export const COMMANDS = [
   INCUBATE_COMMAND,
   MIGRATE_COMMAND,
   GATEWAY_COMMAND,
+  AUDIT_COMMAND,
   { name: "refresh", help: "Re-read everything and re-probe nodes" },
   { name: "init", help: "Discover local OpenClaw profiles and add them", mutating: true },
   HELP_COMMAND,

@@ -73,7 +73,10 @@ describe("a node's life from the control center", () => {
     const planned = command(stateOf({ snapshot: snapshotOf(nodes()) }), "gateway start cloud-node");
     assert.match(planned.message?.text ?? "", /cloud-node is planned: it has no gateway yet/);
     const bad = command(stateOf({ snapshot: snapshotOf(nodes()) }), "gateway stop alpha --purge");
-    assert.match(bad.message?.text ?? "", /^Usage: :gateway start\|stop\|restart NODE/);
+    assert.match(
+      bad.message?.text ?? "",
+      /^Usage: :gateway start\|stop\|restart\|cordon\|uncordon\|drain NODE/,
+    );
   });
 
   it(":gateway remove stops the gateway unless --keep-running; --purge names the profile that moves aside", () => {
@@ -114,9 +117,9 @@ describe("a node's life from the control center", () => {
       buildHelpLines(keymap, readonly, 100)
         .map((line) => line.map((segment) => segment.text).join(""))
         .join("\n");
-    assert.match(shown(false), /s\s+Start\/stop\/remove… \(asks\)/);
+    assert.match(shown(false), /s\s+Start\/stop\/drain… \(asks\)/);
     assert.match(shown(false), /:gateway/);
-    assert.doesNotMatch(shown(true), /Start\/stop\/remove|:gateway/);
+    assert.doesNotMatch(shown(true), /Start\/stop\/drain|:gateway/);
   });
 
   it("runEffect: the federation's lines go to the status line, an error with its words", async () => {

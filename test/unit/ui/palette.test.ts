@@ -33,6 +33,6 @@ describe("command palette", () => {
     );
     assert.equal(completeCommand("ref"), "refresh ");
     assert.equal(completeCommand("in"), "in", "ambiguous prefixes are left alone");
-    assert.equal(suggestCommands("").length, 10);
+    assert.equal(suggestCommands("").length, 11);
   });
 });

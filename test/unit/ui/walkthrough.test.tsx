@@ -182,7 +182,7 @@ describe("read-only sessions", () => {
   it("the palette neither suggests nor completes mutating commands, and refuses :incubate", () => {
     assert.deepEqual(
       suggestCommands("", true).map((c) => c.name),
-      ["nodes", "tasks", "refresh", "help", "quit"],
+      ["nodes", "tasks", "audit", "refresh", "help", "quit"],
     );
     assert.equal(completeCommand("di", true), "di");
     assert.equal(completeCommand("di", false), "dispatch ");

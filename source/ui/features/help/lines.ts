@@ -104,7 +104,9 @@ export function buildHelpLines(keymap: Keymap, readonly: boolean, width: number)
   );
   blocks.push(block(readonly ? "Prompts" : "Forms and prompts", formKeys, keyWidth, columnWidth));
   const palette = primaryKey(keymap, "palette");
-  const commands = availableCommands(readonly).map((c) => `:${c.name}${c.args ? ` ${c.args}` : ""}`);
+  const commands = availableCommands(readonly)
+    .filter((c) => c.listed !== false)
+    .map((c) => `:${c.name}${c.args ? ` ${c.args}` : ""}`);
   const footer: HelpLine[] = [
     ...(palette ? paragraph("Commands", [...commands, "(Tab completes)"], width) : []),
     ...paragraph("Filter", FILTER_ITEMS, width),

@@ -2,6 +2,7 @@ import type { NodeView } from "../../../core/domain/federation-types.js";
 import { type AppState, topScreen } from "../../state/app-state.js";
 import { refuseReadonly, say, selectedNode } from "../../state/reducer-kit.js";
 import { textField } from "../../state/text-edit.js";
+import { askCordon } from "../cordon/state.js";
 import { GATEWAY_USAGE, parseGatewayArgs } from "./command.js";
 
 type GatewayAction = "start" | "stop" | "restart";
@@ -84,5 +85,7 @@ export function gatewayCommand(state: AppState, args: string): AppState {
   const node = nodeOf(state, parsed.node);
   if (!node) return say(state, `There is no node "${parsed.node}".`, "error");
   if (parsed.action === "remove") return askRemove(state, node, parsed.keepRunning, parsed.purge);
+  if (parsed.action === "cordon" || parsed.action === "uncordon" || parsed.action === "drain")
+    return askCordon(state, node, parsed.action);
   return askGateway(state, node, parsed.action);
 }

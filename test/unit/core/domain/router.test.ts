@@ -97,4 +97,35 @@ describe("router", () => {
     const remote = routeTask({ target: "l", priority: "P2" }, [r("l", { route: "blackboard" })]);
     assert.equal(remote.decision.transport, "blackboard");
   });
+  test("any skips a cordoned or draining node, even the least loaded, and says so", () => {
+    const out = routeTask({ target: "any", priority: "P2" }, [
+      r("a", { inFlight: 0, cordon: "cordoned" }),
+      r("b", { inFlight: 3 }),
+      r("c", { inFlight: 0, cordon: "draining" }),
+    ]);
+    assert.equal(out.decision.node, "b");
+    assert.match(out.decision.reason, /the only online node; skipped a, c: cordoned$/);
+  });
+
+  test("with every candidate cordoned, any is refused with the fix, nothing waits", () => {
+    assert.throws(
+      () => routeTask({ target: "any", priority: "P2" }, [r("a", { cordon: "cordoned" })]),
+      (e: unknown) =>
+        e instanceof UserError &&
+        e.code === "no_node" &&
+        /a is cordoned/.test(e.message) &&
+        /clawos nodes uncordon a/.test(e.hint ?? ""),
+    );
+  });
+
+  test("by name, a cordoned node is refused with the fix; an uncordoned one is routed", () => {
+    assert.throws(
+      () => routeTask({ target: "a", priority: "P2" }, [r("a", { cordon: "draining" })]),
+      (e: unknown) =>
+        e instanceof UserError &&
+        e.message === "Node a is draining: it takes no new tasks." &&
+        /--to any.*clawos nodes uncordon a/.test(e.hint ?? ""),
+    );
+    assert.equal(routeTask({ target: "a", priority: "P2" }, [r("a")]).decision.node, "a");
+  });
 });
