@@ -26,7 +26,10 @@ const { values } = parseArgs({
   },
 });
 
-/** On a quiet 2-core machine the lab takes about 8 minutes; CLAWOS_HOSTS_TIMEOUT_MS allows more on a busy one. */
+/**
+ * On a quiet 2-core machine the lab takes about 8 minutes plus the cloud node's real gateway
+ * starts (three per set-up, minutes each on a busy machine); CLAWOS_HOSTS_TIMEOUT_MS changes the limit.
+ */
 const HARD_LIMIT_MS = Number(process.env.CLAWOS_HOSTS_TIMEOUT_MS) || 40 * 60_000;
 const kinds = (values.setup ?? ["syncthing", "nats"]) as Kind[];
 

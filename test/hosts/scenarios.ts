@@ -264,8 +264,10 @@ export const clockSkew: Scenario = {
 
 // 120 from the hub's gateway on 18789: OpenClaw's spacing, which incubate enforces.
 const CLOUD_PORT = 18909;
-// A real gateway's start and first turn take minutes on a busy 2-core machine.
-const REAL_GATEWAY_MS = 8 * 60_000;
+// A real gateway's start and first turn take minutes on a busy 2-core machine: its start
+// (clawos's --ready-timeout, 180 s by default) and the whole step get more time here.
+const READY_TIMEOUT = ["--ready-timeout", "420"];
+const REAL_GATEWAY_MS = 15 * 60_000;
 
 // OpenClaw 2026.9.6 gives its state-lease worker a fixed 5 s to start; on a CPU-starved
 // machine a gateway sometimes dies of it at start. clawos then undoes the step (the registry
@@ -312,6 +314,7 @@ export const cloudMigration: Scenario = {
     await timed(hub, ledger, "real gateway: incubate --start (onboard, start, first turn)", [
       ...cloudNode.incubate(CLOUD_PORT, model),
       ...offline,
+      ...READY_TIMEOUT,
     ]);
     const here = await dispatchWait(hub, "hello, say hub", ["--to", cloudNode.id]);
     ledger.expected.push({ id: here.id, node: cloudNode.id, crossHost: false, runs: 0 });
@@ -319,6 +322,7 @@ export const cloudMigration: Scenario = {
 
     await timed(hub, ledger, "real gateway: migrate to the cloud (archive, restore, start, turn)", [
       ...cloudNode.migrate(`root@${cloud.address}:22`),
+      ...READY_TIMEOUT,
     ]);
     const hubGateway = await hub.run([
       "curl",
@@ -355,12 +359,10 @@ export const cloudMigration: Scenario = {
     // Its gateway keeps running there: the rollback stops it once the hub's copy runs again.
     await cloud.clawos(["nodes", "remove", cloudNode.id, "--keep-running"]);
 
-    await timed(
-      hub,
-      ledger,
-      "real gateway: rollback (archive there, restore, start here)",
-      cloudNode.rollback,
-    );
+    await timed(hub, ledger, "real gateway: rollback (archive there, restore, start here)", [
+      ...cloudNode.rollback,
+      ...READY_TIMEOUT,
+    ]);
     const back = await dispatchWait(hub, "home again", ["--to", cloudNode.id]);
     ledger.expected.push({ id: back.id, node: cloudNode.id, crossHost: false, runs: 0 });
     assert.match(back.route, /via localhost/);
