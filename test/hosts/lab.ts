@@ -10,9 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { profileConfig } from "../testkit/cli-harness.js";
-import { installFakeOpenclaw } from "../testkit/fake-openclaw.js";
 import { Host, type Proc } from "./host.js";
 import { HostSshd } from "./host-sshd.js";
+import { LabOpenClaw } from "./lab-openclaw.js";
 import { NatsMesh } from "./nats.js";
 import { LabNetwork } from "./netns.js";
 import {
@@ -45,6 +45,7 @@ export class Lab {
   readonly workers = new Map<Host, Proc>();
   syncthing?: SyncthingMesh;
   nats?: NatsMesh;
+  openclaw?: LabOpenClaw;
   /** The hub's own node, as `clawos init` named it. */
   hubNode = "";
   private constructor(
@@ -128,8 +129,19 @@ export class Lab {
         throw new Error(`ssh-keyscan ${host.address}: ${scan.stderr}`);
       await writeFile(join(this.hub.home, ".ssh", "known_hosts"), scan.stdout, { flag: "a" });
     }
-    await installFakeOpenclaw(this.hub.bin);
-    await installFakeOpenclaw(this.cloud.bin);
+  }
+
+  /**
+   * The real OpenClaw where the cloud node lives (the hub, then the cloud): installed if
+   * missing, `openclaw` on both PATHs, and the fake model provider on both loopbacks.
+   */
+  async startOpenClaw(log: (line: string) => void): Promise<LabOpenClaw> {
+    this.openclaw = LabOpenClaw.ensure(log);
+    for (const host of [this.hub, this.cloud]) {
+      await this.openclaw.installShim(host);
+      await this.openclaw.startProvider(host);
+    }
+    return this.openclaw;
   }
 
   blackboardDir(host: Host): string {
@@ -210,6 +222,10 @@ export class Lab {
   async destroy(keep: boolean): Promise<void> {
     for (const host of this.all.filter(Boolean)) if (host.asleep) host.wake();
     await Promise.all(this.all.filter(Boolean).map((h) => h.stopAll()));
+    // Real gateways run detached from the lab's processes (clawos started them): by their pids.
+    await this.openclaw
+      ?.stopGateways(this.all)
+      .catch((e) => process.stderr.write(`stopping the OpenClaw gateways: ${String(e)}\n`));
     this.network.destroy();
     if (!keep) await rm(this.root, { recursive: true, force: true });
   }

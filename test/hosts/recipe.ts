@@ -49,7 +49,18 @@ export function worker(): string[] {
 export const cloudNode = {
   id: "cloud-node",
   plan: ["nodes", "add", "cloud-node", "--planned", "--notes", "a VM, later"],
-  incubate: (port: number) => ["incubate", "cloud-node", "--start", "--port", String(port)],
+  /** Its model: any OpenAI-compatible server (without one, incubate copies main's model). */
+  incubate: (port: number, model: { baseUrl: string; id: string }) => [
+    "incubate",
+    "cloud-node",
+    "--start",
+    "--port",
+    String(port),
+    "--model-base-url",
+    model.baseUrl,
+    "--model-id",
+    model.id,
+  ],
   migrate: (target: string) => ["migrate", "cloud-node", "--to", target, "--machine", CLOUD],
   rollback: ["migrate", "cloud-node", "--rollback"],
 };

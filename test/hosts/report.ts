@@ -5,7 +5,7 @@ const ms = (v: number | undefined) => (v === undefined ? "—" : `${Math.round(v
 
 /** Which gateway each scenario talks to, printed at the start and under the report. */
 export const GATEWAYS =
-  "gateways: the stub gateway (test/testkit) on every host in every scenario; the stand-in openclaw (test/testkit/fake-openclaw) for the cloud node's incubation and migration; the real OpenClaw gateway is not in this lab (npm run test:openclaw runs it)";
+  "gateways: the real OpenClaw 2026.9.6 (offline, a fake model server on each host's loopback) for the cloud node, which is incubated, migrated and rolled back; the stub gateway (test/testkit) of each host's own node in every scenario, for speed";
 
 export function printReport(results: ScenarioResult[], log: (line: string) => void): void {
   log("");
