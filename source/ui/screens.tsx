@@ -5,7 +5,6 @@ import type { TaskState } from "../core/domain/schema.js";
 import { clipMiddle } from "../present/text.js";
 import { FirstRunPanel } from "./components/nodes-view.js";
 import { TaskDetail } from "./components/task-detail.js";
-import { TasksView } from "./components/tasks-view.js";
 import { AuditView } from "./features/audit/view.js";
 import { DispatchForm } from "./features/dispatch/view.js";
 import { HelpOverlay } from "./features/help/view.js";

@@ -1,4 +1,3 @@
-import { routeTask } from "../domain/router.js";
 import { AlertRunner } from "./alert-runner.js";
 import { handOver } from "./drain.js";
 import type { FederationCore } from "./federation.js";
