@@ -155,7 +155,7 @@ function routeExplicit(request: RouteRequest, nodes: RoutableNode[]): RoutingOut
       decision: {
         node: node.config.id,
         transport: "blackboard",
-        reason: `asked for ${node.config.id}, which is ${node.status} (${node.statusReason}); the task waits in its inbox for a worker`,
+        reason: `asked for ${node.config.id}, which is ${node.status} (${node.statusReason.replace(/\.+$/, "")}); the task waits in its inbox until its gateway answers`,
       },
       waiting: true,
     };
