@@ -52,7 +52,7 @@ export const ACTIONS = {
     group: "Federation",
     mutating: true,
   },
-  audit: { keys: ["A"], help: "Audit log: who did what", group: "Views" },
+  audit: { keys: ["A"], help: "Audit log: who did what", group: "Federation" },
   // With the views: the Federation column has room for one more action that way at 80×24.
   quit: { keys: ["q", "ctrl+c"], help: "Quit", group: "Views" },
 } as const satisfies Record<string, ActionSpec>;

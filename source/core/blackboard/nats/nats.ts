@@ -14,7 +14,7 @@ import { importTask } from "./import-task.js";
 import { DoorbellLanes } from "./lanes.js";
 import type { NatsNames } from "./names.js";
 import { getTask, listTasks, readNodeDefinitions, readNodeStatuses } from "./reads.js";
-import { TaskRecords } from "./records.js";
+import { drainWithin, TaskRecords } from "./records.js";
 import { watchStore } from "./watch.js";
 
 export { type NatsBlackboardOptions, probeNats } from "./connection.js";
@@ -127,7 +127,9 @@ export class NatsBlackboard extends ForwardsClaims implements board.Blackboard {
     const ids: string[] = [];
     await link.io("list the archive", async () => {
       ids.length = 0;
-      for await (const key of await link.kv.archive.keys()) if (isValidTaskId(key)) ids.push(key);
+      await drainWithin(await link.kv.archive.keys(), 30_000, (key) => {
+        if (isValidTaskId(key)) ids.push(key);
+      });
     });
     return ids;
   }

@@ -1,4 +1,5 @@
 import type { KV, KvEntry } from "@nats-io/kv";
+import { TimeoutError } from "@nats-io/transport-node";
 import { isValidTaskId } from "../../domain/ids.js";
 import type { RequeueOutcome } from "../types.js";
 import type { NatsLink } from "./connection.js";
@@ -171,11 +172,10 @@ export class TaskRecords {
   async scan(kv: KV): Promise<KvEntry[]> {
     return this.link.io("scan a bucket", async () => {
       const latest = new Map<string, KvEntry>();
-      const iter = await kv.history();
-      for await (const entry of iter) {
+      await drainWithin(await kv.history(), SCAN_DEADLINE_MS, (entry) => {
         const seen = latest.get(entry.key);
         if (!seen || seen.revision < entry.revision) latest.set(entry.key, entry);
-      }
+      });
       return [...latest.values()];
     });
   }
@@ -190,4 +190,30 @@ export class TaskRecords {
     }
     return ok;
   }
+}
+
+/** A bucket is read in milliseconds; a read still going after this is stuck and is tried again. */
+const SCAN_DEADLINE_MS = 10_000;
+
+/**
+ * Reads an iterator to its end, or stops it after `ms` and throws a timeout (transient: the
+ * caller's `io` tries again). A history or key listing waits on an ordered consumer, which a
+ * starved process can leave waiting for ever.
+ */
+export async function drainWithin<T>(
+  iter: AsyncIterable<T> & { stop(err?: Error): void },
+  ms: number,
+  each: (item: T) => void,
+): Promise<void> {
+  let stuck = false;
+  const timer = setTimeout(() => {
+    stuck = true;
+    iter.stop();
+  }, ms);
+  try {
+    for await (const item of iter) each(item);
+  } finally {
+    clearTimeout(timer);
+  }
+  if (stuck) throw new TimeoutError();
 }

@@ -13,8 +13,7 @@ export interface Segment {
 export type HelpLine = Segment[];
 
 const FORM_KEYS: [string, string][] = [
-  ["Enter", "Send / apply"],
-  ["Esc", "Close, nothing sent"],
+  ["Enter / Esc", "Send / close, nothing sent"],
   ["Tab ↑ ↓", "Next / previous field"],
   ["← → Space", "Change target/priority"],
 ];
