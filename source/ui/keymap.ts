@@ -27,7 +27,7 @@ export const ACTIONS = {
   filter: { keys: ["/"], help: "Filter rows (see below)", group: "Views" },
   palette: { keys: [":"], help: "Command palette", group: "Views" },
   help: { keys: ["?"], help: "Show / hide this help", group: "Views" },
-  logs: { keys: ["l"], help: "Log of the node (/ filters)", group: "Views" },
+  logs: { keys: ["l"], help: "Node log (/ filters)", group: "Views" },
   dispatch: { keys: ["d"], help: "Dispatch a new task", group: "Tasks", mutating: true },
   retry: { keys: ["r"], help: "Retry failed/cancelled", group: "Tasks", mutating: true },
   cancel: { keys: ["x"], help: "Cancel task (asks first)", group: "Tasks", mutating: true },

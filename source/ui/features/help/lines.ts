@@ -13,7 +13,7 @@ export interface Segment {
 export type HelpLine = Segment[];
 
 const FORM_KEYS: [string, string][] = [
-  ["Enter / Esc", "Send / close, nothing sent"],
+  ["Enter / Esc", "Send / close unsent"],
   ["Tab ↑ ↓", "Next / previous field"],
   ["← → Space", "Change target/priority"],
 ];
