@@ -95,6 +95,6 @@ describe("the log view (l)", () => {
   it("help lists l", async () => {
     const app = await renderApp({ fakeOptions: {} });
     await app.write("?");
-    await app.waitFor(/l\s+Log of the node/);
+    await app.waitFor(/l\s+Node log/);
   });
 });
