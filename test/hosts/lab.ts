@@ -177,6 +177,7 @@ export class Lab {
     await member.clawos(
       joinMember(this.kind, member.name, this.sshTarget(member), this.blackboardDir(member)),
     );
+    await this.settle(); // the hub names the member's node once its record has arrived
     const tokenFile = join(this.hub.home, ".clawos", `${member.name}.token`);
     execFileSync("install", ["-D", "-m", "600", join(member.home, "..", "gateway.token"), tokenFile]);
     await this.hub.clawos(accessOnHub(member.name, tokenFile));
