@@ -24,12 +24,12 @@ describe("gateway client: token usage of a turn", () => {
     await stub.close();
   });
 
-  it("returns a trailing usage chunk's prompt and completion tokens, without asking for include_usage", async () => {
+  it("asks for include_usage and returns the trailing chunk's prompt and completion tokens", async () => {
     stub.configure({ usage: () => ({ prompt_tokens: 1234, completion_tokens: 56 }), byteChunkSize: 7 });
     const answer = await client.chat({ text: "count me", user: "u" });
     assert.equal(answer.text, "four five six seven");
     assert.deepEqual(answer.usage, { prompt: 1234, completion: 56 });
-    assert.equal(stub.requests.at(-1)?.includeUsage, false, "not asked: see gateway-client.ts");
+    assert.equal(stub.requests.at(-1)?.includeUsage, true);
   });
 
   it("a gateway that sends no usage chunk: no usage, the turn still answers", async () => {

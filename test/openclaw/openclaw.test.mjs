@@ -540,6 +540,16 @@ step(
     // (Taking the key off the loopback fake provider is not enough: 2026.9.6 still calls it.)
     profile.agents.defaults.model = { primary: "openai/gpt-5" };
     writeFileSync(profilePath, `${JSON.stringify(profile, null, 2)}\n`, { mode: 0o600 });
+    // OpenClaw may apply the edit by itself, but on a quiet machine it did not always within the
+    // checks below: restart the gateway, as a user would after editing its config.
+    const restarted = await runCli([
+      "nodes",
+      "restart",
+      "beta",
+      "--ready-timeout",
+      String(READY_TIMEOUT_MS / 1000),
+    ]);
+    assert.equal(restarted.code, 0, describeRun(restarted));
     try {
       // OpenClaw applies the edit by itself (a reload, or a restart it does itself); a few checks
       // give it the time (not a timing assertion).
@@ -567,6 +577,7 @@ step(
       assert.ok(d.stdout.replace(/\s+/g, " ").includes(fakeReplyFor(word)), describeRun(d));
     } finally {
       writeFileSync(profilePath, original, { mode: 0o600 });
+      await runCli(["nodes", "restart", "beta", "--ready-timeout", String(READY_TIMEOUT_MS / 1000)]);
     }
     // The key is back: one turn that answers clears the mark.
     let back;

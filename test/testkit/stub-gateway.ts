@@ -49,7 +49,7 @@ export interface StubGatewayOptions {
   slowUntil?: Promise<unknown>;
   mode?: StubMode;
   /**
-   * The tokens each turn reports in a trailing usage chunk, as a gateway may without being asked:
+   * The tokens a turn reports when the request asks for usage (`stream_options.include_usage`):
    * a function of prompt and reply, or false for a gateway that sends no usage chunk. Default
    * `stubUsage`.
    */
@@ -206,7 +206,7 @@ export async function startStubGateway(options: StubGatewayOptions = {}): Promis
         ...(usage ? { usage } : {}),
       });
     }
-    await stream(res, model, text, mode ?? "ok", usage);
+    await stream(res, model, text, mode ?? "ok", record.includeUsage ? usage : undefined);
   }
 
   async function stream(

@@ -181,9 +181,8 @@ export class GatewayClient {
       messages: [{ role: "user", content: request.text }],
       user: request.user,
       stream: true,
-      // Not asked for with stream_options.include_usage: with it, OpenClaw 2026.9.6 kept
-      // answering with a node's old model after its config changed (a removed model key went
-      // unnoticed). A usage chunk the gateway sends anyway is read and recorded.
+      // OpenClaw then sends a last chunk with the turn's tokens, before [DONE].
+      stream_options: { include_usage: true },
     });
     const call: Call = {
       method: "POST",
