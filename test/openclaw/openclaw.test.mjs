@@ -542,13 +542,7 @@ step(
     writeFileSync(profilePath, `${JSON.stringify(profile, null, 2)}\n`, { mode: 0o600 });
     // OpenClaw may apply the edit by itself, but on a quiet machine it did not always within the
     // checks below: restart the gateway, as a user would after editing its config.
-    const restarted = await runCli([
-      "nodes",
-      "restart",
-      "beta",
-      "--ready-timeout",
-      String(READY_TIMEOUT_MS / 1000),
-    ]);
+    const restarted = await restartBeta();
     assert.equal(restarted.code, 0, describeRun(restarted));
     try {
       // OpenClaw applies the edit by itself (a reload, or a restart it does itself); a few checks
@@ -577,7 +571,7 @@ step(
       assert.ok(d.stdout.replace(/\s+/g, " ").includes(fakeReplyFor(word)), describeRun(d));
     } finally {
       writeFileSync(profilePath, original, { mode: 0o600 });
-      await runCli(["nodes", "restart", "beta", "--ready-timeout", String(READY_TIMEOUT_MS / 1000)]);
+      await restartBeta();
     }
     // The key is back: one turn that answers clears the mark.
     let back;
@@ -656,6 +650,15 @@ async function countTurn(port) {
   const count = /I received (\d+) earlier messages/.exec(reply);
   assert.ok(count, `not a count: ${reply}`);
   return Number(count[1]);
+}
+
+/** `clawos nodes restart beta`, with the openclaw the suite installed on PATH. */
+function restartBeta() {
+  return runCliWithPath(
+    ["nodes", "restart", "beta", "--ready-timeout", String(READY_TIMEOUT_MS / 1000)],
+    join(tmpRoot, "bin"),
+    READY_TIMEOUT_MS + 60_000,
+  );
 }
 
 function betaPid() {
