@@ -66,7 +66,12 @@ async function access(ctx: CliContext, id: string, flags: AccessFlags): Promise<
       : undefined;
   if (token || ssh)
     await updateLocalSettings(ctx.home(), { id, ...(token ? { token } : {}), ...(ssh ? { ssh } : {}) });
-  const now = await ctx.withCore(async (core) => core.node(id));
+  // What this machine now holds for it, without opening the federation a second time.
+  const now = {
+    ...node,
+    token: token ?? node.token,
+    ...(node.ssh ? { ssh: { ...node.ssh, ...ssh } } : {}),
+  };
   ctx.out(`${id} (on ${sanitizeLine(now.machine)}), as this machine reaches it:`);
   ctx.out(`  token: ${describeToken(now.token)}`);
   ctx.out(

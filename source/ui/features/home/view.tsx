@@ -29,8 +29,9 @@ export interface HomeViewProps {
  * Tokens used today across the federation, when the snapshot carries usage
  * (another part of the snapshot adds it): the throughput line shows it then.
  */
-function tokensToday(_snapshot: Snapshot): number | undefined {
-  return undefined;
+function tokensToday(snapshot: Snapshot): number | undefined {
+  const today = snapshot.usage?.today;
+  return today && today.tasks > 0 ? today.prompt + today.completion : undefined;
 }
 
 /**
@@ -73,8 +74,8 @@ export function HomeView({ state, now, width, focus, nodeRows, taskRows, firstRu
       />
       {reply === null ? (
         tasks
-      ) : reply.at === "side" ? (
-        <Box flexDirection="row" width={width}>
+      ) : (
+        <Box flexDirection={reply.at === "side" ? "row" : "column"} width={width}>
           {tasks}
           <ReplyPane
             task={selected}
@@ -82,21 +83,9 @@ export function HomeView({ state, now, width, focus, nodeRows, taskRows, firstRu
             width={reply.width}
             height={reply.height}
             now={now}
-            gutter={1}
+            gutter={reply.at === "side" ? 1 : 0}
           />
         </Box>
-      ) : (
-        <>
-          {tasks}
-          <ReplyPane
-            task={selected}
-            node={node}
-            width={reply.width}
-            height={reply.height}
-            now={now}
-            gutter={0}
-          />
-        </>
       )}
     </Box>
   );
