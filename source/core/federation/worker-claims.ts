@@ -7,6 +7,9 @@ import { budgetStop } from "./usage-views.js";
 import type { WorkerOptions, WorkerSummary } from "./worker.js";
 import type { NodeLoop } from "./worker-node.js";
 
+/** How long a budget reading is reused by the claim loop. */
+const BUDGET_READ_MS = 1000;
+
 /**
  * The claim loop of a worker: each served node claims from its inbox while its gateway is up and
  * it has room, runs what it claimed, and counts the outcome. At most one pump runs per node.
@@ -109,6 +112,13 @@ export class ClaimLoop {
 
   /** Whether the node's budget (or the federation's) is reached; logged once each time it is. */
   private async overBudget(loop: NodeLoop): Promise<boolean> {
+    // The ledger (and, for a federation cap, every heartbeat) is read at most once a second per
+    // node, not before every claim; a finished turn clears it, so this machine's own new usage
+    // counts before its next claim.
+    const now = Date.now();
+    if (loop.budgetReadAt !== undefined && now - loop.budgetReadAt < BUDGET_READ_MS)
+      return loop.budgetLine !== undefined;
+    loop.budgetReadAt = now;
     const line = await budgetStop(this.core, loop.id);
     if (line && line !== loop.budgetLine) this.options.log(`${loop.id}: claims nothing more: ${line}`);
     loop.budgetLine = line;
@@ -118,6 +128,7 @@ export class ClaimLoop {
   private recordOutcome(loop: NodeLoop, request: TaskRequest, outcome: RunOutcome): RunOutcome {
     const { summary } = this;
     loop.running.delete(request.id);
+    loop.budgetReadAt = undefined;
     if (outcome.kind === "completed") summary.completed++;
     else if (outcome.kind === "failed" || outcome.kind === "cancelled") summary.failed++;
     else if (outcome.kind === "requeued") {

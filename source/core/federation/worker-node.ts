@@ -19,6 +19,8 @@ export interface NodeLoop {
   stopped?: boolean;
   /** Why it claims nothing today (a budget reached), as last logged. */
   budgetLine?: string | undefined;
+  /** When the budget was last read (ms): claims within a second reuse it; a finished turn clears it. */
+  budgetReadAt?: number | undefined;
 }
 
 /** What every heartbeat of one worker shares. */
