@@ -9,9 +9,13 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, type WriteStream } from "node:fs";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { type ProcessResult, runProcess, watchOutput } from "../testkit/process.js";
 import { type HostNet, type LabNetwork, pidsIn } from "./netns.js";
+
+/** How long a stopped process's output may stay open after it exited (a child of it holding the pipe). */
+const STDIO_AFTER_EXIT_MS = 5_000;
 
 export const REPO = fileURLToPath(new URL("../../../", import.meta.url));
 const CLAWOS_BIN = join(REPO, "dist", "clawos", "bin.js");
@@ -143,6 +147,10 @@ export class Host {
     const log: WriteStream = createWriteStream(join(this.logs, `${label}.log`), { flags: "a" });
     const watch = watchOutput(child, (d) => log.write(d));
     const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
+    // Its output closes when it ends, unless something it started still holds the pipe.
+    const ended = new Promise<void>((resolve) => child.once("exit", () => resolve())).then(() =>
+      Promise.race([exited, sleep(STDIO_AFTER_EXIT_MS)]),
+    );
     child.once("close", () => log.end());
     const proc: Proc = {
       child,
@@ -167,7 +175,7 @@ export class Host {
         signalGroup(child.pid!, "SIGCONT");
         signalGroup(child.pid!, "SIGTERM");
         const timer = setTimeout(() => signalGroup(child.pid!, "SIGKILL"), graceMs);
-        await exited;
+        await ended;
         clearTimeout(timer);
         this.procs = this.procs.filter((p) => p !== proc);
       },

@@ -59,6 +59,8 @@ function preflight(): void {
 }
 
 let current: Lab | undefined;
+/** What the lab is doing now, named when the hard limit stops it. */
+let doing = "starting";
 let cleaning = false;
 async function cleanup(): Promise<void> {
   if (cleaning || !current) return;
@@ -81,6 +83,7 @@ async function runSetup(kind: Kind, results: ScenarioResult[]): Promise<void> {
   const lab = await Lab.create(kind);
   current = lab;
   try {
+    doing = `${label}: setting up the hosts`;
     log(`${label}: hosts ${lab.all.map((h) => `${h.name} ${h.address}`).join(", ")}`);
     await lab.startGateways();
     await lab.startSsh();
@@ -94,6 +97,7 @@ async function runSetup(kind: Kind, results: ScenarioResult[]): Promise<void> {
       );
     }
     for (const scenario of scenarios) {
+      doing = `${label} · ${scenario.name}`;
       const ledger = new Ledger(lab);
       const begun = performance.now();
       let error: string | undefined;
@@ -142,7 +146,9 @@ async function main(): Promise<number> {
   );
   log(GATEWAYS);
   const timer = setTimeout(() => {
-    process.stderr.write(`test:hosts: over ${HARD_LIMIT_MS / 60_000} minutes, stopping\n`);
+    process.stderr.write(
+      `test:hosts: over ${HARD_LIMIT_MS / 60_000} minutes (at: ${doing}), stopping; CLAWOS_HOSTS_TIMEOUT_MS sets the limit\n`,
+    );
     cleanup().finally(() => process.exit(1));
   }, HARD_LIMIT_MS);
   const results: ScenarioResult[] = [];

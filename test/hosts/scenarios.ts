@@ -231,8 +231,11 @@ export const partition: Scenario = {
 /**
  * The hub's worker, the coordinator, runs 5 minutes ahead (faketime): the laptop's lease
  * renewals look 5 minutes old to it, and a task that runs through several coordinator rounds
- * must keep its lease. (The dispatching CLI keeps the real clock: a heartbeat from a machine
- * whose clock is behind the reader's looks stale, and the task would take the SSH route.)
+ * must keep its lease. The worker `clawos init` started on the hub keeps the real clock beside
+ * it, so two coordinators of one machine on two wall clocks share its lease notes, as one
+ * coordinator does across a wall-clock step. (The dispatching CLI keeps the real clock: a
+ * heartbeat from a machine whose clock is behind the reader's looks stale, and the task would
+ * take the SSH route.)
  */
 export const clockSkew: Scenario = {
   name: "clock skew 5 min",
@@ -242,6 +245,8 @@ export const clockSkew: Scenario = {
     lab.startWorker(hub, "+5m");
     try {
       await lab.workers.get(hub)!.waitFor("worker started");
+      const { worker } = await hub.clawosJson<{ worker: { kind?: string } }>(["status"]);
+      assert.equal(worker.kind, "background", "the worker clawos init started runs beside it");
       await waitNodeStatus(hub, LAPTOP, "online");
       const t = await ledger.dispatch(hub, "take your time [slow 14000]", LAPTOP, {
         node: LAPTOP,
@@ -363,6 +368,10 @@ export const cloudMigration: Scenario = {
       ...cloudNode.rollback,
       ...READY_TIMEOUT,
     ]);
+    // As a user would: `status` shows it back before a task goes to it. A gateway that has just
+    // started can be busy past dispatch's 3 s health probe on a starved CPU (then the task would
+    // wait in its inbox instead of going over localhost).
+    await waitNodeStatus(hub, cloudNode.id, "online", 120_000);
     const back = await dispatchWait(hub, "home again", ["--to", cloudNode.id]);
     ledger.expected.push({ id: back.id, node: cloudNode.id, crossHost: false, runs: 0 });
     assert.match(back.route, /via localhost/);

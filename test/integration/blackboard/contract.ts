@@ -29,6 +29,8 @@ import type {
 export interface ConnectOptions {
   /** This handle's clock (ms since the epoch); defaults to the real one. */
   clock?: () => number;
+  /** The clock its coordinator times leases by (the machine's monotonic one); defaults to `clock`. */
+  leaseClock?: () => number;
   /** Let this handle set malformed records aside (the coordinator's `quarantineMalformed`). */
   quarantine?: boolean;
   /** The machine this handle speaks for (it writes only that machine's registry records). */
@@ -670,6 +672,50 @@ export function runBlackboardContract(name: string, makeDriver: MakeDriver): voi
         });
       });
     }
+
+    test("two coordinators of one machine whose wall clocks disagree (one 5 min ahead) share their lease notes and never expire a lease early", async () => {
+      const wall = new FakeClock();
+      const machine = new FakeClock(1_000_000); // the machine's monotonic clock, one for all its processes
+      await withDriver({ clock: wall.now }, async (fx) => {
+        const request = makeRequest();
+        await fx.bb.enqueue(request);
+        await mustClaim(fx.bb, "alpha");
+        const tick = (ms: number) => {
+          wall.advance(ms);
+          machine.advance(ms);
+        };
+        // The worker `clawos init` started sees the claim first and saves its notes…
+        const onTime = await fx.connect({ clock: wall.now, leaseClock: machine.now, machine: "hub" });
+        assert.deepEqual(await onTime.coordinator().reapExpired(LEASE_MS), []);
+        tick(2_000);
+        // …then one started under `faketime +5m` on the same machine recalls them.
+        const ahead = await fx.connect({
+          clock: () => wall.now() + FIVE_MINUTES,
+          leaseClock: machine.now,
+          machine: "hub",
+        });
+        assert.deepEqual(
+          await ahead.coordinator().reapExpired(LEASE_MS),
+          [],
+          "seen 2 s ago by this machine: not 5 minutes unrenewed",
+        );
+        tick(LEASE_MS - 3_000);
+        assert.deepEqual(await ahead.coordinator().reapExpired(LEASE_MS), [], "still under a lease");
+        // The wall clock is stepped forward 5 minutes (NTP after a wake): the lease does not age by it.
+        wall.advance(FIVE_MINUTES);
+        assert.deepEqual(
+          await onTime.coordinator().reapExpired(LEASE_MS),
+          [],
+          "a wall-clock step ages nothing",
+        );
+        assert.equal((await mustGet(fx.bb, request.id)).state, "claimed");
+        // Unrenewed for a whole lease since the machine first saw it: it expires, once.
+        tick(1_001);
+        assert.deepEqual(await ahead.coordinator().reapExpired(LEASE_MS), [
+          { id: request.id, node: "alpha", outcome: "requeued" },
+        ]);
+      });
+    });
 
     // ── fencing ────────────────────────────────────────────────────────────
     test("a zombie completion after reaping is refused, even once the task is claimed again on the same node", async () => {

@@ -157,6 +157,7 @@ export async function makeDirectoryDriver(options: {
   const open = async (opts: ConnectOptions = {}) => {
     const bb = new DirectoryBlackboard(root, {
       ...(opts.clock ? { clock: opts.clock } : {}),
+      ...(opts.leaseClock ? { leaseClock: opts.leaseClock } : {}),
       ...(opts.quarantine ? { quarantine: true } : {}),
       ...(opts.machine ? { machine: opts.machine } : {}),
     });

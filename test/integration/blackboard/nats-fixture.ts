@@ -407,6 +407,7 @@ export async function makeNatsDriver(options: {
     const bb = new NatsBlackboard({
       servers: [server.url],
       ...(opts.clock ? { clock: opts.clock } : {}),
+      ...(opts.leaseClock ? { leaseClock: opts.leaseClock } : {}),
       ...(opts.quarantine ? { quarantine: true } : {}),
       ...(opts.machine ? { machine: opts.machine } : {}),
     });

@@ -7,7 +7,7 @@ import { isErrnoException } from "../../domain/errors.js";
 import { isValidNodeId, isValidTaskId } from "../../domain/ids.js";
 import { NodeStatusRecord, type RouteDecision, TaskRequest } from "../../domain/schema.js";
 import { diskError } from "../../infra/atomic-file.js";
-import { LeaseWatch, machineKey } from "../lease-watch.js";
+import { LeaseWatch, leaseClockOf, machineKey } from "../lease-watch.js";
 import type { ExpiredLease } from "../types.js";
 import type { Archive } from "./archive.js";
 import type { Claims } from "./claims.js";
@@ -40,6 +40,7 @@ export class Coordinator {
     this.leases = new LeaseWatch({
       machine,
       versionField: "mtimeMs",
+      ...leaseClockOf(fs.options),
       store: {
         load: async () => {
           const read = fs.readNow(notes, z.unknown());
@@ -58,12 +59,11 @@ export class Coordinator {
   private lastHousekeepingAt = Number.NEGATIVE_INFINITY;
 
   /**
-   * Leases are judged by when *this* process saw the claimed file's mtime change,
+   * Leases are judged by when *this* machine saw the claimed file's mtime change,
    * not by comparing mtimes with our clock, so skewed clocks never expire a lease early.
    */
   async reapExpired(leaseMs: number): Promise<ExpiredLease[]> {
-    const now = this.fs.now();
-    await this.leases.beginRound(now);
+    await this.leases.beginRound();
     const expired: ExpiredLease[] = [];
     for (const node of await this.fs.nodeDirs("claimed")) {
       for (const name of await this.fs.listIn(this.fs.dir("claimed", node))) {
@@ -76,7 +76,7 @@ export class Coordinator {
         } catch {
           continue;
         }
-        const still = this.leases.unrenewedFor(path, mtimeMs, now);
+        const still = this.leases.unrenewedFor(path, mtimeMs);
         if (still === undefined || still < leaseMs) continue;
         const read = await this.fs.readRequestAt(path, node, id);
         if (read.kind !== "ok") continue;

@@ -56,6 +56,11 @@ export interface ResultEntry {
 export interface DirectoryOptions {
   quarantine?: boolean;
   clock?: () => number;
+  /**
+   * The clock the coordinator times leases by (ms): every process of a machine must share it and
+   * no wall-clock change may move it (default: `clock` if given, else the monotonic clock).
+   */
+  leaseClock?: () => number;
   archiveAfterMs?: number;
   /**
    * This machine's name in the federation, keying its coordinator's notes: FederationCore passes

@@ -3,7 +3,7 @@ import { DAY_MS, formatAge, HOUR_MS } from "../../domain/durations.js";
 import { isValidNodeId, isValidTaskId } from "../../domain/ids.js";
 import { count } from "../../domain/plural.js";
 import type { RouteDecision } from "../../domain/schema.js";
-import { LeaseWatch, machineKey } from "../lease-watch.js";
+import { LeaseWatch, leaseClockOf, machineKey } from "../lease-watch.js";
 import type { CoordinatorDuties, ExpiredLease } from "../types.js";
 import { archiveTask, purgeOldMarkers } from "./archive.js";
 import type { DoorbellLanes } from "./lanes.js";
@@ -43,6 +43,7 @@ export class NatsCoordinator {
     this.leases = new LeaseWatch({
       machine,
       versionField: "rev",
+      ...leaseClockOf(link.options),
       store: {
         load: async () => {
           const entry = await link.kv.leases.get(key);
@@ -70,14 +71,13 @@ export class NatsCoordinator {
    * machines: skewed clocks never expire a lease early (lease-watch.ts).
    */
   private async reapExpired(leaseMs: number): Promise<ExpiredLease[]> {
-    const now = this.store.link.now();
-    await this.leases.beginRound(now);
+    await this.leases.beginRound();
     const expired: ExpiredLease[] = [];
     for (const read of await this.store.scanTasks()) {
       const { record, rev } = read;
       if (record.state !== "claimed") continue;
       const id = record.request.id;
-      const still = this.leases.unrenewedFor(id, rev, now);
+      const still = this.leases.unrenewedFor(id, rev);
       if (still === undefined || still < leaseMs) continue;
       const outcome = await this.store.move(id, read, {
         event: {
