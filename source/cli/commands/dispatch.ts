@@ -176,7 +176,9 @@ async function dispatchTask(
 
 /** A task dispatched here that now waits in an inbox: the failure that put it there, and what runs it. */
 async function explainWaiting(ctx: CliContext, core: FederationCore, task: StoredTask): Promise<void> {
-  const failed = task.request.history.findLast((h) => h.event === "attempt-failed");
+  const failed = task.request.history.findLast(
+    (h) => h.event === "attempt-failed" || h.event === "handed-back",
+  );
   ctx.err(
     `${task.request.id} is waiting in ${task.node}'s inbox (attempt ${task.request.attempt}/${task.request.maxAttempts})${failed ? ` after: ${sanitizeLine(failed.detail).replace(/\.$/, "")}` : ""}.`,
   );
