@@ -62,6 +62,11 @@ test("a gateway killed mid-turn costs one attempt, not all of them; the waiting 
   stub = await startStubGateway({ port, token: "t", reply: (p) => `back: ${p}` });
   assert.equal(await dispatch.exited, 0, dispatch.output());
   assert.match(dispatch.output(), /back: a long story/);
+  // It said what happened while it waited, whether or not the worker had the task again by then.
+  assert.match(
+    dispatch.output(),
+    /(is waiting in|went back to) hub's inbox \(attempt 2\/3\) after: attempt 1 on hub/,
+  );
   const done = await show();
   assert.equal(done.state, "completed");
   assert.equal(done.attempt, 2);
