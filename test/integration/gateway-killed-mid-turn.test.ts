@@ -61,7 +61,7 @@ test("a gateway killed mid-turn costs one attempt, not all of them; the waiting 
 
   stub = await startStubGateway({ port, token: "t", reply: (p) => `back: ${p}` });
   assert.equal(await dispatch.exited, 0, dispatch.output());
-  assert.match(dispatch.output(), /back: a long story/);
+  assert.match(dispatch.output(), /back: a long story\n/, "the reply, ended with a newline");
   // It said what happened while it waited, whether or not the worker had the task again by then.
   assert.match(
     dispatch.output(),

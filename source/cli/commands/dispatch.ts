@@ -176,7 +176,12 @@ async function dispatchTask(
     // Handed back to the blackboard after a failure: say why, then keep waiting there.
     // Said even when this machine's worker has already claimed it again: that is no answer yet.
     if (!opts.json && (final.state === "pending" || gaveBack)) await explainWaiting(ctx, core, final);
-    const settled = opts.wait ? await waitFor(request.id) : final;
+    if (!opts.wait) return reportFinal(ctx, final, opts.json);
+    streamed = false; // what the broken turn streamed was ended with a newline above
+    const settled = await waitFor(request.id);
+    // The reply of the attempt that answered, ended as a reply run here is.
+    if (streamed) io.stdout.write(`${clean.end()}\n`);
+    else if (settled.state === "completed" && !opts.json) out(sanitizeText(settled.result?.text ?? ""));
     return reportFinal(ctx, settled, opts.json);
   }
   return reportFinal(ctx, final, opts.json);
@@ -192,7 +197,8 @@ async function explainWaiting(ctx: CliContext, core: FederationCore, task: Store
   ctx.err(
     `${task.request.id} ${where} (attempt ${task.request.attempt}/${task.request.maxAttempts})${failed ? ` after: ${sanitizeLine(failed.detail).replace(/\.$/, "")}` : ""}.`,
   );
-  const next = await waitingLine(core, toTaskView(task));
+  // Its gateway has just failed: ask it again rather than trust the probe from before the turn.
+  const next = await waitingLine(core, toTaskView(task), { fresh: true });
   ctx.err(`  ${next || `${task.node}'s worker has taken it again; this command waits for its answer.`}`);
 }
 
