@@ -40,7 +40,7 @@ test("no worker: a warning with the command that starts one, and no 'All good.'"
   assert.doesNotMatch(r.stdout, /All good\./);
   assert.match(
     r.stdout,
-    /warn {2}worker +no worker runs for this machine's 1 node \(hub\): tasks sent to them would wait/,
+    /warn {2}worker +no worker runs for this machine's 1 node \(hub\): tasks sent to it would wait/,
   );
   assert.match(r.stdout, /fix: clawos node run \(the automatic start is off/);
 });
@@ -54,7 +54,7 @@ test("a task already waiting makes it a failure, counted", async () => {
   gateway = await startStubGateway({ port, token: "t" });
   const check = await workerCheck();
   assert.equal(check?.level, "fail");
-  assert.match(check?.message ?? "", /1 task waits in their inboxes/);
+  assert.match(check?.message ?? "", /1 task waits in its inbox/);
   const r = await world.run(["doctor"]);
   assert.equal(r.code, 1, r.stdout);
 });

@@ -28,8 +28,8 @@ export async function checkWorker(core: FederationCore, add: AddCheck): Promise<
   const unserved = worker.unserved ?? local;
   const waiting = await pendingFor(core, unserved);
   const tasks = waiting
-    ? `${count(waiting, "task")} ${waiting === 1 ? "waits" : "wait"} in their inboxes`
-    : "tasks sent to them would wait";
+    ? `${count(waiting, "task")} ${waiting === 1 ? "waits" : "wait"} in ${unserved.length === 1 ? "its inbox" : "their inboxes"}`
+    : `tasks sent to ${unserved.length === 1 ? "it" : "them"} would wait`;
   const message = worker.unserved
     ? `no worker serves ${unserved.join(", ")} (one started by hand serves the others): ${tasks}`
     : `no worker runs for this machine's ${count(local.length, "node")} (${local.join(", ")}): ${tasks}`;
