@@ -7,10 +7,17 @@ import type { CliContext } from "../context.js";
 /** Finished tasks offered for completion besides the active ones: the newest few. */
 const FINISHED_OFFERED = 50;
 
-/** Where a word is a node or a task id: after these options, or as these commands' argument. */
-const NODE_OPTIONS = ["--to", "--node"];
+/** Commands whose first argument is a task id, or a node (the words of the command path). */
 const TASK_ARGUMENT = ["tasks show", "tasks retry", "tasks cancel"];
-const NODE_ARGUMENT = ["nodes remove", "nodes probe", "migrate"];
+const NODE_ARGUMENT = [
+  ...["remove", "rename", "probe", "cordon", "uncordon", "drain", "start", "stop", "restart", "access"].map(
+    (action) => `nodes ${action}`,
+  ),
+  "logs",
+  "migrate",
+];
+/** Commands whose `--to` names a node (`migrate --to` is an SSH target, `blackboard … --to` a URL). */
+const TO_NODE = ["dispatch"];
 
 /** `clawos completion bash|zsh`, and the hidden `clawos __complete nodes|tasks` the script calls back. */
 export function register(program: Command, ctx: CliContext): void {
@@ -70,16 +77,32 @@ function completionScript(program: Command, shell: "bash" | "zsh"): string {
   ];
   const cases = visible(program)
     .filter((c) => c.commands.length || c.options.length)
-    .map((c) => `      ${c.name()}) words="${words(c).join(" ")}" ;;`)
+    .map((c) => `        ${c.name()}) words="${words(c).join(" ")}" ;;`)
     .join("\n");
   const subCases = visible(program)
     .flatMap((c) => visible(c).map((s) => ({ path: `${c.name()} ${s.name()}`, cmd: s })))
-    .filter(({ cmd }) => cmd.options.length)
     .map(({ path, cmd }) => `      "${path}") words="${words(cmd).join(" ")}" ;;`)
     .join("\n");
+  // Options that take a value: the word after one is that value, not an argument.
+  const all = (cmd: Command): Command[] => [cmd, ...cmd.commands.flatMap(all)];
+  const valueOptions = [
+    ...new Set(
+      all(program).flatMap((c) =>
+        c.options
+          .filter((o) => o.required || o.optional)
+          .flatMap((o) => [o.long, o.short].filter((f): f is string => Boolean(f))),
+      ),
+    ),
+  ].join(" ");
   const orList = (items: string[]) => items.map((i) => `"${i}"`).join("|");
+  const isOneOf = (word: string, items: string[]) =>
+    `case "${word}" in ${orList(items)}) true ;; *) false ;; esac`;
+  const oneWord = NODE_ARGUMENT.filter((p) => !p.includes(" "));
+  const twoWords = NODE_ARGUMENT.filter((p) => p.includes(" "));
   // Node and task ids come from `clawos __complete`, run as the user ran clawos (`npx clawos`
-  // included): one cheap read of federation.json or the board, never a probe.
+  // included): one cheap read of federation.json or the board, never a probe. `args` holds the
+  // words before the cursor that are neither options nor their values: the command path, then
+  // its arguments, wherever the options stand.
   const body = `_clawos_ids() {
   if [ -n "$self" ]; then ${selfCommand()} __complete "$1" 2>/dev/null
   else "\${COMP_WORDS[0]}" __complete "$1" 2>/dev/null; fi
@@ -90,30 +113,38 @@ _clawos_complete() {
     if [ "\${COMP_WORDS[1]}" != clawos ]; then COMPREPLY=(); return; fi
     first=2; self=1
   fi
-  local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}"
-  local at=$((COMP_CWORD - first + 1)) sub="\${COMP_WORDS[first]}" sub2="\${COMP_WORDS[first+1]}" words=""
+  local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}" words=""
+  local i w skip="" args=()
+  for ((i = first; i < COMP_CWORD; i++)); do
+    w="\${COMP_WORDS[i]}"
+    if [ -n "$skip" ]; then skip=""; continue; fi
+    case "$w" in
+      --*=*) ;;
+      -*) case " ${valueOptions} " in *" $w "*) skip=1 ;; esac ;;
+      *) args+=("$w") ;;
+    esac
+  done
+  local n=\${#args[@]} path1="\${args[0]}" path2="\${args[0]} \${args[1]}"
   case "$prev" in
-    ${orList(NODE_OPTIONS)})
-      words="$(_clawos_ids nodes)"
-      [ "$prev" = --to ] && words="any $words"
-      COMPREPLY=( $(compgen -W "$words" -- "$cur") ); return ;;
+    --node) COMPREPLY=( $(compgen -W "$(_clawos_ids nodes)" -- "$cur") ); return ;;
+    --to) if ${isOneOf("$path1", TO_NODE)}; then
+        COMPREPLY=( $(compgen -W "any $(_clawos_ids nodes)" -- "$cur") ); return
+      fi ;;
   esac
-  if [ "$at" -eq 1 ]; then
+  # A value of some other option: nothing to offer (npx falls back to file names).
+  if [ -n "$skip" ]; then COMPREPLY=(); return; fi
+  if [ "$n" -eq 0 ]; then
     words="${words(program).join(" ")}"
-  elif [ "$at" -eq 3 ] && [[ "$cur" != -* ]] && case "$sub $sub2" in ${orList(TASK_ARGUMENT)}) true ;; *) false ;; esac; then
+  elif [[ "$cur" != -* ]] && [ "$n" -eq 2 ] && ${isOneOf("$path2", TASK_ARGUMENT)}; then
     words="$(_clawos_ids tasks)"
-  elif [[ "$cur" != -* ]] && { { [ "$at" -eq 3 ] && case "$sub $sub2" in ${orList(NODE_ARGUMENT)}) true ;; *) false ;; esac; } || { [ "$at" -eq 2 ] && case "$sub" in ${orList(NODE_ARGUMENT)}) true ;; *) false ;; esac; }; }; then
+  elif [[ "$cur" != -* ]] && { { [ "$n" -eq 2 ] && ${isOneOf("$path2", twoWords)}; } || { [ "$n" -eq 1 ] && ${isOneOf("$path1", oneWord)}; }; }; then
     words="$(_clawos_ids nodes)"
-  elif [ "$at" -ge 3 ]; then
-    case "$sub $sub2" in
+  else
+    case "$path2" in
 ${subCases}
-      *) case "$sub" in
+      *) case "$path1" in
 ${cases}
          esac ;;
-    esac
-  else
-    case "$sub" in
-${cases}
     esac
   fi
   COMPREPLY=( $(compgen -W "$words" -- "$cur") )

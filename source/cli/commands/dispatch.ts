@@ -122,7 +122,14 @@ async function dispatchTask(
           : `  no worker serves this machine, so it runs here until ${request.route.node} answers (Ctrl+C hands it back to the inbox)`,
       );
   }
-  let final = dispatched.run ? await dispatched.run.then(() => core.blackboard.get(request.id)) : undefined;
+  // The run here gave the task back to its inbox after a failure (its gateway went away, say).
+  let gaveBack = false;
+  let final = dispatched.run
+    ? await dispatched.run.then((outcome) => {
+        gaveBack = outcome.kind === "requeued" && outcome.outcome === "requeued";
+        return core.blackboard.get(request.id);
+      })
+    : undefined;
   if (!final && opts.wait && dispatched.waiting && !opts.json) {
     err(`waiting for ${request.route.node} to take it (Ctrl+C stops waiting; the task stays queued).`);
     const queued = await core.blackboard.get(request.id);
@@ -167,8 +174,14 @@ async function dispatchTask(
   }
   if (ACTIVE_STATES.includes(final.state)) {
     // Handed back to the blackboard after a failure: say why, then keep waiting there.
-    if (!opts.json && final.state === "pending") await explainWaiting(ctx, core, final);
-    const settled = opts.wait ? await waitFor(request.id) : final;
+    // Said even when this machine's worker has already claimed it again: that is no answer yet.
+    if (!opts.json && (final.state === "pending" || gaveBack)) await explainWaiting(ctx, core, final);
+    if (!opts.wait) return reportFinal(ctx, final, opts.json);
+    streamed = false; // what the broken turn streamed was ended with a newline above
+    const settled = await waitFor(request.id);
+    // The reply of the attempt that answered, ended as a reply run here is.
+    if (streamed) io.stdout.write(`${clean.end()}\n`);
+    else if (settled.state === "completed" && !opts.json) out(sanitizeText(settled.result?.text ?? ""));
     return reportFinal(ctx, settled, opts.json);
   }
   return reportFinal(ctx, final, opts.json);
@@ -176,11 +189,17 @@ async function dispatchTask(
 
 /** A task dispatched here that now waits in an inbox: the failure that put it there, and what runs it. */
 async function explainWaiting(ctx: CliContext, core: FederationCore, task: StoredTask): Promise<void> {
-  const failed = task.request.history.findLast((h) => h.event === "attempt-failed");
-  ctx.err(
-    `${task.request.id} is waiting in ${task.node}'s inbox (attempt ${task.request.attempt}/${task.request.maxAttempts})${failed ? ` after: ${sanitizeLine(failed.detail).replace(/\.$/, "")}` : ""}.`,
+  const failed = task.request.history.findLast(
+    (h) => h.event === "attempt-failed" || h.event === "handed-back",
   );
-  ctx.err(`  ${await waitingLine(core, toTaskView(task))}`);
+  const where =
+    task.state === "pending" ? `is waiting in ${task.node}'s inbox` : `went back to ${task.node}'s inbox`;
+  ctx.err(
+    `${task.request.id} ${where} (attempt ${task.request.attempt}/${task.request.maxAttempts})${failed ? ` after: ${sanitizeLine(failed.detail).replace(/\.$/, "")}` : ""}.`,
+  );
+  // Its gateway has just failed: ask it again rather than trust the probe from before the turn.
+  const next = await waitingLine(core, toTaskView(task), { fresh: true });
+  ctx.err(`  ${next || `${task.node}'s worker has taken it again; this command waits for its answer.`}`);
 }
 
 /** How a task this command saw through ended: its failure in words, and the exit code. */

@@ -18,7 +18,10 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--json", "machine-readable output")
     .action(
       ctx.action(async (opts: { json?: boolean; readd?: string[] }): Promise<ExitCode> => {
-        const report = await registerLocalProfiles(ctx.home(), ctx.io.env, { readd: opts.readd ?? [] });
+        const report = await registerLocalProfiles(ctx.home(), ctx.io.env, {
+          readd: opts.readd ?? [],
+          pinDefaults: true,
+        });
         if (!report.written && report.totalNodes === 0) {
           if (opts.json) ctx.out(JSON.stringify(report, null, 2));
           else {

@@ -47,7 +47,7 @@ async function join(ctx: CliContext, flags: JoinFlags): Promise<ExitCode> {
   const env = ctx.io.env;
   if (flags.ssh) checkSshTarget(flags.ssh);
   const joined = await writeJoinConfig(ctx.home(), env, flags);
-  const report = await registerLocalProfiles(ctx.home(), env);
+  const report = await registerLocalProfiles(ctx.home(), env, { pinDefaults: true });
   ctx.out(`Joined as ${sanitizeLine(report.machine)}: ${displayPath(joined.configPath, env)} written.`);
   for (const n of [...joined.notes, ...(report.upgrade ? [report.upgrade] : []), ...report.notes])
     ctx.out(sanitizeLine(n));

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { FederationCore } from "../../core/federation/federation.js";
 import { toTaskView } from "../../core/federation/views.js";
+import { withMachineWorker } from "../../core/federation/waiting.js";
 import { looseTokenFiles } from "../../core/infra/config.js";
 import { displayPath } from "../../core/infra/paths.js";
 import { findWorker } from "../../core/ops/worker-autostart.js";
@@ -66,7 +67,7 @@ async function gatherStatus(
   return {
     machine: core.machine,
     blackboard: displayPath(core.blackboard.location, ctx.io.env),
-    nodes: views,
+    nodes: withMachineWorker(views, core.machine, worker),
     tasks: listing.tasks.map(toTaskView),
     counts: listing.counts,
     problems: [...looseTokens, ...listing.problems, ...statuses.problems, ...core.registry.problems],

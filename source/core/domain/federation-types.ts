@@ -52,6 +52,8 @@ export interface NodeView {
   budget?: BudgetView;
   /** Set while the node takes no new tasks: cordoned, draining (still has work), or drained. */
   cordon?: "cordoned" | "draining" | "drained";
+  /** A node of this machine: whether this machine's worker serves it, as `findWorker` sees it. */
+  servedHere?: boolean;
 }
 
 export interface TaskView {

@@ -28,7 +28,7 @@ import { FleetEventLog, fleetStateOf } from "./fleet-event-log.js";
 import { LatencyHistory, withLatencyHistory } from "./latency-history.js";
 import { streamNodeLog } from "./node-logs.js";
 import { toTaskView } from "./views.js";
-import { workerAbsence } from "./waiting.js";
+import { withMachineWorker, workerAbsence } from "./waiting.js";
 
 const PROBE_EVERY_MS = 5_000;
 /** This machine's worker is looked up again (pid file, service) at most this often. */
@@ -156,9 +156,10 @@ export class LiveFederation implements FederationApi {
           }
           const { views, usage } = await this.core.nodeViews({ heartbeats: statuses.records, inFlight });
           const worker = await this.machineWorker(statuses.records);
+          const served = withMachineWorker(views, this.core.machine, worker);
           this.publish({
             worker,
-            nodes: withLatencyHistory(withSshTargets(views, this.core.nodes), this.latencies, (v) =>
+            nodes: withLatencyHistory(withSshTargets(served, this.core.nodes), this.latencies, (v) =>
               this.sampledAt(v),
             ),
             tasks: listing.tasks.map((task) => this.viewOf(task)),

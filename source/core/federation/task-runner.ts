@@ -33,6 +33,8 @@ export type RunOutcome =
       error: TaskError;
       outcome: "requeued" | "dead" | "cancelled" | "lost";
       rerouted?: string;
+      /** The turn never started (its gateway refused it): the task kept its attempt. */
+      attemptKept?: boolean;
     }
   /** The lease was lost (reaped): our result, if any, did not count. */
   | { kind: "lost" };
@@ -49,6 +51,11 @@ export interface RunOptions {
   stopEvent?: Omit<TaskEvent, "at">;
   /** Who claimed and runs it, for the task's history (see TaskResult.by). */
   by?: string;
+  /**
+   * A retryable failure, told before the task goes back to an inbox: a worker stops claiming for
+   * the node then, or it could claim the task again before it hears of the failure.
+   */
+  onRetryableFailure?: (error: TaskError) => void;
 }
 
 /**
@@ -80,13 +87,21 @@ export function sessionUserFor(taskId: string): string {
   return `clawos:${taskId}`;
 }
 
-function toTaskError(error: unknown): TaskError & { retryable: boolean } {
+function toTaskError(error: unknown): TaskError & { retryable: boolean; notStarted: boolean } {
   if (error instanceof UserError) {
     const retryable = "retryable" in error ? Boolean((error as { retryable?: boolean }).retryable) : false;
+    // The gateway never took the request (GatewayError.notStarted): no turn ran.
+    const notStarted = "notStarted" in error && (error as { notStarted?: boolean }).notStarted === true;
     const kind = "kind" in error ? String((error as { kind?: string }).kind) : error.code;
-    return { kind, message: error.message, ...(error.hint ? { hint: error.hint } : {}), retryable };
+    return {
+      kind,
+      message: error.message,
+      ...(error.hint ? { hint: error.hint } : {}),
+      retryable,
+      notStarted,
+    };
   }
-  return { kind: "internal", message: describeError(error), retryable: true };
+  return { kind: "internal", message: describeError(error), retryable: true, notStarted: false };
 }
 
 /**
@@ -303,22 +318,42 @@ async function settleFailure(
     return (await blackboard.complete(held, result)) ? { kind: "cancelled", result } : { kind: "lost" };
   }
   const taskError = toTaskError(error);
-  const { retryable, ...plainError } = taskError;
+  const { retryable, notStarted, ...plainError } = taskError;
   // A failure of the node rather than the task (its model has no key, say): an `any` task moves on.
   const nodeFault = request.target === "any" && NODE_FAULT_KINDS.has(plainError.kind);
   if ((retryable || nodeFault) && !options.signal?.aborted) {
     const reroute = await options.rerouteOnFailure?.(plainError);
     if (reroute || retryable) {
+      // Its gateway is down (connection refused): no turn ran, so the task goes back to its inbox
+      // keeping its attempt. Another process may still think that gateway is up and claim it
+      // at once (its probe is seconds old); attempts must not run out in such a loop. The
+      // claimer stops claiming until a probe says the gateway is back (ClaimLoop). A re-route
+      // counts the attempt, so two down nodes can never pass a task back and forth for free.
+      const keep = notStarted && !reroute;
+      options.onRetryableFailure?.(plainError);
       const outcome = await blackboard.requeue(held, {
         ...(reroute ? { reroute } : {}),
-        event: {
-          event: "attempt-failed",
-          detail: `attempt ${request.attempt} on ${held.node}: ${plainError.message}${reroute ? `; re-routed to ${reroute.node}` : ""}`,
-        },
-        earlier,
+        event: keep
+          ? {
+              event: "handed-back",
+              detail: `attempt ${request.attempt} on ${held.node} did not start (attempt kept): ${plainError.message}`,
+            }
+          : {
+              event: "attempt-failed",
+              detail: `attempt ${request.attempt} on ${held.node}: ${plainError.message}${reroute ? `; re-routed to ${reroute.node}` : ""}`,
+            },
+        // Nothing started: no "started" event for it either.
+        earlier: keep ? [] : earlier,
         error: plainError,
+        ...(keep ? { consumesAttempt: false } : {}),
       });
-      return { kind: "requeued", error: plainError, outcome, ...(reroute ? { rerouted: reroute.node } : {}) };
+      return {
+        kind: "requeued",
+        error: plainError,
+        outcome,
+        ...(reroute ? { rerouted: reroute.node } : {}),
+        ...(keep ? { attemptKept: true } : {}),
+      };
     }
   }
   if (options.signal?.aborted) {

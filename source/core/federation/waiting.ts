@@ -1,5 +1,5 @@
 import { formatAge } from "../domain/durations.js";
-import type { NodeView, TaskView } from "../domain/federation-types.js";
+import type { MachineWorker, NodeView, TaskView } from "../domain/federation-types.js";
 
 /** A worker that has not been heard from for this long is not counted on to pick a task up soon. */
 const WORKER_QUIET_MS = 60_000;
@@ -10,6 +10,24 @@ const WORKER_QUIET_MS = 60_000;
  * worker has been silent (over WORKER_QUIET_MS).
  */
 export function workerAbsence(
+  node: NodeView,
+  now: number,
+): "never" | "stopped" | "gateway-down" | number | undefined {
+  // A node of this machine: its worker is what `findWorker` found (the pid file, the service,
+  // a live worker started by hand), the same view `ensureWorker` acts on; heartbeats lag it.
+  if (node.servedHere === true)
+    return node.status === "unreachable" || node.worker?.gatewayReachable === false
+      ? "gateway-down"
+      : undefined;
+  if (node.servedHere === false) {
+    const heard = heartbeatAbsence(node, now);
+    return heard === undefined || heard === "gateway-down" ? "stopped" : heard;
+  }
+  return heartbeatAbsence(node, now);
+}
+
+/** The same judged from the node's heartbeat alone (a node of another machine). */
+function heartbeatAbsence(
   node: NodeView,
   now: number,
 ): "never" | "stopped" | "gateway-down" | number | undefined {
@@ -78,4 +96,22 @@ export function stalledInboxes(
     );
   }
   return lines;
+}
+
+/**
+ * Marks this machine's nodes with whether its worker (`findWorker`'s answer) serves them, so
+ * the waiting hints, `status` and the control center agree with what `ensureWorker` acts on.
+ */
+export function withMachineWorker(
+  views: NodeView[],
+  machine: string,
+  worker: MachineWorker | undefined,
+): NodeView[] {
+  if (!worker) return views;
+  return views.map((v) => {
+    if (v.machine !== machine || v.port === null) return v;
+    // Not running but `unserved` listed: a worker started by hand serves the other nodes.
+    const servedHere = worker.running || (worker.unserved !== undefined && !worker.unserved.includes(v.id));
+    return v.servedHere === servedHere ? v : { ...v, servedHere };
+  });
 }

@@ -97,6 +97,12 @@ export class ClaimLoop {
         onDelta: () => {
           loop.lastProgressAt = new Date().toISOString();
         },
+        // Claim nothing more for it until a probe says the gateway is back: the task this run
+        // hands back would otherwise be claimed again before the run has ended.
+        onRetryableFailure: (error) => {
+          loop.gatewayUp = false;
+          loop.gatewayError = error.message;
+        },
         // An `any` task this node cannot run (its model has no key, say) goes to the next node.
         rerouteOnFailure: async () =>
           nextNodeFor(request, [loop.id], (await core.nodeViews({ probe: true })).routable),
@@ -176,6 +182,8 @@ function describeOutcome(outcome: RunOutcome): string {
     case "lost":
       return "lost its lease (the coordinator gave it to another attempt); result discarded";
     case "requeued":
-      return `attempt failed (${outcome.error.message}) → ${outcome.outcome}`;
+      return outcome.attemptKept && outcome.outcome === "requeued"
+        ? `did not start (${outcome.error.message}) → back in the inbox, attempt kept; claiming again once the gateway answers`
+        : `attempt failed (${outcome.error.message}) → ${outcome.outcome}`;
   }
 }

@@ -1,7 +1,7 @@
 import { nodeIdFor } from "../domain/registry.js";
 import { FederationCore } from "../federation/federation.js";
 import { heldElsewhere, updateLocalSettings } from "../federation/registry.js";
-import { loadConfig, parseNode, saveConfig, thisMachine } from "../infra/config.js";
+import { type LoadedConfig, loadConfig, parseNode, saveConfig, thisMachine } from "../infra/config.js";
 import { portOverlaps } from "./gateway-ports.js";
 import { discoverProfiles } from "./openclaw-profiles.js";
 
@@ -25,6 +25,13 @@ export interface DiscoveryReport {
 export interface DiscoveryOptions {
   /** Register these again although this machine removed them. */
   readd?: string[];
+  /**
+   * Write this machine's name and the directory coordinator into federation.json even when
+   * nothing else changes (`clawos init`: setting the machine up is what it is for). Without it
+   * (the control center's `i`) they are written only along with a node this run registers:
+   * every worker restarts when the file changes, and they only spell out the defaults.
+   */
+  pinDefaults?: boolean;
 }
 
 /**
@@ -54,6 +61,26 @@ export async function registerLocalProfiles(
       notes: ["No OpenClaw profile found in ~ (looked for ~/.openclaw and ~/.openclaw-*)."],
       totalNodes: 0,
     };
+  // The defaults pinned now (init) or after registering (only if that changed something): the
+  // federation opens the same either way, as an unset machine and coordinator mean this machine.
+  const pinFirst = Boolean(options.pinDefaults) && (pinDefaults(loaded, machine) || !loaded.exists);
+  if (pinFirst) await saveConfig(loaded);
+  const core = await FederationCore.open(home, { env });
+  let report: DiscoveryReport;
+  try {
+    report = await registerWith(core, env, options);
+  } finally {
+    await core.close();
+  }
+  if (pinFirst) return { ...report, written: true };
+  if (report.added.length === 0 && report.tookOver.length === 0) return report;
+  const fresh = await loadConfig(home); // registering may have written token settings
+  if (pinDefaults(fresh, machine)) await saveConfig(fresh);
+  return report;
+}
+
+/** Fills in this machine's name and the directory coordinator when unset; true if it did. */
+function pinDefaults(loaded: LoadedConfig, machine: string): boolean {
   let changed = false;
   if (!loaded.config.machine) {
     loaded.config.machine = machine;
@@ -64,21 +91,13 @@ export async function registerLocalProfiles(
     bb.coordinator = machine;
     changed = true;
   }
-  const wroteConfig = changed || !loaded.exists;
-  if (wroteConfig) await saveConfig(loaded);
-  const core = await FederationCore.open(home, { env });
-  try {
-    return await registerWith(core, env, options, wroteConfig);
-  } finally {
-    await core.close();
-  }
+  return changed;
 }
 
 async function registerWith(
   core: FederationCore,
   env: NodeJS.ProcessEnv,
   options: DiscoveryOptions,
-  wroteConfig: boolean,
 ): Promise<DiscoveryReport> {
   const { machine } = core;
   const writer = core.registryWriter();
@@ -154,7 +173,7 @@ async function registerWith(
   return {
     configPath: core.loaded.path,
     machine,
-    written: wroteConfig || added.length > 0 || tookOver.length > 0,
+    written: added.length > 0 || tookOver.length > 0,
     found: found.length,
     added,
     tookOver,

@@ -9,6 +9,7 @@ import { displayPath, openclawStateDir } from "../infra/paths.js";
 import { checkDirectoryBlackboard } from "./doctor-blackboard.js";
 import { checkNodesAndRecords, openFederation } from "./doctor-federation.js";
 import { checkSsh } from "./doctor-ssh.js";
+import { checkWorker } from "./doctor-worker.js";
 import { PORT_SPACING, portOverlaps } from "./gateway-ports.js";
 
 export type CheckLevel = "ok" | "warn" | "fail";
@@ -52,6 +53,7 @@ export async function runDoctor(
     checkPortSpacing(nodes, machine, add);
     if (loaded.config.blackboard.driver === "directory") await checkDirectoryBlackboard(loaded, env, add);
     await checkNodesAndRecords(opened, add);
+    if ("core" in opened) await checkWorker(opened.core, add);
     await checkSsh(nodes, env, add);
   } finally {
     if ("core" in opened) await opened.core.close();

@@ -40,6 +40,11 @@ export class GatewayError extends UserError {
   readonly status: number | undefined;
   /** Reply text streamed before a chat failed. */
   readonly partialText: string | undefined;
+  /**
+   * The gateway never took the request (the connection was refused, or it answered that it is
+   * still starting): no turn ran, so a task given back for it keeps its attempt.
+   */
+  readonly notStarted: boolean;
   constructor(
     kind: GatewayErrorKind,
     message: string,
@@ -49,6 +54,7 @@ export class GatewayError extends UserError {
       status?: number;
       partialText?: string;
       retryable?: boolean;
+      notStarted?: boolean;
       cause?: unknown;
     },
   ) {
@@ -59,5 +65,6 @@ export class GatewayError extends UserError {
     this.status = options.status;
     this.partialText = options.partialText || undefined;
     this.retryable = options.retryable ?? RETRYABLE[kind];
+    this.notStarted = options.notStarted ?? false;
   }
 }

@@ -64,6 +64,7 @@ export class GatewayFailures {
     if (code === "UND_ERR_CONNECT_TIMEOUT") {
       return this.fail("timeout", `Node ${nodeId} at ${host}:${port} did not accept a connection in time.`, {
         hint: "Is its machine asleep, offline or behind a firewall? Check the node's host and port.",
+        notStarted: true,
         cause: error,
       });
     }
@@ -96,12 +97,14 @@ export class GatewayFailures {
         `The gateway of node ${nodeId} is not running on ${host}:${port} (${code ?? describe(error)}).`,
         {
           hint: this.isLocal() ? `Start it: ${start}` : `Start it on the node's machine: ${start}`,
+          notStarted: code !== undefined && NEVER_CONNECTED.has(code),
           cause: error,
         },
       );
     }
     return this.fail("unreachable", `Cannot reach node ${nodeId} at ${host}:${port} (${code}).`, {
       hint: `Check that the machine is awake and on the network and its gateway runs (${start}).`,
+      notStarted: NEVER_CONNECTED.has(code),
       cause: error,
     });
   }
@@ -175,6 +178,7 @@ export class GatewayFailures {
         {
           hint: "Wait a few seconds and retry; GET /startupz answers 200 once it is ready.",
           status,
+          notStarted: true,
         },
       );
     }
@@ -205,7 +209,14 @@ export class GatewayFailures {
   fail(
     kind: GatewayErrorKind,
     message: string,
-    options: { hint?: string; status?: number; partialText?: string; retryable?: boolean; cause?: unknown },
+    options: {
+      hint?: string;
+      status?: number;
+      partialText?: string;
+      retryable?: boolean;
+      notStarted?: boolean;
+      cause?: unknown;
+    },
   ): GatewayError {
     return new GatewayError(kind, message, { ...options, nodeId: this.target.nodeId });
   }
@@ -332,6 +343,8 @@ function capitalize(text: string): string {
 }
 
 const NOT_RUNNING_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "UND_ERR_SOCKET"]);
+/** No connection was made, so the gateway never saw the request (a reset or a closed socket may come after it did). */
+const NEVER_CONNECTED = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"]);
 const TIMEOUT_CODES = new Set([
   "ETIMEDOUT",
   "UND_ERR_CONNECT_TIMEOUT",
