@@ -4,7 +4,7 @@ import { FINAL_STATES } from "../core/domain/schema.js";
 import { clockOf, localStamp, zoneOf } from "./clock.js";
 import type { Tone } from "./columns.js";
 import { type SafeText, safe, safeLine } from "./safe-text.js";
-import { formatAge, formatElapsed, wrapLines } from "./text.js";
+import { displayWidth, formatAge, formatElapsed, wrapLines } from "./text.js";
 import { taskUsageText } from "./usage-text.js";
 import { EMPTY_CELL, taskStateTone } from "./vocabulary.js";
 
@@ -27,12 +27,17 @@ export interface TaskDetailOptions {
 /** Labels are this wide: their values line up, and wrap under themselves. */
 const LABEL = 10;
 
-/** "2026-02-27 20:37:05 UTC+08:00 (3m ago)": when, in the local zone, and how long ago. */
-export function whenText(iso: string | undefined, now: number): string {
+/**
+ * "2026-02-27 20:37:05 UTC+08:00 (3m ago)": when, in the local zone, and how long ago. In
+ * less than `room` columns (a narrow pane), the time of day and the age, "20:37:05 (3m ago)".
+ */
+export function whenText(iso: string | undefined, now: number, room = Number.MAX_SAFE_INTEGER): string {
   if (!iso) return EMPTY_CELL;
   const at = Date.parse(iso);
   if (Number.isNaN(at)) return `${iso} (age unknown)`;
-  return `${localStamp(new Date(at), { seconds: true })} (${formatAge(iso, now)} ago)`;
+  const ago = `(${formatAge(iso, now)} ago)`;
+  const full = `${localStamp(new Date(at), { seconds: true })} ${ago}`;
+  return displayWidth(full) <= room ? full : `${clockOf(iso, now, { seconds: true })} ${ago}`;
 }
 
 /**
@@ -70,9 +75,10 @@ export function taskDetailLines(task: TaskView, options: TaskDetailOptions): Det
     task.route.node === task.node ? task.route.reason : `${task.route.node}: ${task.route.reason}`,
   );
   if (options.note) fact("Note", options.note, { tone: "warn" });
-  fact("Created", whenText(task.createdAt, now));
-  if (task.startedAt) fact("Started", whenText(task.startedAt, now));
-  if (task.finishedAt) fact("Finished", whenText(task.finishedAt, now));
+  const room = width - LABEL;
+  fact("Created", whenText(task.createdAt, now, room));
+  if (task.startedAt) fact("Started", whenText(task.startedAt, now, room));
+  if (task.finishedAt) fact("Finished", whenText(task.finishedAt, now, room));
   if (task.durationMs !== undefined) fact("Took", formatElapsed(task.durationMs));
   if (task.state === "completed" || task.usage) fact("Tokens", taskUsageText(task));
 
