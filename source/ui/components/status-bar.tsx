@@ -253,7 +253,7 @@ export function MessageLine({
     return (
       <Text wrap="truncate-end" color={theme.color("error")}>
         {" ! "}
-        {clip(lastError, width - 3)}
+        {clip(forInvocation(lastError), width - 3)}
       </Text>
     );
   }
