@@ -25,5 +25,6 @@ const code = await runCli(process.argv.slice(2), {
   stderr: process.stderr,
   stdin: process.stdin,
   env: process.env,
+  ...(process.argv[1] ? { script: process.argv[1] } : {}),
 });
 process.exitCode = code;

@@ -3,6 +3,8 @@ import type { Action } from "../core/domain/roles.js";
 import { FederationCore } from "../core/federation/federation.js";
 import { audited, localActor } from "../core/infra/audit-log.js";
 import { sanitizeText } from "../core/infra/sanitize.js";
+import { forInvocation } from "../present/invocation.js";
+import { wrapProse } from "../present/prose.js";
 import type { ExitCode } from "./signals.js";
 
 export interface CliIo {
@@ -10,6 +12,8 @@ export interface CliIo {
   stderr: NodeJS.WritableStream;
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
+  /** The script the process runs (process.argv[1]): how the user started the CLI, for its hints. */
+  script?: string;
 }
 
 /** What a command's action ends with: its exit code (from `EXIT`), or nothing for `EXIT.ok`. */
@@ -21,7 +25,15 @@ export interface CliContext {
   readonly io: CliIo;
   /** A line (or block) to stdout. */
   out(text: string): void;
-  /** A line to stderr, sanitized: messages quote what the user typed (a node id, a tag). */
+  /**
+   * Prose to stdout (a result in words, a hint): its commands named the way the user runs the
+   * CLI, wrapped between words at the terminal's width. Not for tables, JSON or replies.
+   */
+  say(text: string, options?: { hang?: number }): void;
+  /**
+   * A message to stderr, sanitized (messages quote what the user typed: a node id, a tag), its
+   * commands named the way the user runs the CLI, wrapped between words at the terminal's width.
+   */
   err(text: string): void;
   /** The federation home: --home, else $CLAWOS_HOME, else the default. */
   home(): string;
@@ -47,13 +59,13 @@ export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 export function createContext(io: CliIo, home: () => string, onExitCode: (code: number) => void): CliContext {
   const openCore = (options: { quarantine?: boolean } = {}) =>
     FederationCore.open(home(), { env: io.env, ...options });
+  const line = (text: string) => (text.endsWith("\n") ? text : `${text}\n`);
+  const err = (text: string) => io.stderr.write(line(prose(sanitizeText(text), io.stderr)));
   return {
     io,
-    out: (text) => io.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
-    err: (text) => {
-      const clean = sanitizeText(text);
-      io.stderr.write(clean.endsWith("\n") ? clean : `${clean}\n`);
-    },
+    out: (text) => io.stdout.write(line(text)),
+    say: (text, options) => io.stdout.write(line(prose(text, io.stdout, options?.hang))),
+    err,
     home,
     terminalColumns: () => {
       const stdout = io.stdout as NodeJS.WriteStream;
@@ -62,7 +74,7 @@ export function createContext(io: CliIo, home: () => string, onExitCode: (code: 
     openCore,
     withCore: async (fn, options = {}) => {
       const core = await openCore(options);
-      if (core.upgradeNote) io.stderr.write(`${sanitizeText(core.upgradeNote)}\n`);
+      if (core.upgradeNote) err(core.upgradeNote);
       try {
         return await fn(core);
       } finally {
@@ -80,7 +92,7 @@ export function createContext(io: CliIo, home: () => string, onExitCode: (code: 
           if (typeof code === "number" && code !== 0) throw new ExitedWith(code);
           return code;
         },
-        (line) => io.stderr.write(`clawos: ${sanitizeText(line)}\n`),
+        (said) => err(`clawos: ${said}`),
       ).catch((error: unknown) => {
         if (error instanceof ExitedWith) return error.code;
         throw error;
@@ -92,6 +104,17 @@ export function createContext(io: CliIo, home: () => string, onExitCode: (code: 
         if (typeof code === "number") onExitCode(code);
       },
   };
+}
+
+/**
+ * Prose for a stream: a terminal gets it wrapped at its width. A pipe or a file gets whole
+ * lines, one statement a line, to be searched for (tables fit 80 columns there; prose is
+ * wrapped by whoever shows it).
+ */
+function prose(text: string, stream: NodeJS.WritableStream, hang?: number): string {
+  const named = forInvocation(text);
+  const tty = stream as NodeJS.WriteStream;
+  return tty.isTTY && tty.columns ? wrapProse(named, tty.columns, hang === undefined ? {} : { hang }) : named;
 }
 
 /** A command that ended with a non-zero exit code without throwing: "failed" in the audit log. */

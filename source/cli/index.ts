@@ -3,6 +3,7 @@ import { describeError, UserError } from "../core/domain/errors.js";
 import { resolveHome } from "../core/infra/paths.js";
 import { sanitizeLine, sanitizeText } from "../core/infra/sanitize.js";
 import { VERSION } from "../core/infra/version.js";
+import { forInvocation, setInvocation } from "../present/invocation.js";
 import * as audit from "./commands/audit.js";
 import * as blackboard from "./commands/blackboard.js";
 import * as completion from "./commands/completion.js";
@@ -21,6 +22,7 @@ import * as tasks from "./commands/tasks.js";
 import * as tui from "./commands/tui.js";
 import * as watch from "./commands/watch.js";
 import { type CliIo, createContext, type RegisterCommand } from "./context.js";
+import { detectInvocation } from "./invocation.js";
 import { EXIT, exitCodeForError } from "./signals.js";
 
 export type { CliIo } from "./context.js";
@@ -55,7 +57,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .showHelpAfterError("(clawos --help shows the commands)")
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
-      writeErr: (s) => io.stderr.write(sanitizeText(s)),
+      writeErr: (s) => io.stderr.write(forInvocation(sanitizeText(s))),
     })
     .exitOverride();
 
@@ -69,6 +71,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     },
   );
   for (const command of COMMANDS) command.register(program, ctx);
+  // Every hint from here on names the command the way this user runs it.
+  setInvocation(
+    detectInvocation(io.env, io.script),
+    program.commands.flatMap((c) => [c.name(), ...c.aliases()]),
+  );
 
   try {
     // Without this, an unknown word would reach the default command as an argument.

@@ -72,9 +72,9 @@ async function access(ctx: CliContext, id: string, flags: AccessFlags): Promise<
     token: token ?? node.token,
     ...(node.ssh ? { ssh: { ...node.ssh, ...ssh } } : {}),
   };
-  ctx.out(`${id} (on ${sanitizeLine(now.machine)}), as this machine reaches it:`);
-  ctx.out(`  token: ${describeToken(now.token)}`);
-  ctx.out(
+  ctx.say(`${id} (on ${sanitizeLine(now.machine)}), as this machine reaches it:`);
+  ctx.say(`  token: ${describeToken(now.token)}`);
+  ctx.say(
     now.ssh
       ? `  ssh:   ${sanitizeLine(now.ssh.target)}, key ${now.ssh.identityFile ?? "~/.ssh/id_* or the agent"}, host keys in ${now.ssh.knownHosts ?? "~/.ssh/known_hosts"}`
       : `  ssh:   no SSH target (its owner sets one: clawos join … --ssh user@host, or clawos nodes add ${id} --replace --ssh user@host)`,

@@ -22,7 +22,7 @@ export function registerCordon(nodes: Command, ctx: CliContext): void {
           ctx.audited(action, id, () =>
             ctx.withCore(async (core) => {
               const by = cordonedBy(ctx.io.env, core.machine);
-              for (const line of await setCordon(core, id, action, by)) ctx.out(sanitizeLine(line));
+              for (const line of await setCordon(core, id, action, by)) ctx.say(sanitizeLine(line));
             }),
           ),
         ),

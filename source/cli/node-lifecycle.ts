@@ -43,7 +43,7 @@ export function registerLifecycle(nodes: Command, ctx: CliContext): void {
             const lines = await runLifecycle(ctx.home(), ctx.io.env, id, action, {
               readyTimeoutMs: opts.readyTimeout * 1000,
             });
-            for (const outcome of lines) ctx.out(outcome.line);
+            for (const outcome of lines) ctx.say(outcome.line);
           }),
         ),
       );
@@ -142,11 +142,11 @@ export async function stopForRemoval(ctx: CliContext, node: NodeConfig, plan: Re
   if (plan.keptRunning) ctx.err(plan.keptRunning);
   if (!plan.stop) return;
   const outcome = await stopGateway(ctx.home(), ctx.io.env, node);
-  ctx.out(outcome.line);
+  ctx.say(outcome.line);
 }
 
 export async function purgeAfterRemoval(ctx: CliContext, plan: RemovalPlan): Promise<void> {
   if (!plan.purge) return;
   await purgeProfile(plan.purge);
-  ctx.out(`Moved ${describePurge(plan.purge, ctx.io.env).replace(" moves aside to ", " aside to ")}.`);
+  ctx.say(`Moved ${describePurge(plan.purge, ctx.io.env).replace(" moves aside to ", " aside to ")}.`);
 }

@@ -8,6 +8,9 @@ import type {
 import type { TaskState } from "../core/domain/schema.js";
 import type { UsageTotals } from "../core/domain/usage.js";
 import { stalledInboxes } from "../core/federation/waiting.js";
+import { localStamp } from "../present/clock.js";
+import { cmd, forInvocation } from "../present/invocation.js";
+import { wrapProse } from "../present/prose.js";
 import { type Safe, type SafeText, safe, safeLine } from "../present/safe-text.js";
 import { renderColumns } from "../present/table.js";
 import { clip, clipMiddle, displayWidth } from "../present/text.js";
@@ -44,7 +47,11 @@ export function tableWidth(columns: number | undefined, wide = false): number {
 
 export function renderNodesTable(nodes: Safe<NodeView>[], now: number, width: number): string {
   const rows = [...nodes].sort(compareNodes);
-  return renderColumns(withUsageColumns(nodeColumns(now), rows as NodeView[]), rows, width);
+  return renderColumns(
+    withUsageColumns(nodeColumns(now, rows as NodeView[]), rows as NodeView[]),
+    rows,
+    width,
+  );
 }
 
 export function sortTasks<T extends TaskView>(tasks: T[]): T[] {
@@ -74,11 +81,11 @@ export function renderStatusText(
   out.push("");
   if (data.nodes.length === 0) {
     out.push(
-      "No nodes yet. Run `clawos init` to find local OpenClaw profiles, or `clawos nodes add ID --port N`.",
+      `No nodes yet. Run \`${cmd("init")}\` to find local OpenClaw profiles, or \`${cmd("nodes add ID --port N")}\`.`,
     );
   } else {
     out.push(renderNodesTable(data.nodes, now, width));
-    out.push(safeLine(workerLine(data.worker as MachineWorker | undefined, now)));
+    out.push(wrapProse(safeLine(workerLine(data.worker as MachineWorker | undefined, now)), width));
     for (const line of usageLines(data.usage as FederationUsageView | undefined, width))
       out.push(clip(safeLine(line), width));
   }
@@ -87,10 +94,11 @@ export function renderStatusText(
   const shown = sortTasks(data.tasks).slice(0, options.taskLimit ?? 20);
   if (shown.length) out.push(renderTasksTable(shown, now, width));
   const more = Math.max(data.tasks.length, totalOf(data.counts)) - shown.length;
-  if (more > 0) out.push(`… ${more} more (clawos tasks list)`);
+  if (more > 0) out.push(`… ${more} more (${cmd("tasks list")})`);
   // Notes and problem lines stay whole, one per line, so they can be searched for; the tables fit.
   // Built from sanitized ids and machine names; through the sanitizer again all the same.
-  for (const line of stalledInboxes(data.tasks, data.nodes, now)) out.push(safe`note: ${safeLine(line)}`);
+  for (const line of stalledInboxes(data.tasks, data.nodes, now))
+    out.push(safe`note: ${safeLine(forInvocation(line))}`);
   for (const p of data.problems) out.push(safe`! ${p}`);
   return out.join("\n");
 }
@@ -108,14 +116,6 @@ const MARKDOWN_STATUS: Record<NodeState, string> = {
 
 function md(text: SafeText, width = 80): string {
   return clip(text, width).replace(/\|/g, "\\|");
-}
-
-/** "2026-02-27 20:37 UTC+08:00": the local time, and which zone it is in. */
-export function localStamp(date: Date): string {
-  const p = (n: number) => String(n).padStart(2, "0");
-  const offset = -date.getTimezoneOffset();
-  const zone = `UTC${offset < 0 ? "-" : "+"}${p(Math.floor(Math.abs(offset) / 60))}:${p(Math.abs(offset) % 60)}`;
-  return `${date.getFullYear()}-${p(date.getMonth() + 1)}-${p(date.getDate())} ${p(date.getHours())}:${p(date.getMinutes())} ${zone === "UTC+00:00" ? "UTC" : zone}`;
 }
 
 /** The seed's channel lines, for the transports the nodes in this table use. */

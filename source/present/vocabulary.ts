@@ -75,8 +75,20 @@ export function routeText(task: TaskView): string {
   return task.target === task.node ? task.node : `${task.target}→${task.node}`;
 }
 
-/** Columns are dropped from the highest `drop` first when the width is short (see fitColumns). */
-export function nodeColumns(now: number): Column<NodeView>[] {
+/**
+ * A gateway that was probed and does not answer, or answers wrongly: its address is what a
+ * user needs to fix it (a silent node of another machine is fixed there, by its worker).
+ */
+const DOWN: ReadonlySet<NodeState> = new Set(["unreachable", "misconfigured"]);
+
+/**
+ * Columns are dropped from the highest `drop` first when the width is short (see fitColumns).
+ * While a node in `rows` is down, ADDRESS is the last to give way after REASON (a down
+ * gateway has no latency to show, and its address is where to look); otherwise it gives way
+ * early, to the latency and its trend.
+ */
+export function nodeColumns(now: number, rows: readonly NodeView[] = []): Column<NodeView>[] {
+  const addressDrop = rows.some((n) => DOWN.has(n.status)) ? 1 : 7;
   return [
     { id: "id", header: "NODE", drop: 0, value: (n) => n.id, max: 24 },
     { id: "status", header: "STATUS", drop: 0, value: (n) => n.status, tone: (n) => nodeStateTone(n.status) },
@@ -90,7 +102,7 @@ export function nodeColumns(now: number): Column<NodeView>[] {
       tone: () => "muted",
     },
     { id: "transport", header: "TRANSPORT", drop: 3, value: (n) => n.transport },
-    { id: "address", header: "ADDRESS", drop: 7, value: nodeAddress, max: 28 },
+    { id: "address", header: "ADDRESS", drop: addressDrop, value: nodeAddress, max: 28 },
     { id: "latency", header: "LATENCY", drop: 6, align: "right", value: (n) => latencyText(n.latencyMs) },
     // Pending, claimed and running tasks: not all of them run ("RUN 1" for a queued task misled).
     { id: "active", header: "ACTIVE", drop: 4, align: "right", value: (n) => String(n.inFlight) },

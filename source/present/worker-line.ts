@@ -1,15 +1,6 @@
 import type { MachineWorker } from "../core/domain/federation-types.js";
-
-/** Local wall-clock time of an ISO stamp, HH:MM (the day too when it is not today). */
-function clockOf(iso: string | undefined, now: number): string | undefined {
-  const at = iso ? new Date(iso) : undefined;
-  if (!at || Number.isNaN(at.getTime())) return undefined;
-  const p = (n: number) => String(n).padStart(2, "0");
-  const time = `${p(at.getHours())}:${p(at.getMinutes())}`;
-  return new Date(now).toDateString() === at.toDateString()
-    ? time
-    : `${at.getFullYear()}-${p(at.getMonth() + 1)}-${p(at.getDate())} ${time}`;
-}
+import { clockOf } from "./clock.js";
+import { cmd } from "./invocation.js";
 
 const HOW: Record<NonNullable<MachineWorker["kind"]>, string> = {
   background: "in the background",
@@ -23,20 +14,20 @@ export function workerLine(worker: MachineWorker | undefined, now: number): stri
   if (!worker.running && worker.unserved?.length) {
     const [a, b, ...rest] = worker.unserved;
     const names = [a, b].filter(Boolean).join(", ") + (rest.length ? ` and ${rest.length} more` : "");
-    return `Worker: none for ${names} (one started by hand serves the rest); clawos node run`;
+    return `Worker: none for ${names} (one started by hand serves the rest); ${cmd("node run")}`;
   }
   if (!worker.running)
     // One line that fits 80 columns: `status` piped stays within a terminal.
     return worker.serviceInstalled
-      ? "Worker: not running; its tasks wait (start its service, or clawos node run)"
-      : "Worker: not running on this machine; its tasks wait (clawos node run)";
+      ? `Worker: not running; its tasks wait (start its service, or ${cmd("node run")})`
+      : `Worker: not running on this machine; its tasks wait (${cmd("node run")})`;
   const since = clockOf(worker.since, now);
   const facts = [
     HOW[worker.kind ?? "manual"],
     ...(worker.pid ? [`pid ${worker.pid}`] : []),
     ...(since ? [`since ${since}`] : []),
   ];
-  const stop = worker.kind === "background" ? "; clawos node stop-worker stops it" : "";
+  const stop = worker.kind === "background" ? `; ${cmd("node stop-worker")} stops it` : "";
   return `Worker: ${facts.join(", ")}${stop}`;
 }
 

@@ -137,12 +137,16 @@ export function App({
     };
   }, [stdout, send, size]);
 
-  // Ages ("3s ago") move on by themselves.
+  // Ages ("3s ago") move on by themselves, and messages expire.
   useEffect(() => {
-    const timer = setInterval(() => setNow(clock()), 1000);
+    const timer = setInterval(() => {
+      const at = clock();
+      setNow(at);
+      send([{ type: "tick", now: at }]);
+    }, 1000);
     timer.unref?.();
     return () => clearInterval(timer);
-  }, [clock]);
+  }, [clock, send]);
 
   useInput(
     (input, key) => {

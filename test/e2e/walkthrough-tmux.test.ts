@@ -24,6 +24,22 @@ const NODE_WORDS = withUsageColumns(nodeColumns(0), [
 const TUI_NODE_WORDS = NODE_WORDS.flatMap((w) => (w === "LATENCY" ? [w, "TREND"] : [w]));
 const TASK_WORDS = taskColumns(0, 200).map((c) => c.header);
 
+/** The selected row of the table that has the keys (the last one marked). */
+function selectedRow(lines: string[]): string {
+  return lines.filter((l) => l.startsWith("›")).at(-1) ?? "";
+}
+
+/** The labels of a task's facts ("Task", "State", …), in order. */
+function labelsOf(lines: string[]): string[] {
+  return lines.flatMap((l) => {
+    const label =
+      /^\s?(Task|State|Priority|Attempt|Target|Reason|Note|Created|Started|Finished|Took|Tokens)\s{2,}\S/.exec(
+        l,
+      )?.[1];
+    return label ? [label] : [];
+  });
+}
+
 /** The words of a header line, checked to be canonical column names in the canonical order. */
 function assertCanonical(header: string, canonical: string[], where: string): string[] {
   const words = header.trim().split(/\s+/);
@@ -111,7 +127,10 @@ describe("walk-through in tmux", () => {
       let tasks = await waitFor(tui, (l) => /row \d+\/3/.test(l[0] ?? ""), "the keys on the tasks");
       const tuiTasks = assertCanonical(
         // Wide enough, the selected task's detail starts beside the header: not a column.
-        (tasks.find((l) => /^\s+TASK\s/.test(l)) ?? "").replace(/\s+req_\S+ · .*$/, ""),
+        (tasks.find((l) => /^\s+TASK\s/.test(l)) ?? "").replace(
+          /\s+(↑ \d+ more lines? above|Task\s+req_\S+).*$/,
+          "",
+        ),
         TASK_WORDS,
         "control center",
       );
@@ -141,7 +160,62 @@ describe("walk-through in tmux", () => {
         await sleep(300);
       }
       assert.deepEqual([...seen].sort(), ["cancelled", "completed", "pending"]);
+
+      // A message fits (two lines at most), leaves the key hints on the last line, and goes by itself.
+      for (let i = 0; i < 3 && !/\bpending\b/.test(selectedRow(await screen(tui))); i++) {
+        await tmux("send-keys", "-t", tui, "k");
+        await sleep(300);
+      }
+      await tmux("send-keys", "-t", tui, "r");
+      const said = await waitFor(
+        tui,
+        (l) => l.some((x) => /only failed or cancelled/.test(x)),
+        "the message",
+      );
+      assert.equal(said.length, rows);
+      for (const line of said) assert.ok(line.length <= cols, `control center wraps at ${cols}: ${line}`);
+      assert.match(said.at(-1) ?? "", /\? help .* q quit/, "the key hints stay");
+      // Two lines at 80 columns, broken between words.
+      assert.match(
+        said.join("\n"),
+        /is\s+pending:\s+only\s+failed\s+or\s+cancelled\s+tasks\s+can\s+be\s+retried\./,
+      );
+      await waitFor(tui, (l) => !l.some((x) => /only failed or cancelled/.test(x)), "the message gone");
+
+      // The task's detail: the same words, in the same order, as `tasks show` prints.
+      await tmux("send-keys", "-t", tui, "Enter");
+      await waitFor(tui, (l) => l.some((x) => /^\s*History /.test(x)), "the task's detail");
+      await tmux("send-keys", "-t", tui, "g"); // its top: the facts
+      const detail = await waitFor(tui, (l) => l.some((x) => /^\s?Task\s/.test(x)), "the task's facts");
+      const id = /req_\S+/.exec(detail.join("\n"))?.[0] ?? "";
+      const shown = `show${cols}`;
+      await start(shown, cols, rows, ["tasks", "show", id.slice(-8)]);
+      await waitFor(shown, (l) => l.some((x) => /^Reply/.test(x)), "tasks show");
+      const printed = (await tmux("capture-pane", "-p", "-t", shown, "-S", "-100")).stdout.split("\n");
+      assert.deepEqual(labelsOf(printed), labelsOf(detail));
+      assert.ok(labelsOf(printed).length >= 7, printed.join("\n"));
       await tmux("send-keys", "-t", tui, "q");
+    });
+  }
+
+  // After the walks above: each dispatch adds a task to the tables they count.
+  for (const [cols, rows] of [
+    [80, 24],
+    [120, 35],
+  ] as const) {
+    test(`${cols}×${rows}: dispatch's messages break between words, within the width`, async () => {
+      const name = `dispatch${cols}`;
+      const text = "a task with a description long enough to follow the route line";
+      await start(name, cols, rows, ["dispatch", text, "--to", "far", "--priority", "P3"]);
+      await waitFor(name, (l) => l.some((x) => /tasks show \S+ --follow/.test(x)), "how to follow it");
+      // -J joins the lines the terminal wrapped: each is still within the width, so the command
+      // broke its lines itself, between words, and its commands stay on one line.
+      const joined = (await tmux("capture-pane", "-p", "-J", "-t", name)).stdout.trimEnd().split("\n");
+      for (const line of joined) assert.ok(line.length <= cols, `wraps at ${cols}: ${line}`);
+      assert.ok(
+        joined.some((l) => /(^|\s)clawos tasks show req_\S+ --follow$/.test(l)),
+        joined.join("\n"),
+      );
     });
   }
 });

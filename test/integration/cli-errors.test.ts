@@ -45,6 +45,24 @@ describe("bad input gets a clear error and loses nothing", () => {
     }
   });
 
+  test("hints name the command the way the user runs the CLI: npx clawos under npm, clawos otherwise", async () => {
+    const args = ["tasks", "show", "ffffffff"];
+    const plain = await world.run(args);
+    assert.equal(plain.code, 2);
+    assert.match(plain.stderr, /fix: .*clawos tasks list shows the ids/);
+    assert.doesNotMatch(plain.stderr, /npx/);
+    // What npx (npm exec) and npm start put in the environment.
+    const npx = await world.run(args, { env: { npm_command: "exec" } });
+    assert.match(npx.stderr, /fix: .*npx clawos tasks list shows the ids/);
+    const status = await world.run(["status"], { env: { npm_command: "exec" } });
+    assert.match(
+      status.stdout,
+      /Worker: not running on this machine; its tasks wait \(npx clawos node run\)/,
+    );
+    // Not a command: the error's own "clawos:" prefix stays as it is.
+    assert.match(npx.stderr, /^clawos: /);
+  });
+
   test("an invalid federation.json names the file, the field and the fix", async () => {
     const path = join(world.clawosHome, "federation.json");
     const good = await readFile(path, "utf8");

@@ -45,7 +45,7 @@ export function register(program: Command, ctx: CliContext): void {
 /** The plan, or what was moved, in words. */
 function reportMigration(ctx: CliContext, r: MigrationReport): void {
   const { err } = ctx;
-  const say = (line: string) => ctx.out(sanitizeLine(line));
+  const say = (line: string) => ctx.say(sanitizeLine(line));
   const f = r.finished;
   say(
     `${r.dryRun ? "Plan (dry run: nothing is changed)" : "Moved"}: the directory blackboard at ${displayPath(r.from, ctx.io.env)}`,

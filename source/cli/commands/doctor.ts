@@ -20,12 +20,14 @@ export function register(program: Command, ctx: CliContext): void {
         else {
           for (const c of checks) {
             const mark = c.fixed ? "fixed" : c.level === "ok" ? "ok  " : c.level === "warn" ? "warn" : "FAIL";
-            out(`${mark}  ${c.area.padEnd(10)} ${sanitizeLine(c.message)}`);
-            if (c.fix && c.level !== "ok") out(`      ${"".padEnd(10)} fix: ${sanitizeLine(c.fix)}`);
+            // Continuation lines start under the message, and under the fix.
+            ctx.say(`${mark}  ${c.area.padEnd(10)} ${sanitizeLine(c.message)}`, { hang: 17 });
+            if (c.fix && c.level !== "ok")
+              ctx.say(`      ${"".padEnd(10)} fix: ${sanitizeLine(c.fix)}`, { hang: 22 });
           }
           const fails = checks.filter((c) => c.level === "fail").length;
           const warns = checks.filter((c) => c.level === "warn").length;
-          out(fails || warns ? `${count(fails, "problem")}, ${count(warns, "warning")}.` : "All good.");
+          ctx.say(fails || warns ? `${count(fails, "problem")}, ${count(warns, "warning")}.` : "All good.");
         }
         return checks.some((c) => c.level === "fail") ? EXIT.failed : EXIT.ok;
       }),

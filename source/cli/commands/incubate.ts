@@ -89,7 +89,7 @@ async function incubateNode(ctx: CliContext, name: string, opts: Record<string, 
   else {
     // Without OpenClaw here (the README's demo path) its start command would only fail.
     const openclaw = result.started ? undefined : await findOnPath("openclaw", ctx.io.env);
-    for (const line of resultLines(result, Boolean(openclaw))) out(line);
+    for (const line of resultLines(result, Boolean(openclaw))) ctx.say(line);
   }
   return result.turn && !result.turn.ok ? EXIT.failed : EXIT.ok;
 }

@@ -4,6 +4,7 @@ import type { BlackboardConfig } from "../../core/domain/schema.js";
 import { displayPath } from "../../core/infra/paths.js";
 import { sanitizeLine } from "../../core/infra/sanitize.js";
 import { registerLocalProfiles } from "../../core/ops/discover.js";
+import { forInvocation } from "../../present/invocation.js";
 import type { CliContext } from "../context.js";
 import { ensureMachineWorker } from "../machine-worker.js";
 import { collect } from "../options.js";
@@ -25,8 +26,8 @@ export function register(program: Command, ctx: CliContext): void {
         if (!report.written && report.totalNodes === 0) {
           if (opts.json) ctx.out(JSON.stringify(report, null, 2));
           else {
-            for (const n of report.notes) ctx.out(sanitizeLine(n));
-            ctx.out(
+            for (const n of report.notes) ctx.say(sanitizeLine(n));
+            ctx.say(
               "Nothing written. Add a node by hand (clawos nodes add ID --port N), or make one (clawos incubate NAME).",
             );
           }
@@ -46,18 +47,19 @@ export function register(program: Command, ctx: CliContext): void {
           return code;
         }
         if (report.upgrade) ctx.err(sanitizeLine(report.upgrade));
-        for (const n of report.notes) ctx.out(sanitizeLine(n));
+        for (const n of report.notes) ctx.say(sanitizeLine(n));
         const where = displayPath(report.configPath, ctx.io.env);
         const nodes = `${count(report.totalNodes, "node")} in the shared registry`;
-        if (report.written) ctx.out(`Config: ${where} (${nodes}). Next: clawos status`);
-        else ctx.out(`Nothing new: ${where} is unchanged (${nodes}). Next: clawos status`);
-        ctx.out(`Next machine: ${joinCommand}`);
-        ctx.out(
+        if (report.written) ctx.say(`Config: ${where} (${nodes}). Next: clawos status`);
+        else ctx.say(`Nothing new: ${where} is unchanged (${nodes}). Next: clawos status`);
+        // A command to copy: never broken over lines.
+        ctx.out(forInvocation(`Next machine: ${joinCommand}`));
+        ctx.say(
           core.config.blackboard.driver === "nats"
             ? "  (NAME: that machine's name; the URL: the NATS server there, a leaf node of this one's)"
             : "  (NAME: that machine's name; the folder: this one, as the sync tool places it there)",
         );
-        ctx.out("  add --ssh USER@HOST:22 (how this machine reaches it) for urgent tasks over SSH");
+        ctx.say("  add --ssh USER@HOST:22 (how this machine reaches it) for urgent tasks over SSH");
         return code;
       }),
     );

@@ -48,28 +48,28 @@ async function join(ctx: CliContext, flags: JoinFlags): Promise<ExitCode> {
   if (flags.ssh) checkSshTarget(flags.ssh);
   const joined = await writeJoinConfig(ctx.home(), env, flags);
   const report = await registerLocalProfiles(ctx.home(), env, { pinDefaults: true });
-  ctx.out(`Joined as ${sanitizeLine(report.machine)}: ${displayPath(joined.configPath, env)} written.`);
+  ctx.say(`Joined as ${sanitizeLine(report.machine)}: ${displayPath(joined.configPath, env)} written.`);
   for (const n of [...joined.notes, ...(report.upgrade ? [report.upgrade] : []), ...report.notes])
-    ctx.out(sanitizeLine(n));
+    ctx.say(sanitizeLine(n));
   let code: ExitCode = report.clashes.length ? EXIT.failed : EXIT.ok;
   await ctx.withCore(async (core) => {
     if (flags.ssh) {
       const changed = await setMachineSshTarget(core, flags.ssh);
-      ctx.out(
+      ctx.say(
         changed.length
           ? `SSH: urgent tasks reach ${changed.join(", ")} at ${sanitizeLine(flags.ssh)}.`
           : `SSH: this machine's nodes already name ${sanitizeLine(flags.ssh)}.`,
       );
       const node = changed[0] ?? "NODE";
-      ctx.out(
+      ctx.say(
         `  On each machine that sends them, its gateway token (copied, mode 600): clawos nodes access ${node} --token-file FILE`,
       );
     }
     if (flags.worker) {
       const started = await ensureMachineWorker(ctx, core, { quiet: true });
-      ctx.out(`Worker: ${workerOutcome(started)}`);
+      ctx.say(`Worker: ${workerOutcome(started)}`);
       if (started.action === "failed") code = EXIT.failed;
-    } else ctx.out("Worker: not started (--no-worker); start it with clawos node run");
+    } else ctx.say("Worker: not started (--no-worker); start it with clawos node run");
     ctx.out(await federationSeen(ctx, core));
   });
   if (report.clashes.length)

@@ -37,7 +37,7 @@ export function register(program: Command, ctx: CliContext): void {
           `${nodeId} → ${opts.rollback ? "rollback" : String(opts.to ?? "?")}`,
           async () => {
             const { migrate, rollbackMigration } = await import("../../core/ops/node-migration.js");
-            const say = (line: string) => ctx.out(sanitizeLine(line));
+            const say = (line: string) => ctx.say(sanitizeLine(line));
             if (opts.rollback) {
               await rollbackMigration(ctx.home(), ctx.io.env, nodeId, say, {
                 readyTimeoutMs: (opts.readyTimeout as number) * 1000,

@@ -61,7 +61,7 @@ export function register(program: Command, ctx: CliContext): void {
       ctx.action(async () => {
         const { stopWorker } = await import("../../core/ops/worker-autostart.js");
         const result = await ctx.withCore((core) => stopWorker(ctx.home(), ctx.io.env, { core }));
-        ctx.out(result.message);
+        ctx.say(result.message);
         return result.action === "still-running" ? EXIT.failed : EXIT.ok;
       }),
     );
@@ -90,7 +90,7 @@ export function register(program: Command, ctx: CliContext): void {
           return;
         }
         const notes = opts.uninstall ? await uninstallService(file) : await installService(file);
-        for (const n of notes) ctx.out(n);
+        for (const n of notes) ctx.say(n);
       }),
     );
 }

@@ -118,7 +118,7 @@ export function register(program: Command, ctx: CliContext): void {
           const { views } = await core.nodeViews();
           const shown = views.filter((v) => ids.includes(v.id));
           if (opts.json) out(JSON.stringify(shown, null, 2));
-          else for (const v of shown) out(`${v.id}: ${v.status} — ${sanitizeLine(v.reason)}`);
+          else for (const v of shown) ctx.say(`${v.id}: ${v.status} — ${sanitizeLine(v.reason)}`);
           return shown.some((v) => v.status !== "online" && v.status !== "planned") ? EXIT.failed : EXIT.ok;
         }),
       ),
@@ -141,13 +141,13 @@ async function probeTurn(
   const check = await probeNodeTurn(core, id);
   if (json) ctx.out(JSON.stringify(check, null, 2));
   else if (check.ok) {
-    ctx.out(
+    ctx.say(
       `${check.node}: answered in ${formatElapsed(check.ms)}: ${sanitizeLine(check.reply).slice(0, 120)}`,
     );
   } else {
-    ctx.out(`${check.node}: no answer after ${formatElapsed(check.ms)}: ${sanitizeLine(check.error)}`);
-    if (check.hint) ctx.out(`  fix: ${sanitizeLine(check.hint)}`);
-    ctx.out(`  gateway log: ${check.logFile}`);
+    ctx.say(`${check.node}: no answer after ${formatElapsed(check.ms)}: ${sanitizeLine(check.error)}`);
+    if (check.hint) ctx.say(`  fix: ${sanitizeLine(check.hint)}`);
+    ctx.say(`  gateway log: ${check.logFile}`);
   }
   return check.ok ? EXIT.ok : EXIT.failed;
 }
@@ -180,7 +180,7 @@ async function addNode(ctx: CliContext, id: string, opts: Record<string, unknown
     // The token source stays on this machine; the registry never holds it.
     await updateLocalSettings(ctx.home(), "profile" in token ? { drop: id } : { id, token });
     const where = `${node.port === null ? "planned" : `${node.host}:${node.port}`} on ${node.machine}`;
-    ctx.out(
+    ctx.say(
       done.tookOverFrom
         ? `Took over node ${id} (${where}), registered by ${sanitizeLine(done.tookOverFrom)}.`
         : `${opts.replace && done.generation > 1 ? "Updated" : "Added"} node ${id} (${where}) in the shared registry.`,
@@ -204,7 +204,7 @@ async function removeNode(ctx: CliContext, id: string, opts: RemoveOptions): Pro
     await core.registryWriter().remove(id);
     await updateLocalSettings(ctx.home(), { drop: id });
     if (removing) await stopForRemoval(ctx, removing, plan);
-    ctx.out(`Removed node ${id}.`);
+    ctx.say(`Removed node ${id}.`);
     await purgeAfterRemoval(ctx, plan);
     return (await core.blackboard.list({ finishedLimit: 0, activeOnly: true })).tasks.filter(
       (t) => t.node === id,
@@ -228,7 +228,7 @@ async function renameNode(ctx: CliContext, from: string, to: string): Promise<vo
   await ctx.withCore(async (core) => {
     await core.registryWriter().rename(from, to);
     await updateLocalSettings(ctx.home(), { from, to });
-    ctx.out(
+    ctx.say(
       `Renamed node ${from} to ${to} (on ${core.machine}); tasks already queued for ${from} stay there.`,
     );
   });

@@ -5,14 +5,15 @@ import { TASK_STATES, type TaskState } from "../../core/domain/schema.js";
 import type { FederationCore } from "../../core/federation/federation.js";
 import { toTaskView } from "../../core/federation/views.js";
 import { sanitizeLine } from "../../core/infra/sanitize.js";
+import { forInvocation } from "../../present/invocation.js";
 import { toSafe } from "../../present/safe-text.js";
+import { taskDetailLines } from "../../present/task-detail.js";
 import { totalOf } from "../../present/vocabulary.js";
 import type { CliContext } from "../context.js";
 import { followTask, stillGoing } from "../follow-task.js";
 import { ensureMachineWorker } from "../machine-worker.js";
 import { parsePositiveInt } from "../options.js";
 import { countsLine, renderTasksTable, sortTasks, tableWidth } from "../status-report.js";
-import { renderTaskText } from "../task-text.js";
 import { waitingLine } from "../waiting-line.js";
 
 /** `clawos tasks list|show|retry|cancel`. */
@@ -72,7 +73,9 @@ export function register(program: Command, ctx: CliContext): void {
                   : "No tasks.",
               );
               if (more > 0)
-                out(`… ${more} more, older (--limit ${opts.limit + more} lists them, archived ones aside)`);
+                ctx.say(
+                  `… ${more} more, older (--limit ${opts.limit + more} lists them, archived ones aside)`,
+                );
               out(`(${countsLine(listing.counts)})`);
               for (const p of listing.problems) err(`! ${sanitizeLine(p)}`);
             }
@@ -100,13 +103,15 @@ export function register(program: Command, ctx: CliContext): void {
             out(JSON.stringify(v, null, 2));
             return;
           }
-          out(
-            renderTaskText(toSafe(v), {
-              now: Date.now(),
-              cancelRequested: Boolean(task.cancelRequested),
-              ...(v.state === "pending" ? { note: await waitingLine(core, v) } : {}),
-            }),
-          );
+          // The control center's task view, in the same words; wrapped in a terminal, whole
+          // lines in a pipe (as prose is).
+          const lines = taskDetailLines(toSafe(v), {
+            width: ctx.terminalColumns().columns ?? Number.MAX_SAFE_INTEGER,
+            now: Date.now(),
+            cancelRequested: Boolean(task.cancelRequested),
+            note: v.state === "pending" ? forInvocation(await waitingLine(core, v)) : undefined,
+          });
+          out(lines.map((line) => line.text).join("\n"));
         });
       }),
     );
@@ -124,7 +129,7 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.action((id: string) =>
           ctx.audited(name, id, () =>
             ctx.withCore(async (core) => {
-              out(await act(core, await resolveTaskId(core.blackboard, id)));
+              ctx.say(await act(core, await resolveTaskId(core.blackboard, id)));
             }),
           ),
         ),

@@ -9,7 +9,7 @@ import { bodyHeight, clampSize, MIN_SIZE } from "../layout.js";
 import { SCREENS, screenOf } from "../screens.js";
 import { type AppState, activeTable, topScreen } from "../state/app-state.js";
 import { findTask, selectNodeRows, selectTaskRows } from "../state/rows.js";
-import { StatusBar } from "./status-bar.js";
+import { messageLines, StatusBar } from "./status-bar.js";
 import { TitleBar } from "./title-bar.js";
 
 export interface ControlCenterProps {
@@ -22,10 +22,19 @@ export interface ControlCenterProps {
  * The whole screen for one state: title bar, the current view, two status lines. Pure: state in,
  * frame out. Which view, and its key hints, come from the screen registry (`screens.tsx`).
  */
-export function ControlCenter({ state, now, title = "ClawOS Federation" }: ControlCenterProps) {
-  if (state.size.columns < MIN_SIZE.columns || state.size.rows < MIN_SIZE.rows)
-    return <TooSmall state={state} />;
-  const size = clampSize(state.size);
+export function ControlCenter({ state: full, now, title = "ClawOS Federation" }: ControlCenterProps) {
+  if (full.size.columns < MIN_SIZE.columns || full.size.rows < MIN_SIZE.rows)
+    return <TooSmall state={full} />;
+  // A message that needs two lines takes a row from the body while it shows (never the key
+  // hints' row); the body is laid out for the rows it has left.
+  const messageRows =
+    full.message &&
+    full.size.rows > MIN_SIZE.rows &&
+    messageLines(full.message, clampSize(full.size).columns, 2).length > 1
+      ? 2
+      : 1;
+  const state = messageRows > 1 ? { ...full, size: { ...full.size, rows: full.size.rows - 1 } } : full;
+  const size = clampSize(full.size);
   const width = size.columns;
   const height = bodyHeight(state.size);
   const top = topScreen(state);
@@ -87,6 +96,7 @@ export function ControlCenter({ state, now, title = "ClawOS Federation" }: Contr
         input={state.input}
         confirm={state.confirm}
         message={state.message}
+        messageRows={messageRows}
         lastError={state.snapshot.lastError}
         keymap={state.keymap}
         readonly={state.readonly}

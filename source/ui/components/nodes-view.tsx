@@ -1,6 +1,7 @@
 import { Box, Text } from "ink";
 import type { NodeView } from "../../core/domain/federation-types.js";
 import type { Column } from "../../present/columns.js";
+import { cmd } from "../../present/invocation.js";
 import { latencyTrendColumn } from "../../present/sparkline.js";
 import { clip, displayWidth, formatAge, wrapLines } from "../../present/text.js";
 import { nodeUsageFacts, withUsageColumns } from "../../present/usage-text.js";
@@ -38,7 +39,7 @@ export function NodesView({
     <Box flexDirection="column" width={width} height={height}>
       <Box flexDirection="column">
         <Table
-          columns={withTrend(withUsageColumns(nodeColumns(now), rows), rows)}
+          columns={withTrend(withUsageColumns(nodeColumns(now, rows), rows), rows)}
           focused={focused}
           volatile={(n) => formatAge(n.lastHeartbeatAt, now)}
           rows={rows}
@@ -153,12 +154,12 @@ export function FirstRunPanel({ discovery, discoverKey, readonly, width }: First
       <Text wrap="wrap">A node is one OpenClaw gateway. Add the ones you run:</Text>
       <Text wrap="truncate-end">
         {"  "}
-        <Text bold>clawos init</Text>
+        <Text bold>{cmd("init")}</Text>
         {"   finds local OpenClaw profiles (~/.openclaw*)"}
       </Text>
       <Text wrap="truncate-end">
         {"  "}
-        <Text bold>clawos nodes add ID --port 18789</Text>
+        <Text bold>{cmd("nodes add ID --port 18789")}</Text>
         {"   adds one by hand"}
       </Text>
       <Text> </Text>
@@ -178,7 +179,8 @@ export function FirstRunPanel({ discovery, discoverKey, readonly, width }: First
         </Text>
       ) : discoverKey ? (
         <Text>
-          Press <Text bold>{discoverKey}</Text> to look for local OpenClaw profiles now (same as clawos init).
+          Press <Text bold>{discoverKey}</Text> to look for local OpenClaw profiles now (same as {cmd("init")}
+          ).
         </Text>
       ) : null}
     </Box>

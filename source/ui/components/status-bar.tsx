@@ -1,8 +1,10 @@
 import { Box, Text } from "ink";
 import type { Snapshot } from "../../core/domain/federation-types.js";
 import { TASK_STATES, type TaskState } from "../../core/domain/schema.js";
+import { forInvocation } from "../../present/invocation.js";
 import { latestEvent } from "../../present/log-lines.js";
-import { clip, clipMiddle, displayWidth, formatAge, truncate } from "../../present/text.js";
+import type { SafeText } from "../../present/safe-text.js";
+import { clip, clipMiddle, displayWidth, formatAge, truncate, wrapLines } from "../../present/text.js";
 import { parseFilter } from "../features/filter/query.js";
 import { ACTIONS, type Action, type ActionSpec, displayKey, type Keymap } from "../keymap.js";
 import { SCREENS, type ScreenName } from "../screens.js";
@@ -206,36 +208,65 @@ export function BottomLine({
   );
 }
 
-/** First status line: the latest message, else the latest error, else the summary. */
+/**
+ * A message as lines of the status bar, after a space: at most `most` lines, broken between
+ * words, the last cut with "…" when the rest does not fit. Its commands are named the way the
+ * user runs the CLI.
+ */
+export function messageLines(message: Message, width: number, most: number): SafeText[] {
+  const lines = wrapLines(forInvocation(message.text), Math.max(1, width - 1));
+  if (lines.length <= most) return lines;
+  const kept = lines.slice(0, most);
+  kept[most - 1] = truncate(`${kept[most - 1]} ${lines[most]}`, width - 1) as SafeText;
+  return kept;
+}
+
+/** First status line (two for a message that needs them): the latest message, else the latest error, else the summary. */
 export function MessageLine({
   message,
   lastError,
   snapshot,
   now,
   width,
-}: Pick<BottomLineProps, "message" | "lastError" | "width"> & { snapshot: Snapshot; now: number }) {
+  messageRows = 1,
+}: Pick<BottomLineProps, "message" | "lastError" | "width"> & {
+  snapshot: Snapshot;
+  now: number;
+  messageRows?: number;
+}) {
   const theme = useTheme();
   if (message) {
+    const color = theme.color(message.tone === "error" ? "error" : "info");
     return (
-      <Text wrap="truncate-end" color={theme.color(message.tone === "error" ? "error" : "info")}>
-        {" "}
-        {clip(message.text, width - 1)}
-      </Text>
+      <Box flexDirection="column">
+        {messageLines(message, width, messageRows).map((line, i) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: lines are positional
+          <Text key={i} wrap="truncate-end" color={color}>
+            {" "}
+            {line}
+          </Text>
+        ))}
+      </Box>
     );
   }
   if (lastError) {
     return (
       <Text wrap="truncate-end" color={theme.color("error")}>
         {" ! "}
-        {clip(lastError, width - 3)}
+        {clip(forInvocation(lastError), width - 3)}
       </Text>
     );
   }
   return <SummaryLine snapshot={snapshot} now={now} width={width} />;
 }
 
-/** Two lines: what happened (a message, an error, else the summary), then the prompt or the key hints. */
-export function StatusBar(props: BottomLineProps & { snapshot: Snapshot; now: number }) {
+/**
+ * Two lines: what happened (a message, an error, else the summary), then the prompt or the key
+ * hints. A message that needs two lines takes one more (`messageRows`; the body gives it up).
+ */
+export function StatusBar(
+  props: BottomLineProps & { snapshot: Snapshot; now: number; messageRows?: number },
+) {
   return (
     <Box flexDirection="column" width={props.width}>
       <MessageLine {...props} />

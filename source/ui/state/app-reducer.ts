@@ -23,6 +23,7 @@ import { ACTIONS, type Action, type ActionSpec } from "../keymap.js";
 import { bodyHeight, clampSize } from "../layout.js";
 import type { AppAction, AppState, Screen } from "./app-state.js";
 import { activeTable, topScreen } from "./app-state.js";
+import { onTick } from "./message.js";
 import { type Move, move } from "./navigation.js";
 import { COMMANDS, type CommandName, type CommandSpec, completeCommand, resolveCommand } from "./palette.js";
 import {
@@ -53,6 +54,8 @@ export function appReducer(state: AppState, action: AppAction): AppState {
       return settleAll({ ...state, size: action.size });
     case "key":
       return onKey({ ...state, message: null }, action.key);
+    case "tick":
+      return onTick(state, action.now);
     case "effectsTaken":
       return state.effects.length === 0 ? state : { ...state, effects: [] };
     case "notify":

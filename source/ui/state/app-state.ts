@@ -49,6 +49,8 @@ export type Effect =
 export interface Message {
   text: string;
   tone: "info" | "error";
+  /** When a tick first saw it (it expires from then: see `onTick`). */
+  shownAt?: number;
 }
 
 export type LineInput =
@@ -100,6 +102,8 @@ export type AppAction =
   | { type: "snapshot"; snapshot: Snapshot }
   | { type: "resize"; size: ScreenSize }
   | { type: "key"; key: KeyPress }
+  /** The clock, about once a second: messages expire. */
+  | { type: "tick"; now: number }
   | { type: "dispatched"; outcome: DispatchOutcome }
   | { type: "dispatchFailed"; error: string }
   | { type: "discovered"; ids: string[] }

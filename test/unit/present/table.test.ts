@@ -27,6 +27,25 @@ describe("plain tables from the shared columns", () => {
     assert.doesNotMatch(renderColumns(nodeColumns(FIXED_NOW), nodes, 60), /ADDRESS/);
   });
 
+  test("at 80 columns a gateway that is down keeps its address and its reason: what a user needs to fix it", () => {
+    const down = [
+      makeNode({ id: "mac-mini-main", status: "online", reason: "health 2 ms", notes: "the hub, always on" }),
+      makeNode({
+        id: "alpha",
+        port: 18790,
+        status: "unreachable",
+        reason: "gateway not reachable: connect ECONNREFUSED",
+        latencyMs: undefined,
+        inFlight: 3,
+      }),
+    ];
+    const table = renderColumns(nodeColumns(FIXED_NOW, down), down, 80);
+    const [header, , row] = table.split("\n");
+    assert.match(header ?? "", /^NODE\s+STATUS\s+REASON\s+.*ADDRESS/);
+    assert.match(row ?? "", /^alpha\s+unreachable\s+gateway not reachable.*127\.0\.0\.1:18790/);
+    for (const line of table.split("\n")) assert.ok(line.length <= 80, line);
+  });
+
   test("a narrow table shows the last 8 hex of a task id, a wide one the whole id", () => {
     const tasks = [makeTask({ id: "req_20260227_203300_0badc0de", text: "hello" })];
     assert.match(renderColumns(taskColumns(FIXED_NOW, 80), tasks, 80), /\n0badc0de\s/);

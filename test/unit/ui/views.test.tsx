@@ -16,6 +16,9 @@ import { selectNodeRows, selectTaskRows } from "../../../source/ui/state/rows.js
 import { FIXED_NOW, makeNode, makeTask, seedTasks } from "../../testkit/fake-federation.js";
 import { press, SIZE_80x24, snapshotOf, stateOf, type, withTheme } from "./helpers.js";
 
+// Absolute times show in the local zone: this file's expectations are written in UTC.
+process.env.TZ = "UTC";
+
 afterEach(() => cleanup());
 
 function frameOf(node: React.ReactElement): string {
@@ -142,16 +145,22 @@ describe("TaskDetail", () => {
         now={FIXED_NOW}
       />,
     );
-    assert.match(frame, /req_20260227_203300_0badc0de · failed · P1 · attempt 1\/3/);
-    assert.match(frame, /Target\s+any → mac-mini via localhost/);
-    assert.match(frame, /Routing\s+mac-mini: target named explicitly/);
-    assert.match(frame, /Created\s+2026-02-27 20:33:00Z \(4m ago\)/);
-    assert.match(frame, /Finished\s+2026-02-27 20:33:05Z/);
+    // The words, order and times of `tasks show` (one presentation: present/task-detail.ts).
+    assert.match(
+      frame,
+      /Task\s+req_20260227_203300_0badc0de\s+State\s+failed\s+Priority\s+P1\s+Attempt\s+1 of 3/,
+    );
+    assert.match(frame, /Target\s+any → mac-mini via localhost\s+Reason\s+target named explicitly/);
+    assert.match(frame, /Created\s+2026-02-27 20:33:00 UTC \(4m ago\)/);
+    assert.match(frame, /Finished\s+2026-02-27 20:33:05 UTC \(3m ago\)/);
     assert.match(frame, /Request\n\s+Implement user authentication/);
     // The recorded event, then how the attempt ended (from its result).
-    assert.match(frame, /History \(2\)\n\s+20:33:00\s+created\s+by test\n\s+20:33:05\s+failed/);
+    assert.match(
+      frame,
+      /History \(2 events, times in UTC\)\n\s+20:33:00\s+created\s+by test\n\s+20:33:05\s+failed/,
+    );
     assert.match(frame, /Error\n\s+gateway: 401 bad token/);
-    assert.match(frame, /Hint:\n\s+Check the token with clawos nodes probe mac-mini/);
+    assert.match(frame, /\n\s+fix: Check the token with clawos nodes probe mac-mini/);
     const done = seedTasks()[3];
     const completed = frameOf(
       <TaskDetail
@@ -212,7 +221,7 @@ describe("TaskDetail", () => {
         now={FIXED_NOW}
       />,
     );
-    assert.match(top, /^req_1 · running/);
+    assert.match(top, /^Task\s+req_1\nState\s+running/);
     assert.equal(top.split("\n").length, 10);
   });
 });

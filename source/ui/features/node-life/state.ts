@@ -1,4 +1,5 @@
 import type { NodeView } from "../../../core/domain/federation-types.js";
+import { cmd } from "../../../present/invocation.js";
 import { type AppState, topScreen } from "../../state/app-state.js";
 import { refuseReadonly, say, selectedNode } from "../../state/reducer-kit.js";
 import { textField } from "../../state/text-edit.js";
@@ -23,7 +24,7 @@ function nodeOf(state: AppState, id: string): NodeView | undefined {
 function notHere(node: NodeView, command: string): string | undefined {
   if (node.transport === "planned") return `${node.id} is planned: it has no gateway yet.`;
   if (node.transport !== "localhost")
-    return `${node.id} runs on ${node.machine}: run clawos nodes ${command} ${node.id} there.`;
+    return `${node.id} runs on ${node.machine}: run ${cmd(`nodes ${command} ${node.id}`)} there.`;
   return undefined;
 }
 
