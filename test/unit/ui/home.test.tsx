@@ -216,6 +216,50 @@ describe("throughput line", () => {
     ]);
   });
 
+  it("kept from snapshot to snapshot, it counts what a full count does, as tasks change and time passes", () => {
+    const naive = (list: readonly TaskView[], now: number) => {
+      const within = (t: TaskView, ms: number) => now - Date.parse(t.finishedAt ?? "") <= ms;
+      return {
+        done5m: list.filter((t) => t.state === "completed" && within(t, 5 * 60_000)).length,
+        doneHour: list.filter((t) => t.state === "completed" && within(t, 3600_000)).length,
+        failedHour: list.filter((t) => t.state === "failed" && within(t, 3600_000)).length,
+      };
+    };
+    // A seeded walk: tasks finish, fail, go and arrive while the clock moves on.
+    let seed = 7;
+    const rand = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    let now = FIXED_NOW;
+    let list: TaskView[] = Array.from({ length: 300 }, (_, i) =>
+      makeTask({
+        id: `t${i}`,
+        state: i % 3 === 0 ? "running" : i % 7 === 0 ? "failed" : "completed",
+        finishedAt: ago(rand() * 2 * 3600_000),
+      }),
+    );
+    for (let step = 0; step < 200; step++) {
+      now += rand() * 120_000;
+      list = list.slice();
+      for (let k = 0; k < 3; k++) {
+        const at = Math.floor(rand() * list.length);
+        const t = list[at] as TaskView;
+        list[at] = {
+          ...t,
+          state: rand() < 0.8 ? "completed" : "failed",
+          finishedAt: new Date(now).toISOString(),
+        };
+      }
+      if (rand() < 0.3) list.splice(Math.floor(rand() * list.length), 1);
+      if (rand() < 0.3) list.push(makeTask({ id: `n${step}`, state: "pending" }));
+      // Now and then a snapshot changes more than the kept times can follow.
+      if (step % 50 === 49) list = list.map((t) => ({ ...t }));
+      const { done5m, doneHour, failedHour } = throughputOf(snapshotOf(seedNodes(), list), now);
+      assert.deepEqual({ done5m, doneHour, failedHour }, naive(list, now), `step ${step}`);
+    }
+  });
+
   it("shows tokens today when the snapshot has them", () => {
     const t = throughputOf(snapshotOf(seedNodes(), []), FIXED_NOW);
     assert.equal(throughputParts(t, 12_345).at(-1), "12k tokens today");
