@@ -5,8 +5,9 @@
  *
  * Each tick: one new pending task arrives (the oldest finished one goes, so the
  * count stays at M), ten tasks move on (pending → running → completed or failed),
- * five running tasks get a reply chunk, and a tenth of the nodes get a new
- * latency and heartbeat. Deterministic (a seeded generator), so runs compare.
+ * five running tasks get a reply chunk, a tenth of the nodes get a new
+ * latency and heartbeat, and the federation's usage is read again. Deterministic
+ * (a seeded generator), so runs compare.
  */
 import type {
   DispatchInput,
@@ -18,6 +19,7 @@ import type {
   TaskView,
 } from "../../source/core/domain/federation-types.js";
 import { TASK_STATES, type TaskState } from "../../source/core/domain/schema.js";
+import type { UsageWindow } from "../../source/core/domain/usage.js";
 
 const TEXTS = [
   "检查 alpha 节点的健康状态并汇报",
@@ -94,6 +96,7 @@ export class SyntheticFederation implements FederationApi {
       tasks,
       counts: count(tasks),
       problems: [],
+      usage: usageWindow(options.nodes * 40, 7),
     };
   }
 
@@ -120,6 +123,9 @@ export class SyntheticFederation implements FederationApi {
       inFlight: Math.floor(this.rand() * 3),
       lastHeartbeatAt: new Date(now - Math.floor(this.rand() * 20_000)).toISOString(),
       ...(i % 4 === 0 ? { notes: `rack ${i % 12}, 备注 ${i}` } : {}),
+      // Tokens as the live facade reads them for every node; a budget on every third.
+      usage: usageWindow(40 + i, 7),
+      ...(i % 3 === 0 ? { budget: { percent: i % 100, reached: false, line: "" } } : {}),
     };
   }
 
@@ -210,6 +216,8 @@ export class SyntheticFederation implements FederationApi {
       nodes,
       tasks,
       counts: count(tasks),
+      // A new object every reload, as the live facade's usage read gives.
+      usage: usageWindow(nodes.length * 40 + this.ticks, 7),
     };
     this.ticks++;
     for (const l of this.listeners) l(this.snapshot);
@@ -253,6 +261,17 @@ export class SyntheticFederation implements FederationApi {
     this.listeners.clear();
     return [];
   }
+}
+
+/** Today's tasks and tokens, and seven days of the same. */
+function usageWindow(tasks: number, days: number): UsageWindow {
+  const totals = (n: number) => ({
+    prompt: n * 300,
+    completion: n * 120,
+    tasks: n,
+    cost: { USD: n * 0.002 },
+  });
+  return { today: totals(tasks), week: totals(tasks * days) };
 }
 
 function count(tasks: readonly TaskView[]): Record<TaskState, number> {

@@ -29,20 +29,26 @@ export interface FittedColumn<Row> {
 
 export const COLUMN_GAP = 1;
 
+/** How wide a cell is on screen: its value, sanitized, by display width. */
+export function cellWidth<Row>(column: Column<Row>, row: Row): number {
+  return displayWidth(sanitizeLine(column.value(row)));
+}
+
 /**
  * Choose the columns that fit `width` and their widths, measured by display
  * width over the rows that will be shown (only the visible window is passed in).
- * Values are sanitized before they are measured.
+ * Values are sanitized before they are measured; `measure` may remember widths.
  */
 export function fitColumns<Row>(
   columns: readonly Column<Row>[],
   rows: readonly Row[],
   width: number,
+  measure: (column: Column<Row>, row: Row) => number = cellWidth,
 ): FittedColumn<Row>[] {
   const content = new Map<Column<Row>, number>();
   for (const column of columns) {
     let widest = displayWidth(column.header);
-    for (const row of rows) widest = Math.max(widest, displayWidth(sanitizeLine(column.value(row))));
+    for (const row of rows) widest = Math.max(widest, measure(column, row));
     content.set(column, widest);
   }
   const natural = (c: Column<Row>): number => {

@@ -22,7 +22,7 @@ export function eventJson(event: FleetEvent): string {
   return JSON.stringify({
     time,
     kind,
-    node,
+    node: node ?? null,
     task: task ?? null,
     from: from ?? null,
     to: to ?? null,

@@ -55,6 +55,19 @@ export function usageLines(
   return [`Usage today:  ${totalsText(usage.today)}${budget}`, `Usage 7 days: ${totalsText(usage.week)}`];
 }
 
+/** Whether there is usage to show: a turn this week reported tokens, or a budget is set. */
+export function hasUsage(usage: FederationUsageView | undefined): usage is FederationUsageView {
+  return usage !== undefined && (usage.week.tasks > 0 || usage.budget !== undefined);
+}
+
+/**
+ * The control center's usage line: `status`'s whole line when it fits `width`, else today's
+ * half with the budget (the caller cuts that to the width).
+ */
+export function usageSummary(usage: FederationUsageView | undefined, width: number): string | undefined {
+  return hasUsage(usage) ? usageLines(usage, width)[0] : undefined;
+}
+
 /** The selected node's usage under the table: "today 1.2k tokens", "budget 73%". */
 export function nodeUsageFacts(node: Pick<NodeView, "usage" | "budget">): string[] {
   const today = node.usage?.today;

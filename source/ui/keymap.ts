@@ -23,7 +23,7 @@ export const ACTIONS = {
   pageDown: { keys: ["pagedown", "ctrl+f"], help: "Page down", group: "Navigate" },
   open: { keys: ["enter"], help: "Drill in (node, task)", group: "Navigate" },
   back: { keys: ["escape"], help: "Back / clear filter", group: "Navigate" },
-  switchPane: { keys: ["tab"], help: "Focus Nodes ↔ Tasks pane", group: "Views" },
+  switchPane: { keys: ["tab"], help: "Focus nodes/tasks/reply", group: "Views" },
   filter: { keys: ["/"], help: "Filter rows (see below)", group: "Views" },
   palette: { keys: [":"], help: "Command palette", group: "Views" },
   help: { keys: ["?"], help: "Show / hide this help", group: "Views" },

@@ -24,8 +24,9 @@ export function bodyHeight(size: ScreenSize): number {
 /**
  * The home screen's panes, top to bottom: the nodes table (a header, then as many
  * rows as nodes, capped), the selected node in full, then the tasks (a title line
- * with the throughput, a header, rows) filling the rest; the selected task's reply
- * beside or under the tasks when the terminal has room for it.
+ * with the throughput, the federation's usage when it has some, a header, rows)
+ * filling the rest; the selected task's reply beside or under the tasks when the
+ * terminal has room for it.
  */
 export interface HomeLayout {
   /** Data rows of the nodes table (the header is one more). */
@@ -37,6 +38,8 @@ export interface HomeLayout {
   tasksWidth: number;
   /** Data rows of the tasks table. */
   taskRows: number;
+  /** The federation's usage gets a line under the tasks' title (there is usage, and room). */
+  usageRow: boolean;
   reply: { at: "side" | "below"; width: number; height: number } | null;
 }
 
@@ -45,7 +48,7 @@ const TASKS_CHROME = 2;
 /** The tasks keep at least this many rows before the reply takes a share. */
 const MIN_TASK_ROWS = 3;
 
-export function homeLayout(size: ScreenSize, nodeCount: number): HomeLayout {
+export function homeLayout(size: ScreenSize, nodeCount: number, usage = false): HomeLayout {
   const { columns, rows } = clampSize(size);
   const body = bodyHeight(size);
   const infoRows = body >= 18 ? 4 : 0;
@@ -53,6 +56,11 @@ export function homeLayout(size: ScreenSize, nodeCount: number): HomeLayout {
   const nodeCap = Math.max(1, Math.floor((body - infoRows) * 0.4));
   const nodeRows = Math.max(1, Math.min(nodeCount, nodeCap));
   const tasksHeight = Math.max(TASKS_CHROME + 1, body - 1 - nodeRows - infoRows);
+  // The usage line, when there is usage, unless it would leave the tasks too few rows.
+  const rowsOf = (height: number) => {
+    const usageRow = usage && height - TASKS_CHROME - 1 >= MIN_TASK_ROWS;
+    return { usageRow, taskRows: height - TASKS_CHROME - (usageRow ? 1 : 0) };
+  };
   if (columns >= REPLY_SIDE_COLUMNS) {
     const width = Math.min(100, Math.floor(columns * 0.35));
     return {
@@ -60,7 +68,7 @@ export function homeLayout(size: ScreenSize, nodeCount: number): HomeLayout {
       infoRows,
       tasksHeight,
       tasksWidth: columns - width,
-      taskRows: tasksHeight - TASKS_CHROME,
+      ...rowsOf(tasksHeight),
       reply: { at: "side", width, height: tasksHeight },
     };
   }
@@ -71,15 +79,8 @@ export function homeLayout(size: ScreenSize, nodeCount: number): HomeLayout {
       infoRows,
       tasksHeight: tasksHeight - below,
       tasksWidth: columns,
-      taskRows: tasksHeight - below - TASKS_CHROME,
+      ...rowsOf(tasksHeight - below),
       reply: { at: "below", width: columns, height: below },
     };
-  return {
-    nodeRows,
-    infoRows,
-    tasksHeight,
-    tasksWidth: columns,
-    taskRows: tasksHeight - TASKS_CHROME,
-    reply: null,
-  };
+  return { nodeRows, infoRows, tasksHeight, tasksWidth: columns, ...rowsOf(tasksHeight), reply: null };
 }

@@ -5,7 +5,14 @@ import { createElement } from "react";
 import type { FederationApi } from "../core/domain/federation-types.js";
 import { App } from "./app.js";
 import { resolveKeymap } from "./keymap.js";
-import { LEAVE_ALTERNATE_SCREEN, releaseRawMode, SHOW_CURSOR, writeQuietly } from "./terminal.js";
+import {
+  LEAVE_ALTERNATE_SCREEN,
+  RESTORE_TITLE,
+  releaseRawMode,
+  SAVE_TITLE,
+  SHOW_CURSOR,
+  writeQuietly,
+} from "./terminal.js";
 import { createTheme, noColorRequested, ThemeContext } from "./theme.js";
 
 export interface TuiOptions {
@@ -46,7 +53,7 @@ const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 /**
  * Run the full-screen control center on the given streams until the user
  * quits. The terminal is always given back as it was (main screen, cursor
- * shown, raw mode off): on quit, on an exception, on a signal, and when the
+ * shown, raw mode off, its title): on quit, on an exception, on a signal, and when the
  * output stream closes. No process-wide state besides the optional signal
  * listeners, so many sessions can run side by side.
  */
@@ -96,7 +103,7 @@ export async function runTui(api: FederationApi, options: TuiOptions): Promise<v
       }
       if (interactive) {
         // Ink leaves the alternate screen itself on a clean unmount; only repeat it if that failed.
-        writeQuietly(stdout, `${unmounted ? "" : LEAVE_ALTERNATE_SCREEN}${SHOW_CURSOR}`);
+        writeQuietly(stdout, `${unmounted ? "" : LEAVE_ALTERNATE_SCREEN}${SHOW_CURSOR}${RESTORE_TITLE}`);
       }
       releaseRawMode(stdin);
     };
@@ -141,6 +148,9 @@ export async function runTui(api: FederationApi, options: TuiOptions): Promise<v
       stdin.off("close", onGone);
       stdin.off("error", onGone);
     });
+
+    // The title the App sets (node counts) replaces the terminal's own until the exit.
+    if (interactive) writeQuietly(stdout, SAVE_TITLE);
 
     // Raw mode before the first frame: keys typed as soon as the screen appears are
     // neither echoed nor held back by the line discipline while Ink starts listening.

@@ -28,6 +28,7 @@ export type ScreenName =
   | "migrate"
   | "logs"
   | "detail"
+  | "reply"
   | "tasks"
   | "loading"
   | "firstRun"
@@ -83,6 +84,7 @@ export function screenOf(state: AppState): ScreenName {
   if (top.kind === "dispatch" && state.form) return "form";
   if (top.kind === "migrate" && state.migration) return "migrate";
   if (top.kind === "logs" && state.logs) return "logs";
+  if (top.kind === "tasks" && state.reply) return "reply";
   if (top.kind === "detail" || top.kind === "tasks") return top.kind;
   // Version 0 is a facade's placeholder before its first read: not "no nodes yet".
   if (state.snapshot.version === 0 && state.snapshot.nodes.length === 0) return "loading";
@@ -101,8 +103,8 @@ const NODES_HINTS: Hint[] = [
   ["quit", "quit"],
 ];
 
-/** Both tables on one screen (the home); `focus` is the one with the keys. */
-function homeBody(focus: TableName) {
+/** Both tables on one screen (the home); `focus` is the pane with the keys. */
+function homeBody(focus: TableName | "reply") {
   return ({ state, now, width, nodeRows, taskRows, firstRun }: BodyProps) => (
     <HomeView
       state={state}
@@ -235,10 +237,23 @@ export const SCREENS: Record<ScreenName, ScreenSpec> = {
         ...taskActions(task),
         ["mark", "mark"],
         ["dispatch", "dispatch"],
-        ["switchPane", "to nodes"],
+        ["switchPane", "next pane"],
         ["quit", "quit"],
       ];
     },
+  },
+  reply: {
+    body: homeBody("reply"),
+    bounded: true,
+    hints: ({ task }) => [
+      ["help", "help"],
+      ["down", "up", "scroll"],
+      ["open", "details"],
+      ["back", "to tasks"],
+      ...taskActions(task),
+      ["switchPane", "to nodes"],
+      ["quit", "quit"],
+    ],
   },
   loading: {
     body: ({ state, width }) => (

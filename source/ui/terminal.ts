@@ -4,6 +4,11 @@ export const ENTER_ALTERNATE_SCREEN = "\u001b[?1049h";
 export const LEAVE_ALTERNATE_SCREEN = "\u001b[?1049l";
 export const SHOW_CURSOR = "\u001b[?25h";
 export const HIDE_CURSOR = "\u001b[?25l";
+/** xterm's title stack (XTWINOPS 22/23; both icon and window title): the control center sets
+ * the title while it runs and gives the terminal back the one it had. Terminals without the
+ * stack ignore both. */
+export const SAVE_TITLE = "\u001b[22;0t";
+export const RESTORE_TITLE = "\u001b[23;0t";
 
 /**
  * The size of *this* terminal: only ever read from the stdout we were given

@@ -20,6 +20,17 @@ function start(cols: number, rows: number, env: Record<string, string> = {}): Pt
   return session;
 }
 
+/**
+ * The terminal's own title is pushed on xterm's title stack before the control center sets
+ * its title (node counts), and popped after the last title it set: the tab's name comes back.
+ */
+function assertTitleRestored(raw: string): void {
+  const saved = raw.indexOf("\u001b[22;0t");
+  const firstTitle = raw.indexOf("\u001b]0;clawos");
+  assert.ok(saved >= 0 && firstTitle > saved, "the title is saved before the control center sets one");
+  assert.ok(raw.lastIndexOf("\u001b[23;0t") > raw.lastIndexOf("\u001b]0;"), "and restored at the exit");
+}
+
 describe("control center in a real pseudo-terminal", () => {
   it("opens full screen, navigates, filters, dispatches with a streamed reply, survives a resize and restores on quit", async () => {
     const pty = start(120, 40);
@@ -78,6 +89,7 @@ describe("control center in a real pseudo-terminal", () => {
     assert.equal(pty.isAlternateBuffer(), false, "back on the main screen");
     assert.equal(pty.isCursorVisible(), true, "cursor shown again");
     assert.match(pty.screenText(), /TUI-EXITED-CLEANLY/);
+    assertTitleRestored(pty.output());
   });
 
   for (const signal of ["SIGTERM", "SIGHUP", "SIGINT"] as const) {
@@ -94,6 +106,7 @@ describe("control center in a real pseudo-terminal", () => {
       );
       assert.equal(pty.isAlternateBuffer(), false, "back on the main screen");
       assert.equal(pty.isCursorVisible(), true, "cursor shown again");
+      assertTitleRestored(pty.output());
       assert.doesNotMatch(pty.screenText(), /TUI-FAILED/);
     });
   }

@@ -144,5 +144,35 @@ for (const driver of ["directory", "nats"] as const) {
       );
       assert.doesNotMatch(audit.stdout, /first|second|third|only alpha may run/, "never a task's text");
     });
+
+    test("another machine cannot cordon a node it does not own: refused with the owner and the fix", async () => {
+      // A second machine on the same board: its own home, the hub's nodes from the shared registry.
+      const laptop = await makeWorld();
+      try {
+        laptop.env.CLAWOS_MACHINE = "laptop";
+        await mkdir(laptop.clawosHome, { recursive: true });
+        const blackboard = nats
+          ? { driver: "nats", servers: [nats.url] }
+          : { driver: "directory", path: world.blackboard };
+        await writeFile(
+          join(laptop.clawosHome, "federation.json"),
+          JSON.stringify({ version: 2, blackboard }),
+        );
+        for (const action of ["cordon", "drain", "uncordon"]) {
+          const r = await laptop.run(["nodes", action, "beta"]);
+          assert.equal(r.code, 2, `${action}: ${r.stdout}${r.stderr}`);
+          assert.match(r.stderr, /Node beta's record belongs to hub: only that machine writes it\./);
+          assert.match(r.stderr, new RegExp(`fix: on hub: clawos nodes ${action} beta`));
+          assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
+        }
+        const list = await world.run(["nodes", "list", "--json"]);
+        const beta = (JSON.parse(list.stdout) as { id: string; cordon?: string }[]).find(
+          (v) => v.id === "beta",
+        );
+        assert.equal(beta?.cordon, undefined, "the record is as its owner left it");
+      } finally {
+        await laptop.cleanup();
+      }
+    });
   });
 }

@@ -92,6 +92,16 @@ describe("clawos logs on this machine: worker and gateway lines merged by time",
         .map((l) => l.replace(/^.{16}/, "")),
       ["gateway info  gateway listening"],
     );
+    const last = await world.run(["logs", "hub", "--lines", "2"]);
+    assert.equal(last.code, 0, last.stderr);
+    assert.deepEqual(
+      last.stdout.trimEnd().split("\n"),
+      lines.slice(-2),
+      "--lines keeps the newest lines, as the full listing ends",
+    );
+    const notLines = await world.run(["logs", "-n", "0"]);
+    assert.equal(notLines.code, 2);
+    assert.match(notLines.stderr, /--lines 0 is not a number of lines\.\n\s+fix: give a whole number/);
     const since = await world.run(["logs", "--since", "1h"]);
     assert.ok(!since.stdout.includes("gateway listening"), "two hours old: left out");
     assert.match(since.stdout, /worker started on hub/);
@@ -199,6 +209,8 @@ describe("clawos watch and alert commands", () => {
     await editConfig(world, (c) => {
       c.timing = { ...FAST_TIMING, leaseMs: 1000 };
       c.alerts = { command: [script], debounceMs: 0, timeoutMs: 5000 };
+      // One turn of the stub (a token per character of prompt and reply) goes over it.
+      c.budgets = { hub: { tokens: 20 } };
     });
   });
   after(async () => {
@@ -206,7 +218,7 @@ describe("clawos watch and alert commands", () => {
     await world.cleanup();
   });
 
-  test("watch --json sees the gateway go down and come back, and a task fail; the alert command gets each once", async () => {
+  test("watch --json sees the gateway go down and come back, a task fail and a budget reached; the alert command gets each once", async () => {
     const worker = world.spawn(["node", "run"]);
     await worker.waitFor("worker started on hub");
     const watch = world.spawn(["watch", "--json"]);
@@ -221,6 +233,15 @@ describe("clawos watch and alert commands", () => {
     const d = await world.run(["dispatch", "this fails", "--to", "hub", "--json"]);
     const id = (JSON.parse(d.stdout) as { id: string }).id;
     await watch.waitFor(new RegExp(`"kind":"task-failed","node":"hub","task":"${id}"`), 60_000);
+
+    // A turn with usage (the stub's chunk) takes hub over its cap of 20 tokens. The failed
+    // turn marked hub's model as missing: checked again first, as its fix says.
+    gateway.setMode("ok");
+    const probe = await world.run(["nodes", "probe", "--turn", "hub"]);
+    assert.equal(probe.code, 0, probe.stderr);
+    const ok = await world.run(["dispatch", "this works", "--to", "hub", "--wait"]);
+    assert.equal(ok.code, 0, ok.stderr);
+    await watch.waitFor(/"kind":"budget-reached","node":"hub",.*node hub reached its daily budget/, 60_000);
 
     const events = watch
       .output()
@@ -244,14 +265,20 @@ describe("clawos watch and alert commands", () => {
         .split("\n")
         .filter(Boolean)
         .map((l) => JSON.parse(l) as Record<string, unknown>);
-      if (sent.some((e) => e.kind === "task-failed")) break;
+      if (sent.some((e) => e.kind === "budget-reached")) break;
       await new Promise((r) => setTimeout(r, 200));
     }
     assert.deepEqual(
       sent.map((e) => e.kind),
-      ["node-down", "node-up", "task-failed"],
+      ["node-down", "node-up", "task-failed", "budget-reached"],
     );
     assert.equal(sent[2]?.task, id);
+    assert.equal(sent[3]?.node, "hub");
+    assert.equal(
+      watch.output().match(/"kind":"budget-reached"/g)?.length,
+      1,
+      "watch says it once, though every later look still sees the budget reached",
+    );
     assert.match(worker.output(), /alert node-down hub: .*alert\.sh done: alert received/);
 
     watch.child.kill("SIGINT");

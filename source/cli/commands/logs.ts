@@ -15,15 +15,20 @@ export function register(program: Command, ctx: CliContext): void {
     .option("-f, --follow", "keep printing new lines until Ctrl+C")
     .option("--since <age>", "only lines from this long ago on: 30s, 10m, 2h, 1d")
     .option("--grep <text>", "only lines that contain this text (any case)")
+    .option("-n, --lines <n>", "only the last N lines of what is there (then, with -f, every new one)")
     .action(
       ctx.action(
-        async (nodeArg: string | undefined, opts: { follow?: boolean; since?: string; grep?: string }) => {
+        async (
+          nodeArg: string | undefined,
+          opts: { follow?: boolean; since?: string; grep?: string; lines?: string },
+        ) => {
           const sinceMs = opts.since === undefined ? undefined : parseSince(opts.since);
           if (opts.since !== undefined && sinceMs === undefined)
             throw new UserError(`--since ${opts.since} is not an age.`, {
               code: "usage",
               hint: "give a number and a unit: 30s, 10m, 2h or 1d",
             });
+          const tail = opts.lines === undefined ? undefined : lineCount(opts.lines);
           const stop = stopOnSignals(["SIGINT", "SIGTERM"]);
           try {
             await ctx.withCore(async (core) => {
@@ -34,6 +39,7 @@ export function register(program: Command, ctx: CliContext): void {
                 {
                   ...(sinceMs !== undefined ? { sinceMs: Date.now() - sinceMs } : {}),
                   ...(opts.grep ? { grep: opts.grep } : {}),
+                  ...(tail !== undefined ? { tail } : {}),
                   ...(opts.follow ? { follow: true } : {}),
                   signal: stop.signal,
                 },
@@ -52,4 +58,14 @@ export function register(program: Command, ctx: CliContext): void {
         },
       ),
     );
+}
+
+/** `--lines N`: a whole number of at least 1. */
+function lineCount(text: string): number {
+  const n = /^\d{1,7}$/.test(text.trim()) ? Number(text.trim()) : 0;
+  if (n >= 1) return n;
+  throw new UserError(`--lines ${text.slice(0, 40)} is not a number of lines.`, {
+    code: "usage",
+    hint: "give a whole number of at least 1: --lines 50",
+  });
 }

@@ -10,7 +10,7 @@ import { EXIT, stopOnSignals } from "../signals.js";
 export function register(program: Command, ctx: CliContext): void {
   program
     .command("watch")
-    .description("print node down/up and failed-task events as they happen, until Ctrl+C")
+    .description("print node down/up, failed-task and budget-reached events as they happen, until Ctrl+C")
     .option("--json", "one JSON object per line: time, kind, node, task, from, to, message")
     .action(
       ctx.action(async (opts: { json?: boolean }) => {

@@ -252,7 +252,8 @@ export interface FleetEvent {
   /** ISO time it was seen. */
   time: string;
   kind: FleetEventKind;
-  node: string;
+  /** Absent for the federation as a whole (its daily budget reached). */
+  node?: string;
   task?: string;
   /** The state before and after, for transitions. */
   from?: string;

@@ -1,10 +1,16 @@
 import type { FleetEvent, FleetEventKind, NodeState } from "./federation-types.js";
 
-/** What event derivation looks at: a node's health and a task's state, as of `at`. */
+/** A daily budget as events see it: whether it is reached, and the line that says so. */
+export interface BudgetState {
+  reached: boolean;
+  line: string;
+}
+
+/** What event derivation looks at: a node's health and budget, a task's state, as of `at`. */
 export interface FleetState {
   /** ISO time of the look. */
   at: string;
-  nodes: readonly { id: string; status: NodeState; reason?: string }[];
+  nodes: readonly { id: string; status: NodeState; reason?: string; budget?: BudgetState }[];
   tasks: readonly {
     id: string;
     node: string;
@@ -12,6 +18,8 @@ export interface FleetState {
     finishedAt?: string;
     error?: { message: string };
   }[];
+  /** The federation's own daily budget, when one is set. */
+  budget?: BudgetState;
 }
 
 const UP: ReadonlySet<NodeState> = new Set(["online", "degraded"]);
@@ -20,7 +28,8 @@ const DOWN: ReadonlySet<NodeState> = new Set(["unreachable", "stale", "asleep"])
 /**
  * Pure: the events between two looks at the fleet. A node that was up and is now unreachable,
  * stale or asleep is `node-down`; the way back is `node-up`; a task that reached `failed` (no
- * attempt left: a failed attempt with attempts left goes back to pending) is `task-failed`.
+ * attempt left: a failed attempt with attempts left goes back to pending) is `task-failed`;
+ * a budget that was not reached and now is, `budget-reached` (budgetEvents).
  * The first look (no `before`) is the baseline and says nothing.
  */
 export function deriveEvents(before: FleetState | undefined, after: FleetState): FleetEvent[] {
@@ -56,12 +65,34 @@ export function deriveEvents(before: FleetState | undefined, after: FleetState):
       to: "failed",
     });
   }
+  events.push(...budgetEvents(before, after));
   return events;
 }
 
-/** A budget reached (the usage side calls this): the event, in the same shape as the others. */
+/**
+ * A daily budget that went from not reached to reached between the two looks. The
+ * federation's is one event without a node; a node bound by the federation's budget (the
+ * same line) says nothing of its own, so a federation cap reached is one event, not one per
+ * node. A node not in the first look is baseline, as for its health.
+ */
+function budgetEvents(before: FleetState, after: FleetState): FleetEvent[] {
+  const events: FleetEvent[] = [];
+  const federation = after.budget;
+  if (federation?.reached && before.budget?.reached !== true)
+    events.push(budgetReachedEvent(undefined, federation.line, after.at));
+  const was = new Map(before.nodes.map((n) => [n.id, n.budget?.reached === true]));
+  for (const node of after.nodes) {
+    const budget = node.budget;
+    if (!budget?.reached || was.get(node.id) !== false) continue;
+    if (federation && budget.line === federation.line) continue;
+    events.push(budgetReachedEvent(node.id, budget.line, after.at));
+  }
+  return events;
+}
+
+/** A budget reached, a node's (`node`) or the federation's (no node), in the same shape as the others. */
 export function budgetReachedEvent(
-  node: string,
+  node: string | undefined,
   message: string,
   at: string = new Date().toISOString(),
 ): FleetEvent {
@@ -71,12 +102,19 @@ export function budgetReachedEvent(
 function event(
   time: string,
   kind: FleetEventKind,
-  node: string,
+  node: string | undefined,
   message: string,
   from?: string,
   to?: string,
 ): FleetEvent {
-  return { time, kind, node, ...(from ? { from } : {}), ...(to ? { to } : {}), message };
+  return {
+    time,
+    kind,
+    ...(node !== undefined ? { node } : {}),
+    ...(from ? { from } : {}),
+    ...(to ? { to } : {}),
+    message,
+  };
 }
 
 // ── debounce ──────────────────────────────────────────────────────────────────
@@ -93,7 +131,8 @@ export const emptyDebounce = (): DebounceState => ({ sent: {}, held: {} });
 
 /** Down and up are one group per node: a flapping node is one story, not two. */
 function keyOf(e: FleetEvent): string {
-  return e.kind === "node-down" || e.kind === "node-up" ? `${e.node}\u0000node` : `${e.node}\u0000${e.kind}`;
+  const node = e.node ?? "";
+  return e.kind === "node-down" || e.kind === "node-up" ? `${node}\u0000node` : `${node}\u0000${e.kind}`;
 }
 
 /**

@@ -31,7 +31,7 @@ export class AlertRunner {
     private readonly log: (line: string) => void,
   ) {}
 
-  /** An event found elsewhere in this worker (a budget reached): sent with the next round. */
+  /** An event found elsewhere in this worker: sent with the next round. */
   emit(event: FleetEvent): void {
     this.reported.push(event);
   }
@@ -44,7 +44,7 @@ export class AlertRunner {
       this.core.blackboard.list({ finishedLimit: FINISHED_LOOKED_AT }),
       this.core.blackboard.readNodeStatuses(),
     ]);
-    const { views } = await this.core.nodeViews({ probe: true, heartbeats: statuses.records });
+    const { views, usage } = await this.core.nodeViews({ probe: true, heartbeats: statuses.records });
     const now = new Date();
     const state: FleetState = {
       at: now.toISOString(),
@@ -56,6 +56,7 @@ export class AlertRunner {
         ...(t.result?.finishedAt ? { finishedAt: t.result.finishedAt } : {}),
         ...(t.result?.error ? { error: t.result.error } : {}),
       })),
+      ...(usage.budget ? { budget: usage.budget } : {}),
     };
     const found = [...deriveEvents(this.last, state), ...this.reported.splice(0)];
     this.last = state;

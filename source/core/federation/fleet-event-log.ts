@@ -5,8 +5,8 @@ import { deriveEvents, type FleetState } from "../domain/fleet-events.js";
 const RECENT = 5;
 
 /**
- * The events one process sees: derived from each new look at the fleet (`observe`), plus the
- * ones other parts report (`emit`, e.g. a budget reached). Listeners hear each event once.
+ * The events one process sees: derived from each new look at the fleet (`observe`), plus any
+ * other part reports (`emit`). Listeners hear each event once.
  */
 export class FleetEventLog {
   private last: FleetState | undefined;
@@ -21,7 +21,7 @@ export class FleetEventLog {
     return events;
   }
 
-  /** An event found elsewhere (a budget reached): kept and told like the derived ones. */
+  /** An event found elsewhere: kept and told like the derived ones. */
   emit(event: FleetEvent): void {
     this.latest.push(event);
     if (this.latest.length > RECENT) this.latest.shift();
@@ -40,6 +40,14 @@ export class FleetEventLog {
 }
 
 /** The part of a snapshot events are derived from. */
-export function fleetStateOf(snapshot: Pick<Snapshot, "updatedAt" | "nodes" | "tasks">): FleetState {
-  return { at: snapshot.updatedAt, nodes: snapshot.nodes, tasks: snapshot.tasks };
+export function fleetStateOf(
+  snapshot: Pick<Snapshot, "updatedAt" | "nodes" | "tasks" | "usage">,
+): FleetState {
+  const budget = snapshot.usage?.budget;
+  return {
+    at: snapshot.updatedAt,
+    nodes: snapshot.nodes,
+    tasks: snapshot.tasks,
+    ...(budget ? { budget } : {}),
+  };
 }

@@ -69,7 +69,7 @@ export class LiveFederation implements FederationApi {
   /** Localhost tasks running in this process now: id → node. */
   private readonly runningHere = new Map<string, string>();
   private worker: { at: number; found: MachineWorker } | undefined;
-  /** Node transitions and failed tasks seen between snapshots; `emit` takes others (a budget reached). */
+  /** Node transitions, failed tasks and budgets reached, seen between snapshots; `emit` takes others. */
   readonly events = new FleetEventLog();
 
   private constructor(

@@ -50,7 +50,7 @@ export function runAlertCommand(
           : code === 0
             ? "done"
             : `failed (exit ${code})`;
-      resolve(`alert ${event.kind} ${event.node}: ${name} ${how}${said ? `: ${said}` : ""}`);
+      resolve(`alert ${event.kind} ${event.node ?? "federation"}: ${name} ${how}${said ? `: ${said}` : ""}`);
     });
     // A command that does not read its stdin closes it: that is not an error.
     child.stdin?.on("error", () => {});

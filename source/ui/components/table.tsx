@@ -1,6 +1,6 @@
 import { Box, Text } from "ink";
 import { memo, type ReactNode } from "react";
-import { COLUMN_GAP, type Column, type FittedColumn, fitColumns } from "../../present/columns.js";
+import { COLUMN_GAP, type Column, cellWidth, type FittedColumn, fitColumns } from "../../present/columns.js";
 import { cell, clip, pad } from "../../present/text.js";
 import { windowStart } from "../state/navigation.js";
 import { type Theme, type Tone, useTheme } from "../theme.js";
@@ -29,6 +29,42 @@ export interface TableProps<Row> {
 }
 
 const PREFIX = 2;
+
+/**
+ * Cell widths remembered per row object, on the rows' own terms: a row whose object,
+ * volatile text and table width are unchanged draws the same cells (TableRow skips it for
+ * that), so it measures the same. Ten snapshots a second change few of the rows on screen;
+ * the rest are not sanitized and measured again. Weak: rows that leave the snapshot go.
+ */
+const widthsByRow = new WeakMap<object, { key: string; widths: Map<string, number> }>();
+
+function rememberedWidths<Row>(volatile: ((row: Row) => string) | undefined, width: number) {
+  // This frame's entry of each row: its volatile text is worked out once, not once a column.
+  const current = new Map<object, Map<string, number>>();
+  const widthsOf = (row: object): Map<string, number> => {
+    let widths = current.get(row);
+    if (widths) return widths;
+    const key = `${width}\u0000${volatile ? volatile(row as Row) : ""}`;
+    let entry = widthsByRow.get(row);
+    if (!entry || entry.key !== key) {
+      entry = { key, widths: new Map() };
+      widthsByRow.set(row, entry);
+    }
+    widths = entry.widths;
+    current.set(row, widths);
+    return widths;
+  };
+  return (column: Column<Row>, row: Row): number => {
+    if (typeof row !== "object" || row === null) return cellWidth(column, row);
+    const widths = widthsOf(row);
+    let w = widths.get(column.id);
+    if (w === undefined) {
+      w = cellWidth(column, row);
+      widths.set(column.id, w);
+    }
+    return w;
+  };
+}
 
 interface RowProps<Row> {
   row: Row;
@@ -113,7 +149,7 @@ export function Table<Row>({
   const theme = useTheme();
   const start = windowStart(cursor, offset, height, rows.length);
   const visible = rows.slice(start, start + height);
-  const fitted = fitColumns(columns, visible, width - PREFIX);
+  const fitted = fitColumns(columns, visible, width - PREFIX, rememberedWidths(volatile, width));
   const layout = fitted.map(({ column, width: w }) => `${column.id}:${w}`).join(",");
   const header = fitted
     .map(({ column, width: w }) => pad(column.header, w, column.align))

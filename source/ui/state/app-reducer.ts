@@ -18,13 +18,14 @@ import {
   onMigrateTargetKey,
 } from "../features/migration/state.js";
 import { gatewayCommand, gatewaySelected } from "../features/node-life/state.js";
+import { scrollReply, switchPane } from "../features/reply/state.js";
 import type { KeyPress } from "../input.js";
 import { ACTIONS, type Action, type ActionSpec } from "../keymap.js";
 import { bodyHeight, clampSize } from "../layout.js";
 import type { AppAction, AppState, Screen } from "./app-state.js";
 import { activeTable, topScreen } from "./app-state.js";
 import { onTick } from "./message.js";
-import { type Move, move } from "./navigation.js";
+import { type Move, move, scrollLines } from "./navigation.js";
 import { COMMANDS, type CommandName, type CommandSpec, completeCommand, resolveCommand } from "./palette.js";
 import {
   homeOf,
@@ -161,7 +162,7 @@ function onAction(state: AppState, action: Action): AppState {
     case "back":
       return goBack(state);
     case "switchPane":
-      return settleAll({ ...state, stack: [{ kind: activeTable(state) === "nodes" ? "tasks" : "nodes" }] });
+      return switchPane(state);
     case "filter":
       return openFilter(state);
     case "palette":
@@ -208,6 +209,7 @@ function detailLineCount(state: AppState, screen: Extract<Screen, { kind: "detai
 
 function onMove(state: AppState, how: Move): AppState {
   const top = topScreen(state);
+  if (state.reply && top.kind === "tasks") return scrollReply(state, how);
   if (top.kind === "nodes") {
     const moved = move(state.nodes, how, nodeRows(state), homeOf(state).nodeRows);
     return { ...state, nodes: { ...state.nodes, ...moved } };
@@ -219,17 +221,7 @@ function onMove(state: AppState, how: Move): AppState {
   if (top.kind !== "detail") return state;
   const height = bodyHeight(state.size);
   const max = Math.max(0, detailLineCount(state, top) - height);
-  const current = state.detail.follow ? max : Math.min(state.detail.scroll, max);
-  const target = {
-    up: current - 1,
-    down: current + 1,
-    top: 0,
-    bottom: max,
-    pageUp: current - (height - 1),
-    pageDown: current + (height - 1),
-  }[how];
-  const scroll = Math.max(0, Math.min(max, target));
-  return { ...state, detail: { scroll, follow: scroll >= max && how !== "up" && how !== "pageUp" } };
+  return { ...state, detail: scrollLines(state.detail, how, max, height - 1) };
 }
 
 function openSelected(state: AppState): AppState {
@@ -258,6 +250,8 @@ function openSelected(state: AppState): AppState {
 
 function goBack(state: AppState): AppState {
   const top = topScreen(state);
+  // The reply pane gives the keys back to the tasks first.
+  if (state.reply && top.kind === "tasks") return { ...state, reply: null };
   if (state.stack.length > 1) {
     const popped = { ...state, stack: state.stack.slice(0, -1) };
     if (top.kind === "tasks" && top.drilledFrom) return withFilter(popped, "tasks", top.drilledFrom.filter);

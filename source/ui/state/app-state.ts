@@ -11,6 +11,7 @@ import type { AuditViewState } from "../features/audit/state.js";
 import type { DispatchFormState } from "../features/dispatch/form.js";
 import type { LogsState } from "../features/logs/state.js";
 import type { Migration } from "../features/migration/state.js";
+import type { ReplyFocus } from "../features/reply/state.js";
 import type { KeyPress } from "../input.js";
 import type { Keymap } from "../keymap.js";
 import type { ScreenSize } from "../layout.js";
@@ -96,6 +97,8 @@ export interface AppState {
   quit: boolean;
   /** `:audit` open (over the tables, like the help). */
   audit: AuditViewState | null;
+  /** The home screen's reply pane has the keys (Tab from the tasks); null: it has not. */
+  reply: ReplyFocus | null;
 }
 
 export type AppAction =
@@ -145,6 +148,7 @@ export function initialState({ snapshot, size, keymap, readonly = false }: Initi
     effects: [],
     quit: false,
     audit: null,
+    reply: null,
   };
 }
 

@@ -90,3 +90,27 @@ export function move(table: TableCursor, how: Move, ids: RowIds, height: number)
     offset = clamp(offset + (cursor - current), 0, Math.max(0, ids.length - height));
   return { cursor, offset: windowStart(cursor, offset, height, ids.length), selectedId: idAt(ids, cursor) };
 }
+
+/**
+ * Scrolling a text (the detail view, the reply pane): where a move takes the first visible
+ * line, given the last one it can be (`max`) and a page of `page` lines. Following the end
+ * stops on a move up and starts again at the end.
+ */
+export function scrollLines(
+  view: { scroll: number; follow: boolean },
+  how: Move,
+  max: number,
+  page: number,
+): { scroll: number; follow: boolean } {
+  const current = view.follow ? max : Math.min(view.scroll, max);
+  const target = {
+    up: current - 1,
+    down: current + 1,
+    top: 0,
+    bottom: max,
+    pageUp: current - page,
+    pageDown: current + page,
+  }[how];
+  const scroll = clamp(target, 0, max);
+  return { scroll, follow: scroll >= max && how !== "up" && how !== "pageUp" };
+}

@@ -1,4 +1,5 @@
 import type { NodeView, Snapshot, TaskView } from "../../core/domain/federation-types.js";
+import { hasUsage } from "../../present/usage-text.js";
 import { withTargets } from "../features/dispatch/form.js";
 import type { Action } from "../keymap.js";
 import { type HomeLayout, homeLayout } from "../layout.js";
@@ -28,7 +29,7 @@ export function allNodeIds(snapshot: Snapshot): string[] {
 
 /** How the home screen is split now (the nodes pane holds the rows the filter leaves). */
 export function homeOf(state: AppState): HomeLayout {
-  return homeLayout(state.size, nodeRows(state).length);
+  return homeLayout(state.size, nodeRows(state).length, hasUsage(state.snapshot.usage));
 }
 
 /**
@@ -53,8 +54,11 @@ export function settleAll(state: AppState): AppState {
           new Set(state.snapshot.tasks.map((t) => t.id)),
         );
   const form = state.form ? withTargets(state.form, allNodeIds(state.snapshot)) : null;
+  // A terminal made too small for the reply pane gives its keys back to the tasks.
+  const reply = state.reply && layout.reply ? state.reply : null;
   return {
     ...state,
+    reply,
     nodes: nodes === state.nodes ? state.nodes : { ...state.nodes, ...nodes },
     tasks:
       tasks === state.tasks && marks.length === state.tasks.marks.length

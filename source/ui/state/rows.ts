@@ -1,5 +1,6 @@
 import type { NodeView, Snapshot, TaskView } from "../../core/domain/federation-types.js";
 import { FINAL_STATES } from "../../core/domain/schema.js";
+import { diffByIdentity } from "../../present/list-diff.js";
 import { compareNodes as compareNodesById } from "../../present/vocabulary.js";
 import { nodeMatches, parseFilter, taskMatches } from "../features/filter/query.js";
 
@@ -101,52 +102,6 @@ function lowerBound(sorted: readonly TaskView[], task: TaskView): number {
 }
 
 /**
- * What changed from `prev` to `next`, by object identity: a walk over both lists in
- * step (a snapshot keeps the previous one's order, with a few tasks replaced, added
- * or gone). Every task of both lists is either kept or in `removed`/`added`, so the
- * answer is exact whatever the lists hold; it is small only when they are alike.
- * Undefined once more than `limit` tasks differ.
- */
-function diffTasks(
-  prev: readonly TaskView[],
-  next: readonly TaskView[],
-  limit: number,
-): { removed: TaskView[]; added: TaskView[] } | undefined {
-  const removed: TaskView[] = [];
-  const added: TaskView[] = [];
-  const n = prev.length;
-  const m = next.length;
-  let i = 0;
-  let j = 0;
-  while (i < n && j < m) {
-    const a = prev[i] as TaskView;
-    const b = next[j] as TaskView;
-    if (a === b) {
-      i++;
-      j++;
-      continue;
-    }
-    if (a.id !== b.id && prev[i + 1] === b) {
-      removed.push(a);
-      i++;
-    } else if (a.id !== b.id && next[j + 1] === a) {
-      added.push(b);
-      j++;
-    } else {
-      removed.push(a);
-      added.push(b);
-      i++;
-      j++;
-    }
-    if (removed.length + added.length > limit) return undefined;
-  }
-  if (removed.length + added.length + (n - i) + (m - j) > limit) return undefined;
-  while (i < n) removed.push(prev[i++] as TaskView);
-  while (j < m) added.push(next[j++] as TaskView);
-  return { removed, added };
-}
-
-/**
  * sortTasks(next), given that `prevSorted` is sortTasks(prev): the few tasks that
  * changed are taken out and put in by binary search, the rest is copied in order,
  * with no per-task work beyond the copy (sorting all 10 000 tasks on every snapshot
@@ -160,7 +115,7 @@ export function resortTasks(
   next: readonly TaskView[],
 ): TaskView[] | undefined {
   if (prevSorted.length !== prev.length) return undefined;
-  const diff = diffTasks(prev, next, Math.max(64, next.length >>> 4));
+  const diff = diffByIdentity(prev, next, Math.max(64, next.length >>> 4));
   if (!diff) return undefined;
   const { removed, added } = diff;
   const removedAt: number[] = [];

@@ -27,6 +27,24 @@ describe("log and event lines", () => {
         message: down.message,
       }),
     );
+    const federation: FleetEvent = {
+      time: down.time,
+      kind: "budget-reached",
+      message: "the federation reached",
+    };
+    assert.equal(
+      eventJson(federation),
+      JSON.stringify({
+        time: down.time,
+        kind: "budget-reached",
+        node: null,
+        task: null,
+        from: null,
+        to: null,
+        message: "the federation reached",
+      }),
+      "the federation's budget: no node",
+    );
   });
 
   test("the terminal title counts nodes up and down", () => {

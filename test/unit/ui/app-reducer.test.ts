@@ -22,6 +22,8 @@ describe("app reducer: views and navigation", () => {
     s = press(s, "down");
     assert.equal(s.tasks.cursor, 1);
     s = press(s, "tab");
+    assert.ok(s.reply, "120×40 has a reply pane: it is next");
+    s = press(s, "tab");
     assert.equal(topScreen(s).kind, "nodes");
     assert.equal(s.nodes.selectedId, "alpha", "each table keeps its own cursor");
   });

@@ -17,12 +17,15 @@ import { displayWidth } from "../../../source/present/text.js";
 import { compactCount, throughputOf, throughputParts } from "../../../source/present/throughput.js";
 import { ControlCenter } from "../../../source/ui/components/control-center.js";
 import { homeLayout, type ScreenSize } from "../../../source/ui/layout.js";
+import { appReducer } from "../../../source/ui/state/app-reducer.js";
 import type { AppState } from "../../../source/ui/state/app-state.js";
 import { topScreen } from "../../../source/ui/state/app-state.js";
 import { FIXED_NOW, makeNode, makeTask, seedNodes, seedTasks } from "../../testkit/fake-federation.js";
 import { frameAtWidth, press, renderApp, snapshotOf, stateOf, withTheme } from "./helpers.js";
 
 afterEach(() => cleanup());
+
+const SIZE_80: ScreenSize = { columns: 80, rows: 24 };
 
 const TREND_NODES: NodeView[] = seedNodes().map((n, i) => ({
   ...n,
@@ -116,6 +119,8 @@ describe("focus on the home screen", () => {
     assert.match(frame, /› cloud-node/, "the unfocused table still marks its row");
     assert.match(frame, /── Reply req_20260227_200645 {2}pending/, "the reply pane follows the tasks cursor");
     s = press(s, "tab");
+    assert.ok(s.reply, "the reply pane is next, where the screen shows one");
+    s = press(s, "tab");
     assert.equal(topScreen(s).kind, "nodes");
     assert.equal(s.tasks.selectedId, "req_20260227_200645");
   });
@@ -139,6 +144,97 @@ describe("focus on the home screen", () => {
     app.fake.updateTask("req_20260227_203220_e68aee2d", { reply: "正在测试… first chunk, then the second" });
     await app.waitFor(/first chunk, then the second/);
     app.unmount();
+  });
+});
+
+describe("the reply pane takes the keys", () => {
+  const reply = Array.from({ length: 80 }, (_, i) => `reply line ${i}`).join("\n");
+  const long = makeTask({ id: "req_20260227_203000_0000beef", state: "completed", reply });
+  const wide = { columns: 160, rows: 48 };
+
+  it("Tab goes nodes → tasks → reply → nodes; the scroll keys move the reply, not the tasks", () => {
+    let s = stateOf({ size: wide, snapshot: snapshotOf(seedNodes(), [long]) });
+    s = press(s, "tab");
+    assert.equal(s.reply, null, "the tasks have the keys first");
+    s = press(s, "tab");
+    assert.deepEqual(s.reply, { scroll: 0, follow: true });
+    assert.equal(topScreen(s).kind, "tasks", "the tasks keep their selection under the pane");
+    let frame = frameAt(wide, s);
+    assert.match(frame, /reply line 79/, "following the end");
+    assert.match(frame.split("\n").at(-1) ?? "", /j\/k scroll\s+Enter details\s+Esc to tasks/);
+
+    s = press(s, "g");
+    assert.deepEqual(s.reply, { scroll: 0, follow: false });
+    frame = frameAt(wide, s);
+    assert.match(frame, /reply line 0\b/);
+    assert.doesNotMatch(frame, /reply line 79/);
+    s = press(s, "j", "j");
+    assert.deepEqual(s.reply, { scroll: 2, follow: false });
+    assert.equal(s.tasks.cursor, 0, "the tasks cursor did not move");
+    s = press(s, "G");
+    assert.equal(s.reply?.follow, true, "the end follows again");
+
+    assert.equal(press(s, "escape").reply, null, "Esc gives the keys back to the tasks");
+    assert.equal(topScreen(press(s, "escape")).kind, "tasks");
+    s = press(s, "tab");
+    assert.equal(s.reply, null);
+    assert.equal(topScreen(s).kind, "nodes", "and Tab goes on to the nodes");
+  });
+
+  it("where there is no reply pane (80×24) Tab goes between the tables; a shrink gives the keys back", () => {
+    const small = press(stateOf({ size: SIZE_80, snapshot: snapshotOf(seedNodes(), [long]) }), "tab", "tab");
+    assert.equal(small.reply, null);
+    assert.equal(topScreen(small).kind, "nodes");
+    const focused = press(stateOf({ size: wide, snapshot: snapshotOf(seedNodes(), [long]) }), "tab", "tab");
+    assert.ok(focused.reply);
+    const shrunk = appReducer(focused, { type: "resize", size: SIZE_80 });
+    assert.equal(shrunk.reply, null);
+    assert.equal(topScreen(shrunk).kind, "tasks");
+  });
+});
+
+describe("usage line", () => {
+  const totals = (prompt: number, completion: number, tasks: number, usd: number) => ({
+    prompt,
+    completion,
+    tasks,
+    cost: { USD: usd },
+  });
+  const usage = {
+    today: totals(9_000, 5_100, 9, 0.06),
+    week: totals(50_000, 30_000, 51, 0.35),
+    budget: { percent: 62, reached: false, line: "the federation reached its daily budget" },
+  };
+  const withUsage = (size: ScreenSize) =>
+    stateOf({ size, snapshot: { ...snapshotOf(TREND_NODES, seedTasks()), usage } });
+
+  it("status's whole line under the tasks' title when it fits, and tokens leave the title", () => {
+    const size = { columns: 160, rows: 48 };
+    const lines = assertFits(frameAt(size, withUsage(size)), size);
+    const title = lines.findIndex((l) => l.startsWith("── Tasks 4"));
+    assert.doesNotMatch(lines[title] ?? "", /tokens today/, "said once, on the usage line");
+    assert.match(
+      lines[title + 1] ?? "",
+      /^ Usage: today 14\.1k tokens \(9 tasks, 0\.06 USD\) · 7 days 80k tokens \(51 tasks, 0\.35 USD\) · budget 62%/,
+    );
+    assert.match(lines[title + 2] ?? "", /^\s+TASK\s+TARGET→NODE\s+STATE/);
+    assert.equal(homeLayout(size, 4, true).taskRows, homeLayout(size, 4).taskRows - 1, "one row for it");
+  });
+
+  it("80×24: today's half with the budget, and the frame still fits", () => {
+    const lines = assertFits(frameAt(SIZE_80, withUsage(SIZE_80)), SIZE_80);
+    const title = lines.findIndex((l) => l.startsWith("── Tasks 4"));
+    assert.match(
+      lines[title + 1] ?? "",
+      /^ Usage today: {2}14\.1k tokens \(9 tasks, 0\.06 USD\) · budget 62%$/,
+    );
+    assert.equal(lines.filter((l) => /\/3 /.test(l)).length, 4, "all four tasks still in view");
+  });
+
+  it("no line without usage, and none when the tasks would be left too few rows", () => {
+    const lines = frameAt(SIZE_80).split("\n");
+    assert.ok(!lines.some((l) => l.startsWith(" Usage")));
+    assert.equal(homeLayout({ columns: 40, rows: 10 }, 4, true).usageRow, false);
   });
 });
 
@@ -214,6 +310,50 @@ describe("throughput line", () => {
       "2 waiting",
       "1 failed in 1 h",
     ]);
+  });
+
+  it("kept from snapshot to snapshot, it counts what a full count does, as tasks change and time passes", () => {
+    const naive = (list: readonly TaskView[], now: number) => {
+      const within = (t: TaskView, ms: number) => now - Date.parse(t.finishedAt ?? "") <= ms;
+      return {
+        done5m: list.filter((t) => t.state === "completed" && within(t, 5 * 60_000)).length,
+        doneHour: list.filter((t) => t.state === "completed" && within(t, 3600_000)).length,
+        failedHour: list.filter((t) => t.state === "failed" && within(t, 3600_000)).length,
+      };
+    };
+    // A seeded walk: tasks finish, fail, go and arrive while the clock moves on.
+    let seed = 7;
+    const rand = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    let now = FIXED_NOW;
+    let list: TaskView[] = Array.from({ length: 300 }, (_, i) =>
+      makeTask({
+        id: `t${i}`,
+        state: i % 3 === 0 ? "running" : i % 7 === 0 ? "failed" : "completed",
+        finishedAt: ago(rand() * 2 * 3600_000),
+      }),
+    );
+    for (let step = 0; step < 200; step++) {
+      now += rand() * 120_000;
+      list = list.slice();
+      for (let k = 0; k < 3; k++) {
+        const at = Math.floor(rand() * list.length);
+        const t = list[at] as TaskView;
+        list[at] = {
+          ...t,
+          state: rand() < 0.8 ? "completed" : "failed",
+          finishedAt: new Date(now).toISOString(),
+        };
+      }
+      if (rand() < 0.3) list.splice(Math.floor(rand() * list.length), 1);
+      if (rand() < 0.3) list.push(makeTask({ id: `n${step}`, state: "pending" }));
+      // Now and then a snapshot changes more than the kept times can follow.
+      if (step % 50 === 49) list = list.map((t) => ({ ...t }));
+      const { done5m, doneHour, failedHour } = throughputOf(snapshotOf(seedNodes(), list), now);
+      assert.deepEqual({ done5m, doneHour, failedHour }, naive(list, now), `step ${step}`);
+    }
   });
 
   it("shows tokens today when the snapshot has them", () => {

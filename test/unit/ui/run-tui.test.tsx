@@ -7,6 +7,8 @@ import { FakeFederation, FIXED_NOW, seedNodes, seedTasks } from "../../testkit/f
 import { waitUntil } from "./helpers.js";
 
 const ENTER_ALT = "\u001b[?1049h";
+const SAVE_TITLE = "\u001b[22;0t";
+const RESTORE_TITLE = "\u001b[23;0t";
 const LEAVE_ALT = "\u001b[?1049l";
 const SHOW_CURSOR = "\u001b[?25h";
 
@@ -61,7 +63,10 @@ describe("runTui", () => {
     const api = fake();
     const done = runTui(api, { stdin: term.stdin, stdout: term.stdout, handleSignals: false });
     await waitUntil(() => visible(term.output()).includes("macbook-air"), term.output);
-    assert.ok(term.output().startsWith(ENTER_ALT), "alternate screen first");
+    assert.ok(
+      term.output().startsWith(`${SAVE_TITLE}${ENTER_ALT}`),
+      "the terminal's title saved, then the alternate screen, before any frame",
+    );
     assert.equal(term.rawModes.at(-1), true, "raw mode on while running");
     term.type("q");
     await done;
@@ -71,6 +76,7 @@ describe("runTui", () => {
       "left the alternate screen after the last frame",
     );
     assert.ok(out.lastIndexOf(SHOW_CURSOR) > out.lastIndexOf(LEAVE_ALT) - 1, "cursor shown");
+    assert.ok(out.lastIndexOf(RESTORE_TITLE) > out.lastIndexOf("macbook-air"), "the title given back");
     assert.equal(term.rawModes.at(-1), false, "raw mode off");
     assert.equal(api.listenerCount, 0, "unsubscribed");
   });

@@ -16,7 +16,7 @@ import { TaskDetail } from "../../../source/ui/components/task-detail.js";
 import { parseFilter, taskMatches } from "../../../source/ui/features/filter/query.js";
 import { buildHelpLines } from "../../../source/ui/features/help/lines.js";
 import { HelpOverlay } from "../../../source/ui/features/help/view.js";
-import { resolveKeymap } from "../../../source/ui/keymap.js";
+import { ACTION_NAMES, helpEntries, resolveKeymap } from "../../../source/ui/keymap.js";
 import { bodyHeight, homeLayout } from "../../../source/ui/layout.js";
 import { appReducer } from "../../../source/ui/state/app-reducer.js";
 import { topScreen } from "../../../source/ui/state/app-state.js";
@@ -33,6 +33,10 @@ function frameOf(node: React.ReactElement): string {
 
 function screen(state: ReturnType<typeof stateOf>): string {
   return frameOf(<ControlCenter state={state} now={FIXED_NOW} />);
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 function lastLine(frame: string): string {
@@ -146,6 +150,27 @@ describe("the help overlay", () => {
       assert.ok(frame.includes(word), word);
     for (const line of frame.split("\n")) assert.ok(displayWidth(line) <= 80, line);
     assert.doesNotMatch(frame, /more line/, "no scrolling needed at 80×24");
+  });
+
+  it("at 80×24 lists every key of the keymap, whole, and keeps a free line for the next one", () => {
+    for (const readonly of [false, true]) {
+      const keymap = resolveKeymap();
+      const lines = buildHelpLines(keymap, readonly, 80);
+      assert.ok(lines.length < bodyHeight(SIZE_80x24), `${lines.length} lines (read-only ${readonly})`);
+      const frame = frameOf(
+        <HelpOverlay keymap={keymap} readonly={readonly} scroll={0} width={80} height={21} />,
+      );
+      for (const entry of helpEntries(keymap, readonly).flatMap((g) => g.entries)) {
+        const listed = new RegExp(`${escapeRegExp(entry.keys)}\\s+${escapeRegExp(entry.help)}`);
+        assert.match(frame, listed, `${entry.action} (read-only ${readonly})`);
+      }
+      if (!readonly)
+        assert.equal(
+          helpEntries(keymap, false).flatMap((g) => g.entries).length,
+          ACTION_NAMES.length,
+          "every action has its line",
+        );
+    }
   });
 
   it("says so when there is more above or below, and every line still comes into view", () => {

@@ -125,16 +125,18 @@ export function buildHelpLines(keymap: Keymap, readonly: boolean, width: number)
 
   if (!twoColumns) return [...intro, ...blocks.flatMap((b, i) => (i > 0 ? [[], ...b] : b)), [], ...footer];
 
+  // The groups in order, split where the taller column is shortest; no blank line between
+  // groups (their titles stand out), so 80×24 keeps free lines for keys yet to come.
   const total = blocks.reduce((n, b) => n + b.length, 0);
-  const left: HelpLine[] = [];
-  const right: HelpLine[] = [];
-  for (const b of blocks) {
-    const goesLeft =
-      right.length === 0 && (left.length === 0 || left.length + b.length <= Math.ceil(total / 2) + 1);
-    const column = goesLeft ? left : right;
-    if (column.length > 0) column.push([]);
-    column.push(...b);
+  let split = 1;
+  let tallest = Number.POSITIVE_INFINITY;
+  for (let k = 1, above = 0; k < blocks.length; k++) {
+    above += blocks[k - 1]?.length ?? 0;
+    const height = Math.max(above, total - above);
+    if (height < tallest) [split, tallest] = [k, height];
   }
+  const left = blocks.slice(0, split).flat();
+  const right = blocks.slice(split).flat();
   const rows: HelpLine[] = [...intro];
   for (let i = 0; i < Math.max(left.length, right.length); i++) {
     const l = left[i] ?? [];

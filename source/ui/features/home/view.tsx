@@ -5,6 +5,7 @@ import { shortTaskId } from "../../../core/domain/ids.js";
 import { FINAL_STATES } from "../../../core/domain/schema.js";
 import { clip, displayWidth } from "../../../present/text.js";
 import { throughputOf, throughputParts } from "../../../present/throughput.js";
+import { hasUsage, usageSummary } from "../../../present/usage-text.js";
 import { NodesView } from "../../components/nodes-view.js";
 import { TaskDetail } from "../../components/task-detail.js";
 import { TasksView } from "../../components/tasks-view.js";
@@ -19,15 +20,15 @@ export interface HomeViewProps {
   now: number;
   width: number;
   /** The pane with the keys. */
-  focus: TableName;
+  focus: TableName | "reply";
   nodeRows: readonly NodeView[];
   taskRows: readonly TaskView[];
   firstRun: boolean;
 }
 
 /**
- * Tokens used today across the federation, when the snapshot carries usage
- * (another part of the snapshot adds it): the throughput line shows it then.
+ * Tokens used today across the federation, for the throughput line when the
+ * usage line has no room (a short terminal).
  */
 function tokensToday(snapshot: Snapshot): number | undefined {
   const today = snapshot.usage?.today;
@@ -37,11 +38,11 @@ function tokensToday(snapshot: Snapshot): number | undefined {
 /**
  * The home screen: the nodes, the tasks under them with a line of what got done
  * lately, and the selected task's reply when there is room (see `homeLayout`).
- * Tab moves the keys between the two tables; the one without them keeps its
- * selection, marked but not lit.
+ * Tab moves the keys from pane to pane (the reply too, where it is shown); a
+ * table without them keeps its selection, marked but not lit.
  */
 export function HomeView({ state, now, width, focus, nodeRows, taskRows, firstRun }: HomeViewProps) {
-  const layout = homeLayout(state.size, nodeRows.length);
+  const layout = homeLayout(state.size, nodeRows.length, hasUsage(state.snapshot.usage));
   const selected = taskRows.length > 0 ? taskRows[locate(state.tasks, taskRows)] : undefined;
   // Why a task waits names its node's state; a finished task needs no node (and keeps the pane memoized).
   const node =
@@ -84,6 +85,9 @@ export function HomeView({ state, now, width, focus, nodeRows, taskRows, firstRu
             height={reply.height}
             now={now}
             gutter={reply.at === "side" ? 1 : 0}
+            focused={focus === "reply"}
+            scroll={state.reply?.scroll ?? 0}
+            follow={state.reply?.follow ?? true}
           />
         </Box>
       )}
@@ -108,7 +112,10 @@ function TasksPane({
   taskRows: readonly TaskView[];
   firstRun: boolean;
 }) {
-  const parts = throughputParts(throughputOf(state.snapshot, now), tokensToday(state.snapshot));
+  const parts = throughputParts(
+    throughputOf(state.snapshot, now),
+    layout.usageRow ? undefined : tokensToday(state.snapshot),
+  );
   return (
     <Box flexDirection="column" width={width} height={layout.tasksHeight} flexShrink={0}>
       <PaneTitle
@@ -117,6 +124,7 @@ function TasksPane({
         focused={focused}
         width={width}
       />
+      {layout.usageRow ? <UsageLine usage={state.snapshot.usage} width={width} /> : null}
       <TasksView
         rows={taskRows}
         table={state.tasks}
@@ -124,7 +132,7 @@ function TasksPane({
         filter={state.tasks.filter}
         totalTasks={state.snapshot.tasks.length}
         width={width}
-        height={layout.tasksHeight - 1}
+        height={layout.taskRows + 1}
         now={now}
         dispatchKey={state.readonly || firstRun ? null : primaryKey(state.keymap, "dispatch")}
         noNodes={firstRun}
@@ -133,6 +141,22 @@ function TasksPane({
     </Box>
   );
 }
+
+/**
+ * The federation's tokens today and over 7 days, and its budget (`status`'s line), under the
+ * tasks' title; lit once the budget is near (80 %) or reached.
+ */
+const UsageLine = memo(function UsageLine({ usage, width }: { usage: Snapshot["usage"]; width: number }) {
+  const theme = useTheme();
+  const text = usageSummary(usage, width - 1) ?? "";
+  const budget = usage?.budget;
+  const tone = budget?.reached ? "error" : (budget?.percent ?? 0) >= 80 ? "warn" : "muted";
+  return (
+    <Text color={theme.color(tone)} dimColor={theme.dim(tone)} wrap="truncate-end">
+      {` ${clip(text, width - 1)}`}
+    </Text>
+  );
+});
 
 /** "── Tasks 42 ── 3 done in 5 min · … ───": a pane's name, lit when it has the keys, and a few facts. */
 export function PaneTitle({
@@ -183,18 +207,22 @@ interface ReplyPaneProps {
   now: number;
   /** Blank columns on its left, between it and the tasks. */
   gutter: number;
+  /** It has the keys: its title is lit and the scroll keys move it. */
+  focused: boolean;
+  scroll: number;
+  follow: boolean;
 }
 
-/** The selected task as the detail view shows it, following its end: the reply streams in here. */
+/** The selected task as the detail view shows it, following its end unless scrolled: the reply streams in here. */
 const ReplyPane = memo(
-  function ReplyPane({ task, node, width, height, now, gutter }: ReplyPaneProps) {
+  function ReplyPane({ task, node, width, height, now, gutter, focused, scroll, follow }: ReplyPaneProps) {
     const inner = Math.max(1, width - gutter);
     return (
       <Box flexDirection="column" width={width} height={height} paddingLeft={gutter} flexShrink={0}>
         <PaneTitle
           label={task ? `Reply ${replyId(task, inner)}` : "Reply"}
           detail={task ? task.state : ""}
-          focused={false}
+          focused={focused}
           width={inner}
         />
         {task ? (
@@ -202,8 +230,8 @@ const ReplyPane = memo(
             task={task}
             taskId={task.id}
             {...(node ? { node } : {})}
-            scroll={0}
-            follow
+            scroll={scroll}
+            follow={follow}
             width={inner}
             height={Math.max(1, height - 1)}
             now={now}
@@ -223,5 +251,8 @@ const ReplyPane = memo(
     a.width === b.width &&
     a.height === b.height &&
     a.gutter === b.gutter &&
+    a.focused === b.focused &&
+    a.scroll === b.scroll &&
+    a.follow === b.follow &&
     Math.floor(a.now / 1000) === Math.floor(b.now / 1000),
 );

@@ -83,6 +83,48 @@ describe("deriveEvents", () => {
     assert.deepEqual(deriveEvents(before, look(15, {}, [{ id: "p", node: "a", state: "pending" }])), []);
   });
 
+  test("a budget that becomes reached is budget-reached once, with the budget's line", () => {
+    const budget = (reached: boolean, who = "node a") => ({
+      reached,
+      line: `${who} reached its daily budget`,
+    });
+    const withBudgets = (s: number, a: boolean, b?: boolean): FleetState => ({
+      ...look(s, { a: "online", b: "online" }),
+      nodes: [
+        { id: "a", status: "online", budget: budget(a) },
+        { id: "b", status: "online", ...(b === undefined ? {} : { budget: budget(b, "node b") }) },
+      ],
+    });
+    const events = deriveEvents(withBudgets(0, false), withBudgets(5, true, true));
+    assert.deepEqual(events, [
+      { time: at(5), kind: "budget-reached", node: "a", message: "node a reached its daily budget" },
+      { time: at(5), kind: "budget-reached", node: "b", message: "node b reached its daily budget" },
+    ]);
+    assert.deepEqual(deriveEvents(withBudgets(5, true), withBudgets(9, true)), [], "still reached: nothing");
+    assert.deepEqual(deriveEvents(undefined, withBudgets(0, true)), [], "the first look is the baseline");
+    assert.deepEqual(
+      deriveEvents(withBudgets(9, true), withBudgets(12, false)),
+      [],
+      "a new day says nothing",
+    );
+  });
+
+  test("the federation's budget reached is one event without a node, not one per node it binds", () => {
+    const line = "the federation reached its daily budget (10/10 tokens)";
+    const federationLook = (s: number, reached: boolean): FleetState => ({
+      ...look(s, {}),
+      nodes: [
+        { id: "a", status: "online", budget: { reached, line: reached ? line : "node a under" } },
+        { id: "b", status: "online", budget: { reached, line: reached ? line : "node b under" } },
+      ],
+      budget: { reached, line },
+    });
+    assert.deepEqual(deriveEvents(federationLook(0, false), federationLook(3, true)), [
+      { time: at(3), kind: "budget-reached", message: line },
+    ]);
+    assert.deepEqual(deriveEvents(federationLook(3, true), federationLook(4, true)), []);
+  });
+
   test("budgetReachedEvent has the same shape", () => {
     assert.deepEqual(budgetReachedEvent("a", "a reached its daily cap", at(1)), {
       time: at(1),
