@@ -8,7 +8,8 @@
  *
  *   node dist/source/build/bundle.js      (run by `npm run build`, after tsc)
  */
-import { rm } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { TEXT_CACHES } from "../ui/load-tui.js";
@@ -36,6 +37,32 @@ await build({
   // Ink's text work remembered across frames (source/ui/width.ts, ansi-cache.ts; load-tui.ts
   // does the same with a resolve hook when unbundled).
   plugins: [
+    {
+      // React's packages pick their build at run time from NODE_ENV, so the bundle held both
+      // (react-reconciler's development build alone is 1 MB, parsed and kept in memory by the
+      // control center, never run: production.ts sets NODE_ENV first). Only the production
+      // build goes in; a process that wants the development one runs dist/source.
+      name: "react-production",
+      setup(bundle) {
+        bundle.onLoad(
+          { filter: /[\\/]node_modules[\\/](?:react|react-reconciler|scheduler)[\\/][^\\/]+\.js$/ },
+          async (args) => {
+            const text = await readFile(args.path, "utf8");
+            const production =
+              /^'use strict';\s*if \(process\.env\.NODE_ENV === 'production'\) \{\s*module\.exports = require\('(\.\/cjs\/[\w.-]+\.production\.js)'\);\s*\} else \{\s*module\.exports = require\('\.\/cjs\/[\w.-]+\.development\.js'\);\s*\}\s*$/.exec(
+                text,
+              );
+            return production
+              ? {
+                  contents: `module.exports = require(${JSON.stringify(production[1])});\n`,
+                  loader: "js",
+                  resolveDir: dirname(args.path),
+                }
+              : undefined;
+          },
+        );
+      },
+    },
     {
       name: "text-caches",
       setup(bundle) {

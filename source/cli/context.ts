@@ -1,7 +1,6 @@
 import type { Command } from "commander";
 import type { Action } from "../core/domain/roles.js";
-import { FederationCore } from "../core/federation/federation.js";
-import { audited, localActor } from "../core/infra/audit-log.js";
+import type { FederationCore } from "../core/federation/federation.js";
 import { sanitizeText } from "../core/infra/sanitize.js";
 import { forInvocation } from "../present/invocation.js";
 import { wrapProse } from "../present/prose.js";
@@ -57,8 +56,11 @@ export interface CliContext {
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
 export function createContext(io: CliIo, home: () => string, onExitCode: (code: number) => void): CliContext {
-  const openCore = (options: { quarantine?: boolean } = {}) =>
-    FederationCore.open(home(), { env: io.env, ...options });
+  // The core (and the audit log) load on first use: `clawos --version` or `--help` needs neither.
+  const openCore = async (options: { quarantine?: boolean } = {}) => {
+    const { FederationCore } = await import("../core/federation/federation.js");
+    return FederationCore.open(home(), { env: io.env, ...options });
+  };
   const line = (text: string) => (text.endsWith("\n") ? text : `${text}\n`);
   const err = (text: string) => io.stderr.write(line(prose(sanitizeText(text), io.stderr)));
   return {
@@ -81,8 +83,9 @@ export function createContext(io: CliIo, home: () => string, onExitCode: (code: 
         await core.close();
       }
     },
-    audited: (action, target, fn) =>
-      audited(
+    audited: async (action, target, fn) => {
+      const { audited, localActor } = await import("../core/infra/audit-log.js");
+      return audited(
         home(),
         localActor(io.env),
         action,
@@ -96,7 +99,8 @@ export function createContext(io: CliIo, home: () => string, onExitCode: (code: 
       ).catch((error: unknown) => {
         if (error instanceof ExitedWith) return error.code;
         throw error;
-      }),
+      });
+    },
     action:
       (fn) =>
       async (...args) => {

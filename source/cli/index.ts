@@ -4,49 +4,51 @@ import { resolveHome } from "../core/infra/paths.js";
 import { sanitizeLine, sanitizeText } from "../core/infra/sanitize.js";
 import { VERSION } from "../core/infra/version.js";
 import { forInvocation, setInvocation } from "../present/invocation.js";
-import * as audit from "./commands/audit.js";
-import * as blackboard from "./commands/blackboard.js";
-import * as completion from "./commands/completion.js";
-import * as dispatch from "./commands/dispatch.js";
-import * as doctor from "./commands/doctor.js";
-import * as incubate from "./commands/incubate.js";
-import * as init from "./commands/init.js";
-import * as join from "./commands/join.js";
-import * as logs from "./commands/logs.js";
-import * as migrate from "./commands/migrate.js";
-import * as nodeRun from "./commands/node-run.js";
-import * as nodes from "./commands/nodes.js";
-import * as serve from "./commands/serve.js";
-import * as status from "./commands/status.js";
-import * as tasks from "./commands/tasks.js";
-import * as tui from "./commands/tui.js";
-import * as watch from "./commands/watch.js";
 import { type CliIo, createContext, type RegisterCommand } from "./context.js";
 import { detectInvocation } from "./invocation.js";
 import { EXIT, exitCodeForError } from "./signals.js";
 
 export type { CliIo } from "./context.js";
 
-/** In this order in `clawos --help` and the completion script. */
-const COMMANDS: readonly { register: RegisterCommand }[] = [
-  tui,
-  status,
-  dispatch,
-  tasks,
-  nodes,
-  nodeRun,
-  logs,
-  watch,
-  incubate,
-  migrate,
-  blackboard,
-  doctor,
-  completion,
-  serve,
-  audit,
-  init,
-  join,
+type CommandModule = { register: RegisterCommand };
+
+/**
+ * In this order in `clawos --help` and the completion script, with the words each registers.
+ * A command's module (and what it imports) loads only when that command runs, or for the
+ * help and the completion script, which list them all: a one-shot command loads its own code.
+ */
+const COMMANDS: readonly (readonly [words: readonly string[], load: () => Promise<CommandModule>])[] = [
+  [["tui"], () => import("./commands/tui.js")],
+  [["status"], () => import("./commands/status.js")],
+  [["dispatch"], () => import("./commands/dispatch.js")],
+  [["tasks"], () => import("./commands/tasks.js")],
+  [["nodes"], () => import("./commands/nodes.js")],
+  [["node"], () => import("./commands/node-run.js")],
+  [["logs"], () => import("./commands/logs.js")],
+  [["watch"], () => import("./commands/watch.js")],
+  [["incubate"], () => import("./commands/incubate.js")],
+  [["migrate"], () => import("./commands/migrate.js")],
+  [["blackboard"], () => import("./commands/blackboard.js")],
+  [["doctor"], () => import("./commands/doctor.js")],
+  [["completion", "__complete"], () => import("./commands/completion.js")],
+  [["serve"], () => import("./commands/serve.js")],
+  [["audit"], () => import("./commands/audit.js")],
+  [["init"], () => import("./commands/init.js")],
+  [["join"], () => import("./commands/join.js")],
 ];
+
+/** The modules this command line needs: its command's, all of them for help, none for the version. */
+function commandsFor(argv: readonly string[]): readonly (typeof COMMANDS)[number][] {
+  const word = argv.find((arg, i) => !arg.startsWith("-") && argv[i - 1] !== "--home");
+  const asks = (...flags: string[]) => argv.some((arg) => flags.includes(arg));
+  if (word === undefined) {
+    if (asks("-h", "--help")) return COMMANDS;
+    return asks("-V", "--version") ? [] : COMMANDS.slice(0, 1);
+  }
+  const own = COMMANDS.filter(([words]) => words.includes(word));
+  // The completion script walks every command; a word no command has is commander's to refuse.
+  return word === "completion" || own.length === 0 ? COMMANDS : own;
+}
 
 /** Runs one command line; returns the exit code. Never calls process.exit itself. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
@@ -70,26 +72,23 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       exitCode = code;
     },
   );
-  for (const command of COMMANDS) command.register(program, ctx);
   // Every hint from here on names the command the way this user runs it.
   setInvocation(
     detectInvocation(io.env, io.script),
-    program.commands.flatMap((c) => [c.name(), ...c.aliases()]),
+    COMMANDS.flatMap(([words]) => words),
   );
 
   try {
     // Without this, an unknown word would reach the default command as an argument.
     const first = argv[0];
-    if (
-      first &&
-      !first.startsWith("-") &&
-      !program.commands.some((c) => c.name() === first || c.aliases().includes(first))
-    ) {
+    if (first && !first.startsWith("-") && !COMMANDS.some(([words]) => words.includes(first))) {
       ctx.err(
         `clawos: unknown command '${sanitizeLine(first).slice(0, 40)}' (clawos --help lists the commands)`,
       );
       return EXIT.usage;
     }
+    const modules = await Promise.all(commandsFor(argv).map(([, load]) => load()));
+    for (const command of modules) command.register(program, ctx);
     await program.parseAsync(argv, { from: "user" });
     return exitCode;
   } catch (error) {

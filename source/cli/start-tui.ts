@@ -17,10 +17,15 @@ export async function startTui(options: {
     options.err("clawos: the control center needs a terminal. For a one-shot view use: clawos status");
     return EXIT.usage;
   }
-  const { config } = await loadConfig(options.home);
-  // Load the UI while the federation is read: the first frame does not wait for a big board.
+  // Load the UI while the config and the federation are read: the first frame waits for neither.
   const ui = import("../ui/load-tui.js").then((m) => m.loadTui());
-  const live = await LiveFederation.open(options.home, options.env, { waitForFirstRead: false });
+  ui.catch(() => {}); // awaited below; a bad config must not leave it unhandled
+  const { config } = await loadConfig(options.home);
+  // The first snapshot reads no more finished tasks than the screen has rows; the rest follow.
+  const live = await LiveFederation.open(options.home, options.env, {
+    waitForFirstRead: false,
+    firstFinished: Math.max(process.stdout.rows ?? 0, 50),
+  });
   // Tasks the control center hands back when it quits, or a retry, wait for this machine's
   // worker. Started beside the first frame (the title bar shows it); said when the screen closes.
   const worker = live

@@ -66,10 +66,24 @@ export function createFrameBudget(options: { minMs: number; maxMs: number; share
   };
 }
 
-/** A schedule whose delay is read when each wait begins. */
-export function budgetSchedule(budget: FrameBudget): Schedule {
+/**
+ * A schedule whose delay is read when each wait begins, counted from the end of the last
+ * delivery: a value that comes after a quiet spell (the first snapshot, above all) is
+ * delivered at once instead of a whole delay later.
+ */
+export function budgetSchedule(
+  budget: FrameBudget,
+  now: () => number = performance.now.bind(performance),
+): Schedule {
+  let lastDone = Number.NEGATIVE_INFINITY;
   return (fn) => {
-    const timer = setTimeout(fn, budget.delayMs);
+    const timer = setTimeout(
+      () => {
+        fn();
+        lastDone = now();
+      },
+      Math.max(0, lastDone + budget.delayMs - now()),
+    );
     return () => clearTimeout(timer);
   };
 }

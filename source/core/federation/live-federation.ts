@@ -36,6 +36,8 @@ const WORKER_LOOK_MS = 2_000;
 const MAX_BACKOFF_MS = 60_000;
 /** On close, how long tasks running here get to be handed back before the process goes anyway. */
 const HAND_BACK_MS = 5_000;
+/** Finished tasks each snapshot holds, newest first (the rest are only counted). */
+const FINISHED_SHOWN = 2_000;
 
 /**
  * The facade the UI talks to: owns one immutable snapshot, rebuilds it when the
@@ -72,6 +74,9 @@ export class LiveFederation implements FederationApi {
   /** Node transitions, failed tasks and budgets reached, seen between snapshots; `emit` takes others. */
   readonly events = new FleetEventLog();
 
+  /** Until a snapshot with every shown finished task is out: how many the first one reads. */
+  private firstFinished: number | undefined;
+
   private constructor(
     private core: FederationCore,
     private readonly home: string,
@@ -92,13 +97,19 @@ export class LiveFederation implements FederationApi {
   /**
    * `waitForFirstRead: false` returns at once with an empty version-0 snapshot (the UI shows
    * "Reading the federation…") and publishes the real one when the first read is done.
+   * `firstFinished`: the snapshots before the first subscriber read only this many finished
+   * tasks (what a screen shows; the counts still cover all of them), and the read after it
+   * brings the older ones in below them: a long history holds up neither the first frame
+   * nor the loading of the screen.
    */
   static async open(
     home: string,
     env: NodeJS.ProcessEnv = process.env,
-    options: { waitForFirstRead?: boolean } = {},
+    options: { waitForFirstRead?: boolean; firstFinished?: number } = {},
   ): Promise<LiveFederation> {
     const live = new LiveFederation(await FederationCore.open(home, { env }), home, env);
+    if (options.firstFinished !== undefined && options.firstFinished < FINISHED_SHOWN)
+      live.firstFinished = Math.max(0, options.firstFinished);
     const first = live.reload();
     if (options.waitForFirstRead !== false) await first;
     live.start();
@@ -122,6 +133,12 @@ export class LiveFederation implements FederationApi {
 
   subscribe(listener: (snapshot: Snapshot) => void): () => void {
     this.listeners.add(listener);
+    // The screen is up (it subscribes once drawn): the older finished tasks are read now, not
+    // while it loads, which they would slow down.
+    if (this.firstFinished !== undefined && this.snapshot.version > 0) {
+      this.firstFinished = undefined;
+      this.scheduleReload(0);
+    }
     return () => this.listeners.delete(listener);
   }
 
@@ -142,10 +159,11 @@ export class LiveFederation implements FederationApi {
     this.reloading = (async () => {
       do {
         this.reloadAgain = false;
+        const finishedLimit = this.firstFinished ?? FINISHED_SHOWN;
         try {
           // One listing of the registry per refresh: every machine's nodes, as their owners wrote them.
           const [listing, statuses, registry] = await Promise.all([
-            this.core.blackboard.list({ finishedLimit: 2_000 }),
+            this.core.blackboard.list({ finishedLimit }),
             this.core.blackboard.readNodeStatuses(),
             this.core.refreshRegistry(),
           ]);
@@ -167,6 +185,10 @@ export class LiveFederation implements FederationApi {
             problems: [...listing.problems, ...statuses.problems, ...registry.problems],
             usage,
           });
+          if (this.firstFinished !== undefined && this.listeners.size > 0) {
+            this.firstFinished = undefined;
+            this.reloadAgain = true;
+          }
         } catch (error) {
           this.fail(error);
         }

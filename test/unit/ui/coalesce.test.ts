@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
-import { createCoalescer, type Schedule } from "../../../source/ui/coalesce.js";
+import { describe, it, mock } from "node:test";
+import {
+  budgetSchedule,
+  createCoalescer,
+  createFrameBudget,
+  type Schedule,
+} from "../../../source/ui/coalesce.js";
 
 function manual(): { schedule: Schedule; tick(): void; pending(): number } {
   const queue: (() => void)[] = [];
@@ -48,5 +53,36 @@ describe("snapshot coalescing", () => {
     c.cancel();
     clock.tick();
     assert.deepEqual(seen, ["a"]);
+  });
+});
+
+describe("the frame budget's schedule", () => {
+  it("delivers at once after a quiet spell, and otherwise waits the budget from the last delivery", () => {
+    mock.timers.enable({ apis: ["setTimeout"] });
+    try {
+      let now = 1_000;
+      const seen: number[] = [];
+      const budget = createFrameBudget({ minMs: 50, maxMs: 1000, share: 0.1 });
+      const c = createCoalescer<number>(
+        (v) => seen.push(v),
+        budgetSchedule(budget, () => now),
+      );
+      c.push(1);
+      mock.timers.tick(1);
+      assert.deepEqual(seen, [1], "the first value does not wait");
+      now += 10;
+      c.push(2);
+      mock.timers.tick(39);
+      assert.deepEqual(seen, [1], "10 ms after a delivery: 40 ms more to wait");
+      now += 40;
+      mock.timers.tick(1);
+      assert.deepEqual(seen, [1, 2]);
+      now += 500;
+      c.push(3);
+      mock.timers.tick(1);
+      assert.deepEqual(seen, [1, 2, 3], "quiet for longer than the budget: at once again");
+    } finally {
+      mock.timers.reset();
+    }
   });
 });

@@ -19,6 +19,9 @@ import {
 } from "./layout.js";
 import { isSyncArtifact } from "./records.js";
 
+/** Finished tasks read from disk between two turns of the event loop. */
+const YIELD_EVERY = 64;
+
 /** Reading tasks back: one by id (get) and the whole board (list), finished ones cached. */
 export class Listing {
   constructor(
@@ -207,6 +210,7 @@ export class Listing {
       finishedLimit,
     );
     const finishedRead: StoredTask[] = [];
+    let fromDisk = 0;
     for (const [i, { node, id }] of finished.entries()) {
       if (i < reading) {
         // A finished task never changes while it stays in done/ (a retry moves it out): read it once.
@@ -220,6 +224,9 @@ export class Listing {
           finishedRead.push(cached);
           continue;
         }
+        // The reads are synchronous: a first read of thousands would hold the event loop (the
+        // control center's frames and keys) for its whole length, so it lets them in now and then.
+        if (++fromDisk % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
         const read = await this.fs.read(this.fs.requestPath("done", node, id), TaskRequest);
         if (read.kind !== "ok") {
           const problem = problemOf(read);
