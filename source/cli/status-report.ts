@@ -71,7 +71,8 @@ export function countsLine(counts: Record<TaskState, number>): string {
 
 export function renderStatusText(
   data: SafeStatusData,
-  options: { taskLimit?: number; width?: number } = {},
+  /** `terminal`: the worker line is prose, wrapped to the width there (whole in a pipe). */
+  options: { taskLimit?: number; width?: number; terminal?: boolean } = {},
 ): string {
   const now = data.now.getTime();
   const width = options.width ?? PIPED_WIDTH;
@@ -85,7 +86,8 @@ export function renderStatusText(
     );
   } else {
     out.push(renderNodesTable(data.nodes, now, width));
-    out.push(wrapProse(safeLine(workerLine(data.worker as MachineWorker | undefined, now)), width));
+    const worker = safeLine(workerLine(data.worker as MachineWorker | undefined, now));
+    out.push(options.terminal ? wrapProse(worker, width) : worker);
     for (const line of usageLines(data.usage as FederationUsageView | undefined, width))
       out.push(clip(safeLine(line), width));
   }

@@ -36,6 +36,7 @@ export function register(program: Command, ctx: CliContext): void {
               renderStatusText(toSafe(data), {
                 taskLimit: opts.limit,
                 width: tableWidth(ctx.terminalColumns().columns, opts.wide),
+                terminal: ctx.terminalColumns().columns !== undefined,
               }),
             );
         });
