@@ -143,7 +143,9 @@ function incubate(
                 tone: "error",
               }
             : {
-                text: `Node ${done.node} is ready on 127.0.0.1:${done.port}${start ? ", and it answered a first turn" : ""}.`,
+                text: start
+                  ? `Node ${done.node} is ready on 127.0.0.1:${done.port}, and it answered a first turn.`
+                  : `Node ${done.node} is set up on 127.0.0.1:${done.port}; its gateway is not running yet.`,
                 tone: "info",
               },
         }),

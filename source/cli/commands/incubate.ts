@@ -101,7 +101,8 @@ function resultLines(result: IncubateResult, openclawHere: boolean): string[] {
   const modelLine = model ? `Model: ${model.primary} (from ${model.from}).` : "Model: none.";
   if (!result.started) {
     return [
-      `Node ${node} is ready on ${where}. ${modelLine}`,
+      // "Ready" is said only of a node that answered: nothing runs on this port yet.
+      `Node ${node} is set up on ${where}; its gateway is not running yet. ${modelLine}`,
       openclawHere
         ? `Start it with: openclaw --profile ${node} gateway run   (or clawos nodes start ${node}; then clawos nodes probe --turn ${node})`
         : `OpenClaw is not installed here: in the clawos checkout, npm run demo:gateway -- ${node} serves this port with a demo gateway (then clawos nodes probe ${node}).`,

@@ -168,7 +168,7 @@ describe("App over a fake federation", () => {
       return { node: input.name, port: 18829 };
     };
     await app.write(":incubate gamma --config-only\r");
-    await app.waitFor("Node gamma is ready on 127.0.0.1:18829.");
+    await app.waitFor("Node gamma is set up on 127.0.0.1:18829; its gateway is not running yet.");
     assert.deepEqual(steps, ["gamma"]);
   });
 
