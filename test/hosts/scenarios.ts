@@ -4,6 +4,7 @@
  * verdict (completed exactly once, on the right node).
  */
 import assert from "node:assert/strict";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Host } from "./host.js";
@@ -276,14 +277,31 @@ const REAL_GATEWAY_MS = 15 * 60_000;
 
 // OpenClaw 2026.9.6 gives its state-lease worker a fixed 5 s to start; on a CPU-starved
 // machine a gateway sometimes dies of it at start. clawos then undoes the step (the registry
-// and disk as they were), so the step runs again, and the report says so.
+// and disk as they were), so the step runs again, and the report says so. clawos's error
+// names the first failing check (often a migration step the timeout blocked): the gateway's
+// log, which clawos keeps in <home>/logs/<node>-gateway.log, says why.
 const STARVED_START = /state lease heartbeat did not become ready/;
 const ATTEMPTS = 3;
 
-/** `host.clawos(args)` under a real gateway's time limit; the time it took goes in the report. */
-async function timed(host: Host, ledger: Ledger, what: string, args: string[]): Promise<void> {
+/** Every gateway log clawos keeps on `hosts`, by path. */
+async function gatewayLogs(hosts: readonly Host[]): Promise<Map<string, string>> {
+  const logs = new Map<string, string>();
+  for (const host of hosts) {
+    const dir = join(host.clawosHome, "logs");
+    for (const name of (await readdir(dir).catch(() => [] as string[])).filter((n) =>
+      n.endsWith("-gateway.log"),
+    ))
+      logs.set(join(dir, name), await readFile(join(dir, name), "utf8").catch(() => ""));
+  }
+  return logs;
+}
+
+/** `clawos ARGS` on the hub under a real gateway's time limit; the time it took goes in the report. */
+async function timed(lab: Lab, ledger: Ledger, what: string, args: string[]): Promise<void> {
+  const host = lab.hub;
   for (let attempt = 1; ; attempt++) {
     const begun = performance.now();
+    const before = await gatewayLogs([lab.hub, lab.cloud]);
     const r = await host.run(["clawos", ...args], { timeoutMs: REAL_GATEWAY_MS });
     const seconds = ((performance.now() - begun) / 1000).toFixed(0);
     if (r.code === 0) {
@@ -293,7 +311,10 @@ async function timed(host: Host, ledger: Ledger, what: string, args: string[]): 
       return;
     }
     const failure = `${host.name}: clawos ${args.join(" ")} exited ${r.code}\n${r.stdout}\n${r.stderr}`;
-    if (attempt >= ATTEMPTS || !STARVED_START.test(r.stderr)) throw new Error(failure);
+    const logged = [...(await gatewayLogs([lab.hub, lab.cloud]))]
+      .map(([path, text]) => text.slice(before.get(path)?.length ?? 0))
+      .join("\n");
+    if (attempt >= ATTEMPTS || !STARVED_START.test(`${r.stderr}\n${logged}`)) throw new Error(failure);
     ledger.note(
       `${what}: attempt ${attempt} failed after ${seconds} s (OpenClaw's 5 s state-lease start timeout, CPU starved); clawos undid it; again`,
     );
@@ -316,7 +337,7 @@ export const cloudMigration: Scenario = {
     assert.equal(planned?.status, "planned");
     const model = { baseUrl: MODEL_BASE_URL, id: MODEL_ID };
     const offline = offlineSettings(join(lab.root, "openclaw-cloud-node.log"));
-    await timed(hub, ledger, "real gateway: incubate --start (onboard, start, first turn)", [
+    await timed(lab, ledger, "real gateway: incubate --start (onboard, start, first turn)", [
       ...cloudNode.incubate(CLOUD_PORT, model),
       ...offline,
       ...READY_TIMEOUT,
@@ -325,7 +346,7 @@ export const cloudMigration: Scenario = {
     ledger.expected.push({ id: here.id, node: cloudNode.id, crossHost: false, runs: 0 });
     assert.equal(here.reply, modelSays("hello, say hub"));
 
-    await timed(hub, ledger, "real gateway: migrate to the cloud (archive, restore, start, turn)", [
+    await timed(lab, ledger, "real gateway: migrate to the cloud (archive, restore, start, turn)", [
       ...cloudNode.migrate(`root@${cloud.address}:22`),
       ...READY_TIMEOUT,
     ]);
@@ -364,7 +385,7 @@ export const cloudMigration: Scenario = {
     // Its gateway keeps running there: the rollback stops it once the hub's copy runs again.
     await cloud.clawos(["nodes", "remove", cloudNode.id, "--keep-running"]);
 
-    await timed(hub, ledger, "real gateway: rollback (archive there, restore, start here)", [
+    await timed(lab, ledger, "real gateway: rollback (archive there, restore, start here)", [
       ...cloudNode.rollback,
       ...READY_TIMEOUT,
     ]);
