@@ -45,7 +45,7 @@ test("no worker: a warning with the command that starts one, and no 'All good.'"
   assert.match(r.stdout, /fix: clawos node run \(the automatic start is off/);
 });
 
-test("a task already waiting makes it a failure, counted", async () => {
+test("tasks already waiting are counted", async () => {
   // Its gateway down, the task waits in the inbox; then the gateway is back, the worker still missing.
   const port = gateway.port;
   await gateway.close();
@@ -53,10 +53,13 @@ test("a task already waiting makes it a failure, counted", async () => {
   assert.equal(d.code, 0, d.stderr);
   gateway = await startStubGateway({ port, token: "t" });
   const check = await workerCheck();
-  assert.equal(check?.level, "fail");
-  assert.match(check?.message ?? "", /1 task waits in its inbox/);
+  assert.equal(check?.level, "warn");
+  assert.match(
+    check?.message ?? "",
+    /no worker runs for this machine's 1 node \(hub\): 1 task waits in its inbox/,
+  );
   const r = await world.run(["doctor"]);
-  assert.equal(r.code, 1, r.stdout);
+  assert.doesNotMatch(r.stdout, /All good\./);
 });
 
 test("once a command has started the worker, doctor names it with its pid", async () => {

@@ -40,7 +40,8 @@ export async function checkWorker(core: FederationCore, add: AddCheck): Promise<
       : autoStartEnabled(core.config, core.env)
         ? `clawos${flag} node run (the next dispatch or retry also starts one); to keep one always: clawos${flag} node install-service`
         : `clawos${flag} node run (the automatic start is off: worker.autoStart in federation.json, or CLAWOS_WORKER_AUTOSTART)`;
-  add({ area: "worker", level: waiting ? "fail" : "warn", message, fix: start });
+  // A warning, not a failure: the next command that queues work starts one (unless turned off).
+  add({ area: "worker", level: "warn", message, fix: start });
 }
 
 function runningText(worker: MachineWorker, log: string): string {
