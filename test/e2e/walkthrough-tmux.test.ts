@@ -12,6 +12,7 @@ import { promisify } from "node:util";
 import type { NodeView } from "../../source/core/domain/federation-types.js";
 import { withUsageColumns } from "../../source/present/usage-text.js";
 import { nodeColumns, taskColumns } from "../../source/present/vocabulary.js";
+import { homeLayout } from "../../source/ui/layout.js";
 import { BIN, makeWorld, profileConfig, type World } from "../testkit/cli-harness.js";
 import { type StubGateway, startStubGateway } from "../testkit/stub-gateway.js";
 
@@ -126,10 +127,10 @@ describe("walk-through in tmux", () => {
       await tmux("send-keys", "-t", tui, "Tab");
       let tasks = await waitFor(tui, (l) => /row \d+\/3/.test(l[0] ?? ""), "the keys on the tasks");
       const tuiTasks = assertCanonical(
-        // Wide enough, the selected task's detail starts beside the header: not a column.
-        (tasks.find((l) => /^\s+TASK\s/.test(l)) ?? "").replace(
-          /\s+(↑ \d+ more lines? above|Task\s+req_\S+).*$/,
-          "",
+        // Wide enough, the selected task's reply pane is beside the header: not a column.
+        (tasks.find((l) => /^\s+TASK\s/.test(l)) ?? "").slice(
+          0,
+          homeLayout({ columns: cols, rows }, 2).tasksWidth,
         ),
         TASK_WORDS,
         "control center",

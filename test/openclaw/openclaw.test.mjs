@@ -455,6 +455,18 @@ step(
     assert.equal(r.code, 0, describeRun(r));
     const flat = r.stdout.replace(/\s+/g, " ");
     assert.ok(flat.includes(fakeReplyFor(word)), `stdout lacks "${fakeReplyFor(word)}"\n${describeRun(r)}`);
+    // OpenClaw's trailing usage chunk (asked for with stream_options.include_usage) is on the result.
+    const list = await runCli(["tasks", "list", "--json"]);
+    assert.equal(list.code, 0, describeRun(list));
+    const task = JSON.parse(list.stdout).tasks.find((t) => t.text.includes(word));
+    assert.ok(task, `the task is listed\n${describeRun(list)}`);
+    assert.ok(
+      task.usage?.prompt > 0 && task.usage?.completion > 0,
+      `tokens recorded: ${JSON.stringify(task.usage)}`,
+    );
+    facts.push(
+      `a real turn recorded ${task.usage.prompt} prompt + ${task.usage.completion} completion tokens`,
+    );
   },
 );
 
