@@ -48,10 +48,12 @@ describe("clawos join on a shared directory blackboard", () => {
     const r = await hub.run(["init"]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /~\/\.openclaw: registered as node mac-mini on port \d+/);
-    const line = r.stdout.split("\n").find((l) => l.startsWith("Next machine: "));
+    const lines = r.stdout.split("\n");
+    const at = lines.indexOf("Next machine: run this there, as one line:");
+    assert.ok(at >= 0, r.stdout);
     assert.equal(
-      line,
-      `Next machine: clawos join --as NAME --blackboard ${hub.blackboard} --coordinator mac-mini`,
+      lines[at + 1],
+      `  clawos join --as NAME --blackboard ${hub.blackboard} --coordinator mac-mini`,
     );
     assert.equal((await hub.run(["nodes", "add", "cloud-node", "--planned", "--machine", "cloud"])).code, 0);
   });
@@ -371,7 +373,12 @@ describe("clawos join on NATS", () => {
     });
     const init = await hub.run(["init"]);
     assert.equal(init.code, 0, init.stderr);
-    assert.match(init.stdout, new RegExp(`Next machine: clawos join --as NAME --nats ${nats.url}\\n`));
+    assert.match(
+      init.stdout,
+      new RegExp(
+        `Next machine: run this there, as one line:\\n {2}clawos join --as NAME --nats ${nats.url}\\n`,
+      ),
+    );
     const r = await air.run(["join", "--as", "macbook-air", "--nats", nats.url, "--no-worker"]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /Machines: mac-mini, macbook-air/);

@@ -53,6 +53,14 @@ describe("the automatic worker: dispatch returns, the worker runs the turn", () 
     await world.cleanup();
   });
 
+  test("a dispatch to a node nobody has is refused and starts no worker", async () => {
+    const r = await world.run(["dispatch", "to nowhere", "--to", "nowhere"]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /nowhere/);
+    assert.doesNotMatch(r.stderr, /Started this machine's worker/);
+    assert.deepEqual(await workerPids(world.clawosHome), []);
+  });
+
   test("two dispatches at once start one worker, and say so once", async () => {
     const [a, b] = await Promise.all([
       world.run(["dispatch", "first at once", "--to", "hub"]),
@@ -76,8 +84,9 @@ describe("the automatic worker: dispatch returns, the worker runs the turn", () 
     for (const r of [a, b]) {
       const id = ID.exec(r.stderr)?.[1];
       assert.ok(id, r.stderr);
-      assert.match(r.stderr, new RegExp(`follow it with: clawos tasks show ${id} --follow`));
-      assert.match((await follow(world, id)).stdout, /main says: (first|second) at once/);
+      // The hint gives the short id, and it is enough to follow the task.
+      assert.match(r.stderr, new RegExp(`follow it with: clawos tasks show ${id.slice(-8)} --follow`));
+      assert.match((await follow(world, id.slice(-8))).stdout, /main says: (first|second) at once/);
     }
   });
 

@@ -1,6 +1,7 @@
 import { type Command, Option } from "commander";
 import type { StoredTask } from "../../core/blackboard/types.js";
 import { UserError } from "../../core/domain/errors.js";
+import { shortTaskId } from "../../core/domain/ids.js";
 import type { Priority } from "../../core/domain/schema.js";
 import type { FederationCore } from "../../core/federation/federation.js";
 import { toTaskView } from "../../core/federation/views.js";
@@ -101,8 +102,10 @@ async function dispatchTask(
     });
   // Whatever this command does, a task it leaves in an inbox (queued, handed back, retried
   // later) needs this machine's worker. Without --wait the worker runs it, not this process.
-  const worker = await ensureMachineWorker(ctx, core);
-  const runHere = Boolean(opts.wait) || !worker.worker.running;
+  // A target no node answers to is refused by the router below: no worker is started for it.
+  const knownTarget = opts.to === "any" || core.nodes.some((n) => n.id === opts.to);
+  const worker = knownTarget ? await ensureMachineWorker(ctx, core) : undefined;
+  const runHere = Boolean(opts.wait) || !worker?.worker.running;
   const dispatched = await core.dispatch(
     { text, to: opts.to, priority: opts.priority, ...(opts.tag ? { tags: opts.tag } : {}) },
     { onDelta, signal: stop, runHere },
@@ -159,7 +162,8 @@ async function dispatchTask(
   }
   if (!final) {
     const who = request.route.transport === "localhost" ? " for this machine's worker" : "";
-    if (!opts.json) err(`queued${who}; follow it with: clawos tasks show ${request.id} --follow`);
+    if (!opts.json)
+      err(`queued${who}; follow it with: clawos tasks show ${shortTaskId(request.id)} --follow`);
     return EXIT.ok;
   }
   if (final.state === "completed") {

@@ -52,8 +52,9 @@ export function register(program: Command, ctx: CliContext): void {
         const nodes = `${count(report.totalNodes, "node")} in the shared registry`;
         if (report.written) ctx.say(`Config: ${where} (${nodes}). Next: clawos status`);
         else ctx.say(`Nothing new: ${where} is unchanged (${nodes}). Next: clawos status`);
-        // A command to copy: never broken over lines.
-        ctx.out(forInvocation(`Next machine: ${joinCommand}`));
+        // A command to copy, on a line of its own: never broken over lines, nothing else on it.
+        ctx.say("Next machine: run this there, as one line:");
+        ctx.out(forInvocation(`  ${joinCommand}`));
         ctx.say(
           core.config.blackboard.driver === "nats"
             ? "  (NAME: that machine's name; the URL: the NATS server there, a leaf node of this one's)"

@@ -242,7 +242,12 @@ function openSelected(state: AppState): AppState {
     return {
       ...state,
       stack: [...state.stack, { kind: "detail", taskId: task.id }],
-      detail: { scroll: 0, follow: true },
+      // A task still at work shows its reply's end as it streams; a finished one opens at its top,
+      // so its facts are what a short terminal shows first.
+      detail: {
+        scroll: 0,
+        follow: task.state === "pending" || task.state === "claimed" || task.state === "running",
+      },
     };
   }
   return state;

@@ -362,6 +362,16 @@ describe("app reducer: detail scrolling and discovery", () => {
     assert.equal(s.detail.scroll, 0);
   });
 
+  it("a finished task opens at its top; G still jumps to the reply's end", () => {
+    const done = makeTask({ id: "req_20260227_220100", state: "completed", reply: "line\n".repeat(100) });
+    let s = stateOf({ snapshot: snapshotOf(undefined, [done]), size: SIZE_80x24 });
+    s = press(s, "tab", "enter");
+    assert.equal(topScreen(s).kind, "detail");
+    assert.deepEqual(s.detail, { scroll: 0, follow: false });
+    s = press(s, "G");
+    assert.equal(s.detail.follow, true);
+  });
+
   it("discovery: i queues it, results land in the message and the panel state", () => {
     let s = stateOf({ snapshot: snapshotOf([], []) });
     s = press(s, "i");
