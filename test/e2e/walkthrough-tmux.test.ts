@@ -214,7 +214,7 @@ describe("walk-through in tmux", () => {
       const joined = (await tmux("capture-pane", "-p", "-J", "-t", name)).stdout.trimEnd().split("\n");
       for (const line of joined) assert.ok(line.length <= cols, `wraps at ${cols}: ${line}`);
       assert.ok(
-        joined.some((l) => /(^|\s)clawos tasks show req_\S+ --follow$/.test(l)),
+        joined.some((l) => /(^|\s)clawos tasks show [0-9a-f]{8} --follow$/.test(l)),
         joined.join("\n"),
       );
     });
