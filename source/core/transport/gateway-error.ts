@@ -32,6 +32,17 @@ const RETRYABLE: Record<GatewayErrorKind, boolean> = {
   http_error: false,
 };
 
+/** What a GatewayError carries besides its kind and message. */
+export interface GatewayErrorOptions {
+  nodeId: string;
+  hint?: string;
+  status?: number;
+  partialText?: string;
+  retryable?: boolean;
+  notStarted?: boolean;
+  cause?: unknown;
+}
+
 export class GatewayError extends UserError {
   readonly kind: GatewayErrorKind;
   readonly retryable: boolean;
@@ -45,19 +56,7 @@ export class GatewayError extends UserError {
    * still starting): no turn ran, so a task given back for it keeps its attempt.
    */
   readonly notStarted: boolean;
-  constructor(
-    kind: GatewayErrorKind,
-    message: string,
-    options: {
-      nodeId: string;
-      hint?: string;
-      status?: number;
-      partialText?: string;
-      retryable?: boolean;
-      notStarted?: boolean;
-      cause?: unknown;
-    },
-  ) {
+  constructor(kind: GatewayErrorKind, message: string, options: GatewayErrorOptions) {
     super(message, { hint: options.hint, code: `gateway_${kind}`, cause: options.cause });
     this.name = "GatewayError";
     this.kind = kind;

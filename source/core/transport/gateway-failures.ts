@@ -6,7 +6,7 @@
 import { sanitizeLine } from "../infra/sanitize.js";
 import { parseJson } from "./body-limits.js";
 import type { GatewayTarget } from "./gateway-client.js";
-import { GatewayError, type GatewayErrorKind } from "./gateway-error.js";
+import { GatewayError, type GatewayErrorKind, type GatewayErrorOptions } from "./gateway-error.js";
 
 /** What a failure message names of the request. */
 export interface FailedCall {
@@ -206,18 +206,7 @@ export class GatewayFailures {
   }
 
   /** Messages are built from our own words plus `clean()`ed server text, so they never hold the token. */
-  fail(
-    kind: GatewayErrorKind,
-    message: string,
-    options: {
-      hint?: string;
-      status?: number;
-      partialText?: string;
-      retryable?: boolean;
-      notStarted?: boolean;
-      cause?: unknown;
-    },
-  ): GatewayError {
+  fail(kind: GatewayErrorKind, message: string, options: Omit<GatewayErrorOptions, "nodeId">): GatewayError {
     return new GatewayError(kind, message, { ...options, nodeId: this.target.nodeId });
   }
 
