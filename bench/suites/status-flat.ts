@@ -14,6 +14,7 @@
  * Goal: status with 100 nodes and 100 000 archived tasks ≤ 1.2× the same with 10 tasks.
  *
  *   node dist/bench/suites/status-flat.js [--finished 1000,10000,100000] [--nodes 10,100] [--runs 7]
+ *     [--profile-dir DIR]   (one more `status` per size and node count under --cpu-prof, into DIR/<finished>-<nodes>/)
  */
 import { mkdir, readdir, rename } from "node:fs/promises";
 import { join } from "node:path";
@@ -44,6 +45,7 @@ const values = benchArgs({
   runs: { type: "string", default: "7" },
   /** The reference size the goal compares against. */
   reference: { type: "string", default: "10" },
+  "profile-dir": { type: "string" },
 });
 const SIZES = [Number(values.reference), ...values.finished.split(",").map(Number)];
 const NODE_COUNTS = values.nodes.split(",").map(Number);
@@ -131,6 +133,13 @@ async function measure(finished: number, nodes: number, newestId: string, oldest
       if (r.code !== 0) throw new Error(`${args[label].join(" ")} exited ${r.code}:\n${r.stderr}`);
       if (round >= 0) samples[label].push(r.ms);
     }
+  }
+  if (values["profile-dir"]) {
+    const dir = join(values["profile-dir"], `${finished}-${nodes}`);
+    const r = await timeProcess(["--cpu-prof", "--cpu-prof-dir", dir, BIN, "status"], {
+      env: { ...home.env, REMOTE_TOKEN: "x" },
+    });
+    if (r.code !== 0) throw new Error(`status --cpu-prof exited ${r.code}:\n${r.stderr}`);
   }
   const reader = new DirectoryBlackboard(home.blackboard);
   await reader.init();
