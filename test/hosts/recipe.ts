@@ -41,7 +41,11 @@ export function accessOnHub(machine: string, tokenFile: string): string[] {
   return ["nodes", "access", machine, "--token-file", tokenFile];
 }
 
-/** Each machine's worker (join set who does the coordinator's duties). */
+/**
+ * Each machine's worker (join set who does the coordinator's duties). The lab starts one on
+ * every host itself, to watch its output; on the hub, the background worker `init` started
+ * runs beside it, so the hub has two coordinators of one machine (one under a skewed clock).
+ */
 export function worker(): string[] {
   return ["node", "run"];
 }

@@ -29,21 +29,49 @@ export function register(program: Command, ctx: CliContext): void {
               code: "usage",
             });
           const { migrateBlackboard } = await import("../../core/blackboard/driver-migration.js");
+          // A worker left running on the directory could claim a task after it was copied and
+          // run it there as well: this machine's background worker stops for the copy and
+          // starts again on NATS.
+          const paused = opts.dryRun ? undefined : await pauseBackgroundWorker(ctx);
           const r = await migrateBlackboard(ctx.home(), ctx.io.env, {
             to: opts.to,
             ...(opts.domain ? { domain: opts.domain } : {}),
             ...(opts.from ? { from: opts.from } : {}),
             dryRun: Boolean(opts.dryRun),
           });
-          if (opts.json) ctx.out(JSON.stringify(r, null, 2));
-          else reportMigration(ctx, r);
+          const restarted = paused ? await restartWorker(ctx) : undefined;
+          if (opts.json)
+            ctx.out(JSON.stringify({ ...r, ...(paused ? { workerRestarted: restarted } : {}) }, null, 2));
+          else reportMigration(ctx, r, paused, restarted);
         },
       ),
     );
 }
 
+/** Stops this machine's background worker, if one runs; its pid, or undefined when none was stopped. */
+async function pauseBackgroundWorker(ctx: CliContext): Promise<number | undefined> {
+  const { stopWorker } = await import("../../core/ops/worker-autostart.js");
+  const stopped = await ctx.withCore((core) => stopWorker(ctx.home(), ctx.io.env, { core }));
+  if (stopped.action === "still-running")
+    throw new UserError(
+      `This machine's worker (pid ${stopped.pid}) is still stopping, so nothing was moved.`,
+      {
+        hint: `run this again once it has stopped (kill ${stopped.pid} hands its tasks back now)`,
+        code: "usage",
+      },
+    );
+  return stopped.action === "stopped" ? stopped.pid : undefined;
+}
+
+/** Starts this machine's worker again (on the blackboard federation.json now names); its new pid. */
+async function restartWorker(ctx: CliContext): Promise<number | undefined> {
+  const { ensureWorker } = await import("../../core/ops/worker-autostart.js");
+  const result = await ctx.withCore((core) => ensureWorker(ctx.home(), ctx.io.env, { core }));
+  return result.worker.running ? result.worker.pid : undefined;
+}
+
 /** The plan, or what was moved, in words. */
-function reportMigration(ctx: CliContext, r: MigrationReport): void {
+function reportMigration(ctx: CliContext, r: MigrationReport, paused?: number, restarted?: number): void {
   const { err } = ctx;
   const say = (line: string) => ctx.say(sanitizeLine(line));
   const f = r.finished;
@@ -81,8 +109,14 @@ function reportMigration(ctx: CliContext, r: MigrationReport): void {
       ? `federation.json now uses "blackboard": ${JSON.stringify(r.blackboard)}. The directory was left as it was.`
       : "federation.json already used this NATS blackboard; it is unchanged.",
   );
+  if (paused !== undefined)
+    say(
+      restarted !== undefined
+        ? `This machine's worker was stopped for the copy (pid ${paused}) and runs again on the new blackboard (pid ${restarted}).`
+        : `This machine's worker was stopped for the copy (pid ${paused}); start it again with clawos node run.`,
+    );
   if (r.switched)
     say(
-      "Restart the workers (clawos node run) and any open control center so they use NATS; one of them takes the coordinator lease by itself.",
+      `Restart any other worker of this machine (clawos node run) and any open control center so they use NATS; one worker takes the coordinator lease by itself.`,
     );
 }

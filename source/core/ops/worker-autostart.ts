@@ -255,6 +255,8 @@ export interface StopWorkerResult {
   /** stopped: the background worker was stopped; none: nothing was running; elsewhere: not ours to stop. */
   action: "stopped" | "still-running" | "none" | "elsewhere";
   worker: MachineWorker;
+  /** The background worker's pid, when it was stopped or is still stopping. */
+  pid?: number;
   message: string;
 }
 
@@ -283,12 +285,14 @@ export async function stopWorker(
       return {
         action: "still-running",
         worker,
+        pid: record.pid,
         message: `Asked the background worker (pid ${record.pid}) to stop; it is still finishing its tasks (kill ${record.pid} again to hand them back now).`,
       };
     removePidRecord(home, record.pid);
     return {
       action: "stopped",
       worker: { running: false },
+      pid: record.pid,
       message: `Stopped this machine's background worker (pid ${record.pid}); any task it was running went back to its inbox. ${AUTO_START_AGAIN}`,
     };
   }
