@@ -15,11 +15,13 @@
  * A fresh store per run: a temp directory, or a fresh nats-server (Debian 2.9.10 unless
  * CLAWOS_NATS_SERVER says otherwise) on 127.0.0.1 with its store in a temp directory.
  * The third "driver", bare, is the floor on the same kind of server: a bare JetStream
- * work-queue loop (pull in batches, confirmed ack; bench/children/jetstream-bare.ts).
+ * work-queue loop (pull in batches, confirmed ack; bench/children/jetstream-bare.ts), and
+ * bare-fenced is that loop plus the two compare-and-set writes per task the driver's fencing
+ * needs, on the same client library: the floor of the protocol rather than of JetStream.
  * Goals: NATS ≥ 5 000 tasks/s with 4 workers (issue 6); NATS ≥ 0.9× bare (issue 18).
  *
  *   node dist/bench/suites/nats-vs-directory.js [--tasks 5000] [--workers 4] [--lanes 1,4]
- *     [--pickups 300] [--drivers directory,nats,bare]
+ *     [--pickups 300] [--drivers directory,nats,bare,bare-fenced]
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -56,7 +58,7 @@ import {
 
 const SELF = fileURLToPath(import.meta.url);
 const NODE = "worker-pool";
-type Driver = "directory" | "nats" | "bare";
+type Driver = "directory" | "nats" | "bare" | "bare-fenced";
 /** What this bench calls on a store; the bare work queue has just these. */
 type BenchBoard = Pick<Blackboard, "init" | "enqueue" | "claim" | "complete" | "watch" | "list" | "close">;
 
@@ -75,7 +77,8 @@ const values = benchArgs({
 function open(driver: Driver, target: string): BenchBoard {
   if (driver === "nats") return new NatsBlackboard({ servers: [target] });
   // Its claims carry no node and its completions ignore the result: the floor does neither.
-  if (driver === "bare") return new BareWorkQueue(target) as unknown as BenchBoard;
+  if (driver === "bare" || driver === "bare-fenced")
+    return new BareWorkQueue(target, driver === "bare-fenced") as unknown as BenchBoard;
   return new DirectoryBlackboard(target);
 }
 
@@ -490,6 +493,11 @@ async function main(): Promise<void> {
   if (bareRatio !== undefined)
     console.log(
       `goal NATS ≥ 0.9× a bare JetStream work queue: ${best} / ${bestBare} tasks/s = ${bareRatio}× → ${verdict(bareRatio >= 0.9)}`,
+    );
+  const bestFenced = Math.max(...runs.filter((r) => r.driver === "bare-fenced").map((r) => r.tasksPerS), 0);
+  if (bestFenced > 0)
+    console.log(
+      `the fenced protocol on the bare client: ${bestFenced} tasks/s; the driver reaches ${round(best / bestFenced, 2)}× of it`,
     );
   emitResult({
     bench: "nats-vs-directory",
