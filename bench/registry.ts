@@ -107,7 +107,7 @@ export const SUITES: Suite[] = [
     goal: "NATS ≥ 5000 tasks/s at its best lane count",
     args: {
       quick: ["--tasks", "3000", "--lanes", "4", "--pickups", "50", "--drivers", "nats,bare"],
-      full: ["--drivers", "directory,nats,bare"],
+      full: ["--drivers", "directory,nats,bare,bare-fenced"],
     },
     measured: (r) => `NATS best ${(r.goal as { best: number }).best} tasks/s`,
     met: (r) => (r.goal as { met: boolean }).met,

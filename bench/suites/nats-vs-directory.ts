@@ -9,15 +9,19 @@
  *               processes drain them, each running `lanes` claim → complete loops at once:
  *               tasks/s = N / (go → last completion). Checked in the same run: every task
  *               completed exactly once (no duplicate, none lost), by the workers' own reports
- *               and by the blackboard's list().
+ *               and by the blackboard's list(). Per task it also counts the messages the
+ *               workers sent the server (requests, acks, pulls) and the server sent them
+ *               (replies, deliveries), from the server's /varz: the round trips each costs.
  * A fresh store per run: a temp directory, or a fresh nats-server (Debian 2.9.10 unless
  * CLAWOS_NATS_SERVER says otherwise) on 127.0.0.1 with its store in a temp directory.
  * The third "driver", bare, is the floor on the same kind of server: a bare JetStream
- * work-queue loop (pull in batches, confirmed ack; bench/children/jetstream-bare.ts).
+ * work-queue loop (pull in batches, confirmed ack; bench/children/jetstream-bare.ts), and
+ * bare-fenced is that loop plus the two compare-and-set writes per task the driver's fencing
+ * needs, on the same client library: the floor of the protocol rather than of JetStream.
  * Goals: NATS ≥ 5 000 tasks/s with 4 workers (issue 6); NATS ≥ 0.9× bare (issue 18).
  *
  *   node dist/bench/suites/nats-vs-directory.js [--tasks 5000] [--workers 4] [--lanes 1,4]
- *     [--pickups 300] [--drivers directory,nats,bare]
+ *     [--pickups 300] [--drivers directory,nats,bare,bare-fenced]
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -30,6 +34,7 @@ import { NatsBlackboard } from "../../source/core/blackboard/nats/nats.js";
 import type { Blackboard } from "../../source/core/blackboard/types.js";
 import type { TaskRequest } from "../../source/core/domain/schema.js";
 import { type NatsServer, startNatsServer } from "../../test/integration/blackboard/nats-fixture.js";
+import { freePort } from "../../test/testkit/sshd.js";
 import { BareWorkQueue } from "../children/jetstream-bare.js";
 import {
   benchArgs,
@@ -53,7 +58,7 @@ import {
 
 const SELF = fileURLToPath(import.meta.url);
 const NODE = "worker-pool";
-type Driver = "directory" | "nats" | "bare";
+type Driver = "directory" | "nats" | "bare" | "bare-fenced";
 /** What this bench calls on a store; the bare work queue has just these. */
 type BenchBoard = Pick<Blackboard, "init" | "enqueue" | "claim" | "complete" | "watch" | "list" | "close">;
 
@@ -72,7 +77,8 @@ const values = benchArgs({
 function open(driver: Driver, target: string): BenchBoard {
   if (driver === "nats") return new NatsBlackboard({ servers: [target] });
   // Its claims carry no node and its completions ignore the result: the floor does neither.
-  if (driver === "bare") return new BareWorkQueue(target) as unknown as BenchBoard;
+  if (driver === "bare" || driver === "bare-fenced")
+    return new BareWorkQueue(target, driver === "bare-fenced") as unknown as BenchBoard;
   return new DirectoryBlackboard(target);
 }
 
@@ -261,6 +267,8 @@ interface Store {
   target: string;
   /** CPU time (ms) the store's server process has used so far (0 for the directory: it has none). */
   serverCpuMs(): Promise<number>;
+  /** Messages clients sent to the server and it sent to them so far (its /varz; zeros for the directory). */
+  serverMsgs(): Promise<{ in: number; out: number }>;
   cleanup(): Promise<void>;
 }
 
@@ -281,11 +289,29 @@ async function freshStore(driver: Driver): Promise<Store> {
     return {
       target: dir,
       serverCpuMs: async () => 0,
+      serverMsgs: async () => ({ in: 0, out: 0 }),
       cleanup: () => rm(dir, { recursive: true, force: true }),
     };
   }
-  const server: NatsServer = await startNatsServer();
-  return { target: server.url, serverCpuMs: () => processCpuMs(server.pid), cleanup: () => server.cleanup() };
+  // The fixture's server, plus its monitoring endpoint: the message counts tell the round trips per task.
+  const monitor = await freePort();
+  const server: NatsServer = await startNatsServer({
+    config: (dir) =>
+      `listen: "127.0.0.1:-1"\nhttp: "127.0.0.1:${monitor}"\nmax_payload: 4194304\njetstream { store_dir: "${dir}" }\n`,
+  });
+  const serverMsgs = async () => {
+    const varz = (await (await fetch(`http://127.0.0.1:${monitor}/varz`)).json()) as {
+      in_msgs: number;
+      out_msgs: number;
+    };
+    return { in: varz.in_msgs, out: varz.out_msgs };
+  };
+  return {
+    target: server.url,
+    serverCpuMs: () => processCpuMs(server.pid),
+    serverMsgs,
+    cleanup: () => server.cleanup(),
+  };
 }
 
 async function pickupBench(driver: Driver, n: number): Promise<Summary> {
@@ -330,6 +356,9 @@ interface Throughput {
   listedCompleted: number;
   /** CPU (workers + server) per task while draining: 2 cores ÷ this bounds tasks/s on an idle box. */
   cpuMsPerTask: number;
+  /** Messages per task while draining: sent by the workers (requests, acks, pulls) and by the server (replies, deliveries). */
+  msgsInPerTask: number;
+  msgsOutPerTask: number;
   serverCpuMsPerTask: number;
 }
 
@@ -367,10 +396,12 @@ async function throughputBench(
       for (const w of workers) w.onMessage = check;
     });
     const serverCpu0 = await store.serverCpuMs();
+    const msgs0 = await store.serverMsgs();
     const go = monoMs();
     for (const w of workers) w.child.send({ type: "go" });
     const last = await done;
     const serverCpu = (await store.serverCpuMs()) - serverCpu0;
+    const msgs = await store.serverMsgs();
     const finals = await stopWorkers(workers);
     const all = finals.flatMap((f) => f.completed);
     const distinct = new Set(all);
@@ -388,6 +419,8 @@ async function throughputBench(
       refusedCompletions: finals.reduce((a, f) => a + f.lost, 0),
       listedCompleted: listing.counts.completed,
       cpuMsPerTask: round((finals.reduce((a, f) => a + f.cpuMs, 0) + serverCpu) / n, 3),
+      msgsInPerTask: round((msgs.in - msgs0.in) / n, 2),
+      msgsOutPerTask: round((msgs.out - msgs0.out) / n, 2),
       serverCpuMsPerTask: round(serverCpu / n, 3),
     };
   } finally {
@@ -427,6 +460,8 @@ async function main(): Promise<void> {
         "seconds",
         "CPU ms/task",
         "of it server",
+        "msgs in/task",
+        "msgs out/task",
         "dupes",
         "lost",
         "refused",
@@ -440,6 +475,8 @@ async function main(): Promise<void> {
         r.seconds,
         r.cpuMsPerTask,
         r.serverCpuMsPerTask,
+        r.msgsInPerTask,
+        r.msgsOutPerTask,
         r.duplicates,
         r.lost,
         r.refusedCompletions,
@@ -456,6 +493,11 @@ async function main(): Promise<void> {
   if (bareRatio !== undefined)
     console.log(
       `goal NATS ≥ 0.9× a bare JetStream work queue: ${best} / ${bestBare} tasks/s = ${bareRatio}× → ${verdict(bareRatio >= 0.9)}`,
+    );
+  const bestFenced = Math.max(...runs.filter((r) => r.driver === "bare-fenced").map((r) => r.tasksPerS), 0);
+  if (bestFenced > 0)
+    console.log(
+      `the fenced protocol on the bare client: ${bestFenced} tasks/s; the driver reaches ${round(best / bestFenced, 2)}× of it`,
     );
   emitResult({
     bench: "nats-vs-directory",

@@ -10,9 +10,12 @@ import { createServer } from "node:net";
 import { createInterface } from "node:readline";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { isApiError } from "../../../source/core/blackboard/nats/js-errors.js";
 import { NatsBlackboard } from "../../../source/core/blackboard/nats/nats.js";
 import { resolveTaskId } from "../../../source/core/blackboard/resolve-id.js";
 import type { Blackboard, Claim } from "../../../source/core/blackboard/types.js";
+import { FINAL_STATES } from "../../../source/core/domain/schema.js";
 import { FakeClock, makeRequest, resultFor } from "./contract.js";
 import { type NatsServer, NatsStore, startNatsServer } from "./nats-fixture.js";
 
@@ -116,6 +119,103 @@ describe("NATS blackboard: real processes, restarts and leaf nodes", () => {
       const killed = listing.tasks.find((t) => t.request.id === held.id)!;
       assert.ok(killed.request.history.some((h) => h.event === "lease-expired"));
       assert.equal((await coordinator.coordinator().reapExpired(LEASE_MS)).length, 0);
+    });
+  });
+
+  test("a busy worker SIGKILLed holding doorbells it fetched ahead: another takes every task it had not claimed at once, and each task is done once", async () => {
+    await withServer(async (server, open) => {
+      const LEASE_MS = 1_500;
+      const LANES = 4;
+      const coordinator = await open();
+      const requests = Array.from({ length: 200 }, () => makeRequest({ node: "alpha" }));
+      for (const r of requests) await coordinator.enqueue(r);
+
+      const child = spawn(process.execPath, [CHILD, server.url, "alpha", "0", String(LANES), "40"], {
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      const byChild: string[] = [];
+      const lines = createInterface({ input: child.stdout! });
+      lines.on("line", (line) => byChild.push((JSON.parse(line) as { done: string }).done));
+      // Kill it mid-stream, while it holds a batch: doorbells delivered to it and not yet
+      // acknowledged (fetched ahead), as the server counts them.
+      const store = await NatsStore.open(server.url);
+      let heldAhead = 0;
+      try {
+        const jsm = await jetstreamManager(store.nc);
+        const lane = store.names.durable("alpha", "P2");
+        const deadline = Date.now() + 60_000;
+        while (byChild.length < 5 || heldAhead < 2) {
+          assert.ok(Date.now() < deadline, "the worker never got going");
+          // (Its consumer appears with the worker's first claim.)
+          heldAhead = await jsm.consumers.info(store.names.workStream, lane).then(
+            (info) => info.num_ack_pending,
+            (error: unknown) => {
+              if (isApiError(error, 10014)) return 0; // consumer not found
+              throw error;
+            },
+          );
+          if (byChild.length < 5 || heldAhead < 2) await sleep(20);
+        }
+        child.kill("SIGKILL");
+        await once(child, "exit");
+      } finally {
+        lines.close();
+        await store.close();
+      }
+      assert.ok(byChild.length < requests.length, "it died with work left");
+
+      // One pass of another worker's claims takes every task the dead one had not claimed:
+      // its batch is not hidden for the doorbells' ack wait, and nothing waits for a lease.
+      const survivor = await open();
+      const bySurvivor: string[] = [];
+      for (let c = await survivor.claim("alpha"); c; c = await survivor.claim("alpha")) {
+        assert.equal(await survivor.complete(c, resultFor(c, "completed", "done by the survivor")), true);
+        bySurvivor.push(c.request.id);
+      }
+      const unfinished = (await coordinator.list({ finishedLimit: 0 })).tasks.filter(
+        (t) => !FINAL_STATES.includes(t.state),
+      );
+      assert.ok(unfinished.length <= LANES, "only the tasks it was running are left");
+      for (const t of unfinished) {
+        assert.ok(["claimed", "running"].includes(t.state), `${t.request.id} is ${t.state}`);
+        assert.ok(!byChild.includes(t.request.id) && !bySurvivor.includes(t.request.id));
+      }
+      assert.deepEqual(
+        bySurvivor.filter((id) => byChild.includes(id)),
+        [],
+        "no task the dead worker completed ran again",
+      );
+
+      // The tasks it was running come back when their leases run out, and are done once.
+      const reaped: string[] = [];
+      const deadline = Date.now() + 60_000;
+      while (reaped.length < unfinished.length) {
+        assert.ok(Date.now() < deadline, "the dead worker's leases were never reaped");
+        for (const e of await coordinator.coordinator().reapExpired(LEASE_MS)) {
+          assert.equal(e.outcome, "requeued");
+          reaped.push(e.id);
+        }
+        if (reaped.length < unfinished.length) await sleep(100);
+      }
+      assert.deepEqual(reaped.sort(), unfinished.map((t) => t.request.id).sort());
+      const late = await drain(survivor, "alpha", "done by the survivor");
+      assert.deepEqual(late.sort(), reaped);
+
+      const listing = await coordinator.list({ finishedLimit: 1_000 });
+      assert.deepEqual(listing.problems, []);
+      assert.equal(listing.counts.completed, requests.length);
+      for (const task of listing.tasks) {
+        const id = task.request.id;
+        assert.equal(task.state, "completed");
+        assert.equal(task.result?.attempt, reaped.includes(id) ? 2 : 1);
+        const doneBy = byChild.includes(id) ? "the worker that died" : "the survivor";
+        // A completion in flight when it died may have landed without being reported.
+        if (byChild.includes(id) || bySurvivor.includes(id) || reaped.includes(id))
+          assert.equal(task.result?.text, `done by ${doneBy}`);
+      }
+      const reported = new Set([...byChild, ...bySurvivor, ...late]);
+      const unreported = requests.filter((r) => !reported.has(r.id));
+      assert.ok(unreported.length <= LANES, "only completions in flight at the kill went unreported");
     });
   });
 
