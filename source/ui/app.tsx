@@ -79,9 +79,9 @@ export function App({
   const mounted = useRef(true);
   const sendRef = useRef<(actions: AppAction[]) => void>(() => {});
   const [now, setNow] = useState(clock);
-  // The frame budget for live data, and when the snapshot being drawn was taken in.
+  // The frame budget for live data, and the process's CPU time when the snapshot being drawn was taken in.
   const budgetRef = useRef<FrameBudget | null>(null);
-  const drawingSince = useRef<number | undefined>(undefined);
+  const drawingSince = useRef<NodeJS.CpuUsage | undefined>(undefined);
 
   const run = useCallback(
     (effect: Effect) => {
@@ -118,8 +118,9 @@ export function App({
       if (snapshot.version === lastVersion) return;
       lastVersion = snapshot.version;
       // The reducer runs here; React renders and Ink writes the frame later (React's scheduler):
-      // what the frame cost is known once it is on screen (the layout effect below).
-      drawingSince.current = performance.now();
+      // what the frame cost is known once it is on screen (the layout effect below). CPU time,
+      // not wall time: on a busy machine the wait for a core is not the frame's cost.
+      drawingSince.current = process.cpuUsage();
       send([{ type: "snapshot", snapshot }]);
     }, budgetSchedule(budget));
     const unsubscribe = api.subscribe((snapshot) => coalescer.push(snapshot));
@@ -135,7 +136,8 @@ export function App({
     const started = drawingSince.current;
     if (started === undefined) return;
     drawingSince.current = undefined;
-    budgetRef.current?.spent(performance.now() - started);
+    const used = process.cpuUsage(started);
+    budgetRef.current?.spent((used.user + used.system) / 1000);
   });
 
   // This terminal's size, from the stdout we were given.
