@@ -52,6 +52,11 @@ await runTui(api, {
 });
 api.stop();
 clearInterval(sampler);
+// Rows Ink drew and rows it took from the memo (source/ui/ink-output.ts); absent in older builds.
+const inkRows = await import("../../source/ui/ink-output.js").then(
+  (m) => m.rowStats,
+  () => undefined,
+);
 // With --expose-gc (tui-load --gc-at-quit): what is live, not what awaits collection.
 const beforeGc = process.memoryUsage();
 (globalThis as { gc?: () => void }).gc?.();
@@ -68,6 +73,7 @@ if (values.stats) {
       peakRss: process.resourceUsage().maxRSS * 1024,
       memory: beforeGc,
       memoryAfterGc: process.memoryUsage(),
+      inkRows,
     }),
   );
 }

@@ -156,6 +156,7 @@ try {
     uptimeMs: number;
     memory: NodeJS.MemoryUsage;
     memoryAfterGc: NodeJS.MemoryUsage;
+    inkRows?: { drawn: number; reused: number };
   };
   const mb = (bytes: number) => round(bytes / 2 ** 20, 1);
   const memory = {
@@ -200,6 +201,10 @@ try {
   console.log(
     `\nCPU of one core: process ${round(cpuShare * 100, 1)} %, of which the synthetic facade ${round(emitShare * 100, 1)} % → UI ${round(uiShare * 100, 1)} %  (goal ≤ 15 %: ${verdict(goals.cpu)})`,
   );
+  if (stats.inkRows)
+    console.log(
+      `Ink's rows: ${stats.inkRows.drawn} drawn, ${stats.inkRows.reused} taken from the memo (whole run)`,
+    );
   console.log(`frame p95 ${frameMs.p95} ms (goal ≤ 10 ms: ${verdict(goals.frame)})`);
   console.log(`keypress → screen p95 ${keys.p95} ms (goal ≤ 40 ms: ${verdict(goals.key)})`);
   console.log(
@@ -227,6 +232,7 @@ try {
     endRssMb: round(endRssMb, 1),
     memoryAtQuitMb: memory,
     firstFrameMs: round(firstFrameMs, 0),
+    ...(stats.inkRows ? { inkRows: stats.inkRows } : {}),
     met: Object.values(goals).every(Boolean),
     goals,
     machine: machineInfo(),

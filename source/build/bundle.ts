@@ -12,7 +12,7 @@ import { readFile, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { TEXT_CACHES } from "../ui/load-tui.js";
+import { INK_OUTPUT, INK_OUTPUT_ORIGINAL, TEXT_CACHES } from "../ui/load-tui.js";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const outdir = `${root}dist/clawos`;
@@ -71,6 +71,16 @@ await build({
           const filter = new RegExp(`^${pkg.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}$`);
           bundle.onResolve({ filter }, (args) => (args.importer === ours ? undefined : { path: ours }));
         }
+        // Ink's Output, drawing only the rows that changed (ui/ink-output.ts).
+        const output = `${root}dist/source/ui/${INK_OUTPUT.file.replace(/^\.\//, "")}`;
+        bundle.onResolve({ filter: /^\.\/output\.js$/ }, (args) =>
+          INK_OUTPUT.importer.test(args.importer) ? { path: output } : undefined,
+        );
+        bundle.onResolve({ filter: new RegExp(`^${INK_OUTPUT_ORIGINAL.replaceAll(".", "\\.")}$`) }, (args) =>
+          args.importer === output
+            ? { path: fileURLToPath(new URL("./output.js", import.meta.resolve("ink"))) }
+            : undefined,
+        );
       },
     },
   ],

@@ -17,6 +17,11 @@ export const TEXT_CACHES: Readonly<Record<string, string>> = {
   "@alcalzone/ansi-tokenize": "./ansi-cache.js",
 };
 
+/** Ink's Output (imported by its renderer as "./output.js") → ours, which draws only the rows that changed. */
+export const INK_OUTPUT = { importer: /[\\/]ink[\\/]build[\\/]renderer\.js$/, file: "./ink-output.js" };
+/** How ink-output.ts names Ink's own Output (the package exports only its index). */
+export const INK_OUTPUT_ORIGINAL = "ink/build/output.js";
+
 let installed = false;
 
 export function installTextCaches(): void {
@@ -31,11 +36,17 @@ export function installTextCaches(): void {
       .map(([pkg, url]) => [pkg, url.href]),
   );
   if (redirect.size === 0) return;
+  const output = new URL(INK_OUTPUT.file, import.meta.url).href;
+  const ink = import.meta.resolve("ink");
   registerHooks({
     resolve(specifier, context, next) {
       const url = redirect.get(specifier);
       if (url !== undefined && context.parentURL !== url)
         return { url, format: "module", shortCircuit: true };
+      if (specifier === "./output.js" && INK_OUTPUT.importer.test(context.parentURL ?? ""))
+        return { url: output, format: "module", shortCircuit: true };
+      if (specifier === INK_OUTPUT_ORIGINAL && context.parentURL === output)
+        return next("./output.js", { ...context, parentURL: ink });
       return next(specifier, context);
     },
   });

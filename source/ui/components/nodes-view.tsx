@@ -1,4 +1,5 @@
 import { Box, Text } from "ink";
+import { memo } from "react";
 import type { NodeView } from "../../core/domain/federation-types.js";
 import type { Column } from "../../present/columns.js";
 import { cmd } from "../../present/invocation.js";
@@ -90,7 +91,7 @@ function facts(node: NodeView, now: number): string {
  * ("The gateway of node alpha is not running on…") to its column, and a
  * person needs all of it to act.
  */
-export function NodeInfo({
+function NodeInfoView({
   node,
   width,
   rows,
@@ -133,6 +134,23 @@ export function NodeInfo({
     </Box>
   );
 }
+
+interface NodeInfoProps {
+  node: NodeView;
+  width: number;
+  rows: number;
+  now: number;
+}
+
+// The clock only moves the heartbeat's age: once a second is enough, not with every snapshot.
+export const NodeInfo = memo(
+  NodeInfoView,
+  (a: NodeInfoProps, b: NodeInfoProps) =>
+    a.node === b.node &&
+    a.width === b.width &&
+    a.rows === b.rows &&
+    Math.floor(a.now / 1000) === Math.floor(b.now / 1000),
+);
 
 export interface FirstRunPanelProps {
   discovery: Discovery;

@@ -1,4 +1,5 @@
 import { Box, Text } from "ink";
+import { memo } from "react";
 import type { Snapshot } from "../../core/domain/federation-types.js";
 import { TASK_STATES, type TaskState } from "../../core/domain/schema.js";
 import { forInvocation } from "../../present/invocation.js";
@@ -267,10 +268,14 @@ export function MessageLine({
 export function StatusBar(
   props: BottomLineProps & { snapshot: Snapshot; now: number; messageRows?: number },
 ) {
+  const { snapshot: _snapshot, now: _now, messageRows: _rows, ...hints } = props;
   return (
     <Box flexDirection="column" width={props.width}>
       <MessageLine {...props} />
-      <BottomLine {...props} />
+      <Hints {...hints} />
     </Box>
   );
 }
+
+// The hints change with a key, not with the ten snapshots a second: not drawn again for those.
+const Hints = memo(BottomLine);

@@ -132,6 +132,16 @@ const TableRow = memo(
     a.theme === b.theme,
 ) as typeof TableRowView;
 
+/** Drawn again only when the columns change, not with every snapshot. */
+const TableHeader = memo(function TableHeader({ text }: { text: string }) {
+  return (
+    <Text bold wrap="truncate-end">
+      {"  "}
+      {text}
+    </Text>
+  );
+});
+
 /** A windowed table: header plus `height` rows around the cursor, cells padded by display width. */
 export function Table<Row>({
   columns,
@@ -157,10 +167,7 @@ export function Table<Row>({
     .trimEnd();
   return (
     <Box flexDirection="column" width={width}>
-      <Text bold wrap="truncate-end">
-        {"  "}
-        {header}
-      </Text>
+      <TableHeader text={header} />
       {visible.length === 0 ? (
         <Box paddingLeft={PREFIX}>{empty}</Box>
       ) : (

@@ -1,4 +1,5 @@
 import { Box, Text } from "ink";
+import { memo } from "react";
 import { shortTaskId } from "../../core/domain/ids.js";
 import { clip, displayWidth } from "../../present/text.js";
 import { SHORT_ID_BELOW } from "../../present/vocabulary.js";
@@ -31,7 +32,7 @@ function Tab({ label, active }: { label: string; active: boolean }) {
 }
 
 /** App name, the two panes, where we are, the filter in force and a read-only badge. */
-export function TitleBar(props: TitleBarProps) {
+export const TitleBar = memo(function TitleBar(props: TitleBarProps) {
   const { title, active, top, nodeCount, taskCount, position, filter, readonly, helpKey, worker, width } =
     props;
   const theme = useTheme();
@@ -71,4 +72,4 @@ export function TitleBar(props: TitleBarProps) {
       </Text>
     </Box>
   );
-}
+});

@@ -13,7 +13,7 @@ import { primaryKey } from "../../keymap.js";
 import { type HomeLayout, homeLayout } from "../../layout.js";
 import type { AppState, TableName } from "../../state/app-state.js";
 import { locate } from "../../state/navigation.js";
-import { useTheme } from "../../theme.js";
+import { type Tone, useTheme } from "../../theme.js";
 
 export interface HomeViewProps {
   state: AppState;
@@ -124,7 +124,7 @@ function TasksPane({
         focused={focused}
         width={width}
       />
-      {layout.usageRow ? <UsageLine usage={state.snapshot.usage} width={width} /> : null}
+      {layout.usageRow ? <UsageLine {...usageLine(state.snapshot.usage, width)} /> : null}
       <TasksView
         rows={taskRows}
         table={state.tasks}
@@ -144,22 +144,28 @@ function TasksPane({
 
 /**
  * The federation's tokens today and over 7 days, and its budget (`status`'s line), under the
- * tasks' title; lit once the budget is near (80 %) or reached.
+ * tasks' title; lit once the budget is near (80 %) or reached. As text and tone: the usage
+ * object is new with every snapshot, the line seldom changes.
  */
-const UsageLine = memo(function UsageLine({ usage, width }: { usage: Snapshot["usage"]; width: number }) {
-  const theme = useTheme();
-  const text = usageSummary(usage, width - 1) ?? "";
+function usageLine(usage: Snapshot["usage"], width: number): { text: string; tone: Tone } {
   const budget = usage?.budget;
-  const tone = budget?.reached ? "error" : (budget?.percent ?? 0) >= 80 ? "warn" : "muted";
+  return {
+    text: ` ${clip(usageSummary(usage, width - 1) ?? "", width - 1)}`,
+    tone: budget?.reached ? "error" : (budget?.percent ?? 0) >= 80 ? "warn" : "muted",
+  };
+}
+
+const UsageLine = memo(function UsageLine({ text, tone }: { text: string; tone: Tone }) {
+  const theme = useTheme();
   return (
     <Text color={theme.color(tone)} dimColor={theme.dim(tone)} wrap="truncate-end">
-      {` ${clip(text, width - 1)}`}
+      {text}
     </Text>
   );
 });
 
 /** "── Tasks 42 ── 3 done in 5 min · … ───": a pane's name, lit when it has the keys, and a few facts. */
-export function PaneTitle({
+export const PaneTitle = memo(function PaneTitle({
   label,
   detail,
   focused,
@@ -192,7 +198,7 @@ export function PaneTitle({
       <Text dimColor>{rule}</Text>
     </Text>
   );
-}
+});
 
 /** The whole id when it leaves room for the state in the pane's title, else its short form. */
 function replyId(task: TaskView, width: number): string {
