@@ -1,5 +1,5 @@
 import { constants, lstatSync, readlinkSync, type Stats } from "node:fs";
-import { relative, sep } from "node:path";
+import { basename, dirname, relative, sep } from "node:path";
 import { sanitizeLine } from "../../infra/sanitize.js";
 
 /**
@@ -89,15 +89,16 @@ export class Confinement {
    * directory or does not exist yet; else what stands in the way (reported once).
    */
   blockedDir(dir: string): string | undefined {
-    const rel = relative(this.root, dir);
-    if (rel === "") return undefined;
-    if (rel.startsWith("..") || rel.startsWith(sep)) return `${sanitizeLine(dir)} is outside the blackboard`;
+    // Only directories inside the root, by their normalized paths, are remembered.
     const known = this.verified.get(dir);
     if (known) {
       const st = lstatOrUndefined(dir);
       if (st?.isDirectory() && sameDir(st, known)) return undefined;
       this.verified.delete(dir);
     }
+    const rel = relative(this.root, dir);
+    if (rel === "") return undefined;
+    if (rel.startsWith("..") || rel.startsWith(sep)) return `${sanitizeLine(dir)} is outside the blackboard`;
     return this.walk(rel);
   }
 
@@ -121,6 +122,11 @@ export class Confinement {
 
   /** Every directory above `path` (not `path` itself) is a real directory inside the root. */
   within(path: string): boolean {
+    const above = dirname(path);
+    const leaf = basename(path);
+    // A remembered directory is inside the root, and `leaf` is a plain name in it.
+    if (leaf !== ".." && leaf !== "." && this.verified.has(above))
+      return this.blockedDir(above) === undefined;
     const rel = relative(this.root, path);
     if (rel === "" || rel.startsWith("..") || rel.startsWith(sep)) return false;
     const parent = rel.split(sep).slice(0, -1).join(sep);
