@@ -1,5 +1,5 @@
 import { constants, lstatSync, readlinkSync, type Stats } from "node:fs";
-import { basename, dirname, relative, sep } from "node:path";
+import { basename, dirname, join, relative, sep } from "node:path";
 import { sanitizeLine } from "../../infra/sanitize.js";
 
 /**
@@ -104,9 +104,10 @@ export class Confinement {
 
   /** Check every directory from the root down to `rel`, remembering each one that is real. */
   private walk(rel: string): string | undefined {
-    let at = this.root;
+    let at = "";
     for (const part of rel.split(sep)) {
-      at = `${at}${sep}${part}`;
+      // Keyed as the layout spells paths (join() normalizes a root given as "/srv/bb/").
+      at = at ? `${at}${sep}${part}` : join(this.root, part);
       const st = lstatOrUndefined(at);
       if (!st) return undefined;
       if (!st.isDirectory()) {
