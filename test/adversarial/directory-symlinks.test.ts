@@ -5,7 +5,7 @@
  * move that folder's files into quarantine/, and its temp sweep delete its old files.
  */
 import assert from "node:assert/strict";
-import { readdir, stat, symlink, unlink, utimes } from "node:fs/promises";
+import { mkdir, readdir, rename, stat, symlink, unlink, utimes } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { makeRequest, resultFor } from "../integration/blackboard/contract.js";
@@ -78,5 +78,71 @@ test("a claim file swapped for a link loses the claim: renewing it never touches
 
     assert.equal(await bb.renew(claim), false, "the holder learns it lost the claim");
     assert.equal((await stat(target)).mtimeMs, longAgo.getTime(), "the file behind the link keeps its times");
+  });
+});
+
+/**
+ * Each directory is checked from the root down once, then by one lstat of its own (safe-fs.ts):
+ * a directory that passed a check and was swapped for a link afterwards, at any level, is
+ * refused at its next use just the same.
+ */
+test("directories swapped for links after they were checked are refused: nothing is claimed, moved or written through them", async () => {
+  await withBoard({}, async (board) => {
+    const { bb, root } = board;
+    // One whole round first: every directory a claim and a completion use has passed its check.
+    await bb.enqueue(makeRequest({ node: "main" }));
+    const first = await bb.claim("main");
+    assert.ok(first);
+    assert.equal(await bb.complete(first, resultFor(first)), true);
+
+    // The inbox, swapped for a link to a folder that holds a well-formed task for it.
+    const planted = makeRequest({ node: "main" });
+    const inboxVictim = await outsideDir(board, { [`${planted.id}.json`]: JSON.stringify(planted) });
+    await rename(join(root, "requests", "main"), join(root, "requests-main-aside"));
+    await symlink(inboxVictim, join(root, "requests", "main"));
+    const inboxBefore = await snapshot(inboxVictim);
+    assert.equal(await bb.claim("main"), undefined, "nothing is claimed through the swapped inbox");
+    assert.equal(await snapshot(inboxVictim), inboxBefore, "the folder behind requests/main is untouched");
+    await unlink(join(root, "requests", "main"));
+    await rename(join(root, "requests-main-aside"), join(root, "requests", "main"));
+
+    // A level higher: claimed/ itself, swapped for a link to a folder with a main/ inside.
+    const honest = makeRequest({ node: "main" });
+    await bb.enqueue(honest);
+    const claimedVictim = await outsideDir(board, {});
+    await mkdir(join(claimedVictim, "main"));
+    await rename(join(root, "claimed"), join(root, "claimed-aside"));
+    await symlink(claimedVictim, join(root, "claimed"));
+    const claimedBefore = await snapshot(claimedVictim);
+    await assert.rejects(bb.claim("main"), { code: "foreign_dir" }, "the claim stops at the link");
+    assert.equal(
+      await snapshot(claimedVictim),
+      claimedBefore,
+      "nothing was moved into the folder behind claimed/",
+    );
+    assert.deepEqual(
+      await readdir(join(root, "requests", "main")),
+      [`${honest.id}.json`],
+      "the task still waits",
+    );
+    await unlink(join(root, "claimed"));
+    await rename(join(root, "claimed-aside"), join(root, "claimed"));
+
+    // results/, swapped while a claim is held: the result is not written behind it.
+    const held = await bb.claim("main");
+    assert.equal(held?.request.id, honest.id);
+    const resultsVictim = await outsideDir(board, {});
+    await rename(join(root, "results"), join(root, "results-aside"));
+    await symlink(resultsVictim, join(root, "results"));
+    await assert.rejects(bb.complete(held!, resultFor(held!)), { code: "foreign_dir" });
+    assert.deepEqual(
+      await readdir(resultsVictim),
+      [],
+      "no result was linked into the folder behind results/",
+    );
+    assert.ok(
+      (await readdir(join(root, "claimed", "main"))).some((n) => n.startsWith(honest.id)),
+      "the task stays claimed: its lease runs out and it is handed out again",
+    );
   });
 });

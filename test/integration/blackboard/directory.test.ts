@@ -338,6 +338,24 @@ test("directory driver: each handle writes through its own temp directory, remov
   });
 });
 
+test("directory driver: node directories removed by hand after they were checked are made again, and the next claim and completion land in the new ones", async () => {
+  await withDirectory({}, async ({ bb, root }) => {
+    await bb.enqueue(makeRequest());
+    const first = await bb.claim("alpha");
+    assert.ok(first);
+    assert.equal(await bb.complete(first, resultFor(first)), true);
+    const next = makeRequest();
+    await bb.enqueue(next);
+    await rm(join(root, "claimed", "alpha"), { recursive: true });
+    await rm(join(root, "done"), { recursive: true });
+    const claim = await bb.claim("alpha");
+    assert.equal(claim?.request.id, next.id);
+    assert.equal(await bb.complete(claim!, resultFor(claim!)), true);
+    assert.deepEqual(await readdir(join(root, "done", "alpha")), [`${next.id}.json`]);
+    assert.equal((await bb.get(next.id))?.state, "completed");
+  });
+});
+
 test("directory driver: list({ activeOnly }) gives the pending and claimed tasks without reading finished ones", async () => {
   await withDirectory({}, async ({ bb }) => {
     const done = makeRequest();

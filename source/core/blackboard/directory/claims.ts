@@ -9,6 +9,7 @@ import { assertResultFitsClaim, OneCompletionPerClaim, progressRecord } from "..
 import type { Claim, RequeueOptions, RequeueOutcome } from "../types.js";
 import { type DirectoryLayout, misplaced, pendingIdOf, unlinkQuietly } from "./layout.js";
 import { isSyncArtifact } from "./records.js";
+import { entryAt } from "./safe-fs.js";
 
 /**
  * A worker keeps a sorted view of its inbox and lists it again only when the directory
@@ -170,7 +171,7 @@ export class Claims {
     if (await this.fs.isCancelRequested(id)) return undefined;
     const to = this.fs.newClaimPath(node, id);
     // No utimes: the reaper times a lease from when it first sees this claim's (fresh) file name.
-    const moved = this.fs.renameInto(from, to);
+    const moved = this.fs.renameInto(from, to, true);
     this.inboxCache.delete(from);
     if (!moved) return "lost";
     // The file renamed may be newer than the one read (reaped and requeued in between): trust the one
@@ -287,10 +288,12 @@ export class Claims {
     const dest = this.fs.dir("results", this.fs.resultName(valid.id, valid.attempt, valid.status));
     const tmp = await this.fs.writeTemp(dest, JSON.stringify(valid));
     try {
+      // results/ checked once (a link there throws): then only the names in it are looked at.
+      this.fs.ensureDir(this.fs.dir("results"));
       for (const status of ["completed", "failed", "cancelled"] as const) {
         if (
           status !== valid.status &&
-          this.fs.isFile(this.fs.dir("results", this.fs.resultName(valid.id, valid.attempt, status)))
+          entryAt(this.fs.dir("results", this.fs.resultName(valid.id, valid.attempt, status))).kind === "file"
         )
           return undefined;
       }

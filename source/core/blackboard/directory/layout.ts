@@ -11,7 +11,7 @@ import { sanitizeLine } from "../../infra/sanitize.js";
 import { BlackboardError } from "../errors.js";
 import { truncateName } from "../names.js";
 import { isSyncArtifact, listDir, type ReadOutcome, readRecordNow } from "./records.js";
-import { Confinement, O_NOFOLLOW } from "./safe-fs.js";
+import { Confinement, entryAt, O_NOFOLLOW } from "./safe-fs.js";
 
 /**
  * The default blackboard: a directory, shareable by a synced folder.
@@ -124,9 +124,12 @@ export class DirectoryLayout {
 
   /** `path` may be written: its directories are real and ours, and nothing foreign stands at it. */
   checkWritable(path: string): void {
-    this.ensureDir(dirname(path));
-    if (this.confine.fileAt(path) === "foreign")
+    this.ensureDir(dirname(path)); // the directories, checked: only the entry itself is left to look at
+    const entry = entryAt(path);
+    if (entry.kind === "foreign") {
+      this.confine.note(path, `${entry.what}, not a regular file`);
       throw new BlackboardError({ code: "foreign_file", path: this.confine.rel(path), root: this.root });
+    }
   }
 
   now(): number {
@@ -237,10 +240,13 @@ export class DirectoryLayout {
   /**
    * rename(from, to) into a directory that should exist. false: `from` is gone (someone else
    * moved it first). A destination directory deleted behind our back is made again.
+   * `freshName`: `to` is a name nobody can have guessed (newClaimPath), so nothing can stand there.
    */
-  renameInto(from: string, to: string): boolean {
+  renameInto(from: string, to: string, freshName = false): boolean {
     if (!this.isFile(from)) return false;
-    this.checkWritable(to);
+    // A fresh random name (a new claim's) has nothing at it to look at: only its directory is checked.
+    if (freshName) this.ensureDir(dirname(to));
+    else this.checkWritable(to);
     try {
       renameSync(from, to);
       return true;

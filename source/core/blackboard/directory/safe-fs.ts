@@ -1,5 +1,5 @@
 import { constants, lstatSync, readlinkSync, type Stats } from "node:fs";
-import { relative, sep } from "node:path";
+import { basename, dirname, join, relative, sep } from "node:path";
 import { sanitizeLine } from "../../infra/sanitize.js";
 
 /**
@@ -48,15 +48,34 @@ export function entryAt(path: string): EntryKind {
   return { kind: "foreign", what: describeEntry(path, st) };
 }
 
+/** What identifies a directory: the same device, inode and birth time is the same directory. */
+interface DirIdentity {
+  dev: number;
+  ino: number;
+  birthtimeMs: number;
+}
+
+function sameDir(st: Stats, known: DirIdentity): boolean {
+  return st.dev === known.dev && st.ino === known.ino && st.birthtimeMs === known.birthtimeMs;
+}
+
 /**
  * Checks paths against one root: every directory between the root and a path must be a real
  * directory (lstat, never a link), so nothing reached through the blackboard leaves it.
- * Node has no openat(); checking each component just before use is the closest it gets.
+ * Node has no openat(); checking just before use is the closest it gets.
+ *
+ * A directory verified from the root down is remembered by its identity (DirIdentity). Checking
+ * it again takes one lstat of the directory itself instead of one per level: that lstat follows
+ * any link planted above it, so the same identity means the path still leads to the very
+ * directory that was verified inside the root; anything else (a link in its place or above it, a
+ * different directory, nothing) forgets it and walks from the root again.
  */
 export class Confinement {
   /** Paths already reported by this process: each is reported once. */
   private readonly reported = new Set<string>();
   private notes: string[] = [];
+  /** Directories verified from the root down, by path. */
+  private readonly verified = new Map<string, DirIdentity>();
 
   constructor(readonly root: string) {}
 
@@ -70,25 +89,45 @@ export class Confinement {
    * directory or does not exist yet; else what stands in the way (reported once).
    */
   blockedDir(dir: string): string | undefined {
+    // Only directories inside the root, by their normalized paths, are remembered.
+    const known = this.verified.get(dir);
+    if (known) {
+      const st = lstatOrUndefined(dir);
+      if (st?.isDirectory() && sameDir(st, known)) return undefined;
+      this.verified.delete(dir);
+    }
     const rel = relative(this.root, dir);
     if (rel === "") return undefined;
     if (rel.startsWith("..") || rel.startsWith(sep)) return `${sanitizeLine(dir)} is outside the blackboard`;
-    let at = this.root;
+    return this.walk(rel);
+  }
+
+  /** Check every directory from the root down to `rel`, remembering each one that is real. */
+  private walk(rel: string): string | undefined {
+    let at = "";
     for (const part of rel.split(sep)) {
-      at = `${at}${sep}${part}`;
+      // Keyed as the layout spells paths (join() normalizes a root given as "/srv/bb/").
+      at = at ? `${at}${sep}${part}` : join(this.root, part);
       const st = lstatOrUndefined(at);
       if (!st) return undefined;
       if (!st.isDirectory()) {
+        this.verified.delete(at);
         const what = `${describeEntry(at, st)} where a directory should be`;
         this.note(at, what);
         return `${this.rel(at)} is ${what}`;
       }
+      this.verified.set(at, { dev: st.dev, ino: st.ino, birthtimeMs: st.birthtimeMs });
     }
     return undefined;
   }
 
   /** Every directory above `path` (not `path` itself) is a real directory inside the root. */
   within(path: string): boolean {
+    const above = dirname(path);
+    const leaf = basename(path);
+    // A remembered directory is inside the root, and `leaf` is a plain name in it.
+    if (leaf !== ".." && leaf !== "." && this.verified.has(above))
+      return this.blockedDir(above) === undefined;
     const rel = relative(this.root, path);
     if (rel === "" || rel.startsWith("..") || rel.startsWith(sep)) return false;
     const parent = rel.split(sep).slice(0, -1).join(sep);
