@@ -1,5 +1,5 @@
 import type { TaskView } from "../../core/domain/federation-types.js";
-import { FINAL_STATES } from "../../core/domain/schema.js";
+import { ACTIVE_STATES, FINAL_STATES } from "../../core/domain/schema.js";
 import { buildDetailLines } from "../detail-lines.js";
 import { onAuditFailed, onAuditKey, onAuditLoaded, openAudit } from "../features/audit/state.js";
 import { onDispatched, onDispatchFailed, onFormKey, openDispatch } from "../features/dispatch/state.js";
@@ -246,7 +246,7 @@ function openSelected(state: AppState): AppState {
       // so its facts are what a short terminal shows first.
       detail: {
         scroll: 0,
-        follow: task.state === "pending" || task.state === "claimed" || task.state === "running",
+        follow: ACTIVE_STATES.includes(task.state),
       },
     };
   }
