@@ -168,8 +168,8 @@ function onAction(state: AppState, action: Action): AppState {
   if (pane && spec.panes && !spec.panes.includes(pane)) {
     const key = primaryKey(state.keymap, action) ?? action;
     const where = spec.panes.map((p) => `the ${PANE_NAMES[p]}`).join(" or ");
-    const back = pane === "reply" ? "Esc gives the keys back to the Tasks table" : "Tab moves the keys there";
-    return say(state, `${key} works in ${where}: ${back}.`);
+    const back = pane === "reply" ? "Esc goes back to the tasks" : "Tab moves the keys there";
+    return say(state, `${key} works in ${where}; ${back}.`);
   }
   const how = MOVES[action];
   if (how) return onMove(state, how);

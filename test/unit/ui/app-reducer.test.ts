@@ -252,7 +252,7 @@ describe("app reducer: actions", () => {
     const inReply = press(s, "space");
     assert.deepEqual(inReply.tasks.marks, s.tasks.marks, "no mark from the reply pane");
     assert.equal(inReply.tasks.selectedId, failed, "nor does the selection move");
-    assert.match(inReply.message?.text ?? "", /Space works in the Tasks table: Esc gives the keys back/);
+    assert.match(inReply.message?.text ?? "", /Space works in the Tasks table; Esc goes back to the tasks/);
     assert.match(press(s, "/").message?.text ?? "", /\/ works in the Nodes table or the Tasks table/);
     assert.equal(press(s, "/").input, null, "no filter opens from the reply pane");
     const retried = press(s, "r");
@@ -260,7 +260,7 @@ describe("app reducer: actions", () => {
     assert.deepEqual(retried.effects, [{ type: "retry", ids: [failed] }]);
     const nodes = press(stateOf(), "space");
     assert.deepEqual(nodes.tasks.marks, []);
-    assert.match(nodes.message?.text ?? "", /Space works in the Tasks table: Tab moves the keys there/);
+    assert.match(nodes.message?.text ?? "", /Space works in the Tasks table; Tab moves the keys there/);
   });
 
   it("bulk retry and bulk cancel over marked tasks ask first", () => {
