@@ -71,6 +71,7 @@ export function ControlCenter({ state: full, now, title = "ClawOS Federation" }:
         readonly={state.readonly}
         helpKey={primaryKey(state.keymap, "help")}
         worker={workerBadge(state.snapshot.worker)}
+        workerShort={workerBadge(state.snapshot.worker, false)}
         width={width}
       />
       {/* Clipping costs Ink a second pass over every line of every frame (a quarter of

@@ -90,6 +90,27 @@ describe("the home screen at the sizes people use", () => {
     }
   });
 
+  it("80×24: where we are keeps its room in the title; the worker's pid gives way", () => {
+    const snapshot = {
+      ...snapshotOf(TREND_NODES, seedTasks()),
+      worker: {
+        running: true,
+        kind: "background" as const,
+        pid: 18861,
+        since: new Date(FIXED_NOW).toISOString(),
+      },
+    };
+    const home = stateOf({ size: SIZE_80, snapshot });
+    assert.match(
+      assertFits(frameAt(SIZE_80, home), SIZE_80)[0] ?? "",
+      /row 1\/4 +worker: background 18861 {2}\? help$/,
+    );
+    const form = assertFits(frameAt(SIZE_80, press(home, "d")), SIZE_80)[0] ?? "";
+    assert.match(form, /› dispatch +worker: background {2}\? help$/, form);
+    const detail = assertFits(frameAt(SIZE_80, press(home, "tab", "enter")), SIZE_80)[0] ?? "";
+    assert.match(detail, /› e68aee2d +worker: background {2}\? help$/, detail);
+  });
+
   it("100×30: the latency trend appears beside LATENCY; still no reply pane", () => {
     const size = { columns: 100, rows: 30 };
     const lines = assertFits(frameAt(size), size);
