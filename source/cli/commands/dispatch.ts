@@ -95,7 +95,7 @@ async function dispatchTask(
       // The same words as a localhost task handed back, but this one is not ours to stop.
       const { why, errorCode } = stopReason();
       throw new UserError(`${why}: ${id} goes on without this command.`, {
-        hint: `follow it with clawos tasks show ${id}, or drop it with clawos tasks cancel ${id}`,
+        hint: `follow it with clawos tasks show ${shortTaskId(id)} --follow, or drop it with clawos tasks cancel ${shortTaskId(id)}`,
         code: errorCode,
       });
     });
@@ -151,7 +151,7 @@ async function dispatchTask(
       // Pending: why it waits. Already claimed again: the worker was quicker than this line.
       const next =
         (await waitingLine(core, toTaskView(final))) || `${final.node}'s worker has picked it up again.`;
-      err(`  ${next} (clawos tasks cancel ${request.id} drops it)`);
+      err(`  ${next} (clawos tasks cancel ${shortTaskId(request.id)} drops it)`);
     }
     return code;
   }
