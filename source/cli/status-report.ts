@@ -5,7 +5,7 @@ import type {
   NodeView,
   TaskView,
 } from "../core/domain/federation-types.js";
-import type { TaskState } from "../core/domain/schema.js";
+import { ACTIVE_STATES, type TaskState } from "../core/domain/schema.js";
 import type { UsageTotals } from "../core/domain/usage.js";
 import { stalledInboxes } from "../core/federation/waiting.js";
 import { localStamp } from "../present/clock.js";
@@ -34,8 +34,6 @@ export interface StatusData {
 
 /** What the status views print, every string sanitized (toSafe): presenters take only this. */
 export type SafeStatusData = Safe<StatusData>;
-
-export const ACTIVE_STATES: TaskState[] = ["pending", "claimed", "running"];
 
 /** Piped output fits a terminal unless --wide asks for every column at full width. */
 export const PIPED_WIDTH = 80;

@@ -16,20 +16,6 @@ export function eventLine(event: FleetEvent): SafeText {
   return safeLine(`${stamp(event.time)}  ${event.kind.padEnd(14)} ${event.message}`);
 }
 
-/** An event as one JSON line: the stable fields, in a fixed order, absent ones as null. */
-export function eventJson(event: FleetEvent): string {
-  const { time, kind, node, task, from, to, message } = event;
-  return JSON.stringify({
-    time,
-    kind,
-    node: node ?? null,
-    task: task ?? null,
-    from: from ?? null,
-    to: to ?? null,
-    message,
-  });
-}
-
 const DOWN = new Set(["unreachable", "stale", "asleep", "misconfigured"]);
 
 /** The terminal title: "clawos · 3 online · 1 down" (counts that are zero are left out). */

@@ -31,11 +31,11 @@ export function workerLine(worker: MachineWorker | undefined, now: number): stri
   return `Worker: ${facts.join(", ")}${stop}`;
 }
 
-/** The same in a few words, for the control center's title bar. */
-export function workerBadge(worker: MachineWorker | undefined): string {
+/** The same in a few words, for the control center's title bar (without the pid where room is short). */
+export function workerBadge(worker: MachineWorker | undefined, withPid = true): string {
   if (!worker) return "";
   if (!worker.running) return worker.unserved?.length ? "worker: partial" : "worker: none";
   const kind =
     worker.kind === "service" ? "service" : worker.kind === "background" ? "background" : "by hand";
-  return `worker: ${kind}${worker.pid ? ` ${worker.pid}` : ""}`;
+  return `worker: ${kind}${worker.pid && withPid ? ` ${worker.pid}` : ""}`;
 }

@@ -5,6 +5,8 @@
  */
 
 export type KeyGroup = "Navigate" | "Views" | "Tasks" | "Federation";
+/** The home screen's panes; Tab gives the keys from one to the next. */
+export type Pane = "nodes" | "tasks" | "reply";
 
 export interface ActionSpec {
   keys: readonly string[];
@@ -12,6 +14,8 @@ export interface ActionSpec {
   group: KeyGroup;
   /** Changes the federation: hidden and refused in a read-only session. */
   mutating?: boolean;
+  /** On the home screen, the panes it acts in (default: every one); in another it only says where it works. */
+  panes?: readonly Pane[];
 }
 
 export const ACTIONS = {
@@ -24,7 +28,7 @@ export const ACTIONS = {
   open: { keys: ["enter"], help: "Drill in (node, task)", group: "Navigate" },
   back: { keys: ["escape"], help: "Back / clear filter", group: "Navigate" },
   switchPane: { keys: ["tab"], help: "Focus nodes/tasks/reply", group: "Views" },
-  filter: { keys: ["/"], help: "Filter rows (see below)", group: "Views" },
+  filter: { keys: ["/"], help: "Filter rows (see below)", group: "Views", panes: ["nodes", "tasks"] },
   palette: { keys: [":"], help: "Command palette", group: "Views" },
   help: { keys: ["?"], help: "Show / hide this help", group: "Views" },
   logs: { keys: ["l"], help: "Node log (/ filters)", group: "Views" },
@@ -32,7 +36,7 @@ export const ACTIONS = {
   retry: { keys: ["r"], help: "Retry failed/cancelled", group: "Tasks", mutating: true },
   cancel: { keys: ["x"], help: "Cancel task (asks first)", group: "Tasks", mutating: true },
   /** Marks only feed bulk retry and cancel: off (and hidden) with them in a read-only session. */
-  mark: { keys: ["space"], help: "Mark for bulk r / x", group: "Tasks", mutating: true },
+  mark: { keys: ["space"], help: "Mark for bulk r / x", group: "Tasks", mutating: true, panes: ["tasks"] },
   refresh: { keys: ["R"], help: "Refresh, re-probe nodes", group: "Federation" },
   discover: {
     keys: ["i"],

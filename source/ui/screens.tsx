@@ -1,7 +1,7 @@
 import { Text } from "ink";
 import type { ReactNode } from "react";
 import type { NodeView, TaskView } from "../core/domain/federation-types.js";
-import type { TaskState } from "../core/domain/schema.js";
+import { FINAL_STATES, type TaskState } from "../core/domain/schema.js";
 import { clipMiddle } from "../present/text.js";
 import { FirstRunPanel } from "./components/nodes-view.js";
 import { TaskDetail } from "./components/task-detail.js";
@@ -39,8 +39,8 @@ export type Hint = [Action, string] | [Action, Action, string] | [Action, Action
 
 /** What the hint lists depend on besides the screen. */
 export interface HintState {
-  /** Marked tasks (the tasks table offers bulk actions then). */
-  marks: number;
+  /** The states of the marked tasks (the tasks table offers the bulk actions that apply to them). */
+  marks: readonly TaskState[];
   /** The tasks table was reached from a node (Esc goes back there). */
   drilled: boolean;
   /** The table on screen has no rows ("filtered": a filter hides them all): no hints for keys that act on a row. */
@@ -206,11 +206,13 @@ export const SCREENS: Record<ScreenName, ScreenSpec> = {
     body: homeBody("tasks"),
     bounded: true,
     hints: ({ marks, drilled, empty, task }) => {
-      if (marks > 0)
+      if (marks.length > 0)
         return [
-          `${marks} marked:`,
-          ["retry", "retry them"],
-          ["cancel", "cancel them"],
+          `${marks.length} marked:`,
+          ...(marks.some((s) => s === "failed" || s === "cancelled")
+            ? [["retry", "retry them"] as Hint]
+            : []),
+          ...(marks.some((s) => !FINAL_STATES.includes(s)) ? [["cancel", "cancel them"] as Hint] : []),
           ["mark", "unmark"],
           ["back", "clear marks"],
         ];

@@ -61,7 +61,11 @@ describe("clawos doctor finds each planted fault and says how to fix it", () => 
   });
 
   test("every fault is reported with a fix, and the exit code says so", async () => {
-    const r = await world.run(["doctor", "--json"]);
+    // An `openclaw` on PATH, whatever this machine has: the fix for a down gateway is its command.
+    const bin = join(world.home, "fake-bin");
+    await mkdir(bin, { recursive: true });
+    await writeFile(join(bin, "openclaw"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    const r = await world.run(["doctor", "--json"], { env: { PATH: bin } });
     assert.equal(r.code, 1, r.stderr);
     const checks = JSON.parse(r.stdout) as Check[];
     const find = (area: string, pattern: RegExp) => {

@@ -196,14 +196,17 @@ describe("clawos incubate", () => {
   });
 
   test("--config-only writes the profile directly (mode 0600) without openclaw", async () => {
-    const r = await world.run(["incubate", "gamma", "--config-only", "--set", "discovery.mdns.mode=off"]);
+    // No openclaw on this PATH, whatever this machine has installed.
+    const r = await world.run(["incubate", "gamma", "--config-only", "--set", "discovery.mdns.mode=off"], {
+      env: { PATH: join(world.home, "no-bin") },
+    });
     assert.equal(r.code, 0, r.stderr);
     const file = join(world.home, ".openclaw-gamma", "openclaw.json");
     assert.equal((await stat(file)).mode & 0o777, 0o600);
     const config = JSON.parse(await readFile(file, "utf8"));
     assert.equal(config.gateway.http.endpoints.chatCompletions.enabled, true);
     assert.equal(config.discovery.mdns.mode, "off");
-    // No openclaw on this PATH: the next step named is one that works here.
+    // The next step named is one that works here.
     assert.match(r.stdout, /OpenClaw is not installed here: .*npm run demo:gateway -- gamma/);
     assert.doesNotMatch(r.stdout, /Start it with: openclaw/);
     const nodes = JSON.parse((await world.run(["nodes", "list", "--json"])).stdout) as { id: string }[];

@@ -272,6 +272,11 @@ describe("clawos watch and alert commands", () => {
       sent.map((e) => e.kind),
       ["node-down", "node-up", "task-failed", "budget-reached"],
     );
+    assert.deepEqual(
+      sent.map((e) => Object.keys(e)),
+      sent.map(() => ["time", "kind", "node", "task", "from", "to", "message"]),
+      "the alert gets the event in watch --json's shape",
+    );
     assert.equal(sent[2]?.task, id);
     assert.equal(sent[3]?.node, "hub");
     assert.equal(

@@ -2,7 +2,7 @@ import { type Command, Option } from "commander";
 import type { StoredTask } from "../../core/blackboard/types.js";
 import { UserError } from "../../core/domain/errors.js";
 import { shortTaskId } from "../../core/domain/ids.js";
-import type { Priority } from "../../core/domain/schema.js";
+import { ACTIVE_STATES, type Priority } from "../../core/domain/schema.js";
 import type { FederationCore } from "../../core/federation/federation.js";
 import { toTaskView } from "../../core/federation/views.js";
 import { createStreamSanitizer, sanitizeLine, sanitizeText } from "../../core/infra/sanitize.js";
@@ -11,7 +11,6 @@ import type { CliContext } from "../context.js";
 import { ensureMachineWorker } from "../machine-worker.js";
 import { collect, parsePositiveInt, parsePriority } from "../options.js";
 import { EXIT, type ExitCode, type StopSignal, stopOnSignals } from "../signals.js";
-import { ACTIVE_STATES } from "../status-report.js";
 import { waitingLine } from "../waiting-line.js";
 
 interface DispatchOptions {
@@ -96,7 +95,7 @@ async function dispatchTask(
       // The same words as a localhost task handed back, but this one is not ours to stop.
       const { why, errorCode } = stopReason();
       throw new UserError(`${why}: ${id} goes on without this command.`, {
-        hint: `follow it with clawos tasks show ${id}, or drop it with clawos tasks cancel ${id}`,
+        hint: `follow it with clawos tasks show ${shortTaskId(id)} --follow, or drop it with clawos tasks cancel ${shortTaskId(id)}`,
         code: errorCode,
       });
     });
@@ -152,7 +151,7 @@ async function dispatchTask(
       // Pending: why it waits. Already claimed again: the worker was quicker than this line.
       const next =
         (await waitingLine(core, toTaskView(final))) || `${final.node}'s worker has picked it up again.`;
-      err(`  ${next} (clawos tasks cancel ${request.id} drops it)`);
+      err(`  ${next} (clawos tasks cancel ${shortTaskId(request.id)} drops it)`);
     }
     return code;
   }
@@ -214,7 +213,5 @@ function reportFinal(ctx: CliContext, task: StoredTask, json?: boolean): ExitCod
     ctx.err(`${task.request.id} ${task.state}${e ? `: ${sanitizeLine(e.message)}` : ""}`);
     if (e?.hint) ctx.err(`  fix: ${sanitizeLine(e.hint)}`);
   }
-  return task.state === "pending" || task.state === "running" || task.state === "claimed"
-    ? EXIT.ok
-    : EXIT.failed;
+  return ACTIVE_STATES.includes(task.state) ? EXIT.ok : EXIT.failed;
 }

@@ -3,7 +3,7 @@ import { formatElapsed } from "../../core/domain/durations.js";
 import { UserError } from "../../core/domain/errors.js";
 import { sanitizeLine } from "../../core/infra/sanitize.js";
 import type { IncubateOptions, IncubateResult } from "../../core/ops/incubate.js";
-import { findOnPath } from "../../core/ops/openclaw-command.js";
+import { type GatewayStart, gatewayStartHere } from "../../core/ops/openclaw-command.js";
 import type { CliContext } from "../context.js";
 import { collect, parsePort, parsePositiveInt } from "../options.js";
 import { EXIT } from "../signals.js";
@@ -88,14 +88,14 @@ async function incubateNode(ctx: CliContext, name: string, opts: Record<string, 
   if (opts.json) out(JSON.stringify(result, null, 2));
   else {
     // Without OpenClaw here (the README's demo path) its start command would only fail.
-    const openclaw = result.started ? undefined : await findOnPath("openclaw", ctx.io.env);
-    for (const line of resultLines(result, Boolean(openclaw))) ctx.say(line);
+    const start = await gatewayStartHere(result.node, ctx.io.env);
+    for (const line of resultLines(result, start)) ctx.say(line);
   }
   return result.turn && !result.turn.ok ? EXIT.failed : EXIT.ok;
 }
 
 /** What the user reads at the end: where the node runs, whether it answered, and what to do next. */
-function resultLines(result: IncubateResult, openclawHere: boolean): string[] {
+function resultLines(result: IncubateResult, start: GatewayStart): string[] {
   const { node, port, turn, model } = result;
   const where = `127.0.0.1:${port}`;
   const modelLine = model ? `Model: ${model.primary} (from ${model.from}).` : "Model: none.";
@@ -103,9 +103,9 @@ function resultLines(result: IncubateResult, openclawHere: boolean): string[] {
     return [
       // "Ready" is said only of a node that answered: nothing runs on this port yet.
       `Node ${node} is set up on ${where}; its gateway is not running yet. ${modelLine}`,
-      openclawHere
-        ? `Start it with: openclaw --profile ${node} gateway run   (or clawos nodes start ${node}; then clawos nodes probe --turn ${node})`
-        : `OpenClaw is not installed here: in the clawos checkout, npm run demo:gateway -- ${node} serves this port with a demo gateway (then clawos nodes probe ${node}).`,
+      start.openclaw
+        ? `Start it with: ${start.command}   (or clawos nodes start ${node}; then clawos nodes probe --turn ${node})`
+        : `OpenClaw is not installed here: in the clawos checkout, ${start.command} serves this port with a demo gateway (then clawos nodes probe ${node}).`,
     ];
   }
   if (turn?.ok) {

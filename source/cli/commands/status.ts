@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { ACTIVE_STATES } from "../../core/domain/schema.js";
 import type { FederationCore } from "../../core/federation/federation.js";
 import { toTaskView } from "../../core/federation/views.js";
 import { withMachineWorker } from "../../core/federation/waiting.js";
@@ -8,13 +9,7 @@ import { findWorker } from "../../core/ops/worker-autostart.js";
 import { toSafe } from "../../present/safe-text.js";
 import type { CliContext } from "../context.js";
 import { parsePositiveInt } from "../options.js";
-import {
-  ACTIVE_STATES,
-  renderStatusMarkdown,
-  renderStatusText,
-  type StatusData,
-  tableWidth,
-} from "../status-report.js";
+import { renderStatusMarkdown, renderStatusText, type StatusData, tableWidth } from "../status-report.js";
 
 /** `clawos status`: the node and task tables once. */
 export function register(program: Command, ctx: CliContext): void {

@@ -1,8 +1,9 @@
 import type { Command } from "commander";
 import type { Snapshot } from "../../core/domain/federation-types.js";
+import { eventJson } from "../../core/domain/fleet-events.js";
 import { count } from "../../core/domain/plural.js";
 import { LiveFederation } from "../../core/federation/live-federation.js";
-import { eventJson, eventLine, fleetTitle } from "../../present/log-lines.js";
+import { eventLine, fleetTitle } from "../../present/log-lines.js";
 import type { CliContext } from "../context.js";
 import { EXIT, stopOnSignals } from "../signals.js";
 

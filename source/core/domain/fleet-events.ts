@@ -26,6 +26,23 @@ const UP: ReadonlySet<NodeState> = new Set(["online", "degraded"]);
 const DOWN: ReadonlySet<NodeState> = new Set(["unreachable", "stale", "asleep"]);
 
 /**
+ * An event as one JSON line, the same for `watch --json` and an alert command's stdin: the stable
+ * fields in a fixed order, absent ones as null (the federation's budget has no node).
+ */
+export function eventJson(event: FleetEvent): string {
+  const { time, kind, node, task, from, to, message } = event;
+  return JSON.stringify({
+    time,
+    kind,
+    node: node ?? null,
+    task: task ?? null,
+    from: from ?? null,
+    to: to ?? null,
+    message,
+  });
+}
+
+/**
  * Pure: the events between two looks at the fleet. A node that was up and is now unreachable,
  * stale or asleep is `node-down`; the way back is `node-up`; a task that reached `failed` (no
  * attempt left: a failed attempt with attempts left goes back to pending) is `task-failed`;

@@ -352,6 +352,8 @@ export type TaskRequest = z.infer<typeof TaskRequest>;
 export const TASK_STATES = ["pending", "claimed", "running", "completed", "failed", "cancelled"] as const;
 export type TaskState = (typeof TASK_STATES)[number];
 export const FINAL_STATES: readonly TaskState[] = ["completed", "failed", "cancelled"];
+/** A task still at work: waiting, claimed or running (every state FINAL_STATES leaves). */
+export const ACTIVE_STATES: readonly TaskState[] = ["pending", "claimed", "running"];
 
 export const TaskError = z.object({
   kind: z.string().max(60),

@@ -26,6 +26,7 @@ import {
 import { gatewayLogOf } from "../infra/openclaw-logs.js";
 import { sanitizeLine } from "../infra/sanitize.js";
 import { readTurnRecords, recordTurn } from "../infra/turn-records.js";
+import { gatewayStartHere } from "../ops/openclaw-command.js";
 import { GatewayClient, GatewayError } from "../transport/gateway-client.js";
 import type { SshPool } from "../transport/ssh-route.js";
 import { holdDeltas } from "./hold-deltas.js";
@@ -213,12 +214,21 @@ export class FederationCore {
         tokenSource: token.source,
         profile: node.profile,
         agent: node.agent,
-        ...(local ? { logFile: await gatewayLogOf(node.profile, this.env) } : {}),
+        ...(local ? await this.localGatewayFacts(node.profile) : {}),
       },
       this.turnLimits(),
     );
     this.clients.set(nodeId, client);
     return client;
+  }
+
+  /** A gateway of this machine: its log file and what starts it, for the hints that name them. */
+  private async localGatewayFacts(profile: string | null) {
+    const [logFile, start] = await Promise.all([
+      gatewayLogOf(profile, this.env),
+      gatewayStartHere(profile, this.env),
+    ]);
+    return { logFile, startCommand: start.words };
   }
 
   /** How long one agent turn may take, and stay silent, on any route. */

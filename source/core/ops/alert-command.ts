@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import type { FleetEvent } from "../domain/federation-types.js";
+import { eventJson } from "../domain/fleet-events.js";
 import { sanitizeLine } from "../infra/sanitize.js";
 
 /** What an alert command said, kept for the worker log (the rest is dropped). */
@@ -54,6 +55,6 @@ export function runAlertCommand(
     });
     // A command that does not read its stdin closes it: that is not an error.
     child.stdin?.on("error", () => {});
-    child.stdin?.end(`${JSON.stringify(event)}\n`);
+    child.stdin?.end(`${eventJson(event)}\n`);
   });
 }

@@ -3,6 +3,7 @@ import { describeError } from "../domain/errors.js";
 import { FederationCore } from "../federation/federation.js";
 import type { LoadedConfig } from "../infra/config.js";
 import type { AddCheck } from "./doctor.js";
+import { gatewayStartHere } from "./openclaw-command.js";
 
 export type Opened = { core: FederationCore } | { error: unknown } | { absent: true };
 
@@ -51,7 +52,7 @@ async function checkNodes(opened: Exclude<Opened, { absent: true }>, add: AddChe
             routable.find((r) => r.config.id === v.id)?.statusHint ??
             probe?.hint ??
             (v.transport === "localhost"
-              ? `start it: openclaw ${v.profile ? `--profile ${v.profile} ` : ""}gateway run`
+              ? `start it: ${(await gatewayStartHere(v.profile, core.env)).words}`
               : `run its worker there: clawos node run --node ${v.id}`),
         });
       }

@@ -5,6 +5,7 @@ import type { NodeConfig } from "../domain/schema.js";
 import type { IncubateOptions } from "./incubate.js";
 import { type Incubation, newNodeClient } from "./incubate-steps.js";
 import { findModelSource } from "./model-source.js";
+import { openclawInstalled } from "./openclaw-command.js";
 import { checkTurn, type TurnCheck } from "./turn-check.js";
 
 /** The model a new node gets: a custom server, one copied from a profile, or none (said plainly). */
@@ -48,7 +49,13 @@ export async function planModel(
   }
   const source = await findModelSource(nodes, machine, env, name, options.modelFrom);
   if (!source) {
-    run.warn(noModelWords(name, ": no profile here names one in agents.defaults.model"));
+    const why = ": no profile here names one in agents.defaults.model";
+    // The README's path without OpenClaw: the demo gateway answers without a model.
+    if (options.configOnly && !(await openclawInstalled(env)))
+      run.note(
+        `${name} gets no model${why}; the demo gateway needs none. Under OpenClaw later, give it one: openclaw --profile ${name} configure --section model`,
+      );
+    else run.warn(noModelWords(name, why));
     return { from: "none" };
   }
   run.note(`model: ${source.primary} from ${source.from}; ${source.auth}`);

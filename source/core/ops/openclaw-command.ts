@@ -17,6 +17,46 @@ export async function findOnPath(command: string, env: NodeJS.ProcessEnv): Promi
   return undefined;
 }
 
+/** What starts a local profile's gateway, and how a hint says it. */
+export interface GatewayStart {
+  /** OpenClaw is installed here (on PATH). */
+  openclaw: boolean;
+  command: string;
+  /** The command with where to run it, for a hint. */
+  words: string;
+}
+
+/**
+ * Pure: with OpenClaw installed, its own command; without it (the README's demo path), the demo
+ * gateway of the clawos checkout, which serves the profile's port and token and needs no model.
+ */
+export function gatewayStart(profile: string | null, openclawInstalled: boolean): GatewayStart {
+  const named = profile && profile !== "default" ? profile : null;
+  if (openclawInstalled) {
+    const command = `openclaw ${named ? `--profile ${named} ` : ""}gateway run`;
+    return { openclaw: true, command, words: command };
+  }
+  const command = `npm run demo:gateway -- ${named ?? "main"}`;
+  return {
+    openclaw: false,
+    command,
+    words: `${command} in the clawos checkout (a demo gateway: OpenClaw is not installed here)`,
+  };
+}
+
+/** Is OpenClaw installed here: the one test behind every message that differs without it. */
+export async function openclawInstalled(env: NodeJS.ProcessEnv): Promise<boolean> {
+  return (await findOnPath("openclaw", env)) !== undefined;
+}
+
+/** What starts a local profile's gateway on this machine: one decision for every hint that names it. */
+export async function gatewayStartHere(
+  profile: string | null,
+  env: NodeJS.ProcessEnv,
+): Promise<GatewayStart> {
+  return gatewayStart(profile, await openclawInstalled(env));
+}
+
 /** Run a command to its end; its exit code and the last 8000 characters of its output. */
 export function runCommand(
   command: string,

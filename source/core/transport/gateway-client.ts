@@ -32,6 +32,8 @@ export interface GatewayTarget {
   agent: string;
   /** The gateway's log file when it is on this machine (named by every "check its log"). */
   logFile?: string;
+  /** What starts the gateway when it is on this machine (named by the "not running" hint). */
+  startCommand?: string;
 }
 
 export interface GatewayClientOptions {

@@ -90,7 +90,7 @@ export class GatewayFailures {
     if (code?.startsWith("HPE_")) {
       return this.badResponse(`${host}:${port} does not speak HTTP (${code})`, partialText);
     }
-    const start = this.openclaw("gateway run");
+    const start = this.target.startCommand ?? this.openclaw("gateway run");
     if (code === undefined || NOT_RUNNING_CODES.has(code)) {
       return this.fail(
         "unreachable",

@@ -12,6 +12,15 @@ import { findTask, selectNodeRows, selectTaskRows } from "../state/rows.js";
 import { messageLines, StatusBar } from "./status-bar.js";
 import { TitleBar } from "./title-bar.js";
 
+const NO_MARKS: readonly TaskState[] = [];
+
+/** The states of the marked tasks, for the bulk actions the hints offer (no marks, the usual case, costs nothing). */
+function markedStates(state: AppState): readonly TaskState[] {
+  const { marks } = state.tasks;
+  if (marks.length === 0) return NO_MARKS;
+  return marks.flatMap((id) => findTask(state.snapshot, id)?.state ?? []);
+}
+
 export interface ControlCenterProps {
   state: AppState;
   now: number;
@@ -71,6 +80,7 @@ export function ControlCenter({ state: full, now, title = "ClawOS Federation" }:
         readonly={state.readonly}
         helpKey={primaryKey(state.keymap, "help")}
         worker={workerBadge(state.snapshot.worker)}
+        workerShort={workerBadge(state.snapshot.worker, false)}
         width={width}
       />
       {/* Clipping costs Ink a second pass over every line of every frame (a quarter of
@@ -81,7 +91,7 @@ export function ControlCenter({ state: full, now, title = "ClawOS Federation" }:
       </Box>
       <StatusBar
         context={screen}
-        marks={top.kind === "tasks" ? state.tasks.marks.length : 0}
+        marks={top.kind === "tasks" ? markedStates(state) : NO_MARKS}
         drilled={top.kind === "tasks" && top.drilledFrom !== undefined}
         empty={
           top.kind === "tasks" && taskRows.length === 0

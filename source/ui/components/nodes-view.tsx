@@ -70,20 +70,25 @@ function withTrend(columns: Column<NodeView>[], rows: readonly NodeView[]): Colu
   return [...columns.slice(0, at + 1), TREND, ...columns.slice(at + 1)];
 }
 
-function facts(node: NodeView, now: number): string {
-  // Most telling first: the line is cut at the right on a narrow screen.
-  const parts = [
+/**
+ * The node's facts in `lines` lines, most telling first (a line is cut at the right on a narrow
+ * screen): what it does, then, given a second line, what it is, so no reserved row stays blank.
+ */
+function factLines(node: NodeView, now: number, lines: number): string[] {
+  const doing = [
     node.port === null ? node.transport : `${node.transport} ${node.host}:${node.port}`,
     `${node.inFlight} active task${node.inFlight === 1 ? "" : "s"}`,
     ...nodeUsageFacts(node),
     node.lastHeartbeatAt ? `worker seen ${formatAge(node.lastHeartbeatAt, now)} ago` : "no worker heartbeat",
+  ];
+  const being = [
     `machine ${node.machine}`,
     ...(node.profile ? [`profile ${node.profile}`] : []),
     `agent ${node.agent}`,
     ...(node.tags.length > 0 ? [`tags ${node.tags.join(",")}`] : []),
     ...(node.notes ? [node.notes] : []),
   ];
-  return parts.join(" · ");
+  return lines >= 2 ? [doing.join(" · "), being.join(" · ")] : [[...doing, ...being].join(" · ")];
 }
 
 /**
@@ -128,9 +133,12 @@ function NodeInfoView({
           {reason[i] ?? ""}
         </Text>
       ))}
-      <Text dimColor wrap="truncate-end">
-        {` ${clip(facts(node, now), width - 1)}`}
-      </Text>
+      {factLines(node, now, rows - 1 - reasonRows).map((line, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: rows are positional
+        <Text key={`f${i}`} dimColor wrap="truncate-end">
+          {` ${clip(line, width - 1)}`}
+        </Text>
+      ))}
     </Box>
   );
 }

@@ -52,8 +52,8 @@ export type HintContext = ScreenName;
 export interface BottomLineProps {
   /** Default "nodes". */
   context?: HintContext;
-  /** Marked tasks (the tasks table offers bulk actions then). */
-  marks?: number;
+  /** The states of the marked tasks (the tasks table offers the bulk actions that apply to them). */
+  marks?: readonly TaskState[];
   /** The tasks table was reached from a node (Esc goes back there). */
   drilled?: boolean;
   /** The table on screen has no rows ("filtered": a filter hides them all): no hints for keys that act on a row. */
@@ -103,12 +103,14 @@ function FieldLine({
   );
 }
 
+const NO_MARKS: readonly TaskState[] = [];
+
 /** The hint line's words: only keys that are bound, and nothing a read-only session refuses. */
 export function keyHints(
   context: HintContext,
   keymap: Keymap,
   readonly: boolean,
-  marks = 0,
+  marks: readonly TaskState[] = [],
   drilled = false,
   empty: false | "none" | "filtered" = false,
   task?: TaskState,
@@ -146,7 +148,7 @@ export function fitHints(hints: string[], width: number): string[] {
 /** Second status line: the open prompt (filter, palette, y/n), else the key hints (a message never hides them). */
 export function BottomLine({
   context = "nodes",
-  marks = 0,
+  marks = NO_MARKS,
   drilled = false,
   empty = false,
   task,

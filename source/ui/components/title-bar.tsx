@@ -19,6 +19,8 @@ export interface TitleBarProps {
   helpKey: string | null;
   /** This machine's worker in a few words ("worker: background 1234"), or "". */
   worker: string;
+  /** The same without the pid: taken when the full one leaves no room for where we are. */
+  workerShort?: string;
   width: number;
 }
 
@@ -33,8 +35,7 @@ function Tab({ label, active }: { label: string; active: boolean }) {
 
 /** App name, the two panes, where we are, the filter in force and a read-only badge. */
 export const TitleBar = memo(function TitleBar(props: TitleBarProps) {
-  const { title, active, top, nodeCount, taskCount, position, filter, readonly, helpKey, worker, width } =
-    props;
+  const { title, active, top, nodeCount, taskCount, position, filter, readonly, helpKey, width } = props;
   const theme = useTheme();
   const crumb =
     top.kind === "detail"
@@ -46,12 +47,18 @@ export const TitleBar = memo(function TitleBar(props: TitleBarProps) {
           : position
             ? ` ${position}`
             : "";
-  const right = `${worker ? `${worker}  ` : ""}${readonly ? "READ-ONLY " : ""}${helpKey ? `${helpKey} help` : ""}`;
   const left = ` ${clip(title, 40)} `;
   const tabs = ` Nodes ${nodeCount}  Tasks ${taskCount} `;
   const filterText = filter ? `  /${filter}` : "";
-  const room = Math.max(0, width - displayWidth(left) - displayWidth(tabs) - displayWidth(right) - 2);
-  const middle = clip(`${crumb}${filterText}`, room);
+  const rightWith = (worker: string) =>
+    `${worker ? `${worker}  ` : ""}${readonly ? "READ-ONLY " : ""}${helpKey ? `${helpKey} help` : ""}`;
+  const roomBeside = (right: string) =>
+    Math.max(0, width - displayWidth(left) - displayWidth(tabs) - displayWidth(right) - 2);
+  // Where we are ("› dispatch", a task's id) matters more than the worker's pid.
+  let right = rightWith(props.worker);
+  if (props.workerShort !== undefined && displayWidth(`${crumb}${filterText}`) > roomBeside(right))
+    right = rightWith(props.workerShort);
+  const middle = clip(`${crumb}${filterText}`, roomBeside(right));
   const gap = Math.max(
     1,
     width - displayWidth(left) - displayWidth(tabs) - displayWidth(middle) - displayWidth(right),

@@ -1,5 +1,5 @@
 import type { TaskView } from "../../core/domain/federation-types.js";
-import { FINAL_STATES } from "../../core/domain/schema.js";
+import { ACTIVE_STATES, FINAL_STATES } from "../../core/domain/schema.js";
 import { buildDetailLines } from "../detail-lines.js";
 import { onAuditFailed, onAuditKey, onAuditLoaded, openAudit } from "../features/audit/state.js";
 import { onDispatched, onDispatchFailed, onFormKey, openDispatch } from "../features/dispatch/state.js";
@@ -20,7 +20,7 @@ import {
 import { gatewayCommand, gatewaySelected } from "../features/node-life/state.js";
 import { scrollReply, switchPane } from "../features/reply/state.js";
 import type { KeyPress } from "../input.js";
-import { ACTIONS, type Action, type ActionSpec } from "../keymap.js";
+import { ACTIONS, type Action, type ActionSpec, type Pane, primaryKey } from "../keymap.js";
 import { bodyHeight, clampSize } from "../layout.js";
 import type { AppAction, AppState, Screen } from "./app-state.js";
 import { activeTable, topScreen } from "./app-state.js";
@@ -151,9 +151,26 @@ const MOVES: Partial<Record<Action, Move>> = {
   pageDown: "pageDown",
 };
 
+/** The home screen's pane with the keys, or undefined on another screen. */
+function focusedPane(state: AppState): Pane | undefined {
+  const top = topScreen(state).kind;
+  if (top === "tasks") return state.reply ? "reply" : "tasks";
+  return top === "nodes" ? "nodes" : undefined;
+}
+
+const PANE_NAMES: Record<Pane, string> = { nodes: "Nodes table", tasks: "Tasks table", reply: "Reply pane" };
+
 function onAction(state: AppState, action: Action): AppState {
   const spec: ActionSpec = ACTIONS[action];
   if (state.readonly && spec.mutating) return refuseReadonly(state, action);
+  // A key acts on the pane that has the keys, never on another one behind it.
+  const pane = focusedPane(state);
+  if (pane && spec.panes && !spec.panes.includes(pane)) {
+    const key = primaryKey(state.keymap, action) ?? action;
+    const where = spec.panes.map((p) => `the ${PANE_NAMES[p]}`).join(" or ");
+    const back = pane === "reply" ? "Esc goes back to the tasks" : "Tab moves the keys there";
+    return say(state, `${key} works in ${where}; ${back}.`);
+  }
   const how = MOVES[action];
   if (how) return onMove(state, how);
   switch (action) {
@@ -246,7 +263,7 @@ function openSelected(state: AppState): AppState {
       // so its facts are what a short terminal shows first.
       detail: {
         scroll: 0,
-        follow: task.state === "pending" || task.state === "claimed" || task.state === "running",
+        follow: ACTIVE_STATES.includes(task.state),
       },
     };
   }
@@ -272,7 +289,8 @@ const RETRIABLE = new Set(["failed", "cancelled"]);
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 function markedTasks(state: AppState): TaskView[] {
-  if (topScreen(state).kind !== "tasks" || state.tasks.marks.length === 0) return [];
+  // In the reply pane r and x act on the task it shows, not on the marks of the table behind.
+  if (focusedPane(state) !== "tasks" || state.tasks.marks.length === 0) return [];
   const byId = new Map(state.snapshot.tasks.map((t) => [t.id, t]));
   return state.tasks.marks.flatMap((id) => byId.get(id) ?? []);
 }

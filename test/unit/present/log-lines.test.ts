@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { FleetEvent } from "../../../source/core/domain/federation-types.js";
-import { eventJson, fleetTitle, latestEvent, logLine } from "../../../source/present/log-lines.js";
+import { eventJson } from "../../../source/core/domain/fleet-events.js";
+import { fleetTitle, latestEvent, logLine } from "../../../source/present/log-lines.js";
 
 const NOW = Date.parse("2026-12-05T10:00:00.000Z");
 const down: FleetEvent = {

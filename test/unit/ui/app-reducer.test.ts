@@ -241,6 +241,28 @@ describe("app reducer: actions", () => {
     assert.match(running.message?.text ?? "", /only failed or cancelled/);
   });
 
+  it("every key acts on the pane that has the keys: in the reply pane Space marks nothing, r retries the task shown", () => {
+    let s = press(stateOf(), "tab", "space");
+    assert.deepEqual(s.tasks.marks, ["req_20260227_203220_e68aee2d"], "the running task is marked");
+    s = press(s, "j");
+    const failed = s.tasks.selectedId;
+    assert.equal(s.snapshot.tasks.find((t) => t.id === failed)?.state, "failed");
+    s = press(s, "tab");
+    assert.ok(s.reply, "the reply pane has the keys");
+    const inReply = press(s, "space");
+    assert.deepEqual(inReply.tasks.marks, s.tasks.marks, "no mark from the reply pane");
+    assert.equal(inReply.tasks.selectedId, failed, "nor does the selection move");
+    assert.match(inReply.message?.text ?? "", /Space works in the Tasks table; Esc goes back to the tasks/);
+    assert.match(press(s, "/").message?.text ?? "", /\/ works in the Nodes table or the Tasks table/);
+    assert.equal(press(s, "/").input, null, "no filter opens from the reply pane");
+    const retried = press(s, "r");
+    assert.equal(retried.confirm, null, "not the bulk retry of the marks behind");
+    assert.deepEqual(retried.effects, [{ type: "retry", ids: [failed] }]);
+    const nodes = press(stateOf(), "space");
+    assert.deepEqual(nodes.tasks.marks, []);
+    assert.match(nodes.message?.text ?? "", /Space works in the Tasks table; Tab moves the keys there/);
+  });
+
   it("bulk retry and bulk cancel over marked tasks ask first", () => {
     let s = press(stateOf(), "tab", "space", "space", "space");
     assert.equal(s.tasks.marks.length, 3);

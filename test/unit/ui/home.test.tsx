@@ -65,6 +65,52 @@ describe("the home screen at the sizes people use", () => {
     assert.match(lines.at(-1) ?? "", /\? help .*q quit$/);
   });
 
+  it("the selected node in full fills its rows: no blank line under its facts, with a short reason or a long one", () => {
+    const long =
+      "The gateway of node alpha is not running on 127.0.0.1:18790 (ECONNREFUSED); start it: openclaw --profile alpha gateway run";
+    for (const size of [SIZE_80, { columns: 120, rows: 35 }, { columns: 100, rows: 40 }]) {
+      for (const reason of ["health 3 ms", long]) {
+        const nodes = TREND_NODES.map((n) => (n.id === "alpha" ? { ...n, reason } : n));
+        const lines = assertFits(
+          frameAt(size, stateOf({ size, snapshot: snapshotOf(nodes, seedTasks()) })),
+          size,
+        );
+        const from = lines.findIndex((l) => /^── alpha ─/.test(l));
+        const to = lines.findIndex((l) => l.startsWith("── Tasks"));
+        const info = lines.slice(from + 1, to);
+        assert.equal(info.length, homeLayout(size, 4).infoRows - 1, info.join("\n"));
+        assert.ok(
+          info.every((l) => l.trim() !== ""),
+          `a blank line at ${size.columns}×${size.rows}:\n${info.join("\n")}`,
+        );
+        assert.match(info.join("\n"), /localhost 127\.0\.0\.1:18790 · 1 active task/);
+        if (reason !== long)
+          assert.match(info.at(-1) ?? "", /^ machine mac-mini · profile alpha · agent main/);
+      }
+    }
+  });
+
+  it("80×24: where we are keeps its room in the title; the worker's pid gives way", () => {
+    const snapshot = {
+      ...snapshotOf(TREND_NODES, seedTasks()),
+      worker: {
+        running: true,
+        kind: "background" as const,
+        pid: 18861,
+        since: new Date(FIXED_NOW).toISOString(),
+      },
+    };
+    const home = stateOf({ size: SIZE_80, snapshot });
+    assert.match(
+      assertFits(frameAt(SIZE_80, home), SIZE_80)[0] ?? "",
+      /row 1\/4 +worker: background 18861 {2}\? help$/,
+    );
+    const form = assertFits(frameAt(SIZE_80, press(home, "d")), SIZE_80)[0] ?? "";
+    assert.match(form, /› dispatch +worker: background {2}\? help$/, form);
+    const detail = assertFits(frameAt(SIZE_80, press(home, "tab", "enter")), SIZE_80)[0] ?? "";
+    assert.match(detail, /› e68aee2d +worker: background {2}\? help$/, detail);
+  });
+
   it("100×30: the latency trend appears beside LATENCY; still no reply pane", () => {
     const size = { columns: 100, rows: 30 };
     const lines = assertFits(frameAt(size), size);

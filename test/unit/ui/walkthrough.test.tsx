@@ -61,7 +61,7 @@ describe("the hint line offers what works on the screen in view", () => {
   });
 
   it("the detail view offers scrolling and the actions that apply to its task; the nodes view its own", () => {
-    const detail = (task: TaskState) => keyHints("detail", km, false, 0, false, false, task).join("  ");
+    const detail = (task: TaskState) => keyHints("detail", km, false, [], false, false, task).join("  ");
     assert.match(detail("failed"), /j\/k scroll\s+Esc back\s+r retry\s+d dispatch/);
     assert.match(detail("running"), /Esc back\s+x cancel\s+d dispatch/);
     assert.doesNotMatch(
@@ -70,19 +70,25 @@ describe("the hint line offers what works on the screen in view", () => {
       "nothing to retry or cancel on a completed task",
     );
     assert.doesNotMatch(
-      keyHints("tasks", km, false, 0, false, false, "completed").join("  "),
+      keyHints("tasks", km, false, [], false, false, "completed").join("  "),
       /retry|cancel/,
     );
     assert.match(keyHints("nodes", km, false).join("  "), /Enter its tasks\s+Tab to tasks/);
     assert.match(keyHints("firstRun", km, false).join("  "), /i look for local profiles/);
   });
 
-  it("with marked tasks, the line says how many and what acts on them", () => {
+  it("with marked tasks, the line says how many and the bulk actions that apply to them", () => {
     let s = press(stateOf({ size: SIZE_120x40 }), "tab", "space", "space");
+    // The running and the pending task: they can be cancelled, not retried.
+    assert.match(lastLine(screen(s)), /2 marked:\s+x cancel them\s+Space unmark\s+Esc clear marks/);
+    assert.doesNotMatch(lastLine(screen(s)), /retry/);
+    const withFailed = press(s, "space");
     assert.match(
-      lastLine(screen(s)),
-      /2 marked:\s+r retry them\s+x cancel them\s+Space unmark\s+Esc clear marks/,
+      lastLine(screen(withFailed)),
+      /3 marked:\s+r retry them\s+x cancel them\s+Space unmark\s+Esc clear marks/,
     );
+    const completedOnly = press(stateOf({ size: SIZE_120x40 }), "tab", "G", "space");
+    assert.match(lastLine(screen(completedOnly)), /1 marked:\s+Space unmark\s+Esc clear marks/);
     s = press(s, "escape");
     assert.deepEqual(s.tasks.marks, []);
     assert.doesNotMatch(lastLine(screen(s)), /marked/);
