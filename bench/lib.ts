@@ -9,7 +9,7 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, loadavg, tmpdir, totalmem } from "node:os";
-import { join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
 import type { Claim } from "../source/core/blackboard/types.js";
@@ -327,11 +327,36 @@ export async function timeProcess(
   args: string[],
   options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
 ): Promise<{ ms: number; code: number | null; stdout: string; stderr: string }> {
-  const { ms, code, stdout, stderr } = await runProcess(process.execPath, args, {
+  const run = asUserRuns(args, options.env);
+  const { ms, code, stdout, stderr } = await runProcess(run.command, run.args, {
     ...options,
+    env: run.env,
     started: track,
   });
   return { ms, code, stdout, stderr };
+}
+
+/**
+ * `node …args` as it is started: when `args` run the CLI (BIN), the bundle itself as a user
+ * runs `clawos` (its shebang picks `node` from PATH, this Node first, with the control center's
+ * heap flags), Node flags given before BIN going in NODE_OPTIONS; anything else with this Node.
+ */
+export function asUserRuns(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
+  const at = args.indexOf(BIN);
+  if (at < 0) return { command: process.execPath, args: [...args], env };
+  const flags = [env.NODE_OPTIONS, ...args.slice(0, at)].filter(Boolean).join(" ");
+  return {
+    command: BIN,
+    args: args.slice(at + 1),
+    env: {
+      ...env,
+      PATH: [dirname(process.execPath), env.PATH].filter(Boolean).join(delimiter),
+      ...(flags ? { NODE_OPTIONS: flags } : {}),
+    },
+  };
 }
 
 /** Make sure children die with us (Ctrl-C, an exception) — only the ones we started. */

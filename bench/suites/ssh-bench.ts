@@ -18,6 +18,7 @@ import { type PtySession, spawnInPty } from "../../test/testkit/pty-harness.js";
 import { freePort, keygen, startSshd } from "../../test/testkit/sshd.js";
 import { startStubGateway } from "../../test/testkit/stub-gateway.js";
 import {
+  asUserRuns,
   BIN,
   emitResult,
   machineInfo,
@@ -117,23 +118,15 @@ async function main() {
     await writeFile(join(dir, "authorized_keys"), await readFile(join(dir, "client.pub")));
     const port = await freePort();
     const { spawn } = await import("node:child_process");
-    const server = spawn(
-      process.execPath,
-      [
-        BIN,
-        "serve",
-        "--ssh",
-        `127.0.0.1:${port}`,
-        "--authorized-keys",
-        join(dir, "authorized_keys"),
-        "--max-sessions",
-        "100",
-      ],
-      {
-        env,
-        stdio: ["ignore", "pipe", "pipe"],
-      },
+    // As a user starts it: the bundle's own file, whose shebang carries serve's heap flags.
+    const run = asUserRuns(
+      [BIN, "serve", "--ssh", `127.0.0.1:${port}`, "--authorized-keys", join(dir, "authorized_keys")],
+      env,
     );
+    const server = spawn(run.command, [...run.args, "--max-sessions", "100"], {
+      env: run.env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     cleanup.push(async () => {
       server.kill("SIGTERM");
       await new Promise((r) => server.once("exit", r));

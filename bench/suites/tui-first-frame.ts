@@ -3,6 +3,7 @@ import { DirectoryBlackboard } from "../../source/core/blackboard/directory/dire
 import { blackboardDir, loadConfig } from "../../source/core/infra/config.js";
 import { spawnInPty } from "../../test/testkit/pty-harness.js";
 import {
+  asUserRuns,
   BIN,
   benchArgs,
   emitResult,
@@ -66,10 +67,12 @@ async function launch(
 ): Promise<Timing> {
   const started = performance.now();
   let firstByte = Number.NaN;
-  const pty = spawnInPty(process.execPath, [...nodeFlags, BIN], {
+  // As a user starts it: the bundle's own file (its shebang carries the heap flags).
+  const run = asUserRuns([...nodeFlags, BIN], { ...home.env, NO_COLOR: "", CI: "true", ...extraEnv });
+  const pty = spawnInPty(run.command, run.args, {
     cols: Number(values.cols),
     rows: Number(values.rows),
-    env: { ...home.env, NO_COLOR: "", CI: "true", ...extraEnv },
+    env: run.env,
     timeoutMs: 20_000,
   });
   try {

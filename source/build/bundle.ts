@@ -64,6 +64,24 @@ await build({
       },
     },
     {
+      // `z` carries zod's error messages in ~50 languages (`z.locales`), two fifths of the zod
+      // chunk every command loads; nothing here switches language, and zod imports its English
+      // messages on their own. Only those stay.
+      name: "zod-english-only",
+      setup(bundle) {
+        bundle.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+          /[\\/]zod[\\/]v4[\\/](?:classic|core)[\\/]/.test(args.importer)
+            ? { path: `${dirname(dirname(args.importer))}/locales/en.js`, namespace: "zod-english" }
+            : undefined,
+        );
+        bundle.onLoad({ filter: /.*/, namespace: "zod-english" }, (args) => ({
+          contents: `export { default as en } from ${JSON.stringify(args.path)};\n`,
+          loader: "js",
+          resolveDir: dirname(args.path),
+        }));
+      },
+    },
+    {
       name: "text-caches",
       setup(bundle) {
         for (const [pkg, file] of Object.entries(TEXT_CACHES)) {

@@ -7,7 +7,9 @@ import { textWidth } from "./text-width.js";
  * sanitize first and return SafeText, the only text the detail view's lines take.
  */
 
-const graphemes = new Intl.Segmenter("en", { granularity: "grapheme" });
+// Made on first need: creating a segmenter loads ICU's break rules, tens of ms at start-up for
+// a one-shot command whose text is nearly always ASCII.
+let graphemes: Intl.Segmenter | undefined;
 
 // Printable ASCII is one column a character: most cells are, and string-width's
 // general path (grapheme and emoji regexes) was a visible share of every frame.
@@ -31,6 +33,12 @@ export function displayWidth(text: string): number {
 }
 
 function* eachGrapheme(text: string): Generator<string> {
+  // Each printable ASCII character is a grapheme of its own.
+  if (PRINTABLE_ASCII.test(text)) {
+    yield* text;
+    return;
+  }
+  graphemes ??= new Intl.Segmenter("en", { granularity: "grapheme" });
   for (const { segment } of graphemes.segment(text)) yield segment;
 }
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { lazySchema } from "./lazy-schema.js";
 import { NodeConfig, NodeId, SshSettings } from "./schema.js";
 
 /**
@@ -10,52 +11,58 @@ import { NodeConfig, NodeId, SshSettings } from "./schema.js";
 export const MAX_MACHINE_NAME = 100;
 
 /** A node as the registry holds it: no token source, no local SSH key paths; every field capped. */
-export const RegistryNode = NodeConfig.omit({ token: true })
-  .extend({
-    host: z.string().min(1).max(255).default("127.0.0.1"),
-    machine: z.string().min(1).max(MAX_MACHINE_NAME),
-    profile: z.string().max(100).nullable().default(null),
-    agent: z.string().min(1).max(100).default("main"),
-    tags: z.array(z.string().min(1).max(60)).max(50).default([]),
-    ssh: SshSettings.omit({ identityFile: true, knownHosts: true }).optional(),
-  })
-  .strict();
+export const RegistryNode = lazySchema(() =>
+  NodeConfig.omit({ token: true })
+    .extend({
+      host: z.string().min(1).max(255).default("127.0.0.1"),
+      machine: z.string().min(1).max(MAX_MACHINE_NAME),
+      profile: z.string().max(100).nullable().default(null),
+      agent: z.string().min(1).max(100).default("main"),
+      tags: z.array(z.string().min(1).max(60)).max(50).default([]),
+      ssh: SshSettings.omit({ identityFile: true, knownHosts: true }).optional(),
+    })
+    .strict(),
+);
 export type RegistryNode = z.infer<typeof RegistryNode>;
 
 /** A node that takes no new tasks (`clawos nodes cordon`), or also hands its waiting `any` tasks on (`drain`). */
-export const Cordon = z
-  .object({
-    state: z.enum(["cordoned", "draining"]),
-    at: z.string().max(40),
-    /** Who asked, as the audit log names a local user. */
-    by: z.string().max(100),
-  })
-  .strict();
+export const Cordon = lazySchema(() =>
+  z
+    .object({
+      state: z.enum(["cordoned", "draining"]),
+      at: z.string().max(40),
+      /** Who asked, as the audit log names a local user. */
+      by: z.string().max(100),
+    })
+    .strict(),
+);
 export type Cordon = z.infer<typeof Cordon>;
 
-export const NodeDefinition = z
-  .object({
-    schema: z.literal("clawos.node/1"),
-    id: NodeId,
-    /** The machine that wrote this record, and the only one that may. */
-    owner: z.string().min(1).max(MAX_MACHINE_NAME),
-    generation: z.number().int().min(1).max(1_000_000_000),
-    updatedAt: z.string().max(40),
-    state: z.enum(["active", "removed"]),
-    /** The definition; absent on a tombstone. */
-    node: RegistryNode.optional(),
-    /** Absent: the node takes tasks. Older versions write no such field. */
-    cordon: Cordon.optional(),
-  })
-  .strict()
-  .refine((r) => r.state === "removed" || r.node !== undefined, {
-    message: "an active record needs its node",
-    path: ["node"],
-  })
-  .refine((r) => r.node === undefined || r.node.id === r.id, {
-    message: "must be the record's id",
-    path: ["node", "id"],
-  });
+export const NodeDefinition = lazySchema(() =>
+  z
+    .object({
+      schema: z.literal("clawos.node/1"),
+      id: NodeId,
+      /** The machine that wrote this record, and the only one that may. */
+      owner: z.string().min(1).max(MAX_MACHINE_NAME),
+      generation: z.number().int().min(1).max(1_000_000_000),
+      updatedAt: z.string().max(40),
+      state: z.enum(["active", "removed"]),
+      /** The definition; absent on a tombstone. */
+      node: RegistryNode.optional(),
+      /** Absent: the node takes tasks. Older versions write no such field. */
+      cordon: Cordon.optional(),
+    })
+    .strict()
+    .refine((r) => r.state === "removed" || r.node !== undefined, {
+      message: "an active record needs its node",
+      path: ["node"],
+    })
+    .refine((r) => r.node === undefined || r.node.id === r.id, {
+      message: "must be the record's id",
+      path: ["node", "id"],
+    }),
+);
 export type NodeDefinition = z.infer<typeof NodeDefinition>;
 
 /** What the registry says about one node id. */

@@ -1,12 +1,13 @@
 import { z } from "zod";
 import { UserError } from "./errors.js";
+import { lazySchema } from "./lazy-schema.js";
 
 /**
  * Who may do what through the control center served over SSH. Local use (the CLI, a control
  * center started here) is admin: whoever runs it already holds this machine's files.
  */
 export const ROLES = ["viewer", "operator", "admin"] as const;
-export const Role = z.enum(ROLES);
+export const Role = lazySchema(() => z.enum(ROLES));
 export type Role = z.infer<typeof Role>;
 
 /** Every action that changes something, as the audit log names it. */

@@ -1,7 +1,6 @@
 import { stat } from "node:fs/promises";
 import { hostname } from "node:os";
 import { isAbsolute, join } from "node:path";
-import JSON5 from "json5";
 import { isErrnoException, UserError } from "../domain/errors.js";
 import {
   describeZodError,
@@ -11,6 +10,7 @@ import {
   type Route,
 } from "../domain/schema.js";
 import { writeFileAtomic } from "./atomic-file.js";
+import { parseJson5 } from "./json5.js";
 import { configPath, defaultBlackboardPath, displayPath, expandTilde, openclawStateDir } from "./paths.js";
 import { NotARegularFile, readRegularFile } from "./regular-file.js";
 
@@ -52,7 +52,7 @@ export async function loadConfig(home: string): Promise<LoadedConfig> {
 export function parseConfig(raw: string, path: string): FederationConfig {
   let data: unknown;
   try {
-    data = JSON5.parse(raw);
+    data = parseJson5(raw);
   } catch (error) {
     throw new UserError(
       `${displayPath(path)} is not valid JSON: ${(error as Error).message.replace(/^JSON5: /, "")}`,
@@ -214,7 +214,7 @@ export async function resolveToken(
   const file = join(openclawStateDir(node.profile, env), "openclaw.json");
   const label = `gateway.auth.token in ${displayPath(file, env)}`;
   try {
-    const parsed = JSON5.parse(await readRegularFile(file, MAX_OPENCLAW_CONFIG_BYTES)) as {
+    const parsed = parseJson5(await readRegularFile(file, MAX_OPENCLAW_CONFIG_BYTES)) as {
       gateway?: { auth?: { token?: unknown } };
     };
     const value = parsed?.gateway?.auth?.token;

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import JSON5 from "json5";
+import { parseJson5 } from "./json5.js";
 import { openclawStateDir } from "./paths.js";
 
 /**
@@ -26,7 +26,7 @@ export function logsCommand(profile: string | null): string {
 export async function gatewayLogOf(profile: string | null, env: NodeJS.ProcessEnv): Promise<string> {
   try {
     const raw = await readFile(join(openclawStateDir(profile, env), "openclaw.json"), "utf8");
-    const file = (JSON5.parse(raw) as { logging?: { file?: unknown } }).logging?.file;
+    const file = (parseJson5(raw) as { logging?: { file?: unknown } }).logging?.file;
     if (typeof file === "string" && file.trim()) return file.trim();
   } catch {
     // No readable profile here: OpenClaw's default is still where its gateway would log.

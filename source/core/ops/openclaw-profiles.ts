@@ -1,8 +1,8 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import JSON5 from "json5";
 import { isErrnoException } from "../domain/errors.js";
 import { isValidNodeId } from "../domain/ids.js";
+import { parseJson5 } from "../infra/json5.js";
 import { displayPath, userHome } from "../infra/paths.js";
 
 export const DEFAULT_GATEWAY_PORT = 18789;
@@ -48,7 +48,7 @@ export async function discoverProfiles(env: NodeJS.ProcessEnv = process.env): Pr
     }
     const nodeId = (profile ?? "main").toLowerCase().replace(/[^a-z0-9-]/g, "-");
     try {
-      const config = JSON5.parse(raw) as {
+      const config = parseJson5(raw) as {
         gateway?: {
           port?: unknown;
           auth?: { token?: unknown };
