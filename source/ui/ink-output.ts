@@ -70,7 +70,7 @@ export default class Output extends InkOutput {
     if (operations.some((op) => op.type !== "write")) return super.get();
     const writes = operations as WriteOperation[];
     const { width, height } = this;
-    const keys = new Array<string>(height).fill(`${width}\u0000`);
+    const keys = new Array<string>(height).fill(`${width};`);
     // The rows each write covers: its text's lines from its row on.
     const spans = new Array<number>(writes.length);
     writes.forEach((op, k) => {
@@ -79,7 +79,8 @@ export default class Output extends InkOutput {
       let at = -1;
       do {
         const y = op.y + line;
-        if (y >= 0 && y < height) keys[y] += `${op.x}\u0001${line}\u0001${ids}\u0001${op.text}\u0000`;
+        // The text's length first: no text can pass for the end of one write and the start of another.
+        if (y >= 0 && y < height) keys[y] += `${op.x},${line},${ids},${op.text.length}:${op.text}`;
         line++;
         at = op.text.indexOf("\n", at + 1);
       } while (at !== -1);
