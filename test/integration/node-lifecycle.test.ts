@@ -55,7 +55,8 @@ describe("clawos nodes start|stop|restart|remove against real gateway processes"
       const inc = await world.run(["incubate", id, "--port", String(ports[id])], { env });
       assert.equal(inc.code, 0, inc.stderr);
     }
-    hand = await startStubGateway({ token: "hand-token" });
+    // Its port is spaced too: the nodes incubated later (omega, kappa…) keep 120 from it.
+    hand = await startStubGateway({ token: "hand-token", port: await spacedPort() });
     const add = await world.run(["nodes", "add", "hand", "--port", String(hand.port), "--no-token"]);
     assert.equal(add.code, 0, add.stderr);
   });
