@@ -234,9 +234,9 @@ describe("localhost nodes through the real CLI", () => {
     assert.equal(there.code, 1, there.stderr);
     assert.match(
       there.stderr,
-      /Stopped after 1 s: req_\S+ goes on without this command\.\n {2}fix: follow it with clawos tasks show [0-9a-f]{8} --follow, or\s+drop it with clawos tasks cancel [0-9a-f]{8}\n/,
+      /Stopped after 1 s: task ([0-9a-f]{8}) goes on without this command\.\n {2}fix: follow it with clawos tasks show \1 --follow, or\s+drop it with clawos tasks cancel \1\n/,
     );
-    const id = /(req_\d{8}_\d{6}_[0-9a-f]{8}) goes on/.exec(there.stderr)?.[1];
+    const id = /task ([0-9a-f]{8}) goes on/.exec(there.stderr)?.[1];
     const task = JSON.parse((await world.run(["tasks", "show", id ?? "?", "--json"])).stdout) as {
       state: string;
     };

@@ -94,7 +94,7 @@ async function dispatchTask(
       streamed = false;
       // The same words as a localhost task handed back, but this one is not ours to stop.
       const { why, errorCode } = stopReason();
-      throw new UserError(`${why}: ${id} goes on without this command.`, {
+      throw new UserError(`${why}: task ${shortTaskId(id)} goes on without this command.`, {
         hint: `follow it with clawos tasks show ${shortTaskId(id)} --follow, or drop it with clawos tasks cancel ${shortTaskId(id)}`,
         code: errorCode,
       });
