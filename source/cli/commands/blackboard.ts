@@ -29,45 +29,93 @@ export function register(program: Command, ctx: CliContext): void {
               code: "usage",
             });
           const { migrateBlackboard } = await import("../../core/blackboard/driver-migration.js");
-          // A worker left running on the directory could claim a task after it was copied and
-          // run it there as well: this machine's background worker stops for the copy and
-          // starts again on NATS.
-          const paused = opts.dryRun ? undefined : await pauseBackgroundWorker(ctx);
-          const r = await migrateBlackboard(ctx.home(), ctx.io.env, {
+          const options = {
             to: opts.to,
             ...(opts.domain ? { domain: opts.domain } : {}),
             ...(opts.from ? { from: opts.from } : {}),
-            dryRun: Boolean(opts.dryRun),
-          });
-          const restarted = paused ? await restartWorker(ctx) : undefined;
+          };
+          // The plan first: a bad URL, no federation or a server that does not answer are said
+          // before this machine's worker is touched.
+          const plan = await migrateBlackboard(ctx.home(), ctx.io.env, { ...options, dryRun: true });
+          if (opts.dryRun || plan.reachable?.ok === false) {
+            const r = opts.dryRun
+              ? plan
+              : await migrateBlackboard(ctx.home(), ctx.io.env, { ...options, dryRun: false });
+            if (opts.json) ctx.out(JSON.stringify(r, null, 2));
+            else reportMigration(ctx, r);
+            return;
+          }
+          const { paused, report: r } = await withWorkerPaused(ctx, () =>
+            migrateBlackboard(ctx.home(), ctx.io.env, { ...options, dryRun: false }),
+          );
+          const restarted = paused?.restarted;
           if (opts.json)
-            ctx.out(JSON.stringify({ ...r, ...(paused ? { workerRestarted: restarted } : {}) }, null, 2));
-          else reportMigration(ctx, r, paused, restarted);
+            ctx.out(
+              JSON.stringify({ ...r, ...(paused ? { workerRestarted: restarted ?? null } : {}) }, null, 2),
+            );
+          else reportMigration(ctx, r, paused?.pid, restarted);
         },
       ),
     );
 }
 
-/** Stops this machine's background worker, if one runs; its pid, or undefined when none was stopped. */
-async function pauseBackgroundWorker(ctx: CliContext): Promise<number | undefined> {
-  const { stopWorker } = await import("../../core/ops/worker-autostart.js");
-  const stopped = await ctx.withCore((core) => stopWorker(ctx.home(), ctx.io.env, { core }));
-  if (stopped.action === "still-running")
-    throw new UserError(
-      `This machine's worker (pid ${stopped.pid}) is still stopping, so nothing was moved.`,
-      {
-        hint: `run this again once it has stopped (kill ${stopped.pid} hands its tasks back now)`,
-        code: "usage",
-      },
-    );
-  return stopped.action === "stopped" ? stopped.pid : undefined;
-}
-
-/** Starts this machine's worker again (on the blackboard federation.json now names); its new pid. */
-async function restartWorker(ctx: CliContext): Promise<number | undefined> {
-  const { ensureWorker } = await import("../../core/ops/worker-autostart.js");
-  const result = await ctx.withCore((core) => ensureWorker(ctx.home(), ctx.io.env, { core }));
-  return result.worker.running ? result.worker.pid : undefined;
+/**
+ * Runs the copy with this machine's worker held off the directory. A worker still claiming
+ * there could take a task after it was copied and run it a second time on NATS. The
+ * background worker is stopped, and the start lock is held during the copy so no command
+ * starts another meanwhile; it starts again afterwards, also when the copy failed. A worker
+ * that runs as a service or by hand is not ours to stop: the copy is refused until it is.
+ */
+async function withWorkerPaused(
+  ctx: CliContext,
+  copy: () => Promise<MigrationReport>,
+): Promise<{ paused?: { pid: number; restarted?: number }; report: MigrationReport }> {
+  const { ensureWorker, stopWorker } = await import("../../core/ops/worker-autostart.js");
+  const { withStartLock } = await import("../../core/ops/worker-process.js");
+  const home = ctx.home();
+  const env = ctx.io.env;
+  const onDirectory = await ctx.withCore(async (core) => core.config.blackboard.driver === "directory");
+  if (!onDirectory) return { report: await copy() };
+  let pid: number | undefined;
+  // On the blackboard federation.json names by then: NATS after the copy, the directory if it failed.
+  const restart = async () => {
+    const again = await ctx.withCore((core) => ensureWorker(home, env, { core })).catch(() => undefined);
+    return again?.worker.running ? again.worker.pid : undefined;
+  };
+  let report: MigrationReport;
+  try {
+    report = await withStartLock(home, async () => {
+      const stopped = await ctx.withCore((core) => stopWorker(home, env, { core }));
+      if (stopped.action === "still-running")
+        throw new UserError(
+          `This machine's worker (pid ${stopped.pid}) is still stopping, so nothing was moved.`,
+          {
+            hint: `run this again once it has stopped (kill ${stopped.pid} hands its tasks back now)`,
+            code: "usage",
+          },
+        );
+      if (stopped.action === "elsewhere" && stopped.worker.running)
+        throw new UserError(`${stopped.message} Nothing was moved.`, {
+          hint: "a worker left on the directory could run a copied task twice; run this again once it is stopped",
+          code: "usage",
+        });
+      pid = stopped.action === "stopped" ? stopped.pid : undefined;
+      return copy();
+    });
+  } catch (error) {
+    if (pid !== undefined) {
+      const restarted = await restart();
+      ctx.err(
+        restarted !== undefined
+          ? `This machine's worker runs again on the directory (pid ${restarted}).`
+          : `This machine's worker was stopped for the copy (pid ${pid}); start it again with clawos node run.`,
+      );
+    }
+    throw error;
+  }
+  if (pid === undefined) return { report };
+  const restarted = await restart();
+  return { report, paused: { pid, ...(restarted !== undefined ? { restarted } : {}) } };
 }
 
 /** The plan, or what was moved, in words. */

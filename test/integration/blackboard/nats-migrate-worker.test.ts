@@ -34,6 +34,40 @@ describe("blackboard migrate with the automatic worker running", () => {
     await nats.cleanup();
   });
 
+  test("a bad URL or a server that does not answer is said before the worker is touched", async () => {
+    const [running] = await workerPids(world.clawosHome);
+    assert.ok(running, "init started a background worker");
+    const typo = await world.run(["blackboard", "migrate", "--to", "nat://127.0.0.1:4222"]);
+    assert.notEqual(typo.code, 0);
+    assert.match(typo.stderr, /is not a NATS server URL/);
+    const down = await world.run(["blackboard", "migrate", "--to", "nats://127.0.0.1:1"]);
+    assert.notEqual(down.code, 0);
+    assert.deepEqual(await workerPids(world.clawosHome), [running], "the same worker runs on");
+    assert.doesNotMatch(`${typo.stderr}${down.stderr}`, /stopped for the copy/);
+  });
+
+  test("a worker started by hand is not stopped: nothing is moved until it is", async () => {
+    assert.equal((await world.run(["node", "stop-worker"])).code, 0);
+    const byHand = world.spawn(["node", "run"]);
+    try {
+      await byHand.waitFor("worker started on hub");
+      const r = await world.run(["blackboard", "migrate", "--to", nats.url]);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /started by hand \(clawos node run, pid \d+\).*Nothing was moved\./);
+      const config = JSON.parse(await readFile(join(world.clawosHome, "federation.json"), "utf8")) as {
+        blackboard: { driver: string };
+      };
+      assert.equal(config.blackboard.driver, "directory");
+    } finally {
+      byHand.child.kill("SIGTERM");
+      await byHand.exited;
+    }
+    // What a user does next: any command that queues work starts the background worker again.
+    const d = await world.run(["dispatch", "before the move", "--to", "hub", "--wait"]);
+    assert.equal(d.code, 0, d.stderr);
+    assert.equal((await workerPids(world.clawosHome)).length, 1);
+  });
+
   test("the worker stops for the copy, runs again on NATS, and runs the next task from there", async () => {
     const [before] = await workerPids(world.clawosHome);
     assert.ok(before, "init started a background worker");
