@@ -338,8 +338,8 @@ export async function timeProcess(
 
 /**
  * `node …args` as it is started: when `args` run the CLI (BIN), the bundle itself as a user
- * runs `clawos` (its shebang picks `node` from PATH, this Node first, with the control center's
- * heap flags), Node flags given before BIN going in NODE_OPTIONS; anything else with this Node.
+ * runs `clawos` (its shebang picks `node` from PATH, this Node first), Node flags given before
+ * BIN going in NODE_OPTIONS; anything else with this Node.
  */
 export function asUserRuns(
   args: readonly string[],

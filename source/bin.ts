@@ -1,12 +1,13 @@
-#!/usr/bin/env -S node --max-semi-space-size=4 --max-old-space-size=512
+#!/usr/bin/env node
 import module from "node:module";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { stopOnClosedPipe } from "./cli/signals.js";
 import { isLongRunning, restartWithCompactHeap } from "./long-running-heap.js";
 
-// The heap flags above come with the shebang, so `clawos` starts once. Started as
-// `node bin.js` (npm start, the tests), the control center and `serve` restart once with them.
+// The control center and `serve` restart once with a compact heap (see the module). The flags
+// are not in the shebang: BusyBox's `env` has no `-S`, and flags there would cap every
+// one-shot command's heap and override the user's NODE_OPTIONS.
 if (isLongRunning(process.argv.slice(2))) restartWithCompactHeap();
 // Cache compiled modules between runs, in the user's cache directory (not a shared /tmp): a
 // one-shot command spends most of its time loading code. NODE_COMPILE_CACHE, when set, wins.

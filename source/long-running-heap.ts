@@ -14,9 +14,7 @@
  *    161-168 MB with the default limit, 148-150 MB with 512 MB, the same CPU. With both
  *    flags: 135-139 MB. 512 MB is still 15 times the live heap at 10 000 tasks (the
  *    live facade lists at most 2 000 finished ones).
- * V8 reads the flags only at start. `clawos` gets them from its shebang (source/bin.ts:
- * `env -S node <flags>`; a one-shot command runs as fast with them); a process started as
- * `node bin.js` without them (npm start, the tests) replaces itself (execve, same pid, same
+ * V8 reads the flags only at start, so the process replaces itself (execve, same pid, same
  * terminal) before any other module is loaded: a second Node start. A flag the user gave
  * (on the command line or in NODE_OPTIONS) is left as it is. Node without process.execve
  * (before 23.11) runs on unchanged.

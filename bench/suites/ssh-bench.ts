@@ -118,7 +118,7 @@ async function main() {
     await writeFile(join(dir, "authorized_keys"), await readFile(join(dir, "client.pub")));
     const port = await freePort();
     const { spawn } = await import("node:child_process");
-    // As a user starts it: the bundle's own file, whose shebang carries serve's heap flags.
+    // As a user starts it: the bundle's own file (serve restarts itself once with its heap flags).
     const run = asUserRuns(
       [BIN, "serve", "--ssh", `127.0.0.1:${port}`, "--authorized-keys", join(dir, "authorized_keys")],
       env,

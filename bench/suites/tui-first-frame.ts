@@ -67,7 +67,7 @@ async function launch(
 ): Promise<Timing> {
   const started = performance.now();
   let firstByte = Number.NaN;
-  // As a user starts it: the bundle's own file (its shebang carries the heap flags).
+  // As a user starts it: the bundle's own file (the control center restarts itself once with its heap flags).
   const run = asUserRuns([...nodeFlags, BIN], { ...home.env, NO_COLOR: "", CI: "true", ...extraEnv });
   const pty = spawnInPty(run.command, run.args, {
     cols: Number(values.cols),

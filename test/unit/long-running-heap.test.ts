@@ -1,8 +1,5 @@
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { isLongRunning, missingHeapFlags } from "../../source/long-running-heap.js";
 
 describe("long-running commands", () => {
@@ -26,21 +23,5 @@ describe("long-running commands", () => {
     assert.deepEqual(missingHeapFlags(["--enable-source-maps"], "--max-old-space-size=512"), [
       "--max-semi-space-size=4",
     ]);
-  });
-
-  test("`clawos` itself starts with every heap flag, from its shebang: no second start", () => {
-    const bundle = fileURLToPath(new URL("../../clawos/bin.js", import.meta.url));
-    const shebang = readFileSync(bundle, "utf8").split("\n", 1)[0] ?? "";
-    const match = /^#!\/usr\/bin\/env -S node((?: --[\w-]+=\d+)+)$/.exec(shebang);
-    assert.ok(match, `the bundle's first line is ${shebang}`);
-    const flags = match[1]!.trim().split(" ");
-    assert.deepEqual(missingHeapFlags(flags), []);
-    // Node takes them as they are written there: the heap limit is the shebang's.
-    const limitMb = execFileSync(
-      process.execPath,
-      [...flags, "-p", "require('node:v8').getHeapStatistics().heap_size_limit / 2 ** 20"],
-      { encoding: "utf8" },
-    );
-    assert.ok(Number(limitMb) < 600, `heap limit ${limitMb.trim()} MB`);
   });
 });
