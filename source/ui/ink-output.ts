@@ -66,7 +66,10 @@ export const rowStats = { drawn: 0, reused: 0 };
 
 export default class Output extends InkOutput {
   override get(): { output: string; height: number } {
-    const { operations } = this as unknown as InkInternals;
+    const internals = this as unknown as Partial<InkInternals>;
+    const { operations } = internals;
+    // Ink's internals this relies on, checked: another Ink release draws the frame itself.
+    if (!Array.isArray(operations) || typeof internals.applyWriteOperation !== "function") return super.get();
     if (operations.some((op) => op.type !== "write")) return super.get();
     const writes = operations as WriteOperation[];
     const { width, height } = this;
@@ -100,12 +103,12 @@ export default class Output extends InkOutput {
     rowStats.reused += height - drawn;
     if (drawn > 0) {
       // Ink's own drawing, of the writes that touch a row to draw (it skips rows the grid lacks).
-      const internals = this as unknown as InkInternals;
+      const draw = internals as InkInternals;
       writes.forEach((op, k) => {
         const end = Math.min(height, op.y + (spans[k] as number));
         let y = Math.max(0, op.y);
         while (y < end && grid[y] === undefined) y++;
-        if (y < end) internals.applyWriteOperation(grid, op, undefined);
+        if (y < end) draw.applyWriteOperation(grid, op, undefined);
       });
       for (let y = 0; y < height; y++) {
         const row = grid[y];

@@ -74,11 +74,16 @@ describe("Ink's Output with a memory of its rows", () => {
         bump = () => setN(2);
         return h(Text, null, "count " + n);
       };
+      // React renders from its scheduler: wait for the frame itself, not for a guessed time.
+      const drawn = async (text) => {
+        const end = Date.now() + 20000;
+        while (!frames.some((f) => f.includes(text)) && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+      };
       const app = render(h(Box, { flexDirection: "column" }, h(Fixed), h(Count)), { stdout, debug: true, patchConsole: false });
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await drawn("count 1");
       const before = { ...rowStats };
       bump();
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await drawn("count 2");
       const afterChange = { drawn: rowStats.drawn - before.drawn, reused: rowStats.reused - before.reused };
       app.unmount();
       process.stdout.write(JSON.stringify({ afterChange, last: frames.filter((f) => f.includes("count")).at(-1) }));
