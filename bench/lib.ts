@@ -416,12 +416,13 @@ export function verdict(ok: boolean): string {
 
 /** Diagnosis only: make FileHandle.sync a no-op in this process, to show what the fsyncs cost. */
 export async function disableFsync(): Promise<void> {
-  // The blackboard flushes with fs.fdatasync (callback form); builtin named imports follow the module object after a sync.
+  // The blackboard flushes with fs.fdatasync and fs.fsync (callback form); builtin named
+  // imports follow the module object after a sync.
   const fs = await import("node:fs");
   const { syncBuiltinESMExports } = await import("node:module");
-  (fs.default as unknown as { fdatasync: (fd: number, cb: (e: null) => void) => void }).fdatasync = (
-    _fd,
-    cb,
-  ) => cb(null);
+  const skip = (_fd: number, cb: (e: null) => void) => cb(null);
+  const mutable = fs.default as unknown as Record<"fdatasync" | "fsync", typeof skip>;
+  mutable.fdatasync = skip;
+  mutable.fsync = skip;
   syncBuiltinESMExports();
 }

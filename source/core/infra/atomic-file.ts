@@ -1,5 +1,15 @@
 import { randomBytes } from "node:crypto";
-import { closeSync, fdatasync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  fdatasync,
+  fsync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { isErrnoException, UserError } from "../domain/errors.js";
 
@@ -53,6 +63,26 @@ export async function writeTemp(path: string, data: string, options: WriteOption
   }
   closeSync(fd);
   return tmp;
+}
+
+/**
+ * Flush a directory's entries to disk (a name just linked or renamed into it survives a power
+ * cut). The directory is opened without following a link; the flush runs on the thread pool.
+ */
+export async function flushDir(dir: string): Promise<void> {
+  let fd: number;
+  try {
+    fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  } catch (error) {
+    throw diskError(error, dir);
+  }
+  try {
+    await new Promise<void>((resolve, reject) => fsync(fd, (error) => (error ? reject(error) : resolve())));
+  } catch (error) {
+    throw diskError(error, dir);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

@@ -1,10 +1,11 @@
 import { linkSync, lstatSync, lutimesSync, renameSync } from "node:fs";
 import { rename } from "node:fs/promises";
+import { dirname } from "node:path";
 import { isErrnoException } from "../../domain/errors.js";
 import { isValidNodeId, isValidTaskId } from "../../domain/ids.js";
 import { count } from "../../domain/plural.js";
 import { type RouteDecision, type TaskEvent, TaskRequest, TaskResult } from "../../domain/schema.js";
-import { diskError } from "../../infra/atomic-file.js";
+import { diskError, flushDir } from "../../infra/atomic-file.js";
 import { assertResultFitsClaim, OneCompletionPerClaim, progressRecord } from "../driver-rules.js";
 import type { Claim, RequeueOptions, RequeueOutcome } from "../types.js";
 import { type DirectoryLayout, misplaced, pendingIdOf, unlinkQuietly } from "./layout.js";
@@ -91,6 +92,9 @@ export class Claims {
       } catch (error) {
         throw diskError(error, dest);
       }
+      // Once dispatch says "queued" the task must outlive a power cut, not only a crash: its
+      // name is flushed too. Every later move may be undone by one; the protocol redoes those.
+      await flushDir(dirname(dest));
       if (area === "requests") this.inboxViews.delete(node);
       return { request: valid, path: dest };
     } finally {
