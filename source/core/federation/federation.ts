@@ -40,7 +40,7 @@ import {
   turnFactOf,
 } from "./task-runner.js";
 import { noteUsage, readUsage, withUsage } from "./usage-views.js";
-import { conflictView, cordonView } from "./views.js";
+import { conflictView, nodeFactsOf } from "./views.js";
 import { type WaitOptions, waitForTask } from "./wait-for-task.js";
 
 /** How long a successful or failed probe stays good enough for routing. */
@@ -350,45 +350,17 @@ export class FederationCore {
         now,
         timing: this.config.timing,
       });
-      const count = inFlight.get(node.id) ?? 0;
-      const cordon = this.registry.cordons.get(node.id)?.state;
-      const lastSeenAt = probe?.ok
-        ? probe.checkedAt
-        : heartbeat
-          ? Date.parse(heartbeat.heartbeatAt)
-          : undefined;
-      routable.push({
-        config: node,
+      const facts = nodeFactsOf({
+        node,
         route,
-        status: health.status,
-        statusReason: health.reason,
-        ...(health.hint ? { statusHint: health.hint } : {}),
-        inFlight: count,
-        ...(health.latencyMs !== undefined ? { latencyMs: health.latencyMs } : {}),
-        ...(lastSeenAt !== undefined ? { lastSeenAt } : {}),
-        ...(cordon ? { cordon } : {}),
+        health,
+        inFlight: inFlight.get(node.id) ?? 0,
+        cordon: this.registry.cordons.get(node.id)?.state,
+        ...(probe ? { probe } : {}),
+        ...(heartbeat ? { heartbeat } : {}),
       });
-      views.push({
-        id: node.id,
-        machine: node.machine,
-        transport: route,
-        host: node.host,
-        port: node.port,
-        profile: node.profile,
-        agent: node.agent,
-        tags: node.tags,
-        status: health.status,
-        ...cordonView(cordon, count, health.reason),
-        ...(health.latencyMs !== undefined ? { latencyMs: health.latencyMs } : {}),
-        inFlight: count,
-        ...(heartbeat
-          ? {
-              lastHeartbeatAt: heartbeat.heartbeatAt,
-              worker: { state: heartbeat.state, gatewayReachable: heartbeat.gateway.reachable },
-            }
-          : {}),
-        ...(node.notes ? { notes: node.notes } : {}),
-      });
+      routable.push(facts.routable);
+      views.push(facts.view);
     }
     for (const c of this.conflicts) views.push(conflictView(c, this.machine, inFlight.get(c.id) ?? 0));
     return withUsage({ views, routable }, await readUsage(this, heartbeats));

@@ -1,6 +1,9 @@
 import type { StoredTask } from "../blackboard/types.js";
 import type { NodeView, TaskView } from "../domain/federation-types.js";
+import type { NodeHealth, ProbeResult } from "../domain/health.js";
 import { completeHistory } from "../domain/history.js";
+import type { RoutableNode } from "../domain/router.js";
+import type { NodeConfig, NodeStatusRecord } from "../domain/schema.js";
 import { routeOf } from "../infra/config.js";
 import type { RegistryConflict } from "./registry.js";
 
@@ -61,4 +64,53 @@ export function cordonView(
   if (!state) return { reason };
   const cordon = state === "draining" && active === 0 ? "drained" : state;
   return { cordon, reason: `${cordon}; ${reason}` };
+}
+
+/** One node as the router weighs it and as the tables show it, from its health and counts. */
+export function nodeFactsOf(input: {
+  node: NodeConfig;
+  route: ReturnType<typeof routeOf>;
+  health: NodeHealth;
+  inFlight: number;
+  cordon: "cordoned" | "draining" | undefined;
+  probe?: ProbeResult;
+  heartbeat?: NodeStatusRecord;
+}): { routable: RoutableNode; view: NodeView } {
+  const { node, route, health, inFlight, cordon, probe, heartbeat } = input;
+  const lastSeenAt = probe?.ok ? probe.checkedAt : heartbeat ? Date.parse(heartbeat.heartbeatAt) : undefined;
+  const latency = health.latencyMs !== undefined ? { latencyMs: health.latencyMs } : {};
+  return {
+    routable: {
+      config: node,
+      route,
+      status: health.status,
+      statusReason: health.reason,
+      ...(health.hint ? { statusHint: health.hint } : {}),
+      inFlight,
+      ...latency,
+      ...(lastSeenAt !== undefined ? { lastSeenAt } : {}),
+      ...(cordon ? { cordon } : {}),
+    },
+    view: {
+      id: node.id,
+      machine: node.machine,
+      transport: route,
+      host: node.host,
+      port: node.port,
+      profile: node.profile,
+      agent: node.agent,
+      tags: node.tags,
+      status: health.status,
+      ...cordonView(cordon, inFlight, health.reason),
+      ...latency,
+      inFlight,
+      ...(heartbeat
+        ? {
+            lastHeartbeatAt: heartbeat.heartbeatAt,
+            worker: { state: heartbeat.state, gatewayReachable: heartbeat.gateway.reachable },
+          }
+        : {}),
+      ...(node.notes ? { notes: node.notes } : {}),
+    },
+  };
 }
