@@ -337,6 +337,29 @@ describe("GatewayClient against the stub gateway", () => {
     assert.ok(stub.connections - before <= 3, `${stub.connections - before} connections for 9 requests`);
   });
 
+  it("probes a gateway on this machine over one kept-alive connection", async () => {
+    reset();
+    const gateway = client();
+    const before = stub.connections;
+    for (let i = 0; i < 6; i++) {
+      assert.equal((await gateway.health()).ok, true);
+      assert.equal((await gateway.models()).length, 3);
+    }
+    assert.ok(stub.connections - before <= 2, `${stub.connections - before} connections for 12 probes`);
+  });
+
+  it("a probe on a closed client, or running when it closes, is aborted", async () => {
+    reset({ mode: "hang" });
+    const gateway = new GatewayClient(targetFor(stub.port));
+    const running = expectGatewayError(gateway.health(), "aborted");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await gateway.close();
+    assert.match((await running).message, /the client is closed/);
+    reset();
+    await expectGatewayError(gateway.health(), "aborted");
+    await expectGatewayError(gateway.chat({ text: "x" }), "aborted");
+  });
+
   it("the client keeps working after errors (pool reuse)", async () => {
     reset();
     const gateway = client();

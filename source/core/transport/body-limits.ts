@@ -2,7 +2,7 @@
  * The byte caps on what a gateway sends back, and reading a body under them: a hostile or broken
  * server must not make the client buffer without end.
  */
-import type { Dispatcher } from "undici";
+import type { Readable } from "node:stream";
 
 export const MAX_JSON_BYTES = 1024 * 1024;
 export const MAX_ERROR_BODY_BYTES = 64 * 1024;
@@ -15,11 +15,7 @@ export function streamWireLimit(maxReplyBytes: number): number {
 export class TooLarge extends Error {}
 
 /** Reads a body up to `limit` bytes; beyond it, truncates or throws TooLarge. */
-export async function readCapped(
-  body: Dispatcher.ResponseData["body"],
-  limit: number,
-  truncate: boolean,
-): Promise<string> {
+export async function readCapped(body: Readable, limit: number, truncate: boolean): Promise<string> {
   const parts: Buffer[] = [];
   let size = 0;
   for await (const part of body as AsyncIterable<Buffer>) {

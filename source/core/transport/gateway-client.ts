@@ -3,6 +3,7 @@
  * streamed chat turn. Every failure becomes a GatewayError whose message and hint
  * say what is wrong and how to fix it, without ever echoing the token.
  */
+import type { Readable } from "node:stream";
 import type { Dispatcher } from "undici";
 import { z } from "zod";
 import {
@@ -15,8 +16,8 @@ import {
   TooLarge,
 } from "./body-limits.js";
 import { type FailedCall, GatewayFailures } from "./gateway-failures.js";
+import { clientClosed, type HttpReply, LOOPBACK_HOSTS, LoopbackHttp } from "./loopback-http.js";
 import { MAX_SSE_EVENT_CHARS, SseParser } from "./sse-parser.js";
-import { Pool } from "./undici-pool.js";
 
 export { GatewayError, type GatewayErrorKind } from "./gateway-error.js";
 
@@ -110,8 +111,13 @@ class CallbackFailure {
 export class GatewayClient {
   readonly target: GatewayTarget;
   private readonly origin: string;
-  private readonly dispatcher: Dispatcher;
-  private readonly ownPool: Pool | undefined;
+  /** The dispatcher passed in, else the own undici pool, made on the first call that needs it. */
+  private dispatcher: Promise<Dispatcher> | undefined;
+  /** Without a dispatcher passed in: undici's pool for the chat turns, made on the first one. */
+  private readonly ownPool: (() => Promise<Dispatcher>) | undefined;
+  /** A gateway on this machine is probed (GET) over node:http: status need not load undici. */
+  private readonly loopback: LoopbackHttp | undefined;
+  private closed = false;
   private readonly timeoutMs: number;
   private readonly streamIdleMs: number;
   private readonly probeTimeoutMs: number;
@@ -127,16 +133,17 @@ export class GatewayClient {
     this.probeTimeoutMs = options.probeTimeoutMs ?? 3_000;
     this.maxReplyBytes = options.maxReplyBytes ?? 8 * 1024 * 1024;
     if (options.dispatcher) {
-      this.dispatcher = options.dispatcher;
+      this.dispatcher = Promise.resolve(options.dispatcher);
     } else {
-      this.ownPool = new Pool(this.origin, {
-        connections: 8,
-        connect: { timeout: options.connectTimeoutMs ?? 5_000 },
-      });
-      this.dispatcher = this.ownPool;
+      const connect = { timeout: options.connectTimeoutMs ?? 5_000 };
+      this.ownPool = async () => {
+        const { Pool } = await import("./undici-pool.js");
+        return new Pool(this.origin, { connections: 8, connect });
+      };
     }
     // Through a custom dispatcher (an SSH tunnel) "127.0.0.1" is the remote machine.
-    const local = this.ownPool !== undefined && ["127.0.0.1", "localhost", "::1"].includes(target.host);
+    const local = this.ownPool !== undefined && LOOPBACK_HOSTS.includes(target.host);
+    if (local) this.loopback = new LoopbackHttp(target.host, target.port);
     this.failures = new GatewayFailures(target, this.streamIdleMs, local);
   }
 
@@ -232,11 +239,13 @@ export class GatewayClient {
 
   /** Closes the own pool (not a dispatcher passed in); in-flight requests fail as `aborted`. */
   async close(): Promise<void> {
-    await this.ownPool?.destroy();
+    this.closed = true;
+    this.loopback?.close();
+    if (this.ownPool) await (await this.dispatcher)?.destroy();
   }
 
   private async readStream(
-    body: Dispatcher.ResponseData["body"],
+    body: Readable,
     progress: { text: string },
     emit: (delta: string | null | undefined) => void,
   ): Promise<ChatResult> {
@@ -308,7 +317,7 @@ export class GatewayClient {
   /** Runs one request under a deadline and the caller's signal, mapping every failure. */
   private async call<T>(
     call: Call,
-    read: (response: Dispatcher.ResponseData) => Promise<T>,
+    read: (response: HttpReply) => Promise<T>,
     progress?: { text: string },
   ): Promise<T> {
     const controller = new AbortController();
@@ -320,21 +329,22 @@ export class GatewayClient {
     const onAbort = () => controller.abort();
     call.signal?.addEventListener("abort", onAbort, { once: true });
     if (call.signal?.aborted) controller.abort();
-    let response: Dispatcher.ResponseData | undefined;
+    let response: HttpReply | undefined;
     try {
       const headers: Record<string, string> = { accept: "application/json, text/event-stream" };
       if (call.body !== undefined) headers["content-type"] = "application/json";
       if (call.auth && this.target.token) headers.authorization = `Bearer ${this.target.token}`;
-      response = await this.dispatcher.request({
-        origin: this.origin,
-        path: call.path,
-        method: call.method,
-        headers,
-        body: call.body ?? null,
-        signal: controller.signal,
-        headersTimeout: call.timeoutMs,
-        bodyTimeout: call.timeoutMs,
-      });
+      const request = { path: call.path, method: call.method, headers, body: call.body ?? null };
+      response =
+        this.loopback && call.method === "GET"
+          ? await this.loopback.request({ ...request, signal: controller.signal })
+          : await (await this.undici()).request({
+              ...request,
+              origin: this.origin,
+              signal: controller.signal,
+              headersTimeout: call.timeoutMs,
+              bodyTimeout: call.timeoutMs,
+            });
       const accepted = call.accept ?? [200];
       if (accepted !== "any" && !accepted.includes(response.statusCode)) {
         const text = await readCapped(response.body, MAX_ERROR_BODY_BYTES, true);
@@ -355,7 +365,14 @@ export class GatewayClient {
     }
   }
 
-  private async readJsonBody(body: Dispatcher.ResponseData["body"]): Promise<string> {
+  private undici(): Promise<Dispatcher> {
+    // Closed before its first turn: fail as a request on the closed pool would.
+    if (!this.dispatcher && this.closed) return Promise.reject(clientClosed());
+    this.dispatcher ??= (this.ownPool as () => Promise<Dispatcher>)();
+    return this.dispatcher;
+  }
+
+  private async readJsonBody(body: Readable): Promise<string> {
     try {
       return await readCapped(body, MAX_JSON_BYTES, false);
     } catch (error) {

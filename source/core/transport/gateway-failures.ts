@@ -7,6 +7,7 @@ import { sanitizeLine } from "../infra/sanitize.js";
 import { parseJson } from "./body-limits.js";
 import type { GatewayTarget } from "./gateway-client.js";
 import { GatewayError, type GatewayErrorKind, type GatewayErrorOptions } from "./gateway-error.js";
+import { CLIENT_CLOSED } from "./loopback-http.js";
 
 /** What a failure message names of the request. */
 export interface FailedCall {
@@ -55,7 +56,7 @@ export class GatewayFailures {
         cause: error,
       });
     }
-    if (code === "UND_ERR_DESTROYED" || code === "UND_ERR_CLOSED") {
+    if (code === "UND_ERR_DESTROYED" || code === "UND_ERR_CLOSED" || code === CLIENT_CLOSED) {
       return this.fail("aborted", `${request} to node ${nodeId} was cancelled: the client is closed.`, {
         partialText,
         cause: error,
