@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { checkNodeDefinition } from "./fast-checks.js";
 import { lazySchema } from "./lazy-schema.js";
 import { NodeConfig, NodeId, SshSettings } from "./schema.js";
 
@@ -38,30 +39,32 @@ export const Cordon = lazySchema(() =>
 );
 export type Cordon = z.infer<typeof Cordon>;
 
-export const NodeDefinition = lazySchema(() =>
-  z
-    .object({
-      schema: z.literal("clawos.node/1"),
-      id: NodeId,
-      /** The machine that wrote this record, and the only one that may. */
-      owner: z.string().min(1).max(MAX_MACHINE_NAME),
-      generation: z.number().int().min(1).max(1_000_000_000),
-      updatedAt: z.string().max(40),
-      state: z.enum(["active", "removed"]),
-      /** The definition; absent on a tombstone. */
-      node: RegistryNode.optional(),
-      /** Absent: the node takes tasks. Older versions write no such field. */
-      cordon: Cordon.optional(),
-    })
-    .strict()
-    .refine((r) => r.state === "removed" || r.node !== undefined, {
-      message: "an active record needs its node",
-      path: ["node"],
-    })
-    .refine((r) => r.node === undefined || r.node.id === r.id, {
-      message: "must be the record's id",
-      path: ["node", "id"],
-    }),
+export const NodeDefinition = lazySchema(
+  () =>
+    z
+      .object({
+        schema: z.literal("clawos.node/1"),
+        id: NodeId,
+        /** The machine that wrote this record, and the only one that may. */
+        owner: z.string().min(1).max(MAX_MACHINE_NAME),
+        generation: z.number().int().min(1).max(1_000_000_000),
+        updatedAt: z.string().max(40),
+        state: z.enum(["active", "removed"]),
+        /** The definition; absent on a tombstone. */
+        node: RegistryNode.optional(),
+        /** Absent: the node takes tasks. Older versions write no such field. */
+        cordon: Cordon.optional(),
+      })
+      .strict()
+      .refine((r) => r.state === "removed" || r.node !== undefined, {
+        message: "an active record needs its node",
+        path: ["node"],
+      })
+      .refine((r) => r.node === undefined || r.node.id === r.id, {
+        message: "must be the record's id",
+        path: ["node", "id"],
+      }),
+  checkNodeDefinition,
 );
 export type NodeDefinition = z.infer<typeof NodeDefinition>;
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { checkFederationConfig, checkNodeStatusRecord } from "./fast-checks.js";
 import { isValidNodeId, isValidTaskId } from "./ids.js";
 import { lazySchema } from "./lazy-schema.js";
 import { Role } from "./roles.js";
@@ -284,76 +285,78 @@ export const Budget = lazySchema(() =>
 );
 export type Budget = z.infer<typeof Budget>;
 
-export const FederationConfig = lazySchema(() =>
-  z
-    .object({
-      version: z
-        .union([z.literal(1), z.literal(2)])
-        .default(2)
-        .describe("Config format version (2; a version-1 file is upgraded on first run)"),
-      /** This machine's name; nodes whose `machine` matches are reached over localhost. */
-      machine: z
-        .string()
-        .min(1)
-        .optional()
-        .describe(
-          "This machine's name; set here, it wins. Only when absent: CLAWOS_MACHINE, then the hostname",
+export const FederationConfig = lazySchema(
+  () =>
+    z
+      .object({
+        version: z
+          .union([z.literal(1), z.literal(2)])
+          .default(2)
+          .describe("Config format version (2; a version-1 file is upgraded on first run)"),
+        /** This machine's name; nodes whose `machine` matches are reached over localhost. */
+        machine: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            "This machine's name; set here, it wins. Only when absent: CLAWOS_MACHINE, then the hostname",
+          ),
+        blackboard: BlackboardConfig.default({ driver: "directory" }).describe(
+          '{driver: "directory", path?, coordinator?, archiveAfterDays? (1)} or {driver: "nats", servers: [...], domain?, archiveAfterDays? (7)}',
         ),
-      blackboard: BlackboardConfig.default({ driver: "directory" }).describe(
-        '{driver: "directory", path?, coordinator?, archiveAfterDays? (1)} or {driver: "nats", servers: [...], domain?, archiveAfterDays? (7)}',
-      ),
-      timing: TimingConfig.default(TimingConfig.parse({})).describe(
-        "Leases, heartbeats and health thresholds",
-      ),
-      worker: WorkerConfig.default({ autoStart: true }).describe("This machine's worker (clawos node run)"),
-      nodes: z
-        .array(NodeConfig)
-        .optional()
-        .describe(
-          "Version 1 only: the nodes. On first run they move to the shared registry on the blackboard",
+        timing: TimingConfig.default(TimingConfig.parse({})).describe(
+          "Leases, heartbeats and health thresholds",
         ),
-      tokens: z
-        .record(NodeId, TokenSource)
-        .default({})
-        .describe(
-          "Where each node's gateway token comes from, by node id: {file}, {env}, {profile: true} (the default) or {none: true}. Never on the blackboard",
+        worker: WorkerConfig.default({ autoStart: true }).describe("This machine's worker (clawos node run)"),
+        nodes: z
+          .array(NodeConfig)
+          .optional()
+          .describe(
+            "Version 1 only: the nodes. On first run they move to the shared registry on the blackboard",
+          ),
+        tokens: z
+          .record(NodeId, TokenSource)
+          .default({})
+          .describe(
+            "Where each node's gateway token comes from, by node id: {file}, {env}, {profile: true} (the default) or {none: true}. Never on the blackboard",
+          ),
+        ssh: z
+          .record(NodeId, SshSettings.pick({ identityFile: true, knownHosts: true }))
+          .default({})
+          .describe(
+            "Local SSH settings per node id: {identityFile?, knownHosts?} (the rest is in the registry)",
+          ),
+        keys: z
+          .record(z.string(), z.union([z.string(), z.array(z.string())]))
+          .default({})
+          .describe('Control-center key rebinding: action → key(s), e.g. {"quit": "Q"}'),
+        alerts: AlertsConfig.optional().describe(
+          "A command run for each fleet event (node down or back, task failed for good, budget reached), by the coordinator's worker",
         ),
-      ssh: z
-        .record(NodeId, SshSettings.pick({ identityFile: true, knownHosts: true }))
-        .default({})
-        .describe(
-          "Local SSH settings per node id: {identityFile?, knownHosts?} (the rest is in the registry)",
+        prices: z
+          .record(z.string().min(1), Price)
+          .optional()
+          .describe(
+            'Price per 1M tokens, by node id or by model (the node wins): {"alpha": {"prompt": 3, "completion": 15, "currency": "USD"}}',
+          ),
+        budgets: z
+          .record(NodeId, Budget)
+          .optional()
+          .describe(
+            'Daily cap per node id, in tokens and/or money: {"alpha": {"tokens": 200000}} or {"alpha": {"money": 5}}',
+          ),
+        budget: Budget.optional().describe(
+          "Daily cap for the whole federation (every node together): {tokens?, money?, currency?}",
         ),
-      keys: z
-        .record(z.string(), z.union([z.string(), z.array(z.string())]))
-        .default({})
-        .describe('Control-center key rebinding: action → key(s), e.g. {"quit": "Q"}'),
-      alerts: AlertsConfig.optional().describe(
-        "A command run for each fleet event (node down or back, task failed for good, budget reached), by the coordinator's worker",
-      ),
-      prices: z
-        .record(z.string().min(1), Price)
-        .optional()
-        .describe(
-          'Price per 1M tokens, by node id or by model (the node wins): {"alpha": {"prompt": 3, "completion": 15, "currency": "USD"}}',
-        ),
-      budgets: z
-        .record(NodeId, Budget)
-        .optional()
-        .describe(
-          'Daily cap per node id, in tokens and/or money: {"alpha": {"tokens": 200000}} or {"alpha": {"money": 5}}',
-        ),
-      budget: Budget.optional().describe(
-        "Daily cap for the whole federation (every node together): {tokens?, money?, currency?}",
-      ),
-      serveRoles: z
-        .record(z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/), Role)
-        .default({})
-        .describe(
-          'clawos serve: roles by SSH key fingerprint, e.g. {"SHA256:…": "operator"}; a clawos-role= on the key\'s line wins',
-        ),
-    })
-    .strict(),
+        serveRoles: z
+          .record(z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/), Role)
+          .default({})
+          .describe(
+            'clawos serve: roles by SSH key fingerprint, e.g. {"SHA256:…": "operator"}; a clawos-role= on the key\'s line wins',
+          ),
+      })
+      .strict(),
+  checkFederationConfig,
 );
 export type FederationConfig = z.infer<typeof FederationConfig>;
 
@@ -453,55 +456,57 @@ export const TaskProgress = lazySchema(() =>
 );
 export type TaskProgress = z.infer<typeof TaskProgress>;
 
-export const NodeStatusRecord = lazySchema(() =>
-  z.object({
-    schema: z.literal("clawos.node-status/1"),
-    node: NodeId,
-    machine: z.string(),
-    pid: z.number().int(),
-    version: z.string(),
-    startedAt: z.string(),
-    heartbeatAt: z.string(),
-    state: z.enum(["running", "stopping", "stopped"]),
-    inFlight: z.array(TaskId).max(1000),
-    completed: z.number().int().min(0),
-    failed: z.number().int().min(0),
-    lastProgressAt: z.string().optional(),
-    gateway: z.object({
-      reachable: z.boolean(),
-      latencyMs: z.number().optional(),
-      checkedAt: z.string(),
-      error: z.string().max(500).optional(),
-    }),
-    /** The last turn's word on the node's model, as its machine saw it (turn-health.ts). */
-    turn: z
-      .object({
-        at: z.string(),
-        ok: z.boolean(),
-        kind: z.string().max(60).optional(),
+export const NodeStatusRecord = lazySchema(
+  () =>
+    z.object({
+      schema: z.literal("clawos.node-status/1"),
+      node: NodeId,
+      machine: z.string(),
+      pid: z.number().int(),
+      version: z.string(),
+      startedAt: z.string(),
+      heartbeatAt: z.string(),
+      state: z.enum(["running", "stopping", "stopped"]),
+      inFlight: z.array(TaskId).max(1000),
+      completed: z.number().int().min(0),
+      failed: z.number().int().min(0),
+      lastProgressAt: z.string().optional(),
+      gateway: z.object({
+        reachable: z.boolean(),
+        latencyMs: z.number().optional(),
+        checkedAt: z.string(),
         error: z.string().max(500).optional(),
-        hint: z.string().max(500).optional(),
-      })
-      .optional(),
-    /** The worker's last log lines about this node, for `clawos logs` on other machines (bounded). */
-    recentLog: z
-      .array(z.object({ at: z.string().max(40), level: z.string().max(8), text: z.string().max(300) }))
-      .max(50)
-      .optional(),
-    /** Tokens the node's machine recorded for it, per local day and model, for the last 7 days. */
-    usage: z
-      .array(
-        z.object({
-          day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
-          model: z.string().max(200).optional(),
-          prompt: z.number().int().min(0),
-          completion: z.number().int().min(0),
-          tasks: z.number().int().min(0),
-        }),
-      )
-      .max(200)
-      .optional(),
-  }),
+      }),
+      /** The last turn's word on the node's model, as its machine saw it (turn-health.ts). */
+      turn: z
+        .object({
+          at: z.string(),
+          ok: z.boolean(),
+          kind: z.string().max(60).optional(),
+          error: z.string().max(500).optional(),
+          hint: z.string().max(500).optional(),
+        })
+        .optional(),
+      /** The worker's last log lines about this node, for `clawos logs` on other machines (bounded). */
+      recentLog: z
+        .array(z.object({ at: z.string().max(40), level: z.string().max(8), text: z.string().max(300) }))
+        .max(50)
+        .optional(),
+      /** Tokens the node's machine recorded for it, per local day and model, for the last 7 days. */
+      usage: z
+        .array(
+          z.object({
+            day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+            model: z.string().max(200).optional(),
+            prompt: z.number().int().min(0),
+            completion: z.number().int().min(0),
+            tasks: z.number().int().min(0),
+          }),
+        )
+        .max(200)
+        .optional(),
+    }),
+  checkNodeStatusRecord,
 );
 export type NodeStatusRecord = z.infer<typeof NodeStatusRecord>;
 
