@@ -365,3 +365,12 @@ const STATUS = {
 export function checkNodeStatusRecord(value: unknown): Obj | undefined {
   return loose(value, STATUS, ["lastProgressAt", "turn", "recentLog", "usage"]);
 }
+
+// ── a gateway's /v1/models (every probe) ────────────────────────────────────
+
+/** `ModelList.parse(value)` (gateway-client.ts) for a model list, else undefined. */
+export function checkModelList(value: unknown): Obj | undefined {
+  if (!plain(value)) return NO;
+  const data = list(value.data, Infinity, (model) => (plain(model) && str(model.id) ? { id: model.id } : NO));
+  return data && { data };
+}

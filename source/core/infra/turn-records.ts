@@ -2,6 +2,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { isValidNodeId } from "../domain/ids.js";
+import { lazySchema } from "../domain/lazy-schema.js";
 import { isTurnFact, type TurnRecord } from "../domain/turn-health.js";
 import { writeFileAtomic } from "./atomic-file.js";
 
@@ -10,14 +11,16 @@ import { writeFileAtomic } from "./atomic-file.js";
  * here that runs a turn (a dispatcher on the localhost or SSH route, a worker, incubate, `nodes
  * probe --turn`) writes it; the node's worker carries it in its heartbeat to the other machines.
  */
-const TurnFile = z.object({
-  node: z.string(),
-  at: z.string(),
-  ok: z.boolean(),
-  kind: z.string().max(60).optional(),
-  error: z.string().max(500).optional(),
-  hint: z.string().max(500).optional(),
-});
+const TurnFile = lazySchema(() =>
+  z.object({
+    node: z.string(),
+    at: z.string(),
+    ok: z.boolean(),
+    kind: z.string().max(60).optional(),
+    error: z.string().max(500).optional(),
+    hint: z.string().max(500).optional(),
+  }),
+);
 
 function turnsDir(home: string): string {
   return join(home, "run", "turns");

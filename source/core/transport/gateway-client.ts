@@ -6,6 +6,8 @@
 import type { Readable } from "node:stream";
 import type { Dispatcher } from "undici";
 import { z } from "zod";
+import { checkModelList } from "../domain/fast-checks.js";
+import { lazySchema } from "../domain/lazy-schema.js";
 import {
   formatBytes,
   MAX_ERROR_BODY_BYTES,
@@ -76,25 +78,35 @@ export interface ChatResult {
 /** How long a stream may linger after [DONE] before the connection is dropped. */
 const AFTER_DONE_GRACE_MS = 1000;
 
-const ModelList = z.object({ data: z.array(z.object({ id: z.string() })) });
+/** A gateway's /v1/models reply (exported for the fast check's test). */
+export const ModelList = lazySchema(
+  () => z.object({ data: z.array(z.object({ id: z.string() })) }),
+  checkModelList,
+);
 /** OpenAI's usage object; anything else in it (cached tokens, totals) is ignored. */
-const Usage = z
-  .object({ prompt_tokens: z.number().int().min(0), completion_tokens: z.number().int().min(0) })
-  .nullish()
-  .catch(undefined);
+const Usage = lazySchema(() =>
+  z
+    .object({ prompt_tokens: z.number().int().min(0), completion_tokens: z.number().int().min(0) })
+    .nullish()
+    .catch(undefined),
+);
 const usageOf = (usage: z.infer<typeof Usage>): Pick<ChatResult, "usage"> =>
   usage ? { usage: { prompt: usage.prompt_tokens, completion: usage.completion_tokens } } : {};
-const ChatChunk = z.object({
-  model: z.string().optional(),
-  usage: Usage,
-  choices: z.array(z.object({ delta: z.object({ content: z.string().nullish() }).nullish() })).optional(),
-  error: z.object({ message: z.string(), type: z.string().optional() }).optional(),
-});
-const ChatCompletion = z.object({
-  model: z.string().optional(),
-  usage: Usage,
-  choices: z.array(z.object({ message: z.object({ content: z.string().nullish() }) })).min(1),
-});
+const ChatChunk = lazySchema(() =>
+  z.object({
+    model: z.string().optional(),
+    usage: Usage,
+    choices: z.array(z.object({ delta: z.object({ content: z.string().nullish() }).nullish() })).optional(),
+    error: z.object({ message: z.string(), type: z.string().optional() }).optional(),
+  }),
+);
+const ChatCompletion = lazySchema(() =>
+  z.object({
+    model: z.string().optional(),
+    usage: Usage,
+    choices: z.array(z.object({ message: z.object({ content: z.string().nullish() }) })).min(1),
+  }),
+);
 
 interface Call extends FailedCall {
   body?: string;

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { DAY_MS } from "../../domain/durations.js";
 import { isValidNodeId, isValidTaskId, taskIdTime } from "../../domain/ids.js";
+import { lazySchema } from "../../domain/lazy-schema.js";
 import { count } from "../../domain/plural.js";
 import { TaskRequest, TaskResult } from "../../domain/schema.js";
 import {
@@ -21,15 +22,17 @@ const ARCHIVE_DAY = /^\d{4}-\d{2}-\d{2}$|^undated$/;
 /** Finished tasks move to archive/ this long after they finished (see archiveFinished). */
 const ARCHIVE_AFTER_MS = DAY_MS;
 
-const ArchiveSummary = z.object({
-  schema: z.literal("clawos.archive/1"),
-  day: z.string(),
-  counts: z.object({
-    completed: z.number().int().nonnegative(),
-    failed: z.number().int().nonnegative(),
-    cancelled: z.number().int().nonnegative(),
+const ArchiveSummary = lazySchema(() =>
+  z.object({
+    schema: z.literal("clawos.archive/1"),
+    day: z.string(),
+    counts: z.object({
+      completed: z.number().int().nonnegative(),
+      failed: z.number().int().nonnegative(),
+      cancelled: z.number().int().nonnegative(),
+    }),
   }),
-});
+);
 
 type ArchiveSummary = z.infer<typeof ArchiveSummary>;
 

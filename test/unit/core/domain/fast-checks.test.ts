@@ -3,11 +3,13 @@ import { describe, test } from "node:test";
 import { z } from "zod";
 import {
   checkFederationConfig,
+  checkModelList,
   checkNodeDefinition,
   checkNodeStatusRecord,
 } from "../../../../source/core/domain/fast-checks.js";
 import { NodeDefinition } from "../../../../source/core/domain/registry.js";
 import { FederationConfig, NodeStatusRecord } from "../../../../source/core/domain/schema.js";
+import { ModelList } from "../../../../source/core/transport/gateway-client.js";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -230,6 +232,11 @@ compare(
   definitions,
 );
 compare("heartbeats: fast check against NodeStatusRecord", NodeStatusRecord, checkNodeStatusRecord, statuses);
+
+compare("/v1/models: fast check against the model list schema", ModelList, checkModelList, [
+  { object: "list", data: [{ id: "openclaw/main", object: "model", owned_by: "openclaw" }, { id: "" }] },
+  { data: [] },
+]);
 
 describe("what the fast checks leave to the schema", () => {
   test("a __proto__ key, an undefined value and a non-plain object", () => {
