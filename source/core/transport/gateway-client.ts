@@ -125,9 +125,9 @@ export class GatewayClient {
   private readonly origin: string;
   /** The dispatcher passed in, else the own undici pool, made on the first call that needs it. */
   private dispatcher: Promise<Dispatcher> | undefined;
-  /** Without a dispatcher passed in: undici's pool for the chat turns, made on the first one. */
+  /** Without a dispatcher passed in: undici's pool for a gateway on another host, made on first use. */
   private readonly ownPool: (() => Promise<Dispatcher>) | undefined;
-  /** A gateway on this machine is probed (GET) over node:http: status need not load undici. */
+  /** A gateway on this machine is reached over node:http: status and dispatch need not load undici. */
   private readonly loopback: LoopbackHttp | undefined;
   private closed = false;
   private readonly timeoutMs: number;
@@ -144,10 +144,10 @@ export class GatewayClient {
     this.streamIdleMs = options.streamIdleMs ?? 5 * 60_000;
     this.probeTimeoutMs = options.probeTimeoutMs ?? 3_000;
     this.maxReplyBytes = options.maxReplyBytes ?? 8 * 1024 * 1024;
+    const connect = { timeout: options.connectTimeoutMs ?? 5_000 };
     if (options.dispatcher) {
       this.dispatcher = Promise.resolve(options.dispatcher);
     } else {
-      const connect = { timeout: options.connectTimeoutMs ?? 5_000 };
       this.ownPool = async () => {
         const { Pool } = await import("./undici-pool.js");
         return new Pool(this.origin, { connections: 8, connect });
@@ -155,7 +155,7 @@ export class GatewayClient {
     }
     // Through a custom dispatcher (an SSH tunnel) "127.0.0.1" is the remote machine.
     const local = this.ownPool !== undefined && LOOPBACK_HOSTS.includes(target.host);
-    if (local) this.loopback = new LoopbackHttp(target.host, target.port);
+    if (local) this.loopback = new LoopbackHttp(target.host, target.port, connect.timeout);
     this.failures = new GatewayFailures(target, this.streamIdleMs, local);
   }
 
@@ -347,16 +347,15 @@ export class GatewayClient {
       if (call.body !== undefined) headers["content-type"] = "application/json";
       if (call.auth && this.target.token) headers.authorization = `Bearer ${this.target.token}`;
       const request = { path: call.path, method: call.method, headers, body: call.body ?? null };
-      response =
-        this.loopback && call.method === "GET"
-          ? await this.loopback.request({ ...request, signal: controller.signal })
-          : await (await this.undici()).request({
-              ...request,
-              origin: this.origin,
-              signal: controller.signal,
-              headersTimeout: call.timeoutMs,
-              bodyTimeout: call.timeoutMs,
-            });
+      response = this.loopback
+        ? await this.loopback.request({ ...request, signal: controller.signal })
+        : await (await this.undici()).request({
+            ...request,
+            origin: this.origin,
+            signal: controller.signal,
+            headersTimeout: call.timeoutMs,
+            bodyTimeout: call.timeoutMs,
+          });
       const accepted = call.accept ?? [200];
       if (accepted !== "any" && !accepted.includes(response.statusCode)) {
         const text = await readCapped(response.body, MAX_ERROR_BODY_BYTES, true);

@@ -7,7 +7,7 @@ import { sanitizeLine } from "../infra/sanitize.js";
 import { parseJson } from "./body-limits.js";
 import type { GatewayTarget } from "./gateway-client.js";
 import { GatewayError, type GatewayErrorKind, type GatewayErrorOptions } from "./gateway-error.js";
-import { CLIENT_CLOSED } from "./loopback-http.js";
+import { CLIENT_CLOSED, CONNECT_TIMEOUT } from "./loopback-http.js";
 
 /** What a failure message names of the request. */
 export interface FailedCall {
@@ -62,7 +62,7 @@ export class GatewayFailures {
         cause: error,
       });
     }
-    if (code === "UND_ERR_CONNECT_TIMEOUT") {
+    if (code === "UND_ERR_CONNECT_TIMEOUT" || code === CONNECT_TIMEOUT) {
       return this.fail("timeout", `Node ${nodeId} at ${host}:${port} did not accept a connection in time.`, {
         hint: "Is its machine asleep, offline or behind a firewall? Check the node's host and port.",
         notStarted: true,

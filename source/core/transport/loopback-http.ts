@@ -1,17 +1,17 @@
 /**
- * The probes (/health, /startupz, /v1/models) of a gateway on this machine, over `node:http`.
+ * HTTP to a gateway on this machine (probes and chat turns), over `node:http`.
  *
- * `clawos status` only probes: loading undici for two GETs (its pool, HTTP/1 and HTTP/2
- * clients and the wasm HTTP parser it compiles on the first connection) was the largest single
- * piece of its start-up after Node's own (BENCHMARKS.md, issue 18). Node's HTTP client is already
- * in the binary. The chat turns keep undici (GatewayClient loads it on the first turn).
+ * A one-shot command talks to local gateways only through this: loading undici (its pool,
+ * HTTP/1 and HTTP/2 clients, and the wasm HTTP parser it compiles on the first connection) was
+ * the largest single piece of `clawos status`'s and `dispatch`'s start-up after Node's own
+ * (BENCHMARKS.md, issue 18); Node's HTTP client is already in the binary. Gateways on other
+ * hosts and SSH tunnels keep undici's pool (GatewayClient loads it on first use).
  *
- * The request has the shape undici's `Dispatcher.request` answers with, so GatewayClient reads
- * and maps its failures the same way: a refused or reset connection carries the same `code`
- * (ECONNREFUSED, ECONNRESET), a reply that is not HTTP an `HPE_*` code, and the caller's
- * deadline and signal abort it through `signal`. No connect timeout of its own: on loopback a
- * connection is accepted or refused at once, and the call's deadline covers a listener that
- * never accepts.
+ * The reply has the shape of undici's `Dispatcher.request`, so GatewayClient reads it and maps
+ * its failures the same way: a refused or reset connection carries the same `code`
+ * (ECONNREFUSED, ECONNRESET), a reply that is not HTTP an `HPE_*` code, the caller's deadline
+ * and signal abort it through `signal`, and a connection not accepted in time fails with
+ * CONNECT_TIMEOUT, as undici's connect timeout does.
  */
 import type { ClientRequest, IncomingHttpHeaders } from "node:http";
 import type { Readable } from "node:stream";
@@ -41,6 +41,9 @@ export function clientClosed(): Error {
   return Object.assign(new Error("the client is closed"), { code: CLIENT_CLOSED });
 }
 
+/** The error of a connection not accepted within the connect timeout (undici's own is UND_ERR_CONNECT_TIMEOUT). */
+export const CONNECT_TIMEOUT = "CLAWOS_CONNECT_TIMEOUT";
+
 /** Hosts the probes may reach over this client: this machine only. */
 export const LOOPBACK_HOSTS: readonly string[] = ["127.0.0.1", "localhost", "::1"];
 
@@ -54,6 +57,7 @@ export class LoopbackHttp {
   constructor(
     private readonly host: string,
     private readonly port: number,
+    private readonly connectTimeoutMs: number,
   ) {
     if (!LOOPBACK_HOSTS.includes(host)) throw new Error(`LoopbackHttp: ${host} is not a loopback host`);
   }
@@ -74,6 +78,15 @@ export class LoopbackHttp {
         resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: res }),
       );
       req.once("error", reject);
+      req.once("socket", (socket) => {
+        if (!socket.connecting) return;
+        const timer = setTimeout(() => {
+          const error = new Error(`connect timeout after ${this.connectTimeoutMs} ms`);
+          req.destroy(Object.assign(error, { code: CONNECT_TIMEOUT }));
+        }, this.connectTimeoutMs);
+        socket.once("connect", () => clearTimeout(timer));
+        socket.once("close", () => clearTimeout(timer));
+      });
       this.running.add(req);
       req.once("close", () => this.running.delete(req));
       req.end(call.body ?? undefined);
