@@ -82,6 +82,24 @@ await build({
       },
     },
     {
+      // yoga (Ink's layout) loads its wasm, held as a base64 data: URL, through `fetch` when
+      // there is one: in Node that loads Node's own copy of undici first, ~60 ms of CPU before
+      // the control center's first frame. Without `fetch` it decodes the same bytes itself.
+      name: "yoga-without-fetch",
+      setup(bundle) {
+        bundle.onLoad(
+          { filter: /[\\/]yoga-layout[\\/]dist[\\/]binaries[\\/]yoga-wasm-base64-esm\.js$/ },
+          async (args) => {
+            const text = await readFile(args.path, "utf8");
+            const uses = text.split('"function"!=typeof fetch').length - 1;
+            if (uses !== 2)
+              throw new Error(`yoga-without-fetch: expected 2 fetch checks in ${args.path}, found ${uses}`);
+            return { contents: text.replaceAll('"function"!=typeof fetch', "true"), loader: "js" };
+          },
+        );
+      },
+    },
+    {
       name: "text-caches",
       setup(bundle) {
         for (const [pkg, file] of Object.entries(TEXT_CACHES)) {
