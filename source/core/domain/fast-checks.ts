@@ -293,14 +293,24 @@ export function checkNodeDefinition(value: unknown): Obj | undefined {
 
 // ── heartbeats ──────────────────────────────────────────────────────────────
 
-/** Copies only `keys` (a loose object drops the others), each checked; optional ones may be absent. */
-function loose(value: unknown, checks: Record<string, (v: unknown) => unknown>, optional: string[]) {
+/**
+ * Copies only `checks`' keys (a loose object drops the others), each checked; optional ones may
+ * be absent, defaulted ones get a fresh empty list.
+ */
+function loose(
+  value: unknown,
+  checks: Record<string, (v: unknown) => unknown>,
+  optional: string[],
+  defaultEmpty: string[] = [],
+) {
   if (!plain(value)) return NO;
   const out: Obj = {};
   for (const [key, check] of Object.entries(checks)) {
     if (!(key in value)) {
-      if (optional.includes(key)) continue;
-      return NO;
+      if (defaultEmpty.includes(key)) out[key] = [];
+      else if (optional.includes(key)) continue;
+      else return NO;
+      continue;
     }
     const checked = check(value[key]);
     if (checked === NO) return NO;
@@ -364,6 +374,76 @@ const STATUS = {
 /** `NodeStatusRecord.parse(value)` for a worker's heartbeat, else undefined. */
 export function checkNodeStatusRecord(value: unknown): Obj | undefined {
   return loose(value, STATUS, ["lastProgressAt", "turn", "recentLog", "usage"]);
+}
+
+// ── tasks and their results (every listing of the board) ────────────────────
+
+const taskId = same((v) => typeof v === "string" && isValidTaskId(v));
+const REQUEST = {
+  schema: same((v) => v === "clawos.task/1"),
+  id: taskId,
+  target: same((v) => v === "any" || nodeId(v)),
+  priority: same((v) => v === "P0" || v === "P1" || v === "P2" || v === "P3"),
+  text: same((v) => str(v, 1, 100_000)),
+  tags: strings(Infinity),
+  createdAt: anyString,
+  createdBy: same((v) => str(v, 0, 100)),
+  attempt: same((v) => int(v, 1)),
+  maxAttempts: same((v) => int(v, 1, 20)),
+  route: (v: unknown) =>
+    loose(
+      v,
+      {
+        node: same(nodeId),
+        transport: same((t) => t === "localhost" || t === "blackboard" || t === "ssh"),
+        reason: same((r) => str(r, 0, 500)),
+        decidedAt: anyString,
+      },
+      [],
+    ),
+  history: (v: unknown) =>
+    list(v, 200, (event) =>
+      loose(
+        event,
+        { at: anyString, event: same((e) => str(e, 0, 40)), detail: same((d) => str(d, 0, 500)) },
+        [],
+      ),
+    ),
+};
+
+/** `TaskRequest.parse(value)` for a task file, else undefined. */
+export function checkTaskRequest(value: unknown): Obj | undefined {
+  return loose(value, REQUEST, [], ["tags", "history"]);
+}
+
+const RESULT = {
+  schema: same((v) => v === "clawos.result/1"),
+  id: taskId,
+  attempt: same((v) => int(v, 1)),
+  node: same(nodeId),
+  status: same((v) => v === "completed" || v === "failed" || v === "cancelled"),
+  text: same((v) => str(v, 0, 1_048_576)),
+  error: (v: unknown) =>
+    loose(
+      v,
+      {
+        kind: same((k) => str(k, 0, 60)),
+        message: same((m) => str(m, 0, 2000)),
+        hint: same((h) => str(h, 0, 2000)),
+      },
+      ["hint"],
+    ),
+  startedAt: anyString,
+  finishedAt: anyString,
+  durationMs: same((v) => num(v) && v >= 0),
+  model: anyString,
+  by: same((v) => str(v, 0, 120)),
+  usage: (v: unknown) => loose(v, { prompt: count, completion: count }, []),
+};
+
+/** `TaskResult.parse(value)` for a result file, else undefined. */
+export function checkTaskResult(value: unknown): Obj | undefined {
+  return loose(value, RESULT, ["text", "error", "startedAt", "durationMs", "model", "by", "usage"]);
 }
 
 // ── a gateway's /v1/models (every probe) ────────────────────────────────────

@@ -1,5 +1,10 @@
 import { z } from "zod";
-import { checkFederationConfig, checkNodeStatusRecord } from "./fast-checks.js";
+import {
+  checkFederationConfig,
+  checkNodeStatusRecord,
+  checkTaskRequest,
+  checkTaskResult,
+} from "./fast-checks.js";
 import { isValidNodeId, isValidTaskId } from "./ids.js";
 import { lazySchema } from "./lazy-schema.js";
 import { Role } from "./roles.js";
@@ -380,22 +385,24 @@ export const TaskEvent = lazySchema(() =>
 );
 export type TaskEvent = z.infer<typeof TaskEvent>;
 
-export const TaskRequest = lazySchema(() =>
-  z.object({
-    schema: z.literal("clawos.task/1"),
-    id: TaskId,
-    /** What the user asked for: a node id or "any". */
-    target: z.union([NodeId, z.literal("any")]),
-    priority: Priority,
-    text: z.string().min(1).max(MAX_TASK_TEXT),
-    tags: z.array(z.string()).default([]),
-    createdAt: z.string(),
-    createdBy: z.string().max(100),
-    attempt: z.number().int().min(1),
-    maxAttempts: z.number().int().min(1).max(20),
-    route: RouteDecision,
-    history: z.array(TaskEvent).max(200).default([]),
-  }),
+export const TaskRequest = lazySchema(
+  () =>
+    z.object({
+      schema: z.literal("clawos.task/1"),
+      id: TaskId,
+      /** What the user asked for: a node id or "any". */
+      target: z.union([NodeId, z.literal("any")]),
+      priority: Priority,
+      text: z.string().min(1).max(MAX_TASK_TEXT),
+      tags: z.array(z.string()).default([]),
+      createdAt: z.string(),
+      createdBy: z.string().max(100),
+      attempt: z.number().int().min(1),
+      maxAttempts: z.number().int().min(1).max(20),
+      route: RouteDecision,
+      history: z.array(TaskEvent).max(200).default([]),
+    }),
+  checkTaskRequest,
 );
 export type TaskRequest = z.infer<typeof TaskRequest>;
 
@@ -425,22 +432,24 @@ export type TokenUsage = z.infer<typeof TokenUsage>;
 /** Which attempt of which task, on which node: the key of results and progress. */
 const attemptOf = () => ({ id: TaskId, attempt: z.number().int().min(1), node: NodeId });
 
-export const TaskResult = lazySchema(() =>
-  z.object({
-    schema: z.literal("clawos.result/1"),
-    ...attemptOf(),
-    status: z.enum(["completed", "failed", "cancelled"]),
-    text: z.string().max(MAX_RECORD_BYTES).optional(),
-    error: TaskError.optional(),
-    startedAt: z.string().optional(),
-    finishedAt: z.string(),
-    durationMs: z.number().min(0).optional(),
-    model: z.string().optional(),
-    /** Which process claimed and ran this attempt (e.g. "the worker on macbook-air (pid 42)"). */
-    by: z.string().max(120).optional(),
-    /** What the turn cost, as the gateway reported it; absent from results of older versions. */
-    usage: TokenUsage.optional(),
-  }),
+export const TaskResult = lazySchema(
+  () =>
+    z.object({
+      schema: z.literal("clawos.result/1"),
+      ...attemptOf(),
+      status: z.enum(["completed", "failed", "cancelled"]),
+      text: z.string().max(MAX_RECORD_BYTES).optional(),
+      error: TaskError.optional(),
+      startedAt: z.string().optional(),
+      finishedAt: z.string(),
+      durationMs: z.number().min(0).optional(),
+      model: z.string().optional(),
+      /** Which process claimed and ran this attempt (e.g. "the worker on macbook-air (pid 42)"). */
+      by: z.string().max(120).optional(),
+      /** What the turn cost, as the gateway reported it; absent from results of older versions. */
+      usage: TokenUsage.optional(),
+    }),
+  checkTaskResult,
 );
 export type TaskResult = z.infer<typeof TaskResult>;
 

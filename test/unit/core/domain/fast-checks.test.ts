@@ -6,9 +6,16 @@ import {
   checkModelList,
   checkNodeDefinition,
   checkNodeStatusRecord,
+  checkTaskRequest,
+  checkTaskResult,
 } from "../../../../source/core/domain/fast-checks.js";
 import { NodeDefinition } from "../../../../source/core/domain/registry.js";
-import { FederationConfig, NodeStatusRecord } from "../../../../source/core/domain/schema.js";
+import {
+  FederationConfig,
+  NodeStatusRecord,
+  TaskRequest,
+  TaskResult,
+} from "../../../../source/core/domain/schema.js";
 import { ModelList } from "../../../../source/core/transport/gateway-client.js";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -123,7 +130,7 @@ const REPLACEMENTS: Json[] = [
   { profile: true },
   // Each side of the bounds the schemas set.
   ...[1, 20, 21, 99, 100, 199, 200, 999, 1000, 3650, 3651, 65535, 1_000_000_000, 1_000_000_001],
-  ...[8, 40, 60, 100, 200, 255, 300, 500].flatMap((n) => ["a".repeat(n), "a".repeat(n + 1)]),
+  ...[8, 40, 60, 100, 120, 200, 255, 300, 500, 2000].flatMap((n) => ["a".repeat(n), "a".repeat(n + 1)]),
 ];
 
 /** Every record obtained from `base` by deleting, replacing or adding one field, at any depth. */
@@ -236,6 +243,51 @@ compare("heartbeats: fast check against NodeStatusRecord", NodeStatusRecord, che
 compare("/v1/models: fast check against the model list schema", ModelList, checkModelList, [
   { object: "list", data: [{ id: "openclaw/main", object: "model", owned_by: "openclaw" }, { id: "" }] },
   { data: [] },
+]);
+
+const request = {
+  schema: "clawos.task/1",
+  id: "req_20261206_050000_0a1b2c3d",
+  target: "any",
+  priority: "P2",
+  text: "summarise the log",
+  createdAt: "2026-12-06T05:00:00.000Z",
+  createdBy: "root@hub",
+  attempt: 1,
+  maxAttempts: 3,
+  route: { node: "main", transport: "localhost", reason: "least busy", decidedAt: "t", extra: 1 },
+};
+compare("tasks: fast check against TaskRequest", TaskRequest, checkTaskRequest, [
+  request,
+  {
+    ...request,
+    target: "alpha",
+    tags: ["gpu"],
+    history: [{ at: "t", event: "claimed", detail: "by main" }],
+    unknown: "dropped",
+  },
+]);
+const result = {
+  schema: "clawos.result/1",
+  id: "req_20261206_050000_0a1b2c3d",
+  attempt: 1,
+  node: "main",
+  status: "completed",
+  finishedAt: "2026-12-06T05:00:09.000Z",
+};
+compare("results: fast check against TaskResult", TaskResult, checkTaskResult, [
+  result,
+  {
+    ...result,
+    status: "failed",
+    text: "partial",
+    error: { kind: "timeout", message: "slow", hint: "retry", more: 1 },
+    startedAt: "t",
+    durationMs: 12.5,
+    model: "openclaw/main",
+    by: "the worker on hub (pid 42)",
+    usage: { prompt: 10, completion: 0 },
+  },
 ]);
 
 describe("what the fast checks leave to the schema", () => {
