@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { lazySchema } from "../domain/lazy-schema.js";
 import { notAfter } from "./foreign-time.js";
 
 /**
@@ -71,11 +72,15 @@ export class LeaseWatch {
 
   constructor(private readonly options: LeaseWatchOptions) {
     this.clock = options.clock ?? monotonicMs;
-    this.notes = z.object({
-      host: z.string(),
-      clock: z.literal(NOTES_CLOCK),
-      leases: z.record(z.string(), z.object({ [options.versionField]: z.number(), seenAt: z.number() })),
-    }) as unknown as z.ZodType<{ host: string; leases: Record<string, Record<string, number>> }>;
+    // Built on the first reaping round: every command that opens the board makes a LeaseWatch.
+    this.notes = lazySchema(
+      () =>
+        z.object({
+          host: z.string(),
+          clock: z.literal(NOTES_CLOCK),
+          leases: z.record(z.string(), z.object({ [options.versionField]: z.number(), seenAt: z.number() })),
+        }) as unknown as z.ZodType<{ host: string; leases: Record<string, Record<string, number>> }>,
+    );
   }
 
   /** Start a reaping round: the saved notes are recalled once per process. */
