@@ -1,4 +1,5 @@
-import { appendFile, mkdir, open, readdir, rm, stat } from "node:fs/promises";
+import { appendFileSync, existsSync, mkdirSync } from "node:fs";
+import { open, readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { isValidNodeId } from "../domain/ids.js";
 import type { TaskResult } from "../domain/schema.js";
@@ -29,7 +30,15 @@ function usageDir(home: string): string {
   return join(home, "run", "usage");
 }
 
-/** Record a completed turn's tokens; a result without usage (an older gateway) records nothing. */
+/** Day files this process has appended to: their directory exists and they are not new. */
+const appendedTo = new Set<string>();
+
+/**
+ * Record a completed turn's tokens; a result without usage (an older gateway) records nothing.
+ * Synchronous inside: it runs on every dispatch's route after the answer, and one short append
+ * costs microseconds in the kernel, while each trip through the thread pool (mkdir, stat,
+ * append) costs a wake-up and, under load, a context switch.
+ */
 export async function recordUsage(home: string, result: TaskResult, now = new Date()): Promise<void> {
   if (!result.usage || result.status !== "completed" || !isValidNodeId(result.node)) return;
   const dir = join(usageDir(home), result.node);
@@ -43,12 +52,22 @@ export async function recordUsage(home: string, result: TaskResult, now = new Da
     completion: result.usage.completion,
   });
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    const isNew = await stat(file).then(
-      () => false,
-      () => true,
-    );
-    await appendFile(file, `${line}\n`, { mode: 0o600 });
+    let isNew = false;
+    const append = () => {
+      if (!appendedTo.has(file)) {
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+        isNew = !existsSync(file);
+      }
+      appendFileSync(file, `${line}\n`, { mode: 0o600 });
+      appendedTo.add(file);
+    };
+    try {
+      append();
+    } catch (error) {
+      // Its directory was removed since this process last appended: made again, once.
+      if (!appendedTo.delete(file)) throw error;
+      append();
+    }
     if (isNew) await pruneOldDays(dir, now);
   } catch {
     // A tally lost to a full disk costs an undercount, never the task.
