@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { isValidNodeId } from "../domain/ids.js";
@@ -27,6 +27,9 @@ export async function readTurnRecords(home: string): Promise<Map<string, TurnRec
   // Synchronous inside: read before every dispatch's routing, a file or two of a few hundred
   // bytes, where each thread-pool trip (list, open, stat, read, close) costs more than the read.
   const out = new Map<string, TurnRecord>();
+  // Usually there are none (healthy nodes record nothing): a look first, since a listing that
+  // fails builds an error with its stack, which costs more than the look.
+  if (!existsSync(turnsDir(home))) return out;
   let names: string[];
   try {
     names = readdirSync(turnsDir(home));
