@@ -11,7 +11,7 @@
  * claimed/). Goal: ≥ 1000 tasks/s on 2 cores.
  *
  *   node dist/bench/suites/directory-throughput.js [--tasks 5000] [--workers 4] [--modes pipeline,drain]
- *     [--ablate nofsync,claim-random]   (diagnosis: what the fsyncs / the per-claim inbox sort cost)
+ *     [--ablate nofsync,claim-random,nowatch]   (diagnosis: what the fsyncs / the per-claim inbox sort / the inbox watch cost)
  *     [--profile-dir DIR]   (CPU profiles of the workers; summarise with cpuprofile-summary.js)
  */
 import { type ChildProcess, fork } from "node:child_process";
@@ -44,7 +44,7 @@ const values = benchArgs({
   concurrency: { type: "string", default: "2" },
   modes: { type: "string", default: "pipeline,drain" },
   "enqueue-concurrency": { type: "string", default: "8" },
-  /** Diagnosis only: nofsync (FileHandle.sync is a no-op), claim-random (see throughput-child.ts). */
+  /** Diagnosis only: nofsync (FileHandle.sync is a no-op), claim-random, nowatch (see throughput-child.ts). */
   ablate: { type: "string", default: "" },
   /** Write a V8 CPU profile of every worker process here (for bench/tools/cpuprofile-summary.ts). */
   "profile-dir": { type: "string" },
@@ -109,6 +109,8 @@ interface Final {
   completed: string[];
   lostCompletions: number;
   emptyClaims: number;
+  /** The worker's CPU time (user, system) in µs from "go" to "stop". */
+  cpuUs: [number, number];
 }
 
 interface Workers {
@@ -206,6 +208,8 @@ interface Verification {
   idsWithResultCount: Record<string, number>;
   perWorker: number[];
   emptyClaims: number;
+  /** All workers' CPU time per task, µs: user, system. */
+  cpuPerTaskUs: [number, number];
   ok: boolean;
 }
 
@@ -239,6 +243,10 @@ async function verify(root: string, ids: string[], finals: Final[]): Promise<Ver
     idsWithResultCount: histogram,
     perWorker: finals.map((f) => f.completed.length),
     emptyClaims: finals.reduce((a, f) => a + f.emptyClaims, 0),
+    cpuPerTaskUs: [0, 1].map((k) => round(finals.reduce((a, f) => a + f.cpuUs[k]!, 0) / ids.length, 0)) as [
+      number,
+      number,
+    ],
   };
   return {
     ...v,
@@ -332,7 +340,7 @@ console.log(
 );
 for (const r of results) {
   console.log(
-    `  ${r.mode}: result files per id ${JSON.stringify(r.verification.idsWithResultCount)}, done files ${r.verification.doneFiles}, lost completions (fenced) ${r.verification.lostCompletions}, empty claim attempts ${r.verification.emptyClaims} → ${r.verification.ok ? "0 duplicates, 0 lost" : "INTEGRITY FAILURE"}`,
+    `  ${r.mode}: result files per id ${JSON.stringify(r.verification.idsWithResultCount)}, done files ${r.verification.doneFiles}, lost completions (fenced) ${r.verification.lostCompletions}, empty claim attempts ${r.verification.emptyClaims}, workers' CPU per task ${r.verification.cpuPerTaskUs[0]} µs user + ${r.verification.cpuPerTaskUs[1]} µs sys → ${r.verification.ok ? "0 duplicates, 0 lost" : "INTEGRITY FAILURE"}`,
   );
 }
 const headline = results.find((r) => r.mode === "pipeline") ?? results[0]!;

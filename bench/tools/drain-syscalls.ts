@@ -7,6 +7,9 @@
  *
  * The drain prints how many tasks it finished (divide strace's call counts by it) and its CPU
  * time per task, which load on the machine disturbs far less than a throughput does.
+ *
+ * --handles K drains through K handles in turn, as K workers would (each lists and orders the
+ * inbox itself and finds its listing stale as the others claim), without their scheduling.
  */
 import { DirectoryBlackboard } from "../../source/core/blackboard/directory/directory.js";
 import { newTaskId } from "../../source/core/domain/ids.js";
@@ -18,6 +21,7 @@ const values = benchArgs({
   tasks: { type: "string", default: "300" },
   phase: { type: "string", default: "drain" },
   node: { type: "string", default: "worker-pool" },
+  handles: { type: "string", default: "1" },
 });
 if (!values.root) {
   process.stderr.write("usage: drain-syscalls --root DIR [--tasks N] --phase fill|drain\n");
@@ -49,13 +53,26 @@ if (values.phase === "fill") {
   }
   console.log(`filled ${values.tasks} tasks into ${values.root}`);
 } else {
+  const handles = [bb];
+  for (let k = 1; k < Number(values.handles); k++) {
+    handles.push(new DirectoryBlackboard(values.root));
+    await handles.at(-1)!.init();
+  }
   let done = 0;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  for (let claim = await bb.claim(node); claim; claim = await bb.claim(node)) {
-    if (await bb.complete(claim, completedResult(claim))) done++;
+  for (let turn = 0, idle = 0; idle < handles.length; turn++) {
+    const h = handles[turn % handles.length]!;
+    const claim = await h.claim(node);
+    if (!claim) {
+      idle++;
+      continue;
+    }
+    idle = 0;
+    if (await h.complete(claim, completedResult(claim))) done++;
   }
   const wall = performance.now() - t0;
+  for (const h of handles.slice(1)) await h.close();
   const { user, system } = process.cpuUsage(cpu0);
   console.log(
     `drained ${done} tasks: ${Math.round(wall)} ms wall, CPU per task ${Math.round(user / done)} µs user + ${Math.round(system / done)} µs sys`,

@@ -1,4 +1,4 @@
-import { readdir, readFile } from "node:fs/promises";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { isValidNodeId } from "../domain/ids.js";
@@ -27,10 +27,15 @@ function turnsDir(home: string): string {
 }
 
 export async function readTurnRecords(home: string): Promise<Map<string, TurnRecord>> {
+  // Synchronous inside: read before every dispatch's routing, a file or two of a few hundred
+  // bytes, where each thread-pool trip (list, open, stat, read, close) costs more than the read.
   const out = new Map<string, TurnRecord>();
+  // Usually there are none (healthy nodes record nothing): a look first, since a listing that
+  // fails builds an error with its stack, which costs more than the look.
+  if (!existsSync(turnsDir(home))) return out;
   let names: string[];
   try {
-    names = await readdir(turnsDir(home));
+    names = readdirSync(turnsDir(home));
   } catch {
     return out; // none yet
   }
@@ -38,7 +43,7 @@ export async function readTurnRecords(home: string): Promise<Map<string, TurnRec
     const node = name.endsWith(".json") ? name.slice(0, -5) : "";
     if (!isValidNodeId(node)) continue;
     try {
-      const parsed = TurnFile.safeParse(JSON.parse(await readFile(join(turnsDir(home), name), "utf8")));
+      const parsed = TurnFile.safeParse(JSON.parse(readFileSync(join(turnsDir(home), name), "utf8")));
       if (parsed.success && parsed.data.node === node) out.set(node, stripUndefined(parsed.data));
     } catch {
       // Half-written or removed meanwhile: the next turn writes it again.

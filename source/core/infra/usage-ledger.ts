@@ -1,4 +1,15 @@
-import { appendFile, mkdir, open, readdir, rm, stat } from "node:fs/promises";
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  statSync,
+} from "node:fs";
+import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { isValidNodeId } from "../domain/ids.js";
 import type { TaskResult } from "../domain/schema.js";
@@ -29,7 +40,15 @@ function usageDir(home: string): string {
   return join(home, "run", "usage");
 }
 
-/** Record a completed turn's tokens; a result without usage (an older gateway) records nothing. */
+/** Day files this process has appended to: their directory exists and they are not new. */
+const appendedTo = new Set<string>();
+
+/**
+ * Record a completed turn's tokens; a result without usage (an older gateway) records nothing.
+ * Synchronous inside: it runs on every dispatch's route after the answer, and one short append
+ * costs microseconds in the kernel, while each trip through the thread pool (mkdir, stat,
+ * append) costs a wake-up and, under load, a context switch.
+ */
 export async function recordUsage(home: string, result: TaskResult, now = new Date()): Promise<void> {
   if (!result.usage || result.status !== "completed" || !isValidNodeId(result.node)) return;
   const dir = join(usageDir(home), result.node);
@@ -43,12 +62,22 @@ export async function recordUsage(home: string, result: TaskResult, now = new Da
     completion: result.usage.completion,
   });
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    const isNew = await stat(file).then(
-      () => false,
-      () => true,
-    );
-    await appendFile(file, `${line}\n`, { mode: 0o600 });
+    let isNew = false;
+    const append = () => {
+      if (!appendedTo.has(file)) {
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+        isNew = !existsSync(file);
+      }
+      appendFileSync(file, `${line}\n`, { mode: 0o600 });
+      appendedTo.add(file);
+    };
+    try {
+      append();
+    } catch (error) {
+      // Its directory was removed since this process last appended: made again, once.
+      if (!appendedTo.delete(file)) throw error;
+      append();
+    }
     if (isNew) await pruneOldDays(dir, now);
   } catch {
     // A tally lost to a full disk costs an undercount, never the task.
@@ -66,41 +95,52 @@ async function pruneOldDays(dir: string, now: Date): Promise<void> {
 /** What this reader has parsed, by file path (one cache per process is enough). */
 const parsed = new Map<string, ParsedFile>();
 
-/** Every node's tallies for the last 7 days, as recorded on this machine. */
+/**
+ * Every node's tallies for the last 7 days, as recorded on this machine. Synchronous inside:
+ * every dispatch reads them before routing, mostly a listing and a stat or two, and a chain of
+ * thread-pool trips (list, list, stat, open, stat, read, close) cost more than the reads.
+ */
 export async function readLocalUsage(home: string, now = new Date()): Promise<Map<string, DayUsage[]>> {
+  return readLocalUsageNow(home, now);
+}
+
+function readLocalUsageNow(home: string, now: Date): Map<string, DayUsage[]> {
   const out = new Map<string, DayUsage[]>();
   let nodes: string[];
   try {
-    nodes = await readdir(usageDir(home));
+    nodes = readdirSync(usageDir(home));
   } catch {
     return out; // nothing recorded yet
   }
   const days = recentDays(now);
   const current = new Set(days.map((d) => `${d}.jsonl`));
   for (const path of parsed.keys()) if (!current.has(path.slice(-16))) parsed.delete(path); // days gone by
-  await Promise.all(
-    nodes.filter(isValidNodeId).map(async (node) => {
-      const tallies: DayUsage[] = [];
-      // Only the days that have a file: one listing, then a stat per day file (a read only when it grew).
-      const names = new Set(await readdir(join(usageDir(home), node)).catch(() => [] as string[]));
-      for (const day of days) {
-        if (!names.has(`${day}.jsonl`)) continue;
-        const file = await readDayFile(join(usageDir(home), node, `${day}.jsonl`), day);
-        if (file) tallies.push(...[...file.byModel.values()].map((t) => ({ ...t })));
-      }
-      out.set(node, tallies);
-    }),
-  );
+  for (const node of nodes.filter(isValidNodeId)) {
+    const tallies: DayUsage[] = [];
+    // Only the days that have a file: one listing, then a stat per day file (a read only when it grew).
+    let names: Set<string>;
+    try {
+      names = new Set(readdirSync(join(usageDir(home), node)));
+    } catch {
+      names = new Set();
+    }
+    for (const day of days) {
+      if (!names.has(`${day}.jsonl`)) continue;
+      const file = readDayFile(join(usageDir(home), node, `${day}.jsonl`), day);
+      if (file) tallies.push(...[...file.byModel.values()].map((t) => ({ ...t })));
+    }
+    out.set(node, tallies);
+  }
   return out;
 }
 
-async function readDayFile(path: string, day: string): Promise<ParsedFile | undefined> {
-  let handle: Awaited<ReturnType<typeof open>> | undefined;
+function readDayFile(path: string, day: string): ParsedFile | undefined {
+  let fd: number | undefined;
   try {
     const known = parsed.get(path);
-    if (known && (await stat(path)).size === known.offset) return known; // nothing new
-    handle = await open(path, "r");
-    const { size } = await handle.stat();
+    if (known && statSync(path).size === known.offset) return known; // nothing new
+    fd = openSync(path, "r");
+    const { size } = fstatSync(fd);
     let file = parsed.get(path);
     if (!file || size < file.offset) {
       file = { offset: 0, seen: new Set(), byModel: new Map() };
@@ -108,7 +148,7 @@ async function readDayFile(path: string, day: string): Promise<ParsedFile | unde
     }
     if (size === file.offset) return file;
     const buffer = Buffer.alloc(size - file.offset);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, file.offset);
+    const bytesRead = readSync(fd, buffer, 0, buffer.length, file.offset);
     const text = buffer.subarray(0, bytesRead).toString("utf8");
     const end = text.lastIndexOf("\n");
     if (end < 0) return file; // a line still being written
@@ -118,7 +158,7 @@ async function readDayFile(path: string, day: string): Promise<ParsedFile | unde
   } catch {
     return parsed.get(path); // no file for that day, or it went away
   } finally {
-    await handle?.close();
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

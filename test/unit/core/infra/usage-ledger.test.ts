@@ -44,6 +44,19 @@ describe("usage ledger", () => {
     assert.deepEqual(usage.get("beta"), [{ day: localDay(new Date()), prompt: 10, completion: 5, tasks: 1 }]);
   });
 
+  test("a ledger removed while this process records is made again by the next turn", async () => {
+    const home = await newHome();
+    await recordUsage(home, result("req_20260302_120000_00000011"));
+    await rm(join(home, "run", "usage"), { recursive: true, force: true });
+    await recordUsage(home, result("req_20260302_120000_00000012", { usage: { prompt: 3, completion: 4 } }));
+    const usage = await readLocalUsage(home);
+    assert.deepEqual(usage.get("alpha"), [
+      { day: localDay(new Date()), model: "openclaw/main", prompt: 3, completion: 4, tasks: 1 },
+    ]);
+    const file = join(home, "run", "usage", "alpha", `${localDay(new Date())}.jsonl`);
+    assert.equal((await stat(file)).mode & 0o777, 0o600);
+  });
+
   test("a reader reads only what was appended since, counts a turn once, skips torn lines", async () => {
     const home = await newHome();
     await recordUsage(home, result("req_20260302_120000_0000000a"));
