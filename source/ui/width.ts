@@ -12,6 +12,7 @@
  * does not grow with what it has shown.
  */
 import stringWidth, { type Options } from "string-width";
+import { simpleCharWidth } from "../present/text-width.js";
 import { RecentCache } from "./recent-cache.js";
 
 // Printable ASCII is one column a character: no lookup needed.
@@ -28,8 +29,26 @@ export default function cachedStringWidth(text: string, options?: Options): numb
   if (PRINTABLE_ASCII.test(text)) return text.length;
   let width = widths.get(text);
   if (width === undefined) {
-    width = stringWidth(text);
+    width = simpleWidth(text) ?? stringWidth(text);
     widths.set(text, width);
+  }
+  return width;
+}
+
+/**
+ * The width of text made only of characters whose width never depends on their neighbours
+ * (ASCII, Latin, punctuation, arrows, box drawing, CJK: text-width.ts), by adding them up;
+ * undefined for anything else. string-width segments every string into graphemes first: for
+ * a changed row of CJK text that was most of what a frame allocated in Ink's measuring.
+ * Not text-width's textWidth: its fallback imports string-width, which the control center
+ * points back here.
+ */
+function simpleWidth(text: string): number | undefined {
+  let width = 0;
+  for (let i = 0; i < text.length; i++) {
+    const w = simpleCharWidth(text.charCodeAt(i));
+    if (w === undefined) return undefined;
+    width += w;
   }
   return width;
 }

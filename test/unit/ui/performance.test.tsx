@@ -252,7 +252,17 @@ describe("Ink's text work remembered across frames", () => {
   it("gives what the packages give, and the same cells for the same line", async () => {
     const { default: stringWidth } = await import("string-width");
     const { default: cachedStringWidth } = await import("../../../source/ui/width.js");
-    for (const text of ["plain", "开发 babel 插件", "🚀 v2", "\u001b[31mred\u001b[39m", "a\tb", ""]) {
+    for (const text of [
+      "plain",
+      "开发 babel 插件",
+      "🚀 v2",
+      "\u001b[31mred\u001b[39m",
+      "a\tb",
+      "",
+      "› node-001 → 完成。All checks passed … ─── ·",
+      "e\u0301 한국어 ｶﾀｶﾅ",
+      "正在处理… 第 3 段 chunk 3.",
+    ]) {
       assert.equal(cachedStringWidth(text), stringWidth(text), text);
       assert.equal(cachedStringWidth(text), stringWidth(text), `${text} (cached)`);
       const options = { countAnsiEscapeCodes: true };
