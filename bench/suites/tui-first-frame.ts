@@ -1,4 +1,6 @@
 import { readFileSync } from "node:fs";
+import { build } from "esbuild";
+import { reactProduction, requireBanner, yogaWithoutFetch } from "../../source/build/bundle-plugins.js";
 import { DirectoryBlackboard } from "../../source/core/blackboard/directory/directory.js";
 import { blackboardDir, loadConfig } from "../../source/core/infra/config.js";
 import { spawnInPty } from "../../test/testkit/pty-harness.js";
@@ -6,6 +8,7 @@ import {
   asUserRuns,
   BIN,
   benchArgs,
+  benchScript,
   emitResult,
   installCleanup,
   killChildren,
@@ -45,6 +48,25 @@ const main = await spawnStub({ token: "main-secret" });
 const alpha = await spawnStub({ token: "alpha-secret" });
 await writeFourNodeFederation(home, main.port, alpha.port);
 
+// The reference, bundled as clawos is (ES chunks, React's production build, yoga without fetch),
+// but with Ink as it ships (none of the control center's own changes to Ink's text and output).
+const REFERENCE = `${home.home}/ink-reference/ink-hello.mjs`;
+await build({
+  entryPoints: { "ink-hello": benchScript("children/ink-hello") },
+  outdir: `${home.home}/ink-reference`,
+  outExtension: { ".js": ".mjs" },
+  bundle: true,
+  // As clawos: Ink's devtools bridge (development only) stays in a chunk nobody loads.
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node22",
+  logLevel: "warning",
+  external: ["react-devtools-core"],
+  plugins: [reactProduction, yogaWithoutFetch],
+  banner: requireBanner,
+});
+
 interface Timing {
   firstByteMs: number;
   firstFrameMs: number;
@@ -59,16 +81,32 @@ function memoryMb(pid: number): { rss: number; peak: number } {
   return { rss: round(kb("VmRSS") / 1024, 1), peak: round(kb("VmHWM") / 1024, 1) };
 }
 
-/** One launch: spawn → first byte → first full frame (title and nodes table) → q → exit. */
+/** The reference's one line (bench/children/ink-hello.ts). */
+const REFERENCE_LINE = /Ink reference: one line/;
+const isFirstFrame = (lines: string[]) =>
+  /ClawOS Federation/.test(lines[0] ?? "") && /NODE\s+STATUS/.test(lines[1] ?? "");
+
+/**
+ * One launch: spawn → first byte → first full frame (title and nodes table) → q → exit.
+ * With `reference`, the one-line Ink app instead of the control center, its line as the frame.
+ */
 async function launch(
   nodeFlags: string[] = [],
   extraEnv: Record<string, string> = {},
   idleMs = 0,
+  reference = false,
 ): Promise<Timing> {
   const started = performance.now();
   let firstByte = Number.NaN;
+  const env = { ...home.env, NO_COLOR: "", CI: "true", ...extraEnv };
   // As a user starts it: the bundle's own file (the control center restarts itself once with its heap flags).
-  const run = asUserRuns([...nodeFlags, BIN], { ...home.env, NO_COLOR: "", CI: "true", ...extraEnv });
+  const run = reference
+    ? {
+        command: process.execPath,
+        args: [REFERENCE],
+        env,
+      }
+    : asUserRuns([...nodeFlags, BIN], env);
   const pty = spawnInPty(run.command, run.args, {
     cols: Number(values.cols),
     rows: Number(values.rows),
@@ -80,7 +118,7 @@ async function launch(
       () => {
         if (Number.isNaN(firstByte) && pty.output().length > 0) firstByte = performance.now() - started;
         const lines = pty.screenLines();
-        return /ClawOS Federation/.test(lines[0] ?? "") && /NODE\s+STATUS/.test(lines[1] ?? "");
+        return reference ? lines.some((line) => REFERENCE_LINE.test(line)) : isFirstFrame(lines);
       },
       "the first frame",
       20_000,
@@ -110,29 +148,42 @@ interface Measured {
   firstByte: Summary;
   firstFrame: Summary;
   cachedFirstFrame?: Summary;
+  /** The one-line Ink app's first frame, launched between the control center's (empty board only). */
+  referenceFirstFrame?: Summary;
 }
 
-/** Runs interleaved: plain, then (with --compile-cache) with a warm compile cache. */
-async function measure(): Promise<Measured> {
+/**
+ * Runs interleaved: plain, then (with --compile-cache) with a warm compile cache, then (with
+ * `reference`) the one-line Ink app.
+ */
+async function measure(reference = false): Promise<Measured> {
   await launch(); // warm-up: page cache
   if (values["compile-cache"]) await launch([], cacheEnv); // fills the compile cache
+  if (reference) await launch([], {}, 0, true);
   const runs: Timing[] = [];
   const cached: Timing[] = [];
+  const references: Timing[] = [];
   for (let i = 0; i < RUNS; i++) {
     runs.push(await launch());
     if (values["compile-cache"]) cached.push(await launch([], cacheEnv));
+    if (reference) references.push(await launch([], {}, 0, true));
   }
   return {
     firstByte: summarize(runs.map((r) => r.firstByteMs)),
     firstFrame: summarize(runs.map((r) => r.firstFrameMs)),
     ...(cached.length > 0 ? { cachedFirstFrame: summarize(cached.map((r) => r.firstFrameMs)) } : {}),
+    ...(references.length > 0
+      ? { referenceFirstFrame: summarize(references.map((r) => r.firstFrameMs)) }
+      : {}),
   };
 }
 
-const empty = await measure();
-// The control center left alone on 3 nodes (2 local gateways probed, 1 remote) and a planned one.
+const empty = await measure(true);
+// The control center left alone on 3 nodes (2 local gateways probed, 1 remote) and a planned
+// one; then the one-line Ink app left alone as long, its RSS the reference.
 const IDLE_S = Number(values["idle-seconds"]);
 const idle = IDLE_S > 0 ? await launch([], {}, IDLE_S * 1000) : undefined;
+const idleReference = IDLE_S > 0 ? await launch([], {}, IDLE_S * 1000, true) : undefined;
 
 // ── seed finished tasks through the driver (as bench/suites/status-wall.ts does) ─────
 const loaded = await loadConfig(home.clawosHome);
@@ -158,6 +209,9 @@ console.log(
     SUMMARY_HEADER,
     summaryRow("first byte — empty board", empty.firstByte),
     summaryRow("first frame — empty board", empty.firstFrame),
+    ...(empty.referenceFirstFrame
+      ? [summaryRow("reference: a one-line Ink app, first frame", empty.referenceFirstFrame)]
+      : []),
     ...(empty.cachedFirstFrame
       ? [summaryRow("first frame — empty board, NODE_COMPILE_CACHE warm", empty.cachedFirstFrame)]
       : []),
@@ -182,6 +236,10 @@ if (idle)
   console.log(
     `idle ${IDLE_S} s after the first frame (empty board): RSS ${idle.idleRssMb} MB, peak ${idle.idlePeakMb} MB; goal ≤ 80 MB ${verdict(idle.idleRssMb! <= 80)}`,
   );
+if (idleReference)
+  console.log(
+    `reference: a one-line Ink app idle ${IDLE_S} s: RSS ${idleReference.idleRssMb} MB, peak ${idleReference.idlePeakMb} MB`,
+  );
 if (profiled)
   console.log(
     `profiled launch: first frame ${round(profiled.firstFrameMs, 1)} ms; profile in ${values["profile-dir"]}`,
@@ -197,6 +255,8 @@ emitResult({
   idleSeconds: IDLE_S,
   idleRssMb: idle?.idleRssMb,
   idlePeakMb: idle?.idlePeakMb,
+  referenceFirstFrameP50Ms: empty.referenceFirstFrame?.p50,
+  referenceIdleRssMb: idleReference?.idleRssMb,
   met: worst <= 250,
   machine: machineInfo(),
 });
