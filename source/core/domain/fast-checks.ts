@@ -454,3 +454,25 @@ export function checkModelList(value: unknown): Obj | undefined {
   const data = list(value.data, Infinity, (model) => (plain(model) && str(model.id) ? { id: model.id } : NO));
   return data && { data };
 }
+
+// ── the audit log (every command that changes something appends an entry) ───
+
+const ACTOR = {
+  kind: same((v) => v === "local" || v === "ssh"),
+  user: same((v) => str(v, 0, 64)),
+  key: same((v) => str(v, 0, 100)),
+  from: same((v) => str(v, 0, 100)),
+  role: same((v) => str(v, 0, 20)),
+};
+const AUDIT = {
+  at: same((v) => str(v, 0, 40)),
+  actor: (v: unknown) => loose(v, ACTOR, ["key", "from", "role"]),
+  action: same((v) => str(v, 0, 40)),
+  target: same((v) => str(v, 0, 200)),
+  result: same((v) => v === "ok" || v === "refused" || v === "failed"),
+  reason: same((v) => str(v, 0, 200)),
+};
+
+export function checkAuditEntry(value: unknown): Obj | undefined {
+  return loose(value, AUDIT, ["reason"]);
+}
