@@ -455,6 +455,30 @@ export function checkModelList(value: unknown): Obj | undefined {
   return data && { data };
 }
 
+// ── a chat turn's streamed events (every dispatch) ──────────────────────────
+
+const nullOr =
+  <T>(check: (v: unknown) => T | undefined) =>
+  (v: unknown) =>
+    v === null ? null : check(v);
+const CHUNK = {
+  model: same((v) => str(v)),
+  // Only a well-formed usage: zod's `.catch` turns a malformed one into undefined itself.
+  usage: nullOr((v) => loose(v, { prompt_tokens: count, completion_tokens: count }, [])),
+  choices: (v: unknown) =>
+    list(v, Infinity, (choice) =>
+      loose(choice, { delta: nullOr((d) => loose(d, { content: nullOr(anyString) }, ["content"])) }, [
+        "delta",
+      ]),
+    ),
+  error: (v: unknown) => loose(v, { message: anyString, type: anyString }, ["type"]),
+};
+
+/** `ChatChunk.parse(value)` (gateway-client.ts) for an SSE event of a chat turn, else undefined. */
+export function checkChatChunk(value: unknown): Obj | undefined {
+  return loose(value, CHUNK, ["model", "usage", "choices", "error"]);
+}
+
 // ── the audit log (every command that changes something appends an entry) ───
 
 const ACTOR = {

@@ -6,7 +6,7 @@
 import type { Readable } from "node:stream";
 import type { Dispatcher } from "undici";
 import { z } from "zod";
-import { checkModelList } from "../domain/fast-checks.js";
+import { checkChatChunk, checkModelList } from "../domain/fast-checks.js";
 import { lazySchema } from "../domain/lazy-schema.js";
 import {
   formatBytes,
@@ -92,13 +92,16 @@ const Usage = lazySchema(() =>
 );
 const usageOf = (usage: z.infer<typeof Usage>): Pick<ChatResult, "usage"> =>
   usage ? { usage: { prompt: usage.prompt_tokens, completion: usage.completion_tokens } } : {};
-const ChatChunk = lazySchema(() =>
-  z.object({
-    model: z.string().optional(),
-    usage: Usage,
-    choices: z.array(z.object({ delta: z.object({ content: z.string().nullish() }).nullish() })).optional(),
-    error: z.object({ message: z.string(), type: z.string().optional() }).optional(),
-  }),
+/** Each event of a streamed turn; checkChatChunk answers the common ones without building it. */
+export const ChatChunk = lazySchema(
+  () =>
+    z.object({
+      model: z.string().optional(),
+      usage: Usage,
+      choices: z.array(z.object({ delta: z.object({ content: z.string().nullish() }).nullish() })).optional(),
+      error: z.object({ message: z.string(), type: z.string().optional() }).optional(),
+    }),
+  checkChatChunk,
 );
 const ChatCompletion = lazySchema(() =>
   z.object({

@@ -3,6 +3,7 @@ import { describe, test } from "node:test";
 import { z } from "zod";
 import {
   checkAuditEntry,
+  checkChatChunk,
   checkFederationConfig,
   checkModelList,
   checkNodeDefinition,
@@ -18,7 +19,7 @@ import {
   TaskResult,
 } from "../../../../source/core/domain/schema.js";
 import { AuditEntry } from "../../../../source/core/infra/audit-log.js";
-import { ModelList } from "../../../../source/core/transport/gateway-client.js";
+import { ChatChunk, ModelList } from "../../../../source/core/transport/gateway-client.js";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -311,6 +312,19 @@ compare("the audit log: fast check against AuditEntry", AuditEntry, checkAuditEn
     reason: "the role cannot dispatch",
   },
   { ...auditEntry, result: "failed", reason: "" },
+]);
+
+compare("a chat turn's events: fast check against ChatChunk", ChatChunk, checkChatChunk, [
+  {
+    id: "chatcmpl-1",
+    object: "chat.completion.chunk",
+    model: "openclaw",
+    choices: [{ index: 0, delta: { role: "assistant", content: "hi" }, finish_reason: null }],
+  },
+  { model: "openclaw", choices: [{ index: 0, delta: {}, finish_reason: "stop" }] },
+  { model: "openclaw", choices: [], usage: { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 } },
+  { choices: [{ delta: null }, { delta: { content: null } }, {}], usage: null },
+  { error: { message: "provider failed", type: "server_error", code: 500 } },
 ]);
 
 describe("what the fast checks leave to the schema", () => {
