@@ -12,14 +12,22 @@ import { rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { INK_OUTPUT, INK_OUTPUT_ORIGINAL, TEXT_CACHES } from "../ui/load-tui.js";
-import { reactProduction, requireBanner, yogaWithoutFetch, zodEnglishOnly } from "./bundle-plugins.js";
+import {
+  commanderBuiltins,
+  lazyZod,
+  reactProduction,
+  requireBanner,
+  yogaWithoutFetch,
+  zodEnglishOnly,
+} from "./bundle-plugins.js";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const outdir = `${root}dist/clawos`;
 
 await rm(outdir, { recursive: true, force: true });
 await build({
-  entryPoints: { bin: `${root}dist/source/bin.js` },
+  // zod is an entry of its own, dist/clawos/zod.js, loaded by the first schema built (see lazyZod).
+  entryPoints: { bin: `${root}dist/source/bin.js`, zod: fileURLToPath(import.meta.resolve("zod")) },
   outdir,
   bundle: true,
   splitting: true,
@@ -40,6 +48,8 @@ await build({
     reactProduction,
     zodEnglishOnly,
     yogaWithoutFetch,
+    lazyZod(root),
+    commanderBuiltins,
     {
       name: "text-caches",
       setup(bundle) {

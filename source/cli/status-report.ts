@@ -6,6 +6,7 @@ import type {
   TaskView,
 } from "../core/domain/federation-types.js";
 import { ACTIVE_STATES, type TaskState } from "../core/domain/schema.js";
+import { localeOrder } from "../core/domain/text-order.js";
 import type { UsageTotals } from "../core/domain/usage.js";
 import { stalledInboxes } from "../core/federation/waiting.js";
 import { localStamp } from "../present/clock.js";
@@ -55,7 +56,7 @@ export function renderNodesTable(nodes: Safe<NodeView>[], now: number, width: nu
 export function sortTasks<T extends TaskView>(tasks: T[]): T[] {
   const active = (t: TaskView) => (ACTIVE_STATES.includes(t.state) ? 0 : 1);
   return [...tasks].sort(
-    (a, b) => active(a) - active(b) || b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id),
+    (a, b) => active(a) - active(b) || localeOrder(b.createdAt, a.createdAt) || localeOrder(b.id, a.id),
   );
 }
 

@@ -66,6 +66,19 @@ export function simpleCharWidth(c: number): 1 | 2 | undefined {
   return undefined;
 }
 
+/**
+ * Whether each UTF-16 code unit of `text` is a grapheme by itself, so the text can be cut
+ * anywhere without `Intl.Segmenter` (whose first use loads ICU's break rules: ~23 ms of CPU
+ * for a one-shot command showing one CJK description). True of text made only of the ranges
+ * above: none is a combining mark, joiner, control, surrogate, prepended or spacing mark,
+ * conjoining jamo or regional indicator, the characters that join their neighbours
+ * (text-width.test.ts segments every one of them among the others).
+ */
+export function isSimpleText(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (simpleCharWidth(text.charCodeAt(i)) === undefined) return false;
+  return true;
+}
+
 export function textWidth(text: string): number {
   let width = 0;
   for (let i = 0; i < text.length; i++) {

@@ -1,5 +1,5 @@
 import { type SafeText, safeBlock, safeLine } from "./safe-text.js";
-import { textWidth } from "./text-width.js";
+import { isSimpleText, textWidth } from "./text-width.js";
 
 /**
  * Display-width aware text helpers. Everything that reaches the terminal from
@@ -33,8 +33,8 @@ export function displayWidth(text: string): number {
 }
 
 function* eachGrapheme(text: string): Generator<string> {
-  // Each printable ASCII character is a grapheme of its own.
-  if (PRINTABLE_ASCII.test(text)) {
+  // Each printable ASCII character is a grapheme of its own, and so is each of isSimpleText's.
+  if (PRINTABLE_ASCII.test(text) || isSimpleText(text)) {
     yield* text;
     return;
   }

@@ -1,4 +1,5 @@
 import type { TaskProgress, TaskRequest, TaskResult, TaskState } from "../domain/schema.js";
+import { localeOrder } from "../domain/text-order.js";
 import type { Claim } from "./types.js";
 
 /** Rules every driver applies the same way, written once. */
@@ -57,7 +58,7 @@ export function progressRecord(
 
 /** Newest first by creation time, then by id: what "the newest N finished tasks" means in every driver. */
 export function newerFirst(a: TaskRequest, b: TaskRequest): number {
-  return b.createdAt.localeCompare(a.createdAt) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+  return localeOrder(b.createdAt, a.createdAt) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 }
 
 /**

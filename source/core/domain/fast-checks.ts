@@ -454,3 +454,49 @@ export function checkModelList(value: unknown): Obj | undefined {
   const data = list(value.data, Infinity, (model) => (plain(model) && str(model.id) ? { id: model.id } : NO));
   return data && { data };
 }
+
+// ── a chat turn's streamed events (every dispatch) ──────────────────────────
+
+const nullOr =
+  <T>(check: (v: unknown) => T | undefined) =>
+  (v: unknown) =>
+    v === null ? null : check(v);
+const CHUNK = {
+  model: same((v) => str(v)),
+  // Only a well-formed usage: zod's `.catch` turns a malformed one into undefined itself.
+  usage: nullOr((v) => loose(v, { prompt_tokens: count, completion_tokens: count }, [])),
+  choices: (v: unknown) =>
+    list(v, Infinity, (choice) =>
+      loose(choice, { delta: nullOr((d) => loose(d, { content: nullOr(anyString) }, ["content"])) }, [
+        "delta",
+      ]),
+    ),
+  error: (v: unknown) => loose(v, { message: anyString, type: anyString }, ["type"]),
+};
+
+/** `ChatChunk.parse(value)` (gateway-client.ts) for an SSE event of a chat turn, else undefined. */
+export function checkChatChunk(value: unknown): Obj | undefined {
+  return loose(value, CHUNK, ["model", "usage", "choices", "error"]);
+}
+
+// ── the audit log (every command that changes something appends an entry) ───
+
+const ACTOR = {
+  kind: same((v) => v === "local" || v === "ssh"),
+  user: same((v) => str(v, 0, 64)),
+  key: same((v) => str(v, 0, 100)),
+  from: same((v) => str(v, 0, 100)),
+  role: same((v) => str(v, 0, 20)),
+};
+const AUDIT = {
+  at: same((v) => str(v, 0, 40)),
+  actor: (v: unknown) => loose(v, ACTOR, ["key", "from", "role"]),
+  action: same((v) => str(v, 0, 40)),
+  target: same((v) => str(v, 0, 200)),
+  result: same((v) => v === "ok" || v === "refused" || v === "failed"),
+  reason: same((v) => str(v, 0, 200)),
+};
+
+export function checkAuditEntry(value: unknown): Obj | undefined {
+  return loose(value, AUDIT, ["reason"]);
+}

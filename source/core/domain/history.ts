@@ -1,5 +1,6 @@
 import { formatElapsed } from "./durations.js";
 import type { TaskEvent, TaskProgress, TaskRequest, TaskResult } from "./schema.js";
+import { localeOrder } from "./text-order.js";
 
 /**
  * What happened to one attempt that is not in the request's history: when it started and how
@@ -47,6 +48,6 @@ export function completeHistory(
 ): TaskEvent[] {
   const current = result && result.attempt !== request.attempt ? undefined : result;
   return [...request.history, ...attemptEvents(request, node, current, progress)].sort((a, b) =>
-    a.at.localeCompare(b.at),
+    localeOrder(a.at, b.at),
   );
 }

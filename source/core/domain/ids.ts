@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomHex } from "../infra/random-hex.js";
 
 /** Seed format: `req_YYYYMMDD_HHMMSS` (old) or `req_YYYYMMDD_HHMMSS_<8 hex>`. Free-form ids like `req_example` appear in the seed too. */
 export const TASK_ID_PATTERN = /^req_[A-Za-z0-9][A-Za-z0-9_-]{0,79}$/;
@@ -12,7 +12,7 @@ function pad(n: number, width = 2): string {
 export function newTaskId(now: Date = new Date()): string {
   const date = `${now.getUTCFullYear()}${pad(now.getUTCMonth() + 1)}${pad(now.getUTCDate())}`;
   const time = `${pad(now.getUTCHours())}${pad(now.getUTCMinutes())}${pad(now.getUTCSeconds())}`;
-  return `req_${date}_${time}_${randomBytes(4).toString("hex")}`;
+  return `req_${date}_${time}_${randomHex(4)}`;
 }
 
 /** Ids become file names: anything path-like, huge or odd is refused before it reaches the disk. */

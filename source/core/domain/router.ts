@@ -2,6 +2,7 @@ import { UserError } from "./errors.js";
 import type { NodeState } from "./federation-types.js";
 import { count } from "./plural.js";
 import type { NodeConfig, Priority, Route, RouteDecision, TaskRequest } from "./schema.js";
+import { localeOrder } from "./text-order.js";
 
 export interface RoutableNode {
   config: NodeConfig;
@@ -198,7 +199,7 @@ function byLoad(a: RoutableNode, b: RoutableNode): number {
     a.inFlight - b.inFlight ||
     (a.route === "localhost" ? 0 : 1) - (b.route === "localhost" ? 0 : 1) ||
     (a.latencyMs ?? 1e9) - (b.latencyMs ?? 1e9) ||
-    a.config.id.localeCompare(b.config.id)
+    localeOrder(a.config.id, b.config.id)
   );
 }
 

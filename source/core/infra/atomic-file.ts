@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import {
   closeSync,
   constants,
@@ -12,10 +11,11 @@ import {
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { isErrnoException, UserError } from "../domain/errors.js";
+import { randomHex } from "./random-hex.js";
 
 /** A unique temp name beside (or in `tmpDir`) so the final rename stays on one filesystem. */
 export function tempPathFor(path: string, tmpDir?: string): string {
-  const name = `${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  const name = `${basename(path)}.${process.pid}.${randomHex(4)}.tmp`;
   return join(tmpDir ?? dirname(path), name);
 }
 

@@ -4,6 +4,8 @@ import { userInfo } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 import { isErrnoException } from "../domain/errors.js";
+import { checkAuditEntry } from "../domain/fast-checks.js";
+import { lazySchema } from "../domain/lazy-schema.js";
 import { NotARegularFile, readRegularFile } from "./regular-file.js";
 import { sanitizeLine } from "./sanitize.js";
 
@@ -18,26 +20,34 @@ export const AUDIT_FILE = "audit.log";
 const ROTATE_BYTES = 2 * 1024 * 1024;
 const MAX_FIELD = 200;
 
-export const AuditActor = z.object({
-  kind: z.enum(["local", "ssh"]),
-  user: z.string().max(64),
-  /** SHA256 fingerprint of the SSH key that logged in. */
-  key: z.string().max(100).optional(),
-  /** The SSH client's address. */
-  from: z.string().max(100).optional(),
-  role: z.string().max(20).optional(),
-});
+// Built on first use: appending an entry (every command that changes something) checks it with
+// checkAuditEntry, and zod builds these only for an entry that check leaves to it, or to read the log.
+export const AuditActor = lazySchema(() =>
+  z.object({
+    kind: z.enum(["local", "ssh"]),
+    user: z.string().max(64),
+    /** SHA256 fingerprint of the SSH key that logged in. */
+    key: z.string().max(100).optional(),
+    /** The SSH client's address. */
+    from: z.string().max(100).optional(),
+    role: z.string().max(20).optional(),
+  }),
+);
 export type AuditActor = z.infer<typeof AuditActor>;
 
-export const AuditEntry = z.object({
-  at: z.string().max(40),
-  actor: AuditActor,
-  action: z.string().max(40),
-  target: z.string().max(MAX_FIELD),
-  result: z.enum(["ok", "refused", "failed"]),
-  /** Why it was refused or failed, one short line. */
-  reason: z.string().max(MAX_FIELD).optional(),
-});
+export const AuditEntry = lazySchema(
+  () =>
+    z.object({
+      at: z.string().max(40),
+      actor: AuditActor,
+      action: z.string().max(40),
+      target: z.string().max(MAX_FIELD),
+      result: z.enum(["ok", "refused", "failed"]),
+      /** Why it was refused or failed, one short line. */
+      reason: z.string().max(MAX_FIELD).optional(),
+    }),
+  checkAuditEntry,
+);
 export type AuditEntry = z.infer<typeof AuditEntry>;
 
 export function auditPath(home: string): string {

@@ -1,7 +1,7 @@
-import { spawn } from "node:child_process";
 import { access, constants } from "node:fs/promises";
 import { delimiter, join } from "node:path";
 import { UserError } from "../domain/errors.js";
+import { childProcess } from "../infra/child-process.js";
 
 export async function findOnPath(command: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   for (const dir of (env.PATH ?? "").split(delimiter)) {
@@ -65,7 +65,7 @@ export function runCommand(
   stdin?: string,
 ): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
+    const child = childProcess().spawn(command, args, {
       env,
       stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     });

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync, realpathSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
@@ -7,6 +6,7 @@ import { describeError } from "../domain/errors.js";
 import type { MachineWorker } from "../domain/federation-types.js";
 import type { FederationConfig, NodeStatusRecord } from "../domain/schema.js";
 import { FederationCore } from "../federation/federation.js";
+import { childProcess } from "../infra/child-process.js";
 import { loadConfig, thisMachine } from "../infra/config.js";
 import { displayPath, resolveHome } from "../infra/paths.js";
 import { sanitizeLine } from "../infra/sanitize.js";
@@ -169,10 +169,10 @@ async function startBackground(
   await mkdir(join(home, "logs"), { recursive: true, mode: 0o700 });
   const out = openSync(workerOutPath(home), "a", 0o600);
   const startedAt = new Date().toISOString();
-  let child: ReturnType<typeof spawn>;
+  let child: import("node:child_process").ChildProcess;
   try {
     // --quiet: its lines go to its rotated log only; worker.out keeps what comes before it is open.
-    child = spawn(nodeBin, [cliBin, "--home", home, "node", "run", "--quiet"], {
+    child = childProcess().spawn(nodeBin, [cliBin, "--home", home, "node", "run", "--quiet"], {
       detached: true,
       stdio: ["ignore", out, out],
       env,

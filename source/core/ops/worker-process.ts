@@ -1,10 +1,10 @@
-import { spawnSync } from "node:child_process";
 import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isErrnoException } from "../domain/errors.js";
 import { writeFileAtomic } from "../infra/atomic-file.js";
+import { childProcess } from "../infra/child-process.js";
 import { serviceFile } from "./worker-service.js";
 
 /** What the starter of a background worker writes beside it, so any later command can find it. */
@@ -68,7 +68,10 @@ function argumentsOf(pid: number): string[] | undefined {
       return undefined;
     }
   }
-  const ps = spawnSync("ps", ["-o", "command=", "-p", String(pid)], { encoding: "utf8", timeout: 5_000 });
+  const ps = childProcess().spawnSync("ps", ["-o", "command=", "-p", String(pid)], {
+    encoding: "utf8",
+    timeout: 5_000,
+  });
   const line = ps.status === 0 ? ps.stdout.trim() : "";
   return line ? line.split(/\s+/) : undefined;
 }
@@ -163,8 +166,10 @@ export function serviceState(home: string, env: NodeJS.ProcessEnv): ServiceState
   if (!content.includes(home)) return { installed: false, active: false, stopCommand };
   const check =
     process.platform === "darwin"
-      ? spawnSync("launchctl", ["list", LAUNCHD_LABEL], { encoding: "utf8", timeout: 5_000 })
-      : spawnSync("systemctl", ["--user", "is-active", "--quiet", SYSTEMD_UNIT], { timeout: 5_000 });
+      ? childProcess().spawnSync("launchctl", ["list", LAUNCHD_LABEL], { encoding: "utf8", timeout: 5_000 })
+      : childProcess().spawnSync("systemctl", ["--user", "is-active", "--quiet", SYSTEMD_UNIT], {
+          timeout: 5_000,
+        });
   const active =
     check.status === 0 && (process.platform !== "darwin" || /"PID"\s*=\s*\d+/.test(String(check.stdout)));
   return { installed: true, active, stopCommand };
@@ -175,7 +180,7 @@ export function startService(home: string, env: NodeJS.ProcessEnv): boolean {
   const path = serviceFilePath(home, env);
   const started =
     process.platform === "darwin"
-      ? spawnSync("launchctl", ["load", "-w", path], { timeout: 20_000 })
-      : spawnSync("systemctl", ["--user", "start", SYSTEMD_UNIT], { timeout: 20_000 });
+      ? childProcess().spawnSync("launchctl", ["load", "-w", path], { timeout: 20_000 })
+      : childProcess().spawnSync("systemctl", ["--user", "start", SYSTEMD_UNIT], { timeout: 20_000 });
   return started.status === 0 && serviceState(home, env).active;
 }

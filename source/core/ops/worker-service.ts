@@ -1,6 +1,6 @@
-import { spawnSync } from "node:child_process";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { childProcess } from "../infra/child-process.js";
 import { userHome } from "../infra/paths.js";
 
 export interface ServiceSpec {
@@ -95,7 +95,7 @@ WantedBy=default.target
 function tryRun(commands: string[][]): string[] {
   const notes: string[] = [];
   for (const [cmd, ...args] of commands) {
-    const r = spawnSync(cmd!, args, { encoding: "utf8", timeout: 20_000 });
+    const r = childProcess().spawnSync(cmd!, args, { encoding: "utf8", timeout: 20_000 });
     if (r.error || r.status !== 0) {
       notes.push(
         `could not run \`${[cmd, ...args].join(" ")}\` (${r.error?.message ?? r.stderr.trim().split("\n").at(-1) ?? `exit ${r.status}`}); run it yourself`,

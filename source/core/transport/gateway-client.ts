@@ -6,7 +6,7 @@
 import type { Readable } from "node:stream";
 import type { Dispatcher } from "undici";
 import { z } from "zod";
-import { checkModelList } from "../domain/fast-checks.js";
+import { checkChatChunk, checkModelList } from "../domain/fast-checks.js";
 import { lazySchema } from "../domain/lazy-schema.js";
 import {
   formatBytes,
@@ -90,15 +90,20 @@ const Usage = lazySchema(() =>
     .nullish()
     .catch(undefined),
 );
+// The same clock as performance.now(), whose first use loads perf_hooks (~2 ms of a `status`).
+const monotonicMs = () => Number(process.hrtime.bigint()) / 1e6;
 const usageOf = (usage: z.infer<typeof Usage>): Pick<ChatResult, "usage"> =>
   usage ? { usage: { prompt: usage.prompt_tokens, completion: usage.completion_tokens } } : {};
-const ChatChunk = lazySchema(() =>
-  z.object({
-    model: z.string().optional(),
-    usage: Usage,
-    choices: z.array(z.object({ delta: z.object({ content: z.string().nullish() }).nullish() })).optional(),
-    error: z.object({ message: z.string(), type: z.string().optional() }).optional(),
-  }),
+/** Each event of a streamed turn; checkChatChunk answers the common ones without building it. */
+export const ChatChunk = lazySchema(
+  () =>
+    z.object({
+      model: z.string().optional(),
+      usage: Usage,
+      choices: z.array(z.object({ delta: z.object({ content: z.string().nullish() }).nullish() })).optional(),
+      error: z.object({ message: z.string(), type: z.string().optional() }).optional(),
+    }),
+  checkChatChunk,
 );
 const ChatCompletion = lazySchema(() =>
   z.object({
@@ -161,12 +166,12 @@ export class GatewayClient {
 
   /** GET /health. Throws when nothing answers; `ok` is false when something answers but not `{ok:true}`. */
   async health(signal?: AbortSignal): Promise<{ ok: boolean; latencyMs: number }> {
-    const started = performance.now();
+    const started = monotonicMs();
     return this.call(
       { method: "GET", path: "/health", timeoutMs: this.probeTimeoutMs, signal, accept: "any" },
       async (response) => {
         const body = await readCapped(response.body, MAX_ERROR_BODY_BYTES, true);
-        const latencyMs = Math.round((performance.now() - started) * 100) / 100;
+        const latencyMs = Math.round((monotonicMs() - started) * 100) / 100;
         return { ok: response.statusCode === 200 && parseJson(body)?.ok === true, latencyMs };
       },
     );

@@ -252,7 +252,7 @@ export class DirectoryBlackboard extends ForwardsClaims implements Blackboard {
     this.claims.inboxCache.clear();
     this.claims.inboxViews.clear();
     // Our temp directory is empty unless a write is still in flight; a crash leaves it to sweepTemp().
-    const tmp = this.fs.dir("tmp", this.fs.tmpName);
-    if (this.fs.knownDirs.delete(tmp)) await rmdir(tmp).catch(() => {});
+    const tmp = this.fs.namedTmpDir();
+    if (tmp !== undefined && this.fs.knownDirs.delete(tmp)) await rmdir(tmp).catch(() => {});
   }
 }

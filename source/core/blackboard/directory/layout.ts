@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { closeSync, constants, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { lstat, rename } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -7,6 +6,7 @@ import { isErrnoException } from "../../domain/errors.js";
 import { isValidNodeId, isValidTaskId, taskIdTime } from "../../domain/ids.js";
 import { TaskRequest, type TaskResult } from "../../domain/schema.js";
 import { diskError, writeFileAtomic, writeTemp } from "../../infra/atomic-file.js";
+import { randomHex } from "../../infra/random-hex.js";
 import { sanitizeLine } from "../../infra/sanitize.js";
 import { BlackboardError } from "../errors.js";
 import { truncateName } from "../names.js";
@@ -81,8 +81,17 @@ export class DirectoryLayout {
   /** Files stamped in the future, by when this process first saw them (see changedAt()). */
   private readonly futureSeen = new Map<string, number>();
 
-  /** This instance's own temp directory under tmp/ (see tmpDir()). */
-  readonly tmpName = `p${process.pid}-${randomBytes(3).toString("hex")}`;
+  /** This instance's own temp directory under tmp/ (see tmpDir()), named on first need. */
+  get tmpName(): string {
+    this.ownTmpName ??= `p${process.pid}-${randomHex(3)}`;
+    return this.ownTmpName;
+  }
+  private ownTmpName: string | undefined;
+
+  /** The temp directory's path if this instance ever named one (nothing to remove otherwise). */
+  namedTmpDir(): string | undefined {
+    return this.ownTmpName === undefined ? undefined : this.dir("tmp", this.ownTmpName);
+  }
 
   /** Keeps every path this driver touches inside the root (see safe-fs.ts). */
   readonly confine: Confinement;
@@ -150,7 +159,7 @@ export class DirectoryLayout {
 
   /** A fresh claimed-file name: every claim of a task gets its own handle. */
   newClaimPath(node: string, id: string): string {
-    return this.dir("claimed", node, `${id}.${randomBytes(6).toString("hex")}.json`);
+    return this.dir("claimed", node, `${id}.${randomHex(6)}.json`);
   }
 
   /** archive/<day the task was created>/…: finished tasks moved out of done/ and results/ (see archiveFinished). */
@@ -340,7 +349,7 @@ export class DirectoryLayout {
     if (!this.options.quarantine || !this.isFile(path)) return false;
     const rel = path.slice(this.root.length + 1).replace(/[/\\]/g, "_");
     const stamp = new Date(this.now()).toISOString().replace(/[:.]/g, "-");
-    const dest = this.dir("quarantine", `${stamp}_${randomBytes(3).toString("hex")}_${truncateName(rel)}`);
+    const dest = this.dir("quarantine", `${stamp}_${randomHex(3)}_${truncateName(rel)}`);
     try {
       this.checkWritable(dest);
       await rename(path, dest);

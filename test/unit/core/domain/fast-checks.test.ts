@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { z } from "zod";
 import {
+  checkAuditEntry,
+  checkChatChunk,
   checkFederationConfig,
   checkModelList,
   checkNodeDefinition,
@@ -16,7 +18,8 @@ import {
   TaskRequest,
   TaskResult,
 } from "../../../../source/core/domain/schema.js";
-import { ModelList } from "../../../../source/core/transport/gateway-client.js";
+import { AuditEntry } from "../../../../source/core/infra/audit-log.js";
+import { ChatChunk, ModelList } from "../../../../source/core/transport/gateway-client.js";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -130,7 +133,10 @@ const REPLACEMENTS: Json[] = [
   { profile: true },
   // Each side of the bounds the schemas set.
   ...[1, 20, 21, 99, 100, 199, 200, 999, 1000, 3650, 3651, 65535, 1_000_000_000, 1_000_000_001],
-  ...[8, 40, 60, 100, 120, 200, 255, 300, 500, 2000].flatMap((n) => ["a".repeat(n), "a".repeat(n + 1)]),
+  ...[8, 20, 40, 60, 64, 100, 120, 200, 255, 300, 500, 2000].flatMap((n) => [
+    "a".repeat(n),
+    "a".repeat(n + 1),
+  ]),
 ];
 
 /** Every record obtained from `base` by deleting, replacing or adding one field, at any depth. */
@@ -288,6 +294,37 @@ compare("results: fast check against TaskResult", TaskResult, checkTaskResult, [
     by: "the worker on hub (pid 42)",
     usage: { prompt: 10, completion: 0 },
   },
+]);
+
+const auditEntry = {
+  at: "2026-12-06T06:40:00.000Z",
+  actor: { kind: "local", user: "root" },
+  action: "dispatch",
+  target: "req_20261206_064000_0a1b2c3d",
+  result: "ok",
+};
+compare("the audit log: fast check against AuditEntry", AuditEntry, checkAuditEntry, [
+  auditEntry,
+  {
+    ...auditEntry,
+    actor: { kind: "ssh", user: "ops", key: FINGERPRINT, from: "10.0.0.9", role: "operator", extra: 1 },
+    result: "refused",
+    reason: "the role cannot dispatch",
+  },
+  { ...auditEntry, result: "failed", reason: "" },
+]);
+
+compare("a chat turn's events: fast check against ChatChunk", ChatChunk, checkChatChunk, [
+  {
+    id: "chatcmpl-1",
+    object: "chat.completion.chunk",
+    model: "openclaw",
+    choices: [{ index: 0, delta: { role: "assistant", content: "hi" }, finish_reason: null }],
+  },
+  { model: "openclaw", choices: [{ index: 0, delta: {}, finish_reason: "stop" }] },
+  { model: "openclaw", choices: [], usage: { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 } },
+  { choices: [{ delta: null }, { delta: { content: null } }, {}], usage: null },
+  { error: { message: "provider failed", type: "server_error", code: 500 } },
 ]);
 
 describe("what the fast checks leave to the schema", () => {
