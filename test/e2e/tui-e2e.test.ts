@@ -55,6 +55,9 @@ describe("clawos tui, end to end in a pseudo-terminal", () => {
         readFileSync(`/proc/${t.pid}/cmdline`, "utf8"),
         /--max-semi-space-size=4\0--max-old-space-size=512\0/,
       );
+    // …and with fewer malloc arenas, the user not having set any.
+    if (typeof (process as { execve?: unknown }).execve === "function")
+      assert.match(readFileSync(`/proc/${t.pid}/environ`, "utf8"), /(^|\0)MALLOC_ARENA_MAX=2\0/);
 
     t.write(KEYS.tab);
     await t.waitForText("第一个任务 with 中文");
