@@ -15,10 +15,11 @@
  *    flags: 135-139 MB. 512 MB is still 15 times the live heap at 10 000 tasks (the
  *    live facade lists at most 2 000 finished ones).
  *  - glibc's malloc: each thread that allocates gets an arena of its own, and the pages it
- *    touched stay with it. Node's four V8 workers and libuv's four file threads made ~4 MB of
- *    the idle control center's RSS; `MALLOC_ARENA_MAX=2` (set for the restarted process when
- *    the user has not set it; glibc reads it at start) takes it back (BENCHMARKS.md, "Control
- *    center memory, round 5"). The processes it starts inherit it.
+ *    touched stay with it (Node's four V8 workers, libuv's four file threads).
+ *    `MALLOC_ARENA_MAX=2`, set for the restarted process when the user has not set it (glibc
+ *    reads it at start), took 2-3 MB off the idle control center's RSS and ~4 MB under load,
+ *    the same CPU (BENCHMARKS.md, "Control center memory, round 5"). The processes it starts
+ *    inherit it.
  * V8 reads the flags only at start, so the process replaces itself (execve, same pid, same
  * terminal) before any other module is loaded: a second Node start. A flag the user gave
  * (on the command line or in NODE_OPTIONS) is left as it is. Node without process.execve
