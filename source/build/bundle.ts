@@ -12,6 +12,7 @@ import { rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { INK_OUTPUT, INK_OUTPUT_ORIGINAL, TEXT_CACHES } from "../ui/load-tui.js";
+import { escapeChunks } from "./ascii-chunks.js";
 import {
   commanderBuiltins,
   lazyZod,
@@ -73,3 +74,4 @@ await build({
   ],
   banner: requireBanner,
 });
+await escapeChunks(outdir); // one non-ASCII character doubles a chunk's source in memory

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { isLongRunning, missingHeapFlags } from "../../source/long-running-heap.js";
+import { compactMallocEnv, isLongRunning, missingHeapFlags } from "../../source/long-running-heap.js";
 
 describe("long-running commands", () => {
   test("the control center and serve count as long-running; one-shot commands do not", () => {
@@ -23,5 +23,11 @@ describe("long-running commands", () => {
     assert.deepEqual(missingHeapFlags(["--enable-source-maps"], "--max-old-space-size=512"), [
       "--max-semi-space-size=4",
     ]);
+  });
+
+  test("they restart with two malloc arenas unless the user set the number", () => {
+    assert.deepEqual(compactMallocEnv({ HOME: "/h" }), { HOME: "/h", MALLOC_ARENA_MAX: "2" });
+    assert.deepEqual(compactMallocEnv({ MALLOC_ARENA_MAX: "8" }), { MALLOC_ARENA_MAX: "8" });
+    assert.deepEqual(compactMallocEnv({ MALLOC_ARENA_MAX: "" }), { MALLOC_ARENA_MAX: "" });
   });
 });
