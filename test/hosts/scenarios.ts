@@ -126,6 +126,9 @@ async function dispatchWait(host: Host, text: string, args: string[]) {
   return { id, reply: r.stdout.trim(), route: r.stderr };
 }
 
+/** How long a sleeping host must stay asleep for the hub to close its leaf connection (nats.ts PING). */
+const NATS_DROP_MS = 10_000;
+
 /** The laptop sleeps: its tasks wait, dispatch returns, `any` is served on the hub; on wake each waiting task runs exactly once. */
 export const sleepWake: Scenario = {
   name: "laptop sleeps and wakes",
@@ -133,6 +136,7 @@ export const sleepWake: Scenario = {
     const { hub, laptop } = lab;
     const since = lab.nats?.logLength(laptop) ?? 0;
     laptop.sleep();
+    const asleepAt = Date.now();
     try {
       const waiting: string[] = [];
       for (let i = 0; i < 4; i++) {
@@ -157,6 +161,9 @@ export const sleepWake: Scenario = {
       const tasks = await ledger.list();
       for (const id of waiting) assert.equal(tasks.get(id)?.state, "pending", `${id} waits for the laptop`);
     } finally {
+      // Asleep long enough for the hub to drop the leaf (two missed pings, 2 s apart), as a
+      // real sleep is: a shorter nap keeps the link, and the reconnection below never comes.
+      if (lab.nats) await sleep(Math.max(0, NATS_DROP_MS - (Date.now() - asleepAt)));
       laptop.wake();
     }
     if (lab.nats) await lab.nats.leafConnected(laptop, since);
