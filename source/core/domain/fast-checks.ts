@@ -14,6 +14,7 @@
  * outside the safe range, a rarely used section) is left to zod: these checks are conservative.
  */
 import { isValidNodeId, isValidTaskId } from "./ids.js";
+import { TIMING_FIELDS, type TimingField } from "./timing-fields.js";
 
 type Obj = Record<string, unknown>;
 /** What a check answers: the parsed value, or NO (let the zod schema decide). */
@@ -64,28 +65,13 @@ const strings =
 
 // ── federation.json ─────────────────────────────────────────────────────────
 
-const TIMING_DEFAULTS = {
-  leaseMs: [1000, 30_000],
-  heartbeatMs: [200, 5_000],
-  rescanMs: [100, 5_000],
-  requestTimeoutMs: [1000, 600_000],
-  streamIdleMs: [1000, 300_000],
-  maxAttempts: [1, 3, 20],
-  staleAfterMs: [1000, 30_000],
-  asleepAfterMs: [1000, 600_000],
-  rerouteAfterMs: [1000, 60_000],
-} as const satisfies Record<string, readonly number[]>;
-
 function timing(value: unknown): Obj | undefined {
   if (value === NO) value = {};
-  if (!plain(value) || !only(value, Object.keys(TIMING_DEFAULTS))) return NO;
+  if (!plain(value) || !only(value, Object.keys(TIMING_FIELDS))) return NO;
   const out: Obj = {};
-  for (const [key, [min, fallback, max]] of Object.entries(TIMING_DEFAULTS) as [
-    string,
-    readonly number[],
-  ][]) {
-    const v = key in value ? value[key] : fallback;
-    if (!int(v, min, max)) return NO;
+  for (const [key, field] of Object.entries(TIMING_FIELDS) as [string, TimingField][]) {
+    const v = key in value ? value[key] : field.default;
+    if (!int(v, field.min, field.max)) return NO;
     out[key] = v;
   }
   return out;

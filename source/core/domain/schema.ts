@@ -8,6 +8,7 @@ import {
 import { isValidNodeId, isValidTaskId } from "./ids.js";
 import { lazySchema } from "./lazy-schema.js";
 import { Role } from "./roles.js";
+import { TIMING_FIELDS, type TimingField } from "./timing-fields.js";
 
 export const PRIORITIES = ["P0", "P1", "P2", "P3"] as const;
 export const Priority = lazySchema(() => z.enum(PRIORITIES));
@@ -150,71 +151,20 @@ export const BlackboardConfig = lazySchema(() =>
 );
 export type BlackboardConfig = z.infer<typeof BlackboardConfig>;
 
-export const TimingConfig = lazySchema(() =>
-  z
-    .object({
-      leaseMs: z
-        .number()
-        .int()
-        .min(1000)
-        .default(30_000)
-        .describe("A claimed task whose lease is not renewed this long is handed back"),
-      heartbeatMs: z
-        .number()
-        .int()
-        .min(200)
-        .default(5_000)
-        .describe("How often a worker writes its node status"),
-      rescanMs: z
-        .number()
-        .int()
-        .min(100)
-        .default(5_000)
-        .describe("Slow rescan behind file watching (events can be dropped)"),
-      requestTimeoutMs: z
-        .number()
-        .int()
-        .min(1000)
-        .default(600_000)
-        .describe("Longest a single agent turn may take, from the request to the reply's last byte"),
-      streamIdleMs: z
-        .number()
-        .int()
-        .min(1000)
-        .default(300_000)
-        .describe(
-          "Longest silence inside a streamed reply before the turn is given up (OpenClaw sends nothing while its agent thinks or runs a tool)",
-        ),
-      maxAttempts: z
-        .number()
-        .int()
-        .min(1)
-        .max(20)
-        .default(3)
-        .describe("Attempts before a task fails for good"),
-      /** A node whose heartbeat is older than this is stale; older than `asleepAfterMs`, asleep. */
-      staleAfterMs: z
-        .number()
-        .int()
-        .min(1000)
-        .default(30_000)
-        .describe("Heartbeat age after which a node is stale"),
-      asleepAfterMs: z
-        .number()
-        .int()
-        .min(1000)
-        .default(600_000)
-        .describe("Heartbeat age after which a node is asleep"),
-      /** `any` tasks waiting on a node that stays down this long are moved by the coordinator. */
-      rerouteAfterMs: z
-        .number()
-        .int()
-        .min(1000)
-        .default(60_000)
-        .describe("An any-task waiting on a down node this long is moved"),
-    })
-    .strict(),
-);
+/** One timing field's schema: an integer within its bounds, its default when absent. */
+function timingField(field: TimingField) {
+  const bounded = z.number().int().min(field.min);
+  return (field.max === undefined ? bounded : bounded.max(field.max))
+    .default(field.default)
+    .describe(field.text);
+}
+
+export const TimingConfig = lazySchema(() => {
+  const shape = Object.fromEntries(
+    Object.entries(TIMING_FIELDS).map(([key, field]) => [key, timingField(field)]),
+  );
+  return z.object(shape as { [K in keyof typeof TIMING_FIELDS]: ReturnType<typeof timingField> }).strict();
+});
 export type TimingConfig = z.infer<typeof TimingConfig>;
 
 export const WorkerConfig = lazySchema(() =>
