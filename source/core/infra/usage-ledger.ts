@@ -101,10 +101,6 @@ const parsed = new Map<string, ParsedFile>();
  * thread-pool trips (list, list, stat, open, stat, read, close) cost more than the reads.
  */
 export async function readLocalUsage(home: string, now = new Date()): Promise<Map<string, DayUsage[]>> {
-  return readLocalUsageNow(home, now);
-}
-
-function readLocalUsageNow(home: string, now: Date): Map<string, DayUsage[]> {
   const out = new Map<string, DayUsage[]>();
   let nodes: string[];
   try {
